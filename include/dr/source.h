@@ -1,0 +1,48 @@
+// The source seam: something ecap-dr backs up (PostgreSQL, an S3 data lake,
+// Kafka, files) and restores. A source never touches storage: it hands items
+// to an ItemWriter on backup and reads them from an ItemReader on restore; the
+// backup layer implements both over the repository. Each item becomes one
+// SnapshotItem (name, kind, meta, and for streams the blob list and SHA-256).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "dr/io.h"
+#include "dr/result.h"
+#include "repo/snapshot/snapshot.h"
+
+namespace dr {
+
+struct ItemHeader {
+  std::string name;  // unique within the component
+  std::string kind;  // "file", "dir", "symlink", "stream", ...
+  nlohmann::json meta = nlohmann::json::object();
+};
+
+class ItemWriter {
+ public:
+  virtual ~ItemWriter() = default;
+  // Stores the stream's bytes (chunked, deduplicated, sealed) and records the item.
+  virtual Status AddStream(ItemHeader header, ByteSource& data) = 0;
+  // Records an item without data (a directory, a symlink, a topic definition).
+  virtual Status AddEntry(ItemHeader header) = 0;
+};
+
+class ItemReader {
+ public:
+  virtual ~ItemReader() = default;
+  // Writes the item's bytes to sink; every byte is authenticated first, and the
+  // whole stream is checked against the recorded SHA-256 (kCorrupt if not).
+  virtual Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual std::string component() const = 0;
+  virtual Status Backup(ItemWriter& writer) = 0;
+};
+
+}  // namespace dr

@@ -1,0 +1,322 @@
+#include "backup/backup_manager.h"
+
+#include <unistd.h>
+
+#include "backup/repo_items.h"
+#include "base/time_util.h"
+#include "security/keys/master_key.h"
+#include "storage/local/local_backend.h"
+
+namespace dr::backup {
+
+using nlohmann::json;
+
+namespace {
+
+json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
+
+double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+std::string Hostname() {
+  char buf[256] = {0};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+}  // namespace
+
+json BackupResult::ToJson() const {
+  json comps = json::object();
+  for (const auto& c : components) comps[c.name] = {{"items", c.items}, {"size_bytes", c.size_bytes}};
+  json j{{"backup_id", backup_id},
+         {"status", status},
+         {"backup_type", backup_type},
+         {"start_time", start_time},
+         {"end_time", end_time},
+         {"duration_seconds", duration_seconds},
+         {"components", comps},
+         {"size_bytes", stats.input_bytes},
+         {"new_bytes", stats.new_bytes},
+         {"stored_bytes", stats.stored_bytes},
+         {"blob_count", stats.blob_count},
+         {"new_blob_count", stats.new_blob_count},
+         {"warnings", warnings}};
+  if (!error.ok()) j["error"] = ErrorJson(error);
+  return j;
+}
+
+json RestoreResult::ToJson() const {
+  json j{{"backup_id", backup_id},     {"status", status},
+         {"items_restored", items_restored}, {"bytes_restored", bytes_restored},
+         {"duration_seconds", duration_seconds}, {"target", target}};
+  if (!error.ok()) j["error"] = ErrorJson(error);
+  return j;
+}
+
+json VerifyResult::ToJson() const {
+  json items = json::array();
+  for (const auto& item : verification.items) {
+    json findings = json::array();
+    for (const auto& f : item.findings) findings.push_back(f.ToJson());
+    items.push_back({{"component", item.component}, {"item", item.item}, {"status", item.status},
+                     {"findings", findings}});
+  }
+  json findings = json::array();
+  for (const auto& f : verification.findings) findings.push_back(f.ToJson());
+  json j{{"backup_id", backup_id},
+         {"status", status},
+         {"duration_seconds", duration_seconds},
+         {"verification_results",
+          {{"overall_status", status == "completed" && verification.ok() ? "passed" : "failed"},
+           {"mode", verification.full ? "full" : "quick"},
+           {"items", items},
+           {"findings", findings}}}};
+  if (!error.ok()) j["error"] = ErrorJson(error);
+  return j;
+}
+
+BackupManager::BackupManager(config::Config config, ManagerOptions options)
+    : config_(std::move(config)), options_(std::move(options)), backend_(std::move(options_.backend)) {}
+
+BackupManager::~BackupManager() = default;
+
+repo::RepositoryOptions BackupManager::RepoOptions() const {
+  return {.compression_level = config_.backup_manager.compression_level,
+          .pack_size = repo::kDefaultPackSize,
+          .threads = static_cast<size_t>(config_.backup_manager.threads),
+          .clock = options_.clock};
+}
+
+Result<Backend*> BackupManager::GetBackend() {
+  if (!backend_) {
+    DR_ASSIGN_OR_RETURN(backend_, storage::NewLocalBackend({.root = config_.backup_manager.backup_dir}));
+  }
+  return backend_.get();
+}
+
+Result<repo::Repository*> BackupManager::OpenRepository(bool create) {
+  if (repo_) return repo_.get();
+  DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
+  DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
+  if (!exists && create) {
+    DR_RETURN_IF_ERROR(InitRepository().status());
+    return repo_.get();
+  }
+  std::string key;
+  if (config_.encryption.enabled) {
+    DR_ASSIGN_OR_RETURN(security::MasterKey master, security::LoadMasterKey(config_.encryption, false));
+    key = master.bytes;
+  } else if (const char* env = std::getenv(security::kKeyEnvVar); env && *env) {
+    // Encryption is off in the configuration, but a key given explicitly still opens an encrypted repository.
+    DR_ASSIGN_OR_RETURN(key, security::ParseKey(env, std::string("environment variable ") + security::kKeyEnvVar));
+  }
+  DR_ASSIGN_OR_RETURN(repo_, repo::Repository::Open(*backend, key, RepoOptions()));
+  if (!repo_->config().encrypted) {
+    warnings_.push_back("repository " + repo_->location() + " is NOT encrypted (encryption.enabled: false); "
+                        "backups are checksummed but readable by anyone with access to the storage");
+  }
+  return repo_.get();
+}
+
+Result<repo::Repository*> BackupManager::Repository() { return OpenRepository(false); }
+
+Result<InitResult> BackupManager::InitRepository() {
+  DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
+  DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
+  if (exists) return AlreadyExists("a repository already exists at " + backend->Properties().location);
+  InitResult result;
+  repo::InitOptions init;
+  init.encrypted = config_.encryption.enabled;
+  if (init.encrypted) {
+    DR_ASSIGN_OR_RETURN(security::MasterKey master, security::LoadMasterKey(config_.encryption, true));
+    init.master_key = master.bytes;
+    result.key_source = master.source;
+    result.key_generated = master.generated;
+  } else {
+    warnings_.push_back("creating an UNENCRYPTED repository (encryption.enabled: false); backups are checksummed "
+                        "but readable by anyone with access to the storage");
+  }
+  DR_ASSIGN_OR_RETURN(repo_, repo::Repository::Init(*backend, init, RepoOptions()));
+  result.location = repo_->location();
+  result.repository_id = repo_->config().id;
+  result.encrypted = repo_->config().encrypted;
+  return result;
+}
+
+std::string BackupManager::GenerateId(const std::string& type) {
+  std::string base = type + "_" + CompactUtc(options_.clock->Now());
+  std::string id = base;
+  for (int n = 2; repo_ && repo_->backend().Stat({ObjectKind::kSnapshot, id}).ok(); ++n) {
+    id = base + "_" + std::to_string(n);
+  }
+  return id;
+}
+
+BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const BackupRequest& request) {
+  BackupResult result;
+  result.backup_id = backup_id;
+  result.backup_type = request.backup_type;
+  result.status = "failed";
+  auto start_wall = options_.clock->Now();
+  auto start = options_.clock->Monotonic();
+  result.start_time = FormatUtc(start_wall);
+  auto finish = [&](Status error) {
+    result.error = std::move(error);
+    if (result.error.ok()) result.status = "completed";
+    result.end_time = FormatUtc(options_.clock->Now());
+    result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
+    result.warnings.insert(result.warnings.begin(), warnings_.begin(), warnings_.end());
+    return result;
+  };
+
+  if (!backup_id.empty()) {
+    if (Status s = repo::ValidateBackupId(backup_id); !s.ok()) return finish(s);
+  }
+  source::FilesOptions files{request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude,
+                             request.streams};
+  if (files.paths.empty() && files.streams.empty()) {
+    return finish(InvalidArgument("nothing to back up: give --files or --stdin, or set files.paths in the configuration"));
+  }
+  auto repo_or = OpenRepository(true);
+  if (!repo_or.ok()) return finish(repo_or.status());
+  repo::Repository& repo = **repo_or;
+  if (result.backup_id.empty()) result.backup_id = GenerateId(request.backup_type);
+  if (repo.backend().Stat({ObjectKind::kSnapshot, result.backup_id}).ok()) {
+    return finish(AlreadyExists("backup id '" + result.backup_id + "' already exists in repository " + repo.location()));
+  }
+  // Packs a killed backup left without an index: index them now so they are not orphans forever.
+  if (Status s = repo.AdoptOrphanPacks(); !s.ok()) return finish(s);
+
+  repo::WriteStats before = repo.write_stats();
+  repo::Snapshot snap;
+  snap.backup_id = result.backup_id;
+  snap.backup_type = request.backup_type;
+  snap.tags = request.tags;
+  snap.start_time = result.start_time;
+  snap.hostname = Hostname();
+  snap.username = options_.username;
+  snap.tool_version = DR_VERSION;
+
+  Progress progress("backup " + result.backup_id, options_.progress, *options_.clock);
+  repo::SnapshotComponent component{"files", {}, nlohmann::json::object()};
+  RepoItemWriter writer(repo, component, &progress);
+  source::FilesSource files_source(files);
+  if (Status s = files_source.Backup(writer); !s.ok()) return finish(s);
+  if (Status s = repo.Flush(); !s.ok()) return finish(s);
+  progress.Finish();
+
+  repo::WriteStats after = repo.write_stats();
+  snap.stats.input_bytes = writer.input_bytes();
+  snap.stats.blob_count = after.blobs - before.blobs;
+  snap.stats.new_blob_count = after.new_blobs - before.new_blobs;
+  snap.stats.new_bytes = after.new_bytes - before.new_bytes;
+  snap.stats.stored_bytes = after.stored_bytes - before.stored_bytes;
+  snap.end_time = FormatUtc(options_.clock->Now());
+  snap.duration_seconds = Seconds(options_.clock->Monotonic() - start);
+  uint64_t comp_size = 0;
+  for (const auto& item : component.items) comp_size += item.size;
+  result.components.push_back({"files", component.items.size(), comp_size});
+  snap.components.push_back(std::move(component));
+  // The snapshot goes last: until it is written the backup does not exist.
+  if (Status s = repo.SaveSnapshot(snap); !s.ok()) return finish(s);
+  result.stats = snap.stats;
+  return finish(Status::Ok());
+}
+
+RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const RestoreRequest& request) {
+  RestoreResult result;
+  result.backup_id = backup_id;
+  result.status = "failed";
+  result.target = request.single_sink ? "stdout" : request.target_dir;
+  auto start = options_.clock->Monotonic();
+  auto finish = [&](Status error) {
+    result.error = std::move(error);
+    if (result.error.ok()) result.status = "completed";
+    result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
+    return result;
+  };
+  auto repo_or = OpenRepository(false);
+  if (!repo_or.ok()) return finish(repo_or.status());
+  auto snap = (*repo_or)->LoadSnapshot(backup_id);
+  if (!snap.ok()) return finish(snap.status());
+  uint64_t total = 0;
+  for (const auto& c : snap->components) {
+    for (const auto& item : c.items) total += item.size;
+  }
+  Progress progress("restore " + backup_id, options_.progress && !request.single_sink, *options_.clock);
+  progress.SetTotal(total);
+  RepoItemReader reader(**repo_or, &progress);
+  for (const auto& c : snap->components) {
+    if (c.name != "files") {
+      return finish(Status(Code::kFailed, "backup '" + backup_id + "' has component '" + c.name +
+                                              "', which this ecap-dr cannot restore"));
+    }
+    auto stats = source::RestoreFiles(c, reader, {request.target_dir, request.items, request.overwrite, request.single_sink});
+    if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+    result.items_restored += stats->items;
+    result.bytes_restored += stats->bytes;
+  }
+  return finish(Status::Ok());
+}
+
+VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, bool full) {
+  VerifyResult result;
+  result.backup_id = backup_id;
+  result.status = "failed";
+  result.verification.backup_id = backup_id;
+  result.verification.full = full;
+  auto start = options_.clock->Monotonic();
+  auto repo_or = OpenRepository(false);
+  if (!repo_or.ok()) {
+    result.error = repo_or.status();
+  } else {
+    Progress progress("verify " + backup_id, options_.progress && full, *options_.clock);
+    result.verification = repo::VerifyBackup(**repo_or, backup_id, full, &progress);
+    result.status = "completed";
+    if (!result.verification.findings.empty()) {
+      const auto& f = result.verification.findings.front();
+      result.error = Status(f.message.find("not found") != std::string::npos ? Code::kNotFound : Code::kCorrupt, f.message);
+    } else if (!result.verification.ok()) {
+      for (const auto& item : result.verification.items) {
+        if (item.status != "passed") {
+          result.error = Corrupt(item.findings.front().message);
+          break;
+        }
+      }
+    }
+  }
+  result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
+  return result;
+}
+
+Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
+  std::vector<repo::Snapshot> out;
+  for (const auto& id : ids) {
+    DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(id));
+    out.push_back(std::move(snap));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.start_time != b.start_time ? a.start_time < b.start_time : a.backup_id < b.backup_id;
+  });
+  return out;
+}
+
+Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  return repo->LoadSnapshot(backup_id);
+}
+
+Status BackupManager::DeleteBackup(const std::string& backup_id) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  return repo->RemoveSnapshot(backup_id);
+}
+
+Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  Progress progress("check", options_.progress && read_data, *options_.clock);
+  return repo::CheckRepository(*repo, {.read_data = read_data, .progress = &progress});
+}
+
+}  // namespace dr::backup

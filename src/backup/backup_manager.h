@@ -1,0 +1,130 @@
+// BackupManager: the guide's central class. Creates, lists, shows, restores,
+// verifies and deletes backups of every configured component in one
+// repository. Results are plain structs that serialize to the guide's JSON
+// field names (`status`, `verification_results.overall_status`, ...): a failed
+// operation is a result with status "failed" and an error, as in the guide's
+// Python API, so a caller (the scheduler, the CLI) can record it and go on.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "dr/backend.h"
+#include "dr/clock.h"
+#include "repo/checker.h"
+#include "repo/repository.h"
+#include "source/files/files_source.h"
+
+namespace dr::backup {
+
+struct BackupRequest {
+  std::vector<std::string> paths;            // files/dirs; empty: files.paths from the configuration
+  std::vector<source::StreamInput> streams;  // named streams (stdin)
+  std::vector<std::string> tags;
+  std::string backup_type = "full";
+};
+
+struct ComponentSummary {
+  std::string name;
+  uint64_t items = 0;
+  uint64_t size_bytes = 0;
+};
+
+struct BackupResult {
+  std::string backup_id;
+  std::string status;  // "completed" or "failed"
+  Status error;
+  std::string backup_type = "full";
+  std::string start_time;
+  std::string end_time;
+  double duration_seconds = 0;
+  std::vector<ComponentSummary> components;
+  repo::SnapshotStats stats;
+  std::vector<std::string> warnings;
+  nlohmann::json ToJson() const;
+};
+
+struct RestoreRequest {
+  std::string target_dir;
+  std::vector<std::string> items;
+  bool overwrite = false;
+  ByteSink* single_sink = nullptr;  // --stdout
+};
+
+struct RestoreResult {
+  std::string backup_id;
+  std::string status;  // "completed" or "failed"
+  Status error;
+  uint64_t items_restored = 0;
+  uint64_t bytes_restored = 0;
+  double duration_seconds = 0;
+  std::string target;
+  nlohmann::json ToJson() const;
+};
+
+struct VerifyResult {
+  std::string backup_id;
+  std::string status;  // "completed" (the verification ran) or "failed" (it could not run)
+  Status error;
+  repo::BackupVerification verification;
+  double duration_seconds = 0;
+  // verification_results.overall_status is "passed" or "failed".
+  nlohmann::json ToJson() const;
+};
+
+struct InitResult {
+  std::string location;
+  std::string repository_id;
+  bool encrypted = true;
+  std::string key_source;
+  bool key_generated = false;
+};
+
+struct ManagerOptions {
+  Clock* clock = &RealClock();
+  bool progress = false;     // draw progress on a terminal
+  std::string username;      // recorded in snapshots
+  // Storage for the repository; default: a local backend at backup_manager.backup_dir.
+  std::unique_ptr<Backend> backend;
+};
+
+class BackupManager {
+ public:
+  explicit BackupManager(config::Config config, ManagerOptions options = {});
+  ~BackupManager();
+
+  Result<InitResult> InitRepository();
+  // id empty: generated as <type>_<UTC time>. Creates the repository first when there is none.
+  BackupResult CreateFullBackup(const std::string& backup_id, const BackupRequest& request = {});
+  RestoreResult RestoreBackup(const std::string& backup_id, const RestoreRequest& request = {});
+  VerifyResult VerifyBackupIntegrity(const std::string& backup_id, bool full = false);
+  Result<std::vector<repo::Snapshot>> ListBackups();
+  Result<repo::Snapshot> GetBackup(const std::string& backup_id);
+  // Removes the backup's snapshot; its data is freed by retention/prune.
+  Status DeleteBackup(const std::string& backup_id);
+  Result<repo::CheckReport> CheckRepository(bool read_data);
+
+  // The open repository (opened on first use).
+  Result<repo::Repository*> Repository();
+  const config::Config& config() const { return config_; }
+  // Warnings collected while opening (an unencrypted repository, for one).
+  const std::vector<std::string>& warnings() const { return warnings_; }
+
+ private:
+  Result<Backend*> GetBackend();
+  Result<repo::Repository*> OpenRepository(bool create);
+  repo::RepositoryOptions RepoOptions() const;
+  std::string GenerateId(const std::string& type);
+
+  config::Config config_;
+  ManagerOptions options_;
+  std::unique_ptr<Backend> backend_;
+  std::unique_ptr<repo::Repository> repo_;
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace dr::backup

@@ -1,0 +1,27 @@
+#include "backup/repo_items.h"
+
+namespace dr::backup {
+
+Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data) {
+  auto saved = repo_.SaveStream(data, progress_);
+  if (!saved.ok()) return saved.status().WithContext("back up '" + header.name + "'");
+  input_bytes_ += saved->size;
+  component_.items.push_back({std::move(header.name), std::move(header.kind), saved->size, saved->sha256,
+                              std::move(saved->blobs), std::move(header.meta)});
+  return Status::Ok();
+}
+
+Status RepoItemWriter::AddEntry(ItemHeader header) {
+  component_.items.push_back({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
+  return Status::Ok();
+}
+
+Status RepoItemReader::ReadItem(const repo::SnapshotItem& item, ByteSink& sink) {
+  DR_ASSIGN_OR_RETURN(repo::StreamResult restored, repo_.RestoreStream(item.blobs, sink, progress_));
+  if (restored.size != item.size || (!item.sha256.empty() && restored.sha256 != item.sha256)) {
+    return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
+  }
+  return Status::Ok();
+}
+
+}  // namespace dr::backup

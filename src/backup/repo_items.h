@@ -1,0 +1,36 @@
+// ItemWriter and ItemReader over a Repository: how sources' items become
+// snapshot items and back. Internal to the backup layer.
+#pragma once
+
+#include "base/progress.h"
+#include "dr/source.h"
+#include "repo/repository.h"
+
+namespace dr::backup {
+
+class RepoItemWriter : public ItemWriter {
+ public:
+  RepoItemWriter(repo::Repository& repo, repo::SnapshotComponent& component, Progress* progress)
+      : repo_(repo), component_(component), progress_(progress) {}
+  Status AddStream(ItemHeader header, ByteSource& data) override;
+  Status AddEntry(ItemHeader header) override;
+  uint64_t input_bytes() const { return input_bytes_; }
+
+ private:
+  repo::Repository& repo_;
+  repo::SnapshotComponent& component_;
+  Progress* progress_;
+  uint64_t input_bytes_ = 0;
+};
+
+class RepoItemReader : public ItemReader {
+ public:
+  RepoItemReader(repo::Repository& repo, Progress* progress) : repo_(repo), progress_(progress) {}
+  Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) override;
+
+ private:
+  repo::Repository& repo_;
+  Progress* progress_;
+};
+
+}  // namespace dr::backup

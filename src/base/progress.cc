@@ -1,0 +1,56 @@
+#include "base/progress.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/encoding.h"
+
+namespace dr {
+
+Progress::Progress(std::string label, bool enabled, Clock& clock)
+    : label_(std::move(label)), enabled_(enabled && ::isatty(STDERR_FILENO)), clock_(&clock) {
+  start_ = clock_->Monotonic();
+}
+
+Progress::~Progress() { Finish(); }
+
+void Progress::SetLabel(std::string label) {
+  std::lock_guard lock(mu_);
+  label_ = std::move(label);
+}
+
+void Progress::Add(uint64_t bytes) {
+  done_ += bytes;
+  if (enabled_) Draw(false);
+}
+
+void Progress::Draw(bool force) {
+  std::lock_guard lock(mu_);
+  auto now = clock_->Monotonic();
+  if (!force && now - last_draw_ < std::chrono::milliseconds(200)) return;
+  last_draw_ = now;
+  double secs = std::chrono::duration<double>(now - start_).count();
+  uint64_t done = done_.load();
+  double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+  std::string line = label_ + "  " + HumanBytes(done);
+  if (total_ > 0) line += " / " + HumanBytes(total_);
+  line += "  " + HumanBytes(static_cast<uint64_t>(rate)) + "/s";
+  if (total_ > done && rate > 0) {
+    auto eta = static_cast<long>(static_cast<double>(total_ - done) / rate);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "  ETA %ld:%02ld", eta / 60, eta % 60);
+    line += buf;
+  }
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
+void Progress::Finish() {
+  if (!enabled_) return;
+  enabled_ = false;
+  std::fprintf(stderr, "\r\033[K");
+  std::fflush(stderr);
+}
+
+}  // namespace dr

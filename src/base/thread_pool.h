@@ -1,0 +1,48 @@
+// A fixed pool of worker threads running submitted tasks in FIFO order.
+// Used by the repository pipeline (chunk -> hash -> compress -> seal -> pack)
+// and by restore's read-ahead. Memory is bounded by the callers, which limit
+// how many tasks they have in flight (see repo/repository.cc).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dr {
+
+class ThreadPool {
+ public:
+  // threads == 0 means one per core.
+  explicit ThreadPool(size_t threads = 0);
+  ~ThreadPool();  // runs every queued task, then joins
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  size_t size() const { return workers_.size(); }
+
+  template <typename F>
+  auto Submit(F&& fn) -> std::future<decltype(fn())> {
+    using R = decltype(fn());
+    auto task = std::make_shared<std::packaged_task<R()>>(std::forward<F>(fn));
+    auto future = task->get_future();
+    Enqueue([task] { (*task)(); });
+    return future;
+  }
+
+ private:
+  void Enqueue(std::function<void()> fn);
+  void Run();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace dr

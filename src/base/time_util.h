@@ -1,0 +1,17 @@
+// Timestamps as people and the guide's JSON read them: ISO 8601 in UTC.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace dr {
+
+// "2026-11-26T10:41:00Z" (seconds precision) or with milliseconds when asked.
+std::string FormatUtc(std::chrono::system_clock::time_point t, bool millis = false);
+// "20261126T104100Z": for generated backup ids.
+std::string CompactUtc(std::chrono::system_clock::time_point t);
+// Parses what FormatUtc writes, with or without milliseconds.
+std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text);
+
+}  // namespace dr

@@ -1,0 +1,152 @@
+// `ecap-dr backup create|list|show|delete`.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "base/encoding.h"
+#include "cli/context.h"
+
+namespace dr::cli {
+
+using nlohmann::json;
+
+namespace {
+
+struct CreateArgs {
+  std::string id;
+  std::vector<std::string> files;
+  std::string stdin_name;
+  std::vector<std::string> tags;
+  std::string type = "full";
+};
+
+json SnapshotSummary(const repo::Snapshot& s) {
+  json comps = json::object();
+  for (const auto& c : s.components) {
+    uint64_t size = 0;
+    for (const auto& i : c.items) size += i.size;
+    comps[c.name] = {{"items", c.items.size()}, {"size_bytes", size}};
+  }
+  return json{{"backup_id", s.backup_id},   {"backup_type", s.backup_type}, {"status", s.status},
+              {"start_time", s.start_time}, {"end_time", s.end_time},     {"duration_seconds", s.duration_seconds},
+              {"tags", s.tags},             {"hostname", s.hostname},     {"username", s.username},
+              {"size_bytes", s.stats.input_bytes}, {"stored_bytes", s.stats.stored_bytes},
+              {"components", comps}};
+}
+
+int Create(CliContext& ctx, const CreateArgs& args) {
+  auto manager = ctx.NewManager();
+  if (!manager.ok()) return ctx.Fail(manager.status());
+  backup::BackupRequest request;
+  request.paths = args.files;
+  request.tags = args.tags;
+  request.backup_type = args.type;
+  if (!args.stdin_name.empty()) {
+    if (::isatty(STDIN_FILENO)) {
+      return ctx.Fail(InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in"));
+    }
+    request.streams.push_back({args.stdin_name, STDIN_FILENO});
+  }
+  backup::BackupResult r = (*manager)->CreateFullBackup(args.id, request);
+  ctx.PrintWarnings(r.warnings);
+  if (!r.error.ok()) {
+    std::cerr << "ecap-dr: error: backup '" << r.backup_id << "' failed: " << r.error.message() << std::endl;
+    if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
+    return r.error.exit_code();
+  }
+  return ctx.Succeed(r.ToJson(), [&] {
+    uint64_t items = 0;
+    for (const auto& c : r.components) items += c.items;
+    double secs = std::max(r.duration_seconds, 1e-6);
+    fmt::print("backup {} completed: {} items, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, items,
+               HumanBytes(r.stats.input_bytes), HumanBytes(r.stats.new_bytes), HumanBytes(r.stats.stored_bytes),
+               r.duration_seconds, HumanBytes(static_cast<uint64_t>(r.stats.input_bytes / secs)));
+  });
+}
+
+}  // namespace
+
+void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
+  auto* backup = app.add_subcommand("backup", "create, list, show and delete backups");
+  backup->require_subcommand(1);
+
+  auto args = std::make_shared<CreateArgs>();
+  auto* create = backup->add_subcommand("create", "back up files, directories and standard input");
+  create->add_option("--id", args->id, "backup id (default: <type>_<UTC time>, e.g. full_20261126T104100Z)");
+  create->add_option("--files", args->files, "files or directories to back up (default: files.paths)")
+      ->expected(1, -1);
+  create->add_option("--stdin", args->stdin_name, "also back up standard input, as an item of this name");
+  create->add_option("--tag", args->tags, "tag the backup (daily, weekly, monthly, ...); repeatable");
+  create->add_option("--type", args->type, "backup type recorded in the catalog")->capture_default_str();
+  create->callback([&ctx, args] { ctx.run = [&ctx, args] { return Create(ctx, *args); }; });
+
+  auto* list = backup->add_subcommand("list", "list the backups in the repository, oldest first");
+  list->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto backups = (*manager)->ListBackups();
+      ctx.PrintWarnings((*manager)->warnings());
+      if (!backups.ok()) return ctx.Fail(backups.status());
+      json j = json::array();
+      for (const auto& s : *backups) j.push_back(SnapshotSummary(s));
+      return ctx.Succeed(json{{"backups", j}}, [&] {
+        if (backups->empty()) {
+          fmt::print("no backups\n");
+          return;
+        }
+        fmt::print("{:<36} {:<8} {:<10} {:<21} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
+                   "STORED");
+        for (const auto& s : *backups) {
+          fmt::print("{:<36} {:<8} {:<10} {:<21} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
+                     HumanBytes(s.stats.input_bytes), HumanBytes(s.stats.stored_bytes));
+        }
+      });
+    };
+  });
+
+  auto show_id = std::make_shared<std::string>();
+  auto* show = backup->add_subcommand("show", "show one backup: components, items, sizes, checksums");
+  show->add_option("backup_id", *show_id, "the backup to show")->required();
+  show->callback([&ctx, show_id] {
+    ctx.run = [&ctx, show_id] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto s = (*manager)->GetBackup(*show_id);
+      if (!s.ok()) return ctx.Fail(s.status());
+      json j = s->ToJson(/*with_blobs=*/false);
+      return ctx.Succeed(j, [&] {
+        fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n", s->backup_id,
+                   s->backup_type, s->status, s->start_time, s->end_time, s->duration_seconds);
+        fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", s->hostname, s->username,
+                   HumanBytes(s->stats.input_bytes), HumanBytes(s->stats.new_bytes), HumanBytes(s->stats.stored_bytes));
+        for (const auto& c : s->components) {
+          fmt::print("  component {} ({} items)\n", c.name, c.items.size());
+          for (const auto& i : c.items) {
+            fmt::print("    {:<8} {:>11}  {}  {}\n", i.kind, i.kind == "dir" ? "" : HumanBytes(i.size),
+                       i.sha256.empty() ? std::string(16, ' ') : i.sha256.substr(0, 16), i.name);
+          }
+        }
+      });
+    };
+  });
+
+  auto delete_id = std::make_shared<std::string>();
+  auto* del = backup->add_subcommand("delete", "delete a backup (its data is freed by 'retention apply')");
+  del->add_option("backup_id", *delete_id, "the backup to delete")->required();
+  del->callback([&ctx, delete_id] {
+    ctx.run = [&ctx, delete_id] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      Status s = (*manager)->DeleteBackup(*delete_id);
+      if (!s.ok()) return ctx.Fail(s);
+      return ctx.Succeed(json{{"status", "completed"}, {"backup_id", *delete_id}},
+                         [&] { fmt::print("deleted backup {}\n", *delete_id); });
+    };
+  });
+}
+
+}  // namespace dr::cli

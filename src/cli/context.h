@@ -1,0 +1,53 @@
+// What every command shares: the global options (-c, --json, --quiet), the
+// loaded configuration, and one way to print results and errors. Errors go to
+// stderr as "ecap-dr: error: <message>"; with --json the result (or an error
+// object) goes to stdout as one JSON document. The exit code comes from the
+// Status code table (include/dr/status.h).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "backup/backup_manager.h"
+#include "config/config.h"
+#include "dr/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace dr::cli {
+
+struct CliContext {
+  std::string config_flag;
+  bool json_output = false;
+  bool quiet = false;
+  std::function<int()> run;  // set by the chosen subcommand
+
+  // Loads the configuration named by -c / $ECAP_DR_CONFIG / the default path.
+  Result<config::Config> LoadConfig() const;
+  // A BackupManager over the configured repository.
+  Result<std::unique_ptr<backup::BackupManager>> NewManager() const;
+
+  // Prints an error (and, with --json, {"status":"failed","error":{...}}); returns its exit code.
+  int Fail(const Status& status) const;
+  // Prints result as JSON (with --json) or calls human(); returns 0.
+  int Succeed(const nlohmann::json& result, const std::function<void()>& human) const;
+  void Warn(const std::string& message) const;
+  void PrintWarnings(const std::vector<std::string>& warnings) const;
+};
+
+void RegisterRepoCommands(CLI::App& app, CliContext& ctx);
+void RegisterBackupCommands(CLI::App& app, CliContext& ctx);
+void RegisterRestoreCommand(CLI::App& app, CliContext& ctx);
+void RegisterVerifyCommand(CLI::App& app, CliContext& ctx);
+void RegisterKeyCommands(CLI::App& app, CliContext& ctx);
+void RegisterConfigCommands(CLI::App& app, CliContext& ctx);
+
+// Parses argv and runs the chosen command; returns the process exit code.
+int RunCli(int argc, char** argv);
+
+}  // namespace dr::cli

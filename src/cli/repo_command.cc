@@ -1,0 +1,72 @@
+// `ecap-dr repo init|check`.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "base/encoding.h"
+#include "cli/context.h"
+
+namespace dr::cli {
+
+using nlohmann::json;
+
+void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
+  auto* repo = app.add_subcommand("repo", "create and check the backup repository");
+  repo->require_subcommand(1);
+
+  auto* init = repo->add_subcommand("init", "create the repository at backup_manager.backup_dir");
+  init->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto r = (*manager)->InitRepository();
+      ctx.PrintWarnings((*manager)->warnings());
+      if (!r.ok()) return ctx.Fail(r.status());
+      json j{{"status", "completed"},       {"location", r->location},     {"repository_id", r->repository_id},
+             {"encrypted", r->encrypted},   {"key_source", r->key_source}, {"key_generated", r->key_generated}};
+      return ctx.Succeed(j, [&] {
+        fmt::print("created repository {} at {}\n", r->repository_id, r->location);
+        if (r->encrypted) {
+          fmt::print("encrypted with AES-256-GCM; master key from {}\n", r->key_source);
+        }
+        if (r->key_generated) {
+          fmt::print("a new master key was generated: keep a copy outside the backup location, "
+                     "without it no backup can be restored\n");
+        }
+      });
+    };
+  });
+
+  auto* check = repo->add_subcommand("check", "check the repository's structure (and with --read-data, every byte)");
+  auto read_data = std::make_shared<bool>(false);
+  check->add_flag("--read-data", *read_data, "read, authenticate and decompress every pack (slow)");
+  check->callback([&ctx, read_data] {
+    ctx.run = [&ctx, read_data] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto report = (*manager)->CheckRepository(*read_data);
+      ctx.PrintWarnings((*manager)->warnings());
+      if (!report.ok()) return ctx.Fail(report.status());
+      json j = report->ToJson();
+      int errors = 0;
+      for (const auto& f : report->findings) errors += f.severity == "error";
+      if (ctx.json_output) std::cout << j.dump(2) << std::endl;
+      if (!ctx.json_output) {
+        for (const auto& f : report->findings) std::cerr << f.severity << ": " << f.message << "\n";
+        if (!ctx.quiet) {
+          fmt::print("checked {} snapshots, {} packs, {} blobs{}\n", report->snapshots, report->packs, report->blobs,
+                     *read_data ? ", read " + HumanBytes(report->bytes_read) : "");
+          if (errors == 0) {
+            fmt::print("no errors were found\n");
+          } else {
+            fmt::print("{} errors were found\n", errors);
+          }
+        }
+      }
+      return errors == 0 ? 0 : InfoOf(Code::kCorrupt).exit_code;
+    };
+  });
+}
+
+}  // namespace dr::cli

@@ -1,0 +1,289 @@
+#include "config/config.h"
+
+#include <cstdlib>
+#include <functional>
+
+#include <yaml-cpp/yaml.h>
+
+#include "base/fs.h"
+#include "config/options_table.h"
+
+namespace dr::config {
+
+using nlohmann::json;
+
+namespace {
+
+// A validated scalar or list, with where it came from.
+struct Value {
+  std::string scalar;
+  std::vector<std::string> list;
+  int line = 0;
+};
+
+class Loader {
+ public:
+  explicit Loader(std::string name) : name_(std::move(name)) {}
+
+  Status Walk(const YAML::Node& node, const std::string& path) {
+    if (!node.IsMap()) {
+      if (path.empty() && node.IsNull()) return Status::Ok();  // an empty file: all defaults
+      return Error(node, path.empty() ? "the configuration must be a mapping of sections"
+                                      : path + ": expected a mapping of keys");
+    }
+    for (const auto& kv : node) {
+      std::string key = kv.first.as<std::string>();
+      std::string child = path.empty() ? key : path + "." + key;
+      const OptionSpec* spec = FindOption(child);
+      if (spec == nullptr) {
+        return Error(kv.first, "unknown key '" + key + "'" + (path.empty() ? "" : " in section '" + path + "'"));
+      }
+      DR_RETURN_IF_ERROR(Check(*spec, kv.second, child));
+    }
+    return Status::Ok();
+  }
+
+  std::map<std::string, Value> values;
+
+ private:
+  Status Check(const OptionSpec& spec, const YAML::Node& node, const std::string& path) {
+    if (spec.type == OptionType::kSection) {
+      if (node.IsNull()) return Status::Ok();
+      return Walk(node, path);
+    }
+    Value v;
+    v.line = node.Mark().line + 1;
+    if (spec.type == OptionType::kStringList) {
+      if (!node.IsSequence()) return Error(node, path + ": expected a list of strings");
+      for (const auto& item : node) {
+        if (!item.IsScalar()) return Error(item, path + ": expected a list of strings");
+        DR_ASSIGN_OR_RETURN(std::string s, Expand(item, path));
+        v.list.push_back(std::move(s));
+      }
+      values[path] = std::move(v);
+      return Status::Ok();
+    }
+    if (!node.IsScalar()) return Error(node, path + ": expected a single value");
+    DR_ASSIGN_OR_RETURN(v.scalar, Expand(node, path));
+    const std::string& s = v.scalar;
+    switch (spec.type) {
+      case OptionType::kBool:
+        if (s != "true" && s != "false" && s != "yes" && s != "no") {
+          return Error(node, path + ": expected true or false, got '" + s + "'");
+        }
+        break;
+      case OptionType::kInt:
+      case OptionType::kNumber: {
+        char* end = nullptr;
+        double d = std::strtod(s.c_str(), &end);
+        bool is_int = spec.type == OptionType::kInt;
+        if (s.empty() || *end != '\0' || (is_int && d != static_cast<double>(static_cast<long long>(d)))) {
+          return Error(node, path + ": expected " + (is_int ? "an integer" : "a number") + ", got '" + s + "'");
+        }
+        bool bounded = spec.max > spec.min;
+        if (d < spec.min || (bounded && d > spec.max)) {
+          std::string range = bounded ? " between " + Fmt(spec.min) + " and " + Fmt(spec.max) : " >= " + Fmt(spec.min);
+          return Error(node, path + ": expected a value" + range + ", got '" + s + "'");
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    values[path] = std::move(v);
+    return Status::Ok();
+  }
+
+  static std::string Fmt(double d) { return std::to_string(static_cast<long long>(d)); }
+
+  // ${VAR} and ${VAR:-default}; a lone '$' stays as it is.
+  Result<std::string> Expand(const YAML::Node& node, const std::string& path) {
+    std::string in = node.Scalar(), out;
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (in[i] != '$' || i + 1 >= in.size() || in[i + 1] != '{') {
+        out += in[i];
+        continue;
+      }
+      size_t close = in.find('}', i);
+      if (close == std::string::npos) return Error(node, path + ": unterminated '${' in value");
+      std::string ref = in.substr(i + 2, close - i - 2);
+      std::string var = ref, fallback;
+      bool has_fallback = false;
+      if (auto dash = ref.find(":-"); dash != std::string::npos) {
+        var = ref.substr(0, dash);
+        fallback = ref.substr(dash + 2);
+        has_fallback = true;
+      }
+      const char* env = std::getenv(var.c_str());
+      if (env != nullptr && *env != '\0') {
+        out += env;
+      } else if (has_fallback) {
+        out += fallback;
+      } else {
+        return Error(node, path + ": environment variable " + var + " is not set");
+      }
+      i = close;
+    }
+    return out;
+  }
+
+  Status Error(const YAML::Node& node, const std::string& message) const {
+    const YAML::Mark& m = node.Mark();
+    return ConfigError(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + message);
+  }
+
+  std::string name_;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::map<std::string, Value>& values) : values_(values) {}
+  void Get(const std::string& path, std::string& out) const {
+    if (auto it = values_.find(path); it != values_.end()) out = it->second.scalar;
+  }
+  void Get(const std::string& path, int& out) const {
+    if (auto it = values_.find(path); it != values_.end()) out = std::stoi(it->second.scalar);
+  }
+  void Get(const std::string& path, double& out) const {
+    if (auto it = values_.find(path); it != values_.end()) out = std::stod(it->second.scalar);
+  }
+  void Get(const std::string& path, bool& out) const {
+    if (auto it = values_.find(path); it != values_.end()) out = it->second.scalar == "true" || it->second.scalar == "yes";
+  }
+  void Get(const std::string& path, std::vector<std::string>& out) const {
+    if (auto it = values_.find(path); it != values_.end()) out = it->second.list;
+  }
+  void GetMap(const std::string& prefix, std::map<std::string, std::vector<std::string>>& out) const {
+    for (auto it = values_.lower_bound(prefix + "."); it != values_.end() && it->first.rfind(prefix + ".", 0) == 0; ++it) {
+      out[it->first.substr(prefix.size() + 1)] = it->second.list;
+    }
+  }
+  bool Has(const std::string& prefix) const {
+    auto it = values_.lower_bound(prefix + ".");
+    return it != values_.end() && it->first.rfind(prefix + ".", 0) == 0;
+  }
+
+ private:
+  const std::map<std::string, Value>& values_;
+};
+
+Config Build(const std::map<std::string, Value>& values, const std::string& source) {
+  Reader r(values);
+  Config c;
+  c.source = source;
+  auto& bm = c.backup_manager;
+  r.Get("backup_manager.backup_dir", bm.backup_dir);
+  r.Get("backup_manager.retention_policies.daily", bm.retention_policies.daily);
+  r.Get("backup_manager.retention_policies.weekly", bm.retention_policies.weekly);
+  r.Get("backup_manager.retention_policies.monthly", bm.retention_policies.monthly);
+  r.Get("backup_manager.compression_level", bm.compression_level);
+  r.Get("backup_manager.threads", bm.threads);
+  r.Get("aws.region", c.aws.region);
+  r.Get("aws.backup_region", c.aws.backup_region);
+  c.postgresql_configured = r.Has("postgresql");
+  r.Get("postgresql.host", c.postgresql.host);
+  r.Get("postgresql.port", c.postgresql.port);
+  r.Get("postgresql.database", c.postgresql.database);
+  r.Get("postgresql.username", c.postgresql.username);
+  r.Get("postgresql.password", c.postgresql.password);
+  r.Get("encryption.enabled", c.encryption.enabled);
+  r.Get("encryption.auto_generate_key", c.encryption.auto_generate_key);
+  r.Get("encryption.key_file", c.encryption.key_file);
+  r.Get("access_control.enabled", c.access_control.enabled);
+  r.GetMap("access_control.users", c.access_control.users);
+  r.GetMap("access_control.roles", c.access_control.roles);
+  r.Get("audit.log_file", c.audit.log_file);
+  auto& a = c.alerting;
+  r.Get("alerting.rules.max_backup_duration_minutes", a.rules.max_backup_duration_minutes);
+  r.Get("alerting.rules.max_backup_size_gb", a.rules.max_backup_size_gb);
+  r.Get("alerting.rules.max_backup_age_hours", a.rules.max_backup_age_hours);
+  const std::string n = "alerting.notifications.";
+  r.Get(n + "email.enabled", a.email.enabled);
+  r.Get(n + "email.smtp_server", a.email.smtp_server);
+  r.Get(n + "email.smtp_port", a.email.smtp_port);
+  r.Get(n + "email.username", a.email.username);
+  r.Get(n + "email.password", a.email.password);
+  r.Get(n + "email.from_address", a.email.from_address);
+  r.Get(n + "email.to_addresses", a.email.to_addresses);
+  r.Get(n + "slack.enabled", a.slack.enabled);
+  r.Get(n + "slack.webhook_url", a.slack.url);
+  r.Get(n + "webhook.enabled", a.webhook.enabled);
+  r.Get(n + "webhook.url", a.webhook.url);
+  r.Get("files.paths", c.files.paths);
+  r.Get("files.exclude", c.files.exclude);
+  return c;
+}
+
+}  // namespace
+
+Result<Config> LoadConfigString(const std::string& text, const std::string& name) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    return ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                       ": invalid YAML: " + e.msg);
+  }
+  Loader loader(name);
+  try {
+    DR_RETURN_IF_ERROR(loader.Walk(root, ""));
+  } catch (const YAML::Exception& e) {
+    return ConfigError(name + ": invalid YAML: " + e.msg);
+  }
+  return Build(loader.values, name);
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) return ConfigError("unable to read configuration file: " + text.status().message());
+  return LoadConfigString(*text, path);
+}
+
+std::string ResolveConfigPath(const std::string& flag_value) {
+  if (!flag_value.empty()) return flag_value;
+  if (const char* env = std::getenv("ECAP_DR_CONFIG"); env != nullptr && *env != '\0') return env;
+  return "/etc/ecap-dr/ecap-dr.yaml";
+}
+
+json Config::ToJson(bool redact) const {
+  auto secret = [&](const std::string& s) -> json {
+    if (!redact || s.empty()) return s;
+    return "***";
+  };
+  const auto& bm = backup_manager;
+  json j;
+  j["backup_manager"] = {{"backup_dir", bm.backup_dir},
+                         {"retention_policies",
+                          {{"daily", bm.retention_policies.daily},
+                           {"weekly", bm.retention_policies.weekly},
+                           {"monthly", bm.retention_policies.monthly}}},
+                         {"compression_level", bm.compression_level},
+                         {"threads", bm.threads}};
+  j["aws"] = {{"region", aws.region}, {"backup_region", aws.backup_region}};
+  if (postgresql_configured) {
+    j["postgresql"] = {{"host", postgresql.host}, {"port", postgresql.port}, {"database", postgresql.database},
+                       {"username", postgresql.username}, {"password", secret(postgresql.password)}};
+  }
+  j["encryption"] = {{"enabled", encryption.enabled}, {"auto_generate_key", encryption.auto_generate_key},
+                     {"key_file", encryption.key_file}};
+  j["access_control"] = {{"enabled", access_control.enabled}, {"users", access_control.users},
+                         {"roles", access_control.roles}};
+  j["audit"] = {{"log_file", audit.log_file}};
+  const auto& a = alerting;
+  j["alerting"] = {
+      {"rules",
+       {{"max_backup_duration_minutes", a.rules.max_backup_duration_minutes},
+        {"max_backup_size_gb", a.rules.max_backup_size_gb},
+        {"max_backup_age_hours", a.rules.max_backup_age_hours}}},
+      {"notifications",
+       {{"email",
+         {{"enabled", a.email.enabled}, {"smtp_server", a.email.smtp_server}, {"smtp_port", a.email.smtp_port},
+          {"username", a.email.username}, {"password", secret(a.email.password)},
+          {"from_address", a.email.from_address}, {"to_addresses", a.email.to_addresses}}},
+        {"slack", {{"enabled", a.slack.enabled}, {"webhook_url", secret(a.slack.url)}}},
+        {"webhook", {{"enabled", a.webhook.enabled}, {"url", secret(a.webhook.url)}}}}}};
+  j["files"] = {{"paths", files.paths}, {"exclude", files.exclude}};
+  return j;
+}
+
+}  // namespace dr::config

@@ -1,0 +1,118 @@
+// Configuration: the YAML of the operational guide's "Basic Configuration
+// Example", accepted as it stands, plus the sections ecap-dr adds. `${VAR}`
+// (and `${VAR:-default}`) expand from the environment; a variable that is not
+// set is an error naming it. Unknown keys, wrong types and bad values are
+// errors naming the key, the file and the line. Every key is declared once in
+// options_table.cc, which also feeds `config check` and docs/configuration.md.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dr/result.h"
+
+namespace dr::config {
+
+struct RetentionPolicies {
+  int daily = 7;
+  int weekly = 4;
+  int monthly = 12;
+};
+
+struct BackupManagerConfig {
+  std::string backup_dir = "/opt/ecap/backups";
+  RetentionPolicies retention_policies;
+  int compression_level = 3;  // zstd level 1..19; 0 stores uncompressed
+  int threads = 0;            // 0: one per core
+};
+
+struct AwsConfig {
+  std::string region;
+  std::string backup_region;
+};
+
+struct PostgresConfig {
+  std::string host = "localhost";
+  int port = 5432;
+  std::string database;
+  std::string username;
+  std::string password;  // secret
+};
+
+struct EncryptionConfig {
+  bool enabled = true;
+  bool auto_generate_key = false;
+  std::string key_file;
+};
+
+struct AccessControlConfig {
+  bool enabled = false;
+  std::map<std::string, std::vector<std::string>> users;  // user -> permission patterns
+  std::map<std::string, std::vector<std::string>> roles;  // role -> permission patterns
+};
+
+struct AuditConfig {
+  std::string log_file;
+};
+
+struct AlertRules {
+  double max_backup_duration_minutes = 60;
+  double max_backup_size_gb = 100;
+  double max_backup_age_hours = 25;
+};
+
+struct EmailConfig {
+  bool enabled = false;
+  std::string smtp_server;
+  int smtp_port = 25;
+  std::string username;
+  std::string password;  // secret
+  std::string from_address;
+  std::vector<std::string> to_addresses;
+};
+
+struct WebhookConfig {
+  bool enabled = false;
+  std::string url;  // secret: webhook URLs carry their credentials
+};
+
+struct AlertingConfig {
+  AlertRules rules;
+  EmailConfig email;
+  WebhookConfig slack;
+  WebhookConfig webhook;
+};
+
+struct FilesConfig {
+  std::vector<std::string> paths;  // backed up by the "files" component
+  std::vector<std::string> exclude;
+};
+
+struct Config {
+  std::string source;  // the file it was read from ("" for built-in defaults)
+  BackupManagerConfig backup_manager;
+  AwsConfig aws;
+  PostgresConfig postgresql;
+  bool postgresql_configured = false;
+  EncryptionConfig encryption;
+  AccessControlConfig access_control;
+  AuditConfig audit;
+  AlertingConfig alerting;
+  FilesConfig files;
+
+  // The effective configuration; secrets are replaced by "***" when redact is set.
+  nlohmann::json ToJson(bool redact = true) const;
+};
+
+// Parses YAML text; `name` is used in error messages ("ecap-dr.yaml:12:3: ...").
+// All errors are kConfig.
+Result<Config> LoadConfigString(const std::string& text, const std::string& name);
+Result<Config> LoadConfigFile(const std::string& path);
+
+// Which file to read: the -c value, else $ECAP_DR_CONFIG, else /etc/ecap-dr/ecap-dr.yaml.
+std::string ResolveConfigPath(const std::string& flag_value);
+
+}  // namespace dr::config

@@ -1,0 +1,89 @@
+#include "config/options_table.h"
+
+#include <array>
+
+namespace dr::config {
+namespace {
+using T = OptionType;
+
+constexpr std::array kOptions{
+    OptionSpec{"backup_manager", T::kSection, false, 0, 0, "where and how backups are stored"},
+    OptionSpec{"backup_manager.backup_dir", T::kString, false, 0, 0, "repository directory (local backend)"},
+    OptionSpec{"backup_manager.retention_policies", T::kSection, false, 0, 0, "how many backups to keep"},
+    OptionSpec{"backup_manager.retention_policies.daily", T::kInt, false, 0, 100000, "newest backup of each of the last N days"},
+    OptionSpec{"backup_manager.retention_policies.weekly", T::kInt, false, 0, 100000, "newest backup of each of the last N ISO weeks"},
+    OptionSpec{"backup_manager.retention_policies.monthly", T::kInt, false, 0, 100000, "newest backup of each of the last N months"},
+    OptionSpec{"backup_manager.compression_level", T::kInt, false, 0, 19, "zstd level, 0 = store uncompressed (default 3)"},
+    OptionSpec{"backup_manager.threads", T::kInt, false, 0, 256, "worker threads, 0 = one per core"},
+    OptionSpec{"aws", T::kSection, false, 0, 0, "regions"},
+    OptionSpec{"aws.region", T::kString, false, 0, 0, "primary region"},
+    OptionSpec{"aws.backup_region", T::kString, false, 0, 0, "region the repository is replicated to"},
+    OptionSpec{"postgresql", T::kSection, false, 0, 0, "the PostgreSQL server to back up"},
+    OptionSpec{"postgresql.host", T::kString, false, 0, 0, "host name or address"},
+    OptionSpec{"postgresql.port", T::kInt, false, 1, 65535, "TCP port"},
+    OptionSpec{"postgresql.database", T::kString, false, 0, 0, "database name"},
+    OptionSpec{"postgresql.username", T::kString, false, 0, 0, "role to connect as"},
+    OptionSpec{"postgresql.password", T::kString, true, 0, 0, "password (use ${DB_PASSWORD})"},
+    OptionSpec{"encryption", T::kSection, false, 0, 0, "repository encryption"},
+    OptionSpec{"encryption.enabled", T::kBool, false, 0, 0, "encrypt with AES-256-GCM (default true)"},
+    OptionSpec{"encryption.auto_generate_key", T::kBool, false, 0, 0, "create key_file at 'repo init' when missing"},
+    OptionSpec{"encryption.key_file", T::kString, false, 0, 0, "master key file (base64 of 32 bytes, mode 0600)"},
+    OptionSpec{"access_control", T::kSection, false, 0, 0, "who may do what"},
+    OptionSpec{"access_control.enabled", T::kBool, false, 0, 0, "check permissions (default false)"},
+    OptionSpec{"access_control.users", T::kSection, false, 0, 0, "user -> permission patterns"},
+    OptionSpec{"access_control.users.*", T::kStringList, false, 0, 0, "permission patterns of a user"},
+    OptionSpec{"access_control.roles", T::kSection, false, 0, 0, "role -> permission patterns"},
+    OptionSpec{"access_control.roles.*", T::kStringList, false, 0, 0, "permission patterns of a role"},
+    OptionSpec{"audit", T::kSection, false, 0, 0, "audit trail"},
+    OptionSpec{"audit.log_file", T::kString, false, 0, 0, "append-only JSON lines"},
+    OptionSpec{"alerting", T::kSection, false, 0, 0, "alert rules and notification channels"},
+    OptionSpec{"alerting.rules", T::kSection, false, 0, 0, "thresholds"},
+    OptionSpec{"alerting.rules.max_backup_duration_minutes", T::kNumber, false, 0, 0, "alert when a backup runs longer"},
+    OptionSpec{"alerting.rules.max_backup_size_gb", T::kNumber, false, 0, 0, "alert when a backup is larger"},
+    OptionSpec{"alerting.rules.max_backup_age_hours", T::kNumber, false, 0, 0, "alert when the newest backup is older"},
+    OptionSpec{"alerting.notifications", T::kSection, false, 0, 0, "channels"},
+    OptionSpec{"alerting.notifications.email", T::kSection, false, 0, 0, "SMTP email"},
+    OptionSpec{"alerting.notifications.email.enabled", T::kBool, false, 0, 0, ""},
+    OptionSpec{"alerting.notifications.email.smtp_server", T::kString, false, 0, 0, "host or host:port"},
+    OptionSpec{"alerting.notifications.email.smtp_port", T::kInt, false, 1, 65535, "default 25"},
+    OptionSpec{"alerting.notifications.email.username", T::kString, false, 0, 0, "SMTP AUTH user"},
+    OptionSpec{"alerting.notifications.email.password", T::kString, true, 0, 0, "SMTP AUTH password"},
+    OptionSpec{"alerting.notifications.email.from_address", T::kString, false, 0, 0, ""},
+    OptionSpec{"alerting.notifications.email.to_addresses", T::kStringList, false, 0, 0, ""},
+    OptionSpec{"alerting.notifications.slack", T::kSection, false, 0, 0, "Slack incoming webhook"},
+    OptionSpec{"alerting.notifications.slack.enabled", T::kBool, false, 0, 0, ""},
+    OptionSpec{"alerting.notifications.slack.webhook_url", T::kString, true, 0, 0, "use ${SLACK_WEBHOOK_URL}"},
+    OptionSpec{"alerting.notifications.webhook", T::kSection, false, 0, 0, "generic JSON webhook"},
+    OptionSpec{"alerting.notifications.webhook.enabled", T::kBool, false, 0, 0, ""},
+    OptionSpec{"alerting.notifications.webhook.url", T::kString, true, 0, 0, ""},
+    OptionSpec{"files", T::kSection, false, 0, 0, "the files component"},
+    OptionSpec{"files.paths", T::kStringList, false, 0, 0, "files and directories to back up"},
+    OptionSpec{"files.exclude", T::kStringList, false, 0, 0, "glob patterns (fnmatch) of paths to skip"},
+};
+
+bool Matches(std::string_view pattern, std::string_view path) {
+  while (true) {
+    auto pd = pattern.find('.');
+    auto qd = path.find('.');
+    std::string_view ps = pattern.substr(0, pd), qs = path.substr(0, qd);
+    if (ps != "*" && ps != qs) return false;
+    if (pd == std::string_view::npos || qd == std::string_view::npos) return pd == qd;
+    pattern.remove_prefix(pd + 1);
+    path.remove_prefix(qd + 1);
+  }
+}
+}  // namespace
+
+const OptionSpec* FindOption(std::string_view path) {
+  for (const auto& o : kOptions) {
+    if (o.path == path) return &o;
+  }
+  for (const auto& o : kOptions) {
+    if (o.path.find('*') != std::string_view::npos && Matches(o.path, path)) return &o;
+  }
+  return nullptr;
+}
+
+std::span<const OptionSpec> AllOptions() { return kOptions; }
+
+}  // namespace dr::config

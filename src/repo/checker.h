@@ -1,0 +1,66 @@
+// Repository checks, a user command (`repo check`, `verify`) and the test
+// oracle run at the end of every test that writes a repository.
+//
+// Quick: every index opens, every indexed pack exists with the indexed size,
+// every snapshot opens and every blob it references is indexed in a pack that
+// exists. Full (read_data): additionally reads every pack (or, for one backup,
+// every blob it references), authenticates and decompresses every blob, checks
+// its id, and for a backup re-hashes each item against its recorded SHA-256.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/progress.h"
+#include "repo/repository.h"
+
+namespace dr::repo {
+
+struct Finding {
+  std::string severity;  // "error" or "warning"
+  std::string message;
+  std::string backup_id;
+  std::string item;
+  std::string pack;
+  std::string blob;
+  nlohmann::json ToJson() const;
+};
+
+struct CheckReport {
+  std::vector<Finding> findings;
+  uint64_t packs = 0;
+  uint64_t blobs = 0;
+  uint64_t snapshots = 0;
+  uint64_t bytes_read = 0;
+  bool ok() const;  // no error findings (warnings allowed)
+  nlohmann::json ToJson() const;
+};
+
+struct CheckOptions {
+  bool read_data = false;
+  Progress* progress = nullptr;
+};
+
+CheckReport CheckRepository(Repository& repo, const CheckOptions& options);
+
+struct ItemVerification {
+  std::string component;
+  std::string item;
+  std::string status;  // "passed" or "failed"
+  std::vector<Finding> findings;
+};
+
+struct BackupVerification {
+  std::string backup_id;
+  bool full = false;
+  std::vector<ItemVerification> items;
+  std::vector<Finding> findings;  // problems not tied to an item (the snapshot itself)
+  bool ok() const;
+};
+
+// Verifies one backup; an unreadable snapshot is a finding, not an error.
+BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, bool full, Progress* progress);
+
+}  // namespace dr::repo

@@ -1,0 +1,52 @@
+#include "repo/compress/compress.h"
+
+#include <zstd.h>
+
+namespace dr::repo::compress {
+namespace {
+// One context per thread: creating a ZSTD_CCtx costs more than compressing a small blob.
+struct CCtxHolder {
+  ZSTD_CCtx* ctx = ZSTD_createCCtx();
+  ~CCtxHolder() { ZSTD_freeCCtx(ctx); }
+};
+struct DCtxHolder {
+  ZSTD_DCtx* ctx = ZSTD_createDCtx();
+  ~DCtxHolder() { ZSTD_freeDCtx(ctx); }
+};
+}  // namespace
+
+CompressionId Compress(std::string_view data, int level, std::string& out) {
+  thread_local CCtxHolder holder;
+  out.resize(ZSTD_compressBound(data.size()));
+  size_t n = ZSTD_compressCCtx(holder.ctx, out.data(), out.size(), data.data(), data.size(), level);
+  if (ZSTD_isError(n) || n >= data.size()) {
+    out.clear();
+    return CompressionId::kNone;
+  }
+  out.resize(n);
+  return CompressionId::kZstd;
+}
+
+Result<std::string> Decompress(CompressionId id, std::string_view data, size_t max_size) {
+  if (id == CompressionId::kNone) {
+    if (data.size() > max_size) return Corrupt("stored data is larger than allowed");
+    return std::string(data);
+  }
+  if (id != CompressionId::kZstd) {
+    return Corrupt("unknown compression id " + std::to_string(static_cast<int>(id)));
+  }
+  unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return Corrupt("zstd frame has no valid content size");
+  }
+  if (size > max_size) return Corrupt("zstd frame claims " + std::to_string(size) + " bytes, more than allowed");
+  thread_local DCtxHolder holder;
+  std::string out(size, '\0');
+  size_t n = ZSTD_decompressDCtx(holder.ctx, out.data(), out.size(), data.data(), data.size());
+  if (ZSTD_isError(n) || n != size) {
+    return Corrupt(std::string("zstd decompression failed: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
+  }
+  return out;
+}
+
+}  // namespace dr::repo::compress

@@ -1,0 +1,59 @@
+// On-disk constants of the repository format. Every constant here is described
+// in docs/format.md; the section is named beside it. Never renumber an id: old
+// repositories must stay readable (test/fixtures pins this).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace dr::repo {
+
+inline constexpr int kRepositoryVersion = 1;  // §Config
+
+// §Sealed objects: every blob, pack trailer, index, snapshot and key file body.
+inline constexpr uint8_t kSealVersion = 1;
+inline constexpr size_t kSealHeaderSize = 20;  // version, cipher, compression, type, key id (4), nonce (12)
+inline constexpr size_t kSealTagSize = 16;
+inline constexpr size_t kSealOverhead = kSealHeaderSize + kSealTagSize;
+
+enum class CipherId : uint8_t {
+  kNone = 0,        // unencrypted repository: tag = first 16 bytes of SHA-256(header || payload)
+  kAes256Gcm = 1,   // AES-256-GCM, 96-bit random nonce, 128-bit tag, header as AAD
+  kReservedChaCha20Poly1305 = 2,
+};
+
+enum class CompressionId : uint8_t {
+  kNone = 0,
+  kZstd = 1,
+  kReservedLz4 = 2,
+};
+
+// What a sealed object is; part of the authenticated header, so one kind can
+// never be passed off as another.
+enum class ObjectType : uint8_t {
+  kData = 1,
+  kPackTrailer = 2,
+  kIndex = 3,
+  kSnapshot = 4,
+  kKeyFile = 5,
+};
+
+// §Packs
+inline constexpr std::string_view kPackMagic = "ECDRPK01";
+inline constexpr size_t kPackFooterSize = 4 + kPackMagic.size();  // u32 trailer length + magic
+inline constexpr size_t kPackEntrySize = 1 + 32 + 4 + 4 + 4;        // type, id, offset, length, raw length
+inline constexpr size_t kDefaultPackSize = 16u << 20;
+
+// §Index
+inline constexpr std::string_view kIndexMagic = "ECDRIX01";
+
+// §Chunking (FastCDC)
+inline constexpr size_t kChunkMin = 256u << 10;
+inline constexpr size_t kChunkAvg = 1u << 20;
+inline constexpr size_t kChunkMax = 4u << 20;
+
+// Decompressed sizes above this are refused as corrupt (a bomb, or a damaged header).
+inline constexpr size_t kMaxPlaintext = 1u << 30;
+
+}  // namespace dr::repo

@@ -1,0 +1,455 @@
+#include "repo/repository.h"
+
+#include <deque>
+#include <future>
+
+#include <nlohmann/json.hpp>
+
+#include "base/encoding.h"
+#include "base/time_util.h"
+#include "repo/crypto/crypto.h"
+
+namespace dr::repo {
+
+using nlohmann::json;
+
+namespace {
+
+const ObjectName kConfigName{ObjectKind::kConfig, "config"};
+
+std::string ConfigToJson(const RepoConfig& c) {
+  json j{{"version", c.version},
+         {"id", c.id},
+         {"created", c.created},
+         {"encryption", c.encrypted ? "aes-256-gcm" : "none"},
+         {"chunker", {{"algorithm", "fastcdc"}, {"min", c.chunker.min_size}, {"avg", c.chunker.avg_size},
+                      {"max", c.chunker.max_size}}}};
+  return j.dump(2) + "\n";
+}
+
+Result<RepoConfig> ConfigFromJson(std::string_view text, const std::string& location) {
+  json j = json::parse(text, nullptr, false);
+  if (!j.is_object()) return Corrupt("repository config in " + location + " is not valid JSON");
+  RepoConfig c;
+  try {
+    c.version = j.at("version").get<int>();
+    if (c.version > kRepositoryVersion) {
+      return Status(Code::kFailed, "repository " + location + " has format version " + std::to_string(c.version) +
+                                       ", newer than this ecap-dr supports (" + std::to_string(kRepositoryVersion) +
+                                       "); upgrade ecap-dr");
+    }
+    c.id = j.at("id").get<std::string>();
+    c.created = j.value("created", "");
+    c.encrypted = j.at("encryption").get<std::string>() != "none";
+    const json& ch = j.at("chunker");
+    c.chunker = {ch.at("min").get<size_t>(), ch.at("avg").get<size_t>(), ch.at("max").get<size_t>()};
+  } catch (const json::exception& e) {
+    return Corrupt("repository config in " + location + " is malformed: " + e.what());
+  }
+  bool pow2 = c.chunker.avg_size >= 64 && (c.chunker.avg_size & (c.chunker.avg_size - 1)) == 0;
+  if (!pow2 || c.chunker.min_size >= c.chunker.avg_size || c.chunker.max_size <= c.chunker.avg_size ||
+      c.chunker.max_size > (64u << 20)) {
+    return Corrupt("repository config in " + location + " has invalid chunker sizes");
+  }
+  return c;
+}
+
+}  // namespace
+
+Repository::Repository(Backend& backend, RepositoryOptions options)
+    : backend_(backend), options_(std::move(options)), pool_(std::make_unique<ThreadPool>(options_.threads)) {}
+
+Repository::~Repository() = default;
+
+Result<bool> Repository::Exists(Backend& backend) {
+  auto info = backend.Stat(kConfigName);
+  if (info.ok()) return true;
+  if (info.status().code() == Code::kNotFound) return false;
+  return info.status();
+}
+
+Result<std::unique_ptr<Repository>> Repository::Init(Backend& backend, const InitOptions& init,
+                                                     const RepositoryOptions& options) {
+  std::string location = backend.Properties().location;
+  DR_ASSIGN_OR_RETURN(bool exists, Exists(backend));
+  if (exists) return AlreadyExists("a repository already exists at " + location);
+  if (init.encrypted && init.master_key.size() != crypto::kKeySize) {
+    return ConfigError("the master key must be 32 bytes, got " + std::to_string(init.master_key.size()));
+  }
+  std::unique_ptr<Repository> repo(new Repository(backend, options));
+  repo->config_.id = HexEncode(crypto::RandomBytes(8));
+  repo->config_.created = FormatUtc(options.clock->Now());
+  repo->config_.encrypted = init.encrypted;
+  repo->config_.chunker = init.chunker;
+  repo->keys_ = DataKeys::Generate(init.encrypted);
+  // The key file goes first: a config without keys would be a repository nobody can open.
+  std::string key_file = WrapDataKeys(repo->keys_, init.master_key, repo->config_.created);
+  std::string key_name = init.encrypted ? MasterKeyId(init.master_key) : "unencrypted";
+  DR_RETURN_IF_ERROR(backend.Put({ObjectKind::kKey, key_name}, key_file, {.overwrite = false}));
+  DR_RETURN_IF_ERROR(backend.Put(kConfigName, ConfigToJson(repo->config_), {.overwrite = false}));
+  repo->seal_key_ = repo->keys_.seal_key();
+  repo->gear_ = MakeGearTable(repo->keys_.chunker_seed);
+  return repo;
+}
+
+Result<std::unique_ptr<Repository>> Repository::Open(Backend& backend, std::string_view master_key,
+                                                     const RepositoryOptions& options) {
+  std::string location = backend.Properties().location;
+  auto config_text = backend.Get(kConfigName, {});
+  if (!config_text.ok()) {
+    if (config_text.status().code() == Code::kNotFound) {
+      return NotFound("no repository at " + location + " (run 'ecap-dr repo init' first)");
+    }
+    return config_text.status().WithContext("unable to read repository config");
+  }
+  std::unique_ptr<Repository> repo(new Repository(backend, options));
+  DR_ASSIGN_OR_RETURN(repo->config_, ConfigFromJson(*config_text, location));
+
+  std::vector<std::string> key_names;
+  DR_RETURN_IF_ERROR(backend.List(ObjectKind::kKey, [&](const ObjectInfo& info) {
+    key_names.push_back(info.name.id);
+    return Status::Ok();
+  }));
+  if (key_names.empty()) return Corrupt("repository " + location + " has no key files");
+  Status last = Status(Code::kWrongKey, "");
+  bool opened = false;
+  for (const auto& name : key_names) {
+    DR_ASSIGN_OR_RETURN(std::string key_file, backend.Get({ObjectKind::kKey, name}, {}));
+    auto keys = UnwrapDataKeys(key_file, master_key);
+    if (keys.ok()) {
+      repo->keys_ = std::move(keys).value();
+      opened = true;
+      break;
+    }
+    if (keys.status().code() != Code::kWrongKey) last = keys.status().WithContext("key file '" + name + "'");
+  }
+  if (!opened) {
+    if (last.code() != Code::kWrongKey) return last;
+    return Status(Code::kWrongKey, "wrong encryption key for repository " + location + ": key " +
+                                       (master_key.empty() ? std::string("(none)") : MasterKeyId(master_key)) +
+                                       " opens none of its " + std::to_string(key_names.size()) + " key file(s)");
+  }
+  if (repo->keys_.encrypted != repo->config_.encrypted) {
+    return Corrupt("repository " + location + ": config and key file disagree about encryption");
+  }
+  repo->seal_key_ = repo->keys_.seal_key();
+  repo->gear_ = MakeGearTable(repo->keys_.chunker_seed);
+  DR_RETURN_IF_ERROR(repo->LoadIndexes());
+  DR_RETURN_IF_ERROR(repo->ScanUnindexedPacks());
+  return repo;
+}
+
+Status Repository::LoadIndexes() {
+  std::vector<std::string> names;
+  DR_RETURN_IF_ERROR(backend_.List(ObjectKind::kIndex, [&](const ObjectInfo& info) {
+    names.push_back(info.name.id);
+    return Status::Ok();
+  }));
+  for (const auto& name : names) {
+    auto sealed = backend_.Get({ObjectKind::kIndex, name}, {});
+    if (!sealed.ok()) {
+      if (sealed.status().code() == Code::kUnavailable) return sealed.status();
+      open_warnings_.push_back("index '" + name + "' is unreadable: " + sealed.status().message());
+      continue;
+    }
+    auto plain = Unseal(seal_key_, ObjectType::kIndex, *sealed);
+    auto packs = plain.ok() ? DecodeIndexFile(*plain) : Result<std::vector<PackRecord>>(plain.status());
+    if (!packs.ok()) {
+      open_warnings_.push_back("index '" + name + "' is damaged: " + packs.status().message());
+      continue;
+    }
+    for (const auto& p : *packs) index_.AddPack(p);
+  }
+  return Status::Ok();
+}
+
+Status Repository::ScanUnindexedPacks() {
+  std::vector<ObjectInfo> unindexed;
+  DR_RETURN_IF_ERROR(backend_.List(ObjectKind::kPack, [&](const ObjectInfo& info) {
+    if (!index_.HasPack(info.name.id)) unindexed.push_back(info);
+    return Status::Ok();
+  }));
+  for (const auto& info : unindexed) {
+    // A pack written by a backup that was killed before its index, or whose
+    // index was lost: its trailer says what it holds.
+    auto entries = ReadTrailer(info);
+    if (!entries.ok()) {
+      open_warnings_.push_back("pack '" + info.name.id + "' is not indexed and its trailer is unreadable: " +
+                               entries.status().message());
+      continue;
+    }
+    PackRecord record{info.name.id, info.size, std::move(entries).value()};
+    index_.AddPack(record);
+    unindexed_packs_.push_back(info.name.id);
+    orphan_records_.push_back(std::move(record));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PackEntry>> Repository::ReadTrailer(const ObjectInfo& info) {
+  uint64_t tail_len = std::min<uint64_t>(info.size, 64 * 1024);
+  DR_ASSIGN_OR_RETURN(std::string tail, backend_.Get(info.name, {info.size - tail_len, tail_len}));
+  DR_ASSIGN_OR_RETURN(TrailerNeed need, TrailerSize(tail, info.size));
+  if (need.tail_bytes > tail.size()) {
+    DR_ASSIGN_OR_RETURN(tail, backend_.Get(info.name, {info.size - need.tail_bytes, need.tail_bytes}));
+  }
+  return ParsePackTrailer(seal_key_, tail, info.size);
+}
+
+Status Repository::AdoptOrphanPacks() {
+  if (orphan_records_.empty()) return Status::Ok();
+  std::string sealed = Seal(seal_key_, ObjectType::kIndex, EncodeIndexFile(orphan_records_), options_.compression_level);
+  std::string id = HexEncode(crypto::Sha256(sealed));
+  Status s = backend_.Put({ObjectKind::kIndex, id}, sealed, {.overwrite = false});
+  if (!s.ok() && s.code() != Code::kAlreadyExists) return s.WithContext("unable to index packs left by an interrupted backup");
+  orphan_records_.clear();
+  unindexed_packs_.clear();
+  return Status::Ok();
+}
+
+Status Repository::Broken(Status status) {
+  std::lock_guard lock(write_mu_);
+  if (broken_.ok()) broken_ = status;
+  return broken_;
+}
+
+Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progress) {
+  {
+    std::lock_guard lock(write_mu_);
+    if (!broken_.ok()) return broken_;
+  }
+  Chunker chunker(source, gear_, config_.chunker);
+  crypto::Sha256Stream sha;
+  StreamResult result;
+  std::deque<std::future<Result<BlobId>>> inflight;
+  const size_t max_inflight = 2 * (pool_->size() + 1);
+  Status error;
+  auto drain_one = [&] {
+    Result<BlobId> id = inflight.front().get();
+    inflight.pop_front();
+    if (!id.ok()) {
+      if (error.ok()) error = id.status();
+    } else {
+      result.blobs.push_back(*id);
+    }
+  };
+  while (error.ok()) {
+    std::string chunk;
+    auto more = chunker.Next(&chunk);
+    if (!more.ok()) {
+      error = more.status();
+      break;
+    }
+    if (!*more) break;
+    sha.Update(chunk);
+    result.size += chunk.size();
+    if (progress) progress->Add(chunk.size());
+    while (inflight.size() >= max_inflight && error.ok()) drain_one();
+    if (!error.ok()) break;
+    inflight.push_back(pool_->Submit([this, c = std::move(chunk)]() mutable { return SaveBlob(std::move(c)); }));
+  }
+  while (!inflight.empty()) drain_one();
+  if (!error.ok()) return error;
+  result.sha256 = HexEncode(sha.Finish());
+  return result;
+}
+
+Result<BlobId> Repository::SaveBlob(std::string chunk) {
+  BlobId id = BlobId::FromRaw(crypto::HmacSha256(keys_.id_key, chunk));
+  {
+    std::lock_guard lock(write_mu_);
+    if (!broken_.ok()) return broken_;
+    stats_.blobs++;
+    if (index_.Has(id) || !pending_.insert(id).second) return id;
+  }
+  Payload payload = EncodePayload(chunk, options_.compression_level);
+  std::string sealed = SealPayload(seal_key_, ObjectType::kData, payload);
+  // Open what we just sealed and compare (restic's verifyCiphertext): a fault in
+  // memory or in the cipher must not reach storage as an unreadable blob.
+  auto reopened = OpenPayload(seal_key_, ObjectType::kData, sealed);
+  DR_CHECK(reopened.ok() && reopened->data == payload.data) << "sealed blob " << id.hex() << " does not open again";
+  DR_RETURN_IF_ERROR(AddToPack(id, sealed, static_cast<uint32_t>(chunk.size())));
+  {
+    std::lock_guard lock(write_mu_);
+    stats_.new_blobs++;
+    stats_.new_bytes += chunk.size();
+  }
+  return id;
+}
+
+Status Repository::AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length) {
+  PackBuilder full;
+  {
+    std::lock_guard lock(write_mu_);
+    if (!broken_.ok()) return broken_;
+    builder_.Add(ObjectType::kData, id, sealed, raw_length);
+    if (builder_.size() < options_.pack_size) return Status::Ok();
+    std::swap(full, builder_);
+  }
+  return WritePack(std::move(full));
+}
+
+Status Repository::WritePack(PackBuilder builder) {
+  FinishedPack pack = builder.Finish(seal_key_);
+  Status s = backend_.Put({ObjectKind::kPack, pack.id}, pack.bytes, {.overwrite = false});
+  // Pack ids are content hashes: an existing pack of that id holds these very bytes.
+  if (!s.ok() && s.code() != Code::kAlreadyExists) {
+    return Broken(s.WithContext("unable to write pack '" + pack.id.substr(0, 12) + "' to " + location()));
+  }
+  std::lock_guard lock(write_mu_);
+  stats_.stored_bytes += pack.bytes.size();
+  written_packs_.push_back({pack.id, pack.bytes.size(), std::move(pack.entries)});
+  return Status::Ok();
+}
+
+Status Repository::Flush() {
+  PackBuilder last;
+  {
+    std::lock_guard lock(write_mu_);
+    if (!broken_.ok()) return broken_;
+    std::swap(last, builder_);
+  }
+  if (last.count() > 0) DR_RETURN_IF_ERROR(WritePack(std::move(last)));
+  std::vector<PackRecord> packs;
+  {
+    std::lock_guard lock(write_mu_);
+    packs.swap(written_packs_);
+  }
+  if (packs.empty()) return Status::Ok();
+  std::string sealed = Seal(seal_key_, ObjectType::kIndex, EncodeIndexFile(packs), options_.compression_level);
+  std::string id = HexEncode(crypto::Sha256(sealed));
+  Status s = backend_.Put({ObjectKind::kIndex, id}, sealed, {.overwrite = false});
+  if (!s.ok() && s.code() != Code::kAlreadyExists) {
+    return Broken(s.WithContext("unable to write index '" + id.substr(0, 12) + "' to " + location()));
+  }
+  std::lock_guard lock(write_mu_);
+  stats_.stored_bytes += sealed.size();
+  for (const auto& p : packs) index_.AddPack(p);
+  pending_.clear();
+  return Status::Ok();
+}
+
+WriteStats Repository::write_stats() const {
+  std::lock_guard lock(const_cast<std::mutex&>(write_mu_));
+  return stats_;
+}
+
+Status Repository::SaveSnapshot(const Snapshot& snapshot) {
+  DR_RETURN_IF_ERROR(ValidateBackupId(snapshot.backup_id));
+  std::string sealed = Seal(seal_key_, ObjectType::kSnapshot, snapshot.ToJson().dump(), options_.compression_level);
+  Status s = backend_.Put({ObjectKind::kSnapshot, snapshot.backup_id}, sealed, {.overwrite = false});
+  if (s.code() == Code::kAlreadyExists) {
+    return AlreadyExists("backup id '" + snapshot.backup_id + "' already exists in repository " + location());
+  }
+  return s.WithContext("unable to write snapshot of backup '" + snapshot.backup_id + "'");
+}
+
+Result<std::vector<std::string>> Repository::ListSnapshotIds() {
+  std::vector<std::string> ids;
+  DR_RETURN_IF_ERROR(backend_.List(ObjectKind::kSnapshot, [&](const ObjectInfo& info) {
+    ids.push_back(info.name.id);
+    return Status::Ok();
+  }));
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id) {
+  DR_RETURN_IF_ERROR(ValidateBackupId(backup_id));
+  auto sealed = backend_.Get({ObjectKind::kSnapshot, backup_id}, {});
+  if (!sealed.ok()) {
+    if (sealed.status().code() == Code::kNotFound) {
+      return NotFound("backup '" + backup_id + "' not found in repository " + location());
+    }
+    return sealed.status().WithContext("unable to read backup '" + backup_id + "'");
+  }
+  auto plain = Unseal(seal_key_, ObjectType::kSnapshot, *sealed);
+  if (!plain.ok()) return plain.status().WithContext("snapshot of backup '" + backup_id + "' is damaged");
+  json j = json::parse(*plain, nullptr, false);
+  if (j.is_discarded()) return Corrupt("snapshot of backup '" + backup_id + "' is not valid JSON");
+  return Snapshot::FromJson(j);
+}
+
+Status Repository::RemoveSnapshot(const std::string& backup_id) {
+  DR_RETURN_IF_ERROR(ValidateBackupId(backup_id));
+  Status s = backend_.Remove({ObjectKind::kSnapshot, backup_id});
+  if (s.code() == Code::kNotFound) return NotFound("backup '" + backup_id + "' not found in repository " + location());
+  return s;
+}
+
+Result<std::string> Repository::LoadBlob(const BlobId& id) {
+  auto loc = index_.Find(id);
+  if (!loc) return NotFound("blob '" + id.ShortHex() + "' is not in any index or pack");
+  std::string where = "blob '" + id.ShortHex() + "' in pack '" + loc->pack_id.substr(0, 12) + "'";
+  auto sealed = backend_.Get({ObjectKind::kPack, loc->pack_id}, {loc->offset, loc->length});
+  if (!sealed.ok()) {
+    if (sealed.status().code() == Code::kNotFound) return NotFound(where + ": pack is missing");
+    return sealed.status().WithContext(where);
+  }
+  auto payload = OpenPayload(seal_key_, ObjectType::kData, *sealed);
+  if (!payload.ok()) return Corrupt(where + ": " + payload.status().message());
+  auto plain = DecodePayload(*payload, loc->raw_length);
+  if (!plain.ok()) return Corrupt(where + ": " + plain.status().message());
+  if (plain->size() != loc->raw_length || crypto::HmacSha256(keys_.id_key, *plain) != id.raw()) {
+    return Corrupt(where + ": content does not match its id");
+  }
+  return plain;
+}
+
+Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress) {
+  crypto::Sha256Stream sha;
+  StreamResult result;
+  std::deque<std::future<Result<std::string>>> inflight;
+  const size_t window = 2 * (pool_->size() + 1);
+  size_t next = 0;
+  Status error;
+  while ((next < blobs.size() || !inflight.empty())) {
+    while (error.ok() && next < blobs.size() && inflight.size() < window) {
+      BlobId id = blobs[next++];
+      inflight.push_back(pool_->Submit([this, id] { return LoadBlob(id); }));
+    }
+    Result<std::string> data = inflight.front().get();
+    inflight.pop_front();
+    if (!error.ok()) continue;  // drain what is in flight, write nothing more
+    if (!data.ok()) {
+      error = data.status();
+      continue;
+    }
+    sha.Update(*data);
+    result.size += data->size();
+    Status s = sink.Write(*data);
+    if (!s.ok()) {
+      error = s;
+      continue;
+    }
+    if (progress) progress->Add(data->size());
+  }
+  if (!error.ok()) return error;
+  result.blobs = blobs;
+  result.sha256 = HexEncode(sha.Finish());
+  return result;
+}
+
+Result<std::vector<PackEntry>> Repository::ReadPackEntries(const std::string& pack_id, uint64_t size) {
+  DR_ASSIGN_OR_RETURN(std::string bytes, backend_.Get({ObjectKind::kPack, pack_id}, {}));
+  if (bytes.size() != size) {
+    return Corrupt("pack '" + pack_id.substr(0, 12) + "' is " + std::to_string(bytes.size()) + " bytes, expected " +
+                   std::to_string(size));
+  }
+  if (HexEncode(crypto::Sha256(bytes)) != pack_id) {
+    return Corrupt("pack '" + pack_id.substr(0, 12) + "' does not match its content hash");
+  }
+  auto entries = ParsePackTrailer(seal_key_, bytes, bytes.size());
+  if (!entries.ok()) return entries.status().WithContext("pack '" + pack_id.substr(0, 12) + "'");
+  for (const auto& e : *entries) {
+    std::string where = "blob '" + e.id.ShortHex() + "' in pack '" + pack_id.substr(0, 12) + "'";
+    auto payload = OpenPayload(seal_key_, ObjectType::kData, std::string_view(bytes).substr(e.offset, e.length));
+    if (!payload.ok()) return Corrupt(where + ": " + payload.status().message());
+    auto plain = DecodePayload(*payload, e.raw_length);
+    if (!plain.ok()) return Corrupt(where + ": " + plain.status().message());
+    if (crypto::HmacSha256(keys_.id_key, *plain) != e.id.raw()) return Corrupt(where + ": content does not match its id");
+  }
+  return entries;
+}
+
+}  // namespace dr::repo

@@ -1,0 +1,152 @@
+// The repository: content-addressed, append-only storage of backups on a
+// Backend, in the spirit of restic and Kopia (docs/format.md is the format).
+//
+// This is the only module that composes the pipeline: chunk (FastCDC) -> id
+// (HMAC-SHA256) -> dedup against the index -> compress (zstd) -> seal
+// (AES-256-GCM) -> open again and compare -> pack -> Backend::Put. The stages
+// after chunking run on a thread pool; at most 2x(threads+1) chunks are in
+// flight, so memory does not grow with the input.
+//
+// Crash safety: objects are written whole; packs first, then the index that
+// names them, then the snapshot. A process killed at any point leaves no
+// visible half-backup. Packs left without an index are found by their trailers
+// on the next Open and used again (AdoptOrphanPacks), so nothing written is wasted.
+//
+// Thread-safety: reading (LoadSnapshot, LoadBlob, RestoreStream) is safe from
+// many threads. Writing (SaveStream, Flush, SaveSnapshot) is one session at a
+// time per Repository object; several processes may write the same repository
+// at once (no lock is needed to append).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "base/progress.h"
+#include "base/thread_pool.h"
+#include "dr/backend.h"
+#include "dr/clock.h"
+#include "dr/io.h"
+#include "repo/chunker/chunker.h"
+#include "repo/crypto/keys.h"
+#include "repo/index/index.h"
+#include "repo/pack/pack.h"
+#include "repo/snapshot/snapshot.h"
+
+namespace dr::repo {
+
+struct RepositoryOptions {
+  int compression_level = 3;  // zstd level; 0 stores data uncompressed
+  size_t pack_size = kDefaultPackSize;
+  size_t threads = 0;  // 0: one per core
+  Clock* clock = &RealClock();
+};
+
+struct InitOptions {
+  bool encrypted = true;
+  std::string master_key;  // 32 bytes when encrypted
+  ChunkerParams chunker;
+};
+
+struct RepoConfig {
+  int version = kRepositoryVersion;
+  std::string id;
+  std::string created;
+  bool encrypted = true;
+  ChunkerParams chunker;
+};
+
+struct StreamResult {
+  std::vector<BlobId> blobs;
+  uint64_t size = 0;
+  std::string sha256;  // hex
+};
+
+struct WriteStats {
+  uint64_t blobs = 0;         // blobs referenced by saved streams
+  uint64_t new_blobs = 0;     // blobs written
+  uint64_t new_bytes = 0;     // plaintext bytes of written blobs
+  uint64_t stored_bytes = 0;  // bytes of packs and indexes written
+};
+
+class Repository {
+ public:
+  ~Repository();
+
+  // kAlreadyExists when a repository is there already.
+  static Result<std::unique_ptr<Repository>> Init(Backend& backend, const InitOptions& init,
+                                                  const RepositoryOptions& options);
+  // kNotFound when there is no repository; kWrongKey when master_key opens none of its key files.
+  static Result<std::unique_ptr<Repository>> Open(Backend& backend, std::string_view master_key,
+                                                  const RepositoryOptions& options);
+  static Result<bool> Exists(Backend& backend);
+
+  const RepoConfig& config() const { return config_; }
+  const DataKeys& keys() const { return keys_; }
+  Backend& backend() { return backend_; }
+  const Index& index() const { return index_; }
+  std::string location() const { return backend_.Properties().location; }
+  // Problems found while opening (damaged index files); `repo check` reports them.
+  const std::vector<std::string>& open_warnings() const { return open_warnings_; }
+  // Packs found without an index and indexed in memory from their trailers.
+  const std::vector<std::string>& unindexed_packs() const { return unindexed_packs_; }
+
+  // --- writing ---
+  Result<StreamResult> SaveStream(ByteSource& source, Progress* progress);
+  // Writes the open pack and an index file for every pack written since the last Flush.
+  Status Flush();
+  // Writes an index file for packs that have none (left by a killed backup).
+  Status AdoptOrphanPacks();
+  // Refuses (kAlreadyExists) an id that exists; call Flush first.
+  Status SaveSnapshot(const Snapshot& snapshot);
+  WriteStats write_stats() const;
+
+  // --- reading ---
+  Result<std::vector<std::string>> ListSnapshotIds();
+  Result<Snapshot> LoadSnapshot(const std::string& backup_id);
+  Status RemoveSnapshot(const std::string& backup_id);
+  // Authenticated plaintext of one blob; kCorrupt/kNotFound name the blob and its pack.
+  Result<std::string> LoadBlob(const BlobId& id);
+  // Writes the blobs' plaintext to sink in order, reading ahead in parallel;
+  // every byte is authenticated before it is written.
+  Result<StreamResult> RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress);
+  // Reads a whole pack and checks it: content hash, trailer, every blob.
+  Result<std::vector<PackEntry>> ReadPackEntries(const std::string& pack_id, uint64_t size);
+
+  ThreadPool& pool() { return *pool_; }
+
+ private:
+  Repository(Backend& backend, RepositoryOptions options);
+  Status LoadIndexes();
+  Status ScanUnindexedPacks();
+  Result<std::vector<PackEntry>> ReadTrailer(const ObjectInfo& info);
+  Result<BlobId> SaveBlob(std::string chunk);
+  Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
+  Status WritePack(PackBuilder builder);
+  Status Broken(Status status);
+
+  Backend& backend_;
+  RepositoryOptions options_;
+  RepoConfig config_;
+  DataKeys keys_;
+  SealKey seal_key_;
+  GearTable gear_{};
+  Index index_;
+  std::vector<std::string> open_warnings_;
+  std::vector<std::string> unindexed_packs_;
+  std::vector<PackRecord> orphan_records_;
+  std::unique_ptr<ThreadPool> pool_;
+
+  std::mutex write_mu_;  // guards everything below
+  std::unordered_set<BlobId, BlobIdHash> pending_;
+  PackBuilder builder_;
+  std::vector<PackRecord> written_packs_;
+  WriteStats stats_;
+  Status broken_;  // after a write error the writer is dead: every later call returns it
+};
+
+}  // namespace dr::repo

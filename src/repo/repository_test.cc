@@ -1,0 +1,191 @@
+#include "repo/repository.h"
+
+#include "repo/checker.h"
+#include "storage/faulty/faulty_backend.h"
+#include "storage/memory/memory_backend.h"
+#include "test/support/test_support.h"
+
+namespace dr::repo {
+namespace {
+
+using test::StatusIs;
+
+const std::string kKey(32, 'k');
+
+RepositoryOptions SmallPacks() { return {.compression_level = 3, .pack_size = 1 << 20, .threads = 2}; }
+
+std::unique_ptr<Repository> MustInit(Backend& be, bool encrypted = true) {
+  auto r = Repository::Init(be, {.encrypted = encrypted, .master_key = encrypted ? kKey : "", .chunker = {}}, SmallPacks());
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return std::move(r).value();
+}
+
+Result<StreamResult> Save(Repository& repo, const std::string& data) {
+  StringSource src(data);
+  return repo.SaveStream(src, nullptr);
+}
+
+std::string Restore(Repository& repo, const std::vector<BlobId>& blobs) {
+  std::string out;
+  StringSink sink(out);
+  auto r = repo.RestoreStream(blobs, sink, nullptr);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return out;
+}
+
+Snapshot MakeSnapshot(const std::string& id, const StreamResult& s) {
+  Snapshot snap;
+  snap.backup_id = id;
+  snap.components.push_back({"files", {{"a", "file", s.size, s.sha256, s.blobs, {}}}, {}});
+  return snap;
+}
+
+TEST(RepositoryTest, RoundTripAcrossReopen) {
+  auto be = storage::NewMemoryBackend();
+  std::string data = test::TextData(5 << 20, 1) + test::RandomData(3 << 20, 2);
+  {
+    auto repo = MustInit(*be);
+    auto saved = Save(*repo, data);
+    ASSERT_OK(saved);
+    EXPECT_EQ(saved->size, data.size());
+    EXPECT_GT(saved->blobs.size(), 2u);
+    ASSERT_OK(repo->Flush());
+    ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("b1", *saved)));
+  }
+  auto repo = Repository::Open(*be, kKey, SmallPacks());
+  ASSERT_OK(repo);
+  auto snap = (*repo)->LoadSnapshot("b1");
+  ASSERT_OK(snap);
+  EXPECT_EQ(Restore(**repo, snap->components[0].items[0].blobs), data);
+  auto report = CheckRepository(**repo, {.read_data = true});
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump();
+}
+
+TEST(RepositoryTest, WrongKeyIsAClearError) {
+  auto be = storage::NewMemoryBackend();
+  MustInit(*be);
+  auto repo = Repository::Open(*be, std::string(32, 'x'), SmallPacks());
+  EXPECT_THAT(repo, StatusIs(Code::kWrongKey));
+  EXPECT_THAT(repo.status().message(), ::testing::HasSubstr("wrong encryption key for repository memory:"));
+}
+
+TEST(RepositoryTest, DeduplicatesUnchangedAndShiftedData) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  std::string data = test::TextData(8 << 20, 3);
+  ASSERT_OK(Save(*repo, data));
+  ASSERT_OK(repo->Flush());
+  WriteStats first = repo->write_stats();
+  // Insert 100 bytes near the front: content-defined chunking keeps the later cut points.
+  std::string shifted = data.substr(0, 1000) + std::string(100, 'x') + data.substr(1000);
+  ASSERT_OK(Save(*repo, shifted));
+  ASSERT_OK(repo->Flush());
+  WriteStats second = repo->write_stats();
+  uint64_t added = second.new_bytes - first.new_bytes;
+  EXPECT_LT(added, data.size() / 3) << "an insertion should re-store only the chunks around it";
+}
+
+TEST(RepositoryTest, UnencryptedRepositoryStillDetectsDamage) {
+  auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
+  auto* faulty = be.get();
+  auto repo = MustInit(*be, /*encrypted=*/false);
+  EXPECT_FALSE(repo->config().encrypted);
+  auto saved = Save(*repo, test::TextData(300000, 4));
+  ASSERT_OK(saved);
+  ASSERT_OK(repo->Flush());
+  faulty->CorruptReads(ObjectKind::kPack, 30);
+  std::string out;
+  StringSink sink(out);
+  EXPECT_THAT(repo->RestoreStream(saved->blobs, sink, nullptr), StatusIs(Code::kCorrupt));
+  EXPECT_TRUE(out.empty()) << "nothing unauthenticated may be written";
+}
+
+TEST(RepositoryTest, FlippedByteIsNamedByBlobAndPack) {
+  auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
+  auto* faulty = be.get();
+  auto repo = MustInit(*be);
+  auto saved = Save(*repo, test::RandomData(600000, 5));
+  ASSERT_OK(saved);
+  ASSERT_OK(repo->Flush());
+  ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("b1", *saved)));
+  faulty->CorruptReads(ObjectKind::kPack, 100);
+  auto v = VerifyBackup(*repo, "b1", /*full=*/true, nullptr);
+  ASSERT_FALSE(v.ok());
+  ASSERT_EQ(v.items.size(), 1u);
+  const Finding& f = v.items[0].findings.at(0);
+  EXPECT_EQ(f.blob, saved->blobs[0].hex());
+  EXPECT_FALSE(f.pack.empty());
+  EXPECT_THAT(f.message, ::testing::HasSubstr("backup 'b1'"));
+  EXPECT_THAT(f.message, ::testing::HasSubstr("authentication failed"));
+}
+
+TEST(RepositoryTest, NoSpaceBreaksTheWriterAndLeavesTheRepositoryConsistent) {
+  auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
+  auto* faulty = be.get();
+  auto repo = MustInit(*be);
+  auto first = Save(*repo, test::TextData(2 << 20, 6));
+  ASSERT_OK(first);
+  ASSERT_OK(repo->Flush());
+  ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("ok", *first)));
+  faulty->SetSpaceLeft(300000);
+  auto second = Save(*repo, test::RandomData(6 << 20, 7));
+  Status s = second.ok() ? repo->Flush() : second.status();
+  EXPECT_THAT(s, StatusIs(Code::kNoSpace));
+  EXPECT_THAT(repo->Flush(), StatusIs(Code::kNoSpace)) << "a broken writer stays broken";
+  faulty->Reset();
+  auto reopened = Repository::Open(*be, kKey, SmallPacks());
+  ASSERT_OK(reopened);
+  auto report = CheckRepository(**reopened, {.read_data = true});
+  EXPECT_TRUE(report.ok()) << report.ToJson().dump();
+  auto snap = (*reopened)->LoadSnapshot("ok");
+  ASSERT_OK(snap);
+  EXPECT_EQ(Restore(**reopened, snap->components[0].items[0].blobs), test::TextData(2 << 20, 6));
+}
+
+TEST(RepositoryTest, PacksWithoutIndexAreAdoptedAndDeduplicated) {
+  auto be = storage::NewMemoryBackend();
+  std::string data = test::RandomData(4 << 20, 8);
+  {
+    auto repo = MustInit(*be);
+    ASSERT_OK(Save(*repo, data));
+    // Simulate a kill after the packs but before the index: drop the index files.
+    ASSERT_OK(repo->Flush());
+    std::vector<std::string> idx;
+    ASSERT_OK(be->List(ObjectKind::kIndex, [&](const ObjectInfo& i) {
+      idx.push_back(i.name.id);
+      return Status::Ok();
+    }));
+    for (const auto& id : idx) ASSERT_OK(be->Remove({ObjectKind::kIndex, id}));
+  }
+  auto repo = Repository::Open(*be, kKey, SmallPacks());
+  ASSERT_OK(repo);
+  EXPECT_FALSE((*repo)->unindexed_packs().empty());
+  ASSERT_OK((*repo)->AdoptOrphanPacks());
+  auto again = Save(**repo, data);
+  ASSERT_OK(again);
+  ASSERT_OK((*repo)->Flush());
+  EXPECT_EQ((*repo)->write_stats().new_blobs, 0u) << "the second backup deduplicates against the orphaned packs";
+  EXPECT_EQ(Restore(**repo, again->blobs), data);
+}
+
+TEST(RepositoryTest, DuplicateSnapshotIdIsRefused) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  auto saved = Save(*repo, "hello");
+  ASSERT_OK(saved);
+  ASSERT_OK(repo->Flush());
+  ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("same", *saved)));
+  EXPECT_THAT(repo->SaveSnapshot(MakeSnapshot("same", *saved)), StatusIs(Code::kAlreadyExists));
+}
+
+TEST(RepositoryTest, EmptyStream) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  auto saved = Save(*repo, "");
+  ASSERT_OK(saved);
+  EXPECT_TRUE(saved->blobs.empty());
+  EXPECT_EQ(saved->sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+}  // namespace
+}  // namespace dr::repo

@@ -1,0 +1,63 @@
+// Snapshots (docs/format.md §Snapshots): one sealed JSON manifest per backup,
+// stored as snapshots/<backup id> and written last, after its packs and index
+// are durable. What a component's items mean is the sources' business; the
+// repository only needs each item's blob list (for check and prune) and its
+// SHA-256 (for verify).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dr/result.h"
+#include "repo/blob_id.h"
+
+namespace dr::repo {
+
+struct SnapshotItem {
+  std::string name;          // unique within the component: "etc/ecap/app.yaml", "orders.csv"
+  std::string kind;          // "file", "dir", "symlink", "stream", ...
+  uint64_t size = 0;         // bytes of the restored stream
+  std::string sha256;        // hex SHA-256 of the restored stream ("" for items without data)
+  std::vector<BlobId> blobs; // in stream order
+  nlohmann::json meta = nlohmann::json::object();  // source-specific: mode, mtime, link target, ...
+};
+
+struct SnapshotComponent {
+  std::string name;  // "files", "postgresql", "s3", "kafka"
+  std::vector<SnapshotItem> items;
+  nlohmann::json meta = nlohmann::json::object();
+};
+
+struct SnapshotStats {
+  uint64_t input_bytes = 0;    // bytes read from the sources
+  uint64_t new_bytes = 0;      // plaintext bytes of blobs this backup added
+  uint64_t stored_bytes = 0;   // bytes this backup added to storage (sealed, packed)
+  uint64_t blob_count = 0;     // blobs referenced
+  uint64_t new_blob_count = 0; // blobs added
+};
+
+struct Snapshot {
+  std::string backup_id;
+  std::string backup_type = "full";
+  std::string status = "completed";
+  std::string start_time;  // ISO 8601 UTC
+  std::string end_time;
+  double duration_seconds = 0;
+  std::vector<std::string> tags;
+  std::string hostname;
+  std::string username;
+  std::string tool_version;
+  SnapshotStats stats;
+  std::vector<SnapshotComponent> components;
+
+  nlohmann::json ToJson(bool with_blobs = true) const;
+  static Result<Snapshot> FromJson(const nlohmann::json& j);
+};
+
+// Backup ids are object names: [A-Za-z0-9._-], 1..128 characters, not starting with '.' or '-'.
+Status ValidateBackupId(const std::string& id);
+
+}  // namespace dr::repo

@@ -1,0 +1,62 @@
+#include "security/keys/master_key.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "base/encoding.h"
+#include "base/fs.h"
+#include "repo/crypto/crypto.h"
+
+namespace dr::security {
+
+Result<std::string> ParseKey(std::string_view text, const std::string& what) {
+  if (text.size() == 32 && !Base64Decode(text)) return std::string(text);  // raw key bytes
+  auto key = Base64Decode(text);
+  if (!key) return ConfigError(what + " is not valid base64 (expected base64 of 32 bytes)");
+  if (key->size() != 32) {
+    return ConfigError(what + " must be base64 of 32 bytes, got " + std::to_string(key->size()) + " bytes");
+  }
+  return *key;
+}
+
+Result<MasterKey> GenerateKeyFile(const std::string& path) {
+  if (path.empty()) return ConfigError("no key file path given");
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    DR_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), 0700).WithContext("unable to create key directory"));
+  }
+  std::string key = repo::crypto::RandomBytes(32);
+  Status s = WriteFileAtomic(path, Base64Encode(key) + "\n", {.mode = 0600, .overwrite = false, .sync = true});
+  if (s.code() == Code::kAlreadyExists) return AlreadyExists("key file '" + path + "' already exists; refusing to overwrite it");
+  if (!s.ok()) return Status(s.code() == Code::kNoSpace ? Code::kNoSpace : Code::kConfig, s.message());
+  return MasterKey{key, "key file '" + path + "'", true};
+}
+
+Result<MasterKey> LoadMasterKey(const config::EncryptionConfig& encryption, bool allow_generate) {
+  if (const char* env = std::getenv(kKeyEnvVar); env != nullptr && *env != '\0') {
+    std::string what = std::string("environment variable ") + kKeyEnvVar;
+    DR_ASSIGN_OR_RETURN(std::string key, ParseKey(env, what));
+    return MasterKey{key, what, false};
+  }
+  const std::string& path = encryption.key_file;
+  if (path.empty()) {
+    return ConfigError(std::string("no encryption key: set ") + kKeyEnvVar +
+                       " (base64 of 32 bytes) or encryption.key_file in the configuration");
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    if (encryption.auto_generate_key && allow_generate) return GenerateKeyFile(path);
+    return ConfigError("key file '" + path + "' does not exist" +
+                       (encryption.auto_generate_key ? std::string(" (it is generated only by 'ecap-dr repo init')")
+                                                      : std::string(" (generate one with 'ecap-dr key generate --out " +
+                                                                    path + "')")));
+  }
+  auto text = ReadFile(path);
+  if (!text.ok()) return ConfigError("unable to read key file: " + text.status().message());
+  DR_ASSIGN_OR_RETURN(std::string key, ParseKey(*text, "key file '" + path + "'"));
+  return MasterKey{key, "key file '" + path + "'", false};
+}
+
+}  // namespace dr::security

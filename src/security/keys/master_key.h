@@ -1,0 +1,32 @@
+// Where the master key comes from (the guide's "Key Management"): the
+// ECAP_BACKUP_ENCRYPTION_KEY environment variable (base64 of 32 bytes), else
+// encryption.key_file, else, when encryption.auto_generate_key is set and the
+// caller allows it (at `repo init`), a new key written to key_file with mode
+// 0600. Bad keys are kConfig errors (exit 2) naming the variable or the file.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "dr/result.h"
+
+namespace dr::security {
+
+inline constexpr const char* kKeyEnvVar = "ECAP_BACKUP_ENCRYPTION_KEY";
+
+struct MasterKey {
+  std::string bytes;   // 32 bytes
+  std::string source;  // for messages: "environment variable ...", "key file '...'"
+  bool generated = false;
+};
+
+// Decodes a key given as base64 text (a trailing newline is fine) or as 32 raw bytes.
+Result<std::string> ParseKey(std::string_view text, const std::string& what);
+
+Result<MasterKey> LoadMasterKey(const config::EncryptionConfig& encryption, bool allow_generate);
+
+// Writes a fresh random key (base64, one line) to path with mode 0600, creating
+// parent directories with mode 0700. Refuses (kAlreadyExists) to overwrite.
+Result<MasterKey> GenerateKeyFile(const std::string& path);
+
+}  // namespace dr::security

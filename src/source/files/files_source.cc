@@ -1,0 +1,208 @@
+#include "source/files/files_source.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+
+#include "base/fs.h"
+
+namespace dr::source {
+
+using nlohmann::json;
+
+namespace {
+
+std::string ItemNameOf(const std::string& abs_path) {
+  size_t start = abs_path.find_first_not_of('/');
+  return start == std::string::npos ? "" : abs_path.substr(start);
+}
+
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+std::string Normalize(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+json MetaOf(const struct stat& st) {
+  return json{{"mode", st.st_mode & 07777}, {"mtime", static_cast<int64_t>(st.st_mtime)},
+              {"uid", st.st_uid}, {"gid", st.st_gid}};
+}
+
+// Refuses names that would escape the restore target.
+bool SafeName(const std::string& name) {
+  if (name.empty() || name[0] == '/') return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    std::string part = name.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (part == ".." || part == "." || part.empty()) return false;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return true;
+}
+
+bool Selected(const std::string& name, const std::vector<std::string>& items) {
+  if (items.empty()) return true;
+  for (const auto& sel : items) {
+    std::string s = Normalize(sel);
+    while (!s.empty() && s[0] == '/') s.erase(0, 1);
+    if (name == s || name.rfind(s + "/", 0) == 0) return true;
+  }
+  return false;
+}
+
+void ApplyMeta(const std::string& path, const json& meta) {
+  // Best effort, as tar does: ownership needs privileges the restoring user may not have.
+  if (meta.contains("mode")) ::chmod(path.c_str(), static_cast<mode_t>(meta["mode"].get<int>()));
+  if (meta.contains("uid") && ::geteuid() == 0) {
+    if (::lchown(path.c_str(), meta["uid"].get<uid_t>(), meta.value("gid", 0u)) != 0) { /* keep going */ }
+  }
+  if (meta.contains("mtime")) {
+    struct timeval tv[2] = {{meta["mtime"].get<time_t>(), 0}, {meta["mtime"].get<time_t>(), 0}};
+    ::utimes(path.c_str(), tv);
+  }
+}
+
+}  // namespace
+
+bool FilesSource::Excluded(const std::string& path) const {
+  for (const auto& pattern : options_.exclude) {
+    if (::fnmatch(pattern.c_str(), path.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
+  if (Excluded(path)) return Status::Ok();
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "unable to read '" + path + "'");
+  std::string name = ItemNameOf(path);
+  if (S_ISDIR(st.st_mode)) {
+    if (!name.empty()) DR_RETURN_IF_ERROR(writer.AddEntry({name, "dir", MetaOf(st)}));
+    DIR* dir = ::opendir(path.c_str());
+    if (dir == nullptr) return ErrnoStatus(errno, "unable to list directory '" + path + "'");
+    std::vector<std::string> children;
+    while (dirent* entry = ::readdir(dir)) {
+      std::string child = entry->d_name;
+      if (child != "." && child != "..") children.push_back(child);
+    }
+    ::closedir(dir);
+    std::sort(children.begin(), children.end());  // stable item order, stable dedup
+    for (const auto& child : children) {
+      DR_RETURN_IF_ERROR(AddPath(writer, (path == "/" ? "" : path) + "/" + child));
+    }
+    return Status::Ok();
+  }
+  if (S_ISLNK(st.st_mode)) {
+    char target[PATH_MAX];
+    ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    if (n < 0) return ErrnoStatus(errno, "unable to read link '" + path + "'");
+    json meta = MetaOf(st);
+    meta["target"] = std::string(target, static_cast<size_t>(n));
+    return writer.AddEntry({name, "symlink", meta});
+  }
+  if (!S_ISREG(st.st_mode)) return Status::Ok();  // sockets, fifos, devices: nothing to restore
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "unable to open '" + path + "'");
+  FdSource source(fd, path);
+  Status s = writer.AddStream({name, "file", MetaOf(st)}, source);
+  ::close(fd);
+  return s;
+}
+
+Status FilesSource::Backup(ItemWriter& writer) {
+  for (const auto& p : options_.paths) {
+    DR_RETURN_IF_ERROR(AddPath(writer, Normalize(Absolute(p))));
+  }
+  for (const auto& stream : options_.streams) {
+    FdSource source(stream.fd, stream.name);
+    DR_RETURN_IF_ERROR(writer.AddStream({stream.name, "stream", json::object()}, source));
+  }
+  return Status::Ok();
+}
+
+Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
+                                       const FilesRestoreOptions& options) {
+  FilesRestoreStats stats;
+  std::vector<const repo::SnapshotItem*> selected;
+  for (const auto& item : component.items) {
+    if (!SafeName(item.name)) return Corrupt("backup item '" + item.name + "' has an unsafe name; refusing to restore it");
+    if (Selected(item.name, options.items)) selected.push_back(&item);
+  }
+  if (!options.items.empty() && selected.empty()) {
+    return NotFound("no item named '" + options.items.front() + "' in component 'files'");
+  }
+  if (options.single_sink != nullptr) {
+    std::vector<const repo::SnapshotItem*> streams;
+    for (const auto* item : selected) {
+      if (item->kind == "file" || item->kind == "stream") streams.push_back(item);
+    }
+    if (streams.size() != 1) {
+      return InvalidArgument("--stdout needs exactly one file item, the selection has " + std::to_string(streams.size()));
+    }
+    DR_RETURN_IF_ERROR(reader.ReadItem(*streams[0], *options.single_sink));
+    return FilesRestoreStats{1, streams[0]->size};
+  }
+  if (options.target_dir.empty()) return InvalidArgument("no restore target: give --target DIR or --stdout");
+  DR_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0755));
+  std::vector<std::pair<std::string, json>> dirs;  // metadata applied last, after their content
+  for (const auto* item : selected) {
+    std::string path = options.target_dir + "/" + item->name;
+    auto slash = path.rfind('/');
+    DR_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), 0755));
+    if (item->kind == "dir") {
+      DR_RETURN_IF_ERROR(MakeDirs(path, 0755));
+      dirs.emplace_back(path, item->meta);
+      ++stats.items;
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!options.overwrite) {
+        return AlreadyExists("'" + path + "' already exists; use --overwrite to replace it");
+      }
+      if (S_ISDIR(st.st_mode)) return AlreadyExists("'" + path + "' exists and is a directory");
+    }
+    if (item->kind == "symlink") {
+      ::unlink(path.c_str());
+      if (::symlink(item->meta.value("target", "").c_str(), path.c_str()) != 0) {
+        return ErrnoStatus(errno, "unable to create symlink '" + path + "'");
+      }
+      ++stats.items;
+      continue;
+    }
+    std::string tmp = path.substr(0, slash + 1) + ".ecap-dr-partial-" + item->name.substr(item->name.rfind('/') + 1);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return ErrnoStatus(errno, "unable to create '" + tmp + "'");
+    FdSink sink(fd, path);
+    Status s = reader.ReadItem(*item, sink);
+    if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "unable to sync '" + path + "'");
+    ::close(fd);
+    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus(errno, "unable to rename into '" + path + "'");
+    if (!s.ok()) {
+      ::unlink(tmp.c_str());
+      return s.WithContext("restore '" + item->name + "'");
+    }
+    ApplyMeta(path, item->meta);
+    ++stats.items;
+    stats.bytes += item->size;
+  }
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ApplyMeta(it->first, it->second);
+  return stats;
+}
+
+}  // namespace dr::source

@@ -1,0 +1,58 @@
+// The "files" component: paths (files, directories, symlinks, recursively) and
+// named streams from stdin, for everything that is not a database, a bucket or
+// a topic (configuration, keys of other systems, exports).
+//
+// Items are named by their absolute path without the leading '/'
+// ("etc/ecap/app.yaml") or by the name given to a stream ("orders.csv").
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dr/source.h"
+
+namespace dr::source {
+
+struct StreamInput {
+  std::string name;  // item name, e.g. "orders.csv"
+  int fd = 0;        // read until EOF; not closed
+};
+
+struct FilesOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> exclude;  // fnmatch(3) patterns, matched against the absolute path
+  std::vector<StreamInput> streams;
+};
+
+class FilesSource : public Source {
+ public:
+  explicit FilesSource(FilesOptions options) : options_(std::move(options)) {}
+  std::string component() const override { return "files"; }
+  Status Backup(ItemWriter& writer) override;
+
+ private:
+  Status AddPath(ItemWriter& writer, const std::string& path);
+  bool Excluded(const std::string& path) const;
+
+  FilesOptions options_;
+};
+
+struct FilesRestoreOptions {
+  std::string target_dir;            // restore under this directory
+  std::vector<std::string> items;    // only these items (and, for a directory, what is under it); empty = all
+  bool overwrite = false;            // replace existing files instead of refusing
+  ByteSink* single_sink = nullptr;   // write the one selected item here (--stdout) instead
+};
+
+struct FilesRestoreStats {
+  uint64_t items = 0;
+  uint64_t bytes = 0;
+};
+
+// Restores the files component. Files are written to a temporary name and
+// renamed into place only once their SHA-256 matched, so a failed restore never
+// leaves a partial file under the real name.
+Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
+                                       const FilesRestoreOptions& options);
+
+}  // namespace dr::source

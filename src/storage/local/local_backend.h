@@ -1,0 +1,22 @@
+// A Backend on a local (or mounted) filesystem, rooted at one directory.
+// Put writes a temporary file, fsyncs it, renames (or links, to refuse an
+// overwrite) it into place and fsyncs the directory, so objects are durable and
+// atomic. Files named ".tmp-*" are left-overs of killed writers and are invisible.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dr/backend.h"
+
+namespace dr::storage {
+
+struct LocalOptions {
+  std::string root;
+  bool sync = true;  // fsync files and directories; off only for throwaway test data
+};
+
+// Creates root (and parents) when missing.
+Result<std::unique_ptr<Backend>> NewLocalBackend(const LocalOptions& options);
+
+}  // namespace dr::storage

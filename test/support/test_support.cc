@@ -1,0 +1,68 @@
+#include "test/support/test_support.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace dr::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ecap-dr-test-XXXXXX").string();
+  char* p = ::mkdtemp(tmpl.data());
+  if (p == nullptr) std::abort();
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string RandomData(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) out[i + j] = static_cast<char>(v >> (8 * j));
+  }
+  return out;
+}
+
+std::string TextData(size_t n, uint64_t seed) {
+  static const char* kWords[] = {"order", "customer", "click", "checkout", "cart", "payment", "refund",
+                                 "shipment", "sku", "price", "berlin", "paris", "tokyo", "2026-11-26"};
+  std::mt19937_64 rng(seed);
+  std::string out;
+  out.reserve(n + 32);
+  while (out.size() < n) {
+    out += std::to_string(rng() % 100000);
+    out += ',';
+    out += kWords[rng() % std::size(kWords)];
+    out += rng() % 8 == 0 ? '\n' : ' ';
+  }
+  out.resize(n);
+  return out;
+}
+
+void WriteFile(const std::string& path, const std::string& data) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream f(path, std::ios::binary);
+  f << data;
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    ADD_FAILURE() << "cannot read " << path;
+    return "";
+  }
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace dr::test

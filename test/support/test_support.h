@@ -1,0 +1,45 @@
+// Shared test helpers: Status matchers (modelled on leveldb's ASSERT_LEVELDB_OK),
+// temporary directories, deterministic data, and running the ecap-dr binary.
+#pragma once
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dr/result.h"
+
+#define EXPECT_OK(expr) EXPECT_TRUE((expr).ok()) << ::dr::test::StatusOf(expr).ToString()
+#define ASSERT_OK(expr) ASSERT_TRUE((expr).ok()) << ::dr::test::StatusOf(expr).ToString()
+
+namespace dr::test {
+
+inline Status StatusOf(const Status& s) { return s; }
+template <typename T>
+Status StatusOf(const Result<T>& r) {
+  return r.status();
+}
+
+MATCHER_P(StatusIs, code, "") { return StatusOf(arg).code() == code; }
+
+// A directory removed (recursively) when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Deterministic pseudo-random bytes (incompressible) and text-like data (compressible).
+std::string RandomData(size_t n, uint64_t seed);
+std::string TextData(size_t n, uint64_t seed);
+
+void WriteFile(const std::string& path, const std::string& data);
+std::string ReadFileOrDie(const std::string& path);
+
+}  // namespace dr::test
