@@ -14,7 +14,7 @@ ROOT=$(pwd)
 
 scripts/install-deps.sh
 echo "== building ecap-dr"
-BUILD_TARGETS=ecap-dr scripts/build.sh -DDR_BUILD_TESTS=OFF -DDR_BUILD_BENCH=OFF >/dev/null
+BUILD_TARGETS=ecap-dr scripts/build.sh >/dev/null
 DR="$ROOT/build/ecap-dr"
 
 SANDBOX=${1:-$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)}

@@ -10,7 +10,7 @@ export DR_TEST_DISALLOW_SKIP=1
 scripts/install-deps.sh
 
 echo "== build (RelWithDebInfo, -Werror)"
-scripts/build.sh -DDR_WERROR=ON
+scripts/build.sh -DDR_WERROR=ON -DDR_BUILD_TESTS=ON -DDR_BUILD_BENCH=ON
 
 echo "== unit and integration tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
