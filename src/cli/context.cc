@@ -62,6 +62,7 @@ void CliContext::PrintWarnings(const std::vector<std::string>& warnings) const {
 int RunCli(int argc, char** argv) {
   CLI::App app{"ecap-dr: backup and disaster recovery for the e-commerce analytics platform", "ecap-dr"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, -c, -q) may also follow the subcommand
   app.set_version_flag("--version", std::string("ecap-dr ") + DR_VERSION);
   CliContext ctx;
   app.add_option("-c,--config", ctx.config_flag,

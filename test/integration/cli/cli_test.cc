@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "test/support/test_support.h"
+#include "test/integration/cli/cli_harness.h"
 
 namespace dr::test {
 namespace {
@@ -19,45 +19,14 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs ecap-dr with args through /bin/sh (so tests can pipe and redirect).
-RunResult RunDr(const std::string& args, const std::string& env = "") {
-  TempDir io;
-  std::string cmd = env + " " + ECAP_DR_BINARY + " " + args + " >" + io / "out" + " 2>" + io / "err";
-  int status = std::system(cmd.c_str());
-  RunResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadFileOrDie(io / "out");
-  r.err = ReadFileOrDie(io / "err");
-  return r;
-}
-
-class CliTest : public ::testing::Test {
+class CliTest : public CliFixture {
  protected:
-  void SetUp() override {
-    repo_ = dir_ / "repo";
-    key_ = dir_ / "keys/backup.key";
-    config_ = dir_ / "ecap-dr.yaml";
-    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  enabled: true\n"
-                       "  auto_generate_key: true\n  key_file: \"" + key_ + "\"\n");
-  }
-  RunResult Dr(const std::string& args, const std::string& env = "") {
-    return RunDr("-c " + config_ + " " + args, env);
-  }
   void MakeData() {
     WriteFile(dir_ / "data/etc/app.yaml", "setting: 1\n");
     WriteFile(dir_ / "data/big.bin", RandomData(3 << 20, 11));
     WriteFile(dir_ / "data/sub/text.csv", TextData(2 << 20, 12));
     WriteFile(dir_ / "orders.csv", TextData(500000, 13));
   }
-
-  TempDir dir_;
-  std::string repo_, key_, config_;
 };
 
 TEST_F(CliTest, BackupRestoreVerifyRoundTrip) {
