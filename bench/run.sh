@@ -28,7 +28,7 @@ if [[ ! -f system.tar ]]; then
   # ~300 MB of the machine's own files: libraries, binaries and documentation.
   find /usr/lib /usr/bin /usr/share -xdev -type f -size -50M 2>/dev/null | sort | \
     awk -v limit=$((300 * 1000 * 1000)) '{ cmd = "stat -c %s \"" $0 "\""; cmd | getline s; close(cmd);
-      total += s; print; if (total > limit) exit }' > system.list
+      total += s; print; if (total > limit) exit }' > system.list || true  # awk stops early: SIGPIPE upstream
   tar -cf system.tar -T system.list 2>/dev/null || true
 fi
 mkdir -p in_a in_b in_c
@@ -80,11 +80,11 @@ run_restic() {
   measure restic "a: first backup" "$(size dump1.sql)" restic-repo restic -q -r restic-repo backup --compression auto in_a
   measure restic "b: second backup" "$(size dump2.sql)" restic-repo restic -q -r restic-repo backup --compression auto in_b
   measure restic "b: restore" "$(size dump2.sql)" restic-repo restic -q -r restic-repo restore latest --path "$WORK/in_b" --target out
-  cmp out"$WORK"/in_b/dump.sql dump2.sql
+  cmp out/in_b/dump.sql dump2.sql
   rm -rf out
   measure restic "c: first backup" "$(size system.tar)" restic-repo-c restic -q -r restic-repo-c backup --compression auto in_c
   measure restic "c: restore" "$(size system.tar)" restic-repo-c restic -q -r restic-repo-c restore latest --target out
-  cmp out"$WORK"/in_c/system.tar system.tar
+  cmp out/in_c/system.tar system.tar
   rm -rf out
 }
 

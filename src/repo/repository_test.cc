@@ -189,3 +189,35 @@ TEST(RepositoryTest, EmptyStream) {
 
 }  // namespace
 }  // namespace dr::repo
+
+namespace dr::repo {
+namespace {
+
+TEST(RepositoryTest, SnapshotCopiedUnderAnotherNameFailsAuthentication) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  auto saved = Save(*repo, "content");
+  ASSERT_OK(saved);
+  ASSERT_OK(repo->Flush());
+  ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("real", *saved)));
+  auto bytes = be->Get({ObjectKind::kSnapshot, "real"}, {});
+  ASSERT_OK(bytes);
+  ASSERT_OK(be->Put({ObjectKind::kSnapshot, "forged"}, *bytes, {}));
+  auto forged = repo->LoadSnapshot("forged");
+  EXPECT_THAT(forged, test::StatusIs(Code::kCorrupt));
+  EXPECT_THAT(forged.status().message(), ::testing::HasSubstr("snapshot of backup 'forged' is damaged"));
+}
+
+TEST(RepositoryTest, BlobSealedForOneIdDoesNotOpenAsAnother) {
+  SealKey key{.cipher = CipherId::kAes256Gcm, .key_id = 1, .key = std::string(32, 'a')};
+  BlobId a = BlobId::FromRaw(std::string(32, '\x01')), b = BlobId::FromRaw(std::string(32, '\x02'));
+  std::string sealed = SealPayload(key, ObjectType::kData, EncodePayload("payload", 3), a.raw());
+  EXPECT_TRUE(OpenPayload(key, ObjectType::kData, sealed, a.raw()).ok());
+  EXPECT_THAT(OpenPayload(key, ObjectType::kData, sealed, b.raw()), test::StatusIs(Code::kCorrupt));
+  SealKey none{.cipher = CipherId::kNone, .key_id = 1, .key = ""};
+  std::string plain = SealPayload(none, ObjectType::kData, EncodePayload("payload", 3), a.raw());
+  EXPECT_THAT(OpenPayload(none, ObjectType::kData, plain, b.raw()), test::StatusIs(Code::kCorrupt));
+}
+
+}  // namespace
+}  // namespace dr::repo

@@ -15,6 +15,14 @@ Payload EncodePayload(std::string_view plaintext, int level) {
   return p;
 }
 
+// The tag of an unencrypted object: SHA-256 over header, context and payload, truncated.
+static std::string NoneTag(std::string_view aad, std::string_view payload) {
+  crypto::Sha256Stream sha;
+  sha.Update(aad);
+  sha.Update(payload);
+  return sha.Finish().substr(0, kSealTagSize);
+}
+
 static std::string MakeHeader(const SealKey& key, ObjectType type, CompressionId compression) {
   std::string header;
   header.reserve(kSealHeaderSize);
@@ -31,21 +39,21 @@ static std::string MakeHeader(const SealKey& key, ObjectType type, CompressionId
   return header;
 }
 
-std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payload) {
+std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payload, std::string_view context) {
   std::string out = MakeHeader(key, type, payload.compression);
   out.reserve(kSealOverhead + payload.data.size());
   std::string_view header(out.data(), kSealHeaderSize);
+  std::string aad = std::string(header) + std::string(context);
   if (key.cipher == CipherId::kAes256Gcm) {
-    std::string aad(header);
-    crypto::AesGcmSeal(key.key, aad.substr(8), aad, payload.data, out);
+    crypto::AesGcmSeal(key.key, aad.substr(8, crypto::kNonceSize), aad, payload.data, out);
   } else {
     out += payload.data;
-    out += crypto::Sha256(out).substr(0, kSealTagSize);
+    out += NoneTag(aad, payload.data);
   }
   return out;
 }
 
-Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed) {
+Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed, std::string_view context) {
   if (sealed.size() < kSealOverhead) return Corrupt("sealed object is truncated (" + std::to_string(sealed.size()) + " bytes)");
   auto version = static_cast<uint8_t>(sealed[0]);
   auto cipher = static_cast<CipherId>(sealed[1]);
@@ -66,14 +74,14 @@ Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_vie
   }
   std::string_view header = sealed.substr(0, kSealHeaderSize);
   std::string_view body = sealed.substr(kSealHeaderSize);
+  std::string aad = std::string(header) + std::string(context);
   Payload p;
   p.compression = compression;
   if (cipher == CipherId::kAes256Gcm) {
-    DR_ASSIGN_OR_RETURN(p.data, crypto::AesGcmOpen(key.key, header.substr(8), header, body));
+    DR_ASSIGN_OR_RETURN(p.data, crypto::AesGcmOpen(key.key, header.substr(8), aad, body));
   } else if (cipher == CipherId::kNone) {
     std::string_view data = body.substr(0, body.size() - kSealTagSize);
-    std::string sum = crypto::Sha256(sealed.substr(0, sealed.size() - kSealTagSize));
-    if (std::memcmp(sum.data(), body.data() + data.size(), kSealTagSize) != 0) {
+    if (NoneTag(aad, data) != body.substr(data.size())) {
       return Corrupt("checksum mismatch (SHA-256)");
     }
     p.data.assign(data);
@@ -87,12 +95,14 @@ Result<std::string> DecodePayload(const Payload& payload, size_t max_size) {
   return compress::Decompress(payload.compression, payload.data, max_size);
 }
 
-std::string Seal(const SealKey& key, ObjectType type, std::string_view plaintext, int level) {
-  return SealPayload(key, type, EncodePayload(plaintext, level));
+std::string Seal(const SealKey& key, ObjectType type, std::string_view plaintext, int level,
+                 std::string_view context) {
+  return SealPayload(key, type, EncodePayload(plaintext, level), context);
 }
 
-Result<std::string> Unseal(const SealKey& key, ObjectType type, std::string_view sealed, size_t max_size) {
-  DR_ASSIGN_OR_RETURN(Payload p, OpenPayload(key, type, sealed));
+Result<std::string> Unseal(const SealKey& key, ObjectType type, std::string_view sealed, size_t max_size,
+                           std::string_view context) {
+  DR_ASSIGN_OR_RETURN(Payload p, OpenPayload(key, type, sealed, context));
   return DecodePayload(p, max_size);
 }
 

@@ -31,15 +31,20 @@ struct Payload {
 
 // Compresses with zstd at level (level <= 0: never compress).
 Payload EncodePayload(std::string_view plaintext, int level);
-std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payload);
+// `context` is authenticated with the object but not stored: a data blob passes
+// its id, so a blob moved to another id's place fails authentication (and
+// restore need not re-hash it). Opening must pass the same context.
+std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payload, std::string_view context = {});
 // Authenticates and decrypts. kCorrupt names what failed; kWrongKey is never
 // returned here: callers that know a wrong key is likely say so.
-Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed);
+Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed,
+                            std::string_view context = {});
 Result<std::string> DecodePayload(const Payload& payload, size_t max_size = kMaxPlaintext);
 
 // Both halves at once, for small objects (indexes, snapshots, key files).
-std::string Seal(const SealKey& key, ObjectType type, std::string_view plaintext, int level);
+std::string Seal(const SealKey& key, ObjectType type, std::string_view plaintext, int level,
+                 std::string_view context = {});
 Result<std::string> Unseal(const SealKey& key, ObjectType type, std::string_view sealed,
-                           size_t max_size = kMaxPlaintext);
+                           size_t max_size = kMaxPlaintext, std::string_view context = {});
 
 }  // namespace dr::repo
