@@ -104,9 +104,22 @@ run_borg() {
   rm -rf out
 }
 
+# Peak memory must not grow with the input: the same dump streamed through stdin at 1 GiB and 4 GiB.
+run_memory() {
+  rm -rf ecap-repo-m
+  printf 'backup_manager:\n  backup_dir: %s/ecap-repo-m\n' "$WORK" > ecap-m.yaml
+  $DR -c ecap-m.yaml -q repo init
+  for gib in 1 4; do
+    measure ecap-dr "stdin stream, $gib GiB" $((gib << 30)) ecap-repo-m \
+      sh -c "'$ROOT/build/bench/dr_gen_dump' dump $((gib * 1024)) /dev/stdout | $DR -c ecap-m.yaml -q backup create --id m$gib --stdin big.sql"
+  done
+  rm -rf ecap-repo-m
+}
+
 run_ecapdr
 run_restic
 run_borg
+run_memory
 "$ROOT/build/bench/dr_bench_pipeline" --input dump1.sql --benchmark_filter='Ceiling' --benchmark_format=csv \
   2>/dev/null | grep -E '^"BM_' > ceiling.csv
 

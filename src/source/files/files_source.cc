@@ -148,6 +148,7 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
   if (!S_ISREG(st.st_mode)) return Status::Ok();  // sockets, fifos, devices: nothing to restore
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "unable to open '" + path + "'");
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // read once, front to back: larger readahead
   FdSource source(fd, path);
   Status s = writer.AddStream({name, "file", MetaOf(st)}, source);
   ::close(fd);

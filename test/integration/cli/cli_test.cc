@@ -70,3 +70,41 @@ TEST_F(CliTest, BackupRestoreVerifyRoundTrip) {
 
 }  // namespace
 }  // namespace dr::test
+
+namespace dr::test {
+namespace {
+
+TEST_F(CliTest, SecretsNeverReachJsonOutput) {
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\npostgresql:\n  host: db\n"
+                     "  password: \"${ECAP_TEST_DB_PASSWORD}\"\nalerting:\n  notifications:\n    slack:\n"
+                     "      enabled: true\n      webhook_url: \"${ECAP_TEST_SLACK}\"\n");
+  auto r = Dr("--json config check", "ECAP_TEST_DB_PASSWORD=hunter2-db ECAP_TEST_SLACK=https://hooks.example/abc");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("hunter2-db"), std::string::npos);
+  EXPECT_EQ(r.out.find("hooks.example"), std::string::npos);
+  EXPECT_EQ(r.err.find("hunter2-db"), std::string::npos);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["config"]["postgresql"]["password"], "***");
+  auto missing = Dr("config check");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("environment variable ECAP_TEST_DB_PASSWORD is not set"));
+}
+
+TEST_F(CliTest, ShowAndDelete) {
+  WriteFile(dir_ / "f.txt", "abc");
+  ASSERT_EQ(Dr("backup create --id b1 --tag daily --files " + dir_ / "f.txt").exit_code, 0);
+  auto show = Dr("backup show b1 --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  auto j = nlohmann::json::parse(show.out);
+  EXPECT_EQ(j["tags"][0], "daily");
+  EXPECT_EQ(j["components"][0]["items"][0]["sha256"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ASSERT_EQ(Dr("backup delete b1").exit_code, 0);
+  auto gone = Dr("backup show b1");
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_THAT(gone.err, HasSubstr("backup 'b1' not found in repository " + repo_));
+  EXPECT_EQ(Dr("repo check").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace dr::test

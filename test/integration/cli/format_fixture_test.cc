@@ -1,0 +1,34 @@
+// A repository written by format version 1 (test/fixtures/repo-v1.tar.gz, master
+// key = 32 bytes of 'f') must restore byte for byte with every later version.
+// Never regenerate the fixture to make this pass: that would hide a format break.
+#include <nlohmann/json.hpp>
+
+#include "test/integration/cli/cli_harness.h"
+
+namespace dr::test {
+namespace {
+
+TEST(FormatFixture, Version1RepositoryStillRestores) {
+  TempDir dir;
+  std::string tarball = std::string(DR_SOURCE_DIR) + "/test/fixtures/repo-v1.tar.gz";
+  ASSERT_EQ(std::system(("tar -xzf " + tarball + " -C " + dir.path()).c_str()), 0);
+  WriteFile(dir / "c.yaml", "backup_manager:\n  backup_dir: \"" + dir / "repo" + "\"\n");
+  std::string key = "ECAP_BACKUP_ENCRYPTION_KEY=ZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmZmY=";
+  auto verify = RunDr("-c " + dir / "c.yaml" + " --json verify fixture_v1 --full", key);
+  ASSERT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(nlohmann::json::parse(verify.out)["verification_results"]["overall_status"], "passed");
+  auto restore = RunDr("-c " + dir / "c.yaml" + " restore fixture_v1 --item orders.csv --stdout", key);
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  EXPECT_EQ(restore.out.size(), 564482u);
+  std::string expected;
+  for (int i = 0; i < 20000; ++i) {
+    char line[96];
+    std::snprintf(line, sizeof line, "%d,customer%d,%d.%02d,EUR\n", i, i * 7919 % 1000, (i * 31) % 997, i % 100);
+    expected += line;
+  }
+  EXPECT_EQ(restore.out, expected);
+  EXPECT_EQ(RunDr("-c " + dir / "c.yaml" + " repo check --read-data", key).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace dr::test
