@@ -7,7 +7,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++
   libssl-dev libzstd-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
+  postgresql-15 postgresql-client-15
   zstd ca-certificates
 )
 if [[ "${1:-}" == "--bench" ]]; then

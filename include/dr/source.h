@@ -28,6 +28,8 @@ class ItemWriter {
   virtual Status AddStream(ItemHeader header, ByteSource& data) = 0;
   // Records an item without data (a directory, a symlink, a topic definition).
   virtual Status AddEntry(ItemHeader header) = 0;
+  // Facts about the whole component (server version, host), kept in the snapshot.
+  virtual void SetComponentMeta(nlohmann::json meta) = 0;
 };
 
 class ItemReader {

@@ -5,6 +5,7 @@
 #include "backup/repo_items.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
+#include "source/postgres/postgres_source.h"
 #include "storage/local/local_backend.h"
 
 namespace dr::backup {
@@ -16,6 +17,13 @@ namespace {
 json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+constexpr const char* kKnownComponents = "files, postgresql";
+
+source::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
+  return {.host = pg.host, .port = pg.port, .user = pg.username, .password = pg.password, .sslmode = pg.sslmode,
+          .connect_timeout = pg.connect_timeout, .bin_dir = pg.bin_dir};
+}
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -48,7 +56,7 @@ json BackupResult::ToJson() const {
 json RestoreResult::ToJson() const {
   json j{{"backup_id", backup_id},     {"status", status},
          {"items_restored", items_restored}, {"bytes_restored", bytes_restored},
-         {"duration_seconds", duration_seconds}, {"target", target}};
+         {"duration_seconds", duration_seconds}, {"target", target}, {"databases", databases}};
   if (!error.ok()) j["error"] = ErrorJson(error);
   return j;
 }
@@ -152,6 +160,33 @@ std::string BackupManager::GenerateId(const std::string& type) {
   return id;
 }
 
+Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupRequest& request) const {
+  std::vector<std::string> chosen = request.components;
+  if (chosen.empty()) {
+    if (!request.paths.empty() || !request.streams.empty()) {
+      chosen.push_back("files");
+    } else {
+      if (!config_.files.paths.empty()) chosen.push_back("files");
+      if (config_.postgresql_configured) chosen.push_back("postgresql");
+    }
+  }
+  for (const auto& name : chosen) {
+    if (name != "files" && name != "postgresql") {
+      return InvalidArgument("unknown component '" + name + "' (known: " + kKnownComponents + ")");
+    }
+    if (name == "files" && request.paths.empty() && request.streams.empty() && config_.files.paths.empty()) {
+      return InvalidArgument("nothing to back up for component 'files': give --files or --stdin, or set files.paths");
+    }
+    if (name == "postgresql" && !config_.postgresql_configured) {
+      return ConfigError("component 'postgresql' needs the postgresql section in the configuration");
+    }
+  }
+  if (chosen.empty()) {
+    return InvalidArgument("nothing to back up: give --files or --stdin, or configure files.paths or postgresql");
+  }
+  return chosen;
+}
+
 BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const BackupRequest& request) {
   BackupResult result;
   result.backup_id = backup_id;
@@ -172,11 +207,8 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   if (!backup_id.empty()) {
     if (Status s = repo::ValidateBackupId(backup_id); !s.ok()) return finish(s);
   }
-  source::FilesOptions files{request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude,
-                             request.streams};
-  if (files.paths.empty() && files.streams.empty()) {
-    return finish(InvalidArgument("nothing to back up: give --files or --stdin, or set files.paths in the configuration"));
-  }
+  auto components = ChooseComponents(request);
+  if (!components.ok()) return finish(components.status());
   auto repo_or = OpenRepository(true);
   if (!repo_or.ok()) return finish(repo_or.status());
   repo::Repository& repo = **repo_or;
@@ -198,25 +230,34 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.tool_version = DR_VERSION;
 
   Progress progress("backup " + result.backup_id, options_.progress, *options_.clock);
-  repo::SnapshotComponent component{"files", {}, nlohmann::json::object()};
-  RepoItemWriter writer(repo, component, &progress);
-  source::FilesSource files_source(files);
-  if (Status s = files_source.Backup(writer); !s.ok()) return finish(s);
+  for (const auto& name : *components) {
+    std::unique_ptr<Source> source;
+    if (name == "files") {
+      source = std::make_unique<source::FilesSource>(source::FilesOptions{
+          request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude, request.streams});
+    } else {
+      source = std::make_unique<source::PostgresSource>(
+          source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases});
+    }
+    repo::SnapshotComponent component{name, {}, nlohmann::json::object()};
+    RepoItemWriter writer(repo, component, &progress);
+    if (Status s = source->Backup(writer); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
+    snap.stats.input_bytes += writer.input_bytes();
+    uint64_t size = 0;
+    for (const auto& item : component.items) size += item.size;
+    result.components.push_back({name, component.items.size(), size});
+    snap.components.push_back(std::move(component));
+  }
   if (Status s = repo.Flush(); !s.ok()) return finish(s);
   progress.Finish();
 
   repo::WriteStats after = repo.write_stats();
-  snap.stats.input_bytes = writer.input_bytes();
   snap.stats.blob_count = after.blobs - before.blobs;
   snap.stats.new_blob_count = after.new_blobs - before.new_blobs;
   snap.stats.new_bytes = after.new_bytes - before.new_bytes;
   snap.stats.stored_bytes = after.stored_bytes - before.stored_bytes;
   snap.end_time = FormatUtc(options_.clock->Now());
   snap.duration_seconds = Seconds(options_.clock->Monotonic() - start);
-  uint64_t comp_size = 0;
-  for (const auto& item : component.items) comp_size += item.size;
-  result.components.push_back({"files", component.items.size(), comp_size});
-  snap.components.push_back(std::move(component));
   // The snapshot goes last: until it is written the backup does not exist.
   if (Status s = repo.SaveSnapshot(snap); !s.ok()) return finish(s);
   result.stats = snap.stats;
@@ -246,15 +287,42 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   Progress progress("restore " + backup_id, options_.progress && !request.single_sink, *options_.clock);
   progress.SetTotal(total);
   RepoItemReader reader(**repo_or, &progress);
-  for (const auto& c : snap->components) {
-    if (c.name != "files") {
-      return finish(Status(Code::kFailed, "backup '" + backup_id + "' has component '" + c.name +
-                                              "', which this ecap-dr cannot restore"));
+  std::vector<std::string> chosen = request.components;
+  std::string present;
+  for (const auto& c : snap->components) present += (present.empty() ? "" : ", ") + c.name;
+  if (chosen.empty()) {
+    if (snap->components.size() != 1) {
+      return finish(InvalidArgument("backup '" + backup_id + "' has the components " + present +
+                                    "; choose what to restore with --component"));
     }
-    auto stats = source::RestoreFiles(c, reader, {request.target_dir, request.items, request.overwrite, request.single_sink});
-    if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-    result.items_restored += stats->items;
-    result.bytes_restored += stats->bytes;
+    chosen.push_back(snap->components[0].name);
+  }
+  for (const auto& name : chosen) {
+    auto c = std::find_if(snap->components.begin(), snap->components.end(), [&](const auto& x) { return x.name == name; });
+    if (c == snap->components.end()) {
+      return finish(NotFound("backup '" + backup_id + "' has no component '" + name + "' (it has: " + present + ")"));
+    }
+    if (name == "files") {
+      auto stats = source::RestoreFiles(*c, reader, {request.target_dir, request.items, request.overwrite, request.single_sink});
+      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+      result.items_restored += stats->items;
+      result.bytes_restored += stats->bytes;
+    } else if (name == "postgresql") {
+      source::PostgresRestoreOptions pg{.server = PgServer(config_.postgresql), .databases = request.databases,
+                                        .target_db = request.target_db, .clean = request.clean,
+                                        .jobs = request.jobs, .globals = request.globals};
+      if (!request.target_host.empty()) pg.server.host = request.target_host;
+      if (request.target_port > 0) pg.server.port = request.target_port;
+      if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) pg.temp_dir = tmp;
+      auto stats = source::RestorePostgres(*c, reader, pg);
+      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+      result.items_restored += stats->databases;
+      result.bytes_restored += stats->bytes;
+      result.databases = stats->restored;
+      result.target = pg.server.Where();
+    } else {
+      return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
+    }
   }
   return finish(Status::Ok());
 }

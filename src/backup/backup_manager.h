@@ -21,7 +21,10 @@
 
 namespace dr::backup {
 
+// Components are "files" and "postgresql". With none named, a request with
+// paths or streams backs up files only; otherwise every configured component.
 struct BackupRequest {
+  std::vector<std::string> components;
   std::vector<std::string> paths;            // files/dirs; empty: files.paths from the configuration
   std::vector<source::StreamInput> streams;  // named streams (stdin)
   std::vector<std::string> tags;
@@ -48,11 +51,22 @@ struct BackupResult {
   nlohmann::json ToJson() const;
 };
 
+// With no component named, a backup of one component restores it; a backup of
+// several needs them named.
 struct RestoreRequest {
   std::string target_dir;
   std::vector<std::string> items;
   bool overwrite = false;
   ByteSink* single_sink = nullptr;  // --stdout
+  std::vector<std::string> components;
+  // postgresql: where and how (defaults: the configured server, original names)
+  std::vector<std::string> databases;
+  std::string target_db;
+  std::string target_host;
+  int target_port = 0;
+  bool clean = false;
+  int jobs = 1;
+  bool globals = false;
 };
 
 struct RestoreResult {
@@ -61,6 +75,7 @@ struct RestoreResult {
   Status error;
   uint64_t items_restored = 0;
   uint64_t bytes_restored = 0;
+  std::vector<std::string> databases;  // postgresql databases restored
   double duration_seconds = 0;
   std::string target;
   nlohmann::json ToJson() const;
@@ -119,6 +134,7 @@ class BackupManager {
   Result<repo::Repository*> OpenRepository(bool create);
   repo::RepositoryOptions RepoOptions() const;
   std::string GenerateId(const std::string& type);
+  Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
 
   config::Config config_;
   ManagerOptions options_;

@@ -14,6 +14,7 @@ class RepoItemWriter : public ItemWriter {
       : repo_(repo), component_(component), progress_(progress) {}
   Status AddStream(ItemHeader header, ByteSource& data) override;
   Status AddEntry(ItemHeader header) override;
+  void SetComponentMeta(nlohmann::json meta) override { component_.meta = std::move(meta); }
   uint64_t input_bytes() const { return input_bytes_; }
 
  private:

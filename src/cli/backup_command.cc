@@ -16,6 +16,7 @@ using nlohmann::json;
 namespace {
 
 struct CreateArgs {
+  std::vector<std::string> components;
   std::string id;
   std::vector<std::string> files;
   std::string stdin_name;
@@ -41,6 +42,7 @@ int Create(CliContext& ctx, const CreateArgs& args) {
   auto manager = ctx.NewManager();
   if (!manager.ok()) return ctx.Fail(manager.status());
   backup::BackupRequest request;
+  request.components = args.components;
   request.paths = args.files;
   request.tags = args.tags;
   request.backup_type = args.type;
@@ -74,7 +76,11 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   backup->require_subcommand(1);
 
   auto args = std::make_shared<CreateArgs>();
-  auto* create = backup->add_subcommand("create", "back up files, directories and standard input");
+  auto* create = backup->add_subcommand(
+      "create", "back up PostgreSQL databases, files, directories and standard input into the repository");
+  create->add_option("--component", args->components,
+                     "what to back up: files, postgresql; repeatable (default: --files/--stdin if given, "
+                     "else every configured component)");
   create->add_option("--id", args->id, "backup id (default: <type>_<UTC time>, e.g. full_20261126T104100Z)");
   create->add_option("--files", args->files, "files or directories to back up (default: files.paths)")
       ->expected(1, -1);

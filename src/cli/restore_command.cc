@@ -15,6 +15,14 @@ using nlohmann::json;
 
 namespace {
 struct RestoreArgs {
+  std::vector<std::string> components;
+  std::vector<std::string> databases;
+  std::string target_db;
+  std::string target_host;
+  int target_port = 0;
+  bool clean = false;
+  int jobs = 1;
+  bool globals = false;
   std::string backup_id;
   std::string target;
   std::vector<std::string> items;
@@ -36,16 +44,45 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                                          "under it); repeatable");
   cmd->add_flag("--stdout", args->to_stdout, "write the one selected item to standard output");
   cmd->add_flag("--overwrite", args->overwrite, "replace files that exist in the target (default: refuse)");
+  cmd->add_option("--component", args->components,
+                  "what to restore: files, postgresql; repeatable (default: the backup's only component)");
+  cmd->add_option("--database", args->databases, "postgresql: restore only this database; repeatable");
+  cmd->add_option("--target-db", args->target_db,
+                  "postgresql: restore the one selected database under this name (it is created if missing)");
+  cmd->add_option("--target-host", args->target_host, "postgresql: restore to this server (default: postgresql.host)");
+  cmd->add_option("--target-port", args->target_port, "postgresql: port of that server (default: postgresql.port)");
+  cmd->add_flag("--clean", args->clean,
+                "postgresql: the target database may hold data; drop and re-create the objects the backup holds "
+                "(others are left alone). Without --clean a non-empty target is refused, and a missing one is "
+                "created");
+  cmd->add_option("--jobs", args->jobs,
+                  "postgresql: parallel pg_restore jobs; above 1 the dump is staged in $TMPDIR and the restore is "
+                  "no longer a single transaction")
+      ->check(CLI::Range(1, 64));
+  cmd->add_flag("--globals", args->globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      if (args->to_stdout == !args->target.empty()) {
-        return ctx.Fail(InvalidArgument("give exactly one of --target DIR and --stdout"));
+      bool wants_files = args->components.empty() ||
+                         std::find(args->components.begin(), args->components.end(), "files") != args->components.end();
+      if (args->to_stdout && !args->target.empty()) {
+        return ctx.Fail(InvalidArgument("give only one of --target DIR and --stdout"));
+      }
+      if (wants_files && !args->components.empty() && !args->to_stdout && args->target.empty()) {
+        return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       FdSink out(STDOUT_FILENO, "standard output");
       backup::RestoreRequest request{args->target, args->items, args->overwrite, args->to_stdout ? &out : nullptr};
+      request.components = args->components;
+      request.databases = args->databases;
+      request.target_db = args->target_db;
+      request.target_host = args->target_host;
+      request.target_port = args->target_port;
+      request.clean = args->clean;
+      request.jobs = args->jobs;
+      request.globals = args->globals;
       backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
       ctx.PrintWarnings((*manager)->warnings());
       if (!r.error.ok()) {
@@ -57,6 +94,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       return ctx.Succeed(r.ToJson(), [&] {
         fmt::print("restored backup {}: {} items, {} into {} in {:.1f} s\n", r.backup_id, r.items_restored,
                    HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
+        for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
       });
     };
   });

@@ -186,6 +186,11 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("postgresql.database", c.postgresql.database);
   r.Get("postgresql.username", c.postgresql.username);
   r.Get("postgresql.password", c.postgresql.password);
+  r.Get("postgresql.databases", c.postgresql.databases);
+  r.Get("postgresql.sslmode", c.postgresql.sslmode);
+  r.Get("postgresql.connect_timeout", c.postgresql.connect_timeout);
+  r.Get("postgresql.bin_dir", c.postgresql.bin_dir);
+  if (c.postgresql.databases.empty() && !c.postgresql.database.empty()) c.postgresql.databases = {c.postgresql.database};
   r.Get("encryption.enabled", c.encryption.enabled);
   r.Get("encryption.auto_generate_key", c.encryption.auto_generate_key);
   r.Get("encryption.key_file", c.encryption.key_file);
@@ -262,7 +267,9 @@ json Config::ToJson(bool redact) const {
   j["aws"] = {{"region", aws.region}, {"backup_region", aws.backup_region}};
   if (postgresql_configured) {
     j["postgresql"] = {{"host", postgresql.host}, {"port", postgresql.port}, {"database", postgresql.database},
-                       {"username", postgresql.username}, {"password", secret(postgresql.password)}};
+                       {"username", postgresql.username}, {"password", secret(postgresql.password)},
+                       {"databases", postgresql.databases}, {"sslmode", postgresql.sslmode},
+                       {"connect_timeout", postgresql.connect_timeout}, {"bin_dir", postgresql.bin_dir}};
   }
   j["encryption"] = {{"enabled", encryption.enabled}, {"auto_generate_key", encryption.auto_generate_key},
                      {"key_file", encryption.key_file}};

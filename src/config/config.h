@@ -40,6 +40,10 @@ struct PostgresConfig {
   std::string database;
   std::string username;
   std::string password;  // secret
+  std::vector<std::string> databases;  // default: [database]
+  std::string sslmode;
+  int connect_timeout = 10;
+  std::string bin_dir;  // pg_dump & co.; default: newest /usr/lib/postgresql/*/bin
 };
 
 struct EncryptionConfig {

@@ -1,0 +1,148 @@
+#include "source/postgres/pg_client.h"
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/encoding.h"
+#include "base/subprocess.h"
+
+namespace dr::source::pg {
+
+std::vector<std::string> ServerTarget::ToolArgs() const {
+  std::vector<std::string> args{"-h", host, "-p", std::to_string(port)};
+  if (!user.empty()) {
+    args.push_back("-U");
+    args.push_back(user);
+  }
+  return args;
+}
+
+std::vector<std::string> ServerTarget::ToolEnv() const {
+  std::vector<std::string> env{"PGCONNECT_TIMEOUT=" + std::to_string(connect_timeout)};
+  if (!password.empty()) env.push_back("PGPASSWORD=" + password);
+  if (!sslmode.empty()) env.push_back("PGSSLMODE=" + sslmode);
+  return env;
+}
+
+Connection::~Connection() {
+  if (conn_ != nullptr) PQfinish(static_cast<PGconn*>(conn_));
+}
+
+Result<std::unique_ptr<Connection>> Connection::Open(const ServerTarget& server, const std::string& database) {
+  std::string port = std::to_string(server.port), timeout = std::to_string(server.connect_timeout);
+  std::vector<const char*> keys{"host", "port", "dbname", "connect_timeout", "application_name"};
+  std::vector<const char*> values{server.host.c_str(), port.c_str(), database.c_str(), timeout.c_str(), "ecap-dr"};
+  if (!server.user.empty()) {
+    keys.push_back("user");
+    values.push_back(server.user.c_str());
+  }
+  if (!server.password.empty()) {
+    keys.push_back("password");
+    values.push_back(server.password.c_str());
+  }
+  if (!server.sslmode.empty()) {
+    keys.push_back("sslmode");
+    values.push_back(server.sslmode.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  std::unique_ptr<Connection> c(new Connection());
+  c->where_ = server.Where();
+  c->conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
+  auto* conn = static_cast<PGconn*>(c->conn_);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg(TrimWhitespace(PQerrorMessage(conn)));
+    std::string text = "unable to connect to PostgreSQL at " + server.Where() + " (database '" + database + "'): " + msg;
+    if (msg.find("password authentication failed") != std::string::npos ||
+        msg.find("no password supplied") != std::string::npos) {
+      return Status(Code::kPermissionDenied, text);
+    }
+    if (msg.find("does not exist") != std::string::npos && msg.find("database") != std::string::npos) {
+      return NotFound(text);
+    }
+    return Unavailable(text);
+  }
+  return c;
+}
+
+Result<std::vector<std::vector<std::string>>> Connection::Query(const std::string& sql,
+                                                                const std::vector<std::string>& params) {
+  std::vector<const char*> p;
+  for (const auto& s : params) p.push_back(s.c_str());
+  auto* conn = static_cast<PGconn*>(conn_);
+  PGresult* res = PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0);
+  ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    std::string msg(TrimWhitespace(PQresultErrorMessage(res)));
+    PQclear(res);
+    if (PQstatus(conn) != CONNECTION_OK) return Unavailable("lost the connection to PostgreSQL at " + where_ + ": " + msg);
+    return Failed("query on PostgreSQL at " + where_ + " failed: " + msg);
+  }
+  std::vector<std::vector<std::string>> rows(static_cast<size_t>(PQntuples(res)));
+  for (int r = 0; r < PQntuples(res); ++r) {
+    for (int f = 0; f < PQnfields(res); ++f) rows[static_cast<size_t>(r)].emplace_back(PQgetvalue(res, r, f));
+  }
+  PQclear(res);
+  return rows;
+}
+
+Result<std::string> Connection::QueryValue(const std::string& sql, const std::vector<std::string>& params) {
+  DR_ASSIGN_OR_RETURN(auto rows, Query(sql, params));
+  if (rows.empty() || rows[0].empty()) return std::string();
+  return rows[0][0];
+}
+
+Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
+
+std::string Connection::QuoteIdent(const std::string& name) {
+  char* q = PQescapeIdentifier(static_cast<PGconn*>(conn_), name.c_str(), name.size());
+  std::string out = q ? q : "\"\"";
+  PQfreemem(q);
+  return out;
+}
+
+int Connection::server_version() const { return PQserverVersion(static_cast<PGconn*>(conn_)); }
+
+Result<std::string> ToolPath(const ServerTarget& server, const std::string& tool) {
+  namespace fs = std::filesystem;
+  if (!server.bin_dir.empty()) {
+    std::string p = server.bin_dir + "/" + tool;
+    if (::access(p.c_str(), X_OK) == 0) return p;
+    return NotFound(tool + " not found in postgresql.bin_dir '" + server.bin_dir + "'");
+  }
+  // Debian keeps each major version apart; prefer the newest, as pg_dump must be at least the server's.
+  std::vector<int> majors;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    try {
+      majors.push_back(std::stoi(e.path().filename().string()));
+    } catch (const std::exception&) {
+    }
+  }
+  std::sort(majors.rbegin(), majors.rend());
+  for (int m : majors) {
+    std::string p = "/usr/lib/postgresql/" + std::to_string(m) + "/bin/" + tool;
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  auto which = RunCommand({.argv = {"sh", "-c", "command -v " + tool}});
+  if (which.ok() && !TrimWhitespace(*which).empty()) return std::string(TrimWhitespace(*which));
+  return NotFound(tool + " not found (install postgresql-client or set postgresql.bin_dir)");
+}
+
+Result<int> ToolVersion(const std::string& path) {
+  DR_ASSIGN_OR_RETURN(std::string out, RunCommand({.argv = {path, "--version"}}));
+  int major = 0, minor = 0;
+  auto paren = out.find(") ");
+  if (paren == std::string::npos || std::sscanf(out.c_str() + paren + 2, "%d.%d", &major, &minor) < 1) {
+    return Failed("unable to read the version of " + path + " from '" + std::string(TrimWhitespace(out)) + "'");
+  }
+  return major * 10000 + minor;
+}
+
+std::string VersionString(int v) { return std::to_string(v / 10000) + "." + std::to_string(v % 10000); }
+
+}  // namespace dr::source::pg

@@ -1,0 +1,60 @@
+// Talking to PostgreSQL: a libpq connection for the small queries ecap-dr needs
+// (versions, sizes, whether a database is empty), and how to run the client
+// tools (pg_dump, pg_restore, pg_dumpall, psql) against the same server: the
+// binaries of the right major version, connection arguments, and the password
+// passed in PGPASSWORD (never on a command line).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dr/result.h"
+
+namespace dr::source::pg {
+
+struct ServerTarget {
+  std::string host = "localhost";
+  int port = 5432;
+  std::string user;
+  std::string password;
+  std::string sslmode;
+  int connect_timeout = 10;
+  std::string bin_dir;  // where pg_dump & co. live; empty: the newest /usr/lib/postgresql/*/bin, then PATH
+
+  std::string Where() const { return host + ":" + std::to_string(port); }
+  // -h -p -U for the client tools.
+  std::vector<std::string> ToolArgs() const;
+  // PGPASSWORD, PGSSLMODE, PGCONNECT_TIMEOUT for the client tools.
+  std::vector<std::string> ToolEnv() const;
+};
+
+// Errors: kUnavailable when the server cannot be reached ("unable to connect to
+// PostgreSQL at host:port: ..."), kPermissionDenied for a rejected password,
+// kNotFound for a database that does not exist.
+class Connection {
+ public:
+  ~Connection();
+  static Result<std::unique_ptr<Connection>> Open(const ServerTarget& server, const std::string& database);
+
+  // Rows of text values; NULL is "".
+  Result<std::vector<std::vector<std::string>>> Query(const std::string& sql,
+                                                      const std::vector<std::string>& params = {});
+  Result<std::string> QueryValue(const std::string& sql, const std::vector<std::string>& params = {});
+  Status Exec(const std::string& sql);
+  std::string QuoteIdent(const std::string& name);
+  int server_version() const;  // e.g. 150018
+
+ private:
+  Connection() = default;
+  void* conn_ = nullptr;  // PGconn*
+  std::string where_;
+};
+
+// The path of a client tool; kNotFound names where it looked.
+Result<std::string> ToolPath(const ServerTarget& server, const std::string& tool);
+// Parses "pg_dump (PostgreSQL) 15.18 (Debian ...)" into 150018.
+Result<int> ToolVersion(const std::string& path);
+std::string VersionString(int version_num);  // 150018 -> "15.18"
+
+}  // namespace dr::source::pg

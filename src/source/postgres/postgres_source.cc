@@ -1,0 +1,192 @@
+#include "source/postgres/postgres_source.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "base/subprocess.h"
+
+namespace dr::source {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Streams a child's stdout into the writer as one item, then checks how the child ended.
+Status StreamChild(ItemWriter& writer, ItemHeader header, const SubprocessOptions& options) {
+  DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
+  FdSource out(child->stdout_fd(), header.name);
+  std::string name = header.name;
+  Status stored = writer.AddStream(std::move(header), out);
+  if (!stored.ok()) child->Kill(SIGKILL);
+  child->CloseStdout();
+  DR_ASSIGN_OR_RETURN(int code, child->Wait());
+  if (!stored.ok()) return stored;
+  if (code != 0) return child->ExitError(code).WithContext("dump of '" + name + "'");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status PostgresSource::DumpGlobals(ItemWriter& writer, const std::string& dumpall) {
+  SubprocessOptions opts{.argv = Concat({dumpall, "--globals-only"}, options_.server.ToolArgs()),
+                         .env = options_.server.ToolEnv()};
+  return StreamChild(writer, {"globals.sql", "pg_globals", json::object()}, opts);
+}
+
+Status PostgresSource::Backup(ItemWriter& writer) {
+  const auto& server = options_.server;
+  if (options_.databases.empty()) return ConfigError("no database to back up: set postgresql.database or postgresql.databases");
+  DR_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(server, options_.databases.front()));
+  int server_version = conn->server_version();
+  DR_ASSIGN_OR_RETURN(std::string pg_dump, pg::ToolPath(server, "pg_dump"));
+  DR_ASSIGN_OR_RETURN(std::string pg_dumpall, pg::ToolPath(server, "pg_dumpall"));
+  DR_ASSIGN_OR_RETURN(int dump_version, pg::ToolVersion(pg_dump));
+  if (dump_version / 10000 < server_version / 10000) {
+    return Failed("pg_dump " + pg::VersionString(dump_version) + " (" + pg_dump + ") is older than the server " +
+                  pg::VersionString(server_version) + " at " + server.Where() +
+                  "; install a pg_dump of version " + std::to_string(server_version / 10000) +
+                  " or newer, or set postgresql.bin_dir");
+  }
+  writer.SetComponentMeta({{"host", server.host},
+                           {"port", server.port},
+                           {"server_version", pg::VersionString(server_version)},
+                           {"pg_dump_version", pg::VersionString(dump_version)},
+                           {"databases", options_.databases}});
+  DR_RETURN_IF_ERROR(DumpGlobals(writer, pg_dumpall));
+  for (const auto& db : options_.databases) {
+    auto db_conn = pg::Connection::Open(server, db);
+    if (!db_conn.ok()) return db_conn.status();
+    DR_ASSIGN_OR_RETURN(std::string size, (*db_conn)->QueryValue("select pg_database_size(current_database())"));
+    json meta{{"database", db},
+              {"format", "custom"},
+              {"server_version", pg::VersionString(server_version)},
+              {"pg_dump_version", pg::VersionString(dump_version)},
+              {"size_bytes", std::stoull(size.empty() ? "0" : size)}};
+    // -Z0: pg_dump's own gzip would defeat deduplication and cost more CPU than zstd.
+    SubprocessOptions opts{.argv = Concat({pg_dump, "-Fc", "-Z0", "-d", db}, server.ToolArgs()),
+                           .env = server.ToolEnv()};
+    DR_RETURN_IF_ERROR(StreamChild(writer, {db + ".dump", "pg_dump", meta}, opts));
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+// Whether a database holds any user relation (tables, views, sequences, ...).
+Result<bool> HasUserObjects(pg::Connection& conn) {
+  auto count = conn.QueryValue("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                               "where n.nspname not in ('pg_catalog', 'information_schema') "
+                               "and n.nspname not like 'pg_toast%' and c.relkind in ('r','v','m','S','f','p')");
+  if (!count.ok()) return count.status();
+  return *count != "0";
+}
+
+// Feeds an item into a child's stdin (pg_restore, psql) and checks the child's exit.
+Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const SubprocessOptions& options) {
+  // A child that exits early must not kill us with SIGPIPE; the write error and its exit code say why.
+  ::signal(SIGPIPE, SIG_IGN);
+  DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
+  FdSink sink(child->stdin_fd(), options.argv[0]);
+  Status fed = reader.ReadItem(item, sink);
+  child->CloseStdin();
+  DR_ASSIGN_OR_RETURN(int code, child->Wait());
+  if (code != 0) return child->ExitError(code);
+  return fed;
+}
+
+}  // namespace
+
+Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& component, ItemReader& reader,
+                                             const PostgresRestoreOptions& options) {
+  const auto& server = options.server;
+  std::vector<const repo::SnapshotItem*> dumps;
+  const repo::SnapshotItem* globals = nullptr;
+  for (const auto& item : component.items) {
+    if (item.kind == "pg_globals") globals = &item;
+    if (item.kind != "pg_dump") continue;
+    std::string db = item.meta.value("database", "");
+    bool wanted = options.databases.empty() ||
+                  std::find(options.databases.begin(), options.databases.end(), db) != options.databases.end();
+    if (wanted) dumps.push_back(&item);
+  }
+  if (dumps.empty()) return NotFound("the backup holds no dump of the selected database(s)");
+  if (!options.target_db.empty() && dumps.size() != 1) {
+    return InvalidArgument("--target-db needs exactly one database; the backup has " + std::to_string(dumps.size()) +
+                           " (choose one with --database)");
+  }
+  DR_ASSIGN_OR_RETURN(std::string pg_restore, pg::ToolPath(server, "pg_restore"));
+  DR_ASSIGN_OR_RETURN(auto admin, pg::Connection::Open(server, "postgres"));
+  PostgresRestoreStats stats;
+  if (options.globals && globals != nullptr) {
+    DR_ASSIGN_OR_RETURN(std::string psql, pg::ToolPath(server, "psql"));
+    // Roles that exist already make psql report errors it then skips; the rest applies.
+    SubprocessOptions opts{.argv = Concat({psql, "-q", "-d", "postgres"}, server.ToolArgs()),
+                           .env = server.ToolEnv(), .pipe_stdin = true, .pipe_stdout = false};
+    DR_RETURN_IF_ERROR(FeedChild(reader, *globals, opts).WithContext("restore globals"));
+  }
+  for (const auto* item : dumps) {
+    std::string source_db = item->meta.value("database", "");
+    std::string db = options.target_db.empty() ? source_db : options.target_db;
+    std::string where = "database '" + db + "' on " + server.Where();
+    DR_ASSIGN_OR_RETURN(std::string exists, admin->QueryValue("select count(*) from pg_database where datname = $1", {db}));
+    bool created = false;
+    if (exists != "0") {
+      DR_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(server, db));
+      DR_ASSIGN_OR_RETURN(bool busy, HasUserObjects(*conn));
+      if (busy && !options.clean) {
+        return AlreadyExists(where + " is not empty; restore into another database with --target-db, "
+                             "or use --clean to drop and re-create the objects the backup holds");
+      }
+    } else {
+      DR_RETURN_IF_ERROR(admin->Exec("create database " + admin->QuoteIdent(db)).WithContext("create " + where));
+      created = true;
+    }
+    std::vector<std::string> args = Concat({pg_restore, "--exit-on-error", "-d", db}, server.ToolArgs());
+    if (options.clean) {
+      args.push_back("--clean");
+      args.push_back("--if-exists");
+    }
+    Status s;
+    if (options.jobs > 1) {
+      // pg_restore -j needs a seekable file: stage the dump, restore it, remove it.
+      std::string staged = options.temp_dir + "/ecap-dr-restore-" + std::to_string(::getpid()) + "-" + source_db + ".dump";
+      int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0) return ErrnoStatus(errno, "unable to stage the dump in '" + staged + "'");
+      FdSink sink(fd, staged);
+      s = reader.ReadItem(*item, sink);
+      ::close(fd);
+      if (s.ok()) {
+        args.push_back("-j");
+        args.push_back(std::to_string(options.jobs));
+        args.push_back(staged);
+        s = RunCommand({.argv = args, .env = server.ToolEnv(), .pipe_stdout = false}).status();
+      }
+      ::unlink(staged.c_str());
+    } else {
+      // One transaction: the restore applies whole or not at all.
+      args.push_back("--single-transaction");
+      s = FeedChild(reader, *item, {.argv = args, .env = server.ToolEnv(), .pipe_stdin = true, .pipe_stdout = false});
+    }
+    if (!s.ok()) {
+      if (created) {
+        Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(db));
+        (void)dropped;  // the restore error is what matters; a leftover empty database is harmless
+      }
+      return s.WithContext("restore " + where);
+    }
+    stats.databases++;
+    stats.bytes += item->size;
+    stats.restored.push_back(db);
+  }
+  return stats;
+}
+
+}  // namespace dr::source

@@ -1,0 +1,59 @@
+// The "postgresql" component, logical part: each database dumped with
+// `pg_dump -Fc -Z0` straight into the repository (never staged on disk;
+// uncompressed so that unchanged table data deduplicates between nights, zstd
+// compresses it afterwards), plus `pg_dumpall --globals-only` (roles,
+// tablespaces) so a restore into an empty server works.
+//
+// Items: "globals.sql" (kind "pg_globals") and "<database>.dump" (kind
+// "pg_dump", meta: database, server and pg_dump versions, size).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dr/source.h"
+#include "source/postgres/pg_client.h"
+
+namespace dr::source {
+
+struct PostgresOptions {
+  pg::ServerTarget server;
+  std::vector<std::string> databases;
+};
+
+class PostgresSource : public Source {
+ public:
+  explicit PostgresSource(PostgresOptions options) : options_(std::move(options)) {}
+  std::string component() const override { return "postgresql"; }
+  // Fails (and the backup with it) when pg_dump fails or is older than the server.
+  Status Backup(ItemWriter& writer) override;
+
+ private:
+  Status DumpGlobals(ItemWriter& writer, const std::string& dumpall);
+  PostgresOptions options_;
+};
+
+struct PostgresRestoreOptions {
+  pg::ServerTarget server;             // where to restore (default: the configured server)
+  std::vector<std::string> databases;  // only these (by original name); empty = all in the backup
+  std::string target_db;               // restore the one selected database under this name
+  bool clean = false;                  // drop and re-create the objects of a non-empty target database
+  int jobs = 1;                        // >1: pg_restore -j (the dump is staged in temp_dir first)
+  bool globals = false;                // also apply globals.sql (roles, tablespaces) with psql
+  std::string temp_dir = "/tmp";
+};
+
+struct PostgresRestoreStats {
+  uint64_t databases = 0;
+  uint64_t bytes = 0;
+  std::vector<std::string> restored;  // target database names
+};
+
+// Restores the component's databases. A target database that does not exist is
+// created; one that holds tables is refused unless `clean` is set. With one job
+// the restore is a single transaction: it applies whole or not at all, and a
+// database this restore created is dropped again when it fails.
+Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& component, ItemReader& reader,
+                                             const PostgresRestoreOptions& options);
+
+}  // namespace dr::source

@@ -1,0 +1,39 @@
+// A real PostgreSQL 15 server for integration tests, started on 127.0.0.1 on a
+// free port in its own directory (initdb and pg_ctl run as the `postgres` user,
+// since they refuse root; see shared/TESTENV.md). Stopped when destroyed.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dr/result.h"
+
+namespace dr::test {
+
+int FreePort();
+
+class PgServer {
+ public:
+  struct Options {
+    std::string password;  // non-empty: TCP logins need this password (scram-sha-256) for role "app"
+  };
+  static Result<std::unique_ptr<PgServer>> Start(const std::string& base_dir, const Options& options);
+  ~PgServer();
+
+  int port() const { return port_; }
+  std::string host() const { return "127.0.0.1"; }
+  // Runs SQL with psql over the server's Unix socket as postgres; returns the unaligned output.
+  Result<std::string> Psql(const std::string& database, const std::string& sql) const;
+  // Runs a client tool (createdb, pgbench, ...) with -h/-p of this server (TCP, user postgres).
+  Status Tool(const std::string& tool, const std::string& args) const;
+  void Stop();
+
+ private:
+  PgServer() = default;
+  std::string base_;
+  std::string data_;
+  int port_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace dr::test
