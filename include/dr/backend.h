@@ -27,7 +27,7 @@
 
 namespace dr {
 
-enum class ObjectKind : uint8_t { kConfig, kKey, kPack, kIndex, kSnapshot, kLock };
+enum class ObjectKind : uint8_t { kConfig, kKey, kPack, kIndex, kSnapshot, kLock, kWal };
 
 const char* ObjectKindName(ObjectKind kind);
 

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "backup/repo_items.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
+#include "source/postgres/wal.h"
 #include "storage/local/local_backend.h"
 
 namespace dr::backup {
@@ -102,7 +105,7 @@ Result<Backend*> BackupManager::GetBackend() {
   return backend_.get();
 }
 
-Result<repo::Repository*> BackupManager::OpenRepository(bool create) {
+Result<repo::Repository*> BackupManager::OpenRepository(bool create, bool load_index) {
   if (repo_) return repo_.get();
   DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
   DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
@@ -118,7 +121,9 @@ Result<repo::Repository*> BackupManager::OpenRepository(bool create) {
     // Encryption is off in the configuration, but a key given explicitly still opens an encrypted repository.
     DR_ASSIGN_OR_RETURN(key, security::ParseKey(env, std::string("environment variable ") + security::kKeyEnvVar));
   }
-  DR_ASSIGN_OR_RETURN(repo_, repo::Repository::Open(*backend, key, RepoOptions()));
+  repo::RepositoryOptions options = RepoOptions();
+  options.load_index = load_index;
+  DR_ASSIGN_OR_RETURN(repo_, repo::Repository::Open(*backend, key, options));
   if (!repo_->config().encrypted) {
     warnings_.push_back("repository " + repo_->location() + " is NOT encrypted (encryption.enabled: false); "
                         "backups are checksummed but readable by anyone with access to the storage");
@@ -237,7 +242,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
           request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude, request.streams});
     } else {
       source = std::make_unique<source::PostgresSource>(
-          source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases});
+          source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases, request.physical});
     }
     repo::SnapshotComponent component{name, {}, nlohmann::json::object()};
     RepoItemWriter writer(repo, component, &progress);
@@ -311,6 +316,13 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       source::PostgresRestoreOptions pg{.server = PgServer(config_.postgresql), .databases = request.databases,
                                         .target_db = request.target_db, .clean = request.clean,
                                         .jobs = request.jobs, .globals = request.globals};
+      pg.pgdata = request.pgdata;
+      pg.target_time = request.target_time;
+      pg.target_lsn = request.target_lsn;
+      pg.target_name = request.target_name;
+      pg.target_immediate = request.target_immediate;
+      pg.target_action = request.target_action;
+      pg.restore_command = RestoreCommand();
       if (!request.target_host.empty()) pg.server.host = request.target_host;
       if (request.target_port > 0) pg.server.port = request.target_port;
       if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) pg.temp_dir = tmp;
@@ -319,7 +331,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       result.items_restored += stats->databases;
       result.bytes_restored += stats->bytes;
       result.databases = stats->restored;
-      result.target = pg.server.Where();
+      result.target = stats->pgdata.empty() ? pg.server.Where() : stats->pgdata;
     } else {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }
@@ -379,6 +391,80 @@ Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
   return repo->RemoveSnapshot(backup_id);
+}
+
+std::string BackupManager::RestoreCommand() const {
+  // Absolute paths: PostgreSQL runs the command from its data directory.
+  char exe[4096] = {0};
+  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  std::string binary = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "ecap-dr";
+  std::string cmd = binary;
+  if (!config_.source.empty()) {
+    std::error_code ec;
+    cmd += " -c " + std::filesystem::absolute(config_.source, ec).string();
+  }
+  return cmd + " wal fetch %f %p";
+}
+
+Status BackupManager::WalPush(const std::string& path) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  return source::pg::PushWal(*repo, path, config_.postgresql.wal_compression_level);
+}
+
+Status BackupManager::WalFetch(const std::string& name, const std::string& dest) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  return source::pg::FetchWal(*repo, name, dest);
+}
+
+json WalStatusResult::ToJson() const {
+  return json{{"last_archived_wal", last_archived_wal},
+              {"archived_files", archived_files},
+              {"server_reachable", server_reachable},
+              {"server_error", server_error},
+              {"current_wal", current_wal},
+              {"server_last_archived_wal", server_last_archived_wal},
+              {"server_last_archived_time", server_last_archived_time},
+              {"failed_count", failed_count},
+              {"last_failed_wal", last_failed_wal},
+              {"archive_lag_seconds", archive_lag_seconds}};
+}
+
+Result<WalStatusResult> BackupManager::WalStatus() {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  WalStatusResult r;
+  DR_ASSIGN_OR_RETURN(auto state, source::pg::ReadArchiveState(repo->backend()));
+  r.last_archived_wal = state.newest_segment;
+  r.archived_files = state.files;
+  if (!config_.postgresql_configured) return r;
+  auto conn = source::pg::Connection::Open(PgServer(config_.postgresql), config_.postgresql.databases.empty()
+                                                                            ? "postgres"
+                                                                            : config_.postgresql.databases.front());
+  if (!conn.ok()) {
+    r.server_error = conn.status().message();
+    return r;
+  }
+  auto rows = (*conn)->Query(
+      "select pg_walfile_name(pg_current_wal_lsn()), coalesce(last_archived_wal, ''), "
+      "coalesce(last_archived_time::text, ''), failed_count, coalesce(last_failed_wal, ''), "
+      "coalesce(extract(epoch from now() - last_archived_time), -1), "
+      "coalesce(extract(epoch from now() - pg_postmaster_start_time()), -1) from pg_stat_archiver");
+  if (!rows.ok() || rows->empty()) {
+    r.server_error = rows.ok() ? "pg_stat_archiver is empty" : rows.status().message();
+    return r;
+  }
+  const auto& row = rows->front();
+  r.server_reachable = true;
+  r.current_wal = row[0];
+  r.server_last_archived_wal = row[1];
+  r.server_last_archived_time = row[2];
+  r.failed_count = std::stoull(row[3]);
+  r.last_failed_wal = row[4];
+  // Everything written since the last archived segment is at risk: its age is
+  // the RPO right now. The segment being written is current_wal; when the one
+  // before it is archived, nothing older is missing.
+  double since_archive = std::stod(row[5]), uptime = std::stod(row[6]);
+  r.archive_lag_seconds = since_archive >= 0 ? since_archive : uptime;
+  return r;
 }
 
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {

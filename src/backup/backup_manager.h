@@ -29,6 +29,7 @@ struct BackupRequest {
   std::vector<source::StreamInput> streams;  // named streams (stdin)
   std::vector<std::string> tags;
   std::string backup_type = "full";
+  bool physical = false;  // postgresql: pg_basebackup instead of pg_dump
 };
 
 struct ComponentSummary {
@@ -67,6 +68,28 @@ struct RestoreRequest {
   bool clean = false;
   int jobs = 1;
   bool globals = false;
+  // postgresql, physical backups: point-in-time recovery into a new data directory
+  std::string pgdata;
+  std::string target_time;
+  std::string target_lsn;
+  std::string target_name;
+  bool target_immediate = false;
+  std::string target_action = "promote";
+};
+
+// `wal status`: how far the archive is behind the server (the current RPO).
+struct WalStatusResult {
+  std::string last_archived_wal;  // newest segment in the repository
+  uint64_t archived_files = 0;
+  bool server_reachable = false;
+  std::string server_error;
+  std::string current_wal;              // the segment the server writes now
+  std::string server_last_archived_wal;  // pg_stat_archiver
+  std::string server_last_archived_time;
+  uint64_t failed_count = 0;
+  std::string last_failed_wal;
+  double archive_lag_seconds = -1;  // age of the oldest change not yet archived; -1 unknown
+  nlohmann::json ToJson() const;
 };
 
 struct RestoreResult {
@@ -123,6 +146,11 @@ class BackupManager {
   Status DeleteBackup(const std::string& backup_id);
   Result<repo::CheckReport> CheckRepository(bool read_data);
 
+  // PostgreSQL's archive_command / restore_command, and the archive's state.
+  Status WalPush(const std::string& path);
+  Status WalFetch(const std::string& name, const std::string& dest);
+  Result<WalStatusResult> WalStatus();
+
   // The open repository (opened on first use).
   Result<repo::Repository*> Repository();
   const config::Config& config() const { return config_; }
@@ -131,9 +159,10 @@ class BackupManager {
 
  private:
   Result<Backend*> GetBackend();
-  Result<repo::Repository*> OpenRepository(bool create);
+  Result<repo::Repository*> OpenRepository(bool create, bool load_index = true);
   repo::RepositoryOptions RepoOptions() const;
   std::string GenerateId(const std::string& type);
+  std::string RestoreCommand() const;
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
 
   config::Config config_;

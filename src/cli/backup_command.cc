@@ -22,6 +22,7 @@ struct CreateArgs {
   std::string stdin_name;
   std::vector<std::string> tags;
   std::string type = "full";
+  bool physical = false;
 };
 
 json SnapshotSummary(const repo::Snapshot& s) {
@@ -46,6 +47,7 @@ int Create(CliContext& ctx, const CreateArgs& args) {
   request.paths = args.files;
   request.tags = args.tags;
   request.backup_type = args.type;
+  request.physical = args.physical;
   if (!args.stdin_name.empty()) {
     if (::isatty(STDIN_FILENO)) {
       return ctx.Fail(InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in"));
@@ -86,6 +88,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
       ->expected(1, -1);
   create->add_option("--stdin", args->stdin_name, "also back up standard input, as an item of this name");
   create->add_option("--tag", args->tags, "tag the backup (daily, weekly, monthly, ...); repeatable");
+  create->add_flag("--physical", args->physical,
+                   "postgresql: a physical base backup (pg_basebackup) for point-in-time recovery with the WAL "
+                   "archive, instead of pg_dump");
   create->add_option("--type", args->type, "backup type recorded in the catalog")->capture_default_str();
   create->callback([&ctx, args] { ctx.run = [&ctx, args] { return Create(ctx, *args); }; });
 

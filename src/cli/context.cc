@@ -78,6 +78,7 @@ int RunCli(int argc, char** argv) {
   RegisterVerifyCommand(app, ctx);
   RegisterKeyCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
+  RegisterWalCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -46,6 +46,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx);
 void RegisterVerifyCommand(CLI::App& app, CliContext& ctx);
 void RegisterKeyCommands(CLI::App& app, CliContext& ctx);
 void RegisterConfigCommands(CLI::App& app, CliContext& ctx);
+void RegisterWalCommands(CLI::App& app, CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -23,6 +23,12 @@ struct RestoreArgs {
   bool clean = false;
   int jobs = 1;
   bool globals = false;
+  std::string pgdata;
+  std::string target_time;
+  std::string target_lsn;
+  std::string target_name;
+  bool target_immediate = false;
+  std::string target_action = "promote";
   std::string backup_id;
   std::string target;
   std::vector<std::string> items;
@@ -60,6 +66,17 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                   "no longer a single transaction")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--globals", args->globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
+  cmd->add_option("--pgdata", args->pgdata,
+                  "postgresql, physical backup: lay out a data directory here (new or empty) with the recovery "
+                  "settings; then start PostgreSQL on it and it recovers from the WAL archive");
+  cmd->add_option("--target-time", args->target_time,
+                  "physical: recover up to this time, e.g. \"2026-11-26 10:41:00+00\" (default: the end of the archive)");
+  cmd->add_option("--target-lsn", args->target_lsn, "physical: recover up to this WAL position");
+  cmd->add_option("--target-name", args->target_name, "physical: recover up to this restore point");
+  cmd->add_flag("--target-immediate", args->target_immediate,
+                "physical: stop as soon as the base backup is consistent");
+  cmd->add_option("--target-action", args->target_action,
+                  "physical: what the server does at the target: promote (default), pause or shutdown");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       bool wants_files = args->components.empty() ||
@@ -83,6 +100,12 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       request.clean = args->clean;
       request.jobs = args->jobs;
       request.globals = args->globals;
+      request.pgdata = args->pgdata;
+      request.target_time = args->target_time;
+      request.target_lsn = args->target_lsn;
+      request.target_name = args->target_name;
+      request.target_immediate = args->target_immediate;
+      request.target_action = args->target_action;
       backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
       ctx.PrintWarnings((*manager)->warnings());
       if (!r.error.ok()) {

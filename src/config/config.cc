@@ -190,6 +190,7 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("postgresql.sslmode", c.postgresql.sslmode);
   r.Get("postgresql.connect_timeout", c.postgresql.connect_timeout);
   r.Get("postgresql.bin_dir", c.postgresql.bin_dir);
+  r.Get("postgresql.wal_compression_level", c.postgresql.wal_compression_level);
   if (c.postgresql.databases.empty() && !c.postgresql.database.empty()) c.postgresql.databases = {c.postgresql.database};
   r.Get("encryption.enabled", c.encryption.enabled);
   r.Get("encryption.auto_generate_key", c.encryption.auto_generate_key);

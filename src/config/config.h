@@ -44,6 +44,7 @@ struct PostgresConfig {
   std::string sslmode;
   int connect_timeout = 10;
   std::string bin_dir;  // pg_dump & co.; default: newest /usr/lib/postgresql/*/bin
+  int wal_compression_level = 1;  // zstd level for archived WAL: 1 keeps wal push fast
 };
 
 struct EncryptionConfig {

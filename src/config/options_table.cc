@@ -27,6 +27,7 @@ constexpr std::array kOptions{
     OptionSpec{"postgresql.databases", T::kStringList, false, 0, 0, "databases to back up (default: [database])"},
     OptionSpec{"postgresql.sslmode", T::kString, false, 0, 0, "libpq sslmode (disable, require, verify-full, ...)"},
     OptionSpec{"postgresql.connect_timeout", T::kInt, false, 1, 3600, "seconds (default 10)"},
+    OptionSpec{"postgresql.wal_compression_level", T::kInt, false, 0, 19, "zstd level for archived WAL (default 1)"},
     OptionSpec{"postgresql.bin_dir", T::kString, false, 0, 0, "directory of pg_dump, pg_restore, ... (default: newest installed)"},
     OptionSpec{"encryption", T::kSection, false, 0, 0, "repository encryption"},
     OptionSpec{"encryption.enabled", T::kBool, false, 0, 0, "encrypt with AES-256-GCM (default true)"},

@@ -37,6 +37,7 @@ enum class ObjectType : uint8_t {
   kIndex = 3,
   kSnapshot = 4,
   kKeyFile = 5,
+  kWal = 6,  // a PostgreSQL WAL segment, history or backup file (docs/format.md §WAL)
 };
 
 // §Packs

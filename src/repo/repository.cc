@@ -134,8 +134,10 @@ Result<std::unique_ptr<Repository>> Repository::Open(Backend& backend, std::stri
   }
   repo->seal_key_ = repo->keys_.seal_key();
   repo->gear_ = MakeGearTable(repo->keys_.chunker_seed);
-  DR_RETURN_IF_ERROR(repo->LoadIndexes());
-  DR_RETURN_IF_ERROR(repo->ScanUnindexedPacks());
+  if (options.load_index) {
+    DR_RETURN_IF_ERROR(repo->LoadIndexes());
+    DR_RETURN_IF_ERROR(repo->ScanUnindexedPacks());
+  }
   return repo;
 }
 
@@ -344,6 +346,28 @@ Status Repository::SaveSnapshot(const Snapshot& snapshot) {
     return AlreadyExists("backup id '" + snapshot.backup_id + "' already exists in repository " + location());
   }
   return s.WithContext("unable to write snapshot of backup '" + snapshot.backup_id + "'");
+}
+
+namespace {
+ObjectType SealTypeOf(ObjectKind kind) {
+  DR_CHECK(kind == ObjectKind::kWal) << "only WAL files are stored as named objects";
+  return ObjectType::kWal;
+}
+}  // namespace
+
+Status Repository::SaveObject(ObjectKind kind, const std::string& id, std::string_view plaintext, int level) {
+  std::string sealed = Seal(seal_key_, SealTypeOf(kind), plaintext, level, id);
+  Status s = backend_.Put({kind, id}, sealed, {.overwrite = false});
+  if (s.code() == Code::kAlreadyExists) return AlreadyExists(ObjectName{kind, id}.ToString() + " already exists in " + location());
+  return s;
+}
+
+Result<std::string> Repository::LoadObject(ObjectKind kind, const std::string& id) {
+  auto sealed = backend_.Get({kind, id}, {});
+  if (!sealed.ok()) return sealed.status();
+  auto plain = Unseal(seal_key_, SealTypeOf(kind), *sealed, kMaxPlaintext, id);
+  if (!plain.ok()) return Corrupt(ObjectName{kind, id}.ToString() + " is damaged: " + plain.status().message());
+  return plain;
 }
 
 Result<std::vector<std::string>> Repository::ListSnapshotIds() {

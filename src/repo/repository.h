@@ -44,6 +44,8 @@ struct RepositoryOptions {
   size_t pack_size = kDefaultPackSize;
   size_t threads = 0;  // 0: one per core
   Clock* clock = &RealClock();
+  // false: skip loading indexes and scanning packs (WAL push/fetch only need keys).
+  bool load_index = true;
 };
 
 struct InitOptions {
@@ -104,6 +106,11 @@ class Repository {
   // Refuses (kAlreadyExists) an id that exists; call Flush first.
   Status SaveSnapshot(const Snapshot& snapshot);
   WriteStats write_stats() const;
+
+  // --- named objects: sealed whole, not chunked or deduplicated (WAL segments) ---
+  // Refuses (kAlreadyExists) an id that exists. The id is the seal context.
+  Status SaveObject(ObjectKind kind, const std::string& id, std::string_view plaintext, int level);
+  Result<std::string> LoadObject(ObjectKind kind, const std::string& id);
 
   // --- reading ---
   Result<std::vector<std::string>> ListSnapshotIds();

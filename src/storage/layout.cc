@@ -10,6 +10,7 @@ const char* ObjectKindName(ObjectKind kind) {
     case ObjectKind::kIndex: return "index";
     case ObjectKind::kSnapshot: return "snapshot";
     case ObjectKind::kLock: return "lock";
+    case ObjectKind::kWal: return "WAL file";
   }
   return "object";
 }
@@ -30,6 +31,7 @@ std::string KindDir(ObjectKind kind) {
     case ObjectKind::kIndex: return "index";
     case ObjectKind::kSnapshot: return "snapshots";
     case ObjectKind::kLock: return "locks";
+    case ObjectKind::kWal: return "wal";
   }
   return "other";
 }

@@ -6,6 +6,7 @@
 //   index/<id>                 index files
 //   snapshots/<backup id>      one per backup
 //   locks/<id>                 lock files
+//   wal/<segment name>         archived PostgreSQL WAL files (their own objects, not deduplicated)
 #pragma once
 
 #include <optional>

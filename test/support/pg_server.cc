@@ -51,7 +51,7 @@ Result<std::unique_ptr<PgServer>> PgServer::Start(const std::string& base_dir, c
                         "' -U postgres -A trust --no-sync -E UTF8 --locale=C >'" + base_dir + "/initdb.log' 2>&1"));
   std::ofstream conf(s->data_ + "/postgresql.conf", std::ios::app);
   conf << "listen_addresses = '127.0.0.1'\nport = " << s->port_ << "\nunix_socket_directories = '" << base_dir
-       << "'\nfsync = off\nwal_level = replica\nmax_wal_senders = 10\n";
+       << "'\nfsync = off\nwal_level = replica\nmax_wal_senders = 10\n" << options.extra_conf << "\n";
   conf.close();
   std::ofstream hba(s->data_ + "/pg_hba.conf", std::ios::trunc);
   std::string method = options.password.empty() ? "trust" : "scram-sha-256";

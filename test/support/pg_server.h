@@ -15,7 +15,8 @@ int FreePort();
 class PgServer {
  public:
   struct Options {
-    std::string password;  // non-empty: TCP logins need this password (scram-sha-256) for role "app"
+    std::string password;    // non-empty: TCP logins need this password (scram-sha-256) for role "app"
+    std::string extra_conf;  // appended to postgresql.conf (archive_command, ...)
   };
   static Result<std::unique_ptr<PgServer>> Start(const std::string& base_dir, const Options& options);
   ~PgServer();

@@ -4,8 +4,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cstdio>
+#include <sys/stat.h>
 
+#include <cstdio>
+#include <filesystem>
+
+#include "base/fs.h"
 #include "base/subprocess.h"
 
 namespace dr::source {
@@ -41,7 +45,46 @@ Status PostgresSource::DumpGlobals(ItemWriter& writer, const std::string& dumpal
   return StreamChild(writer, {"globals.sql", "pg_globals", json::object()}, opts);
 }
 
+Status PostgresSource::BackupPhysical(ItemWriter& writer) {
+  const auto& server = options_.server;
+  DR_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(server, "postgres"));
+  int server_version = conn->server_version();
+  DR_ASSIGN_OR_RETURN(std::string basebackup, pg::ToolPath(server, "pg_basebackup"));
+  DR_ASSIGN_OR_RETURN(int tool_version, pg::ToolVersion(basebackup));
+  if (tool_version / 10000 != server_version / 10000) {
+    return Failed("pg_basebackup " + pg::VersionString(tool_version) + " (" + basebackup +
+                  ") does not match the server " + pg::VersionString(server_version) + " at " + server.Where() +
+                  "; physical backups need the server's major version");
+  }
+  auto position = [&]() -> Result<std::vector<std::string>> {
+    DR_ASSIGN_OR_RETURN(auto rows, conn->Query("select pg_current_wal_lsn()::text, pg_walfile_name(pg_current_wal_lsn()), "
+                                               "(select timeline_id from pg_control_checkpoint())::text, now()::text"));
+    return rows.at(0);
+  };
+  // The positions around the base backup bound the WAL it needs: never less
+  // than from start_wal on (retention keeps that much), the rest is in the tar.
+  DR_ASSIGN_OR_RETURN(auto start, position());
+  SubprocessOptions opts{.argv = Concat({basebackup, "-D", "-", "-Ft", "-X", "fetch", "-c", "fast"}, server.ToolArgs()),
+                         .env = server.ToolEnv()};
+  json meta{{"mode", "physical"}, {"server_version", pg::VersionString(server_version)}};
+  DR_RETURN_IF_ERROR(StreamChild(writer, {"base.tar", "pg_basebackup", meta}, opts));
+  DR_ASSIGN_OR_RETURN(auto stop, position());
+  writer.SetComponentMeta({{"mode", "physical"},
+                           {"host", server.host},
+                           {"port", server.port},
+                           {"server_version", pg::VersionString(server_version)},
+                           {"start_lsn", start[0]},
+                           {"start_wal", start[1]},
+                           {"timeline", std::stoi(start[2])},
+                           {"start_time", start[3]},
+                           {"stop_lsn", stop[0]},
+                           {"stop_wal", stop[1]},
+                           {"stop_time", stop[3]}});
+  return Status::Ok();
+}
+
 Status PostgresSource::Backup(ItemWriter& writer) {
+  if (options_.physical) return BackupPhysical(writer);
   const auto& server = options_.server;
   if (options_.databases.empty()) return ConfigError("no database to back up: set postgresql.database or postgresql.databases");
   DR_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(server, options_.databases.front()));
@@ -104,8 +147,82 @@ Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const Subpr
 
 }  // namespace
 
+namespace {
+
+// Quotes a value for postgresql.conf.
+std::string ConfValue(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+Result<PostgresRestoreStats> RestorePhysical(const repo::SnapshotItem& base, ItemReader& reader,
+                                             const PostgresRestoreOptions& options) {
+  namespace fs = std::filesystem;
+  const std::string& dir = options.pgdata;
+  if (dir.empty()) return InvalidArgument("a physical backup restores into a data directory: give --pgdata DIR");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    return AlreadyExists("data directory '" + dir + "' is not empty; restore into a new or empty directory");
+  }
+  int targets = !options.target_time.empty() + !options.target_lsn.empty() + !options.target_name.empty() +
+                options.target_immediate;
+  if (targets > 1) return InvalidArgument("give at most one of --target-time, --target-lsn, --target-name, --target-immediate");
+  if (options.target_action != "promote" && options.target_action != "pause" && options.target_action != "shutdown") {
+    return InvalidArgument("--target-action must be promote, pause or shutdown, not '" + options.target_action + "'");
+  }
+  DR_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  ::chmod(dir.c_str(), 0700);  // PostgreSQL refuses a data directory others can read
+  Status s = FeedChild(reader, base, {.argv = {"tar", "-x", "-C", dir}, .pipe_stdin = true, .pipe_stdout = false});
+  if (!s.ok()) return s.WithContext("unpack the base backup into '" + dir + "'");
+  fs::remove(dir + "/standby.signal", ec);
+  fs::remove(dir + "/postmaster.pid", ec);
+  std::string conf = "\n# Written by ecap-dr restore: recover from the WAL archive.\n";
+  conf += "restore_command = " + ConfValue(options.restore_command) + "\n";
+  if (!options.target_time.empty()) conf += "recovery_target_time = " + ConfValue(options.target_time) + "\n";
+  if (!options.target_lsn.empty()) conf += "recovery_target_lsn = " + ConfValue(options.target_lsn) + "\n";
+  if (!options.target_name.empty()) conf += "recovery_target_name = " + ConfValue(options.target_name) + "\n";
+  if (options.target_immediate) conf += "recovery_target = 'immediate'\n";
+  if (targets > 0) conf += "recovery_target_action = " + ConfValue(options.target_action) + "\n";
+  std::string auto_conf = dir + "/postgresql.auto.conf";
+  auto existing = ReadFile(auto_conf);
+  DR_RETURN_IF_ERROR(WriteFileAtomic(auto_conf, (existing.ok() ? *existing : std::string()) + conf,
+                                     {.mode = 0600, .overwrite = true, .sync = true}));
+  DR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/recovery.signal", "", {.mode = 0600, .overwrite = true, .sync = true}));
+  // Run as root, hand the directory to whoever owns its parent (postgres, in a
+  // standard layout): the server refuses to start on files it does not own.
+  if (::geteuid() == 0) {
+    struct stat parent {};
+    std::string parent_dir = fs::path(fs::absolute(dir)).parent_path().string();
+    if (::stat(parent_dir.c_str(), &parent) == 0 && parent.st_uid != 0) {
+      for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); ++it) {
+        if (::lchown(it->path().c_str(), parent.st_uid, parent.st_gid) != 0) break;
+      }
+      if (::chown(dir.c_str(), parent.st_uid, parent.st_gid) != 0) {
+        return ErrnoStatus(errno, "unable to give '" + dir + "' to the owner of '" + parent_dir + "'");
+      }
+    }
+  }
+  PostgresRestoreStats stats;
+  stats.databases = 1;
+  stats.bytes = base.size;
+  stats.pgdata = dir;
+  return stats;
+}
+
+}  // namespace
+
 Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& component, ItemReader& reader,
                                              const PostgresRestoreOptions& options) {
+  for (const auto& item : component.items) {
+    if (item.kind == "pg_basebackup") return RestorePhysical(item, reader, options);
+  }
+  if (!options.pgdata.empty()) {
+    return InvalidArgument("--pgdata needs a physical backup (backup create --physical); this one is logical");
+  }
   const auto& server = options.server;
   std::vector<const repo::SnapshotItem*> dumps;
   const repo::SnapshotItem* globals = nullptr;

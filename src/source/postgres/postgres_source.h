@@ -6,6 +6,11 @@
 //
 // Items: "globals.sql" (kind "pg_globals") and "<database>.dump" (kind
 // "pg_dump", meta: database, server and pg_dump versions, size).
+//
+// Physical part (options.physical): one item "base.tar" (kind "pg_basebackup"),
+// `pg_basebackup -D - -Ft -X fetch` streamed, with the WAL start and stop
+// positions; together with the WAL archive (wal.h) it allows point-in-time
+// recovery.
 #pragma once
 
 #include <string>
@@ -19,6 +24,7 @@ namespace dr::source {
 struct PostgresOptions {
   pg::ServerTarget server;
   std::vector<std::string> databases;
+  bool physical = false;
 };
 
 class PostgresSource : public Source {
@@ -30,6 +36,7 @@ class PostgresSource : public Source {
 
  private:
   Status DumpGlobals(ItemWriter& writer, const std::string& dumpall);
+  Status BackupPhysical(ItemWriter& writer);
   PostgresOptions options_;
 };
 
@@ -41,12 +48,22 @@ struct PostgresRestoreOptions {
   int jobs = 1;                        // >1: pg_restore -j (the dump is staged in temp_dir first)
   bool globals = false;                // also apply globals.sql (roles, tablespaces) with psql
   std::string temp_dir = "/tmp";
+
+  // Physical backups: lay out a data directory and the recovery settings.
+  std::string pgdata;           // must not exist, or be empty
+  std::string target_time;      // recovery_target_time, e.g. "2026-11-26 10:41:00+00"
+  std::string target_lsn;       // recovery_target_lsn
+  std::string target_name;      // recovery_target_name (a restore point)
+  bool target_immediate = false;  // stop as soon as the base backup is consistent
+  std::string target_action = "promote";  // promote, pause or shutdown
+  std::string restore_command;  // 'ecap-dr -c CONFIG wal fetch %f %p'
 };
 
 struct PostgresRestoreStats {
   uint64_t databases = 0;
   uint64_t bytes = 0;
   std::vector<std::string> restored;  // target database names
+  std::string pgdata;                 // physical: the data directory laid out
 };
 
 // Restores the component's databases. A target database that does not exist is

@@ -1,0 +1,83 @@
+// `ecap-dr wal push|fetch|status`: PostgreSQL's archive_command and
+// restore_command, and how far the archive is behind.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+
+#include "cli/context.h"
+
+namespace dr::cli {
+
+using nlohmann::json;
+
+namespace {
+struct WalArgs {
+  std::string path;
+  std::string name;
+  std::string dest;
+};
+}  // namespace
+
+void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
+  auto* wal = app.add_subcommand("wal", "PostgreSQL WAL archiving: archive_command, restore_command, status");
+  wal->require_subcommand(1);
+  wal->footer(
+      "In postgresql.conf:\n"
+      "  archive_mode = on\n"
+      "  archive_command = 'ecap-dr -c /etc/ecap-dr/ecap-dr.yaml wal push %p'\n"
+      "  archive_timeout = 60      # bounds the RPO when the database is quiet\n"
+      "The configuration, the key file and the repository must be readable (and the repository\n"
+      "writable) by the user PostgreSQL runs as.");
+  auto args = std::make_shared<WalArgs>();
+
+  auto* push = wal->add_subcommand("push", "archive one WAL file (archive_command = '... wal push %p')");
+  push->add_option("path", args->path, "the WAL file; relative to the current directory (PostgreSQL's data directory)")
+      ->required();
+  push->callback([&ctx, args] {
+    ctx.run = [&ctx, args] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      Status s = (*manager)->WalPush(args->path);
+      if (!s.ok()) return ctx.Fail(s);
+      return ctx.Succeed(json{{"status", "completed"}, {"wal", args->path}}, [] {});
+    };
+  });
+
+  auto* fetch = wal->add_subcommand("fetch", "restore one WAL file (restore_command = '... wal fetch %f %p')");
+  fetch->add_option("name", args->name, "the WAL file name PostgreSQL asks for (%f)")->required();
+  fetch->add_option("dest", args->dest, "where to write it (%p)")->required();
+  fetch->callback([&ctx, args] {
+    ctx.run = [&ctx, args] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      Status s = (*manager)->WalFetch(args->name, args->dest);
+      if (!s.ok()) return ctx.Fail(s);
+      return ctx.Succeed(json{{"status", "completed"}, {"wal", args->name}}, [] {});
+    };
+  });
+
+  auto* status = wal->add_subcommand("status", "the newest archived WAL and how far the archive is behind (the RPO now)");
+  status->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto r = (*manager)->WalStatus();
+      if (!r.ok()) return ctx.Fail(r.status());
+      return ctx.Succeed(r->ToJson(), [&] {
+        fmt::print("archive: {} WAL files, newest segment {}\n", r->archived_files,
+                   r->last_archived_wal.empty() ? "(none)" : r->last_archived_wal);
+        if (!r->server_reachable) {
+          fmt::print("server: {}\n", r->server_error.empty() ? "not configured" : r->server_error);
+          return;
+        }
+        fmt::print("server: writing {}, last archived {} at {}\n", r->current_wal, r->server_last_archived_wal,
+                   r->server_last_archived_time);
+        if (r->failed_count > 0) fmt::print("server: {} failed attempts, last {}\n", r->failed_count, r->last_failed_wal);
+        fmt::print("archive lag (current RPO): {:.0f} s\n", r->archive_lag_seconds);
+      });
+    };
+  });
+}
+
+}  // namespace dr::cli

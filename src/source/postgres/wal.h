@@ -1,0 +1,36 @@
+// Continuous WAL archiving: what `archive_command = 'ecap-dr wal push %p'` and
+// `restore_command = 'ecap-dr wal fetch %f %p'` do. Each WAL file (segment,
+// timeline history, backup label) is one sealed, compressed object in the
+// repository (wal/<name>), never deduplicated and never overwritten.
+#pragma once
+
+#include <string>
+
+#include "dr/result.h"
+#include "repo/repository.h"
+
+namespace dr::source::pg {
+
+// 24 hex digits (a segment), 8 hex digits + ".history", a segment + ".partial",
+// or a segment + ".XXXXXXXX.backup".
+bool IsWalFileName(const std::string& name);
+
+// Archives the file at path (relative paths are relative to the current
+// directory, which PostgreSQL sets to the data directory). Pushing a file that
+// is archived already with the same content succeeds (PostgreSQL may retry
+// after a crash); with different content it fails and names both.
+Status PushWal(repo::Repository& repo, const std::string& path, int compression_level);
+
+// Writes the archived file `name` to dest (atomically). kNotFound when it was
+// never archived: PostgreSQL asks for files that may not exist, and a non-zero
+// exit is how it learns that.
+Status FetchWal(repo::Repository& repo, const std::string& name, const std::string& dest);
+
+// The newest archived segment name ("" when none) and how many WAL files there are.
+struct ArchiveState {
+  std::string newest_segment;
+  uint64_t files = 0;
+};
+Result<ArchiveState> ReadArchiveState(Backend& backend);
+
+}  // namespace dr::source::pg

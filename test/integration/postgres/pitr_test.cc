@@ -1,0 +1,164 @@
+// Physical backups, continuous WAL archiving through `ecap-dr wal push`, and
+// point-in-time recovery through `ecap-dr wal fetch`, on a real PostgreSQL 15.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "test/integration/cli/cli_harness.h"
+#include "base/subprocess.h"
+#include "test/support/pg_server.h"
+
+namespace dr::test {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+const std::string kPgBin = "/usr/lib/postgresql/15/bin/";
+
+class PitrTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    // PostgreSQL (user postgres) runs `ecap-dr wal push`: it must reach the config, key and repository.
+    ::chmod(dir_.path().c_str(), 0755);
+    ASSERT_EQ(Dr("repo init").exit_code, 0);
+    ASSERT_EQ(std::system(("chown -R postgres:postgres '" + repo_ + "' '" + dir_ / "keys" + "'").c_str()), 0);
+  }
+  std::string ArchiveConf() const {
+    return "archive_mode = on\narchive_timeout = 10\narchive_command = '" + std::string(ECAP_DR_BINARY) + " -c " +
+           config_ + " wal push %p'\n";
+  }
+  void WriteConfigFor(int port) {
+    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  key_file: \"" + key_ +
+                       "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) +
+                       "\n  database: postgres\n  username: postgres\n");
+  }
+  // Waits until PostgreSQL reports `segment` (or a later one) archived.
+  static bool WaitArchived(const PgServer& pg, const std::string& segment) {
+    for (int i = 0; i < 300; ++i) {
+      auto last = pg.Psql("postgres", "select coalesce(last_archived_wal, '') from pg_stat_archiver");
+      if (last.ok() && last->substr(0, 24) >= segment) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+};
+
+TEST_F(PitrTest, RecoversToAPointInTimeFromABaseBackupAndTheArchive) {
+  TempDir pgdir;
+  auto pg = PgServer::Start(pgdir.path() + "/primary", {.extra_conf = ArchiveConf()});
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  WriteConfigFor((*pg)->port());
+  ASSERT_TRUE((*pg)->Psql("postgres", "create table events (tag text, n int)").ok());
+
+  auto base = Dr("--json backup create --id base_1 --component postgresql --physical");
+  ASSERT_EQ(base.exit_code, 0) << base.err;
+  auto show = json::parse(Dr("--json backup show base_1").out);
+  EXPECT_EQ(show["components"][0]["meta"]["mode"], "physical");
+  EXPECT_EQ(show["components"][0]["meta"]["start_wal"].get<std::string>().size(), 24u);
+
+  ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'A', g from generate_series(1, 1000) g").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  auto t1 = (*pg)->Psql("postgres", "select now()::text");
+  ASSERT_TRUE(t1.ok());
+  std::string target_time = t1->substr(0, t1->size() - 1);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'B', g from generate_series(1, 500) g").ok());
+  auto switched = (*pg)->Psql("postgres", "select pg_walfile_name(pg_switch_wal())");
+  ASSERT_TRUE(switched.ok());
+  ASSERT_TRUE(WaitArchived(**pg, switched->substr(0, 24))) << "PostgreSQL did not archive through ecap-dr wal push";
+
+  auto status = Dr("--json wal status");
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  json st = json::parse(status.out);
+  EXPECT_GE(st["last_archived_wal"].get<std::string>(), switched->substr(0, 24));
+  EXPECT_TRUE(st["server_reachable"].get<bool>());
+  EXPECT_GE(st["archive_lag_seconds"].get<double>(), 0);
+  EXPECT_LT(st["archive_lag_seconds"].get<double>(), 10 + 5) << "lag stays under archive_timeout + a few seconds";
+
+  // Restore into a new data directory owned (through its parent) by postgres.
+  std::string parent = pgdir / "restored";
+  fs::create_directories(parent);
+  ASSERT_EQ(std::system(("chown postgres:postgres '" + parent + "'").c_str()), 0);
+  std::string pgdata = parent + "/data";
+  auto restore = Dr("restore base_1 --component postgresql --pgdata " + pgdata + " --target-time '" + target_time + "'");
+  ASSERT_EQ(restore.exit_code, 0) << restore.err;
+  struct stat st_data {};
+  ASSERT_EQ(::stat(pgdata.c_str(), &st_data), 0);
+  EXPECT_NE(st_data.st_uid, 0u) << "the data directory is handed to the parent's owner";
+  EXPECT_TRUE(fs::exists(pgdata + "/recovery.signal"));
+
+  int port = FreePort();
+  WriteFile(pgdata + "/postgresql.conf",
+            ReadFileOrDie(pgdata + "/postgresql.conf") + "\nport = " + std::to_string(port) +
+                "\narchive_mode = off\nunix_socket_directories = '" + parent + "'\n");
+  ASSERT_EQ(std::system(("chown postgres:postgres '" + pgdata + "/postgresql.conf'").c_str()), 0);
+  ASSERT_EQ(std::system(("runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -l '" + parent +
+                         "/server.log' -w -t 60 start >/dev/null").c_str()),
+            0)
+      << ReadFileOrDie(parent + "/server.log");
+  struct Stop {
+    std::string cmd;
+    ~Stop() { (void)std::system(cmd.c_str()); }
+  } stop{"runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -m immediate -w stop >/dev/null 2>&1"};
+  std::string psql = kPgBin + "psql -X -At -h 127.0.0.1 -p " + std::to_string(port) + " -U postgres -d postgres -c ";
+  std::string in_recovery;
+  for (int i = 0; i < 300; ++i) {
+    auto r = RunCommand({.argv = {"sh", "-c", psql + "'select pg_is_in_recovery()'"}});
+    in_recovery = r.ok() ? *r : "";
+    if (in_recovery == "f\n") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(in_recovery, "f\n") << ReadFileOrDie(parent + "/server.log");
+  auto counts = RunCommand({.argv = {"sh", "-c", psql + "\"select tag || '=' || count(*) from events group by tag order by tag\""}});
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(*counts, "A=1000\n") << "rows of t1 present, rows written after the target absent";
+  EXPECT_THAT(ReadFileOrDie(parent + "/server.log"), HasSubstr("recovery stopping before commit"));
+}
+
+TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepository) {
+  std::string seg = dir_ / "000000010000000000000042";
+  WriteFile(seg, RandomData(16 << 20, 42));
+  auto first = Dr("wal push " + seg);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(Dr("wal push " + seg).exit_code, 0) << "the same content again is success";
+  WriteFile(seg, RandomData(16 << 20, 43));
+  auto clash = Dr("wal push " + seg);
+  EXPECT_EQ(clash.exit_code, 1);
+  EXPECT_THAT(clash.err, HasSubstr("WAL file '000000010000000000000042' is already archived"));
+  EXPECT_THAT(clash.err, HasSubstr("with different content"));
+  auto fetched = Dr("wal fetch 000000010000000000000042 " + dir_ / "fetched");
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.err;
+  EXPECT_EQ(ReadFileOrDie(dir_ / "fetched"), RandomData(16 << 20, 42)) << "the first archived content is kept";
+
+  // The repository is unreachable (its directory replaced by a file): push fails, so PostgreSQL retries.
+  std::string next = dir_ / "000000010000000000000043";
+  WriteFile(next, RandomData(1 << 20, 44));
+  fs::rename(repo_, repo_ + ".away");
+  WriteFile(repo_, "not a directory");
+  auto down = Dr("wal push " + next);
+  EXPECT_NE(down.exit_code, 0);
+  fs::remove(repo_);
+  fs::rename(repo_ + ".away", repo_);
+  ASSERT_EQ(Dr("wal push " + next).exit_code, 0);
+  ASSERT_EQ(Dr("wal fetch 000000010000000000000043 " + dir_ / "f43").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "f43"), RandomData(1 << 20, 44));
+
+  auto missing = Dr("wal fetch 000000010000000000000099 " + dir_ / "f99");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("WAL file '000000010000000000000099' is not in the archive"));
+  EXPECT_FALSE(fs::exists(dir_ / "f99"));
+  auto bad = Dr("wal push " + dir_ / "ecap-dr.yaml");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("is not a WAL file name"));
+}
+
+}  // namespace
+}  // namespace dr::test
