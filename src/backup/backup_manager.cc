@@ -1,10 +1,14 @@
 #include "backup/backup_manager.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 
 #include "backup/repo_items.h"
+#include "base/encoding.h"
+#include "base/fs.h"
+#include "repo/crypto/crypto.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
@@ -391,6 +395,74 @@ Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
   return repo->RemoveSnapshot(backup_id);
+}
+
+Result<json> BackupManager::KeyCheck() {
+  json j{{"encryption_enabled", config_.encryption.enabled}};
+  if (!config_.encryption.enabled) {
+    j["key_available"] = false;
+    j["status"] = "unencrypted";
+    return j;
+  }
+  auto master = security::LoadMasterKey(config_.encryption, false);
+  j["key_available"] = master.ok();
+  if (!master.ok()) {
+    j["status"] = "failed";
+    j["error"] = master.status().message();
+    return j;
+  }
+  std::string id = repo::MasterKeyId(master->bytes);
+  j["key_source"] = master->source;
+  j["key_id"] = id;
+  if (!config_.encryption.key_file.empty() && master->source.rfind("key file", 0) == 0) {
+    struct stat st {};
+    if (::stat(config_.encryption.key_file.c_str(), &st) == 0) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+      j["key_file_mode"] = mode;
+      j["key_file_private"] = (st.st_mode & 077) == 0;
+    }
+  }
+  auto repo = OpenRepository(false, /*load_index=*/false);
+  if (!repo.ok()) {
+    j["status"] = "failed";
+    j["error"] = repo.status().message();
+    return j;
+  }
+  DR_ASSIGN_OR_RETURN(auto keys, (*repo)->ListKeys());
+  for (const auto& k : keys) {
+    if (k.master_key_id != id) continue;
+    j["key_created"] = k.created;
+    if (auto created = ParseUtc(k.created)) {
+      j["key_age_days"] = std::chrono::duration<double>(options_.clock->Now() - *created).count() / 86400.0;
+    }
+  }
+  j["repository_key_files"] = keys.size();
+  j["status"] = "ok";
+  return j;
+}
+
+Result<json> BackupManager::KeyRotate() {
+  if (!config_.encryption.enabled) return InvalidArgument("encryption is disabled: there is no key to rotate");
+  if (const char* env = std::getenv(security::kKeyEnvVar); env != nullptr && *env != '\0') {
+    return InvalidArgument(std::string("the master key comes from ") + security::kKeyEnvVar +
+                           "; key rotate writes the new key to encryption.key_file, so unset the variable and "
+                           "keep the key in that file");
+  }
+  const std::string& path = config_.encryption.key_file;
+  if (path.empty()) return ConfigError("key rotate needs encryption.key_file");
+  DR_ASSIGN_OR_RETURN(security::MasterKey old_key, security::LoadMasterKey(config_.encryption, false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  std::string new_key = repo::crypto::RandomBytes(32);
+  // Order: the repository learns the new key first, then the key file changes,
+  // then the old key is retired. Killed anywhere, one of the two keys opens it.
+  DR_RETURN_IF_ERROR(repo->AddMasterKey(new_key));
+  DR_RETURN_IF_ERROR(WriteFileAtomic(path, Base64Encode(new_key) + "\n", {.mode = 0600, .overwrite = true, .sync = true})
+                         .WithContext("unable to write the new key to '" + path + "'"));
+  std::string old_id = repo::MasterKeyId(old_key.bytes), new_id = repo::MasterKeyId(new_key);
+  DR_RETURN_IF_ERROR(repo->RemoveMasterKey(old_id));
+  return json{{"status", "completed"}, {"old_key_id", old_id}, {"new_key_id", new_id}, {"key_file", path},
+              {"rotated_at", FormatUtc(options_.clock->Now())}};
 }
 
 std::string BackupManager::RestoreCommand() const {

@@ -146,6 +146,11 @@ class BackupManager {
   Status DeleteBackup(const std::string& backup_id);
   Result<repo::CheckReport> CheckRepository(bool read_data);
 
+  // `key check`: where the master key comes from, its id and age, the key file's mode.
+  Result<nlohmann::json> KeyCheck();
+  // `key rotate`: a new master key in encryption.key_file; every backup stays readable with it alone.
+  Result<nlohmann::json> KeyRotate();
+
   // PostgreSQL's archive_command / restore_command, and the archive's state.
   Status WalPush(const std::string& path);
   Status WalFetch(const std::string& name, const std::string& dest);

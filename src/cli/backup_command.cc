@@ -39,7 +39,8 @@ json SnapshotSummary(const repo::Snapshot& s) {
               {"components", comps}};
 }
 
-int Create(CliContext& ctx, const CreateArgs& args) {
+int Create(CliContext& ctx, CreateArgs& args) {
+  if (Status denied = ctx.Authorize("backup.create", args.id); !denied.ok()) return ctx.Fail(denied);
   auto manager = ctx.NewManager();
   if (!manager.ok()) return ctx.Fail(manager.status());
   backup::BackupRequest request;
@@ -57,6 +58,9 @@ int Create(CliContext& ctx, const CreateArgs& args) {
   backup::BackupResult r = (*manager)->CreateFullBackup(args.id, request);
   ctx.PrintWarnings(r.warnings);
   if (!r.error.ok()) {
+    if (Status logged = ctx.Outcome(r.error, {{"backup_id", r.backup_id}}); !logged.ok()) {
+      std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
+    }
     std::cerr << "ecap-dr: error: backup '" << r.backup_id << "' failed: " << r.error.message() << std::endl;
     if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
     return r.error.exit_code();
@@ -97,6 +101,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   auto* list = backup->add_subcommand("list", "list the backups in the repository, oldest first");
   list->callback([&ctx] {
     ctx.run = [&ctx] {
+      if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto backups = (*manager)->ListBackups();
@@ -124,6 +129,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   show->add_option("backup_id", *show_id, "the backup to show")->required();
   show->callback([&ctx, show_id] {
     ctx.run = [&ctx, show_id] {
+      if (Status denied = ctx.Authorize("backup.list", *show_id); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto s = (*manager)->GetBackup(*show_id);
@@ -150,6 +156,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   del->add_option("backup_id", *delete_id, "the backup to delete")->required();
   del->callback([&ctx, delete_id] {
     ctx.run = [&ctx, delete_id] {
+      if (Status denied = ctx.Authorize("backup.delete", *delete_id); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       Status s = (*manager)->DeleteBackup(*delete_id);

@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "security/audit/audit_log.h"
+
 namespace dr::cli {
 
 using nlohmann::json;
@@ -33,7 +35,36 @@ Result<std::unique_ptr<backup::BackupManager>> CliContext::NewManager() const {
   return std::make_unique<backup::BackupManager>(std::move(cfg), std::move(options));
 }
 
-int CliContext::Fail(const Status& status) const {
+Status CliContext::Authorize(const std::string& permission, const std::string& target) {
+  DR_ASSIGN_OR_RETURN(config::Config cfg, LoadConfig());
+  security::Decision d = security::AccessControl(cfg.access_control).Check(identity.user, permission);
+  if (d.allowed) {
+    permission_ = permission;
+    target_ = target;
+    return Status::Ok();
+  }
+  security::AuditLog audit(cfg.audit.log_file);
+  Status logged = audit.Append(identity, {permission, target, "denied", {{"reason", d.rule}}});
+  Status denied(Code::kPermissionDenied,
+                "permission denied: user '" + identity.user + "' may not " + permission + " (" + d.rule + ")");
+  if (!logged.ok()) return denied.WithContext("audit record not written (" + logged.message() + ")");
+  return denied;
+}
+
+Status CliContext::Outcome(const Status& result, const json& details) {
+  if (permission_.empty() || audited_) return Status::Ok();
+  audited_ = true;
+  auto cfg = LoadConfig();
+  if (!cfg.ok()) return cfg.status();
+  json d = details;
+  if (!result.ok()) d["error"] = {{"code", result.code_name()}, {"message", result.message()}};
+  return security::AuditLog(cfg->audit.log_file)
+      .Append(identity, {permission_, target_, result.ok() ? "success" : "failed", d});
+}
+
+int CliContext::Fail(const Status& status) {
+  Status logged = Outcome(status);
+  if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
   std::cerr << "ecap-dr: error: " << status.message() << std::endl;
   if (json_output) {
     std::cout << json::object({{"status", "failed"},
@@ -44,7 +75,11 @@ int CliContext::Fail(const Status& status) const {
   return status.exit_code();
 }
 
-int CliContext::Succeed(const json& result, const std::function<void()>& human) const {
+int CliContext::Succeed(const json& result, const std::function<void()>& human) {
+  // The audit record is durable before success is reported.
+  if (Status logged = Outcome(Status::Ok()); !logged.ok()) {
+    return Fail(logged.WithContext("the operation completed but its audit record could not be written"));
+  }
   if (json_output) {
     std::cout << result.dump(2) << std::endl;
   } else if (!quiet) {
@@ -65,6 +100,7 @@ int RunCli(int argc, char** argv) {
   app.fallthrough();  // global options (--json, -c, -q) may also follow the subcommand
   app.set_version_flag("--version", std::string("ecap-dr ") + DR_VERSION);
   CliContext ctx;
+  ctx.identity = security::ProcessIdentity();
   app.add_option("-c,--config", ctx.config_flag,
                  "configuration file (default: $ECAP_DR_CONFIG, then /etc/ecap-dr/ecap-dr.yaml)");
   app.add_flag("--json", ctx.json_output, "print the result as JSON on stdout");
@@ -79,6 +115,7 @@ int RunCli(int argc, char** argv) {
   RegisterKeyCommands(app, ctx);
   RegisterConfigCommands(app, ctx);
   RegisterWalCommands(app, ctx);
+  RegisterGovernanceCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

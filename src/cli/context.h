@@ -14,6 +14,7 @@
 #include "backup/backup_manager.h"
 #include "config/config.h"
 #include "dr/result.h"
+#include "security/access/access_control.h"
 
 namespace CLI {
 class App;
@@ -26,18 +27,32 @@ struct CliContext {
   bool json_output = false;
   bool quiet = false;
   std::function<int()> run;  // set by the chosen subcommand
+  security::Identity identity;
 
   // Loads the configuration named by -c / $ECAP_DR_CONFIG / the default path.
   Result<config::Config> LoadConfig() const;
   // A BackupManager over the configured repository.
   Result<std::unique_ptr<backup::BackupManager>> NewManager() const;
 
+  // Every operation checks exactly one permission before doing anything: loads
+  // the configuration, asks access control, and on denial writes an audit
+  // record and returns kPermissionDenied naming the user and the permission.
+  // The outcome of an authorized operation is audited by Fail/Succeed/Outcome.
+  Status Authorize(const std::string& permission, const std::string& target);
+  // Audits the outcome of the authorized operation (once); returns the audit write's status.
+  Status Outcome(const Status& result, const nlohmann::json& details = nlohmann::json::object());
+
   // Prints an error (and, with --json, {"status":"failed","error":{...}}); returns its exit code.
-  int Fail(const Status& status) const;
-  // Prints result as JSON (with --json) or calls human(); returns 0.
-  int Succeed(const nlohmann::json& result, const std::function<void()>& human) const;
+  int Fail(const Status& status);
+  // Audits success, then prints result as JSON (with --json) or calls human(); returns 0.
+  int Succeed(const nlohmann::json& result, const std::function<void()>& human);
   void Warn(const std::string& message) const;
   void PrintWarnings(const std::vector<std::string>& warnings) const;
+
+ private:
+  std::string permission_;  // set by Authorize
+  std::string target_;
+  bool audited_ = false;
 };
 
 void RegisterRepoCommands(CLI::App& app, CliContext& ctx);
@@ -47,6 +62,7 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx);
 void RegisterKeyCommands(CLI::App& app, CliContext& ctx);
 void RegisterConfigCommands(CLI::App& app, CliContext& ctx);
 void RegisterWalCommands(CLI::App& app, CliContext& ctx);
+void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -18,6 +18,7 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
   auto* init = repo->add_subcommand("init", "create the repository at backup_manager.backup_dir");
   init->callback([&ctx] {
     ctx.run = [&ctx] {
+      if (Status denied = ctx.Authorize("repo.init", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto r = (*manager)->InitRepository();
@@ -43,6 +44,7 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
   check->add_flag("--read-data", *read_data, "read, authenticate and decompress every pack (slow)");
   check->callback([&ctx, read_data] {
     ctx.run = [&ctx, read_data] {
+      if (Status denied = ctx.Authorize("backup.verify", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto report = (*manager)->CheckRepository(*read_data);
@@ -51,6 +53,8 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
       json j = report->ToJson();
       int errors = 0;
       for (const auto& f : report->findings) errors += f.severity == "error";
+      Status outcome = errors == 0 ? Status::Ok() : Corrupt(std::to_string(errors) + " errors found");
+      if (Status logged = ctx.Outcome(outcome, {{"errors", errors}}); !logged.ok()) return ctx.Fail(logged);
       if (ctx.json_output) std::cout << j.dump(2) << std::endl;
       if (!ctx.json_output) {
         for (const auto& f : report->findings) std::cerr << f.severity << ": " << f.message << "\n";

@@ -88,6 +88,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
+      if (Status denied = ctx.Authorize("backup.restore", args->backup_id); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       FdSink out(STDOUT_FILENO, "standard output");
@@ -108,11 +109,14 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       request.target_action = args->target_action;
       backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
       ctx.PrintWarnings((*manager)->warnings());
+      Status logged = ctx.Outcome(r.error, {{"items", r.items_restored}, {"bytes", r.bytes_restored}});
+      if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
       if (!r.error.ok()) {
         std::cerr << "ecap-dr: error: " << r.error.message() << std::endl;
         if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
         return r.error.exit_code();
       }
+      if (!logged.ok()) return 1;
       if (args->to_stdout) return 0;
       return ctx.Succeed(r.ToJson(), [&] {
         fmt::print("restored backup {}: {} items, {} into {} in {:.1f} s\n", r.backup_id, r.items_restored,
@@ -132,12 +136,16 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx) {
                 "(default: check that every blob is indexed and every pack present with its size)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      if (Status denied = ctx.Authorize("backup.verify", args->backup_id); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       backup::VerifyResult r = (*manager)->VerifyBackupIntegrity(args->backup_id, args->full);
       ctx.PrintWarnings((*manager)->warnings());
       json j = r.ToJson();
       std::string overall = j["verification_results"]["overall_status"];
+      if (Status logged = ctx.Outcome(r.error, {{"overall_status", overall}, {"full", args->full}}); !logged.ok()) {
+        return ctx.Fail(logged);
+      }
       if (ctx.json_output) {
         std::cout << j.dump(2) << std::endl;
       } else {

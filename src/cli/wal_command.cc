@@ -36,6 +36,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
       ->required();
   push->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      if (Status denied = ctx.Authorize("wal.push", args->path); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       Status s = (*manager)->WalPush(args->path);
@@ -49,6 +50,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
   fetch->add_option("dest", args->dest, "where to write it (%p)")->required();
   fetch->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      if (Status denied = ctx.Authorize("wal.fetch", args->name); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       Status s = (*manager)->WalFetch(args->name, args->dest);
@@ -60,6 +62,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
   auto* status = wal->add_subcommand("status", "the newest archived WAL and how far the archive is behind (the RPO now)");
   status->callback([&ctx] {
     ctx.run = [&ctx] {
+      if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto r = (*manager)->WalStatus();

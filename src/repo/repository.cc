@@ -348,6 +348,39 @@ Status Repository::SaveSnapshot(const Snapshot& snapshot) {
   return s.WithContext("unable to write snapshot of backup '" + snapshot.backup_id + "'");
 }
 
+Result<std::vector<Repository::KeyFileEntry>> Repository::ListKeys() {
+  std::vector<KeyFileEntry> keys;
+  std::vector<std::string> names;
+  DR_RETURN_IF_ERROR(backend_.List(ObjectKind::kKey, [&](const ObjectInfo& info) {
+    names.push_back(info.name.id);
+    return Status::Ok();
+  }));
+  for (const auto& name : names) {
+    DR_ASSIGN_OR_RETURN(std::string text, backend_.Get({ObjectKind::kKey, name}, {}));
+    DR_ASSIGN_OR_RETURN(KeyFileInfo info, ReadKeyFileInfo(text));
+    keys.push_back({name, info.master_key_id, info.created});
+  }
+  return keys;
+}
+
+Status Repository::AddMasterKey(std::string_view new_master_key) {
+  if (!keys_.encrypted) return InvalidArgument("repository " + location() + " is not encrypted: it has no master key");
+  if (new_master_key.size() != 32) return ConfigError("the new master key must be 32 bytes");
+  std::string file = WrapDataKeys(keys_, new_master_key, FormatUtc(options_.clock->Now()));
+  Status s = backend_.Put({ObjectKind::kKey, MasterKeyId(new_master_key)}, file, {.overwrite = false});
+  if (s.code() == Code::kAlreadyExists) return Status::Ok();  // that key opens the repository already
+  return s;
+}
+
+Status Repository::RemoveMasterKey(const std::string& master_key_id) {
+  DR_ASSIGN_OR_RETURN(auto keys, ListKeys());
+  if (keys.size() <= 1) return Failed("refusing to remove the last key file of repository " + location());
+  for (const auto& k : keys) {
+    if (k.master_key_id == master_key_id) return backend_.Remove({ObjectKind::kKey, k.name});
+  }
+  return NotFound("no key file for key " + master_key_id + " in repository " + location());
+}
+
 namespace {
 ObjectType SealTypeOf(ObjectKind kind) {
   DR_CHECK(kind == ObjectKind::kWal) << "only WAL files are stored as named objects";

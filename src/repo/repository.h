@@ -107,6 +107,19 @@ class Repository {
   Status SaveSnapshot(const Snapshot& snapshot);
   WriteStats write_stats() const;
 
+  // --- keys ---
+  struct KeyFileEntry {
+    std::string name;           // keys/<name>
+    std::string master_key_id;  // "" when unencrypted
+    std::string created;
+  };
+  Result<std::vector<KeyFileEntry>> ListKeys();
+  // Wraps this repository's data keys with another master key (a new key file);
+  // both keys open the repository until the old key file is removed.
+  Status AddMasterKey(std::string_view new_master_key);
+  // Removes the key file of a master key; refuses to remove the last one.
+  Status RemoveMasterKey(const std::string& master_key_id);
+
   // --- named objects: sealed whole, not chunked or deduplicated (WAL segments) ---
   // Refuses (kAlreadyExists) an id that exists. The id is the seal context.
   Status SaveObject(ObjectKind kind, const std::string& id, std::string_view plaintext, int level);

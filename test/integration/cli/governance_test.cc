@@ -1,0 +1,111 @@
+// Access control, the audit trail and key rotation through the real binary.
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/encoding.h"
+#include "test/integration/cli/cli_harness.h"
+
+namespace dr::test {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+std::string Me() { return ::getpwuid(::geteuid())->pw_name; }
+
+class GovernanceTest : public CliFixture {
+ protected:
+  void WriteGovernedConfig(const std::string& my_patterns) {
+    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  enabled: true\n"
+                       "  auto_generate_key: true\n  key_file: \"" + key_ + "\"\naccess_control:\n  enabled: true\n"
+                       "  users:\n    " + Me() + ": " + my_patterns + "\n    backup_operator: [\"backup.create\", \"backup.list\"]\n"
+                       "  roles:\n    admin: [\"*\"]\n    operator: [\"backup.create\", \"backup.list\", \"backup.verify\"]\n"
+                       "audit:\n  log_file: \"" + dir_ / "audit/backup-audit.log" + "\"\n");
+  }
+};
+
+TEST_F(GovernanceTest, DenialIsExit3NamedAndAudited) {
+  WriteGovernedConfig("[\"role:operator\", \"repo.init\", \"audit.read\"]");
+  ASSERT_EQ(Dr("repo init").exit_code, 0);
+  WriteFile(dir_ / "f.txt", "x");
+  ASSERT_EQ(Dr("backup create --id allowed --files " + dir_ / "f.txt").exit_code, 0);
+  auto denied = Dr("backup delete allowed");
+  EXPECT_EQ(denied.exit_code, 3);
+  EXPECT_THAT(denied.err, HasSubstr("permission denied: user '" + Me() + "' may not backup.delete"));
+  EXPECT_EQ(Dr("backup show allowed").exit_code, 0) << "a denied operation does nothing";
+  auto restore = Dr("restore allowed --target " + dir_ / "out");
+  EXPECT_EQ(restore.exit_code, 3);
+
+  auto shown = Dr("--json audit show");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  json records = json::parse(shown.out)["records"];
+  std::vector<std::string> seen;
+  for (const auto& r : records) seen.push_back(r["operation"].get<std::string>() + ":" + r["result"].get<std::string>());
+  EXPECT_THAT(seen, ::testing::ElementsAre("repo.init:success", "backup.create:success", "backup.delete:denied",
+                                           "backup.list:success", "backup.restore:denied"));
+  EXPECT_EQ(records[2]["user"], Me());
+  EXPECT_EQ(records[2]["target"], "allowed");
+  EXPECT_EQ(Dr("audit verify").exit_code, 0);
+
+  auto check = Dr("--json access check backup.create --user backup_operator");
+  EXPECT_EQ(check.exit_code, 0);
+  EXPECT_EQ(json::parse(check.out)["rule"], "user backup_operator: backup.create");
+  auto no = Dr("access check key.rotate");
+  EXPECT_EQ(no.exit_code, 3);
+  EXPECT_THAT(no.out, HasSubstr("key.rotate: denied for user " + Me()));
+}
+
+TEST_F(GovernanceTest, TamperingIsFoundByAuditVerify) {
+  WriteGovernedConfig("[\"*\"]");
+  ASSERT_EQ(Dr("repo init").exit_code, 0);
+  WriteFile(dir_ / "f.txt", "x");
+  ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "f.txt").exit_code, 0);
+  ASSERT_EQ(Dr("backup list").exit_code, 0);
+  std::string log = dir_ / "audit/backup-audit.log";
+  std::string text = ReadFileOrDie(log);
+  auto pos = text.find("\"target\":\"b1\"");
+  ASSERT_NE(pos, std::string::npos);
+  text.replace(pos, 13, "\"target\":\"b2\"");
+  WriteFile(log, text);
+  auto v = Dr("audit verify");
+  EXPECT_EQ(v.exit_code, 4);
+  EXPECT_THAT(v.err, HasSubstr("record 2 (line 2 of " + log + "): its content does not match its hash"));
+}
+
+TEST_F(GovernanceTest, KeyRotationKeepsEveryBackupRestorable) {
+  WriteGovernedConfig("[\"*\"]");
+  WriteFile(dir_ / "a.csv", TextData(400000, 1));
+  ASSERT_EQ(Dr("backup create --id before --files " + dir_ / "a.csv").exit_code, 0);
+  std::string old_key = ReadFileOrDie(key_);
+  auto check = Dr("--json key check");
+  ASSERT_EQ(check.exit_code, 0) << check.err;
+  json kc = json::parse(check.out);
+  EXPECT_EQ(kc["key_available"], true);
+  EXPECT_EQ(kc["key_file_mode"], "0600");
+  EXPECT_LT(kc["key_age_days"].get<double>(), 1.0);
+
+  auto rotated = Dr("--json key rotate");
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  json rj = json::parse(rotated.out);
+  EXPECT_NE(rj["old_key_id"], rj["new_key_id"]);
+  EXPECT_NE(ReadFileOrDie(key_), old_key);
+  EXPECT_EQ(json::parse(Dr("--json key check").out)["key_id"], rj["new_key_id"]);
+
+  ASSERT_EQ(Dr("backup create --id after --files " + dir_ / "a.csv").exit_code, 0);
+  for (std::string id : {"before", "after"}) {
+    auto r = Dr("restore " + id + " --target " + dir_ / ("out-" + id));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(ReadFileOrDie(dir_ / ("out-" + id) + dir_.path() + "/a.csv"), TextData(400000, 1));
+  }
+  EXPECT_EQ(Dr("verify before --full").exit_code, 0);
+  auto with_old = Dr("backup list", "ECAP_BACKUP_ENCRYPTION_KEY=" + std::string(TrimWhitespace(old_key)));
+  EXPECT_EQ(with_old.exit_code, 1);
+  EXPECT_THAT(with_old.err, HasSubstr("wrong encryption key"));
+}
+
+}  // namespace
+}  // namespace dr::test
