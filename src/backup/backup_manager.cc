@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "repo/crypto/crypto.h"
+#include "repo/lock.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
@@ -203,11 +204,11 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   result.status = "failed";
   auto start_wall = options_.clock->Now();
   auto start = options_.clock->Monotonic();
-  result.start_time = FormatUtc(start_wall);
+  result.start_time = FormatUtc(start_wall, /*millis=*/true);  // orders backups made within one second
   auto finish = [&](Status error) {
     result.error = std::move(error);
     if (result.error.ok()) result.status = "completed";
-    result.end_time = FormatUtc(options_.clock->Now());
+    result.end_time = FormatUtc(options_.clock->Now(), true);
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     result.warnings.insert(result.warnings.begin(), warnings_.begin(), warnings_.end());
     return result;
@@ -225,6 +226,9 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   if (repo.backend().Stat({ObjectKind::kSnapshot, result.backup_id}).ok()) {
     return finish(AlreadyExists("backup id '" + result.backup_id + "' already exists in repository " + repo.location()));
   }
+  // A shared lock: other backups may run, prune may not delete data under us.
+  auto lock = repo::RepoLock::AcquireShared(repo.backend(), "backup " + result.backup_id, *options_.clock);
+  if (!lock.ok()) return finish(lock.status());
   // Packs a killed backup left without an index: index them now so they are not orphans forever.
   if (Status s = repo.AdoptOrphanPacks(); !s.ok()) return finish(s);
 
@@ -265,7 +269,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.stats.new_blob_count = after.new_blobs - before.new_blobs;
   snap.stats.new_bytes = after.new_bytes - before.new_bytes;
   snap.stats.stored_bytes = after.stored_bytes - before.stored_bytes;
-  snap.end_time = FormatUtc(options_.clock->Now());
+  snap.end_time = FormatUtc(options_.clock->Now(), true);
   snap.duration_seconds = Seconds(options_.clock->Monotonic() - start);
   // The snapshot goes last: until it is written the backup does not exist.
   if (Status s = repo.SaveSnapshot(snap); !s.ok()) return finish(s);
@@ -537,6 +541,81 @@ Result<WalStatusResult> BackupManager::WalStatus() {
   double since_archive = std::stod(row[5]), uptime = std::stod(row[6]);
   r.archive_lag_seconds = since_archive >= 0 ? since_archive : uptime;
   return r;
+}
+
+json RetentionResult::ToJson() const {
+  json d = json::array();
+  for (const auto& x : decisions) d.push_back(x.ToJson());
+  return json{{"status", "completed"},   {"dry_run", dry_run},
+              {"decisions", d},          {"forgotten", forgotten},
+              {"prune", prune.ToJson()}, {"wal_files_removed", wal_files_removed},
+              {"oldest_wal_kept", oldest_wal_kept}};
+}
+
+Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& request) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  const auto& cfg = config_.backup_manager.retention_policies;
+  RetentionPolicy policy{cfg.daily, cfg.weekly, cfg.monthly, cfg.last, std::chrono::seconds(0)};
+  if (request.keep_last >= 0) policy.last = request.keep_last;
+  std::string within = request.keep_within.empty() ? cfg.within : request.keep_within;
+  if (!within.empty()) {
+    DR_ASSIGN_OR_RETURN(policy.within, ParseDuration(within));
+  }
+  std::unique_ptr<repo::RepoLock> lock;
+  if (!request.dry_run) {
+    DR_ASSIGN_OR_RETURN(lock, repo::RepoLock::AcquireExclusive(repo->backend(), "retention apply", *options_.clock));
+  }
+  DR_ASSIGN_OR_RETURN(std::vector<repo::Snapshot> snapshots, ListBackups());
+  RetentionResult result;
+  result.dry_run = request.dry_run;
+  result.decisions = DecideRetention(snapshots, policy);
+  // The oldest WAL segment a kept physical backup needs (by segment number, any timeline).
+  std::string oldest_needed;
+  bool any_physical = false;
+  for (const auto& d : result.decisions) {
+    if (!d.keep) {
+      result.forgotten.push_back(d.backup_id);
+      continue;
+    }
+    auto snap = std::find_if(snapshots.begin(), snapshots.end(), [&](const auto& s) { return s.backup_id == d.backup_id; });
+    for (const auto& c : snap->components) {
+      std::string start = c.meta.value("start_wal", "");
+      if (c.name != "postgresql" || c.meta.value("mode", "") != "physical" || start.size() != 24) continue;
+      any_physical = true;
+      if (oldest_needed.empty() || start.substr(8) < oldest_needed.substr(8)) oldest_needed = start;
+    }
+  }
+  result.oldest_wal_kept = oldest_needed;
+  if (request.dry_run) {
+    if (request.prune) {
+      DR_ASSIGN_OR_RETURN(result.prune, repo::Prune(*repo, {.dry_run = true}));
+    }
+    return result;
+  }
+  for (const auto& id : result.forgotten) DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
+  if (request.prune) {
+    Progress progress("prune", options_.progress, *options_.clock);
+    DR_ASSIGN_OR_RETURN(result.prune, repo::Prune(*repo, {.dry_run = false, .progress = &progress}));
+  }
+  // WAL older than the oldest kept base backup can never be replayed: remove it.
+  // Timeline history files are small and always kept.
+  if (any_physical) {
+    std::vector<std::string> old_wal;
+    DR_RETURN_IF_ERROR(repo->backend().List(ObjectKind::kWal, [&](const ObjectInfo& info) {
+      const std::string& n = info.name.id;
+      if (n.size() >= 24 && n.find(".history") == std::string::npos && n.substr(8, 16) < oldest_needed.substr(8)) {
+        old_wal.push_back(n);
+      }
+      return Status::Ok();
+    }));
+    for (const auto& n : old_wal) {
+      Status s = repo->backend().Remove({ObjectKind::kWal, n});
+      if (!s.ok() && s.code() != Code::kNotFound) return s;
+      result.wal_files_removed++;
+    }
+  }
+  DR_RETURN_IF_ERROR(lock->Release());
+  return result;
 }
 
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {

@@ -15,7 +15,9 @@
 #include "config/config.h"
 #include "dr/backend.h"
 #include "dr/clock.h"
+#include "backup/retention.h"
 #include "repo/checker.h"
+#include "repo/prune.h"
 #include "repo/repository.h"
 #include "source/files/files_source.h"
 
@@ -114,6 +116,23 @@ struct VerifyResult {
   nlohmann::json ToJson() const;
 };
 
+struct RetentionRequest {
+  bool dry_run = false;
+  int keep_last = -1;       // -1: from the configuration
+  std::string keep_within;  // "": from the configuration
+  bool prune = true;
+};
+
+struct RetentionResult {
+  std::vector<RetentionDecision> decisions;
+  std::vector<std::string> forgotten;
+  repo::PruneStats prune;
+  uint64_t wal_files_removed = 0;
+  std::string oldest_wal_kept;
+  bool dry_run = false;
+  nlohmann::json ToJson() const;
+};
+
 struct InitResult {
   std::string location;
   std::string repository_id;
@@ -145,6 +164,9 @@ class BackupManager {
   // Removes the backup's snapshot; its data is freed by retention/prune.
   Status DeleteBackup(const std::string& backup_id);
   Result<repo::CheckReport> CheckRepository(bool read_data);
+  // Expires backups by the retention policy, then prunes unused data and the
+  // WAL no kept physical backup needs; holds the exclusive lock throughout.
+  Result<RetentionResult> ApplyRetention(const RetentionRequest& request);
 
   // `key check`: where the master key comes from, its id and age, the key file's mode.
   Result<nlohmann::json> KeyCheck();

@@ -102,7 +102,7 @@ TEST_F(BackupManagerTest, RecordsTimesSizesAndDedup) {
   clock_.Advance(std::chrono::seconds(90));
   auto second = manager->CreateFullBackup("two");
   ASSERT_EQ(second.status, "completed");
-  EXPECT_EQ(second.start_time, "2026-11-18T11:08:10Z");
+  EXPECT_EQ(second.start_time, "2026-11-18T11:08:10.000Z");
   EXPECT_EQ(second.stats.input_bytes, 700005u);
   EXPECT_EQ(second.stats.new_bytes, 0u) << "unchanged data is stored once";
   auto snap = manager->GetBackup("two");

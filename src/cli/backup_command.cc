@@ -114,10 +114,10 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
           fmt::print("no backups\n");
           return;
         }
-        fmt::print("{:<36} {:<8} {:<10} {:<21} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
+        fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
                    "STORED");
         for (const auto& s : *backups) {
-          fmt::print("{:<36} {:<8} {:<10} {:<21} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
+          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
                      HumanBytes(s.stats.input_bytes), HumanBytes(s.stats.stored_bytes));
         }
       });

@@ -116,6 +116,7 @@ int RunCli(int argc, char** argv) {
   RegisterConfigCommands(app, ctx);
   RegisterWalCommands(app, ctx);
   RegisterGovernanceCommands(app, ctx);
+  RegisterRetentionCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

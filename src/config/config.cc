@@ -176,6 +176,8 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("backup_manager.retention_policies.daily", bm.retention_policies.daily);
   r.Get("backup_manager.retention_policies.weekly", bm.retention_policies.weekly);
   r.Get("backup_manager.retention_policies.monthly", bm.retention_policies.monthly);
+  r.Get("backup_manager.retention_policies.last", bm.retention_policies.last);
+  r.Get("backup_manager.retention_policies.within", bm.retention_policies.within);
   r.Get("backup_manager.compression_level", bm.compression_level);
   r.Get("backup_manager.threads", bm.threads);
   r.Get("aws.region", c.aws.region);

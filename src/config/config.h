@@ -20,6 +20,8 @@ struct RetentionPolicies {
   int daily = 7;
   int weekly = 4;
   int monthly = 12;
+  int last = 0;        // also keep the N newest backups
+  std::string within;  // also keep every backup this close to the newest ("30d", "12h")
 };
 
 struct BackupManagerConfig {

@@ -13,6 +13,8 @@ constexpr std::array kOptions{
     OptionSpec{"backup_manager.retention_policies.daily", T::kInt, false, 0, 100000, "newest backup of each of the last N days"},
     OptionSpec{"backup_manager.retention_policies.weekly", T::kInt, false, 0, 100000, "newest backup of each of the last N ISO weeks"},
     OptionSpec{"backup_manager.retention_policies.monthly", T::kInt, false, 0, 100000, "newest backup of each of the last N months"},
+    OptionSpec{"backup_manager.retention_policies.last", T::kInt, false, 0, 100000, "also keep the N newest backups"},
+    OptionSpec{"backup_manager.retention_policies.within", T::kString, false, 0, 0, "also keep backups within 30d, 12h, 2w of the newest"},
     OptionSpec{"backup_manager.compression_level", T::kInt, false, 0, 19, "zstd level, 0 = store uncompressed (default 3)"},
     OptionSpec{"backup_manager.threads", T::kInt, false, 0, 256, "worker threads, 0 = one per core"},
     OptionSpec{"aws", T::kSection, false, 0, 0, "regions"},

@@ -198,15 +198,34 @@ Result<std::vector<PackEntry>> Repository::ReadTrailer(const ObjectInfo& info) {
   return ParsePackTrailer(seal_key_, tail, info.size);
 }
 
-Status Repository::AdoptOrphanPacks() {
-  if (orphan_records_.empty()) return Status::Ok();
-  std::string sealed = Seal(seal_key_, ObjectType::kIndex, EncodeIndexFile(orphan_records_), options_.compression_level);
+Status Repository::WriteIndex(const std::vector<PackRecord>& packs) {
+  if (packs.empty()) return Status::Ok();
+  std::string sealed = Seal(seal_key_, ObjectType::kIndex, EncodeIndexFile(packs), options_.compression_level);
   std::string id = HexEncode(crypto::Sha256(sealed));
   Status s = backend_.Put({ObjectKind::kIndex, id}, sealed, {.overwrite = false});
-  if (!s.ok() && s.code() != Code::kAlreadyExists) return s.WithContext("unable to index packs left by an interrupted backup");
+  if (!s.ok() && s.code() != Code::kAlreadyExists) {
+    return s.WithContext("unable to write index '" + id.substr(0, 12) + "' to " + location());
+  }
+  std::lock_guard lock(write_mu_);
+  stats_.stored_bytes += sealed.size();
+  return Status::Ok();
+}
+
+Status Repository::AdoptOrphanPacks() {
+  if (orphan_records_.empty()) return Status::Ok();
+  DR_RETURN_IF_ERROR(WriteIndex(orphan_records_).WithContext("unable to index packs left by an interrupted backup"));
   orphan_records_.clear();
   unindexed_packs_.clear();
   return Status::Ok();
+}
+
+Status Repository::CopySealedBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length) {
+  {
+    std::lock_guard lock(write_mu_);
+    if (!broken_.ok()) return broken_;
+    pending_.insert(id);
+  }
+  return AddToPack(id, sealed, raw_length);
 }
 
 Status Repository::Broken(Status status) {
@@ -318,14 +337,8 @@ Status Repository::Flush() {
     packs.swap(written_packs_);
   }
   if (packs.empty()) return Status::Ok();
-  std::string sealed = Seal(seal_key_, ObjectType::kIndex, EncodeIndexFile(packs), options_.compression_level);
-  std::string id = HexEncode(crypto::Sha256(sealed));
-  Status s = backend_.Put({ObjectKind::kIndex, id}, sealed, {.overwrite = false});
-  if (!s.ok() && s.code() != Code::kAlreadyExists) {
-    return Broken(s.WithContext("unable to write index '" + id.substr(0, 12) + "' to " + location()));
-  }
+  if (Status s = WriteIndex(packs); !s.ok()) return Broken(s);
   std::lock_guard lock(write_mu_);
-  stats_.stored_bytes += sealed.size();
   for (const auto& p : packs) index_.AddPack(p);
   pending_.clear();
   return Status::Ok();

@@ -103,6 +103,12 @@ class Repository {
   Status Flush();
   // Writes an index file for packs that have none (left by a killed backup).
   Status AdoptOrphanPacks();
+  // Packs found without an index, with their entries (read from their trailers).
+  const std::vector<PackRecord>& orphan_records() const { return orphan_records_; }
+  // Adds an already sealed blob (moved by prune from another pack) to the open pack.
+  Status CopySealedBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length);
+  // Writes one index file listing these packs.
+  Status WriteIndex(const std::vector<PackRecord>& packs);
   // Refuses (kAlreadyExists) an id that exists; call Flush first.
   Status SaveSnapshot(const Snapshot& snapshot);
   WriteStats write_stats() const;
