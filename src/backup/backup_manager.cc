@@ -5,11 +5,13 @@
 
 #include <filesystem>
 
+#include "backup/compliance.h"
 #include "backup/repo_items.h"
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "repo/crypto/crypto.h"
 #include "repo/lock.h"
+#include "security/audit/audit_log.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
@@ -616,6 +618,34 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   }
   DR_RETURN_IF_ERROR(lock->Release());
   return result;
+}
+
+Result<json> BackupManager::ComplianceReport(const std::string& month) {
+  ComplianceInputs in;
+  in.config = &config_;
+  in.now = options_.clock->Now();
+  in.month = month.empty() ? CompactUtc(in.now).substr(0, 4) + "-" + CompactUtc(in.now).substr(4, 2) : month;
+  int month_number = in.month.size() == 7 ? std::atoi(in.month.c_str() + 5) : 0;
+  if (in.month.size() != 7 || in.month[4] != '-' || month_number < 1 || month_number > 12 ||
+      !ParseUtc(in.month + "-01T00:00:00Z")) {
+    return InvalidArgument("invalid month '" + month + "' (use YYYY-MM)");
+  }
+  DR_ASSIGN_OR_RETURN(in.backups, ListBackups());
+  DR_ASSIGN_OR_RETURN(in.key_check, KeyCheck());
+  security::AuditLog audit(config_.audit.log_file);
+  in.audit_enabled = audit.enabled();
+  if (audit.enabled()) {
+    auto v = audit.Verify();
+    in.audit_intact = v.ok;
+    in.audit_problem = v.problem;
+    DR_ASSIGN_OR_RETURN(auto records, audit.Read("", ""));
+    for (auto& r : records) {
+      if (r.value("operation", "") == "backup.verify" && r.value("result", "") == "success") {
+        in.verify_records.push_back(std::move(r));
+      }
+    }
+  }
+  return BuildComplianceReport(in);
 }
 
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {

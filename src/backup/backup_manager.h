@@ -167,6 +167,8 @@ class BackupManager {
   // Expires backups by the retention policy, then prunes unused data and the
   // WAL no kept physical backup needs; holds the exclusive lock throughout.
   Result<RetentionResult> ApplyRetention(const RetentionRequest& request);
+  // The compliance report for a month ("2026-11"; "" = this month), as JSON (compliance.h).
+  Result<nlohmann::json> ComplianceReport(const std::string& month);
 
   // `key check`: where the master key comes from, its id and age, the key file's mode.
   Result<nlohmann::json> KeyCheck();

@@ -117,6 +117,7 @@ int RunCli(int argc, char** argv) {
   RegisterWalCommands(app, ctx);
   RegisterGovernanceCommands(app, ctx);
   RegisterRetentionCommands(app, ctx);
+  RegisterReportCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -64,6 +64,7 @@ void RegisterConfigCommands(CLI::App& app, CliContext& ctx);
 void RegisterWalCommands(CLI::App& app, CliContext& ctx);
 void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
+void RegisterReportCommands(CLI::App& app, CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -109,3 +109,34 @@ TEST_F(GovernanceTest, KeyRotationKeepsEveryBackupRestorable) {
 
 }  // namespace
 }  // namespace dr::test
+
+namespace dr::test {
+namespace {
+
+TEST_F(GovernanceTest, ComplianceReportInEveryFormat) {
+  WriteGovernedConfig("[\"*\"]");
+  WriteFile(dir_ / "f.txt", "x");
+  ASSERT_EQ(Dr("backup create --id today --files " + dir_ / "f.txt").exit_code, 0);
+  ASSERT_EQ(Dr("verify today").exit_code, 0);
+  auto j = Dr("report compliance --format json");
+  // Six of the seven daily slots are empty, so the report fails, and says why.
+  EXPECT_EQ(j.exit_code, 1);
+  json r = json::parse(j.out);
+  EXPECT_EQ(r["overall_status"], "failed");
+  EXPECT_EQ(r["summary"]["retention"], "failed");
+  EXPECT_EQ(r["summary"]["verification"], "passed");
+  EXPECT_EQ(r["summary"]["security"], "passed") << r["sections"]["security"].dump();
+  EXPECT_EQ(r["sections"]["verification"]["backups"][0]["backup_id"], "today");
+  EXPECT_NE(r["sections"]["verification"]["backups"][0]["last_verified"], "");
+  auto md = Dr("report compliance");
+  EXPECT_THAT(md.out, HasSubstr("# ecap-dr compliance report"));
+  EXPECT_THAT(md.out, HasSubstr("**Overall: FAILED**"));
+  auto html = Dr("report compliance --format html");
+  EXPECT_THAT(html.out, HasSubstr("<!doctype html>"));
+  EXPECT_THAT(html.out, HasSubstr("Overall: FAILED"));
+  auto bad = Dr("report compliance --month 2026-13");
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace dr::test

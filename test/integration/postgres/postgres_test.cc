@@ -191,3 +191,25 @@ TEST_F(PostgresTest, PgDumpKilledMidwayLeavesNoBackup) {
 
 }  // namespace
 }  // namespace dr::test
+
+namespace dr::test {
+namespace {
+
+// A pg_dump older than the server is refused before anything is written, naming both versions.
+TEST_F(PostgresTest, OldPgDumpIsRefusedNamingBothVersions) {
+  std::string bin = dir_ / "oldbin";
+  std::filesystem::create_directories(bin);
+  for (const char* tool : {"pg_dumpall", "pg_restore", "psql"}) {
+    std::filesystem::create_symlink(std::string("/usr/lib/postgresql/15/bin/") + tool, bin + "/" + tool);
+  }
+  WriteFile(bin + "/pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.9'\n");
+  std::filesystem::permissions(bin + "/pg_dump", std::filesystem::perms::owner_all);
+  WritePgConfig(pg_->port(), "shop", "  bin_dir: \"" + bin + "\"\n");
+  auto r = Dr("backup create --id old --component postgresql");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("pg_dump 14.9 (" + bin + "/pg_dump) is older than the server 15."));
+  EXPECT_THAT(Dr("--json backup list").out, ::testing::Not(HasSubstr("\"old\"")));
+}
+
+}  // namespace
+}  // namespace dr::test
