@@ -13,14 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Bucket(std::chrono::system_clock::time_point t, const char* format) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
 
 json Check(const std::string& name, bool passed, const std::string& detail) {
   return json{{"check", name}, {"status", passed ? "passed" : "failed"}, {"detail", detail}};
@@ -32,7 +24,7 @@ json Slots(const std::set<std::string>& filled, std::chrono::system_clock::time_
   json slots = json::array();
   std::set<std::string> seen;
   for (auto t = now; static_cast<int>(seen.size()) < n; t -= step) {
-    std::string b = Bucket(t, format);
+    std::string b = FormatUtcPattern(t, format);
     if (!seen.insert(b).second) continue;
     slots.push_back({{"slot", b}, {"filled", filled.count(b) > 0}});
   }
@@ -60,9 +52,9 @@ json BuildComplianceReport(const ComplianceInputs& in) {
   for (const auto& b : in.backups) {
     auto t = ParseUtc(b.start_time);
     if (!t) continue;
-    days.insert(Bucket(*t, "%Y-%m-%d"));
-    weeks.insert(Bucket(*t, "%G-W%V"));
-    months.insert(Bucket(*t, "%Y-%m"));
+    days.insert(FormatUtcPattern(*t, "%Y-%m-%d"));
+    weeks.insert(FormatUtcPattern(*t, "%G-W%V"));
+    months.insert(FormatUtcPattern(*t, "%Y-%m"));
     if (!newest || *t > *newest) newest = t;
   }
 
@@ -130,12 +122,12 @@ json BuildComplianceReport(const ComplianceInputs& in) {
     schedule_checks.push_back(Check("newest backup age", false, "no backup at all"));
   }
   json missed = json::array();
-  std::string today = Bucket(in.now, "%Y-%m-%d");
+  std::string today = FormatUtcPattern(in.now, "%Y-%m-%d");
   for (int d = 1; d <= 31; ++d) {
     char day[16];
     std::snprintf(day, sizeof day, "%s-%02d", in.month.c_str(), d);
     auto t = ParseUtc(std::string(day) + "T12:00:00Z");
-    if (!t || Bucket(*t, "%Y-%m") != in.month || std::string(day) > today) continue;
+    if (!t || FormatUtcPattern(*t, "%Y-%m") != in.month || std::string(day) > today) continue;
     if (!days.count(day)) missed.push_back(day);
   }
   schedule_checks.push_back(Check("days without a backup in " + in.month, missed.empty(), missed.dump()));

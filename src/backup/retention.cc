@@ -30,17 +30,6 @@ Result<std::chrono::seconds> ParseDuration(const std::string& text) {
   }
 }
 
-namespace {
-std::string Key(std::chrono::system_clock::time_point t, const char* format) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-}  // namespace
-
 std::vector<RetentionDecision> DecideRetention(const std::vector<repo::Snapshot>& snapshots,
                                                const RetentionPolicy& policy) {
   struct Entry {
@@ -82,7 +71,7 @@ std::vector<RetentionDecision> DecideRetention(const std::vector<repo::Snapshot>
       if (policy.within.count() > 0 && newest && *newest - *e.time <= policy.within) d.reasons.push_back("within");
       for (auto& r : rules) {
         if (r.remaining <= 0) continue;
-        std::string bucket = r.format ? Key(*e.time, r.format) : e.snap->backup_id;
+        std::string bucket = r.format ? FormatUtcPattern(*e.time, r.format) : e.snap->backup_id;
         if (bucket == r.last_bucket) continue;
         r.last_bucket = bucket;
         r.remaining--;

@@ -21,14 +21,16 @@ std::string FormatUtc(std::chrono::system_clock::time_point t, bool millis) {
   return out + "Z";
 }
 
-std::string CompactUtc(std::chrono::system_clock::time_point t) {
+std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char* format) {
   auto secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
+
+std::string CompactUtc(std::chrono::system_clock::time_point t) { return FormatUtcPattern(t, "%Y%m%dT%H%M%SZ"); }
 
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text) {
   std::tm tm{};

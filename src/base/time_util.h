@@ -11,6 +11,8 @@ namespace dr {
 std::string FormatUtc(std::chrono::system_clock::time_point t, bool millis = false);
 // "20261126T104100Z": for generated backup ids.
 std::string CompactUtc(std::chrono::system_clock::time_point t);
+// strftime(format) of t in UTC: "%Y-%m-%d" for days, "%G-W%V" for ISO weeks, "%Y-%m" for months.
+std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char* format);
 // Parses what FormatUtc writes, with or without milliseconds.
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text);
 

@@ -14,26 +14,11 @@ namespace dr::cli {
 using nlohmann::json;
 
 namespace {
+// The options bind straight into the request the BackupManager takes.
 struct RestoreArgs {
-  std::vector<std::string> components;
-  std::vector<std::string> databases;
-  std::string target_db;
-  std::string target_host;
-  int target_port = 0;
-  bool clean = false;
-  int jobs = 1;
-  bool globals = false;
-  std::string pgdata;
-  std::string target_time;
-  std::string target_lsn;
-  std::string target_name;
-  bool target_immediate = false;
-  std::string target_action = "promote";
   std::string backup_id;
-  std::string target;
-  std::vector<std::string> items;
   bool to_stdout = false;
-  bool overwrite = false;
+  backup::RestoreRequest request;
 };
 struct VerifyArgs {
   std::string backup_id;
@@ -45,46 +30,47 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<RestoreArgs>();
   auto* cmd = app.add_subcommand("restore", "restore a backup into a directory, or one item to standard output");
   cmd->add_option("backup_id", args->backup_id, "the backup to restore")->required();
-  cmd->add_option("--target", args->target, "directory to restore into (created if missing)");
-  cmd->add_option("--item", args->items, "restore only this item (a file, a stream, or a directory and what is "
+  cmd->add_option("--target", args->request.target_dir, "directory to restore into (created if missing)");
+  cmd->add_option("--item", args->request.items, "restore only this item (a file, a stream, or a directory and what is "
                                          "under it); repeatable");
   cmd->add_flag("--stdout", args->to_stdout, "write the one selected item to standard output");
-  cmd->add_flag("--overwrite", args->overwrite, "replace files that exist in the target (default: refuse)");
-  cmd->add_option("--component", args->components,
+  cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
+  cmd->add_option("--component", args->request.components,
                   "what to restore: files, postgresql; repeatable (default: the backup's only component)");
-  cmd->add_option("--database", args->databases, "postgresql: restore only this database; repeatable");
-  cmd->add_option("--target-db", args->target_db,
+  cmd->add_option("--database", args->request.databases, "postgresql: restore only this database; repeatable");
+  cmd->add_option("--target-db", args->request.target_db,
                   "postgresql: restore the one selected database under this name (it is created if missing)");
-  cmd->add_option("--target-host", args->target_host, "postgresql: restore to this server (default: postgresql.host)");
-  cmd->add_option("--target-port", args->target_port, "postgresql: port of that server (default: postgresql.port)");
-  cmd->add_flag("--clean", args->clean,
+  cmd->add_option("--target-host", args->request.target_host, "postgresql: restore to this server (default: postgresql.host)");
+  cmd->add_option("--target-port", args->request.target_port, "postgresql: port of that server (default: postgresql.port)");
+  cmd->add_flag("--clean", args->request.clean,
                 "postgresql: the target database may hold data; drop and re-create the objects the backup holds "
                 "(others are left alone). Without --clean a non-empty target is refused, and a missing one is "
                 "created");
-  cmd->add_option("--jobs", args->jobs,
+  cmd->add_option("--jobs", args->request.jobs,
                   "postgresql: parallel pg_restore jobs; above 1 the dump is staged in $TMPDIR and the restore is "
                   "no longer a single transaction")
       ->check(CLI::Range(1, 64));
-  cmd->add_flag("--globals", args->globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
-  cmd->add_option("--pgdata", args->pgdata,
+  cmd->add_flag("--globals", args->request.globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
+  cmd->add_option("--pgdata", args->request.pgdata,
                   "postgresql, physical backup: lay out a data directory here (new or empty) with the recovery "
                   "settings; then start PostgreSQL on it and it recovers from the WAL archive");
-  cmd->add_option("--target-time", args->target_time,
+  cmd->add_option("--target-time", args->request.target_time,
                   "physical: recover up to this time, e.g. \"2026-11-26 10:41:00+00\" (default: the end of the archive)");
-  cmd->add_option("--target-lsn", args->target_lsn, "physical: recover up to this WAL position");
-  cmd->add_option("--target-name", args->target_name, "physical: recover up to this restore point");
-  cmd->add_flag("--target-immediate", args->target_immediate,
+  cmd->add_option("--target-lsn", args->request.target_lsn, "physical: recover up to this WAL position");
+  cmd->add_option("--target-name", args->request.target_name, "physical: recover up to this restore point");
+  cmd->add_flag("--target-immediate", args->request.target_immediate,
                 "physical: stop as soon as the base backup is consistent");
-  cmd->add_option("--target-action", args->target_action,
+  cmd->add_option("--target-action", args->request.target_action,
                   "physical: what the server does at the target: promote (default), pause or shutdown");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      bool wants_files = args->components.empty() ||
-                         std::find(args->components.begin(), args->components.end(), "files") != args->components.end();
-      if (args->to_stdout && !args->target.empty()) {
+      backup::RestoreRequest request = args->request;
+      const auto& components = request.components;
+      bool wants_files = components.empty() || std::find(components.begin(), components.end(), "files") != components.end();
+      if (args->to_stdout && !request.target_dir.empty()) {
         return ctx.Fail(InvalidArgument("give only one of --target DIR and --stdout"));
       }
-      if (wants_files && !args->components.empty() && !args->to_stdout && args->target.empty()) {
+      if (wants_files && !components.empty() && !args->to_stdout && request.target_dir.empty()) {
         return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
@@ -92,21 +78,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       FdSink out(STDOUT_FILENO, "standard output");
-      backup::RestoreRequest request{args->target, args->items, args->overwrite, args->to_stdout ? &out : nullptr};
-      request.components = args->components;
-      request.databases = args->databases;
-      request.target_db = args->target_db;
-      request.target_host = args->target_host;
-      request.target_port = args->target_port;
-      request.clean = args->clean;
-      request.jobs = args->jobs;
-      request.globals = args->globals;
-      request.pgdata = args->pgdata;
-      request.target_time = args->target_time;
-      request.target_lsn = args->target_lsn;
-      request.target_name = args->target_name;
-      request.target_immediate = args->target_immediate;
-      request.target_action = args->target_action;
+      if (args->to_stdout) request.single_sink = &out;
       backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
       ctx.PrintWarnings((*manager)->warnings());
       Status logged = ctx.Outcome(r.error, {{"items", r.items_restored}, {"bytes", r.bytes_restored}});
