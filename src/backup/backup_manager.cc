@@ -486,7 +486,11 @@ std::string BackupManager::RestoreCommand() const {
 
 Status BackupManager::WalPush(const std::string& path) {
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  return source::pg::PushWal(*repo, path, config_.postgresql.wal_compression_level);
+  const auto& pg = config_.postgresql;
+  if (pg.archive_async) {
+    return source::pg::PushWalAsync(*repo, path, pg.wal_compression_level, pg.spool_dir, pg.archive_push_jobs).status();
+  }
+  return source::pg::PushWal(*repo, path, pg.wal_compression_level);
 }
 
 Status BackupManager::WalFetch(const std::string& name, const std::string& dest) {

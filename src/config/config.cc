@@ -193,6 +193,9 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("postgresql.connect_timeout", c.postgresql.connect_timeout);
   r.Get("postgresql.bin_dir", c.postgresql.bin_dir);
   r.Get("postgresql.wal_compression_level", c.postgresql.wal_compression_level);
+  r.Get("postgresql.archive_async", c.postgresql.archive_async);
+  r.Get("postgresql.archive_push_jobs", c.postgresql.archive_push_jobs);
+  r.Get("postgresql.spool_dir", c.postgresql.spool_dir);
   if (c.postgresql.databases.empty() && !c.postgresql.database.empty()) c.postgresql.databases = {c.postgresql.database};
   r.Get("encryption.enabled", c.encryption.enabled);
   r.Get("encryption.auto_generate_key", c.encryption.auto_generate_key);

@@ -47,6 +47,9 @@ struct PostgresConfig {
   int connect_timeout = 10;
   std::string bin_dir;  // pg_dump & co.; default: newest /usr/lib/postgresql/*/bin
   int wal_compression_level = 1;  // zstd level for archived WAL: 1 keeps wal push fast
+  bool archive_async = false;     // wal push also drains the backlog of ready segments in parallel
+  int archive_push_jobs = 4;
+  std::string spool_dir = "/tmp/ecap-dr-spool";  // async markers; writable by the PostgreSQL user
 };
 
 struct EncryptionConfig {

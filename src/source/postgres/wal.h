@@ -21,6 +21,19 @@ bool IsWalFileName(const std::string& name);
 // after a crash); with different content it fails and names both.
 Status PushWal(repo::Repository& repo, const std::string& path, int compression_level);
 
+// Asynchronous archiving, for a server that writes WAL faster than one push at
+// a time can keep up with: besides `path`, pushes up to 4x`jobs` other files
+// the server has marked ready (pg_wal/archive_status/*.ready) in parallel, and
+// leaves a marker in spool_dir for each one that is durably archived; when the
+// server then asks for those, the marker answers at once. Only `path`'s own
+// result decides the exit status.
+struct AsyncPushStats {
+  uint64_t pushed = 0;        // files written to the repository by this call
+  bool from_spool = false;    // `path` had been pushed ahead by an earlier call
+};
+Result<AsyncPushStats> PushWalAsync(repo::Repository& repo, const std::string& path, int compression_level,
+                                    const std::string& spool_dir, int jobs);
+
 // Writes the archived file `name` to dest (atomically). kNotFound when it was
 // never archived: PostgreSQL asks for files that may not exist, and a non-zero
 // exit is how it learns that.

@@ -162,3 +162,37 @@ TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepos
 
 }  // namespace
 }  // namespace dr::test
+
+namespace dr::test {
+namespace {
+
+// Async archiving drains the server's backlog of ready segments in one call, in parallel.
+TEST_F(PitrTest, AsyncPushDrainsTheBacklog) {
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  key_file: \"" + key_ +
+                     "\"\npostgresql:\n  host: 127.0.0.1\n  database: postgres\n  archive_async: true\n"
+                     "  archive_push_jobs: 3\n  spool_dir: \"" + dir_ / "spool" + "\"\n");
+  std::vector<std::string> segs;
+  for (int i = 1; i <= 6; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "0000000100000000000000%02X", i);
+    segs.push_back(name);
+    WriteFile(dir_ / ("data/pg_wal/" + segs.back()), RandomData(1 << 20, 500 + i));
+    WriteFile(dir_ / ("data/pg_wal/archive_status/" + segs.back() + ".ready"), "");
+  }
+  auto first = RunDr("-c " + config_ + " wal push " + dir_ / ("data/pg_wal/" + segs[0]));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  int archived = 0;
+  for (auto& e : fs::directory_iterator(repo_ + "/wal")) archived += e.is_regular_file();
+  EXPECT_EQ(archived, 6) << "the backlog was pushed ahead";
+  for (size_t i = 1; i < segs.size(); ++i) {
+    EXPECT_TRUE(fs::exists(dir_ / ("spool/" + segs[i] + ".done"))) << segs[i];
+  }
+  auto second = RunDr("-c " + config_ + " wal push " + dir_ / ("data/pg_wal/" + segs[1]));
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_FALSE(fs::exists(dir_ / ("spool/" + segs[1] + ".done"))) << "a marker answers once";
+  ASSERT_EQ(RunDr("-c " + config_ + " wal fetch " + segs[4] + " " + dir_ / "f").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "f"), RandomData(1 << 20, 505));
+}
+
+}  // namespace
+}  // namespace dr::test
