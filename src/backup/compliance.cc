@@ -232,8 +232,12 @@ std::string RenderHtml(const json& r) {
   for (const auto& b : r["sections"]["verification"]["backups"]) {
     std::string when = b["last_verified"].get<std::string>();
     out << "<tr><td>" << Escape(b["backup_id"].get<std::string>()) << "</td><td>"
-        << Escape(b["start_time"].get<std::string>()) << "</td><td" << (when.empty() ? " class=\"failed\">never" : ">" + Escape(when))
-        << "</td></tr>";
+        << Escape(b["start_time"].get<std::string>()) << "</td>";
+    if (when.empty()) {
+      out << "<td class=\"failed\">never</td></tr>";
+    } else {
+      out << "<td>" << Escape(when) << "</td></tr>";
+    }
   }
   out << "</table></body></html>\n";
   return out.str();

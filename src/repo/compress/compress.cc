@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <memory>
+
 namespace dr::repo::compress {
 namespace {
 // One context per thread: creating a ZSTD_CCtx costs more than compressing a small blob.
@@ -17,13 +19,21 @@ struct DCtxHolder {
 
 CompressionId Compress(std::string_view data, int level, std::string& out) {
   thread_local CCtxHolder holder;
-  out.resize(ZSTD_compressBound(data.size()));
-  size_t n = ZSTD_compressCCtx(holder.ctx, out.data(), out.size(), data.data(), data.size(), level);
+  // A per-thread scratch buffer: sizing a fresh string to the compress bound
+  // would zero-fill and fault in megabytes per call only to keep a fraction.
+  thread_local std::unique_ptr<char[]> scratch;
+  thread_local size_t scratch_size = 0;
+  size_t bound = ZSTD_compressBound(data.size());
+  if (scratch_size < bound) {
+    scratch = std::make_unique<char[]>(bound);
+    scratch_size = bound;
+  }
+  size_t n = ZSTD_compressCCtx(holder.ctx, scratch.get(), bound, data.data(), data.size(), level);
   if (ZSTD_isError(n) || n >= data.size()) {
     out.clear();
     return CompressionId::kNone;
   }
-  out.resize(n);
+  out.assign(scratch.get(), n);
   return CompressionId::kZstd;
 }
 
