@@ -7,9 +7,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++
   libssl-dev libzstd-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libcurl4-openssl-dev libpugixml-dev
   postgresql-15 postgresql-client-15
-  zstd ca-certificates
+  zstd ca-certificates curl libcpp-httplib-dev
+  radosgw ceph-mon ceph-osd
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(restic borgbackup time)

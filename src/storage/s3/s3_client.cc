@@ -1,0 +1,246 @@
+#include "storage/s3/s3_client.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <pugixml.hpp>
+
+#include "base/encoding.h"
+
+namespace dr::storage::s3 {
+
+namespace {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char out[32];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
+  return HexEncode({reinterpret_cast<const char*>(out), 32});
+}
+
+struct Upload {
+  std::string_view data;
+  size_t pos = 0;
+};
+
+size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
+  auto* up = static_cast<Upload*>(user);
+  size_t take = std::min(size * n, up->data.size() - up->pos);
+  std::memcpy(buf, up->data.data() + up->pos, take);
+  up->pos += take;
+  return take;
+}
+
+size_t WriteBody(char* buf, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(buf, size * n);
+  return size * n;
+}
+
+size_t WriteHeader(char* buf, size_t size, size_t n, void* user) {
+  std::string_view line(buf, size * n);
+  auto colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    (*static_cast<std::map<std::string, std::string>*>(user))[name] = std::string(TrimWhitespace(line.substr(colon + 1)));
+  }
+  return size * n;
+}
+
+bool RetryableCurl(CURLcode rc) {
+  switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_COULDNT_RESOLVE_HOST:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool RetryableStatus(long status) { return status == 500 || status == 502 || status == 503 || status == 504 || status == 429; }
+
+}  // namespace
+
+S3Client::S3Client(S3Options options) : options_(std::move(options)) {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto sep = options_.endpoint.find("://");
+  scheme_ = sep == std::string::npos ? "https" : options_.endpoint.substr(0, sep);
+  host_ = sep == std::string::npos ? options_.endpoint : options_.endpoint.substr(sep + 3);
+  while (!host_.empty() && host_.back() == '/') host_.pop_back();
+  if (options_.ca_bundle.empty()) {
+    if (const char* ca = std::getenv("AWS_CA_BUNDLE"); ca != nullptr) options_.ca_bundle = ca;
+  }
+}
+
+S3Client::~S3Client() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* S3Client::Acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  return curl_easy_init();
+}
+
+void S3Client::Release(void* handle) {
+  std::lock_guard lock(mu_);
+  idle_.push_back(handle);  // keeps its connection open for the next request
+}
+
+uint64_t S3Client::requests() const {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+std::string S3Client::Url(const std::string& key) const { return "s3://" + options_.bucket + "/" + key; }
+
+Result<S3Response> S3Client::Send(const std::string& method, const std::string& key,
+                                  const std::vector<std::pair<std::string, std::string>>& query,
+                                  std::map<std::string, std::string> headers, std::string_view body) {
+  std::string host = options_.path_style ? host_ : options_.bucket + "." + host_;
+  std::string path = options_.path_style ? "/" + options_.bucket : "";
+  path += "/" + UriEncode(key, /*keep_slash=*/true);
+  std::string canonical_query = CanonicalQuery(query);
+  std::string url = scheme_ + "://" + host + path + (canonical_query.empty() ? "" : "?" + canonical_query);
+  std::string payload_hash = Sha256Hex(body);
+  std::mt19937_64 rng(std::random_device{}());
+  std::string last_error;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt > 0) {
+      // Exponential backoff with full jitter, 100 ms doubling, capped at 5 s.
+      long cap = std::min(5000L, 100L << std::min(attempt - 1, 6));
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<long>(cap / 2, cap)(rng)));
+    }
+    SignedRequest req{method, host, path, query, headers, payload_hash};
+    Sign(req, options_.credentials, options_.region, options_.clock->Now());
+    auto* curl = static_cast<CURL*>(Acquire());
+    curl_easy_reset(curl);
+    curl_slist* list = nullptr;
+    for (const auto& [name, value] : req.headers) {
+      if (name == "host") continue;  // curl sends it from the URL
+      list = curl_slist_append(list, (name + ": " + value).c_str());
+    }
+    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
+    S3Response response;
+    Upload upload{body, 0};
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, options_.timeout_seconds);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+    if (scheme_ == "https" && !options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+    if (method == "PUT" || method == "POST") {
+      curl_easy_setopt(curl, method == "PUT" ? CURLOPT_UPLOAD : CURLOPT_POST, 1L);
+      if (method == "POST") {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+      } else {
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
+      }
+    } else if (method == "HEAD") {
+      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (method != "GET") {
+      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+    curl_slist_free_all(list);
+    {
+      std::lock_guard lock(mu_);
+      requests_++;
+    }
+    if (rc != CURLE_OK) {
+      curl_easy_cleanup(curl);  // the connection may be broken: do not reuse it
+      last_error = curl_easy_strerror(rc);
+      if (RetryableCurl(rc) && attempt < options_.max_retries) continue;
+      return Unavailable(method + " " + Url(key) + " at " + options_.endpoint + ": " + last_error +
+                         (attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)" : ""));
+    }
+    Release(curl);
+    // A body shorter than announced is a dropped connection: retry.
+    if (method != "HEAD" && response.headers.count("content-length") &&
+        std::to_string(response.body.size()) != response.headers["content-length"] && attempt < options_.max_retries) {
+      continue;
+    }
+    if (RetryableStatus(response.status) && attempt < options_.max_retries) continue;
+    return response;
+  }
+}
+
+Status S3Client::ErrorOf(const S3Response& r, const std::string& what) const {
+  std::string code, message;
+  pugi::xml_document doc;
+  if (!r.body.empty() && doc.load_buffer(r.body.data(), r.body.size())) {
+    code = doc.child("Error").child_value("Code");
+    message = doc.child("Error").child_value("Message");
+  }
+  std::string text = what + " at " + options_.endpoint + ": HTTP " + std::to_string(r.status) +
+                     (code.empty() ? "" : " " + code) + (message.empty() ? "" : " (" + message + ")");
+  if (code == "NoSuchBucket") return NotFound(text + ": bucket '" + options_.bucket + "' does not exist");
+  if (r.status == 404) return NotFound(text);
+  if (code == "RequestTimeTooSkewed") return Failed(text + ": this machine's clock is off; fix the time (NTP)");
+  if (r.status == 403 || r.status == 401) return Status(Code::kPermissionDenied, text + ": check the S3 credentials");
+  if (RetryableStatus(r.status)) return Unavailable(text);
+  return Failed(text);
+}
+
+Result<Credentials> ResolveCredentials(const std::string& access_key, const std::string& secret_key) {
+  if (!access_key.empty() && !secret_key.empty()) return Credentials{access_key, secret_key, ""};
+  const char* id = std::getenv("AWS_ACCESS_KEY_ID");
+  const char* secret = std::getenv("AWS_SECRET_ACCESS_KEY");
+  if (id && secret && *id && *secret) {
+    const char* token = std::getenv("AWS_SESSION_TOKEN");
+    return Credentials{id, secret, token ? token : ""};
+  }
+  const char* home = std::getenv("HOME");
+  const char* profile_env = std::getenv("AWS_PROFILE");
+  std::string profile = profile_env && *profile_env ? profile_env : "default";
+  std::string path = std::string(home ? home : "") + "/.aws/credentials";
+  std::ifstream in(path);
+  std::string line, section;
+  Credentials c;
+  while (std::getline(in, line)) {
+    std::string_view l = TrimWhitespace(line);
+    if (l.empty() || l[0] == '#' || l[0] == ';') continue;
+    if (l.front() == '[' && l.back() == ']') {
+      section = std::string(TrimWhitespace(l.substr(1, l.size() - 2)));
+      continue;
+    }
+    auto eq = l.find('=');
+    if (section != profile || eq == std::string_view::npos) continue;
+    std::string k(TrimWhitespace(l.substr(0, eq))), v(TrimWhitespace(l.substr(eq + 1)));
+    if (k == "aws_access_key_id") c.access_key = v;
+    if (k == "aws_secret_access_key") c.secret_key = v;
+    if (k == "aws_session_token") c.session_token = v;
+  }
+  if (!c.access_key.empty() && !c.secret_key.empty()) return c;
+  return ConfigError("no S3 credentials: set access_key_id/secret_access_key in the configuration, "
+                     "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or profile '" + profile + "' in " + path);
+}
+
+}  // namespace dr::storage::s3
