@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "backup/compliance.h"
 #include "backup/repo_items.h"
@@ -17,6 +18,7 @@
 #include "source/postgres/postgres_source.h"
 #include "source/postgres/wal.h"
 #include "storage/local/local_backend.h"
+#include "storage/s3/s3_backend.h"
 
 namespace dr::backup {
 
@@ -105,9 +107,19 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
           .clock = options_.clock};
 }
 
+Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
+  if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path});
+  DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(loc.access_key_id, loc.secret_access_key));
+  std::string region = loc.region.empty() ? "us-east-1" : loc.region;
+  std::string endpoint = loc.endpoint.empty() ? "https://s3." + region + ".amazonaws.com" : loc.endpoint;
+  return storage::NewS3Backend({.s3 = {.endpoint = endpoint, .region = region, .bucket = loc.bucket,
+                                       .path_style = loc.force_path_style, .credentials = credentials},
+                                .prefix = loc.prefix});
+}
+
 Result<Backend*> BackupManager::GetBackend() {
   if (!backend_) {
-    DR_ASSIGN_OR_RETURN(backend_, storage::NewLocalBackend({.root = config_.backup_manager.backup_dir}));
+    DR_ASSIGN_OR_RETURN(backend_, OpenBackend(config_.repository));
   }
   return backend_.get();
 }
@@ -622,6 +634,76 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   }
   DR_RETURN_IF_ERROR(lock->Release());
   return result;
+}
+
+json ReplicaResult::ToJson() const {
+  return json{{"location", location},         {"objects_copied", objects_copied}, {"bytes_copied", bytes_copied},
+              {"objects_removed", objects_removed}, {"check_status", check_status}, {"findings", findings}};
+}
+
+Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool read_data) {
+  if (config_.replicas.empty()) return ConfigError("no replicas configured (the replicas: section)");
+  DR_ASSIGN_OR_RETURN(repo::Repository * primary, OpenRepository(false));
+  Backend& from = primary->backend();
+  auto list = [](Backend& be, ObjectKind kind) -> Result<std::map<std::string, uint64_t>> {
+    std::map<std::string, uint64_t> out;
+    DR_RETURN_IF_ERROR(be.List(kind, [&](const ObjectInfo& info) {
+      out[info.name.id] = info.size;
+      return Status::Ok();
+    }));
+    return out;
+  };
+  std::vector<ReplicaResult> results;
+  for (const auto& loc : config_.replicas) {
+    ReplicaResult r;
+    r.location = loc.Describe();
+    DR_ASSIGN_OR_RETURN(auto to, OpenBackend(loc));
+    const ObjectKind order[] = {ObjectKind::kConfig, ObjectKind::kKey, ObjectKind::kPack,
+                                ObjectKind::kWal,    ObjectKind::kIndex, ObjectKind::kSnapshot};
+    std::map<ObjectKind, std::map<std::string, uint64_t>> source;
+    for (ObjectKind kind : order) {
+      DR_ASSIGN_OR_RETURN(source[kind], list(from, kind));
+      DR_ASSIGN_OR_RETURN(auto have, list(*to, kind));
+      Progress progress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress,
+                        *options_.clock);
+      for (const auto& [id, size] : source[kind]) {
+        auto it = have.find(id);
+        if (it != have.end() && it->second == size) continue;
+        DR_ASSIGN_OR_RETURN(std::string data, from.Get({kind, id}, {}));
+        DR_RETURN_IF_ERROR(to->Put({kind, id}, data, {.overwrite = true}).WithContext("replicate to " + r.location));
+        r.objects_copied++;
+        r.bytes_copied += data.size();
+        progress.Add(data.size());
+      }
+    }
+    // What the primary no longer has: expired snapshots first, then indexes, packs, WAL, retired keys.
+    const ObjectKind removal[] = {ObjectKind::kSnapshot, ObjectKind::kIndex, ObjectKind::kPack, ObjectKind::kWal,
+                                  ObjectKind::kKey};
+    for (ObjectKind kind : removal) {
+      DR_ASSIGN_OR_RETURN(auto have, list(*to, kind));
+      for (const auto& [id, size] : have) {
+        if (source[kind].count(id)) continue;
+        Status s = to->Remove({kind, id});
+        if (!s.ok() && s.code() != Code::kNotFound) return s.WithContext("replicate to " + r.location);
+        r.objects_removed++;
+      }
+    }
+    if (check) {
+      std::string key;
+      if (config_.encryption.enabled) {
+        DR_ASSIGN_OR_RETURN(security::MasterKey master, security::LoadMasterKey(config_.encryption, false));
+        key = master.bytes;
+      }
+      DR_ASSIGN_OR_RETURN(auto replica, repo::Repository::Open(*to, key, RepoOptions()));
+      auto report = repo::CheckRepository(*replica, {.read_data = read_data});
+      r.check_status = report.ok() ? "passed" : "failed";
+      for (const auto& f : report.findings) {
+        if (f.severity == "error") r.findings.push_back(f.message);
+      }
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
 }
 
 Result<json> BackupManager::ComplianceReport(const std::string& month) {

@@ -133,6 +133,16 @@ struct RetentionResult {
   nlohmann::json ToJson() const;
 };
 
+struct ReplicaResult {
+  std::string location;
+  uint64_t objects_copied = 0;
+  uint64_t bytes_copied = 0;
+  uint64_t objects_removed = 0;
+  std::string check_status;  // "passed", "failed", or "" when not checked
+  std::vector<std::string> findings;
+  nlohmann::json ToJson() const;
+};
+
 struct InitResult {
   std::string location;
   std::string repository_id;
@@ -148,6 +158,9 @@ struct ManagerOptions {
   // Storage for the repository; default: a local backend at backup_manager.backup_dir.
   std::unique_ptr<Backend> backend;
 };
+
+// A Backend for a repository location (local directory or S3 bucket).
+Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& location);
 
 class BackupManager {
  public:
@@ -167,6 +180,11 @@ class BackupManager {
   // Expires backups by the retention policy, then prunes unused data and the
   // WAL no kept physical backup needs; holds the exclusive lock throughout.
   Result<RetentionResult> ApplyRetention(const RetentionRequest& request);
+  // Copies to every configured replica what it lacks (config, keys, packs, WAL,
+  // indexes, then snapshots, so a replica never shows a backup whose data is
+  // missing), removes what the primary no longer has (expired backups, retired
+  // keys), then checks each replica (its data too with read_data).
+  Result<std::vector<ReplicaResult>> Replicate(bool check, bool read_data);
   // The compliance report for a month ("2026-11"; "" = this month), as JSON (compliance.h).
   Result<nlohmann::json> ComplianceReport(const std::string& month);
 

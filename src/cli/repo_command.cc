@@ -39,6 +39,41 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
+  auto replicate_check = std::make_shared<bool>(true);
+  auto replicate_read = std::make_shared<bool>(false);
+  auto* replicate = repo->add_subcommand(
+      "replicate", "copy to every replica (replicas: section, e.g. the backup region) what it lacks, then check it");
+  replicate->add_flag("!--no-check", *replicate_check, "skip checking the replicas afterwards");
+  replicate->add_flag("--read-data", *replicate_read, "check every byte of the replicas (slow)");
+  replicate->callback([&ctx, replicate_check, replicate_read] {
+    ctx.run = [&ctx, replicate_check, replicate_read] {
+      if (Status denied = ctx.Authorize("repo.replicate", ""); !denied.ok()) return ctx.Fail(denied);
+      auto manager = ctx.NewManager();
+      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto results = (*manager)->Replicate(*replicate_check, *replicate_read);
+      if (!results.ok()) return ctx.Fail(results.status());
+      json j = json::array();
+      bool failed = false;
+      for (const auto& r : *results) {
+        j.push_back(r.ToJson());
+        failed = failed || r.check_status == "failed";
+      }
+      if (failed) {
+        for (const auto& r : *results) {
+          for (const auto& f : r.findings) std::cerr << "error: " << r.location << ": " << f << "\n";
+        }
+        return ctx.Fail(Corrupt("a replica failed its check after replication"));
+      }
+      return ctx.Succeed(json{{"status", "completed"}, {"replicas", j}}, [&] {
+        for (const auto& r : *results) {
+          fmt::print("{}: {} objects copied ({}), {} removed{}\n", r.location, r.objects_copied,
+                     HumanBytes(r.bytes_copied), r.objects_removed,
+                     r.check_status.empty() ? "" : ", check " + r.check_status);
+        }
+      });
+    };
+  });
+
   auto* check = repo->add_subcommand("check", "check the repository's structure (and with --read-data, every byte)");
   auto read_data = std::make_shared<bool>(false);
   check->add_flag("--read-data", *read_data, "read, authenticate and decompress every pack (slow)");

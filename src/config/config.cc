@@ -51,6 +51,16 @@ class Loader {
       if (node.IsNull()) return Status::Ok();
       return Walk(node, path);
     }
+    if (spec.type == OptionType::kSectionList) {
+      if (!node.IsSequence()) return Error(node, path + ": expected a list of mappings");
+      for (size_t i = 0; i < node.size(); ++i) {
+        std::string element = path + "." + std::to_string(i);
+        if (!node[i].IsMap()) return Error(node[i], element + ": expected a mapping of keys");
+        DR_RETURN_IF_ERROR(Walk(node[i], element));
+        values[element + ".__present"] = Value{};
+      }
+      return Status::Ok();
+    }
     Value v;
     v.line = node.Mark().line + 1;
     if (spec.type == OptionType::kStringList) {
@@ -87,6 +97,11 @@ class Loader {
         }
         break;
       }
+      case OptionType::kString:
+        if (!spec.allowed.empty() && ("|" + std::string(spec.allowed) + "|").find("|" + s + "|") == std::string::npos) {
+          return Error(node, path + ": expected one of " + std::string(spec.allowed) + ", got '" + s + "'");
+        }
+        break;
       default:
         break;
     }
@@ -220,6 +235,26 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get(n + "slack.webhook_url", a.slack.url);
   r.Get(n + "webhook.enabled", a.webhook.enabled);
   r.Get(n + "webhook.url", a.webhook.url);
+  auto location = [&](const std::string& p, RepositoryLocation& loc) {
+    r.Get(p + ".type", loc.type);
+    r.Get(p + ".path", loc.path);
+    r.Get(p + ".bucket", loc.bucket);
+    r.Get(p + ".prefix", loc.prefix);
+    r.Get(p + ".endpoint", loc.endpoint);
+    r.Get(p + ".region", loc.region);
+    r.Get(p + ".force_path_style", loc.force_path_style);
+    r.Get(p + ".access_key_id", loc.access_key_id);
+    r.Get(p + ".secret_access_key", loc.secret_access_key);
+  };
+  location("repository", c.repository);
+  if (c.repository.path.empty()) c.repository.path = c.backup_manager.backup_dir;
+  if (c.repository.region.empty()) c.repository.region = c.aws.region;
+  for (int i = 0; values.count("replicas." + std::to_string(i) + ".__present"); ++i) {
+    RepositoryLocation replica;
+    location("replicas." + std::to_string(i), replica);
+    if (replica.region.empty()) replica.region = c.aws.backup_region;
+    c.replicas.push_back(replica);
+  }
   r.Get("files.paths", c.files.paths);
   r.Get("files.exclude", c.files.exclude);
   return c;
@@ -248,6 +283,11 @@ Result<Config> LoadConfigFile(const std::string& path) {
   auto text = ReadFile(path);
   if (!text.ok()) return ConfigError("unable to read configuration file: " + text.status().message());
   return LoadConfigString(*text, path);
+}
+
+std::string RepositoryLocation::Describe() const {
+  if (type == "s3") return "s3://" + bucket + "/" + prefix;
+  return path;
 }
 
 std::string ResolveConfigPath(const std::string& flag_value) {
@@ -296,6 +336,15 @@ json Config::ToJson(bool redact) const {
         {"slack", {{"enabled", a.slack.enabled}, {"webhook_url", secret(a.slack.url)}}},
         {"webhook", {{"enabled", a.webhook.enabled}, {"url", secret(a.webhook.url)}}}}}};
   j["files"] = {{"paths", files.paths}, {"exclude", files.exclude}};
+  auto loc = [&](const RepositoryLocation& l) {
+    return json{{"type", l.type},         {"path", l.path},         {"bucket", l.bucket},
+                {"prefix", l.prefix},     {"endpoint", l.endpoint}, {"region", l.region},
+                {"force_path_style", l.force_path_style}, {"access_key_id", l.access_key_id},
+                {"secret_access_key", secret(l.secret_access_key)}};
+  };
+  j["repository"] = loc(repository);
+  j["replicas"] = json::array();
+  for (const auto& r : replicas) j["replicas"].push_back(loc(r));
   return j;
 }
 

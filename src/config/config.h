@@ -96,6 +96,20 @@ struct AlertingConfig {
   WebhookConfig webhook;
 };
 
+// Where a repository lives: a local directory or an S3 bucket (and prefix).
+struct RepositoryLocation {
+  std::string type = "local";  // "local" or "s3"
+  std::string path;            // local: the directory (primary default: backup_manager.backup_dir)
+  std::string bucket;
+  std::string prefix;
+  std::string endpoint;        // default: https://s3.<region>.amazonaws.com
+  std::string region;          // default: aws.region, then us-east-1
+  bool force_path_style = false;
+  std::string access_key_id;
+  std::string secret_access_key;  // secret
+  std::string Describe() const;   // "/opt/ecap/backups" or "s3://bucket/prefix"
+};
+
 struct FilesConfig {
   std::vector<std::string> paths;  // backed up by the "files" component
   std::vector<std::string> exclude;
@@ -112,6 +126,8 @@ struct Config {
   AuditConfig audit;
   AlertingConfig alerting;
   FilesConfig files;
+  RepositoryLocation repository;            // the primary repository
+  std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 
   // The effective configuration; secrets are replaced by "***" when redact is set.
   nlohmann::json ToJson(bool redact = true) const;

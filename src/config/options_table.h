@@ -8,7 +8,8 @@
 
 namespace dr::config {
 
-enum class OptionType { kSection, kString, kInt, kNumber, kBool, kStringList };
+// kSectionList: a list of mappings whose keys are declared under "<path>.*.<key>".
+enum class OptionType { kSection, kString, kInt, kNumber, kBool, kStringList, kSectionList };
 
 struct OptionSpec {
   std::string_view path;
@@ -17,6 +18,7 @@ struct OptionSpec {
   double min = 0;  // for kInt / kNumber
   double max = 0;  // max <= min: unbounded
   std::string_view doc;
+  std::string_view allowed = {};  // kString: the accepted values, "a|b|c"; empty: any
 };
 
 // Returns nullptr when path is not declared.

@@ -3,6 +3,7 @@
 // runs on it; a scripted HTTP server plays the failures a real server will
 // not produce on demand.
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "storage/s3/s3_backend.h"
 #include "test/conformance/backend_suite.h"
 #include "test/support/rgw_server.h"
+#include "test/integration/cli/cli_harness.h"
 #include "test/support/test_support.h"
 
 namespace dr::test {
@@ -32,6 +34,9 @@ class RgwEnvironment : public ::testing::Environment {
     storage::s3::S3Client client(RgwOptions("").s3);
     auto made = client.Send("PUT", "", {}, {}, {});
     ASSERT_TRUE(made.ok() && made->status == 200) << (made.ok() ? made->body : made.status().ToString());
+    storage::s3::S3Client replica(RgwOptions("", "ecap-replica").s3);
+    auto made_replica = replica.Send("PUT", "", {}, {}, {});
+    ASSERT_TRUE(made_replica.ok() && made_replica->status == 200);
   }
   void TearDown() override { delete g_rgw; }
 
@@ -129,6 +134,62 @@ TEST(S3Test, TruncatedBodyIsRetriedThenDetected) {
   t.join();
   EXPECT_THAT(r, StatusIs(Code::kUnavailable));
   EXPECT_EQ(calls.load(), 3) << "the first try and two retries";
+}
+
+std::string S3Location(const std::string& bucket, const std::string& prefix) {
+  return "  type: s3\n  bucket: " + bucket + "\n  prefix: " + prefix + "\n  endpoint: " + g_rgw->endpoint() +
+         "\n  region: us-east-1\n  force_path_style: true\n  access_key_id: TESTKEY\n  secret_access_key: TESTSECRET\n";
+}
+
+class S3CliTest : public CliFixture {
+ protected:
+  void WriteS3Config(const std::string& repo_yaml, const std::string& replicas_yaml = "") {
+    WriteFile(config_, "encryption:\n  auto_generate_key: true\n  key_file: \"" + key_ + "\"\nrepository:\n" +
+                           repo_yaml + replicas_yaml);
+  }
+};
+
+TEST_F(S3CliTest, RepositoryOnS3RoundTrip) {
+  WriteS3Config(S3Location(kBucket, UniquePrefix()));
+  WriteFile(dir_ / "data/orders.csv", TextData(5 << 20, 31));
+  WriteFile(dir_ / "data/img.bin", RandomData(20 << 20, 32));
+  auto b = Dr("--json backup create --id s3_1 --files " + dir_ / "data");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  ASSERT_EQ(Dr("verify s3_1 --full").exit_code, 0);
+  ASSERT_EQ(Dr("restore s3_1 --target " + dir_ / "out").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "out" + dir_.path() + "/data/img.bin"), RandomData(20 << 20, 32));
+  EXPECT_EQ(ReadFileOrDie(dir_ / "out" + dir_.path() + "/data/orders.csv"), TextData(5 << 20, 31));
+  auto again = nlohmann::json::parse(Dr("--json backup create --id s3_2 --files " + dir_ / "data").out);
+  EXPECT_EQ(again["new_bytes"], 0) << "unchanged data is not stored twice on S3 either";
+  EXPECT_EQ(Dr("repo check --read-data").exit_code, 0);
+}
+
+TEST_F(S3CliTest, ReplicateThenRestoreFromTheReplicaAlone) {
+  std::string primary_prefix = UniquePrefix(), replica_prefix = UniquePrefix();
+  std::string replica = S3Location("ecap-replica", replica_prefix);
+  for (size_t pos = 0; (pos = replica.find("\n  ", pos)) != std::string::npos; pos += 5) replica.replace(pos, 3, "\n    ");
+  WriteS3Config(S3Location(kBucket, primary_prefix), "replicas:\n  -" + replica.substr(1));
+  WriteFile(dir_ / "data/a.csv", TextData(3 << 20, 41));
+  auto r1 = Dr("backup create --id r1 --files " + dir_ / "data");
+  ASSERT_EQ(r1.exit_code, 0) << r1.err;
+  ASSERT_EQ(Dr("backup create --id r2 --stdin note.txt < " + dir_ / "data/a.csv").exit_code, 0);
+  auto rep = Dr("--json repo replicate --read-data");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  auto rj = nlohmann::json::parse(rep.out)["replicas"][0];
+  EXPECT_EQ(rj["check_status"], "passed");
+  EXPECT_GT(rj["objects_copied"].get<int>(), 4);
+  auto again = nlohmann::json::parse(Dr("--json repo replicate").out)["replicas"][0];
+  EXPECT_EQ(again["objects_copied"], 0) << "a second run copies nothing";
+  // An expired backup disappears from the replica too.
+  ASSERT_EQ(Dr("backup delete r2").exit_code, 0);
+  EXPECT_EQ(nlohmann::json::parse(Dr("--json repo replicate").out)["replicas"][0]["objects_removed"], 1);
+
+  // The primary region is gone: the configuration now names the replica only.
+  WriteS3Config(S3Location("ecap-replica", replica_prefix));
+  ASSERT_EQ(Dr("verify r1 --full").exit_code, 0);
+  ASSERT_EQ(Dr("restore r1 --target " + dir_ / "out").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "out" + dir_.path() + "/data/a.csv"), TextData(3 << 20, 41));
+  EXPECT_EQ(Dr("backup show r2").exit_code, 1);
 }
 
 }  // namespace
