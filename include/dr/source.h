@@ -5,6 +5,7 @@
 // SnapshotItem (name, kind, meta, and for streams the blob list and SHA-256).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -24,10 +25,17 @@ struct ItemHeader {
 class ItemWriter {
  public:
   virtual ~ItemWriter() = default;
-  // Stores the stream's bytes (chunked, deduplicated, sealed) and records the item.
-  virtual Status AddStream(ItemHeader header, ByteSource& data) = 0;
+  // Stores the stream's bytes (chunked, deduplicated, sealed) and records the
+  // item. `amend`, when given, runs after the stream is consumed and may add to
+  // the item's meta what only reading revealed (an object's content type).
+  virtual Status AddStream(ItemHeader header, ByteSource& data,
+                           const std::function<void(nlohmann::json&)>& amend = {}) = 0;
   // Records an item without data (a directory, a symlink, a topic definition).
   virtual Status AddEntry(ItemHeader header) = 0;
+  // Records an item unchanged since an earlier backup, reusing its stored
+  // blobs without reading it again. kNotFound when those blobs are gone (pruned):
+  // the source must then read the item anew.
+  virtual Status AddUnchanged(const repo::SnapshotItem& item) = 0;
   // Facts about the whole component (server version, host), kept in the snapshot.
   virtual void SetComponentMeta(nlohmann::json meta) = 0;
 };

@@ -17,6 +17,7 @@
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
 #include "source/postgres/wal.h"
+#include "source/s3lake/s3lake_source.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -30,7 +31,17 @@ json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-constexpr const char* kKnownComponents = "files, postgresql";
+constexpr const char* kKnownComponents = "files, postgresql, s3";
+
+Result<storage::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
+  DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key));
+  return storage::s3::S3Options{
+      .endpoint = lake.endpoint.empty() ? "https://s3." + lake.region + ".amazonaws.com" : lake.endpoint,
+      .region = lake.region,
+      .bucket = "",
+      .path_style = lake.force_path_style,
+      .credentials = credentials};
+}
 
 source::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
   return {.host = pg.host, .port = pg.port, .user = pg.username, .password = pg.password, .sslmode = pg.sslmode,
@@ -192,10 +203,14 @@ Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupReq
     } else {
       if (!config_.files.paths.empty()) chosen.push_back("files");
       if (config_.postgresql_configured) chosen.push_back("postgresql");
+      if (!config_.s3.buckets.empty()) chosen.push_back("s3");
     }
   }
   for (const auto& name : chosen) {
-    if (name != "files" && name != "postgresql") {
+    if (name == "s3" && config_.s3.buckets.empty()) {
+      return ConfigError("component 's3' needs s3.buckets in the configuration");
+    }
+    if (name != "files" && name != "postgresql" && name != "s3") {
       return InvalidArgument("unknown component '" + name + "' (known: " + kKnownComponents + ")");
     }
     if (name == "files" && request.paths.empty() && request.streams.empty() && config_.files.paths.empty()) {
@@ -262,6 +277,20 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
     if (name == "files") {
       source = std::make_unique<source::FilesSource>(source::FilesOptions{
           request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude, request.streams});
+    } else if (name == "s3") {
+      auto s3 = LakeOptions(config_.s3);
+      if (!s3.ok()) return finish(s3.status());
+      // The newest earlier backup of the data lake: unchanged objects are taken from it.
+      auto previous = ListBackups();
+      if (!previous.ok()) return finish(previous.status());
+      previous_lake_.reset();
+      for (auto it = previous->rbegin(); it != previous->rend() && !previous_lake_; ++it) {
+        for (auto& c : it->components) {
+          if (c.name == "s3") previous_lake_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
+        }
+      }
+      source = std::make_unique<source::S3LakeSource>(
+          source::S3LakeOptions{*s3, config_.s3.buckets, previous_lake_.get()});
     } else {
       source = std::make_unique<source::PostgresSource>(
           source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases, request.physical});
@@ -354,6 +383,15 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       result.bytes_restored += stats->bytes;
       result.databases = stats->restored;
       result.target = stats->pgdata.empty() ? pg.server.Where() : stats->pgdata;
+    } else if (name == "s3") {
+      auto s3 = LakeOptions(config_.s3);
+      if (!s3.ok()) return finish(s3.status());
+      auto stats = source::RestoreS3Lake(*c, reader, {.s3 = *s3, .target_bucket = request.target_bucket,
+                                                       .prefix = request.prefix});
+      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+      result.items_restored += stats->first;
+      result.bytes_restored += stats->second;
+      result.target = request.target_bucket.empty() ? "the original buckets" : "s3://" + request.target_bucket;
     } else {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }

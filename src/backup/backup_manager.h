@@ -67,6 +67,9 @@ struct RestoreRequest {
   std::string target_db;
   std::string target_host;
   int target_port = 0;
+  // s3: restore into this bucket (default: the original ones), only keys with this prefix
+  std::string target_bucket;
+  std::string prefix;
   bool clean = false;
   int jobs = 1;
   bool globals = false;
@@ -216,6 +219,7 @@ class BackupManager {
   ManagerOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<repo::Repository> repo_;
+  std::unique_ptr<repo::SnapshotComponent> previous_lake_;  // kept alive for the s3 source during a backup
   std::vector<std::string> warnings_;
 };
 

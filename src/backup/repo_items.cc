@@ -2,10 +2,12 @@
 
 namespace dr::backup {
 
-Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data) {
+Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data,
+                                 const std::function<void(nlohmann::json&)>& amend) {
   auto saved = repo_.SaveStream(data, progress_);
   if (!saved.ok()) return saved.status().WithContext("back up '" + header.name + "'");
   input_bytes_ += saved->size;
+  if (amend) amend(header.meta);
   component_.items.push_back({std::move(header.name), std::move(header.kind), saved->size, saved->sha256,
                               std::move(saved->blobs), std::move(header.meta)});
   return Status::Ok();
@@ -13,6 +15,14 @@ Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data) {
 
 Status RepoItemWriter::AddEntry(ItemHeader header) {
   component_.items.push_back({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
+  return Status::Ok();
+}
+
+Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
+  for (const auto& id : item.blobs) {
+    if (!repo_.index().Has(id)) return NotFound("item '" + item.name + "' of an earlier backup lost its data");
+  }
+  component_.items.push_back(item);
   return Status::Ok();
 }
 

@@ -12,8 +12,10 @@ class RepoItemWriter : public ItemWriter {
  public:
   RepoItemWriter(repo::Repository& repo, repo::SnapshotComponent& component, Progress* progress)
       : repo_(repo), component_(component), progress_(progress) {}
-  Status AddStream(ItemHeader header, ByteSource& data) override;
+  Status AddStream(ItemHeader header, ByteSource& data,
+                   const std::function<void(nlohmann::json&)>& amend = {}) override;
   Status AddEntry(ItemHeader header) override;
+  Status AddUnchanged(const repo::SnapshotItem& item) override;
   void SetComponentMeta(nlohmann::json meta) override { component_.meta = std::move(meta); }
   uint64_t input_bytes() const { return input_bytes_; }
 

@@ -36,7 +36,10 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--stdout", args->to_stdout, "write the one selected item to standard output");
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
-                  "what to restore: files, postgresql; repeatable (default: the backup's only component)");
+                  "what to restore: files, postgresql, s3; repeatable (default: the backup's only component)");
+  cmd->add_option("--target-bucket", args->request.target_bucket,
+                  "s3: restore the objects into this bucket (default: the buckets they came from)");
+  cmd->add_option("--prefix", args->request.prefix, "s3: restore only keys starting with this prefix");
   cmd->add_option("--database", args->request.databases, "postgresql: restore only this database; repeatable");
   cmd->add_option("--target-db", args->request.target_db,
                   "postgresql: restore the one selected database under this name (it is created if missing)");

@@ -255,6 +255,13 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
     if (replica.region.empty()) replica.region = c.aws.backup_region;
     c.replicas.push_back(replica);
   }
+  r.Get("s3.endpoint", c.s3.endpoint);
+  r.Get("s3.region", c.s3.region);
+  r.Get("s3.force_path_style", c.s3.force_path_style);
+  r.Get("s3.access_key_id", c.s3.access_key_id);
+  r.Get("s3.secret_access_key", c.s3.secret_access_key);
+  r.Get("s3.buckets", c.s3.buckets);
+  if (c.s3.region.empty()) c.s3.region = c.aws.region.empty() ? "us-east-1" : c.aws.region;
   r.Get("files.paths", c.files.paths);
   r.Get("files.exclude", c.files.exclude);
   return c;
@@ -343,6 +350,9 @@ json Config::ToJson(bool redact) const {
                 {"secret_access_key", secret(l.secret_access_key)}};
   };
   j["repository"] = loc(repository);
+  j["s3"] = {{"endpoint", s3.endpoint}, {"region", s3.region}, {"force_path_style", s3.force_path_style},
+             {"access_key_id", s3.access_key_id}, {"secret_access_key", secret(s3.secret_access_key)},
+             {"buckets", s3.buckets}};
   j["replicas"] = json::array();
   for (const auto& r : replicas) j["replicas"].push_back(loc(r));
   return j;

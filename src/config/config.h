@@ -110,6 +110,16 @@ struct RepositoryLocation {
   std::string Describe() const;   // "/opt/ecap/backups" or "s3://bucket/prefix"
 };
 
+// The data lake (the "s3" component).
+struct S3LakeConfig {
+  std::string endpoint;  // default: https://s3.<region>.amazonaws.com
+  std::string region;    // default: aws.region, then us-east-1
+  bool force_path_style = false;
+  std::string access_key_id;
+  std::string secret_access_key;  // secret
+  std::vector<std::string> buckets;  // "bucket" or "bucket/prefix/"
+};
+
 struct FilesConfig {
   std::vector<std::string> paths;  // backed up by the "files" component
   std::vector<std::string> exclude;
@@ -126,6 +136,7 @@ struct Config {
   AuditConfig audit;
   AlertingConfig alerting;
   FilesConfig files;
+  S3LakeConfig s3;
   RepositoryLocation repository;            // the primary repository
   std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 
