@@ -744,6 +744,25 @@ Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool rea
   return results;
 }
 
+Result<source::MirrorResult> BackupManager::MirrorOnce() {
+  const auto& lake = config_.s3;
+  if (lake.mirror_source.empty() || lake.mirror_target.empty()) {
+    return ConfigError("s3 mirror needs s3.mirror.source and s3.mirror.target");
+  }
+  DR_ASSIGN_OR_RETURN(auto from, LakeOptions(lake));
+  from.bucket = lake.mirror_source;
+  auto to = from;
+  to.bucket = lake.mirror_target;
+  to.region = !lake.mirror_target_region.empty() ? lake.mirror_target_region
+              : !config_.aws.backup_region.empty() ? config_.aws.backup_region
+                                                   : from.region;
+  if (!lake.mirror_target_endpoint.empty()) to.endpoint = lake.mirror_target_endpoint;
+  std::string state = lake.mirror_state_file.empty()
+                          ? "/var/lib/ecap-dr/mirror-" + lake.mirror_source + "-" + lake.mirror_target + ".state"
+                          : lake.mirror_state_file;
+  return source::MirrorOnce({from, to, lake.mirror_prefix, lake.mirror_delete, state}, *options_.clock);
+}
+
 Result<json> BackupManager::ComplianceReport(const std::string& month) {
   ComplianceInputs in;
   in.config = &config_;

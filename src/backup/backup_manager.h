@@ -20,6 +20,7 @@
 #include "repo/prune.h"
 #include "repo/repository.h"
 #include "source/files/files_source.h"
+#include "source/s3lake/mirror.h"
 
 namespace dr::backup {
 
@@ -188,6 +189,8 @@ class BackupManager {
   // missing), removes what the primary no longer has (expired backups, retired
   // keys), then checks each replica (its data too with read_data).
   Result<std::vector<ReplicaResult>> Replicate(bool check, bool read_data);
+  // One pass of `s3 mirror` (s3.mirror section).
+  Result<source::MirrorResult> MirrorOnce();
   // The compliance report for a month ("2026-11"; "" = this month), as JSON (compliance.h).
   Result<nlohmann::json> ComplianceReport(const std::string& month);
 

@@ -118,6 +118,7 @@ int RunCli(int argc, char** argv) {
   RegisterGovernanceCommands(app, ctx);
   RegisterRetentionCommands(app, ctx);
   RegisterReportCommands(app, ctx);
+  RegisterS3Commands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

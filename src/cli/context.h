@@ -65,6 +65,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx);
 void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
 void RegisterReportCommands(CLI::App& app, CliContext& ctx);
+void RegisterS3Commands(CLI::App& app, CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int RunCli(int argc, char** argv);

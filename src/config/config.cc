@@ -261,6 +261,14 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("s3.access_key_id", c.s3.access_key_id);
   r.Get("s3.secret_access_key", c.s3.secret_access_key);
   r.Get("s3.buckets", c.s3.buckets);
+  r.Get("s3.mirror.source", c.s3.mirror_source);
+  r.Get("s3.mirror.target", c.s3.mirror_target);
+  r.Get("s3.mirror.prefix", c.s3.mirror_prefix);
+  r.Get("s3.mirror.target_endpoint", c.s3.mirror_target_endpoint);
+  r.Get("s3.mirror.target_region", c.s3.mirror_target_region);
+  r.Get("s3.mirror.delete", c.s3.mirror_delete);
+  r.Get("s3.mirror.state_file", c.s3.mirror_state_file);
+  r.Get("s3.mirror.interval_seconds", c.s3.mirror_interval_seconds);
   if (c.s3.region.empty()) c.s3.region = c.aws.region.empty() ? "us-east-1" : c.aws.region;
   r.Get("files.paths", c.files.paths);
   r.Get("files.exclude", c.files.exclude);

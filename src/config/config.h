@@ -118,6 +118,15 @@ struct S3LakeConfig {
   std::string access_key_id;
   std::string secret_access_key;  // secret
   std::vector<std::string> buckets;  // "bucket" or "bucket/prefix/"
+  // s3 mirror: source bucket -> target bucket in the backup region
+  std::string mirror_source;
+  std::string mirror_target;
+  std::string mirror_prefix;
+  std::string mirror_target_endpoint;  // default: endpoint
+  std::string mirror_target_region;    // default: aws.backup_region, then region
+  bool mirror_delete = false;
+  std::string mirror_state_file;       // default: /var/lib/ecap-dr/mirror-<source>-<target>.state
+  int mirror_interval_seconds = 60;
 };
 
 struct FilesConfig {

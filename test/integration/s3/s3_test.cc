@@ -254,6 +254,42 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   EXPECT_EQ(check.Send("GET", "events/2026/11/new.csv", {}, {}, {})->body, "new");
 }
 
+TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
+  std::string src = "msrc-" + std::to_string(::getpid()), dst = "mdst-" + std::to_string(::getpid());
+  storage::s3::S3Client a(RgwOptions("", src).s3), b(RgwOptions("", dst).s3);
+  ASSERT_EQ(a.Send("PUT", "", {}, {}, {})->status, 200);
+  ASSERT_EQ(b.Send("PUT", "", {}, {}, {})->status, 200);
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(a.Send("PUT", "k/" + std::to_string(i), {}, {{"x-amz-meta-n", std::to_string(i)}}, TextData(2000 + i, i))
+                  ->status, 200);
+  }
+  ASSERT_EQ(a.Send("PUT", "k/big", {}, {}, RandomData(40 << 20, 9))->status, 200);
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\ns3:\n  endpoint: " + g_rgw->endpoint() +
+                     "\n  region: us-east-1\n  force_path_style: true\n  access_key_id: TESTKEY\n"
+                     "  secret_access_key: TESTSECRET\n  mirror:\n    source: " + src + "\n    target: " + dst +
+                     "\n    delete: true\n    state_file: \"" + dir_ / "mirror.state" + "\"\n");
+  auto first = Dr("--json s3 mirror --once");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto j1 = nlohmann::json::parse(first.out);
+  EXPECT_EQ(j1["copied"], 51);
+  EXPECT_EQ(j1["lag_seconds"], 0);
+  EXPECT_EQ(b.Send("GET", "k/big", {}, {}, {})->body, RandomData(40 << 20, 9));
+  EXPECT_EQ(b.Send("GET", "k/7", {}, {}, {})->headers["x-amz-meta-n"], "7");
+
+  ASSERT_EQ(a.Send("PUT", "k/3", {}, {}, "changed")->status, 200);
+  ASSERT_EQ(a.Send("DELETE", "k/4", {}, {}, {})->status, 204);
+  auto second = Dr("--json s3 mirror --once");
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto j2 = nlohmann::json::parse(second.out);
+  EXPECT_EQ(j2["copied"], 1);
+  EXPECT_EQ(j2["deleted"], 1);
+  EXPECT_EQ(j2["unchanged"], 49);
+  EXPECT_EQ(j2["requests"], 2 + 1 + 1 + 1) << "two listings, one read and one write of the change, one delete";
+  EXPECT_GE(j2["lag_seconds_before"].get<double>(), 0);
+  EXPECT_EQ(b.Send("GET", "k/3", {}, {}, {})->body, "changed");
+  EXPECT_EQ(b.Send("GET", "k/4", {}, {}, {})->status, 404);
+}
+
 }  // namespace
 }  // namespace dr::test
 

@@ -1,0 +1,189 @@
+#include "source/s3lake/mirror.h"
+
+#include <fstream>
+#include <map>
+
+#include <pugixml.hpp>
+
+#include "base/fs.h"
+#include "base/time_util.h"
+
+namespace dr::source {
+
+using nlohmann::json;
+
+json MirrorResult::ToJson() const {
+  return json{{"source_objects", source_objects}, {"copied", copied},       {"bytes_copied", bytes_copied},
+              {"deleted", deleted},               {"unchanged", unchanged}, {"lag_seconds_before", lag_seconds_before},
+              {"lag_seconds", lag_seconds},       {"requests", requests}};
+}
+
+namespace {
+
+struct Entry {
+  uint64_t size = 0;
+  std::string etag;
+  std::string last_modified;
+};
+
+Result<std::map<std::string, Entry>> List(storage::s3::S3Client& client, const std::string& prefix) {
+  std::map<std::string, Entry> out;
+  std::string token;
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> q{{"list-type", "2"}, {"prefix", prefix}};
+    if (!token.empty()) q.emplace_back("continuation-token", token);
+    DR_ASSIGN_OR_RETURN(auto r, client.Send("GET", "", q, {}, {}));
+    if (r.status / 100 != 2) return client.ErrorOf(r, "unable to list " + client.Url(prefix));
+    pugi::xml_document doc;
+    if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing of " + client.Url(prefix));
+    auto root = doc.child("ListBucketResult");
+    for (auto c : root.children("Contents")) {
+      out[c.child_value("Key")] = {std::stoull(c.child_value("Size")), c.child_value("ETag"), c.child_value("LastModified")};
+    }
+    if (std::string(root.child_value("IsTruncated")) != "true") return out;
+    token = root.child_value("NextContinuationToken");
+  }
+}
+
+// "2026-11-26T10:41:00.000Z" -> time point.
+std::optional<std::chrono::system_clock::time_point> S3Time(const std::string& t) {
+  if (auto parsed = ParseUtc(t)) return parsed;
+  return ParseUtc(t.substr(0, 19) + "Z");
+}
+
+// The state file: one line per mirrored object, "source-etag size key".
+std::map<std::string, std::pair<std::string, uint64_t>> LoadState(const std::string& path) {
+  std::map<std::string, std::pair<std::string, uint64_t>> state;
+  std::ifstream in(path);
+  std::string etag, key;
+  uint64_t size = 0;
+  while (in >> etag >> size && std::getline(in, key)) state[key.substr(1)] = {etag, size};
+  return state;
+}
+
+Status SaveState(const std::string& path, const std::map<std::string, std::pair<std::string, uint64_t>>& state) {
+  std::string text;
+  for (const auto& [key, v] : state) text += v.first + " " + std::to_string(v.second) + " " + key + "\n";
+  auto slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) DR_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), 0700));
+  return WriteFileAtomic(path, text, {.mode = 0600, .overwrite = true, .sync = true});
+}
+
+Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const std::string& key, const Entry& entry) {
+  constexpr uint64_t kRange = 16u << 20;
+  std::map<std::string, std::string> headers;
+  std::string upload_id;
+  std::vector<std::string> etags;
+  std::string body;
+  auto abort = [&] {
+    if (!upload_id.empty()) (void)to.Send("DELETE", key, {{"uploadId", upload_id}}, {}, {});
+  };
+  for (uint64_t offset = 0; offset < entry.size || offset == 0; offset += kRange) {
+    std::map<std::string, std::string> h{{"if-match", entry.etag}};
+    if (entry.size > 0) {
+      h["range"] = "bytes=" + std::to_string(offset) + "-" + std::to_string(std::min(entry.size, offset + kRange) - 1);
+    }
+    DR_ASSIGN_OR_RETURN(auto r, from.Send("GET", key, {}, h, {}));
+    if (r.status / 100 != 2) {
+      abort();
+      return from.ErrorOf(r, "unable to read " + from.Url(key));
+    }
+    if (offset == 0) {
+      if (r.headers.count("content-type")) headers["content-type"] = r.headers["content-type"];
+      for (const auto& [k, v] : r.headers) {
+        if (k.rfind("x-amz-meta-", 0) == 0) headers[k] = v;
+      }
+    }
+    if (entry.size <= kRange) {
+      body = std::move(r.body);
+      break;
+    }
+    if (upload_id.empty()) {
+      DR_ASSIGN_OR_RETURN(auto init, to.Send("POST", key, {{"uploads", ""}}, headers, {}));
+      pugi::xml_document doc;
+      doc.load_buffer(init.body.data(), init.body.size());
+      upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
+      if (init.status / 100 != 2 || upload_id.empty()) return to.ErrorOf(init, "unable to start an upload of " + to.Url(key));
+    }
+    std::string number = std::to_string(etags.size() + 1);
+    DR_ASSIGN_OR_RETURN(auto part, to.Send("PUT", key, {{"partNumber", number}, {"uploadId", upload_id}}, {}, r.body));
+    if (part.status / 100 != 2) {
+      abort();
+      return to.ErrorOf(part, "unable to upload part " + number + " of " + to.Url(key));
+    }
+    etags.push_back(part.headers["etag"]);
+  }
+  if (upload_id.empty()) {
+    DR_ASSIGN_OR_RETURN(auto r, to.Send("PUT", key, {}, headers, body));
+    if (r.status / 100 != 2) return to.ErrorOf(r, "unable to write " + to.Url(key));
+    return Status::Ok();
+  }
+  std::string xml = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags.size(); ++i) {
+    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
+  }
+  xml += "</CompleteMultipartUpload>";
+  DR_ASSIGN_OR_RETURN(auto done, to.Send("POST", key, {{"uploadId", upload_id}}, {}, xml));
+  if (done.status / 100 != 2 || done.body.find("<Error>") != std::string::npos) {
+    abort();
+    return to.ErrorOf(done, "unable to complete the upload of " + to.Url(key));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
+  storage::s3::S3Client from(options.source), to(options.target);
+  MirrorResult result;
+  auto state = LoadState(options.state_file);
+  DR_ASSIGN_OR_RETURN(auto source, List(from, options.prefix));
+  DR_ASSIGN_OR_RETURN(auto target, List(to, options.prefix));
+  result.source_objects = source.size();
+  auto now = clock.Now();
+  std::vector<std::string> pending;
+  for (const auto& [key, entry] : source) {
+    auto s = state.find(key);
+    bool mirrored = s != state.end() && s->second.first == entry.etag && s->second.second == entry.size &&
+                    target.count(key) && target[key].size == entry.size;
+    if (mirrored) {
+      result.unchanged++;
+      continue;
+    }
+    pending.push_back(key);
+    if (auto t = S3Time(entry.last_modified)) {
+      result.lag_seconds_before = std::max(result.lag_seconds_before, std::chrono::duration<double>(now - *t).count());
+    }
+  }
+  Status first_error;
+  for (const auto& key : pending) {
+    const Entry& entry = source[key];
+    Status s = CopyObject(from, to, key, entry);
+    if (!s.ok()) {
+      if (first_error.ok()) first_error = s;
+      continue;
+    }
+    state[key] = {entry.etag, entry.size};
+    result.copied++;
+    result.bytes_copied += entry.size;
+  }
+  if (options.delete_removed) {
+    for (const auto& [key, entry] : target) {
+      if (source.count(key)) continue;
+      DR_ASSIGN_OR_RETURN(auto r, to.Send("DELETE", key, {}, {}, {}));
+      if (r.status / 100 != 2) return to.ErrorOf(r, "unable to delete " + to.Url(key));
+      state.erase(key);
+      result.deleted++;
+    }
+  }
+  DR_RETURN_IF_ERROR(SaveState(options.state_file, state));
+  result.requests = from.requests() + to.requests();
+  if (!first_error.ok()) {
+    result.lag_seconds = result.lag_seconds_before;
+    return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url(""));
+  }
+  result.lag_seconds = 0;
+  return result;
+}
+
+}  // namespace dr::source
