@@ -104,8 +104,10 @@ TEST(RepositoryTest, FlippedByteIsNamedByBlobAndPack) {
   auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
   auto* faulty = be.get();
   auto repo = MustInit(*be);
-  auto saved = Save(*repo, test::RandomData(600000, 5));
+  // Below the minimum chunk size: exactly one blob, so the flipped byte is in it.
+  auto saved = Save(*repo, test::RandomData(200000, 5));
   ASSERT_OK(saved);
+  ASSERT_EQ(saved->blobs.size(), 1u);
   ASSERT_OK(repo->Flush());
   ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("b1", *saved)));
   faulty->CorruptReads(ObjectKind::kPack, 100);

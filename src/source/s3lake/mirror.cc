@@ -28,21 +28,11 @@ struct Entry {
 
 Result<std::map<std::string, Entry>> List(storage::s3::S3Client& client, const std::string& prefix) {
   std::map<std::string, Entry> out;
-  std::string token;
-  while (true) {
-    std::vector<std::pair<std::string, std::string>> q{{"list-type", "2"}, {"prefix", prefix}};
-    if (!token.empty()) q.emplace_back("continuation-token", token);
-    DR_ASSIGN_OR_RETURN(auto r, client.Send("GET", "", q, {}, {}));
-    if (r.status / 100 != 2) return client.ErrorOf(r, "unable to list " + client.Url(prefix));
-    pugi::xml_document doc;
-    if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing of " + client.Url(prefix));
-    auto root = doc.child("ListBucketResult");
-    for (auto c : root.children("Contents")) {
-      out[c.child_value("Key")] = {std::stoull(c.child_value("Size")), c.child_value("ETag"), c.child_value("LastModified")};
-    }
-    if (std::string(root.child_value("IsTruncated")) != "true") return out;
-    token = root.child_value("NextContinuationToken");
-  }
+  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const storage::s3::ListedObject& o) {
+    out[o.key] = {o.size, o.etag, o.last_modified};
+    return Status::Ok();
+  }));
+  return out;
 }
 
 // "2026-11-26T10:41:00.000Z" -> time point.

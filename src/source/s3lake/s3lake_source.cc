@@ -14,12 +14,7 @@ namespace {
 
 constexpr uint64_t kRangeSize = 8u << 20;
 
-struct Listed {
-  std::string key;
-  uint64_t size = 0;
-  std::string etag;
-  std::string last_modified;
-};
+using Listed = storage::s3::ListedObject;
 
 // Reads one object in ranges, each pinned to the ETag seen in the listing.
 class ObjectSource : public ByteSource {
@@ -74,23 +69,11 @@ class ObjectSource : public ByteSource {
 
 Result<std::vector<Listed>> ListObjects(storage::s3::S3Client& client, const std::string& prefix) {
   std::vector<Listed> out;
-  std::string token;
-  while (true) {
-    std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", prefix}};
-    if (!token.empty()) query.emplace_back("continuation-token", token);
-    DR_ASSIGN_OR_RETURN(auto r, client.Send("GET", "", query, {}, {}));
-    if (r.status / 100 != 2) return client.ErrorOf(r, "unable to list " + client.Url(prefix));
-    pugi::xml_document doc;
-    if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing of " + client.Url(prefix));
-    auto root = doc.child("ListBucketResult");
-    for (auto c : root.children("Contents")) {
-      out.push_back({c.child_value("Key"), std::stoull(c.child_value("Size")), c.child_value("ETag"),
-                     c.child_value("LastModified")});
-    }
-    if (std::string(root.child_value("IsTruncated")) != "true") return out;
-    token = root.child_value("NextContinuationToken");
-    if (token.empty()) return Corrupt("truncated listing without a continuation token from " + client.Url(prefix));
-  }
+  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const storage::s3::ListedObject& o) {
+    out.push_back(o);
+    return Status::Ok();
+  }));
+  return out;
 }
 
 }  // namespace

@@ -1,7 +1,5 @@
 #include "storage/s3/s3_backend.h"
 
-#include <pugixml.hpp>
-
 #include "storage/layout.h"
 
 namespace dr::storage {
@@ -70,26 +68,11 @@ class S3Backend : public Backend {
       return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
     }
     std::string prefix = options_.prefix + KindDir(kind) + "/";
-    std::string token;
-    while (true) {
-      std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", prefix}};
-      if (!token.empty()) query.emplace_back("continuation-token", token);
-      DR_ASSIGN_OR_RETURN(auto r, client_.Send("GET", "", query, {}, {}));
-      if (r.status / 100 != 2) return client_.ErrorOf(r, "unable to list " + std::string(KindDir(kind)) + " in " + Properties().location);
-      pugi::xml_document doc;
-      if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing from " + options_.s3.endpoint);
-      auto root = doc.child("ListBucketResult");
-      for (auto c : root.children("Contents")) {
-        std::string key = c.child_value("Key");
-        std::string id = key.substr(key.rfind('/') + 1);
-        ObjectName name{kind, id};
-        if (!ValidateObjectId(name).ok() || key != Key(name)) continue;  // not ours
-        DR_RETURN_IF_ERROR(visit(ObjectInfo{name, std::stoull(c.child_value("Size"))}));
-      }
-      if (std::string(root.child_value("IsTruncated")) != "true") return Status::Ok();
-      token = root.child_value("NextContinuationToken");
-      if (token.empty()) return Corrupt("truncated listing without a continuation token from " + options_.s3.endpoint);
-    }
+    return client_.ListObjects(prefix, [&](const s3::ListedObject& o) -> Status {
+      ObjectName name{kind, o.key.substr(o.key.rfind('/') + 1)};
+      if (!ValidateObjectId(name).ok() || o.key != Key(name)) return Status::Ok();  // not ours
+      return visit(ObjectInfo{name, o.size});
+    });
   }
 
   Status Remove(const ObjectName& name) override {

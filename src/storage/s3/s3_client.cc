@@ -18,13 +18,6 @@ namespace dr::storage::s3 {
 
 namespace {
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char out[32];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
-  return HexEncode({reinterpret_cast<const char*>(out), 32});
-}
-
 struct Upload {
   std::string_view data;
   size_t pos = 0;
@@ -189,6 +182,26 @@ Result<S3Response> S3Client::Send(const std::string& method, const std::string& 
     }
     if (RetryableStatus(response.status) && attempt < options_.max_retries) continue;
     return response;
+  }
+}
+
+Status S3Client::ListObjects(const std::string& prefix, const std::function<Status(const ListedObject&)>& visit) {
+  std::string token;
+  while (true) {
+    std::vector<std::pair<std::string, std::string>> query{{"list-type", "2"}, {"prefix", prefix}};
+    if (!token.empty()) query.emplace_back("continuation-token", token);
+    DR_ASSIGN_OR_RETURN(auto r, Send("GET", "", query, {}, {}));
+    if (r.status / 100 != 2) return ErrorOf(r, "unable to list " + Url(prefix));
+    pugi::xml_document doc;
+    if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing of " + Url(prefix));
+    auto root = doc.child("ListBucketResult");
+    for (auto c : root.children("Contents")) {
+      DR_RETURN_IF_ERROR(visit({c.child_value("Key"), std::stoull(c.child_value("Size")), c.child_value("ETag"),
+                                c.child_value("LastModified")}));
+    }
+    if (std::string(root.child_value("IsTruncated")) != "true") return Status::Ok();
+    token = root.child_value("NextContinuationToken");
+    if (token.empty()) return Corrupt("truncated listing without a continuation token for " + Url(prefix));
   }
 }
 

@@ -6,6 +6,7 @@
 // Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -31,6 +32,13 @@ struct S3Options {
   Clock* clock = &RealClock();
 };
 
+struct ListedObject {
+  std::string key;
+  uint64_t size = 0;
+  std::string etag;
+  std::string last_modified;
+};
+
 struct S3Response {
   long status = 0;
   std::map<std::string, std::string> headers;  // lowercase names
@@ -50,6 +58,8 @@ class S3Client {
   // The Status for an error response: 404 kNotFound, 403 kPermissionDenied, other kFailed/kUnavailable,
   // with S3's error code and message and `what` ("get s3://bucket/key").
   Status ErrorOf(const S3Response& response, const std::string& what) const;
+  // ListObjectsV2 over every page under prefix; stops at the visitor's first error.
+  Status ListObjects(const std::string& prefix, const std::function<Status(const ListedObject&)>& visit);
   std::string Url(const std::string& key) const;  // s3://bucket/key, for messages
   const S3Options& options() const { return options_; }
   uint64_t requests() const;  // requests sent, retries included

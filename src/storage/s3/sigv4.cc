@@ -10,14 +10,14 @@
 
 namespace dr::storage::s3 {
 
-namespace {
-
 std::string Sha256Hex(std::string_view data) {
   unsigned char out[32];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), out, &len, EVP_sha256(), nullptr);
   return HexEncode({reinterpret_cast<const char*>(out), 32});
 }
+
+namespace {
 
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[32];

@@ -20,6 +20,9 @@ struct Credentials {
   std::string session_token;  // optional (STS)
 };
 
+// Lowercase hex SHA-256, as S3 wants payload hashes.
+std::string Sha256Hex(std::string_view data);
+
 // RFC 3986 percent-encoding as SigV4 wants it: unreserved characters stay, '/' stays only when asked.
 std::string UriEncode(std::string_view s, bool keep_slash);
 
