@@ -1,11 +1,13 @@
 #include "source/s3lake/mirror.h"
 
 #include <fstream>
+#include <future>
 #include <map>
 
 #include <pugixml.hpp>
 
 #include "base/fs.h"
+#include "base/thread_pool.h"
 #include "base/time_util.h"
 
 namespace dr::source {
@@ -145,17 +147,27 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
       result.lag_seconds_before = std::max(result.lag_seconds_before, std::chrono::duration<double>(now - *t).count());
     }
   }
+  // Copies run in parallel (small objects are latency-bound); a failed copy
+  // stays pending and is retried by the next pass.
   Status first_error;
-  for (const auto& key : pending) {
-    const Entry& entry = source[key];
-    Status s = CopyObject(from, to, key, entry);
-    if (!s.ok()) {
-      if (first_error.ok()) first_error = s;
-      continue;
+  {
+    ThreadPool pool(16);
+    std::vector<std::future<Status>> copies;
+    for (const auto& key : pending) {
+      const Entry& entry = source[key];
+      copies.push_back(pool.Submit([&from, &to, &key, &entry] { return CopyObject(from, to, key, entry); }));
     }
-    state[key] = {entry.etag, entry.size};
-    result.copied++;
-    result.bytes_copied += entry.size;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      Status s = copies[i].get();
+      if (!s.ok()) {
+        if (first_error.ok()) first_error = s;
+        continue;
+      }
+      const Entry& entry = source[pending[i]];
+      state[pending[i]] = {entry.etag, entry.size};
+      result.copied++;
+      result.bytes_copied += entry.size;
+    }
   }
   if (options.delete_removed) {
     for (const auto& [key, entry] : target) {

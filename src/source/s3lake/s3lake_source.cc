@@ -1,10 +1,13 @@
 #include "source/s3lake/s3lake_source.h"
 
 #include <algorithm>
+#include <future>
 #include <cstring>
 #include <map>
 
 #include <pugixml.hpp>
+
+#include "base/thread_pool.h"
 
 namespace dr::source {
 
@@ -16,10 +19,23 @@ constexpr uint64_t kRangeSize = 8u << 20;
 
 using Listed = storage::s3::ListedObject;
 
-// Reads one object in ranges, each pinned to the ETag seen in the listing.
+// One ranged GET pinned to the ETag seen in the listing.
+Result<storage::s3::S3Response> FetchRange(storage::s3::S3Client& client, const Listed& object, uint64_t offset) {
+  std::map<std::string, std::string> h{{"if-match", object.etag}};
+  if (object.size > 0) {
+    uint64_t end = std::min(object.size, offset + kRangeSize) - 1;
+    h["range"] = "bytes=" + std::to_string(offset) + "-" + std::to_string(end);
+  }
+  return client.Send("GET", object.key, {}, h, {});
+}
+
+// Reads one object in ranges, each pinned to the ETag seen in the listing. The
+// first range may have been fetched ahead, in parallel with other objects.
 class ObjectSource : public ByteSource {
  public:
-  ObjectSource(storage::s3::S3Client& client, const Listed& object) : client_(client), object_(object) {}
+  ObjectSource(storage::s3::S3Client& client, const Listed& object,
+               std::future<Result<storage::s3::S3Response>>* prefetched = nullptr)
+      : client_(client), object_(object), prefetched_(prefetched) {}
 
   Result<size_t> Read(char* buf, size_t n) override {
     if (pos_ == buffer_.size()) {
@@ -38,12 +54,10 @@ class ObjectSource : public ByteSource {
 
  private:
   Status Fetch() {
-    std::map<std::string, std::string> h{{"if-match", object_.etag}};
-    if (object_.size > 0) {
-      uint64_t end = std::min(object_.size, offset_ + kRangeSize) - 1;
-      h["range"] = "bytes=" + std::to_string(offset_) + "-" + std::to_string(end);
-    }
-    DR_ASSIGN_OR_RETURN(auto r, client_.Send("GET", object_.key, {}, h, {}));
+    Result<storage::s3::S3Response> fetched =
+        prefetched_ != nullptr && offset_ == 0 ? prefetched_->get() : FetchRange(client_, object_, offset_);
+    prefetched_ = nullptr;
+    DR_ASSIGN_OR_RETURN(auto r, std::move(fetched));
     if (r.status == 412) {
       changed_ = true;
       return Status(Code::kCancelled, "object '" + object_.key + "' changed while it was read");
@@ -59,6 +73,7 @@ class ObjectSource : public ByteSource {
 
   storage::s3::S3Client& client_;
   const Listed& object_;
+  std::future<Result<storage::s3::S3Response>>* prefetched_;
   std::string buffer_;
   size_t pos_ = 0;
   uint64_t offset_ = 0;
@@ -94,12 +109,43 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
     storage::s3::S3Client client(s3);
     DR_ASSIGN_OR_RETURN(auto objects, ListObjects(client, prefix));
     targets.push_back({{"bucket", bucket}, {"prefix", prefix}, {"objects", objects.size()}});
-    for (const auto& object : objects) {
+    // Read ahead: the first range of the next changed objects is fetched by a
+    // pool while the repository stores the current one (small objects are
+    // latency-bound). At most kPrefetchObjects and kPrefetchBytes in flight.
+    constexpr size_t kPrefetchObjects = 64;
+    constexpr uint64_t kPrefetchBytes = 64u << 20;
+    auto unchanged = [&](const Listed& o) {
+      auto prev = previous.find(bucket + "/" + o.key);
+      return prev != previous.end() && prev->second->size == o.size && prev->second->meta.value("etag", "") == o.etag;
+    };
+    ThreadPool pool(16);
+    std::map<size_t, std::future<Result<storage::s3::S3Response>>> ahead;
+    size_t next_prefetch = 0;
+    uint64_t bytes_ahead = 0;
+    auto top_up = [&](size_t current) {
+      next_prefetch = std::max(next_prefetch, current);
+      while (next_prefetch < objects.size() && ahead.size() < kPrefetchObjects && bytes_ahead < kPrefetchBytes) {
+        const Listed& o = objects[next_prefetch];
+        if (!unchanged(o)) {
+          ahead.emplace(next_prefetch, pool.Submit([&client, &o] { return FetchRange(client, o, 0); }));
+          bytes_ahead += std::min<uint64_t>(o.size, kRangeSize);
+        }
+        next_prefetch++;
+      }
+    };
+    for (size_t index = 0; index < objects.size(); ++index) {
+      const Listed& object = objects[index];
+      top_up(index);
+      std::future<Result<storage::s3::S3Response>> first;
+      if (auto it = ahead.find(index); it != ahead.end()) {
+        first = std::move(it->second);
+        ahead.erase(it);
+        bytes_ahead -= std::min<uint64_t>(object.size, kRangeSize);
+      }
       stats_.objects++;
       std::string name = bucket + "/" + object.key;
       auto prev = previous.find(name);
-      if (prev != previous.end() && prev->second->size == object.size &&
-          prev->second->meta.value("etag", "") == object.etag) {
+      if (unchanged(object)) {
         Status reused = writer.AddUnchanged(*prev->second);
         if (reused.ok()) {
           stats_.objects_unchanged++;
@@ -110,7 +156,7 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       // Read it; an object rewritten meanwhile is listed again and read anew (a few times at most).
       Listed current = object;
       for (int attempt = 0;; ++attempt) {
-        ObjectSource source(client, current);
+        ObjectSource source(client, current, attempt == 0 && first.valid() ? &first : nullptr);
         json meta{{"bucket", bucket}, {"key", current.key}, {"etag", current.etag},
                   {"last_modified", current.last_modified}};
         // Content type and user metadata come with the first range's response.
