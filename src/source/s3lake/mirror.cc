@@ -4,10 +4,10 @@
 #include <future>
 #include <map>
 
-#include <pugixml.hpp>
 
 #include "base/fs.h"
 #include "base/thread_pool.h"
+#include "source/s3lake/upload.h"
 #include "base/time_util.h"
 
 namespace dr::source {
@@ -63,64 +63,26 @@ Status SaveState(const std::string& path, const std::map<std::string, std::pair<
 
 Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const std::string& key, const Entry& entry) {
   constexpr uint64_t kRange = 16u << 20;
-  std::map<std::string, std::string> headers;
-  std::string upload_id;
-  std::vector<std::string> etags;
-  std::string body;
-  auto abort = [&] {
-    if (!upload_id.empty()) (void)to.Send("DELETE", key, {{"uploadId", upload_id}}, {}, {});
-  };
+  std::unique_ptr<UploadSink> sink;
   for (uint64_t offset = 0; offset < entry.size || offset == 0; offset += kRange) {
     std::map<std::string, std::string> h{{"if-match", entry.etag}};
     if (entry.size > 0) {
       h["range"] = "bytes=" + std::to_string(offset) + "-" + std::to_string(std::min(entry.size, offset + kRange) - 1);
     }
     DR_ASSIGN_OR_RETURN(auto r, from.Send("GET", key, {}, h, {}));
-    if (r.status / 100 != 2) {
-      abort();
-      return from.ErrorOf(r, "unable to read " + from.Url(key));
-    }
-    if (offset == 0) {
+    if (r.status / 100 != 2) return from.ErrorOf(r, "unable to read " + from.Url(key));
+    if (!sink) {
+      std::map<std::string, std::string> headers;
       if (r.headers.count("content-type")) headers["content-type"] = r.headers["content-type"];
       for (const auto& [k, v] : r.headers) {
         if (k.rfind("x-amz-meta-", 0) == 0) headers[k] = v;
       }
+      sink = std::make_unique<UploadSink>(to, key, headers, UploadLimits{kRange, kRange});
     }
-    if (entry.size <= kRange) {
-      body = std::move(r.body);
-      break;
-    }
-    if (upload_id.empty()) {
-      DR_ASSIGN_OR_RETURN(auto init, to.Send("POST", key, {{"uploads", ""}}, headers, {}));
-      pugi::xml_document doc;
-      doc.load_buffer(init.body.data(), init.body.size());
-      upload_id = doc.child("InitiateMultipartUploadResult").child_value("UploadId");
-      if (init.status / 100 != 2 || upload_id.empty()) return to.ErrorOf(init, "unable to start an upload of " + to.Url(key));
-    }
-    std::string number = std::to_string(etags.size() + 1);
-    DR_ASSIGN_OR_RETURN(auto part, to.Send("PUT", key, {{"partNumber", number}, {"uploadId", upload_id}}, {}, r.body));
-    if (part.status / 100 != 2) {
-      abort();
-      return to.ErrorOf(part, "unable to upload part " + number + " of " + to.Url(key));
-    }
-    etags.push_back(part.headers["etag"]);
+    DR_RETURN_IF_ERROR(sink->Write(r.body));
+    if (entry.size == 0) break;
   }
-  if (upload_id.empty()) {
-    DR_ASSIGN_OR_RETURN(auto r, to.Send("PUT", key, {}, headers, body));
-    if (r.status / 100 != 2) return to.ErrorOf(r, "unable to write " + to.Url(key));
-    return Status::Ok();
-  }
-  std::string xml = "<CompleteMultipartUpload>";
-  for (size_t i = 0; i < etags.size(); ++i) {
-    xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] + "</ETag></Part>";
-  }
-  xml += "</CompleteMultipartUpload>";
-  DR_ASSIGN_OR_RETURN(auto done, to.Send("POST", key, {{"uploadId", upload_id}}, {}, xml));
-  if (done.status / 100 != 2 || done.body.find("<Error>") != std::string::npos) {
-    abort();
-    return to.ErrorOf(done, "unable to complete the upload of " + to.Url(key));
-  }
-  return Status::Ok();
+  return sink->Finish();
 }
 
 }  // namespace
