@@ -1,6 +1,5 @@
 #include "cli/context.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,23 +14,24 @@ namespace dr::cli {
 using nlohmann::json;
 
 Result<config::Config> CliContext::LoadConfig() const {
-  std::string path = config::ResolveConfigPath(config_flag);
-  if (config_flag.empty() && ::access(path.c_str(), F_OK) != 0) {
-    return ConfigError("no configuration file: " + path + " does not exist (give -c FILE or set ECAP_DR_CONFIG)");
+  // Read once per process: authorization, the operation and its audit record all use it.
+  if (!loaded_config_) {
+    std::string path = config::ResolveConfigPath(config_flag);
+    if (config_flag.empty() && ::access(path.c_str(), F_OK) != 0) {
+      loaded_config_ = Result<config::Config>(
+          ConfigError("no configuration file: " + path + " does not exist (give -c FILE or set ECAP_DR_CONFIG)"));
+    } else {
+      loaded_config_ = config::LoadConfigFile(path);
+    }
   }
-  return config::LoadConfigFile(path);
-}
-
-static std::string CurrentUser() {
-  if (passwd* pw = ::getpwuid(::geteuid())) return pw->pw_name;
-  return std::to_string(::geteuid());
+  return *loaded_config_;
 }
 
 Result<std::unique_ptr<backup::BackupManager>> CliContext::NewManager() const {
   DR_ASSIGN_OR_RETURN(config::Config cfg, LoadConfig());
   backup::ManagerOptions options;
   options.progress = !json_output && !quiet;
-  options.username = CurrentUser();
+  options.username = identity.user;
   return std::make_unique<backup::BackupManager>(std::move(cfg), std::move(options));
 }
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,7 @@ struct CliContext {
   void PrintWarnings(const std::vector<std::string>& warnings) const;
 
  private:
+  mutable std::optional<Result<config::Config>> loaded_config_;
   std::string permission_;  // set by Authorize
   std::string target_;
   bool audited_ = false;

@@ -345,7 +345,7 @@ Status Repository::Flush() {
 }
 
 WriteStats Repository::write_stats() const {
-  std::lock_guard lock(const_cast<std::mutex&>(write_mu_));
+  std::lock_guard lock(write_mu_);
   return stats_;
 }
 

@@ -167,7 +167,7 @@ class Repository {
   std::vector<PackRecord> orphan_records_;
   std::unique_ptr<ThreadPool> pool_;
 
-  std::mutex write_mu_;  // guards everything below
+  mutable std::mutex write_mu_;  // guards everything below
   std::unordered_set<BlobId, BlobIdHash> pending_;
   PackBuilder builder_;
   std::vector<PackRecord> written_packs_;
