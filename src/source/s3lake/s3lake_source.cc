@@ -115,9 +115,11 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
     // latency-bound). At most kPrefetchObjects and kPrefetchBytes in flight.
     constexpr size_t kPrefetchObjects = 64;
     constexpr uint64_t kPrefetchBytes = 64u << 20;
-    auto unchanged = [&](const Listed& o) {
+    // The previous backup's item for an object with the same key, size and ETag, or nullptr.
+    auto unchanged = [&](const Listed& o) -> const repo::SnapshotItem* {
       auto prev = previous.find(bucket + "/" + o.key);
-      return prev != previous.end() && prev->second->size == o.size && prev->second->meta.value("etag", "") == o.etag;
+      bool same = prev != previous.end() && prev->second->size == o.size && prev->second->meta.value("etag", "") == o.etag;
+      return same ? prev->second : nullptr;
     };
     ThreadPool pool(16);
     std::map<size_t, std::future<Result<storage::s3::S3Response>>> ahead;
@@ -145,9 +147,8 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       }
       stats_.objects++;
       std::string name = bucket + "/" + object.key;
-      auto prev = previous.find(name);
-      if (unchanged(object)) {
-        Status reused = writer.AddUnchanged(*prev->second);
+      if (const repo::SnapshotItem* prev = unchanged(object)) {
+        Status reused = writer.AddUnchanged(*prev);
         if (reused.ok()) {
           stats_.objects_unchanged++;
           continue;
