@@ -17,6 +17,7 @@
 #include "security/keys/master_key.h"
 #include "source/postgres/postgres_source.h"
 #include "source/postgres/wal.h"
+#include "source/kafka/kafka_source.h"
 #include "source/s3lake/s3lake_source.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
@@ -31,7 +32,7 @@ json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-constexpr const char* kKnownComponents = "files, postgresql, s3";
+constexpr const char* kKnownComponents = "files, postgresql, s3, kafka";
 
 Result<storage::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
   DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key));
@@ -46,6 +47,11 @@ Result<storage::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
 source::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
   return {.host = pg.host, .port = pg.port, .user = pg.username, .password = pg.password, .sslmode = pg.sslmode,
           .connect_timeout = pg.connect_timeout, .bin_dir = pg.bin_dir};
+}
+
+source::kafka::ClientOptions KafkaClient(const config::KafkaConfig& k) {
+  return {.bootstrap_servers = k.bootstrap_servers, .properties = k.ClientProperties(),
+          .timeout_ms = k.timeout_seconds * 1000};
 }
 
 std::string Hostname() {
@@ -79,7 +85,13 @@ json BackupResult::ToJson() const {
 json RestoreResult::ToJson() const {
   json j{{"backup_id", backup_id},     {"status", status},
          {"items_restored", items_restored}, {"bytes_restored", bytes_restored},
-         {"duration_seconds", duration_seconds}, {"target", target}, {"databases", databases}};
+         {"duration_seconds", duration_seconds}, {"target", target}, {"databases", databases},
+         {"warnings", warnings}};
+  if (!topics.empty()) {
+    j["topics"] = topics;
+    j["messages_skipped"] = messages_skipped;
+    j["consumer_groups_restored"] = groups_restored;
+  }
   if (!error.ok()) j["error"] = ErrorJson(error);
   return j;
 }
@@ -195,6 +207,17 @@ std::string BackupManager::GenerateId(const std::string& type) {
   return id;
 }
 
+Status BackupManager::LoadPrevious(const std::string& component) {
+  previous_.reset();
+  DR_ASSIGN_OR_RETURN(auto backups, ListBackups());
+  for (auto it = backups.rbegin(); it != backups.rend() && !previous_; ++it) {
+    for (auto& c : it->components) {
+      if (c.name == component) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupRequest& request) const {
   std::vector<std::string> chosen = request.components;
   if (chosen.empty()) {
@@ -204,13 +227,17 @@ Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupReq
       if (!config_.files.paths.empty()) chosen.push_back("files");
       if (config_.postgresql_configured) chosen.push_back("postgresql");
       if (!config_.s3.buckets.empty()) chosen.push_back("s3");
+      if (config_.kafka_configured) chosen.push_back("kafka");
     }
   }
   for (const auto& name : chosen) {
     if (name == "s3" && config_.s3.buckets.empty()) {
       return ConfigError("component 's3' needs s3.buckets in the configuration");
     }
-    if (name != "files" && name != "postgresql" && name != "s3") {
+    if (name == "kafka" && config_.kafka.bootstrap_servers.empty()) {
+      return ConfigError("component 'kafka' needs kafka.bootstrap_servers in the configuration");
+    }
+    if (name != "files" && name != "postgresql" && name != "s3" && name != "kafka") {
       return InvalidArgument("unknown component '" + name + "' (known: " + kKnownComponents + ")");
     }
     if (name == "files" && request.paths.empty() && request.streams.empty() && config_.files.paths.empty()) {
@@ -221,7 +248,8 @@ Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupReq
     }
   }
   if (chosen.empty()) {
-    return InvalidArgument("nothing to back up: give --files or --stdin, or configure files.paths or postgresql");
+    return InvalidArgument(
+        "nothing to back up: give --files or --stdin, or configure files.paths, postgresql, s3.buckets or kafka");
   }
   return chosen;
 }
@@ -281,16 +309,17 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
       auto s3 = LakeOptions(config_.s3);
       if (!s3.ok()) return finish(s3.status());
       // The newest earlier backup of the data lake: unchanged objects are taken from it.
-      auto previous = ListBackups();
-      if (!previous.ok()) return finish(previous.status());
-      previous_lake_.reset();
-      for (auto it = previous->rbegin(); it != previous->rend() && !previous_lake_; ++it) {
-        for (auto& c : it->components) {
-          if (c.name == "s3") previous_lake_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
-        }
-      }
+      if (Status st = LoadPrevious(name); !st.ok()) return finish(st);
       source = std::make_unique<source::S3LakeSource>(
-          source::S3LakeOptions{*s3, config_.s3.buckets, previous_lake_.get()});
+          source::S3LakeOptions{*s3, config_.s3.buckets, previous_.get()});
+    } else if (name == "kafka") {
+      // The newest earlier backup of the cluster: where it stopped, this one goes on.
+      if (Status st = LoadPrevious(name); !st.ok()) return finish(st);
+      const auto& k = config_.kafka;
+      source = std::make_unique<source::kafka::KafkaSource>(source::kafka::KafkaOptions{
+          .client = KafkaClient(k), .topics = k.topics, .exclude_topics = k.exclude_topics,
+          .exclude_internal = k.exclude_internal, .groups = k.consumer_groups, .previous = previous_.get(),
+          .admin = options_.kafka_admin});
     } else {
       source = std::make_unique<source::PostgresSource>(
           source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases, request.physical});
@@ -299,6 +328,9 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
     RepoItemWriter writer(repo, component, &progress);
     if (Status s = source->Backup(writer); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
     snap.stats.input_bytes += writer.input_bytes();
+    for (const auto& w : component.meta.value("warnings", json::array())) {
+      if (w.is_string()) result.warnings.push_back(name + ": " + w.get<std::string>());
+    }
     uint64_t size = 0;
     for (const auto& item : component.items) size += item.size;
     result.components.push_back({name, component.items.size(), size});
@@ -392,6 +424,29 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       result.items_restored += stats->first;
       result.bytes_restored += stats->second;
       result.target = request.target_bucket.empty() ? "the original buckets" : "s3://" + request.target_bucket;
+    } else if (name == "kafka") {
+      source::kafka::KafkaRestoreOptions k{.client = KafkaClient(config_.kafka), .topics = request.topics,
+                                           .topic_prefix = request.topic_prefix,
+                                           .allow_existing_data = request.allow_existing_data,
+                                           .admin = options_.kafka_admin};
+      if (!request.bootstrap_servers.empty()) k.client.bootstrap_servers = request.bootstrap_servers;
+      if (k.client.bootstrap_servers.empty()) {
+        return finish(ConfigError("restoring Kafka needs --bootstrap-servers or kafka.bootstrap_servers"));
+      }
+      if (!request.to_time.empty()) {
+        auto t = ParseUtc(request.to_time);
+        if (!t) return finish(InvalidArgument("--to-time '" + request.to_time + "' is not a UTC time like 2026-11-26T10:41:00Z"));
+        k.to_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+      }
+      auto stats = source::kafka::RestoreKafka(*c, reader, k);
+      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+      result.items_restored += stats->messages;
+      result.bytes_restored += stats->bytes;
+      result.topics = stats->topics;
+      result.messages_skipped = stats->messages_skipped;
+      result.groups_restored = stats->groups;
+      result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
+      result.target = k.client.bootstrap_servers;
     } else {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }

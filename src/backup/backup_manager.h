@@ -20,11 +20,12 @@
 #include "repo/prune.h"
 #include "repo/repository.h"
 #include "source/files/files_source.h"
+#include "source/kafka/client.h"
 #include "source/s3lake/mirror.h"
 
 namespace dr::backup {
 
-// Components are "files" and "postgresql". With none named, a request with
+// Components are "files", "postgresql", "s3" and "kafka". With none named, a request with
 // paths or streams backs up files only; otherwise every configured component.
 struct BackupRequest {
   std::vector<std::string> components;
@@ -81,6 +82,12 @@ struct RestoreRequest {
   std::string target_name;
   bool target_immediate = false;
   std::string target_action = "promote";
+  // kafka: the target cluster (default: kafka.bootstrap_servers), which topics, renamed how, up to when
+  std::string bootstrap_servers;
+  std::vector<std::string> topics;
+  std::string topic_prefix;
+  std::string to_time;
+  bool allow_existing_data = false;
 };
 
 // `wal status`: how far the archive is behind the server (the current RPO).
@@ -105,6 +112,10 @@ struct RestoreResult {
   uint64_t items_restored = 0;
   uint64_t bytes_restored = 0;
   std::vector<std::string> databases;  // postgresql databases restored
+  std::vector<std::string> topics;     // kafka topics restored (their new names)
+  uint64_t messages_skipped = 0;       // kafka: after --to-time
+  uint64_t groups_restored = 0;        // kafka: consumer groups whose offsets were committed
+  std::vector<std::string> warnings;
   double duration_seconds = 0;
   std::string target;
   nlohmann::json ToJson() const;
@@ -161,6 +172,8 @@ struct ManagerOptions {
   std::string username;      // recorded in snapshots
   // Storage for the repository; default: a local backend at backup_manager.backup_dir.
   std::unique_ptr<Backend> backend;
+  // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
+  source::kafka::Admin* kafka_admin = nullptr;
 };
 
 // A Backend for a repository location (local directory or S3 bucket).
@@ -222,7 +235,9 @@ class BackupManager {
   ManagerOptions options_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<repo::Repository> repo_;
-  std::unique_ptr<repo::SnapshotComponent> previous_lake_;  // kept alive for the s3 source during a backup
+  // The newest earlier backup's component of that name (or none), for an incremental source.
+  Status LoadPrevious(const std::string& component);
+  std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
 };
 

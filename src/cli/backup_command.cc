@@ -83,9 +83,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
 
   auto args = std::make_shared<CreateArgs>();
   auto* create = backup->add_subcommand(
-      "create", "back up PostgreSQL databases, files, directories and standard input into the repository");
+      "create", "back up PostgreSQL, the S3 data lake, Kafka, files and standard input into the repository");
   create->add_option("--component", args->components,
-                     "what to back up: files, postgresql, s3; repeatable (default: --files/--stdin if given, "
+                     "what to back up: files, postgresql, s3, kafka; repeatable (default: --files/--stdin if given, "
                      "else every configured component)");
   create->add_option("--id", args->id, "backup id (default: <type>_<UTC time>, e.g. full_20261126T104100Z)");
   create->add_option("--files", args->files, "files or directories to back up (default: files.paths)")

@@ -36,7 +36,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--stdout", args->to_stdout, "write the one selected item to standard output");
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
-                  "what to restore: files, postgresql, s3; repeatable (default: the backup's only component)");
+                  "what to restore: files, postgresql, s3, kafka; repeatable (default: the backup's only component)");
   cmd->add_option("--target-bucket", args->request.target_bucket,
                   "s3: restore the objects into this bucket (default: the buckets they came from)");
   cmd->add_option("--prefix", args->request.prefix, "s3: restore only keys starting with this prefix");
@@ -65,6 +65,18 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                 "physical: stop as soon as the base backup is consistent");
   cmd->add_option("--target-action", args->request.target_action,
                   "physical: what the server does at the target: promote (default), pause or shutdown");
+  cmd->add_option("--bootstrap-servers", args->request.bootstrap_servers,
+                  "kafka: restore into this cluster (default: kafka.bootstrap_servers)");
+  cmd->add_option("--topics", args->request.topics,
+                  "kafka: restore only topics matching these glob patterns (original names); repeatable")
+      ->delimiter(',');
+  cmd->add_option("--topic-prefix", args->request.topic_prefix,
+                  "kafka: restore each topic as <prefix><name>, e.g. restored. (group offsets follow)");
+  cmd->add_option("--to-time", args->request.to_time,
+                  "kafka: point in time, e.g. 2026-11-26T10:41:00Z; each partition is restored up to its first "
+                  "message stamped later");
+  cmd->add_flag("--allow-existing-data", args->request.allow_existing_data,
+                "kafka: append to target topics that already hold messages (default: refuse)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       backup::RestoreRequest request = args->request;
@@ -84,6 +96,7 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       if (args->to_stdout) request.single_sink = &out;
       backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
       ctx.PrintWarnings((*manager)->warnings());
+      ctx.PrintWarnings(r.warnings);
       Status logged = ctx.Outcome(r.error, {{"items", r.items_restored}, {"bytes", r.bytes_restored}});
       if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
       if (!r.error.ok()) {
@@ -97,6 +110,9 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         fmt::print("restored backup {}: {} items, {} into {} in {:.1f} s\n", r.backup_id, r.items_restored,
                    HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
         for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
+        for (const auto& t : r.topics) fmt::print("  topic {} restored\n", t);
+        if (r.messages_skipped > 0) fmt::print("  {} messages after --to-time left out\n", r.messages_skipped);
+        if (!r.topics.empty()) fmt::print("  offsets of {} consumer groups committed\n", r.groups_restored);
       });
     };
   });

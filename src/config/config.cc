@@ -272,10 +272,47 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   if (c.s3.region.empty()) c.s3.region = c.aws.region.empty() ? "us-east-1" : c.aws.region;
   r.Get("files.paths", c.files.paths);
   r.Get("files.exclude", c.files.exclude);
+  c.kafka_configured = r.Has("kafka");
+  auto& k = c.kafka;
+  r.Get("kafka.bootstrap_servers", k.bootstrap_servers);
+  r.Get("kafka.topics", k.topics);
+  r.Get("kafka.exclude_topics", k.exclude_topics);
+  r.Get("kafka.exclude_internal", k.exclude_internal);
+  r.Get("kafka.consumer_groups", k.consumer_groups);
+  r.Get("kafka.timeout_seconds", k.timeout_seconds);
+  r.Get("kafka.security.protocol", k.security_protocol);
+  r.Get("kafka.security.sasl_mechanism", k.sasl_mechanism);
+  r.Get("kafka.security.sasl_username", k.sasl_username);
+  r.Get("kafka.security.sasl_password", k.sasl_password);
+  r.Get("kafka.security.ssl_ca_location", k.ssl_ca_location);
+  r.Get("kafka.security.ssl_certificate_location", k.ssl_certificate_location);
+  r.Get("kafka.security.ssl_key_location", k.ssl_key_location);
+  r.Get("kafka.security.ssl_key_password", k.ssl_key_password);
+  r.Get("kafka.properties", k.properties);
   return c;
 }
 
 }  // namespace
+
+std::map<std::string, std::string> KafkaConfig::ClientProperties() const {
+  std::map<std::string, std::string> p;
+  auto put = [&](const char* key, const std::string& value) {
+    if (!value.empty()) p[key] = value;
+  };
+  put("security.protocol", security_protocol);
+  put("sasl.mechanism", sasl_mechanism);
+  put("sasl.username", sasl_username);
+  put("sasl.password", sasl_password);
+  put("ssl.ca.location", ssl_ca_location);
+  put("ssl.certificate.location", ssl_certificate_location);
+  put("ssl.key.location", ssl_key_location);
+  put("ssl.key.password", ssl_key_password);
+  for (const auto& kv : properties) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) p[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return p;
+}
 
 Result<Config> LoadConfigString(const std::string& text, const std::string& name) {
   YAML::Node root;
@@ -291,7 +328,14 @@ Result<Config> LoadConfigString(const std::string& text, const std::string& name
   } catch (const YAML::Exception& e) {
     return ConfigError(name + ": invalid YAML: " + e.msg);
   }
-  return Build(loader.values, name);
+  Config config = Build(loader.values, name);
+  for (const auto& p : config.kafka.properties) {
+    if (p.find('=') == std::string::npos || p.front() == '=') {
+      int line = loader.values["kafka.properties"].line;
+      return ConfigError(name + ":" + std::to_string(line) + ": kafka.properties: expected \"key=value\", got '" + p + "'");
+    }
+  }
+  return config;
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
@@ -361,6 +405,23 @@ json Config::ToJson(bool redact) const {
   j["s3"] = {{"endpoint", s3.endpoint}, {"region", s3.region}, {"force_path_style", s3.force_path_style},
              {"access_key_id", s3.access_key_id}, {"secret_access_key", secret(s3.secret_access_key)},
              {"buckets", s3.buckets}};
+  const auto& k = kafka;
+  json props = json::array();
+  for (const auto& p : k.properties) {
+    auto eq = p.find('=');
+    std::string key = p.substr(0, eq);
+    bool hidden = key.find("password") != std::string::npos || key.find("secret") != std::string::npos;
+    props.push_back(hidden && eq != std::string::npos ? key + "=" + secret(p.substr(eq + 1)).get<std::string>() : p);
+  }
+  j["kafka"] = {{"bootstrap_servers", k.bootstrap_servers}, {"topics", k.topics}, {"exclude_topics", k.exclude_topics},
+                {"exclude_internal", k.exclude_internal}, {"consumer_groups", k.consumer_groups},
+                {"timeout_seconds", k.timeout_seconds},
+                {"security",
+                 {{"protocol", k.security_protocol}, {"sasl_mechanism", k.sasl_mechanism},
+                  {"sasl_username", k.sasl_username}, {"sasl_password", secret(k.sasl_password)},
+                  {"ssl_ca_location", k.ssl_ca_location}, {"ssl_certificate_location", k.ssl_certificate_location},
+                  {"ssl_key_location", k.ssl_key_location}, {"ssl_key_password", secret(k.ssl_key_password)}}},
+                {"properties", props}};
   j["replicas"] = json::array();
   for (const auto& r : replicas) j["replicas"].push_back(loc(r));
   return j;

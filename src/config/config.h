@@ -129,6 +129,28 @@ struct S3LakeConfig {
   int mirror_interval_seconds = 60;
 };
 
+// The Kafka cluster (the "kafka" component). Security settings pass through
+// to librdkafka (security.protocol, sasl.*, ssl.*), as do `properties`.
+struct KafkaConfig {
+  std::string bootstrap_servers;
+  std::vector<std::string> topics;          // glob patterns; empty: every topic
+  std::vector<std::string> exclude_topics;  // glob patterns
+  bool exclude_internal = true;
+  std::vector<std::string> consumer_groups;  // glob patterns; empty: every group the cluster lists
+  int timeout_seconds = 10;                  // metadata and admin requests
+  std::string security_protocol;             // PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL
+  std::string sasl_mechanism;
+  std::string sasl_username;
+  std::string sasl_password;  // secret
+  std::string ssl_ca_location;
+  std::string ssl_certificate_location;
+  std::string ssl_key_location;
+  std::string ssl_key_password;  // secret
+  std::vector<std::string> properties;  // more librdkafka properties, "key=value"
+  // Every librdkafka property the settings above make (the keys librdkafka uses).
+  std::map<std::string, std::string> ClientProperties() const;
+};
+
 struct FilesConfig {
   std::vector<std::string> paths;  // backed up by the "files" component
   std::vector<std::string> exclude;
@@ -146,6 +168,8 @@ struct Config {
   AlertingConfig alerting;
   FilesConfig files;
   S3LakeConfig s3;
+  KafkaConfig kafka;
+  bool kafka_configured = false;
   RepositoryLocation repository;            // the primary repository
   std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 

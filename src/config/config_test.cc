@@ -98,3 +98,38 @@ TEST(ConfigTest, MissingFileIsAConfigError) {
 
 }  // namespace
 }  // namespace dr::config
+
+namespace dr::config {
+namespace {
+
+TEST(ConfigTest, KafkaSectionPassesSecuritySettingsToTheClient) {
+  auto c = LoadConfigString(
+      "kafka:\n  bootstrap_servers: \"b1:9092,b2:9092\"\n  topics: [\"orders.*\", clickstream]\n"
+      "  security: {protocol: SASL_SSL, sasl_mechanism: SCRAM-SHA-512, sasl_username: backup,\n"
+      "             sasl_password: hunter2, ssl_ca_location: /etc/ca.pem}\n"
+      "  properties: [\"socket.keepalive.enable=true\", \"ssl.keystore.password=p4ss\"]\n",
+      "k.yaml");
+  ASSERT_OK(c);
+  EXPECT_TRUE(c->kafka_configured);
+  EXPECT_TRUE(c->kafka.exclude_internal);
+  EXPECT_EQ(c->kafka.topics, (std::vector<std::string>{"orders.*", "clickstream"}));
+  auto p = c->kafka.ClientProperties();
+  EXPECT_EQ(p["security.protocol"], "SASL_SSL");
+  EXPECT_EQ(p["sasl.mechanism"], "SCRAM-SHA-512");
+  EXPECT_EQ(p["sasl.password"], "hunter2");
+  EXPECT_EQ(p["ssl.ca.location"], "/etc/ca.pem");
+  EXPECT_EQ(p["socket.keepalive.enable"], "true");
+  std::string shown = c->ToJson().dump();
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos);
+  EXPECT_EQ(shown.find("p4ss"), std::string::npos);
+  EXPECT_NE(shown.find("socket.keepalive.enable=true"), std::string::npos);
+
+  auto bad = LoadConfigString("kafka:\n  bootstrap_servers: b:9092\n  properties: [\"linger.ms\"]\n", "k.yaml");
+  EXPECT_THAT(bad, test::StatusIs(Code::kConfig));
+  EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("k.yaml:3: kafka.properties: expected \"key=value\""));
+  auto proto = LoadConfigString("kafka:\n  security: {protocol: TLS}\n", "k.yaml");
+  EXPECT_THAT(proto.status().message(), ::testing::HasSubstr("expected one of PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL"));
+}
+
+}  // namespace
+}  // namespace dr::config

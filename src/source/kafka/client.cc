@@ -1,0 +1,374 @@
+#include "source/kafka/client.h"
+
+#include <fnmatch.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+namespace dr::source::kafka {
+namespace {
+
+void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  if (std::getenv("ECAP_DR_KAFKA_DEBUG") != nullptr) std::fprintf(stderr, "librdkafka %d %s: %s\n", level, fac, buf);
+  if (level > 4) return;  // warnings and worse explain a failure; the rest is noise
+  auto* state = static_cast<Handle::State*>(rd_kafka_opaque(rk));
+  if (state == nullptr) return;
+  std::lock_guard lock(state->mu);
+  state->last_error = buf;
+}
+
+void ErrorCallback(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* state = static_cast<Handle::State*>(opaque);
+  if (std::getenv("ECAP_DR_KAFKA_DEBUG") != nullptr) std::fprintf(stderr, "librdkafka error %d: %s\n", err, reason);
+  std::lock_guard lock(state->mu);
+  state->last_error = reason;
+}
+
+void DeliveryCallback(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+  auto* state = static_cast<Handle::State*>(opaque);
+  if (state->on_delivery) state->on_delivery(*m);
+}
+
+// An admin request's queue, options and the wait for its one result event.
+class AdminCall {
+ public:
+  AdminCall(rd_kafka_t* rk, rd_kafka_admin_op_t op, int timeout_ms)
+      : rk_(rk), queue_(rd_kafka_queue_new(rk)), options_(rd_kafka_AdminOptions_new(rk, op)), timeout_ms_(timeout_ms) {
+    char err[256];
+    rd_kafka_AdminOptions_set_request_timeout(options_, timeout_ms, err, sizeof err);
+    rd_kafka_AdminOptions_set_operation_timeout(options_, timeout_ms, err, sizeof err);
+  }
+  ~AdminCall() {
+    if (event_ != nullptr) rd_kafka_event_destroy(event_);
+    rd_kafka_AdminOptions_destroy(options_);
+    rd_kafka_queue_destroy(queue_);
+  }
+  rd_kafka_queue_t* queue() { return queue_; }
+  rd_kafka_AdminOptions_t* options() { return options_; }
+  // Waits for the result; an error of the request as a whole is returned.
+  Result<rd_kafka_event_t*> Wait(const Handle& handle, const std::string& what) {
+    event_ = rd_kafka_queue_poll(queue_, timeout_ms_ + 5000);
+    if (event_ == nullptr) return handle.Error(what, RD_KAFKA_RESP_ERR__TIMED_OUT);
+    if (rd_kafka_event_error(event_) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return handle.Error(what, rd_kafka_event_error(event_), rd_kafka_event_error_string(event_));
+    }
+    return event_;
+  }
+
+ private:
+  rd_kafka_t* rk_;
+  rd_kafka_queue_t* queue_;
+  rd_kafka_AdminOptions_t* options_;
+  rd_kafka_event_t* event_ = nullptr;
+  int timeout_ms_;
+};
+
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, decltype(&rd_kafka_topic_partition_list_destroy)>;
+
+PartitionList MakeList(const TopicPartitions& parts) {
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())),
+                     &rd_kafka_topic_partition_list_destroy);
+  for (const auto& [topic, p] : parts) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+  return list;
+}
+
+class LibrdkafkaAdmin : public Admin {
+ public:
+  LibrdkafkaAdmin(Handle& handle, Client& client) : handle_(handle), client_(client) {}
+
+  Result<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& topic) override {
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, handle_.options().timeout_ms);
+    rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
+    rd_kafka_DescribeConfigs(handle_.get(), &res, 1, call.options(), call.queue());
+    rd_kafka_ConfigResource_destroy(res);
+    std::string what = "describing the configs of topic '" + topic + "'";
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** rs =
+        rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
+    if (n != 1) return handle_.Error(what + ": no answer for the topic", RD_KAFKA_RESP_ERR__BAD_MSG);
+    if (auto err = rd_kafka_ConfigResource_error(rs[0]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return handle_.Error(what, err, rd_kafka_ConfigResource_error_string(rs[0]));
+    }
+    size_t count = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(rs[0], &count);
+    std::map<std::string, std::string> configs;
+    for (size_t i = 0; i < count; ++i) {
+      const rd_kafka_ConfigEntry_t* e = entries[i];
+      // Only what was set on the topic itself defines it; broker defaults belong to the cluster.
+      if (rd_kafka_ConfigEntry_source(e) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+      if (rd_kafka_ConfigEntry_is_sensitive(e) || rd_kafka_ConfigEntry_value(e) == nullptr) continue;
+      configs[rd_kafka_ConfigEntry_name(e)] = rd_kafka_ConfigEntry_value(e);
+    }
+    return configs;
+  }
+
+  Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
+                     const std::map<std::string, std::string>& configs) override {
+    char err[512];
+    rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, err, sizeof err);
+    if (nt == nullptr) return InvalidArgument("topic '" + topic + "': " + err);
+    for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, handle_.options().timeout_ms);
+    rd_kafka_CreateTopics(handle_.get(), &nt, 1, call.options(), call.queue());
+    rd_kafka_NewTopic_destroy(nt);
+    std::string what = "creating topic '" + topic + "'";
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
+    size_t n = 0;
+    const rd_kafka_topic_result_t** rs = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      auto e = rd_kafka_topic_result_error(rs[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
+        return handle_.Error(what, e, msg ? msg : "");
+      }
+    }
+    // Creation is asynchronous on the brokers: wait until the metadata shows every partition.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(handle_.options().timeout_ms);
+    while (true) {
+      DR_ASSIGN_OR_RETURN(auto topics, client_.ListTopics());
+      for (const auto& t : topics) {
+        if (t.name == topic && static_cast<int>(t.partitions.size()) == partitions) return Status::Ok();
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return handle_.Error(what + ": created, but the metadata does not show it", RD_KAFKA_RESP_ERR__TIMED_OUT);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  Result<std::vector<std::string>> ListGroups() override {
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, handle_.options().timeout_ms);
+    rd_kafka_ListConsumerGroups(handle_.get(), call.options(), call.queue());
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, "listing the consumer groups"));
+    const rd_kafka_ListConsumerGroups_result_t* r = rd_kafka_event_ListConsumerGroups_result(ev);
+    size_t n = 0, nerr = 0;
+    const rd_kafka_ConsumerGroupListing_t** groups = rd_kafka_ListConsumerGroups_result_valid(r, &n);
+    const rd_kafka_error_t** errors = rd_kafka_ListConsumerGroups_result_errors(r, &nerr);
+    // Every broker is asked; one that cannot answer makes the list incomplete, so it is an error.
+    if (nerr > 0) {
+      return handle_.Error("listing the consumer groups", rd_kafka_error_code(errors[0]),
+                           rd_kafka_error_string(errors[0]));
+    }
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n; ++i) out.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]));
+    return out;
+  }
+
+  Result<std::vector<GroupOffset>> ListGroupOffsets(const std::string& group, const TopicPartitions& parts) override {
+    PartitionList list = MakeList(parts);
+    rd_kafka_ListConsumerGroupOffsets_t* req = rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), list.get());
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, handle_.options().timeout_ms);
+    rd_kafka_ListConsumerGroupOffsets(handle_.get(), &req, 1, call.options(), call.queue());
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    std::string what = "reading the offsets of consumer group '" + group + "'";
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
+    size_t n = 0;
+    const rd_kafka_group_result_t** gs =
+        rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
+    std::vector<GroupOffset> out;
+    for (size_t i = 0; i < n; ++i) {
+      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(gs[i])) {
+        return handle_.Error(what, rd_kafka_error_code(e), rd_kafka_error_string(e));
+      }
+      const rd_kafka_topic_partition_list_t* ps = rd_kafka_group_result_partitions(gs[i]);
+      for (int j = 0; ps != nullptr && j < ps->cnt; ++j) {
+        const auto& p = ps->elems[j];
+        if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return handle_.Error(what + " (" + p.topic + " partition " + std::to_string(p.partition) + ")", p.err);
+        }
+        if (p.offset < 0) continue;  // nothing committed there
+        out.push_back({p.topic, p.partition, p.offset,
+                       p.metadata ? std::string(static_cast<const char*>(p.metadata), p.metadata_size) : ""});
+      }
+    }
+    return out;
+  }
+
+  Status AlterGroupOffsets(const std::string& group, const std::vector<GroupOffset>& offsets) override {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())),
+                       &rd_kafka_topic_partition_list_destroy);
+    for (const auto& o : offsets) {
+      rd_kafka_topic_partition_t* p = rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition);
+      p->offset = o.offset;
+      if (!o.metadata.empty()) {
+        p->metadata = std::malloc(o.metadata.size());  // freed by the list
+        std::memcpy(p->metadata, o.metadata.data(), o.metadata.size());
+        p->metadata_size = o.metadata.size();
+      }
+    }
+    rd_kafka_AlterConsumerGroupOffsets_t* req = rd_kafka_AlterConsumerGroupOffsets_new(group.c_str(), list.get());
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, handle_.options().timeout_ms);
+    rd_kafka_AlterConsumerGroupOffsets(handle_.get(), &req, 1, call.options(), call.queue());
+    rd_kafka_AlterConsumerGroupOffsets_destroy(req);
+    std::string what = "committing the offsets of consumer group '" + group + "'";
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
+    size_t n = 0;
+    const rd_kafka_group_result_t** gs =
+        rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(gs[i])) {
+        return handle_.Error(what, rd_kafka_error_code(e), rd_kafka_error_string(e));
+      }
+      const rd_kafka_topic_partition_list_t* ps = rd_kafka_group_result_partitions(gs[i]);
+      for (int j = 0; ps != nullptr && j < ps->cnt; ++j) {
+        const auto& p = ps->elems[j];
+        if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+          return handle_.Error(what + " (" + p.topic + " partition " + std::to_string(p.partition) + ")", p.err);
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Handle& handle_;
+  Client& client_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Handle>> Handle::Create(rd_kafka_type_t type, const ClientOptions& options,
+                                               const std::map<std::string, std::string>& extra, DeliveryFn on_delivery) {
+  if (options.bootstrap_servers.empty()) return ConfigError("kafka.bootstrap_servers is not set");
+  char err[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  auto set = [&](const std::string& k, const std::string& v) -> Status {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      return ConfigError("Kafka client property '" + k + "': " + err);
+    }
+    return Status::Ok();
+  };
+  std::map<std::string, std::string> props = {
+      {"bootstrap.servers", options.bootstrap_servers},
+      {"client.id", "ecap-dr"},
+      {"log.connection.close", "false"},
+      {"socket.timeout.ms", std::to_string(std::max(options.timeout_ms, 1000))},
+  };
+  for (const auto& [k, v] : options.properties) props[k] = v;
+  for (const auto& [k, v] : extra) props[k] = v;
+  for (const auto& [k, v] : props) {
+    if (Status s = set(k, v); !s.ok()) {
+      rd_kafka_conf_destroy(conf);
+      return s;
+    }
+  }
+  auto state = std::make_unique<State>();
+  state->on_delivery = std::move(on_delivery);
+  rd_kafka_conf_set_opaque(conf, state.get());
+  rd_kafka_conf_set_log_cb(conf, LogCallback);
+  rd_kafka_conf_set_error_cb(conf, ErrorCallback);
+  if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, DeliveryCallback);
+  rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);  // owns conf on success
+  if (rk == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return ConfigError(std::string("Kafka client for ") + options.bootstrap_servers + ": " + err);
+  }
+  return std::unique_ptr<Handle>(new Handle(rk, options, std::move(state)));
+}
+
+Handle::~Handle() { rd_kafka_destroy(rk_); }
+
+std::string Handle::Where() const { return "the Kafka brokers at " + options_.bootstrap_servers; }
+
+std::string Handle::LastError() const {
+  std::lock_guard lock(state_->mu);
+  return state_->last_error;
+}
+
+Status Handle::Error(const std::string& what, rd_kafka_resp_err_t err, const std::string& detail) const {
+  std::string msg = what + " on " + Where() + " failed: " + (detail.empty() ? rd_kafka_err2str(err) : detail);
+  if (std::string last = LastError(); !last.empty() && msg.find(last) == std::string::npos) msg += " (" + last + ")";
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+      return Unavailable(msg);
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+      return Status(Code::kPermissionDenied, msg);
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
+    case RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION:
+      return NotFound(msg);
+    default:
+      return Failed(msg);
+  }
+}
+
+Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
+  std::unique_ptr<Client> c(new Client());
+  DR_ASSIGN_OR_RETURN(c->handle_, Handle::Create(RD_KAFKA_PRODUCER, options));
+  c->admin_ = std::make_unique<LibrdkafkaAdmin>(*c->handle_, *c);
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(c->handle_->get(), 0, nullptr, &md, options.timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Status s = c->handle_->Error("connecting", err);
+    if (s.code() == Code::kUnavailable) {
+      return Unavailable("cannot reach " + c->handle_->Where() + ": " + rd_kafka_err2str(err) +
+                         (c->handle_->LastError().empty() ? "" : " (" + c->handle_->LastError() + ")"));
+    }
+    return s;
+  }
+  c->brokers_ = md->broker_cnt;
+  rd_kafka_metadata_destroy(md);
+  return c;
+}
+
+Client::~Client() = default;
+
+Result<std::vector<TopicInfo>> Client::ListTopics() {
+  const rd_kafka_metadata_t* md = nullptr;
+  // all_topics=1 lists what exists; asking for one topic by name could auto-create it.
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_->get(), 1, nullptr, &md, handle_->options().timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return handle_->Error("listing topics", err);
+  std::vector<TopicInfo> out;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = md->topics[i];
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // being deleted or not authorized
+    TopicInfo info{.name = t.topic};
+    info.internal = info.name.rfind("__", 0) == 0;
+    for (int j = 0; j < t.partition_cnt; ++j) {
+      const rd_kafka_metadata_partition_t& p = t.partitions[j];
+      PartitionInfo pi{.id = p.id, .leader = p.leader};
+      pi.replicas.assign(p.replicas, p.replicas + p.replica_cnt);
+      info.partitions.push_back(std::move(pi));
+    }
+    std::sort(info.partitions.begin(), info.partitions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    if (!info.partitions.empty()) info.replication_factor = static_cast<int>(info.partitions[0].replicas.size());
+    out.push_back(std::move(info));
+  }
+  rd_kafka_metadata_destroy(md);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<std::pair<int64_t, int64_t>> Client::Watermarks(const std::string& topic, int32_t partition) {
+  int64_t low = 0, high = 0;
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(handle_->get(), topic.c_str(), partition, &low, &high, handle_->options().timeout_ms);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return handle_->Error("reading the offsets of " + topic + " partition " + std::to_string(partition), err);
+  }
+  return std::make_pair(low, high);
+}
+
+bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name) {
+  if (patterns.empty()) return true;
+  for (const auto& p : patterns) {
+    if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace dr::source::kafka
