@@ -57,7 +57,10 @@ Result<RepoConfig> ConfigFromJson(std::string_view text, const std::string& loca
 }  // namespace
 
 Repository::Repository(Backend& backend, RepositoryOptions options)
-    : backend_(backend), options_(std::move(options)), pool_(std::make_unique<ThreadPool>(options_.threads)) {}
+    : backend_(backend),
+      options_(std::move(options)),
+      pool_(std::make_unique<ThreadPool>(options_.threads)),
+      writers_(std::make_unique<ThreadPool>(kPackWriters)) {}
 
 Repository::~Repository() = default;
 
@@ -307,7 +310,34 @@ Status Repository::AddToPack(const BlobId& id, std::string_view sealed, uint32_t
     if (builder_.size() < options_.pack_size) return Status::Ok();
     std::swap(full, builder_);
   }
-  return WritePack(std::move(full));
+  return QueuePackWrite(std::move(full));
+}
+
+Status Repository::QueuePackWrite(PackBuilder builder) {
+  std::future<Status> oldest;
+  {
+    std::lock_guard lock(writes_mu_);
+    pack_writes_.push_back(
+        writers_->Submit([this, b = std::move(builder)]() mutable { return WritePack(std::move(b)); }));
+    if (pack_writes_.size() <= kMaxPendingPacks) return Status::Ok();
+    oldest = std::move(pack_writes_.front());
+    pack_writes_.pop_front();
+  }
+  return oldest.get();
+}
+
+Status Repository::WaitPackWrites() {
+  std::deque<std::future<Status>> pending;
+  {
+    std::lock_guard lock(writes_mu_);
+    pending.swap(pack_writes_);
+  }
+  Status first = Status::Ok();
+  for (auto& f : pending) {
+    Status s = f.get();
+    if (first.ok() && !s.ok()) first = s;
+  }
+  return first;
 }
 
 Status Repository::WritePack(PackBuilder builder) {
@@ -324,6 +354,7 @@ Status Repository::WritePack(PackBuilder builder) {
 }
 
 Status Repository::Flush() {
+  DR_RETURN_IF_ERROR(WaitPackWrites());
   PackBuilder last;
   {
     std::lock_guard lock(write_mu_);

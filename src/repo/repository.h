@@ -20,6 +20,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -153,6 +155,10 @@ class Repository {
   Result<BlobId> SaveBlob(std::string chunk);
   Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
   Status WritePack(PackBuilder builder);
+  // Hands a full pack to the writer threads; waits for the oldest write when
+  // too many are pending (memory stays bounded).
+  Status QueuePackWrite(PackBuilder builder);
+  Status WaitPackWrites();
   Status Broken(Status status);
 
   Backend& backend_;
@@ -173,6 +179,15 @@ class Repository {
   std::vector<PackRecord> written_packs_;
   WriteStats stats_;
   Status broken_;  // after a write error the writer is dead: every later call returns it
+
+  // Full packs go to storage on threads of their own, so a slow write (a
+  // 16 MiB fsync, an S3 upload) never holds a compression worker and, through
+  // it, the whole pipeline. Declared last: stopped first.
+  static constexpr size_t kPackWriters = 2;
+  static constexpr size_t kMaxPendingPacks = 4;
+  std::mutex writes_mu_;
+  std::deque<std::future<Status>> pack_writes_;
+  std::unique_ptr<ThreadPool> writers_;
 };
 
 }  // namespace dr::repo

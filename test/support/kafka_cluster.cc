@@ -173,10 +173,10 @@ Result<std::map<int32_t, int64_t>> KafkaCluster::Committed(const std::string& gr
   return out;
 }
 
-Result<std::map<std::string, std::string>> ScriptedAdmin::DescribeTopicConfig(const std::string& topic) {
-  auto it = configs.find(topic);
-  if (it == configs.end()) return std::map<std::string, std::string>{};
-  return it->second;
+Result<source::kafka::Admin::TopicConfigs> ScriptedAdmin::DescribeTopicConfigs(const std::vector<std::string>& topics) {
+  TopicConfigs out;
+  for (const auto& t : topics) out[t] = configs.count(t) ? configs[t] : std::map<std::string, std::string>{};
+  return out;
 }
 
 Status ScriptedAdmin::CreateTopic(const std::string& topic, int partitions, int replication_factor,

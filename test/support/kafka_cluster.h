@@ -67,7 +67,7 @@ class KafkaCluster {
 class ScriptedAdmin : public source::kafka::Admin {
  public:
   explicit ScriptedAdmin(KafkaCluster& cluster) : cluster_(cluster) {}
-  Result<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& topic) override;
+  Result<TopicConfigs> DescribeTopicConfigs(const std::vector<std::string>& topics) override;
   Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& configs) override;
   Result<std::vector<std::string>> ListGroups() override;

@@ -79,31 +79,37 @@ class LibrdkafkaAdmin : public Admin {
  public:
   LibrdkafkaAdmin(Handle& handle, Client& client) : handle_(handle), client_(client) {}
 
-  Result<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& topic) override {
+  Result<TopicConfigs> DescribeTopicConfigs(const std::vector<std::string>& topics) override {
+    TopicConfigs out;
+    if (topics.empty()) return out;
     AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, handle_.options().timeout_ms);
-    rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
-    rd_kafka_DescribeConfigs(handle_.get(), &res, 1, call.options(), call.queue());
-    rd_kafka_ConfigResource_destroy(res);
-    std::string what = "describing the configs of topic '" + topic + "'";
+    std::vector<rd_kafka_ConfigResource_t*> res;
+    for (const auto& t : topics) res.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
+    rd_kafka_DescribeConfigs(handle_.get(), res.data(), res.size(), call.options(), call.queue());
+    for (auto* r : res) rd_kafka_ConfigResource_destroy(r);
+    std::string what = "describing the configs of " + std::to_string(topics.size()) + " topics";
     DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
     size_t n = 0;
     const rd_kafka_ConfigResource_t** rs =
         rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n);
-    if (n != 1) return handle_.Error(what + ": no answer for the topic", RD_KAFKA_RESP_ERR__BAD_MSG);
-    if (auto err = rd_kafka_ConfigResource_error(rs[0]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return handle_.Error(what, err, rd_kafka_ConfigResource_error_string(rs[0]));
+    for (size_t i = 0; i < n; ++i) {
+      std::string topic = rd_kafka_ConfigResource_name(rs[i]);
+      if (auto err = rd_kafka_ConfigResource_error(rs[i]); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return handle_.Error("describing the configs of topic '" + topic + "'", err,
+                             rd_kafka_ConfigResource_error_string(rs[i]));
+      }
+      size_t count = 0;
+      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(rs[i], &count);
+      auto& configs = out[topic];
+      for (size_t j = 0; j < count; ++j) {
+        const rd_kafka_ConfigEntry_t* e = entries[j];
+        // Only what was set on the topic itself defines it; broker defaults belong to the cluster.
+        if (rd_kafka_ConfigEntry_source(e) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
+        if (rd_kafka_ConfigEntry_is_sensitive(e) || rd_kafka_ConfigEntry_value(e) == nullptr) continue;
+        configs[rd_kafka_ConfigEntry_name(e)] = rd_kafka_ConfigEntry_value(e);
+      }
     }
-    size_t count = 0;
-    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(rs[0], &count);
-    std::map<std::string, std::string> configs;
-    for (size_t i = 0; i < count; ++i) {
-      const rd_kafka_ConfigEntry_t* e = entries[i];
-      // Only what was set on the topic itself defines it; broker defaults belong to the cluster.
-      if (rd_kafka_ConfigEntry_source(e) != RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) continue;
-      if (rd_kafka_ConfigEntry_is_sensitive(e) || rd_kafka_ConfigEntry_value(e) == nullptr) continue;
-      configs[rd_kafka_ConfigEntry_name(e)] = rd_kafka_ConfigEntry_value(e);
-    }
-    return configs;
+    return out;
   }
 
   Status CreateTopic(const std::string& topic, int partitions, int replication_factor,

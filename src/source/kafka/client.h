@@ -55,8 +55,9 @@ using TopicPartitions = std::vector<std::pair<std::string, int32_t>>;
 class Admin {
  public:
   virtual ~Admin() = default;
-  // The topic's non-default configs (retention.ms, cleanup.policy, ...).
-  virtual Result<std::map<std::string, std::string>> DescribeTopicConfig(const std::string& topic) = 0;
+  using TopicConfigs = std::map<std::string, std::map<std::string, std::string>>;
+  // Each topic's own configs (retention.ms, cleanup.policy, ...), in one request.
+  virtual Result<TopicConfigs> DescribeTopicConfigs(const std::vector<std::string>& topics) = 0;
   // Creates the topic and waits until the cluster's metadata shows it.
   virtual Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                              const std::map<std::string, std::string>& configs) = 0;

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -24,12 +29,23 @@ struct Range {
 // or past its end arrives, or the partition's end is reached at or past it
 // (compacted topics and transaction markers leave offsets out); done partitions
 // are paused, so messages produced meanwhile are neither read nor kept.
+// A thread of its own consumes and encodes a few buffers ahead, so fetching
+// overlaps the repository's chunking and hashing.
 class TopicReader : public ByteSource {
  public:
   TopicReader(Handle& consumer, std::string topic, std::map<int32_t, Range> ranges, int stall_ms)
       : consumer_(consumer), topic_(std::move(topic)), ranges_(std::move(ranges)), stall_ms_(stall_ms) {}
   ~TopicReader() override {
-    if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    if (queue_ != nullptr) {
+      rd_kafka_assign(consumer_.get(), nullptr);
+      rd_kafka_queue_destroy(queue_);
+    }
   }
 
   Status Start() {
@@ -43,21 +59,23 @@ class TopicReader : public ByteSource {
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return consumer_.Error("reading topic '" + topic_ + "'", err);
     queue_ = rd_kafka_queue_get_consumer(consumer_.get());
     last_progress_ = std::chrono::steady_clock::now();
+    worker_ = std::thread([this] { Run(); });
     return Status::Ok();
   }
 
   Result<size_t> Read(char* buf, size_t n) override {
-    while (pos_ == out_.size()) {
-      out_.clear();
+    while (pos_ == current_.size()) {
       pos_ = 0;
-      if (next_.empty()) {
-        rd_kafka_assign(consumer_.get(), nullptr);
-        return size_t{0};
-      }
-      DR_RETURN_IF_ERROR(Fill());
+      current_.clear();
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !ready_.empty() || finished_; });
+      if (ready_.empty()) return final_;  // finished: 0, or the error that ended it
+      current_ = std::move(ready_.front());
+      ready_.pop_front();
+      cv_.notify_all();
     }
-    size_t take = std::min(n, out_.size() - pos_);
-    std::memcpy(buf, out_.data() + pos_, take);
+    size_t take = std::min(n, current_.size() - pos_);
+    std::memcpy(buf, current_.data() + pos_, take);
     pos_ += take;
     return take;
   }
@@ -70,11 +88,36 @@ class TopicReader : public ByteSource {
  private:
   static constexpr size_t kBatch = 4096;
   static constexpr size_t kTarget = 4u << 20;  // encode about this much per Fill
+  static constexpr size_t kAhead = 16;         // buffers encoded ahead of the reader (64 MiB)
+
+  // The worker: fills buffers until every partition is done, an error, or Stop.
+  void Run() {
+    while (true) {
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return ready_.size() < kAhead || stop_; });
+        if (stop_) break;
+      }
+      Status status = next_.empty() ? Status::Ok() : Fill();
+      bool end = !status.ok() || next_.empty();
+      {
+        std::lock_guard lock(mu_);
+        if (!out_.empty()) ready_.push_back(std::move(out_));
+        out_ = std::string();
+        if (end) {
+          final_ = status.ok() ? Result<size_t>(size_t{0}) : Result<size_t>(status);
+          finished_ = true;
+        }
+      }
+      cv_.notify_all();
+      if (end) break;
+    }
+  }
 
   Status Fill() {
     rd_kafka_message_t* msgs[kBatch];
     while (out_.size() < kTarget && !next_.empty()) {
-      ssize_t n = rd_kafka_consume_batch_queue(queue_, out_.empty() ? 200 : 0, msgs, kBatch);
+      ssize_t n = rd_kafka_consume_batch_queue(queue_, out_.empty() ? 10 : 0, msgs, kBatch);
       if (n < 0) return consumer_.Error("reading topic '" + topic_ + "'", rd_kafka_last_error());
       if (n == 0) {
         if (!out_.empty()) break;
@@ -167,7 +210,14 @@ class TopicReader : public ByteSource {
   std::map<int32_t, int64_t> next_;  // partitions not done yet -> next offset expected
   int stall_ms_;
   rd_kafka_queue_t* queue_ = nullptr;
-  std::string out_;
+  std::string out_;  // the worker's buffer
+  std::thread worker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> ready_;
+  bool stop_ = false, finished_ = false;
+  Result<size_t> final_ = size_t{0};
+  std::string current_;  // the reader's buffer
   size_t pos_ = 0;
   uint64_t messages_ = 0, bytes_ = 0;
   int64_t min_ts_ = -1, max_ts_ = -1;
@@ -266,25 +316,11 @@ Status KafkaSource::Backup(ItemWriter& writer) {
     }
   }
 
-  // Topic definitions. A cluster that cannot describe configs (it times out) is asked once.
-  Status configs_error = Status::Ok();
-  for (const auto& t : topics) {
-    json meta{{"topic", t.name}, {"partitions", t.partitions.size()}, {"replication_factor", t.replication_factor}};
-    if (configs_error.ok()) {
-      auto configs = admin.DescribeTopicConfig(t.name);
-      if (configs.ok()) {
-        meta["configs"] = *configs;
-      } else {
-        configs_error = configs.status();
-        warnings.push_back("topic configs were not backed up (" + configs_error.message() +
-                           "); a restore creates the topics with the target cluster's defaults");
-      }
-    }
-    meta["configs_backed_up"] = meta.contains("configs");
-    DR_RETURN_IF_ERROR(writer.AddEntry({"topics/" + t.name, "kafka_topic", meta}));
-    stats_.topics++;
-    stats_.partitions += t.partitions.size();
-  }
+  // Topic configs, asked for while the messages are read: a cluster that cannot
+  // answer (librdkafka's mock) costs its timeout once, in parallel.
+  std::vector<std::string> names;
+  for (const auto& t : topics) names.push_back(t.name);
+  auto configs = std::async(std::launch::async, [&admin, names] { return admin.DescribeTopicConfigs(names); });
 
   // Messages: earlier segments carried over, then one new segment per topic.
   DR_ASSIGN_OR_RETURN(auto consumer, Handle::Create(RD_KAFKA_CONSUMER, options_.client,
@@ -293,7 +329,12 @@ Status KafkaSource::Backup(ItemWriter& writer) {
                                                      {"enable.auto.offset.store", "false"},
                                                      {"enable.partition.eof", "true"},
                                                      {"auto.offset.reset", "error"},
-                                                     {"fetch.wait.max.ms", "100"}}));
+                                                     {"fetch.wait.max.ms", "100"},
+                                                     // A deeper prefetch queue and a short back-off when it is
+                                                     // full keep fetching going while the repository pipeline
+                                                     // holds both cores (docs/BENCHMARKS.md, Kafka).
+                                                     {"queued.max.messages.kbytes", "131072"},
+                                                     {"fetch.error.backoff.ms", "10"}}));
   for (const auto& t : topics) {
     int segments = 0;
     if (options_.previous != nullptr && !recreated.count(t.name)) {
@@ -325,6 +366,21 @@ Status KafkaSource::Backup(ItemWriter& writer) {
                                         }));
     stats_.messages += reader.messages();
     stats_.bytes += reader.bytes();
+  }
+
+  // Topic definitions.
+  auto described = configs.get();
+  if (!described.ok()) {
+    warnings.push_back("topic configs were not backed up (" + described.status().message() +
+                       "); a restore creates the topics with the target cluster's defaults");
+  }
+  for (const auto& t : topics) {
+    json meta{{"topic", t.name}, {"partitions", t.partitions.size()}, {"replication_factor", t.replication_factor}};
+    if (described.ok() && described->count(t.name)) meta["configs"] = described->at(t.name);
+    meta["configs_backed_up"] = meta.contains("configs");
+    DR_RETURN_IF_ERROR(writer.AddEntry({"topics/" + t.name, "kafka_topic", meta}));
+    stats_.topics++;
+    stats_.partitions += t.partitions.size();
   }
 
   writer.SetComponentMeta({{"bootstrap_servers", options_.client.bootstrap_servers},

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -289,6 +290,97 @@ TEST_F(KafkaTest, PointInTimeRestore) {
   EXPECT_EQ(CommittedAt(*cluster_, "early", "pit." + cluster_->Topic("events"), 2, 1), 10);
   auto bad = Restore(*m, "k1", {.topic_prefix = "x.", .to_time = "yesterday"});
   EXPECT_EQ(bad.error.code(), Code::kInvalidArgument);
+}
+
+// Backups of a topic that producers keep writing to: each stops every
+// partition at the high watermark it saw when it started, the next goes on
+// from exactly there, and the restore holds every message once, in order.
+TEST_F(KafkaTest, BusyTopicBackupsAreConsistentPerPartition) {
+  StartCluster({"live:4"});
+  std::atomic<bool> stop{false};
+  std::atomic<int> batches{0};
+  Status producer_status = Status::Ok();
+  std::thread producer([&] {
+    for (int64_t n = 0; !stop; n += 200) {
+      producer_status = cluster_->Produce(cluster_->Topic("live"), MakeMessages(200, 4, n, n));
+      if (!producer_status.ok()) return;
+      batches++;
+    }
+  });
+  while (batches < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{};
+  auto m = Manager(&admin);
+  for (const char* id : {"b1", "b2", "b3"}) {
+    auto b = Backup(*m, id);
+    ASSERT_EQ(b.status, "completed") << b.error.ToString();
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  stop = true;
+  producer.join();
+  ASSERT_OK(producer_status);
+  auto last = Backup(*m, "b4");  // after the producers stopped: holds everything
+  ASSERT_EQ(last.status, "completed") << last.error.ToString();
+
+  // Segments follow each other without gap or overlap.
+  auto snap = m->GetBackup("b4");
+  ASSERT_OK(snap);
+  std::map<std::string, int64_t> end;  // partition -> end of the previous segment
+  int segments = 0;
+  for (const auto& item : snap->components[0].items) {
+    if (item.kind != "kafka_messages") continue;
+    segments++;
+    for (auto& [p, range] : item.meta["ranges"].items()) {
+      if (end.count(p)) {
+        EXPECT_EQ(range[0].get<int64_t>(), end[p]) << item.name << " partition " << p;
+      }
+      end[p] = range[1].get<int64_t>();
+    }
+  }
+  EXPECT_GE(segments, 3);
+
+  auto r = Restore(*m, "b4", {.topic_prefix = "copy."});
+  ASSERT_EQ(r.status, "completed") << r.error.ToString();
+  auto want = cluster_->ReadAll(cluster_->Topic("live"));
+  ASSERT_OK(want);
+  auto got = cluster_->ReadAll("copy." + cluster_->Topic("live"));
+  ASSERT_OK(got);
+  ExpectSameMessages(*want, *got, "live");
+  uint64_t total = 0;
+  for (const auto& [p, msgs] : *want) total += msgs.size();
+  EXPECT_EQ(r.items_restored, total);
+}
+
+// Messages the broker dropped (retention) before the next backup are a
+// warning, and the backup goes on from what the broker still holds.
+TEST_F(KafkaTest, MessagesExpiredBetweenBackupsAreReported) {
+  StartCluster({"short:1"});
+  auto big = [](int count, int64_t first) {
+    std::vector<TestMessage> v;
+    for (int i = 0; i < count; ++i) {
+      v.push_back({.partition = 0, .key = "k" + std::to_string(first + i), .value = std::string(10000, 'a' + i % 26)});
+    }
+    return v;
+  };
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("short"), big(300, 0)));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{};
+  auto m = Manager(&admin);
+  ASSERT_EQ(Backup(*m, "b1").status, "completed");
+  // The mock keeps ~5 MB per partition: 1,000 more messages of 10 KB push out everything b1 saw.
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("short"), big(1000, 300)));
+  auto marks = cluster_->client().Watermarks(cluster_->Topic("short"), 0);
+  ASSERT_OK(marks);
+  ASSERT_GT(marks->first, 300) << "the mock's retention did not drop the messages this test needs dropped";
+  auto b2 = Backup(*m, "b2");
+  ASSERT_EQ(b2.status, "completed") << b2.error.ToString();
+  std::string warnings;
+  for (const auto& w : b2.warnings) warnings += w + "\n";
+  EXPECT_THAT(warnings, HasSubstr("messages 300 to " + std::to_string(marks->first - 1) + " expired on the broker"));
+  auto r = Restore(*m, "b2", {.topic_prefix = "copy."});
+  ASSERT_EQ(r.status, "completed") << r.error.ToString();
+  EXPECT_EQ(r.items_restored, 300 + 1300 - static_cast<uint64_t>(marks->first))
+      << "b1's messages are carried over, then what the broker still held";
 }
 
 // A backup killed at any moment leaves no half-visible backup, and the next one
