@@ -195,7 +195,7 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
   Status status = Status::Ok();
   for (auto& [topic, plan] : plans) {
     for (const auto* segment : segments[topic]) {
-      RecordDecoder decoder([&](Record&& r) -> Status {
+      RecordDecoder decoder([&](const RecordView& r) -> Status {
         if (r.partition < 0 || r.partition >= plan.partitions) {
           return Corrupt("segment '" + segment->name + "' has a message for partition " + std::to_string(r.partition) +
                          " of a " + std::to_string(plan.partitions) + "-partition topic");
@@ -215,16 +215,16 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
         rd_kafka_headers_t* hdrs = nullptr;
         if (!r.headers.empty()) {
           hdrs = rd_kafka_headers_new(r.headers.size());
-          for (const auto& h : r.headers) {
-            rd_kafka_header_add(hdrs, h.name.data(), static_cast<ssize_t>(h.name.size()),
-                                h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+          for (const auto& [name, value] : r.headers) {
+            rd_kafka_header_add(hdrs, name.data(), static_cast<ssize_t>(name.size()), value ? value->data() : nullptr,
+                                value ? static_cast<ssize_t>(value->size()) : 0);
           }
         }
         // (the RD_KAFKA_V_* macros do not parenthesize their arguments)
-        const void* key = r.key ? r.key->data() : nullptr;
-        size_t key_len = r.key ? r.key->size() : 0;
-        void* value = r.value ? r.value->data() : nullptr;
-        size_t value_len = r.value ? r.value->size() : 0;
+        const void* key = r.key;
+        size_t key_len = r.key_len;
+        void* value = const_cast<char*>(r.value);  // copied by librdkafka (RD_KAFKA_MSG_F_COPY)
+        size_t value_len = r.value_len;
         int64_t timestamp = r.timestamp_ms >= 0 ? r.timestamp_ms : 0;
         while (true) {
           rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -241,7 +241,7 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
           if (!deliveries.first_error.ok()) return deliveries.first_error;
         }
         stats.messages++;
-        stats.bytes += (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+        stats.bytes += r.key_len + r.value_len;
         if ((stats.messages & 1023) == 0) rd_kafka_poll(rk, 0);
         return deliveries.first_error;
       });

@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "source/kafka/partition_cut.h"
 #include "source/kafka/records.h"
 
 namespace dr::source::kafka {
@@ -18,11 +19,6 @@ namespace dr::source::kafka {
 using nlohmann::json;
 
 namespace {
-
-struct Range {
-  int64_t from = 0;  // first offset to read
-  int64_t to = 0;    // the high watermark seen at the start: read below it
-};
 
 // Reads the given partition ranges of one topic with one consumer and encodes
 // the records (records.h) as a stream. A partition is done when a message at
@@ -34,7 +30,7 @@ struct Range {
 class TopicReader : public ByteSource {
  public:
   TopicReader(Handle& consumer, std::string topic, std::map<int32_t, Range> ranges, int stall_ms)
-      : consumer_(consumer), topic_(std::move(topic)), ranges_(std::move(ranges)), stall_ms_(stall_ms) {}
+      : consumer_(consumer), topic_(std::move(topic)), ranges_(ranges), cut_(std::move(ranges)), stall_ms_(stall_ms) {}
   ~TopicReader() override {
     {
       std::lock_guard lock(mu_);
@@ -50,10 +46,7 @@ class TopicReader : public ByteSource {
 
   Status Start() {
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(ranges_.size()));
-    for (const auto& [p, r] : ranges_) {
-      rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = r.from;
-      next_[p] = r.from;
-    }
+    for (const auto& [p, r] : ranges_) rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = r.from;
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return consumer_.Error("reading topic '" + topic_ + "'", err);
@@ -98,8 +91,8 @@ class TopicReader : public ByteSource {
         cv_.wait(lock, [&] { return ready_.size() < kAhead || stop_; });
         if (stop_) break;
       }
-      Status status = next_.empty() ? Status::Ok() : Fill();
-      bool end = !status.ok() || next_.empty();
+      Status status = cut_.all_done() ? Status::Ok() : Fill();
+      bool end = !status.ok() || cut_.all_done();
       {
         std::lock_guard lock(mu_);
         if (!out_.empty()) ready_.push_back(std::move(out_));
@@ -116,7 +109,7 @@ class TopicReader : public ByteSource {
 
   Status Fill() {
     rd_kafka_message_t* msgs[kBatch];
-    while (out_.size() < kTarget && !next_.empty()) {
+    while (out_.size() < kTarget && !cut_.all_done()) {
       ssize_t n = rd_kafka_consume_batch_queue(queue_, out_.empty() ? 10 : 0, msgs, kBatch);
       if (n < 0) return consumer_.Error("reading topic '" + topic_ + "'", rd_kafka_last_error());
       if (n == 0) {
@@ -137,28 +130,21 @@ class TopicReader : public ByteSource {
 
   Status Take(const rd_kafka_message_t& m) {
     int32_t p = m.partition;
-    auto it = next_.find(p);
     if (m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      if (it != next_.end() && m.offset >= ranges_[p].to) Done(p);
+      if (cut_.OnEnd(p, m.offset)) Pause(p);
       return Status::Ok();
     }
     if (m.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::string where = "topic '" + topic_ + "' partition " + std::to_string(p);
       if (m.err == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE) {
-        return NotFound("reading " + where + " from offset " + std::to_string(it != next_.end() ? it->second : -1) +
-                        " on " + consumer_.Where() + ": the broker no longer holds those messages (retention)");
+        return NotFound("reading " + where + " from offset " + std::to_string(m.offset) + " on " + consumer_.Where() +
+                        ": the broker no longer holds those messages (retention)");
       }
       return consumer_.Error("reading " + where + ": " + rd_kafka_message_errstr(&m), m.err);
     }
-    if (it == next_.end() || m.offset < it->second) return Status::Ok();  // done already, or a duplicate
-    const Range& r = ranges_[p];
-    if (m.offset >= r.to) {  // produced after the backup started
-      Done(p);
-      return Status::Ok();
-    }
-    Encode(m);
-    it->second = m.offset + 1;
-    if (m.offset + 1 >= r.to) Done(p);
+    bool done = false;
+    if (cut_.OnMessage(p, m.offset, &done) == PartitionCut::Verdict::kKeep) Encode(m);
+    if (done) Pause(p);
     return Status::Ok();
   }
 
@@ -187,8 +173,8 @@ class TopicReader : public ByteSource {
     }
   }
 
-  void Done(int32_t p) {
-    if (next_.erase(p) == 0) return;
+  // A finished partition is paused: nothing more is fetched for it.
+  void Pause(int32_t p) {
     rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(list, topic_.c_str(), p);
     rd_kafka_pause_partitions(consumer_.get(), list);
@@ -196,9 +182,9 @@ class TopicReader : public ByteSource {
   }
 
   Status Stalled() const {
-    const auto& [p, offset] = *next_.begin();
+    auto [p, offset] = cut_.first_pending();
     std::string msg = "no messages from topic '" + topic_ + "' partition " + std::to_string(p) + " at offset " +
-                      std::to_string(offset) + " (expected up to " + std::to_string(ranges_.at(p).to) + ") on " +
+                      std::to_string(offset) + " (expected up to " + std::to_string(cut_.range(p).to) + ") on " +
                       consumer_.Where() + " for " + std::to_string(stall_ms_ / 1000) + " s";
     if (std::string last = consumer_.LastError(); !last.empty()) msg += " (" + last + ")";
     return Unavailable(msg);
@@ -207,7 +193,7 @@ class TopicReader : public ByteSource {
   Handle& consumer_;
   std::string topic_;
   std::map<int32_t, Range> ranges_;
-  std::map<int32_t, int64_t> next_;  // partitions not done yet -> next offset expected
+  PartitionCut cut_;
   int stall_ms_;
   rd_kafka_queue_t* queue_ = nullptr;
   std::string out_;  // the worker's buffer

@@ -40,7 +40,8 @@ class Cursor {
     b_.remove_prefix(1);
     return true;
   }
-  bool Bytes(std::optional<std::string>& v) {
+  // A length-prefixed byte string; nullopt for a null one.
+  bool Bytes(std::optional<std::string_view>& v) {
     uint32_t n;
     if (!U32(n)) return false;
     if (n == kNull) {
@@ -89,30 +90,45 @@ void EncodeRecord(const Record& r, std::string& out) {
   EncodeRecord(v, out);
 }
 
+Record ToRecord(const RecordView& v) {
+  Record r{.partition = v.partition, .offset = v.offset, .timestamp_ms = v.timestamp_ms,
+           .timestamp_type = v.timestamp_type};
+  if (v.key != nullptr) r.key.emplace(v.key, v.key_len);
+  if (v.value != nullptr) r.value.emplace(v.value, v.value_len);
+  for (const auto& [name, value] : v.headers) {
+    r.headers.push_back({std::string(name), value ? std::optional<std::string>(std::string(*value)) : std::nullopt});
+  }
+  return r;
+}
+
 Status RecordDecoder::DecodeOne(std::string_view body) {
   Cursor c(body);
-  Record r;
+  RecordView& r = view_;
   uint32_t partition, nheaders;
   uint64_t offset, ts;
-  if (!c.U32(partition) || !c.U64(offset) || !c.U64(ts) || !c.U8(r.timestamp_type) || !c.Bytes(r.key) ||
-      !c.Bytes(r.value) || !c.U32(nheaders)) {
+  std::optional<std::string_view> key, value;
+  if (!c.U32(partition) || !c.U64(offset) || !c.U64(ts) || !c.U8(r.timestamp_type) || !c.Bytes(key) ||
+      !c.Bytes(value) || !c.U32(nheaders)) {
     return Corrupt("Kafka record " + std::to_string(records_) + " is malformed");
   }
   r.partition = static_cast<int32_t>(partition);
   r.offset = static_cast<int64_t>(offset);
   r.timestamp_ms = static_cast<int64_t>(ts);
+  r.key = key ? key->data() : nullptr;
+  r.key_len = key ? key->size() : 0;
+  r.value = value ? value->data() : nullptr;
+  r.value_len = value ? value->size() : 0;
+  r.headers.clear();
   for (uint32_t i = 0; i < nheaders; ++i) {
-    std::optional<std::string> name;
-    Header h;
-    if (!c.Bytes(name) || !name || !c.Bytes(h.value)) {
+    std::optional<std::string_view> name, hv;
+    if (!c.Bytes(name) || !name || !c.Bytes(hv)) {
       return Corrupt("Kafka record " + std::to_string(records_) + " has a malformed header");
     }
-    h.name = std::move(*name);
-    r.headers.push_back(std::move(h));
+    r.headers.emplace_back(*name, hv);
   }
   if (!c.done()) return Corrupt("Kafka record " + std::to_string(records_) + " has trailing bytes");
   ++records_;
-  return on_record_(std::move(r));
+  return on_record_(r);
 }
 
 Status RecordDecoder::Write(std::string_view data) {

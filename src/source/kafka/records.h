@@ -49,12 +49,16 @@ struct RecordView {
 };
 void EncodeRecord(const RecordView& r, std::string& out);
 
+// An owned copy of a view.
+Record ToRecord(const RecordView& v);
+
 // A ByteSink that decodes a segment stream as it arrives and hands each record
-// to `on_record`; a record split across writes is kept until it is whole, so
-// memory is one record plus one write. Finish() reports a truncated stream.
+// to `on_record` as views into the stream (valid during the call: no copies);
+// a record split across writes is kept until it is whole, so memory is one
+// record plus one write. Finish() reports a truncated stream.
 class RecordDecoder : public ByteSink {
  public:
-  using Callback = std::function<Status(Record&&)>;
+  using Callback = std::function<Status(const RecordView&)>;
   explicit RecordDecoder(Callback on_record) : on_record_(std::move(on_record)) {}
   Status Write(std::string_view data) override;
   Status Finish() const;
@@ -63,6 +67,7 @@ class RecordDecoder : public ByteSink {
  private:
   Status DecodeOne(std::string_view body);
   Callback on_record_;
+  RecordView view_{};  // reused: its header list keeps its capacity
   std::string pending_;
   uint64_t records_ = 0;
 };

@@ -36,8 +36,8 @@ TEST(KafkaRecordsTest, RoundTripInAnyWriteSizes) {
   for (const auto& r : records) EncodeRecord(r, stream);
   for (size_t step : {size_t{1}, size_t{3}, size_t{4096}, stream.size()}) {
     std::vector<Record> got;
-    RecordDecoder d([&](Record&& r) {
-      got.push_back(std::move(r));
+    RecordDecoder d([&](const RecordView& r) {
+      got.push_back(ToRecord(r));
       return Status::Ok();
     });
     for (size_t pos = 0; pos < stream.size(); pos += step) {
@@ -55,14 +55,14 @@ TEST(KafkaRecordsTest, TruncatedAndMalformedStreamsAreCorrupt) {
   auto records = Sample();
   std::string stream;
   for (const auto& r : records) EncodeRecord(r, stream);
-  RecordDecoder cut([](Record&&) { return Status::Ok(); });
+  RecordDecoder cut([](const RecordView&) { return Status::Ok(); });
   ASSERT_OK(cut.Write(std::string_view(stream).substr(0, stream.size() - 3)));
   EXPECT_THAT(cut.Finish(), dr::test::StatusIs(Code::kCorrupt));
 
   std::string bad = stream.substr(0, 4 + 10);  // a length that promises more than the body holds
   bad[0] = 10;
   bad[1] = bad[2] = bad[3] = 0;
-  RecordDecoder d([](Record&&) { return Status::Ok(); });
+  RecordDecoder d([](const RecordView&) { return Status::Ok(); });
   EXPECT_THAT(d.Write(bad), dr::test::StatusIs(Code::kCorrupt));
 }
 
@@ -70,7 +70,7 @@ TEST(KafkaRecordsTest, CallbackErrorStopsDecoding) {
   std::string stream;
   for (const auto& r : Sample()) EncodeRecord(r, stream);
   int seen = 0;
-  RecordDecoder d([&](Record&&) { return ++seen == 5 ? Failed("stop") : Status::Ok(); });
+  RecordDecoder d([&](const RecordView&) { return ++seen == 5 ? Failed("stop") : Status::Ok(); });
   EXPECT_THAT(d.Write(stream), dr::test::StatusIs(Code::kFailed));
   EXPECT_EQ(seen, 5);
 }

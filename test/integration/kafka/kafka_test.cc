@@ -383,6 +383,29 @@ TEST_F(KafkaTest, MessagesExpiredBetweenBackupsAreReported) {
       << "b1's messages are carried over, then what the broker still held";
 }
 
+// A broker that is down while the restore produces: the idempotent producer
+// retries until it is back, and nothing is duplicated or reordered.
+TEST_F(KafkaTest, RestoreRidesOutABrokerOutageWithoutDuplicates) {
+  StartCluster({"orders:6"});
+  auto msgs = MakeMessages(30000, 6, 21);
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), msgs));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{};
+  auto m = Manager(&admin);
+  ASSERT_EQ(Backup(*m, "k1").status, "completed");
+  ASSERT_OK(cluster_->SetBrokerUp(1, false));
+  std::thread back_up([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_OK(cluster_->SetBrokerUp(1, true));
+  });
+  auto r = Restore(*m, "k1", {.topic_prefix = "copy."});
+  back_up.join();
+  ASSERT_EQ(r.status, "completed") << r.error.ToString();
+  auto got = cluster_->ReadAll("copy." + cluster_->Topic("orders"));
+  ASSERT_OK(got);
+  ExpectSameMessages(ByPartition(msgs), *got, "orders");
+}
+
 // A backup killed at any moment leaves no half-visible backup, and the next one
 // picks up correctly (the real binary, SIGKILL).
 class KafkaCliTest : public CliFixture {};
