@@ -7,10 +7,11 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config g++
   libssl-dev libzstd-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libcurl4-openssl-dev libpugixml-dev librdkafka-dev kcat
+  libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libcurl4-openssl-dev libpugixml-dev librdkafka-dev kcat libldns-dev libsqlite3-dev
   postgresql-15 postgresql-client-15
   zstd ca-certificates curl libcpp-httplib-dev
   radosgw ceph-mon ceph-osd
+  bind9 bind9-utils bind9-dnsutils etcd-server python3-aiosmtpd
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(restic borgbackup time)

@@ -119,6 +119,7 @@ int RunCli(int argc, char** argv) {
   RegisterRetentionCommands(app, ctx);
   RegisterReportCommands(app, ctx);
   RegisterS3Commands(app, ctx);
+  RegisterCoordinatorCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

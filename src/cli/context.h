@@ -68,6 +68,8 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
 void RegisterReportCommands(CLI::App& app, CliContext& ctx);
 void RegisterS3Commands(CLI::App& app, CliContext& ctx);
+void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx);
+int ReportRtoRpo(CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int RunCli(int argc, char** argv);

@@ -1,4 +1,4 @@
-// `ecap-dr report compliance`.
+// `ecap-dr report compliance` and `report rto-rpo`.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +43,8 @@ void RegisterReportCommands(CLI::App& app, CliContext& ctx) {
       return passed ? 0 : 1;
     };
   });
+  auto* rto = report->add_subcommand("rto-rpo", "every failover and drill against the RTO and RPO targets");
+  rto->callback([&ctx] { ctx.run = [&ctx] { return ReportRtoRpo(ctx); }; });
 }
 
 }  // namespace dr::cli

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <set>
 
 #include <yaml-cpp/yaml.h>
 
@@ -289,6 +290,51 @@ Config Build(const std::map<std::string, Value>& values, const std::string& sour
   r.Get("kafka.security.ssl_key_location", k.ssl_key_location);
   r.Get("kafka.security.ssl_key_password", k.ssl_key_password);
   r.Get("kafka.properties", k.properties);
+  c.coordinator_configured = r.Has("dr_coordinator");
+  auto& d = c.coordinator;
+  const std::string dc = "dr_coordinator.";
+  r.Get(dc + "check_interval_seconds", d.check_interval_seconds);
+  r.Get(dc + "failure_threshold", d.failure_threshold);
+  r.Get(dc + "auto_failover", d.auto_failover);
+  r.Get(dc + "rto_target_minutes", d.rto_target_minutes);
+  r.Get(dc + "rpo_target_minutes", d.rpo_target_minutes);
+  r.Get(dc + "state_dir", d.state_dir);
+  for (int i = 0; values.count(dc + "services." + std::to_string(i) + ".__present"); ++i) {
+    std::string p = dc + "services." + std::to_string(i) + ".";
+    CoordinatedService svc;
+    r.Get(p + "name", svc.name);
+    r.Get(p + "type", svc.type);
+    r.Get(p + "primary", svc.primary);
+    r.Get(p + "standby", svc.standby);
+    r.Get(p + "bucket", svc.bucket);
+    r.Get(p + "bootstrap_servers", svc.bootstrap_servers);
+    r.Get(p + "url", svc.url);
+    r.Get(p + "expect_status", svc.expect_status);
+    r.Get(p + "expect_body", svc.expect_body);
+    r.Get(p + "address", svc.address);
+    r.Get(p + "server", svc.server);
+    r.Get(p + "record", svc.record);
+    r.Get(p + "expect_address", svc.expect_address);
+    r.Get(p + "command", svc.command);
+    r.Get(p + "interval_seconds", svc.interval_seconds);
+    r.Get(p + "timeout_seconds", svc.timeout_seconds);
+    r.Get(p + "failure_threshold", svc.failure_threshold);
+    r.Get(p + "max_lag_seconds", svc.max_lag_seconds);
+    d.services.push_back(std::move(svc));
+  }
+  r.Get(dc + "failover.fence_command", d.fence_command);
+  r.Get(dc + "failover.hook_timeout_seconds", d.hook_timeout_seconds);
+  r.Get(dc + "failover.dns.server", d.dns_server);
+  r.Get(dc + "failover.dns.zone", d.dns_zone);
+  r.Get(dc + "failover.dns.record", d.dns_record);
+  r.Get(dc + "failover.dns.ttl", d.dns_ttl);
+  r.Get(dc + "failover.dns.tsig_key_file", d.dns_tsig_key_file);
+  r.Get(dc + "failover.storage.primary_bucket", d.storage_primary_bucket);
+  r.Get(dc + "failover.storage.replica_bucket", d.storage_replica_bucket);
+  r.Get(dc + "failover.storage.switch_hook", d.storage_switch_hook);
+  r.Get(dc + "failover.compute_hooks", d.compute_hooks);
+  r.Get(dc + "coordination.etcd.endpoints", d.etcd_endpoints);
+  r.Get(dc + "coordination.etcd.lease_seconds", d.lease_seconds);
   return c;
 }
 
@@ -329,6 +375,27 @@ Result<Config> LoadConfigString(const std::string& text, const std::string& name
     return ConfigError(name + ": invalid YAML: " + e.msg);
   }
   Config config = Build(loader.values, name);
+  // What one key cannot say: the services' names and what each type needs.
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.coordinator.services.size(); ++i) {
+    const auto& svc = config.coordinator.services[i];
+    std::string where = name + ":" + std::to_string(loader.values["dr_coordinator.services." + std::to_string(i) + ".type"].line) +
+                        ": dr_coordinator.services[" + std::to_string(i) + "]";
+    if (svc.name.empty()) return ConfigError(where + ": needs a name");
+    if (!names.insert(svc.name).second) return ConfigError(where + ": the name '" + svc.name + "' is used twice");
+    const std::map<std::string, std::string> needs = {{"postgresql", svc.primary}, {"s3", svc.bucket},
+                                                      {"kafka", svc.bootstrap_servers}, {"http", svc.url},
+                                                      {"tcp", svc.address}, {"dns", svc.record},
+                                                      {"command", svc.command}};
+    const std::map<std::string, std::string> key = {{"postgresql", "primary"}, {"s3", "bucket"},
+                                                    {"kafka", "bootstrap_servers"}, {"http", "url"},
+                                                    {"tcp", "address"}, {"dns", "record"}, {"command", "command"}};
+    auto it = needs.find(svc.type);
+    if (it == needs.end()) return ConfigError(where + " ('" + svc.name + "'): needs a type");
+    if (it->second.empty()) {
+      return ConfigError(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + key.at(svc.type) + "'");
+    }
+  }
   for (const auto& p : config.kafka.properties) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       int line = loader.values["kafka.properties"].line;

@@ -151,6 +151,54 @@ struct KafkaConfig {
   std::map<std::string, std::string> ClientProperties() const;
 };
 
+// The DR coordinator (`ecap-dr health`, `monitor`, `failover`): the services it
+// watches, how it fails over, and where it keeps its state and events.
+struct CoordinatedService {
+  std::string name;
+  std::string type;  // postgresql, s3, kafka, http, tcp, dns, command
+  std::string primary;            // postgresql: libpq conninfo of the primary
+  std::string standby;            // postgresql: of the streaming standby (the failover target)
+  std::string bucket;             // s3 (endpoint and credentials from the s3 section)
+  std::string bootstrap_servers;  // kafka
+  std::string url;                // http
+  int expect_status = 200;        // http
+  std::string expect_body;        // http: the body must contain this
+  std::string address;            // tcp: host:port
+  std::string server;             // dns: host:port of the server asked (default: failover.dns.server)
+  std::string record;             // dns: the name resolved
+  std::string expect_address;     // dns: the address it must resolve to ("" any)
+  std::string command;            // command: healthy when it exits 0
+  double interval_seconds = 0;    // 0: check_interval_seconds
+  double timeout_seconds = 5;
+  int failure_threshold = 0;      // 0: the coordinator's failure_threshold
+  double max_lag_seconds = 60;    // postgresql: a standby further behind makes the service degraded
+};
+
+struct DrCoordinatorConfig {
+  double check_interval_seconds = 10;
+  int failure_threshold = 3;  // consecutive failed checks before a service is failed
+  bool auto_failover = false;
+  double rto_target_minutes = 15;
+  double rpo_target_minutes = 5;
+  std::string state_dir = "/var/lib/ecap-dr";
+  std::vector<CoordinatedService> services;
+  // failover
+  std::string fence_command;  // stops the old primary; a failure stops the failover
+  double hook_timeout_seconds = 60;
+  std::string dns_server;  // host:port
+  std::string dns_zone;
+  std::string dns_record;
+  int dns_ttl = 30;
+  std::string dns_tsig_key_file;  // BIND key file: key "name" { algorithm ...; secret "..."; };
+  std::string storage_primary_bucket;
+  std::string storage_replica_bucket;
+  std::string storage_switch_hook;
+  std::vector<std::string> compute_hooks;
+  // several coordinators: leader election through etcd
+  std::vector<std::string> etcd_endpoints;
+  int lease_seconds = 10;
+};
+
 struct FilesConfig {
   std::vector<std::string> paths;  // backed up by the "files" component
   std::vector<std::string> exclude;
@@ -170,6 +218,8 @@ struct Config {
   S3LakeConfig s3;
   KafkaConfig kafka;
   bool kafka_configured = false;
+  DrCoordinatorConfig coordinator;
+  bool coordinator_configured = false;
   RepositoryLocation repository;            // the primary repository
   std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 

@@ -17,12 +17,22 @@ class PgServer {
   struct Options {
     std::string password;    // non-empty: TCP logins need this password (scram-sha-256) for role "app"
     std::string extra_conf;  // appended to postgresql.conf (archive_command, ...)
+    std::string address = "127.0.0.1";  // another loopback address lets two servers share a port (DNS failover)
+    int port = 0;                        // 0: a free one
   };
   static Result<std::unique_ptr<PgServer>> Start(const std::string& base_dir, const Options& options);
+  // A streaming standby of primary (pg_basebackup -R), started in base_dir.
+  static Result<std::unique_ptr<PgServer>> StartStandby(const std::string& base_dir, const PgServer& primary,
+                                                        const Options& options);
+  // SIGKILL to the postmaster: a crash, not a shutdown.
+  Status Kill();
+  const std::string& address() const { return address_; }
+  // "host=... port=... user=postgres dbname=postgres"
+  std::string Conninfo() const;
   ~PgServer();
 
   int port() const { return port_; }
-  std::string host() const { return "127.0.0.1"; }
+  std::string host() const { return address_; }
   // Runs SQL with psql over the server's Unix socket as postgres; returns the unaligned output.
   Result<std::string> Psql(const std::string& database, const std::string& sql) const;
   // Runs a client tool (createdb, pgbench, ...) with -h/-p of this server (TCP, user postgres).
@@ -34,6 +44,7 @@ class PgServer {
   std::string base_;
   std::string data_;
   int port_ = 0;
+  std::string address_ = "127.0.0.1";
   bool running_ = false;
 };
 

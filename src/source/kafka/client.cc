@@ -87,7 +87,7 @@ class LibrdkafkaAdmin : public Admin {
     for (const auto& t : topics) res.push_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, t.c_str()));
     rd_kafka_DescribeConfigs(handle_.get(), res.data(), res.size(), call.options(), call.queue());
     for (auto* r : res) rd_kafka_ConfigResource_destroy(r);
-    std::string what = "describing the configs of " + std::to_string(topics.size()) + " topics";
+    std::string what = "describing the topic configs (" + std::to_string(topics.size()) + " topics)";
     DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
     size_t n = 0;
     const rd_kafka_ConfigResource_t** rs =

@@ -48,15 +48,66 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ServerTarget& server,
     keys.push_back("sslmode");
     values.push_back(server.sslmode.c_str());
   }
+  return Connect(keys, values, server.Where(), "database '" + database + "'");
+}
+
+Result<std::unique_ptr<Connection>> Connection::OpenConninfo(const std::string& conninfo, int connect_timeout) {
+  // The conninfo is expanded in dbname's place, so its own settings win over the default timeout before it.
+  std::string timeout = std::to_string(connect_timeout);
+  std::vector<const char*> keys{"connect_timeout", "application_name", "dbname"};
+  std::vector<const char*> values{timeout.c_str(), "ecap-dr", conninfo.c_str()};
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (opts == nullptr) return ConfigError("malformed PostgreSQL connection string '" + conninfo + "'");
+  std::string host = "localhost", port = "5432";
+  for (auto* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    if (std::string(o->keyword) == "host" || std::string(o->keyword) == "hostaddr") host = o->val;
+    if (std::string(o->keyword) == "port") port = o->val;
+  }
+  PQconninfoFree(opts);
+  return Connect(keys, values, host + ":" + port, "", /*expand=*/true);
+}
+
+Result<std::map<std::string, std::string>> ParseConninfo(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(conninfo.c_str(), &err);
+  if (opts == nullptr) {
+    std::string why(err ? TrimWhitespace(err) : std::string_view("malformed"));
+    PQfreemem(err);
+    return ConfigError("PostgreSQL connection string '" + conninfo + "': " + why);
+  }
+  std::map<std::string, std::string> out;
+  for (auto* o = opts; o->keyword != nullptr; ++o) {
+    if (o->val != nullptr) out[o->keyword] = o->val;
+  }
+  PQconninfoFree(opts);
+  return out;
+}
+
+std::string MakeConninfo(const std::map<std::string, std::string>& settings) {
+  std::string out;
+  for (const auto& [k, v] : settings) {
+    std::string quoted;
+    for (char c : v) {
+      if (c == '\\' || c == '\'') quoted += '\\';
+      quoted += c;
+    }
+    out += (out.empty() ? "" : " ") + k + "='" + quoted + "'";
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Connection>> Connection::Connect(std::vector<const char*> keys, std::vector<const char*> values,
+                                                        const std::string& where, const std::string& what, bool expand) {
   keys.push_back(nullptr);
   values.push_back(nullptr);
   std::unique_ptr<Connection> c(new Connection());
-  c->where_ = server.Where();
-  c->conn_ = PQconnectdbParams(keys.data(), values.data(), 0);
+  c->where_ = where;
+  c->conn_ = PQconnectdbParams(keys.data(), values.data(), expand ? 1 : 0);
   auto* conn = static_cast<PGconn*>(c->conn_);
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg(TrimWhitespace(PQerrorMessage(conn)));
-    std::string text = "unable to connect to PostgreSQL at " + server.Where() + " (database '" + database + "'): " + msg;
+    std::string text = "unable to connect to PostgreSQL at " + where + (what.empty() ? "" : " (" + what + ")") + ": " + msg;
     if (msg.find("password authentication failed") != std::string::npos ||
         msg.find("no password supplied") != std::string::npos) {
       return Status(Code::kPermissionDenied, text);

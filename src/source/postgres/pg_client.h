@@ -5,6 +5,7 @@
 // passed in PGPASSWORD (never on a command line).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,9 @@ class Connection {
  public:
   ~Connection();
   static Result<std::unique_ptr<Connection>> Open(const ServerTarget& server, const std::string& database);
+  // A libpq connection string ("host=10.0.0.10 port=5432 user=postgres dbname=postgres").
+  static Result<std::unique_ptr<Connection>> OpenConninfo(const std::string& conninfo, int connect_timeout);
+  const std::string& where() const { return where_; }
 
   // Rows of text values; NULL is "".
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql,
@@ -47,9 +51,16 @@ class Connection {
 
  private:
   Connection() = default;
+  static Result<std::unique_ptr<Connection>> Connect(std::vector<const char*> keys, std::vector<const char*> values,
+                                                     const std::string& where, const std::string& what,
+                                                     bool expand = false);
   void* conn_ = nullptr;  // PGconn*
   std::string where_;
 };
+
+// The settings of a libpq connection string (host, port, user, ...), and one made from settings.
+Result<std::map<std::string, std::string>> ParseConninfo(const std::string& conninfo);
+std::string MakeConninfo(const std::map<std::string, std::string>& settings);
 
 // The path of a client tool; kNotFound names where it looked.
 Result<std::string> ToolPath(const ServerTarget& server, const std::string& tool);

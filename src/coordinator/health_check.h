@@ -1,0 +1,45 @@
+// One health check of one service, by its type: postgresql (connect, role,
+// replication lag of the standby), s3 (bucket reachable, a write/read/delete
+// probe), kafka (metadata, brokers up), http (status, body), tcp (connect),
+// dns (the name resolves, to the expected address), command (exit 0).
+// A check never throws and never hangs past its timeout: every outcome is a
+// CheckResult. Thresholds (consecutive failures) are the monitor's business.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.h"
+#include "coordinator/dns.h"
+#include "storage/s3/s3_client.h"
+
+namespace dr::coordinator {
+
+enum class Health { kHealthy, kDegraded, kFailed };
+const char* HealthName(Health h);  // "healthy", "degraded", "failed"
+
+struct CheckResult {
+  Health status = Health::kFailed;
+  double latency_ms = 0;
+  std::string error;  // why it is not healthy
+  nlohmann::json details = nlohmann::json::object();
+};
+
+struct CheckContext {
+  storage::s3::S3Options s3;  // endpoint and credentials for s3 services (bucket per service)
+  std::string dns_server;     // default server for dns services
+};
+
+CheckResult RunCheck(const config::CoordinatedService& service, const CheckContext& context);
+
+// "16/B374D848" -> 0x16B374D848; nullopt-like -1 for anything else.
+int64_t ParseLsn(const std::string& lsn);
+
+// Runs a shell command with a timeout (coreutils timeout, then SIGKILL);
+// returns its exit code (124 on timeout) and fills output with its stdout+stderr tail.
+Result<int> RunShell(const std::string& command, double timeout_seconds, std::string* output,
+                     const std::vector<std::string>& env = {});
+
+}  // namespace dr::coordinator

@@ -1,0 +1,269 @@
+// The DR coordinator against real servers on loopback: a PostgreSQL 15 primary
+// (127.0.0.10) with a streaming standby (127.0.0.20) on the same port, and
+// BIND 9 holding db.platform.test with TSIG-signed dynamic updates. The real
+// ecap-dr binary runs health, failover, monitor, events and report.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "coordinator/dns.h"
+#include "source/postgres/pg_client.h"
+#include "test/integration/cli/cli_harness.h"
+#include "test/support/dns_server.h"
+#include "test/support/pg_server.h"
+
+namespace dr::test {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class FailoverTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    ::chmod(dir_.path().c_str(), 0755);
+    int port = FreePort();
+    auto primary = PgServer::Start(dir_ / "primary", {.address = "127.0.0.10", .port = port});
+    ASSERT_OK(primary);
+    primary_ = std::move(*primary);
+    ASSERT_OK(primary_->Psql("postgres", "create table orders (id serial primary key, note text)"));
+    auto standby = PgServer::StartStandby(dir_ / "standby", *primary_, {.address = "127.0.0.20", .port = port});
+    ASSERT_OK(standby);
+    standby_ = std::move(*standby);
+    auto dns = DnsServer::Start(dir_ / "bind", {{"db", "127.0.0.10"}});
+    ASSERT_OK(dns);
+    dns_ = std::move(*dns);
+    WriteCoordinatorConfig();
+  }
+  void WriteCoordinatorConfig(const std::string& extra = "", double rpo_minutes = 5, double interval = 0.5) {
+    WriteFile(config_,
+              "dr_coordinator:\n"
+              "  check_interval_seconds: " + std::to_string(interval) + "\n"
+              "  failure_threshold: 3\n"
+              "  auto_failover: true\n"
+              "  rpo_target_minutes: " + std::to_string(rpo_minutes) + "\n"
+              "  state_dir: \"" + dir_ / "state" + "\"\n"
+              "  services:\n"
+              "    - {name: orders-db, type: postgresql, primary: \"" + primary_->Conninfo() + "\", standby: \"" +
+                  standby_->Conninfo() + "\", timeout_seconds: 1}\n"
+              "    - {name: db-name, type: dns, record: db.platform.test}\n"
+              "    - {name: ok-command, type: command, command: \"true\"}\n" + extra +
+              "  failover:\n"
+              "    fence_command: \"echo fenced >> " + dir_ / "fenced" + "; kill -9 $(head -1 " +
+                  dir_ / "primary/data/postmaster.pid" + ") 2>/dev/null; sleep 0.2; true\"\n"
+              "    dns: {server: \"" + dns_->endpoint() + "\", zone: platform.test, record: db.platform.test, ttl: 5,"
+                  " tsig_key_file: \"" + dns_->key_file() + "\"}\n"
+              "    storage: {primary_bucket: lake, replica_bucket: lake-dr, switch_hook: \"echo $ECAP_DR_ACTIVE_BUCKET > " +
+                  dir_ / "bucket" + "\"}\n"
+              "    compute_hooks: [\"echo $ECAP_DR_NEW_PRIMARY > " + dir_ / "compute" + "\"]\n");
+  }
+  std::string DbAddress() {
+    auto ep = coordinator::ParseEndpoint(dns_->endpoint(), 53);
+    auto a = coordinator::ResolveA(*ep, "db.platform.test", 1);
+    return a.ok() ? a->front() : "error: " + a.status().message();
+  }
+  static std::string Sql(const PgServer& s, const std::string& sql) {
+    auto r = s.Psql("postgres", sql);
+    return r.ok() ? *r : "error: " + r.status().message();
+  }
+  bool InRecovery(const PgServer& s) { return Sql(s, "select pg_is_in_recovery()") == "t\n"; }
+  // What a client does after a failover: resolve the name, connect, write.
+  Status WriteThroughDns(const std::string& note) {
+    std::string conninfo = "host=" + DbAddress() + " port=" + std::to_string(standby_->port()) +
+                           " user=postgres dbname=postgres connect_timeout=2";
+    DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(conninfo, 2));
+    return conn->Exec("insert into orders (note) values ('" + note + "')");
+  }
+
+  std::unique_ptr<PgServer> primary_, standby_;
+  std::unique_ptr<DnsServer> dns_;
+};
+
+TEST_F(FailoverTest, HealthReportsEveryServiceWithReplicationLag) {
+  WriteCoordinatorConfig("    - {name: closed-port, type: tcp, address: \"127.0.0.1:1\"}\n");
+  ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) select 'x' from generate_series(1, 100)"));
+  auto r = Dr("--json health");
+  EXPECT_EQ(r.exit_code, 1) << "one service is down";
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["overall_status"], "failed");
+  auto db = j["services"]["orders-db"];
+  EXPECT_EQ(db["status"], "healthy") << db.dump();
+  EXPECT_EQ(db["details"]["standby"]["in_recovery"], true);
+  EXPECT_GE(db["details"]["standby"]["lag_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(j["services"]["db-name"]["details"]["addresses"][0], "127.0.0.10");
+  EXPECT_EQ(j["services"]["ok-command"]["status"], "healthy");
+  EXPECT_EQ(j["services"]["closed-port"]["status"], "failed");
+  EXPECT_THAT(j["services"]["closed-port"]["error"].get<std::string>(), HasSubstr("127.0.0.1:1"));
+}
+
+TEST_F(FailoverTest, DryRunChangesNothing) {
+  auto r = Dr("--json failover --reason \"drill\" --dry-run");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["status"], "dry_run");
+  EXPECT_EQ(j["steps"][0]["name"], "preconditions");
+  EXPECT_EQ(j["steps"][0]["status"], "ok");
+  std::string plan = j["steps"].dump();
+  EXPECT_THAT(plan, HasSubstr("db.platform.test: 127.0.0.10 -> 127.0.0.20 (compare-and-swap)"));
+  EXPECT_EQ(DbAddress(), "127.0.0.10");
+  EXPECT_TRUE(InRecovery(*standby_));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "fenced"));
+  EXPECT_OK(primary_->Psql("postgres", "insert into orders (note) values ('still primary')"));
+}
+
+TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
+  ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before')"));
+  auto no = Dr("failover --reason \"Planned maintenance\" < /dev/null");
+  EXPECT_EQ(no.exit_code, 2) << "without --yes and no terminal to ask: refused";
+  EXPECT_THAT(no.err, HasSubstr("--yes"));
+  auto r = Dr("--json failover --reason \"Planned maintenance\" --yes");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = json::parse(r.out);
+  EXPECT_EQ(j["success"], true);
+  EXPECT_EQ(j["status"], "completed");
+  EXPECT_EQ(j["new_primary"], "127.0.0.20");
+  EXPECT_EQ(j["rpo_seconds"], 0) << "the primary was alive and the standby caught up";
+  EXPECT_GT(j["rto_seconds"].get<double>(), 0);
+  EXPECT_LT(j["rto_seconds"].get<double>(), 60);
+  std::vector<std::string> names;
+  for (const auto& s : j["steps"]) names.push_back(s["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"preconditions", "fence", "promote", "wait_writable", "dns", "storage",
+                                             "compute", "verify", "notify"}));
+  EXPECT_EQ(DbAddress(), "127.0.0.20");
+  EXPECT_FALSE(InRecovery(*standby_));
+  EXPECT_EQ(ReadFileOrDie(dir_ / "fenced"), "fenced\n");
+  EXPECT_EQ(ReadFileOrDie(dir_ / "bucket"), "lake-dr\n");
+  EXPECT_EQ(ReadFileOrDie(dir_ / "compute"), "127.0.0.20\n");
+  ASSERT_OK(WriteThroughDns("after"));
+  EXPECT_EQ(Sql(*standby_, "select string_agg(note, ',' order by id) from orders"),
+            "before,after\n");
+
+  auto events = json::parse(Dr("--json events --limit 50").out)["events"];
+  std::string types;
+  for (const auto& e : events) types += e["event_type"].get<std::string>() + " ";
+  EXPECT_THAT(types, HasSubstr("failover_completed"));
+  EXPECT_THAT(types, HasSubstr("failover_started"));
+  EXPECT_EQ(events[0]["data"]["reason"], "Planned maintenance");
+  auto report = json::parse(Dr("--json report rto-rpo").out);
+  EXPECT_EQ(report["completed"], 1);
+  EXPECT_EQ(report["within_targets"], 1);
+  // A second failover has no standby left.
+  auto again = Dr("failover --reason again --yes");
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr("no standby left"));
+}
+
+TEST_F(FailoverTest, DnsCompareAndSwapRefusesARecordChangedBySomeoneElse) {
+  auto ep = coordinator::ParseEndpoint(dns_->endpoint(), 53);
+  auto key = coordinator::LoadTsigKey(dns_->key_file());
+  ASSERT_OK(key);
+  // Someone moved the name meanwhile.
+  ASSERT_OK(coordinator::SwapARecord(*ep, "platform.test", "db.platform.test", "127.0.0.10", "127.0.0.30", 5, *key, 2));
+  auto swap = coordinator::SwapARecord(*ep, "platform.test", "db.platform.test", "127.0.0.10", "127.0.0.20", 5, *key, 2);
+  EXPECT_EQ(swap.code(), Code::kFailed);
+  EXPECT_THAT(swap.message(), HasSubstr("no longer points at 127.0.0.10 (it points at 127.0.0.30)"));
+  EXPECT_EQ(DbAddress(), "127.0.0.30");
+  auto r = Dr("failover --reason test --yes");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("the DNS record was changed by someone else"));
+  EXPECT_TRUE(InRecovery(*standby_)) << "nothing was promoted";
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "fenced"));
+  // A wrong key is refused by the server.
+  coordinator::TsigKey wrong = *key;
+  wrong.secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  auto denied = coordinator::SwapARecord(*ep, "platform.test", "db.platform.test", "127.0.0.30", "127.0.0.40", 5, wrong, 2);
+  EXPECT_FALSE(denied.ok());
+  EXPECT_EQ(DbAddress(), "127.0.0.30");
+}
+
+// Kill the primary: the monitor sees three failed checks, fails over by itself,
+// and a client going by the DNS name writes to the new primary.
+TEST_F(FailoverTest, MonitorFailsOverAutomaticallyWhenThePrimaryDies) {
+  pid_t monitor = Spawn("-c " + config_ + " monitor --max-seconds 40");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a few healthy rounds
+  ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before crash')"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  auto killed_at = std::chrono::steady_clock::now();
+  ASSERT_OK(primary_->Kill());
+  bool moved = false;
+  while (std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(30)) {
+    if (DbAddress() == "127.0.0.20") {
+      moved = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  ::kill(monitor, SIGTERM);
+  int status = 0;
+  ::waitpid(monitor, &status, 0);
+  ASSERT_TRUE(moved) << "DNS still points at " << DbAddress();
+  EXPECT_GT(seconds, 1.0) << "three checks 0.5 s apart come first";
+  ASSERT_OK(WriteThroughDns("after crash"));
+  EXPECT_EQ(Sql(*standby_, "select count(*) from orders where note = 'before crash'"), "1\n");
+  auto events = json::parse(Dr("--json events --type failover_completed").out)["events"];
+  ASSERT_EQ(events.size(), 1u);
+  auto d = events[0]["data"];
+  EXPECT_EQ(d["automatic"], true);
+  EXPECT_GT(d["rto_seconds"].get<double>(), 0.9);
+  EXPECT_LT(d["rto_seconds"].get<double>(), 30);
+  EXPECT_EQ(d["rpo_seconds"], 0) << "the standby had replayed what the primary last reported";
+  auto changes = json::parse(Dr("--json events --type health_changed --limit 100").out)["events"];
+  EXPECT_THAT(changes.dump(), HasSubstr("\"to\":\"failed\""));
+}
+
+// The standby is behind (replay paused while the primary keeps writing) when
+// the primary dies: the automatic failover is refused, nothing changes.
+TEST_F(FailoverTest, LagGuardRefusesAnAutomaticFailover) {
+  WriteCoordinatorConfig("", /*rpo_minutes=*/0.02);  // 1.2 s
+  ASSERT_OK(standby_->Psql("postgres", "select pg_wal_replay_pause()"));
+  pid_t monitor = Spawn("-c " + config_ + " monitor --max-seconds 40");
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('while paused')"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  ASSERT_OK(primary_->Kill());
+  bool refused = false;
+  for (int i = 0; i < 150 && !refused; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto e = json::parse(Dr("--json events --type failover_refused").out)["events"];
+    refused = !e.empty();
+  }
+  ::kill(monitor, SIGTERM);
+  int status = 0;
+  ::waitpid(monitor, &status, 0);
+  ASSERT_TRUE(refused);
+  auto e = json::parse(Dr("--json events --type failover_refused").out)["events"][0]["data"];
+  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("more than the RPO target"));
+  EXPECT_GT(e["lag_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(DbAddress(), "127.0.0.10");
+  EXPECT_TRUE(InRecovery(*standby_));
+  // A person may force it; the event says so.
+  auto forced = Dr("--json failover --reason \"accept the loss\" --yes --force");
+  ASSERT_EQ(forced.exit_code, 0) << forced.err << forced.out;
+  EXPECT_EQ(json::parse(forced.out)["forced"], true);
+  EXPECT_EQ(DbAddress(), "127.0.0.20");
+}
+
+// One failed check between good ones degrades a service but never fails it
+// (the same threshold rule guards the database's failover).
+TEST_F(FailoverTest, FlappingServiceNeverReachesFailed) {
+  std::string flag = dir_ / "flap";
+  WriteCoordinatorConfig("    - {name: flappy, type: command, command: \"if [ -e " + flag + " ]; then rm " + flag +
+                         "; exit 1; else touch " + flag + "; fi\"}\n", 5, 0.2);
+  auto r = Dr("monitor --max-seconds 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("flappy=degraded(1)"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("flappy=failed")));
+  auto failovers = json::parse(Dr("--json events --type failover_started").out)["events"];
+  EXPECT_TRUE(failovers.empty());
+  EXPECT_EQ(DbAddress(), "127.0.0.10");
+}
+
+}  // namespace
+}  // namespace dr::test
