@@ -1,6 +1,7 @@
 #include "coordinator/coordinator.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include "base/fs.h"
 #include "base/time_util.h"
 #include "coordinator/dns.h"
+#include "coordinator/leader.h"
 #include "source/postgres/pg_client.h"
 
 namespace dr::coordinator {
@@ -179,7 +181,7 @@ Result<HealthReport> DisasterRecoveryCoordinator::CheckHealth(bool apply_thresho
         state_["last_primary_lsn"] = {{"service", s.name}, {"lsn", lsn}, {"time", FormatUtc(now, true)}};
       }
     }
-    if (h.status != before) {
+    if (h.status != before && !follower_) {
       RecordEvent("health_changed", {{"service", s.name}, {"from", HealthName(before)}, {"to", HealthName(h.status)},
                                      {"error", h.error}, {"consecutive_failures", h.consecutive_failures}});
     }
@@ -194,25 +196,69 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
   auto start = clock_.Monotonic();
-  RecordEvent("monitor_started", {{"auto_failover", c.auto_failover}, {"interval_seconds", c.check_interval_seconds}});
+  auto stopping = [&] { return options.stop != nullptr && options.stop->load(); };
+
+  // With etcd, only the leader acts; a thread renews the lease every TTL/3.
+  std::unique_ptr<EtcdLeader> leader;
+  std::thread campaign;
+  std::atomic<bool> campaign_stop{false};
+  if (!c.etcd_endpoints.empty()) {
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    leader = std::make_unique<EtcdLeader>(c.etcd_endpoints, "/ecap-dr/coordinator/leader",
+                                          std::string(host) + ":" + std::to_string(::getpid()), c.lease_seconds);
+    campaign = std::thread([&] {
+      bool was = false;
+      std::string last_error;
+      while (!campaign_stop) {
+        auto led = leader->Campaign();
+        bool is = led.ok() && *led;
+        if (!led.ok() && led.status().message() != last_error) {
+          last_error = led.status().message();
+          std::cerr << "ecap-dr: WARNING: leader election: " << last_error << std::endl;
+        }
+        if (is != was) {
+          RecordEvent(is ? "leader_acquired" : "leader_lost", {{"coordinator", leader->id()}});
+          if (options.print) std::cout << (is ? "leader: " : "no longer leader: ") << leader->id() << std::endl;
+          was = is;
+        }
+        for (int i = 0; i < c.lease_seconds * 1000 / 3 / 20 && !campaign_stop; ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+      }
+    });
+  }
+  auto acting = [&] { return !leader || leader->IsLeader(); };
+
+  RecordEvent("monitor_started", {{"auto_failover", c.auto_failover}, {"interval_seconds", c.check_interval_seconds},
+                                  {"coordinator", leader ? leader->id() : std::string("standalone")}});
+  Status status = Status::Ok();
   while (true) {
     auto round = clock_.Monotonic();
-    DR_ASSIGN_OR_RETURN(HealthReport report, CheckHealth(/*apply_threshold=*/true));
+    follower_ = !acting();
+    auto report = CheckHealth(/*apply_threshold=*/true);
+    if (!report.ok()) {
+      status = report.status();
+      break;
+    }
     if (options.print) {
-      std::cout << report.timestamp << " " << report.overall_status;
-      for (const auto& s : report.services) {
+      std::cout << report->timestamp << (leader ? (follower_ ? " [follower] " : " [leader] ") : " ")
+                << report->overall_status;
+      for (const auto& s : report->services) {
         std::cout << " " << s.name << "=" << HealthName(s.status);
         if (s.consecutive_failures > 0) std::cout << "(" << s.consecutive_failures << ")";
       }
       std::cout << std::endl;
     }
-    if (const auto* db = Database(); db != nullptr && c.auto_failover && health_[db->name].status == Health::kFailed &&
-                                     !refused_since_failure_) {
+    const auto* db = Database();
+    if (db != nullptr && c.auto_failover && health_[db->name].status == Health::kFailed && !refused_since_failure_ &&
+        acting()) {
       FailoverResult r = Failover({.reason = "automatic: " + db->name + " failed " +
                                              std::to_string(health_[db->name].consecutive_failures) +
                                              " checks in a row (" + health_[db->name].error + ")",
                                    .automatic = true,
-                                   .detected_at = first_failure_[db->name]});
+                                   .detected_at = first_failure_[db->name],
+                                   .still_leader = acting});
       if (options.print) std::cout << "failover " << r.status << (r.error.empty() ? "" : ": " + r.error) << std::endl;
       if (r.success) {
         health_.erase(db->name);  // the new primary starts with a clean record
@@ -221,17 +267,21 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
         refused_since_failure_ = true;  // not again until the service has been healthy
       }
     }
-    (void)SaveState();
-    if (options.stop != nullptr && options.stop->load()) break;
+    if (acting()) (void)SaveState();
+    if (stopping()) break;
     if (options.max_seconds > 0 && Secs(clock_.Monotonic() - start) >= options.max_seconds) break;
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(c.check_interval_seconds));
-    while (clock_.Monotonic() < next && !(options.stop != nullptr && options.stop->load())) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    while (clock_.Monotonic() < next && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (leader) {
+    campaign_stop = true;
+    campaign.join();
+    if (leader->IsLeader()) RecordEvent("leader_lost", {{"coordinator", leader->id()}, {"resigned", true}});
+    leader->Resign();
   }
   RecordEvent("monitor_stopped", json::object());
-  return Status::Ok();
+  return status;
 }
 
 FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& request) {
@@ -402,7 +452,14 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
 
   // 2. Fence: the old primary must stop taking writes before another starts.
   auto phase = mono();
+  auto leading = [&]() -> Status {
+    if (request.still_leader && !request.still_leader()) {
+      return Failed("this coordinator lost its leadership (etcd lease); another may take over");
+    }
+    return Status::Ok();
+  };
   bool ok = step("fence", [&](std::string* details) -> Status {
+    DR_RETURN_IF_ERROR(leading());
     if (c.fence_command.empty()) {
       *details = "no fence command; the primary was unreachable";
       return Status::Ok();
@@ -421,6 +478,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   // 3. Promote, and wait until the new primary takes writes.
   phase = mono();
   ok = step("promote", [&](std::string* details) -> Status {
+    DR_RETURN_IF_ERROR(leading());
     DR_ASSIGN_OR_RETURN(auto standby, source::pg::Connection::OpenConninfo(svc.standby, timeout));
     DR_ASSIGN_OR_RETURN(std::string promoted, standby->QueryValue("SELECT pg_promote(true, 60)"));
     if (promoted != "t") return Failed("pg_promote() on " + standby->where() + " returned " + promoted);

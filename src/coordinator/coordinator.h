@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -58,6 +59,9 @@ struct FailoverRequest {
   bool automatic = false;  // started by the monitor
   // automatic: when the first failed check of the streak happened (the start of the RTO)
   std::chrono::system_clock::time_point detected_at{};
+  // With several coordinators: asked before each step that cannot be undone;
+  // false stops the failover (another coordinator may be taking over).
+  std::function<bool()> still_leader;
 };
 
 struct FailoverStep {
@@ -125,6 +129,7 @@ class DisasterRecoveryCoordinator {
   std::map<std::string, std::chrono::system_clock::time_point> first_failure_;
   std::deque<std::pair<std::chrono::system_clock::time_point, int64_t>> primary_lsns_;  // recent samples
   bool refused_since_failure_ = false;
+  bool follower_ = false;  // another coordinator leads: check, but neither act nor record
   bool initialized_ = false;
 };
 

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace dr::coordinator {
 
 using nlohmann::json;
@@ -25,11 +28,19 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path) {
       "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT NOT NULL,"
       " event_type TEXT NOT NULL, data TEXT NOT NULL);"
       "CREATE INDEX IF NOT EXISTS events_type ON events(event_type, id);";
-  char* err = nullptr;
-  if (sqlite3_exec(s->db_, schema, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown error";
+  // Two processes opening a new store at once (two coordinators, `events`
+  // during `monitor`) race for the switch to WAL mode, which the busy timeout
+  // does not cover: retry for a while.
+  for (int attempt = 0;; ++attempt) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(s->db_, schema, nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) break;
+    std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    return IoError("unable to create the event store " + path + ": " + msg);
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 250) {
+      return IoError("unable to create the event store " + path + ": " + msg);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return s;
 }

@@ -35,10 +35,13 @@ inline RunResult RunDr(const std::string& args, const std::string& env = "") {
 }
 
 // Starts `ecap-dr ARGS` in the background; returns the pid of ecap-dr itself.
+// The command is built before fork: the child of a threaded process may only
+// call async-signal-safe functions (a malloc there can deadlock on a lock
+// another thread held at the fork).
 inline pid_t Spawn(const std::string& args) {
+  std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " " + args + " >/dev/null 2>&1";
   pid_t pid = ::fork();
   if (pid == 0) {
-    std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " " + args + " >/dev/null 2>&1";
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }

@@ -14,6 +14,7 @@
 #include "source/postgres/pg_client.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/dns_server.h"
+#include "test/support/etcd_server.h"
 #include "test/support/pg_server.h"
 
 namespace dr::test {
@@ -263,6 +264,56 @@ TEST_F(FailoverTest, FlappingServiceNeverReachesFailed) {
   auto failovers = json::parse(Dr("--json events --type failover_started").out)["events"];
   EXPECT_TRUE(failovers.empty());
   EXPECT_EQ(DbAddress(), "127.0.0.10");
+}
+
+// Two coordinators with etcd: one leads and acts; killed, the other takes over
+// within the lease, and a failover happens once.
+TEST_F(FailoverTest, TwoCoordinatorsElectOneLeaderThroughEtcd) {
+  auto etcd = EtcdServer::Start(dir_ / "etcd");
+  ASSERT_OK(etcd);
+  WriteCoordinatorConfig("  coordination: {etcd: {endpoints: [\"" + (*etcd)->endpoint() +
+                         "\"], lease_seconds: 2}}\n");
+  auto leaders = [&] {
+    std::vector<std::string> ids;
+    json events = json::parse(Dr("--json events --type leader_acquired --limit 100").out);
+    for (const auto& e : events["events"]) {
+      ids.push_back(e["data"]["coordinator"]);
+    }
+    return ids;
+  };
+  auto wait_for = [&](size_t n, double seconds) {
+    auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (leaders().size() < n && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return leaders().size() >= n;
+  };
+  pid_t a = Spawn("-c " + config_ + " monitor --max-seconds 60");
+  ASSERT_TRUE(wait_for(1, 10));
+  pid_t b = Spawn("-c " + config_ + " monitor --max-seconds 60");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(leaders().size(), 1u) << "the second coordinator follows";
+  EXPECT_THAT(leaders()[0], HasSubstr(":" + std::to_string(a)));
+
+  auto killed = std::chrono::steady_clock::now();
+  ::kill(a, SIGKILL);
+  int status = 0;
+  ::waitpid(a, &status, 0);
+  ASSERT_TRUE(wait_for(2, 10));
+  double takeover = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  EXPECT_LT(takeover, 2 + 1.5) << "within the lease (2 s) and a renewal period";
+  EXPECT_THAT(leaders()[0], HasSubstr(":" + std::to_string(b)));
+
+  // The new leader acts: it fails over when the primary dies, once.
+  ASSERT_OK(primary_->Kill());
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (DbAddress() != "127.0.0.20" && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ::kill(b, SIGTERM);
+  ::waitpid(b, &status, 0);
+  EXPECT_EQ(DbAddress(), "127.0.0.20");
+  EXPECT_EQ(json::parse(Dr("--json events --type failover_started").out)["events"].size(), 1u);
 }
 
 }  // namespace
