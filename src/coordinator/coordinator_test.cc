@@ -1,0 +1,98 @@
+#include <filesystem>
+
+#include "config/config.h"
+#include "coordinator/dns.h"
+#include "coordinator/event_store.h"
+#include "coordinator/health_check.h"
+#include "test/support/test_support.h"
+
+namespace dr::coordinator {
+namespace {
+
+using test::StatusIs;
+using ::testing::HasSubstr;
+
+TEST(CoordinatorTest, ParsesLsnsAndEndpoints) {
+  EXPECT_EQ(ParseLsn("0/3000060"), 0x3000060);
+  EXPECT_EQ(ParseLsn("16/B374D848"), (int64_t{0x16} << 32) | 0xB374D848);
+  EXPECT_EQ(ParseLsn(""), -1);
+  EXPECT_EQ(ParseLsn("nonsense"), -1);
+  auto e = ParseEndpoint("127.0.0.1:5353", 53);
+  ASSERT_OK(e);
+  EXPECT_EQ(e->port, 5353);
+  EXPECT_EQ(ParseEndpoint("10.0.0.53", 53)->port, 53);
+  EXPECT_THAT(ParseEndpoint("host:notaport", 53), StatusIs(Code::kConfig));
+}
+
+TEST(CoordinatorTest, ReadsBindKeyFiles) {
+  test::TempDir dir;
+  test::WriteFile(dir / "ddns.key",
+                  "key \"ddns-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"u6p5c2lNb3JlQmFzZTY0U2VjcmV0PT0=\";\n};\n");
+  auto k = LoadTsigKey(dir / "ddns.key");
+  ASSERT_OK(k);
+  EXPECT_EQ(k->name, "ddns-key");
+  EXPECT_EQ(k->algorithm, "hmac-sha256");
+  EXPECT_EQ(k->secret, "u6p5c2lNb3JlQmFzZTY0U2VjcmV0PT0=");
+  test::WriteFile(dir / "bad.key", "not a key");
+  EXPECT_THAT(LoadTsigKey(dir / "bad.key").status().message(), HasSubstr("bad.key: expected key"));
+  EXPECT_THAT(LoadTsigKey(dir / "missing.key"), StatusIs(Code::kConfig));
+}
+
+TEST(CoordinatorTest, ServicesAreValidatedWithTheirLine) {
+  auto ok = config::LoadConfigString(
+      "dr_coordinator:\n  services:\n    - {name: db, type: postgresql, primary: \"host=a\", standby: \"host=b\"}\n"
+      "    - {name: api, type: http, url: \"http://x/health\", expect_status: 204}\n",
+      "c.yaml");
+  ASSERT_OK(ok);
+  EXPECT_EQ(ok->coordinator.services.size(), 2u);
+  EXPECT_EQ(ok->coordinator.services[1].expect_status, 204);
+  EXPECT_EQ(ok->coordinator.failure_threshold, 3);
+  auto dup = config::LoadConfigString(
+      "dr_coordinator:\n  services:\n    - {name: a, type: tcp, address: \"h:1\"}\n    - {name: a, type: tcp, address: \"h:2\"}\n",
+      "c.yaml");
+  EXPECT_THAT(dup.status().message(), HasSubstr("c.yaml:4: dr_coordinator.services[1]: the name 'a' is used twice"));
+  auto missing = config::LoadConfigString("dr_coordinator:\n  services:\n    - {name: db, type: postgresql}\n", "c.yaml");
+  EXPECT_THAT(missing.status().message(), HasSubstr("a postgresql service needs 'primary'"));
+  auto type = config::LoadConfigString("dr_coordinator:\n  services:\n    - {name: x, type: ftp}\n", "c.yaml");
+  EXPECT_THAT(type.status().message(), HasSubstr("expected one of postgresql|s3|kafka|http|tcp|dns|command"));
+}
+
+TEST(CoordinatorTest, EventStoreKeepsEventsNewestFirst) {
+  test::TempDir dir;
+  auto store = EventStore::Open(dir / "events.db");
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->Record("2026-11-26T10:00:00.000Z", "health_changed", {{"service", "db"}}));
+  ASSERT_OK((*store)->Record("2026-11-26T10:00:01.000Z", "failover_completed", {{"rto_seconds", 7.5}}));
+  ASSERT_OK((*store)->Record("2026-11-26T10:00:02.000Z", "health_changed", {{"service", "api"}}));
+  auto all = (*store)->List(10);
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].data["service"], "api");
+  auto failovers = (*store)->List(10, {"failover_completed"});
+  ASSERT_EQ(failovers->size(), 1u);
+  EXPECT_EQ((*failovers)[0].data["rto_seconds"], 7.5);
+  EXPECT_EQ((*store)->List(1)->size(), 1u);
+  // Reopened by another process later: the history is there.
+  store->reset();
+  auto again = EventStore::Open(dir / "events.db");
+  ASSERT_OK(again);
+  EXPECT_EQ((*again)->List(10)->size(), 3u);
+}
+
+TEST(CoordinatorTest, CommandAndTcpChecksReportWhy) {
+  config::CoordinatedService ok{.name = "c", .type = "command", .command = "exit 0"};
+  EXPECT_EQ(RunCheck(ok, {}).status, Health::kHealthy);
+  config::CoordinatedService bad{.name = "c", .type = "command", .command = "echo broken >&2; exit 3"};
+  auto r = RunCheck(bad, {});
+  EXPECT_EQ(r.status, Health::kFailed);
+  EXPECT_THAT(r.error, HasSubstr("exited with 3: broken"));
+  config::CoordinatedService slow{.name = "c", .type = "command", .command = "sleep 5", .timeout_seconds = 0.3};
+  auto t = RunCheck(slow, {});
+  EXPECT_THAT(t.error, HasSubstr("timed out"));
+  EXPECT_LT(t.latency_ms, 3000);
+  config::CoordinatedService tcp{.name = "t", .type = "tcp", .address = "127.0.0.1:1"};
+  EXPECT_THAT(RunCheck(tcp, {}).error, HasSubstr("connect to 127.0.0.1:1: Connection refused"));
+}
+
+}  // namespace
+}  // namespace dr::coordinator
