@@ -47,10 +47,14 @@ std::string WithHost(const std::string& conninfo, const std::string& host) {
   return source::pg::MakeConninfo(*s);
 }
 
-// A write the server must be able to take: assigning a transaction id fails on a standby.
+// A committed write, as a client's: it fails on a standby, and (bounded by the
+// statement timeout) shows a commit that waits for a synchronous standby.
+// A temporary table leaves nothing behind in the user's database.
 Status ProbeWrite(const std::string& conninfo, int timeout_seconds) {
   DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(conninfo, timeout_seconds));
-  return conn->QueryValue("SELECT txid_current()").status();
+  DR_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " + std::to_string(std::max(timeout_seconds, 1) * 1000)));
+  DR_RETURN_IF_ERROR(conn->Exec("CREATE TEMP TABLE IF NOT EXISTS ecap_dr_write_probe (at timestamptz)"));
+  return conn->Exec("INSERT INTO ecap_dr_write_probe VALUES (now())");
 }
 
 }  // namespace
@@ -485,6 +489,23 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
     *details = "promoted " + standby->where() + " (irreversible)";
     return Status::Ok();
   });
+  if (ok) {
+    // A promoted standby keeps the old primary's synchronous_standby_names:
+    // with no standby left, every commit would wait forever.
+    ok = step("sync_replication", [&](std::string* details) -> Status {
+      DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(svc.standby, timeout));
+      DR_ASSIGN_OR_RETURN(std::string names, conn->QueryValue("SHOW synchronous_standby_names"));
+      if (names.empty()) {
+        *details = "asynchronous replication: nothing to change";
+        return Status::Ok();
+      }
+      DR_RETURN_IF_ERROR(conn->Exec("ALTER SYSTEM SET synchronous_standby_names = ''"));
+      DR_RETURN_IF_ERROR(conn->Exec("SELECT pg_reload_conf()"));
+      *details = "synchronous_standby_names was '" + names + "': cleared, since no standby is left to confirm "
+                 "commits; set it again when a new standby follows " + result.new_primary;
+      return Status::Ok();
+    });
+  }
   if (ok) {
     ok = step("wait_writable", [&](std::string* details) -> Status {
       auto deadline = mono() + std::chrono::seconds(60);

@@ -6,8 +6,10 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <fstream>
 #include <thread>
 
+#include <httplib.h>
 #include <nlohmann/json.hpp>
 
 #include "coordinator/dns.h"
@@ -86,7 +88,19 @@ class FailoverTest : public CliFixture {
 };
 
 TEST_F(FailoverTest, HealthReportsEveryServiceWithReplicationLag) {
-  WriteCoordinatorConfig("    - {name: closed-port, type: tcp, address: \"127.0.0.1:1\"}\n");
+  httplib::Server web;
+  web.Get("/health", [](const httplib::Request&, httplib::Response& res) { res.set_content("status: ok", "text/plain"); });
+  web.Get("/sick", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_content("status: overloaded", "text/plain");
+  });
+  int web_port = web.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { web.listen_after_bind(); });
+  std::string base = "http://127.0.0.1:" + std::to_string(web_port);
+  WriteCoordinatorConfig("    - {name: closed-port, type: tcp, address: \"127.0.0.1:1\"}\n"
+                         "    - {name: api, type: http, url: \"" + base + "/health\", expect_body: \"ok\"}\n"
+                         "    - {name: sick-api, type: http, url: \"" + base + "/sick\"}\n"
+                         "    - {name: dns-moved, type: dns, record: db.platform.test, expect_address: 127.0.0.20}\n");
   ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) select 'x' from generate_series(1, 100)"));
   auto r = Dr("--json health");
   EXPECT_EQ(r.exit_code, 1) << "one service is down";
@@ -100,6 +114,12 @@ TEST_F(FailoverTest, HealthReportsEveryServiceWithReplicationLag) {
   EXPECT_EQ(j["services"]["ok-command"]["status"], "healthy");
   EXPECT_EQ(j["services"]["closed-port"]["status"], "failed");
   EXPECT_THAT(j["services"]["closed-port"]["error"].get<std::string>(), HasSubstr("127.0.0.1:1"));
+  EXPECT_EQ(j["services"]["api"]["status"], "healthy") << j["services"]["api"].dump();
+  EXPECT_EQ(j["services"]["sick-api"]["status"], "failed");
+  EXPECT_THAT(j["services"]["sick-api"]["error"].get<std::string>(), HasSubstr("answered 503, expected 200"));
+  EXPECT_THAT(j["services"]["dns-moved"]["error"].get<std::string>(), HasSubstr("resolves to 127.0.0.10, expected 127.0.0.20"));
+  web.stop();
+  serving.join();
 }
 
 TEST_F(FailoverTest, DryRunChangesNothing) {
@@ -119,6 +139,13 @@ TEST_F(FailoverTest, DryRunChangesNothing) {
 
 TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before')"));
+  // The standby carries a synchronous setting (as a copy of a synchronous primary's configuration
+  // would): once promoted with no standby of its own, every commit would wait forever.
+  {
+    std::ofstream conf(dir_ / "standby/data/postgresql.conf", std::ios::app);
+    conf << "synchronous_standby_names = '*'\n";
+  }
+  ASSERT_OK(standby_->Psql("postgres", "select pg_reload_conf()"));
   auto no = Dr("failover --reason \"Planned maintenance\" < /dev/null");
   EXPECT_EQ(no.exit_code, 2) << "without --yes and no terminal to ask: refused";
   EXPECT_THAT(no.err, HasSubstr("--yes"));
@@ -133,10 +160,12 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   EXPECT_LT(j["rto_seconds"].get<double>(), 60);
   std::vector<std::string> names;
   for (const auto& s : j["steps"]) names.push_back(s["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"preconditions", "fence", "promote", "wait_writable", "dns", "storage",
-                                             "compute", "verify", "notify"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"preconditions", "fence", "promote", "sync_replication", "wait_writable",
+                                             "dns", "storage", "compute", "verify", "notify"}));
   EXPECT_EQ(DbAddress(), "127.0.0.20");
   EXPECT_FALSE(InRecovery(*standby_));
+  EXPECT_EQ(Sql(*standby_, "show synchronous_standby_names"), "\n");
+  EXPECT_THAT(j["steps"][3]["details"].get<std::string>(), HasSubstr("synchronous_standby_names was '*': cleared"));
   EXPECT_EQ(ReadFileOrDie(dir_ / "fenced"), "fenced\n");
   EXPECT_EQ(ReadFileOrDie(dir_ / "bucket"), "lake-dr\n");
   EXPECT_EQ(ReadFileOrDie(dir_ / "compute"), "127.0.0.20\n");

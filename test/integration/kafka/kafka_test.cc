@@ -15,6 +15,7 @@
 
 #include "backup/backup_manager.h"
 #include "config/config.h"
+#include "coordinator/health_check.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/kafka_cluster.h"
 #include "test/support/pg_server.h"
@@ -404,6 +405,22 @@ TEST_F(KafkaTest, RestoreRidesOutABrokerOutageWithoutDuplicates) {
   auto got = cluster_->ReadAll("copy." + cluster_->Topic("orders"));
   ASSERT_OK(got);
   ExpectSameMessages(ByPartition(msgs), *got, "orders");
+}
+
+// The coordinator's kafka check: metadata from the brokers, or a clear failure.
+TEST_F(KafkaTest, CoordinatorHealthCheckSeesTheBrokers) {
+  StartCluster({"orders:1"});
+  config::CoordinatedService events{.name = "events", .type = "kafka", .bootstrap_servers = cluster_->bootstrap()};
+  auto ok = coordinator::RunCheck(events, {});
+  EXPECT_EQ(ok.status, coordinator::Health::kHealthy) << ok.error;
+  if (cluster_->is_mock()) {
+    EXPECT_EQ(ok.details["brokers"], 3);
+  }
+  config::CoordinatedService down{.name = "events", .type = "kafka",
+                                  .bootstrap_servers = "127.0.0.1:" + std::to_string(FreePort()), .timeout_seconds = 1};
+  auto bad = coordinator::RunCheck(down, {});
+  EXPECT_EQ(bad.status, coordinator::Health::kFailed);
+  EXPECT_THAT(bad.error, HasSubstr(down.bootstrap_servers));
 }
 
 // A backup killed at any moment leaves no half-visible backup, and the next one

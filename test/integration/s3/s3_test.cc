@@ -12,6 +12,7 @@
 #include "storage/s3/s3_backend.h"
 #include "test/conformance/backend_suite.h"
 #include "test/support/rgw_server.h"
+#include "coordinator/health_check.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/test_support.h"
 
@@ -288,6 +289,24 @@ TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
   EXPECT_GE(j2["lag_seconds_before"].get<double>(), 0);
   EXPECT_EQ(b.Send("GET", "k/3", {}, {}, {})->body, "changed");
   EXPECT_EQ(b.Send("GET", "k/4", {}, {}, {})->status, 404);
+}
+
+// The coordinator's s3 check: a write/read/delete probe against the real bucket.
+TEST_F(S3CliTest, CoordinatorHealthCheckProbesTheBucket) {
+  coordinator::CheckContext ctx;
+  ctx.s3 = RgwOptions("").s3;
+  config::CoordinatedService lake{.name = "lake", .type = "s3", .bucket = kBucket};
+  auto ok = coordinator::RunCheck(lake, ctx);
+  EXPECT_EQ(ok.status, coordinator::Health::kHealthy) << ok.error;
+  storage::s3::S3Client client(RgwOptions("").s3);
+  EXPECT_EQ(client.Send("GET", ".ecap-dr-health-probe", {}, {}, {})->status, 404) << "the probe cleans up";
+  config::CoordinatedService missing{.name = "gone", .type = "s3", .bucket = "no-such-bucket-here"};
+  auto bad = coordinator::RunCheck(missing, ctx);
+  EXPECT_EQ(bad.status, coordinator::Health::kFailed);
+  EXPECT_THAT(bad.error, HasSubstr("no-such-bucket-here"));
+  ctx.s3.credentials.secret_key = "wrong";
+  auto denied = coordinator::RunCheck(lake, ctx);
+  EXPECT_EQ(denied.status, coordinator::Health::kFailed);
 }
 
 }  // namespace
