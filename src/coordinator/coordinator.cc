@@ -151,13 +151,33 @@ Result<HealthReport> DisasterRecoveryCoordinator::CheckHealth(bool apply_thresho
   report.timestamp = Timestamp();
   Health overall = Health::kHealthy;
   // Checks run in parallel: one slow service does not delay the others' verdicts.
+  // A service with its own interval longer than the round's is checked when it is due; in
+  // between, its last verdict stands.
   std::vector<std::future<CheckResult>> running;
   std::vector<config::CoordinatedService> services;
-  for (const auto& s : c.services) services.push_back(Current(s));
-  for (const auto& s : services) running.push_back(std::async(std::launch::async, [&ctx, s] { return RunCheck(s, ctx); }));
+  std::vector<bool> due;
+  auto mono = clock_.Monotonic();
+  for (const auto& s : c.services) {
+    services.push_back(Current(s));
+    bool is_due = !apply_threshold || s.interval_seconds <= 0 || !next_check_.count(s.name) || mono >= next_check_[s.name];
+    due.push_back(is_due);
+    if (is_due && s.interval_seconds > 0) {
+      next_check_[s.name] = mono + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                       std::chrono::duration<double>(s.interval_seconds));
+    }
+  }
+  for (size_t i = 0; i < services.size(); ++i) {
+    running.push_back(due[i] ? std::async(std::launch::async, [&ctx, s = services[i]] { return RunCheck(s, ctx); })
+                             : std::future<CheckResult>());
+  }
   auto now = clock_.Now();
   for (size_t i = 0; i < services.size(); ++i) {
     const auto& s = services[i];
+    if (!due[i]) {
+      report.services.push_back(health_[s.name]);
+      overall = Worst(overall, health_[s.name].status);
+      continue;
+    }
     CheckResult r = running[i].get();
     ServiceHealth& h = health_[s.name];
     Health before = h.name.empty() ? Health::kHealthy : h.status;
@@ -274,8 +294,12 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
     if (acting()) (void)SaveState();
     if (stopping()) break;
     if (options.max_seconds > 0 && Secs(clock_.Monotonic() - start) >= options.max_seconds) break;
+    double interval = c.check_interval_seconds;  // the shortest of the global and the services' own
+    for (const auto& svc : c.services) {
+      if (svc.interval_seconds > 0) interval = std::min(interval, svc.interval_seconds);
+    }
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                            std::chrono::duration<double>(c.check_interval_seconds));
+                            std::chrono::duration<double>(interval));
     while (clock_.Monotonic() < next && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (leader) {

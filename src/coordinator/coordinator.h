@@ -127,6 +127,7 @@ class DisasterRecoveryCoordinator {
   nlohmann::json state_ = nlohmann::json::object();
   std::map<std::string, ServiceHealth> health_;  // by service name
   std::map<std::string, std::chrono::system_clock::time_point> first_failure_;
+  std::map<std::string, std::chrono::steady_clock::time_point> next_check_;  // services with their own interval
   std::deque<std::pair<std::chrono::system_clock::time_point, int64_t>> primary_lsns_;  // recent samples
   bool refused_since_failure_ = false;
   bool follower_ = false;  // another coordinator leads: check, but neither act nor record

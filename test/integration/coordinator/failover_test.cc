@@ -285,13 +285,21 @@ TEST_F(FailoverTest, LagGuardRefusesAnAutomaticFailover) {
 TEST_F(FailoverTest, FlappingServiceNeverReachesFailed) {
   std::string flag = dir_ / "flap";
   WriteCoordinatorConfig("    - {name: flappy, type: command, command: \"if [ -e " + flag + " ]; then rm " + flag +
-                         "; exit 1; else touch " + flag + "; fi\"}\n", 5, 0.2);
+                         "; exit 1; else touch " + flag + "; fi\"}\n"
+                         "    - {name: slow, type: command, interval_seconds: 1, command: \"echo x >> " +
+                             dir_ / "slow" + "\"}\n",
+                         5, 0.2);
   auto r = Dr("monitor --max-seconds 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("flappy=degraded(1)"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("flappy=failed")));
   auto failovers = json::parse(Dr("--json events --type failover_started").out)["events"];
   EXPECT_TRUE(failovers.empty());
+  // Its own interval: checked about once a second while the others are checked every 0.2 s.
+  auto slow = ReadFileOrDie(dir_ / "slow");
+  int checks = static_cast<int>(std::count(slow.begin(), slow.end(), 'x'));
+  EXPECT_GE(checks, 3);
+  EXPECT_LE(checks, 5);
   EXPECT_EQ(DbAddress(), "127.0.0.10");
 }
 
