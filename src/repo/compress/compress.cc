@@ -25,7 +25,7 @@ CompressionId Compress(std::string_view data, int level, std::string& out) {
   thread_local size_t scratch_size = 0;
   size_t bound = ZSTD_compressBound(data.size());
   if (scratch_size < bound) {
-    scratch = std::make_unique<char[]>(bound);
+    scratch.reset(new char[bound]);  // not value-initialized: only the pages zstd writes are touched
     scratch_size = bound;
   }
   size_t n = ZSTD_compressCCtx(holder.ctx, scratch.get(), bound, data.data(), data.size(), level);
