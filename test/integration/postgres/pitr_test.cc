@@ -31,6 +31,51 @@ class PitrTest : public CliFixture {
     ASSERT_EQ(Dr("repo init").exit_code, 0);
     ASSERT_EQ(std::system(("chown -R postgres:postgres '" + repo_ + "' '" + dir_ / "keys" + "'").c_str()), 0);
   }
+  // Restores backup_id with the recovery target into <base>/<name>/data, starts PostgreSQL on it,
+  // waits until recovery ends, and returns "tag=count" lines of the events table (the server log
+  // in *log). A failure is a test failure and returns "error".
+  std::string RecoverAndCount(const std::string& base, const std::string& name, const std::string& backup_id,
+                              const std::string& target, std::string* log) {
+    std::string parent = base + "/" + name;
+    fs::create_directories(parent);
+    if (std::system(("chown postgres:postgres '" + parent + "'").c_str()) != 0) return "error";
+    std::string pgdata = parent + "/data";
+    auto restore = Dr("restore " + backup_id + " --component postgresql --pgdata " + pgdata + " " + target);
+    EXPECT_EQ(restore.exit_code, 0) << restore.err;
+    if (restore.exit_code != 0) return "error";
+    struct stat st_data {};
+    EXPECT_EQ(::stat(pgdata.c_str(), &st_data), 0);
+    EXPECT_NE(st_data.st_uid, 0u) << "the data directory is handed to the parent's owner";
+    EXPECT_TRUE(fs::exists(pgdata + "/recovery.signal"));
+    int port = FreePort();
+    WriteFile(pgdata + "/postgresql.conf", ReadFileOrDie(pgdata + "/postgresql.conf") + "\nport = " +
+                                               std::to_string(port) + "\narchive_mode = off\nunix_socket_directories = '" +
+                                               parent + "'\n");
+    EXPECT_EQ(std::system(("chown postgres:postgres '" + pgdata + "/postgresql.conf'").c_str()), 0);
+    if (std::system(("runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -l '" + parent +
+                     "/server.log' -w -t 60 start >/dev/null").c_str()) != 0) {
+      ADD_FAILURE() << ReadFileOrDie(parent + "/server.log");
+      return "error";
+    }
+    struct Stop {
+      std::string cmd;
+      ~Stop() { (void)std::system(cmd.c_str()); }
+    } stop{"runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -m immediate -w stop >/dev/null 2>&1"};
+    std::string psql = kPgBin + "psql -X -At -h 127.0.0.1 -p " + std::to_string(port) + " -U postgres -d postgres -c ";
+    std::string in_recovery;
+    for (int i = 0; i < 300; ++i) {
+      auto r = RunCommand({.argv = {"sh", "-c", psql + "'select pg_is_in_recovery()'"}});
+      in_recovery = r.ok() ? *r : "";
+      if (in_recovery == "f\n") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    *log = ReadFileOrDie(parent + "/server.log");
+    EXPECT_EQ(in_recovery, "f\n") << *log;
+    auto counts =
+        RunCommand({.argv = {"sh", "-c", psql + "\"select tag || '=' || count(*) from events group by tag order by tag\""}});
+    EXPECT_TRUE(counts.ok()) << counts.status().ToString();
+    return counts.ok() ? *counts : "error";
+  }
   std::string ArchiveConf() const {
     return "archive_mode = on\narchive_timeout = 10\narchive_command = '" + std::string(ECAP_DR_BINARY) + " -c " +
            config_ + " wal push %p'\n";
@@ -83,45 +128,40 @@ TEST_F(PitrTest, RecoversToAPointInTimeFromABaseBackupAndTheArchive) {
   EXPECT_GE(st["archive_lag_seconds"].get<double>(), 0);
   EXPECT_LT(st["archive_lag_seconds"].get<double>(), 10 + 5) << "lag stays under archive_timeout + a few seconds";
 
-  // Restore into a new data directory owned (through its parent) by postgres.
-  std::string parent = pgdir / "restored";
-  fs::create_directories(parent);
-  ASSERT_EQ(std::system(("chown postgres:postgres '" + parent + "'").c_str()), 0);
-  std::string pgdata = parent + "/data";
-  auto restore = Dr("restore base_1 --component postgresql --pgdata " + pgdata + " --target-time '" + target_time + "'");
-  ASSERT_EQ(restore.exit_code, 0) << restore.err;
-  struct stat st_data {};
-  ASSERT_EQ(::stat(pgdata.c_str(), &st_data), 0);
-  EXPECT_NE(st_data.st_uid, 0u) << "the data directory is handed to the parent's owner";
-  EXPECT_TRUE(fs::exists(pgdata + "/recovery.signal"));
-
-  int port = FreePort();
-  WriteFile(pgdata + "/postgresql.conf",
-            ReadFileOrDie(pgdata + "/postgresql.conf") + "\nport = " + std::to_string(port) +
-                "\narchive_mode = off\nunix_socket_directories = '" + parent + "'\n");
-  ASSERT_EQ(std::system(("chown postgres:postgres '" + pgdata + "/postgresql.conf'").c_str()), 0);
-  ASSERT_EQ(std::system(("runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -l '" + parent +
-                         "/server.log' -w -t 60 start >/dev/null").c_str()),
-            0)
-      << ReadFileOrDie(parent + "/server.log");
-  struct Stop {
-    std::string cmd;
-    ~Stop() { (void)std::system(cmd.c_str()); }
-  } stop{"runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -m immediate -w stop >/dev/null 2>&1"};
-  std::string psql = kPgBin + "psql -X -At -h 127.0.0.1 -p " + std::to_string(port) + " -U postgres -d postgres -c ";
-  std::string in_recovery;
-  for (int i = 0; i < 300; ++i) {
-    auto r = RunCommand({.argv = {"sh", "-c", psql + "'select pg_is_in_recovery()'"}});
-    in_recovery = r.ok() ? *r : "";
-    if (in_recovery == "f\n") break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  ASSERT_EQ(in_recovery, "f\n") << ReadFileOrDie(parent + "/server.log");
-  auto counts = RunCommand({.argv = {"sh", "-c", psql + "\"select tag || '=' || count(*) from events group by tag order by tag\""}});
-  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
-  EXPECT_EQ(*counts, "A=1000\n") << "rows of t1 present, rows written after the target absent";
-  EXPECT_THAT(ReadFileOrDie(parent + "/server.log"), HasSubstr("recovery stopping before commit"));
+  std::string log;
+  EXPECT_EQ(RecoverAndCount(pgdir.path(), "restored", "base_1", "--target-time '" + target_time + "'", &log), "A=1000\n")
+      << "rows of t1 present, rows written after the target absent";
+  EXPECT_THAT(log, HasSubstr("recovery stopping before commit"));
 }
+
+// The other recovery targets: a named restore point, a WAL position, and "immediate".
+TEST_F(PitrTest, RecoversToARestorePointToAnLsnAndImmediately) {
+  TempDir pgdir;
+  auto pg = PgServer::Start(pgdir.path() + "/primary", {.extra_conf = ArchiveConf()});
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  WriteConfigFor((*pg)->port());
+  ASSERT_TRUE((*pg)->Psql("postgres", "create table events (tag text, n int)").ok());
+  ASSERT_EQ(Dr("backup create --id base_2 --component postgresql --physical").exit_code, 0);
+  ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'A', g from generate_series(1, 300) g").ok());
+  auto lsn = (*pg)->Psql("postgres", "select pg_current_wal_lsn()::text");
+  ASSERT_TRUE(lsn.ok());
+  ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'B', g from generate_series(1, 200) g").ok());
+  ASSERT_TRUE((*pg)->Psql("postgres", "select pg_create_restore_point('before_c')").ok());
+  ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'C', g from generate_series(1, 100) g").ok());
+  auto switched = (*pg)->Psql("postgres", "select pg_walfile_name(pg_switch_wal())");
+  ASSERT_TRUE(switched.ok());
+  ASSERT_TRUE(WaitArchived(**pg, switched->substr(0, 24)));
+  std::string log;
+  EXPECT_EQ(RecoverAndCount(pgdir.path(), "by-name", "base_2", "--target-name before_c", &log), "A=300\nB=200\n");
+  EXPECT_THAT(log, HasSubstr("recovery stopping at restore point \"before_c\""));
+  EXPECT_EQ(RecoverAndCount(pgdir.path(), "by-lsn", "base_2", "--target-lsn " + lsn->substr(0, lsn->size() - 1), &log),
+            "A=300\n");
+  EXPECT_THAT(log, HasSubstr("recovery stopping after WAL location (LSN)"));
+  EXPECT_EQ(RecoverAndCount(pgdir.path(), "immediate", "base_2", "--target-immediate", &log), "")
+      << "only what the base backup holds: the table, no rows";
+  EXPECT_THAT(log, HasSubstr("consistent recovery state reached"));
+}
+
 
 TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepository) {
   std::string seg = dir_ / "000000010000000000000042";
