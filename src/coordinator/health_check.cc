@@ -1,6 +1,5 @@
 #include "coordinator/health_check.h"
 
-#include <curl/curl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,6 +10,7 @@
 #include <cstdio>
 
 #include "base/subprocess.h"
+#include "coordinator/http.h"
 #include "source/kafka/client.h"
 #include "source/postgres/pg_client.h"
 
@@ -116,31 +116,16 @@ CheckResult CheckTcp(const std::string& address, double timeout_seconds) {
   return {Health::kHealthy, 0, "", {{"address", address}}};
 }
 
-size_t CollectBody(char* p, size_t size, size_t n, void* out) {
-  auto* s = static_cast<std::string*>(out);
-  if (s->size() < (1u << 20)) s->append(p, size * n);
-  return size * n;
-}
-
 CheckResult CheckHttp(const config::CoordinatedService& s) {
-  CURL* curl = curl_easy_init();
-  std::string body;
-  curl_easy_setopt(curl, CURLOPT_URL, s.url.c_str());
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(s.timeout_seconds * 1000));
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, CollectBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  CURLcode rc = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_easy_cleanup(curl);
-  if (rc != CURLE_OK) return Fail("GET " + s.url + ": " + curl_easy_strerror(rc));
-  json details{{"url", s.url}, {"http_status", status}};
-  if (status != s.expect_status) {
-    return Fail("GET " + s.url + " answered " + std::to_string(status) + ", expected " + std::to_string(s.expect_status),
+  auto reply = HttpRequest("GET", s.url, "", static_cast<long>(s.timeout_seconds * 1000));
+  if (!reply.ok()) return Fail(reply.status().message());
+  json details{{"url", s.url}, {"http_status", reply->status}};
+  if (reply->status != s.expect_status) {
+    return Fail("GET " + s.url + " answered " + std::to_string(reply->status) + ", expected " +
+                    std::to_string(s.expect_status),
                 details);
   }
-  if (!s.expect_body.empty() && body.find(s.expect_body) == std::string::npos) {
+  if (!s.expect_body.empty() && reply->body.find(s.expect_body) == std::string::npos) {
     return Fail("GET " + s.url + ": the body does not contain '" + s.expect_body + "'", details);
   }
   return {Health::kHealthy, 0, "", details};

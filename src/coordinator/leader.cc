@@ -1,21 +1,15 @@
 #include "coordinator/leader.h"
 
-#include <curl/curl.h>
-
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "coordinator/http.h"
 
 namespace dr::coordinator {
 
 using nlohmann::json;
 
 namespace {
-
-size_t Collect(char* p, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(p, size * n);
-  return size * n;
-}
 
 // int64 fields come back from the gateway as strings; requests accept either.
 std::string Str(const json& j, const char* key) {
@@ -33,24 +27,10 @@ EtcdLeader::~EtcdLeader() = default;
 Result<std::string> EtcdLeader::Post(const std::string& path, const std::string& body) {
   std::string last_error = "no etcd endpoint configured";
   for (const auto& endpoint : endpoints_) {
-    CURL* curl = curl_easy_init();
-    std::string out;
-    std::string url = endpoint + path;
-    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max(500, lease_seconds_ * 1000 / 3)));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    if (rc == CURLE_OK && status == 200) return out;
-    last_error = "etcd " + url + ": " + (rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP " + std::to_string(status) + " " + out);
+    auto reply = HttpRequest("POST", endpoint + path, body, std::max(500, lease_seconds_ * 1000 / 3));
+    if (reply.ok() && reply->status == 200) return reply->body;
+    last_error = "etcd " + endpoint + path + ": " +
+                 (reply.ok() ? "HTTP " + std::to_string(reply->status) + " " + reply->body : reply.status().message());
   }
   return Unavailable(last_error);
 }

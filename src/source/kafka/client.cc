@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <chrono>
+#include <functional>
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
@@ -73,6 +74,26 @@ PartitionList MakeList(const TopicPartitions& parts) {
                      &rd_kafka_topic_partition_list_destroy);
   for (const auto& [topic, p] : parts) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   return list;
+}
+
+// Walks the per-group, per-partition results of a group-offsets request: the
+// first error of a group or of a partition ends it, named; visit sees the rest.
+Status ForEachGroupPartition(const Handle& handle, const std::string& what, const rd_kafka_group_result_t** groups,
+                             size_t n, const std::function<void(const rd_kafka_topic_partition_t&)>& visit) {
+  for (size_t i = 0; i < n; ++i) {
+    if (const rd_kafka_error_t* e = rd_kafka_group_result_error(groups[i])) {
+      return handle.Error(what, rd_kafka_error_code(e), rd_kafka_error_string(e));
+    }
+    const rd_kafka_topic_partition_list_t* ps = rd_kafka_group_result_partitions(groups[i]);
+    for (int j = 0; ps != nullptr && j < ps->cnt; ++j) {
+      const auto& p = ps->elems[j];
+      if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return handle.Error(what + " (" + p.topic + " partition " + std::to_string(p.partition) + ")", p.err);
+      }
+      visit(p);
+    }
+  }
+  return Status::Ok();
 }
 
 class LibrdkafkaAdmin : public Admin {
@@ -176,21 +197,11 @@ class LibrdkafkaAdmin : public Admin {
     const rd_kafka_group_result_t** gs =
         rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &n);
     std::vector<GroupOffset> out;
-    for (size_t i = 0; i < n; ++i) {
-      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(gs[i])) {
-        return handle_.Error(what, rd_kafka_error_code(e), rd_kafka_error_string(e));
-      }
-      const rd_kafka_topic_partition_list_t* ps = rd_kafka_group_result_partitions(gs[i]);
-      for (int j = 0; ps != nullptr && j < ps->cnt; ++j) {
-        const auto& p = ps->elems[j];
-        if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          return handle_.Error(what + " (" + p.topic + " partition " + std::to_string(p.partition) + ")", p.err);
-        }
-        if (p.offset < 0) continue;  // nothing committed there
-        out.push_back({p.topic, p.partition, p.offset,
-                       p.metadata ? std::string(static_cast<const char*>(p.metadata), p.metadata_size) : ""});
-      }
-    }
+    DR_RETURN_IF_ERROR(ForEachGroupPartition(handle_, what, gs, n, [&out](const rd_kafka_topic_partition_t& p) {
+      if (p.offset < 0) return;  // nothing committed there
+      out.push_back({p.topic, p.partition, p.offset,
+                     p.metadata ? std::string(static_cast<const char*>(p.metadata), p.metadata_size) : ""});
+    }));
     return out;
   }
 
@@ -215,19 +226,7 @@ class LibrdkafkaAdmin : public Admin {
     size_t n = 0;
     const rd_kafka_group_result_t** gs =
         rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &n);
-    for (size_t i = 0; i < n; ++i) {
-      if (const rd_kafka_error_t* e = rd_kafka_group_result_error(gs[i])) {
-        return handle_.Error(what, rd_kafka_error_code(e), rd_kafka_error_string(e));
-      }
-      const rd_kafka_topic_partition_list_t* ps = rd_kafka_group_result_partitions(gs[i]);
-      for (int j = 0; ps != nullptr && j < ps->cnt; ++j) {
-        const auto& p = ps->elems[j];
-        if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-          return handle_.Error(what + " (" + p.topic + " partition " + std::to_string(p.partition) + ")", p.err);
-        }
-      }
-    }
-    return Status::Ok();
+    return ForEachGroupPartition(handle_, what, gs, n, [](const rd_kafka_topic_partition_t&) {});
   }
 
  private:
