@@ -13,7 +13,7 @@ WORK=${1:-/tmp/ecap-dr-s3bench}
 scripts/install-deps.sh
 dpkg-query -W -f='${Status}' rclone 2>/dev/null | grep -q "install ok installed" || \
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rclone >/dev/null
-BUILD_TARGETS=ecap-dr scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
+BUILD_TARGETS="ecap-dr dr_gen_dump" scripts/build.sh -DCMAKE_BUILD_TYPE=Release -DDR_BUILD_BENCH=ON >/dev/null
 DR=$ROOT/build/ecap-dr
 
 rm -rf "$WORK"; mkdir -p "$WORK"; cd "$WORK"
@@ -73,9 +73,40 @@ row "ecap-dr s3 mirror --once" "after 51 changes" "$(t $DR -c ecap.yaml -q s3 mi
 row "rclone sync --transfers 16" "after 51 changes" "$(t $RC sync rgw:lake rgw:lake-rclone --transfers 16)"
 meta=$($DR -c ecap.yaml --json backup show second | python3 -c 'import json,sys; m=json.load(sys.stdin)["components"][0]["meta"]; print(m["objects_read"], m["requests"])')
 
+# The foundation benchmark's input (a 1 GiB SQL dump, then its changed copy) into a repository on
+# local disk and into one on this S3 server: what the repository's storage costs.
+"$ROOT/build/bench/dr_gen_dump" dump 1024 dump1.sql
+"$ROOT/build/bench/dr_gen_dump" change dump1.sql dump2.sql
+$RC mkdir rgw:repo-bucket
+cat > repo-s3.yaml <<YAML
+repository: {type: s3, bucket: repo-bucket, endpoint: $ENDPOINT, region: us-east-1, force_path_style: true,
+             access_key_id: TESTKEY, secret_access_key: TESTSECRET}
+YAML
+cat > repo-local.yaml <<YAML
+backup_manager: {backup_dir: "$WORK/repo-local"}
+YAML
+DUMP=$(stat -c %s dump1.sql)
+repo_rows=()
+for where in local s3; do
+  $DR -c repo-$where.yaml -q repo init
+  for d in dump1 dump2; do
+    secs=$(t sh -c "$DR -c repo-$where.yaml -q backup create --id ${where}_$d --stdin dump.sql < $d.sql")
+    repo_rows+=("| $where | backup $d | $(printf '%.2f' "$secs") | $(echo "$DUMP / 1000000 / $secs" | bc) |")
+  done
+  secs=$(t sh -c "$DR -c repo-$where.yaml -q restore ${where}_dump2 --item dump.sql --stdout > restored.sql")
+  cmp -s restored.sql dump2.sql || { echo "restore from the $where repository differs" >&2; exit 1; }
+  repo_rows+=("| $where | restore dump2 | $(printf '%.2f' "$secs") | $(echo "$DUMP / 1000000 / $secs" | bc) |")
+done
+
 echo "Data: $COUNT objects, $BYTES bytes; radosgw at $ENDPOINT; rclone $(rclone version | head -1 | awk '{print $2}')"
 echo "Second ecap-dr backup: objects read and S3 requests sent: $meta"
 echo
 echo "| tool | run | seconds | MB/s of the data set |"
 echo "|---|---|---:|---:|"
 printf '%s\n' "${rows[@]}"
+echo
+echo "Repository on local disk vs on this S3 server (the foundation benchmark's 1 GiB dump, then its changed copy):"
+echo
+echo "| repository | run | seconds | MB/s |"
+echo "|---|---|---:|---:|"
+printf '%s\n' "${repo_rows[@]}"

@@ -508,6 +508,23 @@ Status BackupManager::DeleteBackup(const std::string& backup_id) {
   return repo->RemoveSnapshot(backup_id);
 }
 
+Result<repo::Snapshot> BackupManager::PinBackup(const std::string& backup_id, bool pinned) {
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::AcquireExclusive(repo->backend(), (pinned ? "pin " : "unpin ") + backup_id,
+                                                                  *options_.clock));
+  DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(backup_id));
+  auto& tags = snap.tags;
+  bool has = std::find(tags.begin(), tags.end(), "pinned") != tags.end();
+  if (has == pinned) return snap;  // already so: nothing to write
+  if (pinned) {
+    tags.push_back("pinned");
+  } else {
+    tags.erase(std::remove(tags.begin(), tags.end(), "pinned"), tags.end());
+  }
+  DR_RETURN_IF_ERROR(repo->SaveSnapshot(snap, /*replace=*/true));
+  return snap;
+}
+
 Result<json> BackupManager::KeyCheck() {
   json j{{"encryption_enabled", config_.encryption.enabled}};
   if (!config_.encryption.enabled) {

@@ -193,6 +193,9 @@ class BackupManager {
   Result<repo::Snapshot> GetBackup(const std::string& backup_id);
   // Removes the backup's snapshot; its data is freed by retention/prune.
   Status DeleteBackup(const std::string& backup_id);
+  // Tags the backup "pinned" (never expired by retention) or removes the tag. The
+  // snapshot is rewritten whole, under the exclusive lock so retention cannot race it.
+  Result<repo::Snapshot> PinBackup(const std::string& backup_id, bool pinned);
   Result<repo::CheckReport> CheckRepository(bool read_data);
   // Expires backups by the retention policy, then prunes unused data and the
   // WAL no kept physical backup needs; holds the exclusive lock throughout.

@@ -151,6 +151,26 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
+  for (bool pin : {true, false}) {
+    auto pin_id = std::make_shared<std::string>();
+    auto* cmd = backup->add_subcommand(pin ? "pin" : "unpin", pin ? "keep a backup whatever retention says (tag 'pinned')"
+                                                                   : "let retention expire a pinned backup again");
+    cmd->add_option("backup_id", *pin_id, "the backup")->required();
+    cmd->callback([&ctx, pin_id, pin] {
+      ctx.run = [&ctx, pin_id, pin] {
+        if (Status denied = ctx.Authorize("backup.pin", *pin_id); !denied.ok()) return ctx.Fail(denied);
+        auto manager = ctx.NewManager();
+        if (!manager.ok()) return ctx.Fail(manager.status());
+        auto s = (*manager)->PinBackup(*pin_id, pin);
+        if (Status logged = ctx.Outcome(s.status(), {{"pinned", pin}}); !logged.ok()) return ctx.Fail(logged);
+        if (!s.ok()) return ctx.Fail(s.status());
+        return ctx.Succeed(json{{"backup_id", *pin_id}, {"pinned", pin}, {"tags", s->tags}}, [&] {
+          fmt::print("backup {} {}\n", *pin_id, pin ? "pinned: retention keeps it" : "unpinned");
+        });
+      };
+    });
+  }
+
   auto delete_id = std::make_shared<std::string>();
   auto* del = backup->add_subcommand("delete", "delete a backup (its data is freed by 'retention apply')");
   del->add_option("backup_id", *delete_id, "the backup to delete")->required();

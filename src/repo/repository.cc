@@ -380,12 +380,12 @@ WriteStats Repository::write_stats() const {
   return stats_;
 }
 
-Status Repository::SaveSnapshot(const Snapshot& snapshot) {
+Status Repository::SaveSnapshot(const Snapshot& snapshot, bool replace) {
   DR_RETURN_IF_ERROR(ValidateBackupId(snapshot.backup_id));
   // The backup id is the seal context: a snapshot renamed on storage fails authentication.
   std::string sealed =
       Seal(seal_key_, ObjectType::kSnapshot, snapshot.ToJson().dump(), options_.compression_level, snapshot.backup_id);
-  Status s = backend_.Put({ObjectKind::kSnapshot, snapshot.backup_id}, sealed, {.overwrite = false});
+  Status s = backend_.Put({ObjectKind::kSnapshot, snapshot.backup_id}, sealed, {.overwrite = replace});
   if (s.code() == Code::kAlreadyExists) {
     return AlreadyExists("backup id '" + snapshot.backup_id + "' already exists in repository " + location());
   }

@@ -112,7 +112,8 @@ class Repository {
   // Writes one index file listing these packs.
   Status WriteIndex(const std::vector<PackRecord>& packs);
   // Refuses (kAlreadyExists) an id that exists; call Flush first.
-  Status SaveSnapshot(const Snapshot& snapshot);
+  // replace: overwrite an existing snapshot of that id (pinning); otherwise an existing id is kAlreadyExists.
+  Status SaveSnapshot(const Snapshot& snapshot, bool replace = false);
   WriteStats write_stats() const;
 
   // --- keys ---

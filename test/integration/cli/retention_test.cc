@@ -70,6 +70,31 @@ TEST_F(RetentionCliTest, ExpiresPrunesAndKeepsWhatItShould) {
   ASSERT_EQ(list.size(), 2u);
 }
 
+// Pinning after the fact: `backup pin` keeps a backup through retention, `unpin` lets it go.
+TEST_F(RetentionCliTest, PinAndUnpinAfterCreation) {
+  KeepLast(1);
+  MakeBackups(3);
+  auto pin = Dr("--json backup pin b0");
+  ASSERT_EQ(pin.exit_code, 0) << pin.err;
+  EXPECT_EQ(json::parse(pin.out)["tags"], json({"pinned"}));
+  EXPECT_EQ(Dr("backup pin b0").exit_code, 0) << "pinning twice is fine";
+  auto r = Dr("--json retention apply");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["forgotten"], json({"b1"}));
+  EXPECT_EQ(Dr("verify b0 --full").exit_code, 0) << "the rewritten snapshot still opens";
+  ASSERT_EQ(Dr("restore b0 --target " + dir_ / "out").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "out" + dir_.path() + "/in/gen0.bin"), RandomData(4 << 20, 100));
+  ASSERT_EQ(Dr("backup unpin b0").exit_code, 0);
+  EXPECT_EQ(json::parse(Dr("--json backup show b0").out)["tags"], json::array());
+  auto again = Dr("--json retention apply");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(json::parse(again.out)["forgotten"], json({"b0"}));
+  auto missing = Dr("backup pin nope");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("backup 'nope' not found"));
+  EXPECT_EQ(Dr("repo check --read-data").exit_code, 0);
+}
+
 TEST_F(RetentionCliTest, PinnedBackupsAreNeverExpired) {
   KeepLast(1);
   WriteFile(dir_ / "f.txt", "keep me");

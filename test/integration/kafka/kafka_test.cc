@@ -300,22 +300,27 @@ TEST_F(KafkaTest, BusyTopicBackupsAreConsistentPerPartition) {
   StartCluster({"live:4"});
   std::atomic<bool> stop{false};
   std::atomic<int> batches{0};
-  Status producer_status = Status::Ok();
+  Status producer_status = Status::Ok();  // read after join
+  std::atomic<bool> producer_done{false};
   std::thread producer([&] {
     for (int64_t n = 0; !stop; n += 200) {
       producer_status = cluster_->Produce(cluster_->Topic("live"), MakeMessages(200, 4, n, n));
-      if (!producer_status.ok()) return;
+      if (!producer_status.ok()) break;
       batches++;
     }
+    producer_done = true;
   });
-  while (batches < 5) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (batches < 5 && !producer_done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ScriptedAdmin admin(*cluster_);
   admin.groups = std::vector<std::string>{};
   auto m = Manager(&admin);
   for (const char* id : {"b1", "b2", "b3"}) {
     auto b = Backup(*m, id);
     ASSERT_EQ(b.status, "completed") << b.error.ToString();
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    // More messages before the next backup, however loaded the machine is.
+    for (int seen = batches; batches < seen + 2 && !producer_done;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   stop = true;
   producer.join();
