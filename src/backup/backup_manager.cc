@@ -209,11 +209,17 @@ std::string BackupManager::GenerateId(const std::string& type) {
 
 Status BackupManager::LoadPrevious(const std::string& component) {
   previous_.reset();
-  DR_ASSIGN_OR_RETURN(auto backups, ListBackups());
-  for (auto it = backups.rbegin(); it != backups.rend() && !previous_; ++it) {
-    for (auto& c : it->components) {
+  DR_ASSIGN_OR_RETURN(auto backups, ListBackups());  // summaries: find the newest, then load it whole
+  for (auto it = backups.rbegin(); it != backups.rend(); ++it) {
+    bool has = std::any_of(it->components.begin(), it->components.end(),
+                           [&](const auto& c) { return c.name == component; });
+    if (!has) continue;
+    DR_ASSIGN_OR_RETURN(repo::Repository * repo, Repository());
+    DR_ASSIGN_OR_RETURN(repo::Snapshot full, repo->LoadSnapshot(it->backup_id));
+    for (auto& c : full.components) {
       if (c.name == component) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
     }
+    break;
   }
   return Status::Ok();
 }
@@ -489,7 +495,7 @@ Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
   DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
   std::vector<repo::Snapshot> out;
   for (const auto& id : ids) {
-    DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(id));
+    DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(id, /*with_items=*/false));
     out.push_back(std::move(snap));
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {

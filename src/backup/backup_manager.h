@@ -189,6 +189,8 @@ class BackupManager {
   BackupResult CreateFullBackup(const std::string& backup_id, const BackupRequest& request = {});
   RestoreResult RestoreBackup(const std::string& backup_id, const RestoreRequest& request = {});
   VerifyResult VerifyBackupIntegrity(const std::string& backup_id, bool full = false);
+  // Every backup, oldest first, as summaries: components with their meta and
+  // item counts but no items (GetBackup loads one whole).
   Result<std::vector<repo::Snapshot>> ListBackups();
   Result<repo::Snapshot> GetBackup(const std::string& backup_id);
   // Removes the backup's snapshot; its data is freed by retention/prune.

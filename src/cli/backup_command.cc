@@ -27,11 +27,7 @@ struct CreateArgs {
 
 json SnapshotSummary(const repo::Snapshot& s) {
   json comps = json::object();
-  for (const auto& c : s.components) {
-    uint64_t size = 0;
-    for (const auto& i : c.items) size += i.size;
-    comps[c.name] = {{"items", c.items.size()}, {"size_bytes", size}};
-  }
+  for (const auto& c : s.components) comps[c.name] = {{"items", c.item_count}, {"size_bytes", c.item_bytes}};
   return json{{"backup_id", s.backup_id},   {"backup_type", s.backup_type}, {"status", s.status},
               {"start_time", s.start_time}, {"end_time", s.end_time},     {"duration_seconds", s.duration_seconds},
               {"tags", s.tags},             {"hostname", s.hostname},     {"username", s.username},

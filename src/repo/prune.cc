@@ -26,10 +26,8 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   std::unordered_set<BlobId, BlobIdHash> used;
   DR_ASSIGN_OR_RETURN(auto ids, repo.ListSnapshotIds());
   for (const auto& id : ids) {
-    DR_ASSIGN_OR_RETURN(Snapshot snap, repo.LoadSnapshot(id));
-    for (const auto& c : snap.components) {
-      for (const auto& item : c.items) used.insert(item.blobs.begin(), item.blobs.end());
-    }
+    // Streamed: the set of ids is all prune keeps of a manifest.
+    DR_RETURN_IF_ERROR(repo.ForEachSnapshotBlob(id, [&used](const BlobId& b) { used.insert(b); }));
     stats.snapshots++;
   }
 

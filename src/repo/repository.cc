@@ -457,7 +457,7 @@ Result<std::vector<std::string>> Repository::ListSnapshotIds() {
   return ids;
 }
 
-Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id) {
+Result<std::string> Repository::LoadSnapshotText(const std::string& backup_id) {
   DR_RETURN_IF_ERROR(ValidateBackupId(backup_id));
   auto sealed = backend_.Get({ObjectKind::kSnapshot, backup_id}, {});
   if (!sealed.ok()) {
@@ -468,9 +468,19 @@ Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id) {
   }
   auto plain = Unseal(seal_key_, ObjectType::kSnapshot, *sealed, kMaxPlaintext, backup_id);
   if (!plain.ok()) return plain.status().WithContext("snapshot of backup '" + backup_id + "' is damaged");
-  json j = json::parse(*plain, nullptr, false);
-  if (j.is_discarded()) return Corrupt("snapshot of backup '" + backup_id + "' is not valid JSON");
-  return Snapshot::FromJson(j);
+  return plain;
+}
+
+Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool with_items) {
+  DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
+  auto snap = ParseSnapshot(text, with_items);
+  if (!snap.ok()) return snap.status().WithContext("snapshot of backup '" + backup_id + "'");
+  return snap;
+}
+
+Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn) {
+  DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
+  return repo::ForEachSnapshotBlob(text, fn).WithContext("snapshot of backup '" + backup_id + "'");
 }
 
 Status Repository::RemoveSnapshot(const std::string& backup_id) {

@@ -136,7 +136,10 @@ class Repository {
 
   // --- reading ---
   Result<std::vector<std::string>> ListSnapshotIds();
-  Result<Snapshot> LoadSnapshot(const std::string& backup_id);
+  // with_items false: a summary (components with item counts, no items).
+  Result<Snapshot> LoadSnapshot(const std::string& backup_id, bool with_items = true);
+  // Every blob id the backup references, without loading its manifest whole.
+  Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn);
   Status RemoveSnapshot(const std::string& backup_id);
   // Authenticated plaintext of one blob; kCorrupt/kNotFound name the blob and its pack.
   Result<std::string> LoadBlob(const BlobId& id);
@@ -154,6 +157,7 @@ class Repository {
   Status ScanUnindexedPacks();
   Result<std::vector<PackEntry>> ReadTrailer(const ObjectInfo& info);
   Result<BlobId> SaveBlob(std::string chunk);
+  Result<std::string> LoadSnapshotText(const std::string& backup_id);
   Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
   Status WritePack(PackBuilder builder);
   // Hands a full pack to the writer threads; waits for the oldest write when

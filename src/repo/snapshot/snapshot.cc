@@ -72,7 +72,7 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
       SnapshotComponent c;
       c.name = cj.at("name").get<std::string>();
       c.meta = cj.value("meta", json::object());
-      for (const auto& ij : cj.at("items")) {
+      for (const auto& ij : cj.value("items", json::array())) {
         SnapshotItem item;
         item.name = ij.at("name").get<std::string>();
         item.kind = ij.at("kind").get<std::string>();
@@ -84,6 +84,8 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
           if (!id) return Corrupt("snapshot item '" + item.name + "' lists a malformed blob id");
           item.blobs.push_back(*id);
         }
+        c.item_count++;
+        c.item_bytes += item.size;
         c.items.push_back(std::move(item));
       }
       s.components.push_back(std::move(c));
@@ -92,6 +94,119 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
   } catch (const json::exception& e) {
     return Corrupt(std::string("snapshot manifest is malformed: ") + e.what());
   }
+}
+
+Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
+  if (with_items) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
+    return Snapshot::FromJson(j);
+  }
+  // Depths in the callback: root object 0, "components" array 1, a component 2, its
+  // "items" array 3, an item 4. Items are counted at their end and dropped there.
+  std::vector<std::pair<uint64_t, uint64_t>> counts;  // per component: items, bytes
+  bool in_items = false;
+  std::string last_key_at_3;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::key:
+        if (depth == 3) last_key_at_3 = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::object_start:
+        if (depth == 2) counts.emplace_back(0, 0);
+        break;
+      case json::parse_event_t::array_start:
+        if (depth == 3 && last_key_at_3 == "items") in_items = true;
+        break;
+      case json::parse_event_t::array_end:
+        if (depth == 3) in_items = false;
+        break;
+      case json::parse_event_t::object_end:
+        if (depth == 4 && in_items && !counts.empty()) {
+          counts.back().first++;
+          counts.back().second += parsed.value("size", uint64_t{0});
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  json j = json::parse(text, cb, false);
+  if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
+  DR_ASSIGN_OR_RETURN(Snapshot snap, Snapshot::FromJson(j));
+  for (size_t i = 0; i < snap.components.size() && i < counts.size(); ++i) {
+    snap.components[i].item_count = counts[i].first;
+    snap.components[i].item_bytes = counts[i].second;
+  }
+  return snap;
+}
+
+namespace {
+
+// SAX handler: every string inside a "blobs" array goes to fn as a blob id.
+class BlobWalker : public json::json_sax_t {
+ public:
+  explicit BlobWalker(const std::function<void(const BlobId&)>& fn) : fn_(fn) {}
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool string(string_t& s) override {
+    if (blobs_depth_ == 0 || depth_ != blobs_depth_) return true;
+    auto id = BlobId::FromHex(s);
+    if (!id) {
+      bad_ = true;
+      return false;
+    }
+    fn_(*id);
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& k) override {
+    blobs_key_ = k == "blobs";
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    if (blobs_key_) blobs_depth_ = depth_;
+    blobs_key_ = false;
+    return true;
+  }
+  bool end_array() override {
+    if (depth_ == blobs_depth_) blobs_depth_ = 0;
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+  bool bad() const { return bad_; }
+
+ private:
+  const std::function<void(const BlobId&)>& fn_;
+  int depth_ = 0;
+  int blobs_depth_ = 0;  // depth of the "blobs" array being read; 0 none
+  bool blobs_key_ = false;
+  bool bad_ = false;
+};
+
+}  // namespace
+
+Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const BlobId&)>& fn) {
+  BlobWalker walker(fn);
+  bool ok = json::sax_parse(text.begin(), text.end(), &walker);
+  if (walker.bad()) return Corrupt("snapshot manifest lists a malformed blob id");
+  if (!ok) return Corrupt("snapshot manifest is not valid JSON");
+  return Status::Ok();
 }
 
 Status ValidateBackupId(const std::string& id) {

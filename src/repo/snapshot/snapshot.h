@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,10 @@ struct SnapshotItem {
 
 struct SnapshotComponent {
   std::string name;  // "files", "postgresql", "s3", "kafka"
-  std::vector<SnapshotItem> items;
+  std::vector<SnapshotItem> items;  // empty in a summary (ParseSnapshot without items)
   nlohmann::json meta = nlohmann::json::object();
+  uint64_t item_count = 0;  // set by parsing, with or without the items
+  uint64_t item_bytes = 0;
 };
 
 struct SnapshotStats {
@@ -56,6 +59,14 @@ struct Snapshot {
   nlohmann::json ToJson(bool with_blobs = true) const;
   static Result<Snapshot> FromJson(const nlohmann::json& j);
 };
+
+// Parses a snapshot manifest. Without items, each item is read and dropped as
+// soon as it is counted: a summary of a backup of millions of files costs
+// kilobytes, not the whole manifest (listing, retention).
+Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items);
+// Calls fn for every blob id the manifest references, without building it
+// (nlohmann's SAX interface): prune's memory is its set of used ids.
+Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const BlobId&)>& fn);
 
 // Backup ids are object names: [A-Za-z0-9._-], 1..128 characters, not starting with '.' or '-'.
 Status ValidateBackupId(const std::string& id);
