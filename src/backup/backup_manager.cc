@@ -687,7 +687,8 @@ json RetentionResult::ToJson() const {
 }
 
 Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& request) {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  // Prune reads the index files itself; the repository's own copy in memory would double it.
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   const auto& cfg = config_.backup_manager.retention_policies;
   RetentionPolicy policy{cfg.daily, cfg.weekly, cfg.monthly, cfg.last, std::chrono::seconds(0)};
   if (request.keep_last >= 0) policy.last = request.keep_last;

@@ -9,6 +9,6 @@ int main(int argc, char** argv) {
   // back at once, paying page faults and zeroing for every chunk; keeping them
   // in the heap instead measured ~10% less CPU (docs/BENCHMARKS.md, Kafka).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   return dr::cli::RunCli(argc, argv);
 }

@@ -306,6 +306,7 @@ Status Repository::AddToPack(const BlobId& id, std::string_view sealed, uint32_t
   {
     std::lock_guard lock(write_mu_);
     if (!broken_.ok()) return broken_;
+    if (builder_.count() == 0) builder_.Reserve(options_.pack_size + sealed.size() + kChunkMax);
     builder_.Add(ObjectType::kData, id, sealed, raw_length);
     if (builder_.size() < options_.pack_size) return Status::Ok();
     std::swap(full, builder_);

@@ -189,7 +189,7 @@ class Repository {
   // 16 MiB fsync, an S3 upload) never holds a compression worker and, through
   // it, the whole pipeline. Declared last: stopped first.
   static constexpr size_t kPackWriters = 2;
-  static constexpr size_t kMaxPendingPacks = 4;
+  static constexpr size_t kMaxPendingPacks = 2;
   std::mutex writes_mu_;
   std::deque<std::future<Status>> pack_writes_;
   std::unique_ptr<ThreadPool> writers_;
