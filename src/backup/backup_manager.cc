@@ -836,9 +836,7 @@ Result<source::MirrorResult> BackupManager::MirrorOnce() {
               : !config_.aws.backup_region.empty() ? config_.aws.backup_region
                                                    : from.region;
   if (!lake.mirror_target_endpoint.empty()) to.endpoint = lake.mirror_target_endpoint;
-  std::string state = lake.mirror_state_file.empty()
-                          ? "/var/lib/ecap-dr/mirror-" + lake.mirror_source + "-" + lake.mirror_target + ".state"
-                          : lake.mirror_state_file;
+  std::string state = lake.MirrorStateFile();
   return source::MirrorOnce({from, to, lake.mirror_prefix, lake.mirror_delete, state}, *options_.clock);
 }
 

@@ -127,6 +127,11 @@ struct S3LakeConfig {
   bool mirror_delete = false;
   std::string mirror_state_file;       // default: /var/lib/ecap-dr/mirror-<source>-<target>.state
   int mirror_interval_seconds = 60;
+  // mirror_state_file, or its default for this source and target.
+  std::string MirrorStateFile() const {
+    return !mirror_state_file.empty() ? mirror_state_file
+                                      : "/var/lib/ecap-dr/mirror-" + mirror_source + "-" + mirror_target + ".state";
+  }
 };
 
 // The Kafka cluster (the "kafka" component). Security settings pass through

@@ -16,6 +16,7 @@
 #include "coordinator/dns.h"
 #include "coordinator/leader.h"
 #include "source/postgres/pg_client.h"
+#include "source/s3lake/mirror.h"
 
 namespace dr::coordinator {
 
@@ -81,7 +82,8 @@ json FailoverResult::ToJson() const {
   }
   json j{{"success", success},     {"status", status},       {"reason", reason},       {"automatic", automatic},
          {"forced", forced},       {"old_primary", old_primary}, {"new_primary", new_primary}, {"steps", st},
-         {"rto_seconds", rto_seconds}, {"rpo_seconds", rpo_seconds}, {"lag_bytes", lag_bytes},
+         {"rto_seconds", rto_seconds}, {"rpo_seconds", rpo_seconds}, {"storage_rpo_seconds", storage_rpo_seconds},
+         {"lag_bytes", lag_bytes},
          {"phases", phases},       {"rto_met", rto_met},     {"rpo_met", rpo_met}};
   if (!error.empty()) j["error"] = error;
   return j;
@@ -585,6 +587,18 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
     ok = step("storage", [&](std::string* details) -> Status {
       DR_RETURN_IF_ERROR(switch_to(c.storage_replica_bucket));
       *details = "active bucket " + c.storage_replica_bucket;
+      // The storage RPO: the mirror's lag when its last pass ended, plus the time since.
+      if (!config_.s3.mirror_source.empty()) {
+        auto pass = ReadFile(source::MirrorPassFile(config_.s3.MirrorStateFile()));
+        json p = pass.ok() ? json::parse(*pass, nullptr, false) : json();
+        auto finished = p.is_object() ? ParseUtc(p.value("finished_at", "")) : std::nullopt;
+        if (finished) {
+          result.storage_rpo_seconds = p.value("lag_seconds", 0.0) + std::max(0.0, Secs(clock_.Now() - *finished));
+          *details += "; mirror behind by " + std::to_string(static_cast<int64_t>(result.storage_rpo_seconds)) + " s";
+        } else {
+          *details += "; mirror lag unknown (no completed pass of s3 mirror)";
+        }
+      }
       return Status::Ok();
     });
     if (!ok) return finish("failed", result.steps.back().details);
@@ -626,7 +640,8 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
 
   result.rto_seconds = Secs(clock_.Now() - t0);
   result.rto_met = result.rto_seconds <= rto_target;
-  result.rpo_met = result.rpo_seconds >= 0 && result.rpo_seconds <= rpo_target;
+  result.rpo_met = result.rpo_seconds >= 0 && result.rpo_seconds <= rpo_target &&
+                   (result.storage_rpo_seconds < 0 || result.storage_rpo_seconds <= rpo_target);
   result.success = true;
   step("notify", [&](std::string* details) -> Status {
     *details = "event recorded";

@@ -82,7 +82,8 @@ struct FailoverResult {
   std::string new_primary;
   std::vector<FailoverStep> steps;
   double rto_seconds = -1;
-  double rpo_seconds = -1;         // estimated data loss window
+  double rpo_seconds = -1;         // estimated data loss window (the database's)
+  double storage_rpo_seconds = -1; // the data-lake mirror's lag when storage failed over; -1 unknown
   int64_t lag_bytes = -1;          // standby replay position behind the last known primary position
   nlohmann::json phases = nlohmann::json::object();  // seconds per phase
   bool rto_met = false;

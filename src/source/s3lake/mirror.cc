@@ -87,6 +87,8 @@ Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const 
 
 }  // namespace
 
+std::string MirrorPassFile(const std::string& state_file) { return state_file + ".pass"; }
+
 Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
   storage::s3::S3Client from(options.source), to(options.target);
   MirrorResult result;
@@ -142,11 +144,13 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
   }
   DR_RETURN_IF_ERROR(SaveState(options.state_file, state));
   result.requests = from.requests() + to.requests();
-  if (!first_error.ok()) {
-    result.lag_seconds = result.lag_seconds_before;
-    return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url(""));
-  }
-  result.lag_seconds = 0;
+  result.lag_seconds = first_error.ok() ? 0 : result.lag_seconds_before;
+  // How far behind the target was when this pass ended: the storage RPO a failover reads.
+  DR_RETURN_IF_ERROR(WriteFileAtomic(MirrorPassFile(options.state_file),
+                                     json{{"finished_at", FormatUtc(clock.Now(), true)},
+                                          {"lag_seconds", result.lag_seconds}}.dump() + "\n",
+                                     {.mode = 0600, .overwrite = true, .sync = true}));
+  if (!first_error.ok()) return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url(""));
   return result;
 }
 

@@ -37,4 +37,8 @@ struct MirrorResult {
 
 Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock);
 
+// Beside the state file, each pass leaves {"finished_at", "lag_seconds"}: the
+// storage RPO is that lag plus the time since (what changed since is unmirrored).
+std::string MirrorPassFile(const std::string& state_file);
+
 }  // namespace dr::source

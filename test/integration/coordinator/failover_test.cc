@@ -12,6 +12,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "base/time_util.h"
 #include "coordinator/dns.h"
 #include "source/postgres/pg_client.h"
 #include "test/integration/cli/cli_harness.h"
@@ -63,7 +64,8 @@ class FailoverTest : public CliFixture {
                   " tsig_key_file: \"" + dns_->key_file() + "\"}\n"
               "    storage: {primary_bucket: lake, replica_bucket: lake-dr, switch_hook: \"echo $ECAP_DR_ACTIVE_BUCKET > " +
                   dir_ / "bucket" + "\"}\n"
-              "    compute_hooks: [\"echo $ECAP_DR_NEW_PRIMARY > " + dir_ / "compute" + "\"]\n");
+              "    compute_hooks: [\"echo $ECAP_DR_NEW_PRIMARY > " + dir_ / "compute" + "\"]\n"
+              "s3:\n  mirror: {source: lake, target: lake-dr, state_file: \"" + dir_ / "mirror.state" + "\"}\n");
   }
   std::string DbAddress() {
     auto ep = coordinator::ParseEndpoint(dns_->endpoint(), 53);
@@ -146,6 +148,10 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
     conf << "synchronous_standby_names = '*'\n";
   }
   ASSERT_OK(standby_->Psql("postgres", "select pg_reload_conf()"));
+  // The data-lake mirror's last pass ended 20 s ago, 5 s behind: the storage RPO is ~25 s.
+  WriteFile(dir_ / "mirror.state.pass",
+            json{{"finished_at", FormatUtc(std::chrono::system_clock::now() - std::chrono::seconds(20), true)},
+                 {"lag_seconds", 5.0}}.dump());
   auto no = Dr("failover --reason \"Planned maintenance\" < /dev/null");
   EXPECT_EQ(no.exit_code, 2) << "without --yes and no terminal to ask: refused";
   EXPECT_THAT(no.err, HasSubstr("--yes"));
@@ -156,6 +162,8 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   EXPECT_EQ(j["status"], "completed");
   EXPECT_EQ(j["new_primary"], "127.0.0.20");
   EXPECT_EQ(j["rpo_seconds"], 0) << "the primary was alive and the standby caught up";
+  EXPECT_GE(j["storage_rpo_seconds"].get<double>(), 25);
+  EXPECT_LT(j["storage_rpo_seconds"].get<double>(), 60);
   EXPECT_GT(j["rto_seconds"].get<double>(), 0);
   EXPECT_LT(j["rto_seconds"].get<double>(), 60);
   std::vector<std::string> names;

@@ -309,6 +309,9 @@ TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
   auto j1 = nlohmann::json::parse(first.out);
   EXPECT_EQ(j1["copied"], 51);
   EXPECT_EQ(j1["lag_seconds"], 0);
+  auto pass = nlohmann::json::parse(ReadFileOrDie(dir_ / "mirror.state.pass"));
+  EXPECT_EQ(pass["lag_seconds"], 0) << "what a failover reads as the storage RPO";
+  EXPECT_FALSE(pass["finished_at"].get<std::string>().empty());
   EXPECT_EQ(b.Send("GET", "k/big", {}, {}, {})->body, RandomData(40 << 20, 9));
   EXPECT_EQ(b.Send("GET", "k/7", {}, {}, {})->headers["x-amz-meta-n"], "7");
 
