@@ -6,10 +6,10 @@
 #include <cstring>
 #include <deque>
 #include <future>
-#include <mutex>
-#include <thread>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "source/kafka/partition_cut.h"
 #include "source/kafka/records.h"
