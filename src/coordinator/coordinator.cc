@@ -108,6 +108,15 @@ Status DisasterRecoveryCoordinator::Init() {
     state_ = json::parse(*text, nullptr, false);
     if (state_.is_discarded()) return Corrupt("the coordinator state " + c.state_dir + "/state.json is not JSON");
   }
+  // What the checks need besides each service, resolved once (credentials may come from a file).
+  check_context_.dns_server = c.dns_server;
+  const auto& lake = config_.s3;
+  check_context_.s3.endpoint = lake.endpoint.empty() ? "https://s3." + lake.region + ".amazonaws.com" : lake.endpoint;
+  check_context_.s3.region = lake.region;
+  check_context_.s3.path_style = lake.force_path_style;
+  if (auto creds = storage::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key); creds.ok()) {
+    check_context_.s3.credentials = *creds;
+  }
   initialized_ = true;
   return Status::Ok();
 }
@@ -142,13 +151,7 @@ const config::CoordinatedService* DisasterRecoveryCoordinator::Database() const 
 Result<HealthReport> DisasterRecoveryCoordinator::CheckHealth(bool apply_threshold) {
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
-  CheckContext ctx{.dns_server = c.dns_server};
-  ctx.s3.endpoint = config_.s3.endpoint.empty() ? "https://s3." + config_.s3.region + ".amazonaws.com" : config_.s3.endpoint;
-  ctx.s3.region = config_.s3.region;
-  ctx.s3.path_style = config_.s3.force_path_style;
-  if (auto creds = storage::s3::ResolveCredentials(config_.s3.access_key_id, config_.s3.secret_access_key); creds.ok()) {
-    ctx.s3.credentials = *creds;
-  }
+  const CheckContext& ctx = check_context_;
   HealthReport report;
   report.timestamp = Timestamp();
   Health overall = Health::kHealthy;
@@ -258,6 +261,10 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
 
   RecordEvent("monitor_started", {{"auto_failover", c.auto_failover}, {"interval_seconds", c.check_interval_seconds},
                                   {"coordinator", leader ? leader->id() : std::string("standalone")}});
+  double interval = c.check_interval_seconds;  // between rounds: the shortest of the global and the services' own
+  for (const auto& svc : c.services) {
+    if (svc.interval_seconds > 0) interval = std::min(interval, svc.interval_seconds);
+  }
   Status status = Status::Ok();
   while (true) {
     auto round = clock_.Monotonic();
@@ -296,10 +303,6 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
     if (acting()) (void)SaveState();
     if (stopping()) break;
     if (options.max_seconds > 0 && Secs(clock_.Monotonic() - start) >= options.max_seconds) break;
-    double interval = c.check_interval_seconds;  // the shortest of the global and the services' own
-    for (const auto& svc : c.services) {
-      if (svc.interval_seconds > 0) interval = std::min(interval, svc.interval_seconds);
-    }
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(interval));
     while (clock_.Monotonic() < next && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -384,6 +387,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   std::optional<Endpoint> dns;
   TsigKey tsig;
   bool primary_alive = false;
+  bool refused = false;  // a guard said no (RPO, a second writable primary), as opposed to an error
   auto pre_start = mono();
   bool pre_ok = step("preconditions", [&](std::string* details) -> Status {
     DR_ASSIGN_OR_RETURN(auto standby, source::pg::Connection::OpenConninfo(svc.standby, timeout));
@@ -433,6 +437,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
     bool behind = result.rpo_seconds < 0 ? result.lag_bytes > 0 : result.rpo_seconds > rpo_target;
     if (behind) {
       if (request.automatic || !request.force) {
+        refused = true;
         return Failed("the standby is behind: failing over would lose about " +
                       (result.rpo_seconds < 0 ? std::to_string(result.lag_bytes) + " bytes"
                                               : std::to_string(static_cast<int64_t>(result.rpo_seconds)) + " s") +
@@ -443,6 +448,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
       *details += "; forced past the RPO target";
     }
     if (primary_alive && c.fence_command.empty()) {
+      refused = true;
       return Failed("the primary " + result.old_primary + " still answers and no fence_command is configured: "
                     "refusing to make a second writable primary");
     }
@@ -461,11 +467,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   });
   result.phases["decide"] = Secs(mono() - pre_start);
   result.phases["detect"] = std::max(0.0, Secs(decided - t0));
-  if (!pre_ok) return finish(result.steps.back().details.find("RPO target") != std::string::npos ||
-                                     result.steps.back().details.find("refusing") != std::string::npos
-                                 ? "refused"
-                                 : "failed",
-                             result.steps.back().details);
+  if (!pre_ok) return finish(refused ? "refused" : "failed", result.steps.back().details);
 
   if (request.dry_run) {
     auto plan = [&](const std::string& name, const std::string& what) { result.steps.push_back({name, "planned", 0, what}); };

@@ -126,6 +126,7 @@ class DisasterRecoveryCoordinator {
   Clock& clock_;
   std::unique_ptr<EventStore> events_;
   nlohmann::json state_ = nlohmann::json::object();
+  CheckContext check_context_;  // built by Init
   std::map<std::string, ServiceHealth> health_;  // by service name
   std::map<std::string, std::chrono::system_clock::time_point> first_failure_;
   std::map<std::string, std::chrono::steady_clock::time_point> next_check_;  // services with their own interval

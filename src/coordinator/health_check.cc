@@ -64,8 +64,8 @@ CheckResult CheckPostgres(const config::CoordinatedService& s) {
     return r;
   }
   const auto& v = (*srow)[0];
-  int64_t replay = ParseLsn(v[2]);
-  int64_t lag_bytes = replay >= 0 && ParseLsn(primary_lsn) >= 0 ? std::max<int64_t>(0, ParseLsn(primary_lsn) - replay) : -1;
+  int64_t replay = ParseLsn(v[2]), written = ParseLsn(primary_lsn);
+  int64_t lag_bytes = replay >= 0 && written >= 0 ? std::max<int64_t>(0, written - replay) : -1;
   double lag_seconds = 0;
   if (lag_bytes != 0 && !v[3].empty()) {
     double replayed_at = std::stod(v[3]);
