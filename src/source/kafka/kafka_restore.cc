@@ -33,6 +33,7 @@ struct PartitionState {
 struct TopicPlan {
   std::string source;  // name in the backup
   std::string target;  // name restored to
+  const repo::SnapshotItem* definition = nullptr;  // its kafka_topic item
   int partitions = 0;
   rd_kafka_topic_t* handle = nullptr;
   std::vector<PartitionState> state;
@@ -42,11 +43,9 @@ struct TopicPlan {
 struct Deliveries {
   uint64_t delivered = 0;
   Status first_error = Status::Ok();
-  std::map<std::string, TopicPlan*> by_target;
 };
 
-Status CheckTargetTopic(Client& client, const TopicInfo& existing, const TopicPlan& plan, bool allow_existing,
-                        std::vector<PartitionState>& state) {
+Status CheckTargetTopic(Client& client, const TopicInfo& existing, TopicPlan& plan, bool allow_existing) {
   if (static_cast<int>(existing.partitions.size()) != plan.partitions) {
     return Failed("topic '" + plan.target + "' on " + client.handle().Where() + " has " +
                   std::to_string(existing.partitions.size()) + " partitions, the backup of '" + plan.source + "' has " +
@@ -56,7 +55,7 @@ Status CheckTargetTopic(Client& client, const TopicInfo& existing, const TopicPl
   for (int p = 0; p < plan.partitions; ++p) {
     DR_ASSIGN_OR_RETURN(auto marks, client.Watermarks(plan.target, p));
     held += static_cast<uint64_t>(marks.second - marks.first);
-    state[p].start_high = marks.second;
+    plan.state[p].start_high = marks.second;
   }
   if (held > 0 && !allow_existing) {
     return AlreadyExists("topic '" + plan.target + "' on " + client.handle().Where() + " already holds " +
@@ -87,6 +86,7 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
       TopicPlan& plan = plans[topic];
       plan.source = topic;
       plan.target = options.topic_prefix + topic;
+      plan.definition = &item;
       plan.partitions = item.meta.value("partitions", 0);
       plan.state.resize(plan.partitions);
     } else if (item.kind == "kafka_messages") {
@@ -125,17 +125,13 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
 
   // Target topics: existing ones must be empty (unless asked) with the same partition count; others are created.
   DR_ASSIGN_OR_RETURN(auto existing, client->ListTopics());
-  std::map<std::string, const repo::SnapshotItem*> definitions;
-  for (const auto& item : component.items) {
-    if (item.kind == "kafka_topic") definitions[item.meta.value("topic", "")] = &item;
-  }
   for (auto& [topic, plan] : plans) {
     auto found = std::find_if(existing.begin(), existing.end(), [&](const auto& t) { return t.name == plan.target; });
     if (found != existing.end()) {
-      DR_RETURN_IF_ERROR(CheckTargetTopic(*client, *found, plan, options.allow_existing_data, plan.state));
+      DR_RETURN_IF_ERROR(CheckTargetTopic(*client, *found, plan, options.allow_existing_data));
       continue;
     }
-    const json& meta = definitions[topic]->meta;
+    const json& meta = plan.definition->meta;
     auto configs = meta.value("configs", std::map<std::string, std::string>{});
     if (!meta.value("configs_backed_up", false)) {
       stats.warnings.push_back("topic '" + plan.target + "' is created with the cluster's default configs: the "
@@ -166,9 +162,10 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
       return;
     }
     deliveries.delivered++;
-    auto it = deliveries.by_target.find(rd_kafka_topic_name(m.rkt));
-    if (it == deliveries.by_target.end() || m.partition < 0 || m.partition >= it->second->partitions) return;
-    PartitionState& st = it->second->state[m.partition];
+    // Each topic handle carries its plan (rd_kafka_topic_opaque): no lookup by name per message.
+    auto* plan = static_cast<TopicPlan*>(rd_kafka_topic_opaque(m.rkt));
+    if (plan == nullptr || m.partition < 0 || m.partition >= plan->partitions) return;
+    PartitionState& st = plan->state[m.partition];
     st.last_delivered = std::max(st.last_delivered, m.offset);
     if (m._private != nullptr) *static_cast<int64_t*>(m._private) = m.offset;
   };
@@ -182,8 +179,9 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
                                                     on_delivery));
   rd_kafka_t* rk = producer->get();
   for (auto& [topic, plan] : plans) {
-    plan.handle = rd_kafka_topic_new(rk, plan.target.c_str(), nullptr);
-    deliveries.by_target[plan.target] = &plan;
+    rd_kafka_topic_conf_t* conf = rd_kafka_topic_conf_new();
+    rd_kafka_topic_conf_set_opaque(conf, &plan);
+    plan.handle = rd_kafka_topic_new(rk, plan.target.c_str(), conf);  // takes conf
   }
   auto cleanup = [&] {
     for (auto& [topic, plan] : plans) {

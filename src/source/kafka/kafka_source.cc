@@ -30,7 +30,7 @@ namespace {
 class TopicReader : public ByteSource {
  public:
   TopicReader(Handle& consumer, std::string topic, std::map<int32_t, Range> ranges, int stall_ms)
-      : consumer_(consumer), topic_(std::move(topic)), ranges_(ranges), cut_(std::move(ranges)), stall_ms_(stall_ms) {}
+      : consumer_(consumer), topic_(std::move(topic)), cut_(std::move(ranges)), stall_ms_(stall_ms) {}
   ~TopicReader() override {
     {
       std::lock_guard lock(mu_);
@@ -45,8 +45,9 @@ class TopicReader : public ByteSource {
   }
 
   Status Start() {
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(ranges_.size()));
-    for (const auto& [p, r] : ranges_) rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = r.from;
+    const auto& ranges = cut_.ranges();
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(ranges.size()));
+    for (const auto& [p, r] : ranges) rd_kafka_topic_partition_list_add(list, topic_.c_str(), p)->offset = r.from;
     rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), list);
     rd_kafka_topic_partition_list_destroy(list);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return consumer_.Error("reading topic '" + topic_ + "'", err);
@@ -192,8 +193,7 @@ class TopicReader : public ByteSource {
 
   Handle& consumer_;
   std::string topic_;
-  std::map<int32_t, Range> ranges_;
-  PartitionCut cut_;
+  PartitionCut cut_;  // the ranges to read, and which partitions are done
   int stall_ms_;
   rd_kafka_queue_t* queue_ = nullptr;
   std::string out_;  // the worker's buffer
@@ -275,10 +275,11 @@ Status KafkaSource::Backup(ItemWriter& writer) {
     json prev = previous_positions.value(t.name, json::object());
     std::map<int32_t, std::pair<int64_t, int64_t>> marks;
     for (const auto& p : t.partitions) {
-      DR_ASSIGN_OR_RETURN(marks[p.id], client->Watermarks(t.name, p.id));
-      positions[t.name][std::to_string(p.id)] = marks[p.id].second;
+      DR_ASSIGN_OR_RETURN(auto m, client->Watermarks(t.name, p.id));
       std::string key = std::to_string(p.id);
-      if (prev.contains(key) && prev[key].get<int64_t>() > marks[p.id].second) recreated.insert(t.name);
+      positions[t.name][key] = m.second;
+      if (prev.contains(key) && prev[key].get<int64_t>() > m.second) recreated.insert(t.name);
+      marks[p.id] = m;
     }
     for (const auto& [p, m] : marks) {
       auto [low, high] = m;

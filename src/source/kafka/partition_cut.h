@@ -31,6 +31,7 @@ class PartitionCut {
   // A partition not done yet and the offset it waits for (for error messages); all_done() must be false.
   std::pair<int32_t, int64_t> first_pending() const { return *next_.begin(); }
   const Range& range(int32_t partition) const { return ranges_.at(partition); }
+  const std::map<int32_t, Range>& ranges() const { return ranges_; }
 
  private:
   std::map<int32_t, Range> ranges_;
