@@ -383,17 +383,15 @@ Result<Config> LoadConfigString(const std::string& text, const std::string& name
                         ": dr_coordinator.services[" + std::to_string(i) + "]";
     if (svc.name.empty()) return ConfigError(where + ": needs a name");
     if (!names.insert(svc.name).second) return ConfigError(where + ": the name '" + svc.name + "' is used twice");
-    const std::map<std::string, std::string> needs = {{"postgresql", svc.primary}, {"s3", svc.bucket},
-                                                      {"kafka", svc.bootstrap_servers}, {"http", svc.url},
-                                                      {"tcp", svc.address}, {"dns", svc.record},
-                                                      {"command", svc.command}};
-    const std::map<std::string, std::string> key = {{"postgresql", "primary"}, {"s3", "bucket"},
-                                                    {"kafka", "bootstrap_servers"}, {"http", "url"},
-                                                    {"tcp", "address"}, {"dns", "record"}, {"command", "command"}};
+    // type -> the key it cannot do without, and that key's value
+    const std::map<std::string, std::pair<const char*, const std::string*>> needs = {
+        {"postgresql", {"primary", &svc.primary}}, {"s3", {"bucket", &svc.bucket}},
+        {"kafka", {"bootstrap_servers", &svc.bootstrap_servers}}, {"http", {"url", &svc.url}},
+        {"tcp", {"address", &svc.address}}, {"dns", {"record", &svc.record}}, {"command", {"command", &svc.command}}};
     auto it = needs.find(svc.type);
     if (it == needs.end()) return ConfigError(where + " ('" + svc.name + "'): needs a type");
-    if (it->second.empty()) {
-      return ConfigError(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + key.at(svc.type) + "'");
+    if (it->second.second->empty()) {
+      return ConfigError(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
     }
   }
   for (const auto& p : config.kafka.properties) {
