@@ -27,7 +27,10 @@ Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
 }
 
 Status RepoItemReader::ReadItem(const repo::SnapshotItem& item, ByteSink& sink) {
-  DR_ASSIGN_OR_RETURN(repo::StreamResult restored, repo_.RestoreStream(item.blobs, sink, progress_));
+  // Every source's restore reads through here: name the item once, for all of them.
+  auto result = repo_.RestoreStream(item.blobs, sink, progress_);
+  if (!result.ok()) return result.status().WithContext("item '" + item.name + "'");
+  const repo::StreamResult& restored = *result;
   if (restored.size != item.size || (!item.sha256.empty() && restored.sha256 != item.sha256)) {
     return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
   }

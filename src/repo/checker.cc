@@ -1,5 +1,7 @@
 #include "repo/checker.h"
 
+#include <algorithm>
+#include <future>
 #include <map>
 #include <set>
 
@@ -56,22 +58,89 @@ Result<std::map<std::string, uint64_t>> ListPacks(Repository& repo) {
   return packs;
 }
 
-// The quick check of one blob reference: indexed, and its pack present with the indexed size.
+// Every pack's trailer, read and authenticated once (its last few KiB): a pack
+// replaced at its size (zeros, flipped bytes in the trailer, another pack's
+// bytes) passes the size check but not this, and an index that disagrees with
+// its pack is caught before a restore depends on it. Read in parallel on the
+// repository's pool, since on S3 each is one round trip.
+class PackTrailers {
+ public:
+  PackTrailers(Repository& repo, const std::vector<std::pair<std::string, uint64_t>>& packs) {
+    std::vector<std::pair<std::string, std::future<Result<std::vector<PackEntry>>>>> pending;
+    for (const auto& [pack_id, size] : packs) {
+      if (trailers_.count(pack_id)) continue;
+      trailers_[pack_id];
+      pending.emplace_back(pack_id, repo.pool().Submit([&repo, id = pack_id, size] { return repo.ReadPackTrailer(id, size); }));
+    }
+    for (auto& [pack_id, future] : pending) {
+      auto entries = future.get();
+      Trailer& t = trailers_[pack_id];
+      if (!entries.ok()) {
+        t.status = entries.status();
+        continue;
+      }
+      t.entries = std::move(entries).value();
+      std::sort(t.entries.begin(), t.entries.end(),
+                [](const PackEntry& a, const PackEntry& b) { return a.offset < b.offset; });
+    }
+  }
+
+  // The trailer's problem for this pack; Ok when it authenticated (or was not read).
+  Status StatusOf(const std::string& pack_id) const {
+    auto it = trailers_.find(pack_id);
+    return it == trailers_.end() ? Status::Ok() : it->second.status;
+  }
+
+  // Whether the pack's trailer lists this blob exactly where the index says.
+  bool Lists(const BlobId& id, const BlobLocation& loc) const {
+    auto it = trailers_.find(loc.pack_id);
+    if (it == trailers_.end() || !it->second.status.ok()) return true;  // not read, or reported on its own
+    const auto& entries = it->second.entries;
+    auto e = std::lower_bound(entries.begin(), entries.end(), loc.offset,
+                              [](const PackEntry& a, uint32_t offset) { return a.offset < offset; });
+    return e != entries.end() && e->offset == loc.offset && e->id == id && e->length == loc.length &&
+           e->raw_length == loc.raw_length;
+  }
+
+  std::vector<Finding> Findings() const {
+    std::vector<Finding> out;
+    for (const auto& [pack_id, t] : trailers_) {
+      if (!t.status.ok()) out.push_back({"error", t.status.message(), "", "", pack_id, ""});
+    }
+    return out;
+  }
+
+ private:
+  struct Trailer {
+    Status status;
+    std::vector<PackEntry> entries;  // by offset
+  };
+  std::map<std::string, Trailer> trailers_;
+};
+
+// The quick check of one blob reference: indexed, its pack present with the
+// indexed size, and the pack's trailer (when read) listing it at its place.
 std::optional<Finding> CheckBlobRef(Repository& repo, const std::map<std::string, uint64_t>& present,
-                                    const BlobId& id) {
+                                    const PackTrailers* trailers, const BlobId& id) {
   auto loc = repo.index().Find(id);
   if (!loc) return Finding{"error", "blob '" + id.ShortHex() + "' is not in any index or pack", "", "", "", id.hex()};
+  std::string where = "blob '" + id.ShortHex() + "' is in pack '" + loc->pack_id.substr(0, 12) + "'";
   auto it = present.find(loc->pack_id);
-  if (it == present.end()) {
-    return Finding{"error", "blob '" + id.ShortHex() + "' is in pack '" + loc->pack_id.substr(0, 12) + "', which is missing",
-                   "", "", loc->pack_id, id.hex()};
-  }
+  if (it == present.end()) return Finding{"error", where + ", which is missing", "", "", loc->pack_id, id.hex()};
   if (it->second != loc->pack_size) {
     return Finding{"error",
-                   "blob '" + id.ShortHex() + "' is in pack '" + loc->pack_id.substr(0, 12) + "', which is " +
-                       std::to_string(it->second) + " bytes instead of " + std::to_string(loc->pack_size) +
-                       " (truncated or damaged)",
+                   where + ", which is " + std::to_string(it->second) + " bytes instead of " +
+                       std::to_string(loc->pack_size) + " (truncated or damaged)",
                    "", "", loc->pack_id, id.hex()};
+  }
+  if (trailers != nullptr) {
+    if (Status s = trailers->StatusOf(loc->pack_id); !s.ok()) {
+      return Finding{"error", where + ", which is damaged: " + s.message(), "", "", loc->pack_id, id.hex()};
+    }
+    if (!trailers->Lists(id, *loc)) {
+      return Finding{"error", where + ", but the pack's trailer does not list it where the index does", "", "",
+                     loc->pack_id, id.hex()};
+    }
   }
   return std::nullopt;
 }
@@ -112,6 +181,13 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
     }
   }
   report.blobs = repo.index().blob_count();
+  std::vector<std::pair<std::string, uint64_t>> intact;  // present at the indexed size: worth reading
+  for (const auto& [pack_id, size] : repo.index().Packs()) {
+    auto it = present->find(pack_id);
+    if (it != present->end() && it->second == size) intact.emplace_back(pack_id, size);
+  }
+  PackTrailers trailers(repo, intact);
+  for (auto& f : trailers.Findings()) report.findings.push_back(std::move(f));
 
   auto ids = repo.ListSnapshotIds();
   if (!ids.ok()) {
@@ -129,7 +205,7 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
     for (const auto& c : snap->components) {
       for (const auto& item : c.items) {
         for (const auto& id : item.blobs) {
-          auto f = CheckBlobRef(repo, *present, id);
+          auto f = CheckBlobRef(repo, *present, &trailers, id);
           if (!f || !reported.insert(id.hex()).second) continue;
           f->backup_id = backup_id;
           f->item = c.name + ":" + item.name;
@@ -142,6 +218,7 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
 
   if (options.read_data) {
     for (const auto& [pack_id, size] : *present) {
+      if (!trailers.StatusOf(pack_id).ok()) continue;  // damaged, reported above
       auto entries = repo.ReadPackEntries(pack_id, size);
       report.bytes_read += size;
       if (options.progress) options.progress->Add(size);
@@ -172,6 +249,21 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
    public:
     Status Write(std::string_view) override { return Status::Ok(); }
   };
+  std::vector<std::pair<std::string, uint64_t>> packs;  // the backup's packs, to read their trailers
+  {
+    std::set<std::string> seen;
+    for (const auto& c : snap->components) {
+      for (const auto& item : c.items) {
+        for (const auto& id : item.blobs) {
+          auto loc = repo.index().Find(id);
+          if (!loc || !seen.insert(loc->pack_id).second) continue;
+          auto it = present->find(loc->pack_id);
+          if (it != present->end() && it->second == loc->pack_size) packs.emplace_back(loc->pack_id, loc->pack_size);
+        }
+      }
+    }
+  }
+  PackTrailers trailers(repo, packs);
   for (const auto& c : snap->components) {
     for (const auto& item : c.items) {
       ItemVerification iv{c.name, item.name, "passed", {}};
@@ -182,7 +274,7 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
         iv.findings.push_back(std::move(f));
       };
       for (const auto& id : item.blobs) {
-        if (auto f = CheckBlobRef(repo, *present, id)) add(*f);
+        if (auto f = CheckBlobRef(repo, *present, &trailers, id)) add(*f);
       }
       if (full && iv.findings.empty()) {
         // Read blob by blob so a damaged one is named exactly.

@@ -1,9 +1,10 @@
 // Repository checks, a user command (`repo check`, `verify`) and the test
 // oracle run at the end of every test that writes a repository.
 //
-// Quick: every index opens, every indexed pack exists with the indexed size,
-// every snapshot opens and every blob it references is indexed in a pack that
-// exists. Full (read_data): additionally reads every pack (or, for one backup,
+// Quick: every index opens, every indexed pack exists with the indexed size
+// and its trailer (a few KiB at its end) authenticates and lists each
+// referenced blob where the index says, every snapshot opens and every blob it
+// references is indexed in a pack that exists. Full (read_data): additionally reads every pack (or, for one backup,
 // every blob it references), authenticates and decompresses every blob, checks
 // its id, and for a backup re-hashes each item against its recorded SHA-256.
 #pragma once

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
+#include "base/interrupt.h"
 #include "base/time_util.h"
 #include "repo/crypto/crypto.h"
 
@@ -518,7 +519,10 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   const size_t window = 2 * (pool_->size() + 1);
   size_t next = 0;
   Status error;
-  while ((next < blobs.size() || !inflight.empty())) {
+  // After the first error nothing more is submitted, but what is in flight is
+  // still drained: the futures' tasks capture `this`, and a future left
+  // unwaited would outlive the loop.
+  while (!inflight.empty() || (error.ok() && next < blobs.size())) {
     while (error.ok() && next < blobs.size() && inflight.size() < window) {
       BlobId id = blobs[next++];
       inflight.push_back(pool_->Submit([this, id] { return LoadBlob(id); }));
@@ -530,10 +534,13 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
       error = data.status();
       continue;
     }
+    if (Status s = CheckInterrupted("restore"); !s.ok()) {
+      error = s;
+      continue;
+    }
     sha.Update(*data);
     result.size += data->size();
-    Status s = sink.Write(*data);
-    if (!s.ok()) {
+    if (Status s = sink.Write(*data); !s.ok()) {
       error = s;
       continue;
     }
@@ -543,6 +550,20 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   result.blobs = blobs;
   result.sha256 = HexEncode(sha.Finish());
   return result;
+}
+
+Result<std::vector<PackEntry>> Repository::ReadPackTrailer(const std::string& pack_id, uint64_t size) {
+  ObjectInfo info;
+  info.name = {ObjectKind::kPack, pack_id};
+  info.size = size;
+  auto entries = ReadTrailer(info);
+  if (!entries.ok()) {
+    Status s = entries.status();
+    // A trailer that does not parse or authenticate is damage, whatever layer noticed it.
+    if (s.code() == Code::kInvalidArgument || s.code() == Code::kWrongKey) s = Corrupt(s.message());
+    return s.WithContext("trailer of pack '" + pack_id.substr(0, 12) + "'");
+  }
+  return entries;
 }
 
 Result<std::vector<PackEntry>> Repository::ReadPackEntries(const std::string& pack_id, uint64_t size) {

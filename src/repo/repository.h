@@ -146,6 +146,9 @@ class Repository {
   // Writes the blobs' plaintext to sink in order, reading ahead in parallel;
   // every byte is authenticated before it is written.
   Result<StreamResult> RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress);
+  // Reads and authenticates a pack's trailer only (its last few KiB): what the
+  // quick check uses to catch a pack that is present at its size but damaged.
+  Result<std::vector<PackEntry>> ReadPackTrailer(const std::string& pack_id, uint64_t size);
   // Reads a whole pack and checks it: content hash, trailer, every blob.
   Result<std::vector<PackEntry>> ReadPackEntries(const std::string& pack_id, uint64_t size);
 

@@ -217,13 +217,13 @@ Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component,
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return ErrnoStatus(errno, "unable to create '" + tmp + "'");
     WritebackSink sink(fd, path);
-    Status s = reader.ReadItem(*item, sink);
+    Status s = reader.ReadItem(*item, sink);  // names the item in its errors
     if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "unable to sync '" + path + "'");
     ::close(fd);
     if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus(errno, "unable to rename into '" + path + "'");
     if (!s.ok()) {
-      ::unlink(tmp.c_str());
-      return s.WithContext("restore '" + item->name + "'");
+      ::unlink(tmp.c_str());  // nothing partial is left, under either name
+      return s;
     }
     ApplyMeta(path, item->meta);
     ++stats.items;

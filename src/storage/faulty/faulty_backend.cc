@@ -22,8 +22,19 @@ void FaultyBackend::CorruptReads(ObjectKind kind, uint64_t offset) {
   corrupt_offset_ = offset;
 }
 
+void FaultyBackend::FailReadsAt(const ObjectName& name, uint64_t offset, Status status) {
+  std::lock_guard lock(mu_);
+  read_faults_.push_back({name, offset, std::move(status)});
+}
+
+void FaultyBackend::CorruptReadsAt(const ObjectName& name, uint64_t offset) {
+  std::lock_guard lock(mu_);
+  read_faults_.push_back({name, offset, Status::Ok()});
+}
+
 void FaultyBackend::Reset() {
   std::lock_guard lock(mu_);
+  read_faults_.clear();
   fail_count_ = 0;
   space_limited_ = false;
   corrupt_reads_ = false;
@@ -57,6 +68,11 @@ Result<std::string> FaultyBackend::Get(const ObjectName& name, ByteRange range) 
   DR_RETURN_IF_ERROR(Take(Op::kGet));
   auto data = target_->Get(name, range);
   std::lock_guard lock(mu_);
+  for (const auto& f : read_faults_) {
+    if (!data.ok() || !(f.name == name) || f.offset < range.offset || f.offset - range.offset >= data->size()) continue;
+    if (!f.fail.ok()) return f.fail;
+    (*data)[f.offset - range.offset] ^= 0x01;
+  }
   if (data.ok() && corrupt_reads_ && name.kind == corrupt_kind_) {
     if (corrupt_offset_ >= range.offset && corrupt_offset_ - range.offset < data->size()) {
       (*data)[corrupt_offset_ - range.offset] ^= 0x01;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "dr/backend.h"
 
@@ -23,6 +24,11 @@ class FaultyBackend : public BackendWrapper {
   void SetSpaceLeft(uint64_t bytes);
   // Corrupts data returned by Get for objects of this kind: flips the byte at offset.
   void CorruptReads(ObjectKind kind, uint64_t offset);
+  // Aimed at one place of one object (a blob of a pack: the first, a middle,
+  // the last): every Get of `name` whose range covers `offset` fails with
+  // `status`, or, with CorruptReadsAt, returns the byte there flipped.
+  void FailReadsAt(const ObjectName& name, uint64_t offset, Status status);
+  void CorruptReadsAt(const ObjectName& name, uint64_t offset);
   void Reset();
 
   Status Put(const ObjectName& name, std::string_view data, const PutOptions& options) override;
@@ -33,6 +39,11 @@ class FaultyBackend : public BackendWrapper {
 
  private:
   Status Take(Op op);
+  struct ReadFault {
+    ObjectName name;
+    uint64_t offset = 0;
+    Status fail;  // Ok: flip the byte instead
+  };
 
   std::mutex mu_;
   Op fail_op_ = Op::kPut;
@@ -43,6 +54,7 @@ class FaultyBackend : public BackendWrapper {
   bool corrupt_reads_ = false;
   ObjectKind corrupt_kind_ = ObjectKind::kPack;
   uint64_t corrupt_offset_ = 0;
+  std::vector<ReadFault> read_faults_;
 };
 
 }  // namespace dr::storage

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -157,15 +156,36 @@ TEST_F(FaultTest, LostIndexIsRebuiltFromPackTrailers) {
 TEST_F(FaultTest, KilledBackupsLeaveNoTraceAndTheNextOneDeduplicates) {
   WriteFile(dir_ / "data/big.bin", RandomData(48 << 20, 24));
   ASSERT_EQ(Dr("repo init").exit_code, 0);
-  std::mt19937 rng(1234);
+  // Packs under their final names (temporary files start with a dot).
+  auto packs = [&] {
+    size_t n = 0;
+    std::error_code ec;  // data/ appears with the first pack
+    for (auto& e : fs::recursive_directory_iterator(repo_ + "/data", ec)) {
+      n += e.is_regular_file() && e.path().filename().string()[0] != '.';
+    }
+    return n;
+  };
   int killed = 0;
   for (int round = 0; round < 8; ++round) {
     std::string id = "killed_" + std::to_string(round);
+    size_t before = packs();
     pid_t pid = Spawn("-c " + config_ + " -q backup create --id " + id + " --files " + dir_ / "data");
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 400)(rng)));
-    ::kill(pid, SIGKILL);
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    bool exited = false;
+    // Every fourth round is killed at once; the others once they have written
+    // a pack (a condition, not a delay, so a loaded machine changes nothing),
+    // or not at all when they finish first (nothing new left to write).
+    while (round % 4 != 0 && packs() <= before) {
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        exited = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!exited) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
     bool was_killed = WIFSIGNALED(status);
     auto list = Dr("--json backup list");
     ASSERT_EQ(list.exit_code, 0) << list.err;
