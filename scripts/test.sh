@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command of the README: installs what is needed, builds, and runs
 # every suite: unit tests, CLI integration tests (real binary, real files), and
-# the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# the unit tests and the restore/verify integration suites again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
 # Fails if any suite fails or runs no test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,15 @@ scripts/build.sh -DDR_WERROR=ON -DDR_BUILD_TESTS=ON -DDR_BUILD_BENCH=ON
 echo "== unit and integration tests"
 ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 600
 
-echo "== unit tests under ASan + UBSan"
-BUILD_DIR=build-asan BUILD_TYPE=Debug BUILD_TARGETS=dr_unit_tests scripts/build.sh -DDR_SANITIZE=ON -DDR_BUILD_BENCH=OFF
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)" --timeout 600
+echo "== unit tests and the restore/verify integration suites under ASan + UBSan"
+# The restore and verify paths are where damaged data, full disks and refusing
+# servers arrive: run the suites that drive them through the real binary (CLI,
+# PostgreSQL, Kafka, S3) under the sanitizers too, not only the unit tests.
+# A sanitizer report exits 86/87, never 1, so a test expecting "operation
+# failed" (exit 1) cannot mistake a memory error for it.
+BUILD_DIR=build-asan BUILD_TYPE=Debug \
+  BUILD_TARGETS="dr_unit_tests ecap-dr kafka_mock dr_cli_tests dr_pg_tests dr_kafka_tests dr_s3_tests" \
+  scripts/build.sh -DDR_SANITIZE=ON -DDR_BUILD_TESTS=ON -DDR_BUILD_BENCH=OFF
+export ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:exitcode=87
+ctest --test-dir build-asan -L unit --output-on-failure -j "$(nproc)" --timeout 600
+ctest --test-dir build-asan -L integration -LE coordinator --output-on-failure -j "$(nproc)" --timeout 900

@@ -191,6 +191,7 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
   };
 
   Status status = Status::Ok();
+  std::string incomplete;  // the topic being written when the restore failed
   for (auto& [topic, plan] : plans) {
     for (const auto* segment : segments[topic]) {
       RecordDecoder decoder([&](const RecordView& r) -> Status {
@@ -247,7 +248,10 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
       if (status.ok()) status = decoder.Finish();
       if (!status.ok()) break;
     }
-    if (!status.ok()) break;
+    if (!status.ok()) {
+      incomplete = plan.target;
+      break;
+    }
     stats.topics.push_back(plan.target);
   }
 
@@ -275,7 +279,11 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
   }
   cleanup();
   if (!status.ok()) {
-    return Status(status.code(), status.message() + " (" + std::to_string(deliveries.delivered) +
+    // Produced messages cannot be taken back: say which topic holds a prefix
+    // only, so nobody mistakes it for a restored one.
+    std::string which = incomplete.empty() ? "the restored topics are incomplete"
+                                           : "topic '" + incomplete + "' is incomplete";
+    return Status(status.code(), status.message() + " (" + which + ": " + std::to_string(deliveries.delivered) +
                                      " messages were restored before the failure)");
   }
 

@@ -412,6 +412,59 @@ TEST_F(KafkaTest, RestoreRidesOutABrokerOutageWithoutDuplicates) {
   ExpectSameMessages(ByPartition(msgs), *got, "orders");
 }
 
+// The restore under fire: a blob of the largest segment damaged on disk at its
+// first, middle and last blob, then every broker down. Each is a clean error
+// naming the backup, the segment and the blob (or the brokers), never a crash,
+// and it says how far the target topic got, since produced messages cannot be
+// taken back.
+TEST_F(KafkaTest, RestoreFaultsAreCleanErrorsThatSayHowFarTheyGot) {
+  StartCluster({"orders:2"});
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), MakeMessages(60000, 2, 31)));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{};
+  auto m = Manager(&admin);
+  ASSERT_EQ(Backup(*m, "k1").status, "completed");
+  auto snap = m->GetBackup("k1");
+  ASSERT_OK(snap);
+  const repo::SnapshotItem* largest = nullptr;
+  for (const auto& c : snap->components) {
+    for (const auto& item : c.items) {
+      if (item.kind == "kafka_messages" && (largest == nullptr || item.blobs.size() > largest->blobs.size())) largest = &item;
+    }
+  }
+  ASSERT_NE(largest, nullptr);
+  ASSERT_GE(largest->blobs.size(), 3u);
+  auto repo = m->Repository();
+  ASSERT_OK(repo);
+  int round = 0;
+  for (size_t i : {size_t{0}, largest->blobs.size() / 2, largest->blobs.size() - 1}) {
+    auto loc = (*repo)->index().Find(largest->blobs[i]);
+    ASSERT_TRUE(loc.has_value());
+    std::string pack = dir_ / "repo/data/" + loc->pack_id.substr(0, 2) + "/" + loc->pack_id;
+    std::string saved = ReadFileOrDie(pack);
+    std::string damaged = saved;
+    damaged[loc->offset + loc->length / 2] ^= 0x10;
+    WriteFile(pack, damaged);
+    auto fresh = Manager(&admin);  // reads the pack from disk again
+    std::string prefix = "r" + std::to_string(round++) + ".";
+    auto r = Restore(*fresh, "k1", {.topic_prefix = prefix});
+    WriteFile(pack, saved);
+    ASSERT_EQ(r.status, "failed") << "blob " << i;
+    EXPECT_EQ(r.error.code(), Code::kCorrupt) << r.error.ToString();
+    EXPECT_THAT(r.error.message(), HasSubstr("backup 'k1'"));
+    EXPECT_THAT(r.error.message(), HasSubstr("item '" + largest->name + "'"));
+    EXPECT_THAT(r.error.message(), HasSubstr("blob '" + largest->blobs[i].ShortHex() + "'"));
+    EXPECT_THAT(r.error.message(), HasSubstr("topic '" + prefix + cluster_->Topic("orders") + "' is incomplete"));
+  }
+  // Every broker down: the target refuses.
+  for (int b = 1; b <= 3; ++b) ASSERT_OK(cluster_->SetBrokerUp(b, false));
+  auto down = Restore(*Manager(&admin), "k1", {.topic_prefix = "down."});
+  for (int b = 1; b <= 3; ++b) ASSERT_OK(cluster_->SetBrokerUp(b, true));
+  ASSERT_EQ(down.status, "failed");
+  EXPECT_EQ(down.error.exit_code(), 5) << down.error.ToString();
+  EXPECT_THAT(down.error.message(), HasSubstr("backup 'k1'"));
+}
+
 // The coordinator's kafka check: metadata from the brokers, or a clear failure.
 TEST_F(KafkaTest, CoordinatorHealthCheckSeesTheBrokers) {
   StartCluster({"orders:1"});
