@@ -1,6 +1,9 @@
 // ecap-dr: the one binary. Everything is in the libraries; see src/cli.
 #include <malloc.h>
 
+#include <exception>
+#include <iostream>
+
 #include "base/interrupt.h"
 #include "cli/context.h"
 
@@ -14,5 +17,12 @@ int main(int argc, char** argv) {
   // Ctrl-C or SIGTERM stops long work at its next blob or object: partial
   // output is removed and the exit code is the documented one, not a signal.
   dr::InstallInterruptHandlers();
-  return dr::cli::RunCli(argc, argv);
+  // Errors are Status values; an exception reaching here is a bug or memory
+  // exhaustion. Say so and exit 1 rather than abort with a core dump.
+  try {
+    return dr::cli::RunCli(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ecap-dr: internal error (please report it): " << e.what() << std::endl;
+    return 1;
+  }
 }
