@@ -1,0 +1,77 @@
+// Issue 11 §4, "configuration and command-line rough edges": each test runs the
+// real binary and fails on the behaviour the issue reported.
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "test/integration/cli/cli_harness.h"
+
+namespace dr::test {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class RoughEdgesTest : public CliFixture {
+ protected:
+  // Runs ecap-dr as user nobody: root (which the tests run as) may read and write anything.
+  RunResult DrAsNobody(const std::string& args, const std::string& env = "") {
+    return Dr(args, env + " setpriv --reuid=65534 --regid=65534 --clear-groups");
+  }
+  // Every directory under root 0755 and file 0644: readable, not writable, by others.
+  static void OpenForReading(const std::string& root) {
+    fs::permissions(root, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec);
+    for (auto& e : fs::recursive_directory_iterator(root)) {
+      fs::permissions(e.path(), e.is_directory() ? fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                       fs::perms::others_read | fs::perms::others_exec
+                                                 : fs::perms::owner_read | fs::perms::owner_write |
+                                                       fs::perms::group_read | fs::perms::others_read);
+    }
+  }
+};
+
+TEST_F(RoughEdgesTest, UnterminatedQuoteIsRejectedNamingItsLineAndCreatesNothing) {
+  // The issue's file: nothing after the open quote closes it, and yaml-cpp took the rest
+  // of the file as the path.
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\nencryption:\n  auto_generate_key: true\n"
+                     "  key_file: " + key_ + "\n");
+  auto check = Dr("config check");
+  EXPECT_EQ(check.exit_code, 2);
+  EXPECT_THAT(check.err, HasSubstr(config_ + ":2:15: invalid YAML: while scanning a quoted scalar"));
+  auto init = Dr("repo init");
+  EXPECT_EQ(init.exit_code, 2);
+  EXPECT_FALSE(fs::exists(repo_)) << "no directory named after the swallowed rest of the file";
+  for (auto& e : fs::directory_iterator(dir_.path())) {
+    EXPECT_THAT(e.path().filename().string(), Not(HasSubstr("encryption"))) << e.path();
+  }
+  // A later quote closes it: the error is then found further on, but still names the line.
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\nencryption:\n  key_file: \"" + key_ + "\"\n");
+  auto later = Dr("config check");
+  EXPECT_EQ(later.exit_code, 2);
+  EXPECT_THAT(later.err, HasSubstr(config_ + ":2:3: invalid YAML"));
+}
+
+TEST_F(RoughEdgesTest, ConfigCheckShowsEveryErrorDuplicatesAndEmptyFiles) {
+  WriteFile(config_, "backup_manager:\n  backup_dir: /b\n  compresion_level: 3\n  backup_dir: /c\n"
+                     "postgresql:\n  port: 99999\n");
+  auto r = Dr("--json config check");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("3 errors in the configuration"));
+  EXPECT_THAT(r.err, HasSubstr(config_ + ":3:3: unknown key 'compresion_level'"));
+  EXPECT_THAT(r.err, HasSubstr(config_ + ":4:3: duplicate key 'backup_dir' (first at line 2)"));
+  EXPECT_THAT(r.err, HasSubstr(config_ + ":6:9: postgresql.port: expected a value between 1 and 65535"));
+  EXPECT_EQ(json::parse(r.out)["error"]["code"], "config");
+
+  WriteFile(config_, "");
+  auto empty = Dr("config check");
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr(config_ + ": the configuration is empty"));
+}
+
+}  // namespace
+}  // namespace dr::test
