@@ -65,7 +65,7 @@ int Create(CliContext& ctx, CreateArgs& args) {
     uint64_t items = 0;
     for (const auto& c : r.components) items += c.items;
     double secs = std::max(r.duration_seconds, 1e-6);
-    fmt::print("backup {} completed: {} items, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, items,
+    fmt::print("backup {} completed: {}, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, Count(items, "item"),
                HumanBytes(r.stats.input_bytes), HumanBytes(r.stats.new_bytes), HumanBytes(r.stats.stored_bytes),
                r.duration_seconds, HumanBytes(static_cast<uint64_t>(r.stats.input_bytes / secs)));
   });
@@ -137,7 +137,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
         fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", s->hostname, s->username,
                    HumanBytes(s->stats.input_bytes), HumanBytes(s->stats.new_bytes), HumanBytes(s->stats.stored_bytes));
         for (const auto& c : s->components) {
-          fmt::print("  component {} ({} items)\n", c.name, c.items.size());
+          fmt::print("  component {} ({})\n", c.name, Count(c.items.size(), "item"));
           for (const auto& i : c.items) {
             fmt::print("    {:<8} {:>11}  {}  {}\n", i.kind, i.kind == "dir" ? "" : HumanBytes(i.size),
                        i.sha256.empty() ? std::string(16, ' ') : i.sha256.substr(0, 16), i.name);

@@ -13,6 +13,13 @@ namespace dr::cli {
 
 using nlohmann::json;
 
+std::string Count(uint64_t n, std::string_view singular, std::string_view plural) {
+  std::string out = std::to_string(n) + " ";
+  if (n == 1) return out.append(singular);
+  if (!plural.empty()) return out.append(plural);
+  return out.append(singular).append("s");
+}
+
 Result<config::Config> CliContext::LoadConfig() const {
   // Read once per process: authorization, the operation and its audit record all use it.
   if (!loaded_config_) {

@@ -76,7 +76,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
         }
         fmt::print("server: writing {}, last archived {} at {}\n", r->current_wal, r->server_last_archived_wal,
                    r->server_last_archived_time);
-        if (r->failed_count > 0) fmt::print("server: {} failed attempts, last {}\n", r->failed_count, r->last_failed_wal);
+        if (r->failed_count > 0) fmt::print("server: {}, last {}\n", Count(r->failed_count, "failed attempt"), r->last_failed_wal);
         fmt::print("archive lag (current RPO): {:.0f} s\n", r->archive_lag_seconds);
       });
     };

@@ -73,5 +73,23 @@ TEST_F(RoughEdgesTest, ConfigCheckShowsEveryErrorDuplicatesAndEmptyFiles) {
   EXPECT_THAT(empty.err, HasSubstr(config_ + ": the configuration is empty"));
 }
 
+TEST_F(RoughEdgesTest, CountsAgreeWithTheirNouns) {
+  WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
+  ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "f.txt").exit_code, 0);
+  auto check = Dr("repo check");
+  EXPECT_THAT(check.out, HasSubstr("checked 1 snapshot, 1 pack, "));
+  auto verify = Dr("verify b1");
+  EXPECT_THAT(verify.out, HasSubstr("(1 item)"));
+  auto restore = Dr("restore b1 --target " + dir_ / "out");
+  EXPECT_THAT(restore.out, HasSubstr(": 1 item, "));
+  ASSERT_EQ(Dr("backup create --id b2 --files " + dir_ / "f.txt").exit_code, 0);
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\n  retention_policies: {daily: 0, weekly: 0, "
+                     "monthly: 0, last: 1}\nencryption:\n  key_file: \"" + key_ + "\"\n");
+  auto retention = Dr("retention apply");
+  EXPECT_EQ(retention.exit_code, 0) << retention.err;
+  EXPECT_THAT(retention.out, HasSubstr("1 backup deleted"));
+}
+
 }  // namespace
 }  // namespace dr::test
