@@ -131,7 +131,7 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
 }
 
 Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
-  if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path});
+  if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path, .create_root = false});
   DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(loc.access_key_id, loc.secret_access_key));
   std::string region = loc.region.empty() ? "us-east-1" : loc.region;
   std::string endpoint = loc.endpoint.empty() ? "https://s3." + region + ".amazonaws.com" : loc.endpoint;
@@ -282,7 +282,19 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   }
   auto components = ChooseComponents(request);
   if (!components.ok()) return finish(components.status());
-  auto repo_or = OpenRepository(true);
+  // Only `repo init` (or an explicit request) creates a repository: a mistyped
+  // backup_dir must be an error, not a new empty repository beside the real one.
+  if (!request.init_repository) {
+    auto backend = GetBackend();
+    if (!backend.ok()) return finish(backend.status());
+    auto exists = repo::Repository::Exists(**backend);
+    if (!exists.ok()) return finish(exists.status());
+    if (!*exists) {
+      return finish(NotFound("no repository at " + (*backend)->Properties().location +
+                             "; run 'ecap-dr repo init' to create one (or check backup_manager.backup_dir)"));
+    }
+  }
+  auto repo_or = OpenRepository(request.init_repository);
   if (!repo_or.ok()) return finish(repo_or.status());
   repo::Repository& repo = **repo_or;
   if (result.backup_id.empty()) result.backup_id = GenerateId(request.backup_type);

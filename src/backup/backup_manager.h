@@ -34,6 +34,9 @@ struct BackupRequest {
   std::vector<std::string> tags;
   std::string backup_type = "full";
   bool physical = false;  // postgresql: pg_basebackup instead of pg_dump
+  // Create the repository first when there is none; otherwise a missing
+  // repository is kNotFound ("run repo init"), so a typo is never a new repository.
+  bool init_repository = false;
 };
 
 struct ComponentSummary {
@@ -185,7 +188,8 @@ class BackupManager {
   ~BackupManager();
 
   Result<InitResult> InitRepository();
-  // id empty: generated as <type>_<UTC time>. Creates the repository first when there is none.
+  // id empty: generated as <type>_<UTC time>. kNotFound when there is no repository,
+  // unless request.init_repository.
   BackupResult CreateFullBackup(const std::string& backup_id, const BackupRequest& request = {});
   RestoreResult RestoreBackup(const std::string& backup_id, const RestoreRequest& request = {});
   VerifyResult VerifyBackupIntegrity(const std::string& backup_id, bool full = false);

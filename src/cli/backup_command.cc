@@ -23,6 +23,7 @@ struct CreateArgs {
   std::vector<std::string> tags;
   std::string type = "full";
   bool physical = false;
+  bool init = false;
 };
 
 json SnapshotSummary(const repo::Snapshot& s) {
@@ -45,6 +46,7 @@ int Create(CliContext& ctx, CreateArgs& args) {
   request.tags = args.tags;
   request.backup_type = args.type;
   request.physical = args.physical;
+  request.init_repository = args.init;
   if (!args.stdin_name.empty()) {
     if (::isatty(STDIN_FILENO)) {
       return ctx.Fail(InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in"));
@@ -57,7 +59,9 @@ int Create(CliContext& ctx, CreateArgs& args) {
     if (Status logged = ctx.Outcome(r.error, {{"backup_id", r.backup_id}}); !logged.ok()) {
       std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
     }
-    std::cerr << "ecap-dr: error: backup '" << r.backup_id << "' failed: " << r.error.message() << std::endl;
+    // The id is generated only once the repository is open: an earlier failure has none to name.
+    std::string what = r.backup_id.empty() ? "the backup" : "backup '" + r.backup_id + "'";
+    std::cerr << "ecap-dr: error: " << what << " failed: " << r.error.message() << std::endl;
     if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
     return r.error.exit_code();
   }
@@ -91,6 +95,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   create->add_flag("--physical", args->physical,
                    "postgresql: a physical base backup (pg_basebackup) for point-in-time recovery with the WAL "
                    "archive, instead of pg_dump");
+  create->add_flag("--init", args->init,
+                   "create the repository first if there is none (default: refuse, so that a mistyped "
+                   "backup_dir is an error rather than a new empty repository)");
   create->add_option("--type", args->type, "backup type recorded in the catalog")->capture_default_str();
   create->callback([&ctx, args] { ctx.run = [&ctx, args] { return Create(ctx, *args); }; });
 

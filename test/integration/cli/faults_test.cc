@@ -68,6 +68,7 @@ TEST_F(FaultTest, BadKeysAreExit2) {
 
 TEST_F(FaultTest, DuplicateBackupIdIsRefused) {
   WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id same --files " + dir_ / "f.txt").exit_code, 0);
   auto r = Dr("backup create --id same --files " + dir_ / "f.txt");
   EXPECT_EQ(r.exit_code, 1);
@@ -79,6 +80,7 @@ TEST_F(FaultTest, DuplicateBackupIdIsRefused) {
 
 TEST_F(FaultTest, FlippedByteIsNamedAndNeverRestored) {
   WriteFile(dir_ / "data/big.bin", RandomData(3 << 20, 21));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   std::string pack = OnePack();
   FlipByte(pack, fs::file_size(pack) / 3);
@@ -117,6 +119,7 @@ TEST_F(FaultTest, FlippedByteIsNamedAndNeverRestored) {
 
 TEST_F(FaultTest, TruncatedAndMissingPacksAreNamed) {
   WriteFile(dir_ / "data/big.bin", RandomData(2 << 20, 22));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   std::string pack = OnePack();
   std::string pack_id = fs::path(pack).filename();
@@ -138,6 +141,7 @@ TEST_F(FaultTest, TruncatedAndMissingPacksAreNamed) {
 
 TEST_F(FaultTest, LostIndexIsRebuiltFromPackTrailers) {
   WriteFile(dir_ / "data/a.csv", TextData(3 << 20, 23));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   for (auto& e : fs::directory_iterator(repo_ + "/index")) fs::remove(e.path());
   auto check = Dr("repo check");
@@ -228,6 +232,7 @@ TEST_F(FaultTest, DiskFullIsExit6AndTheRepositoryStaysConsistent) {
   repo_ = mnt + "/repo";
   WriteConfig();
   WriteFile(dir_ / "small.csv", TextData(1 << 20, 28));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id fits --files " + dir_ / "small.csv").exit_code, 0);
   WriteFile(dir_ / "big/big.bin", RandomData(12 << 20, 29));
   auto r = Dr("backup create --id too_big --files " + dir_ / "big");
@@ -244,6 +249,7 @@ TEST_F(FaultTest, DiskFullIsExit6AndTheRepositoryStaysConsistent) {
 
 TEST_F(FaultTest, RestoreRefusesToOverwriteUnlessAsked) {
   WriteFile(dir_ / "f.txt", "new");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --stdin f.txt < " + dir_ / "f.txt").exit_code, 0);
   WriteFile(dir_ / "out/f.txt", "precious");
   auto r = Dr("restore b1 --target " + dir_ / "out");

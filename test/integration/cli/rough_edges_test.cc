@@ -73,6 +73,24 @@ TEST_F(RoughEdgesTest, ConfigCheckShowsEveryErrorDuplicatesAndEmptyFiles) {
   EXPECT_THAT(empty.err, HasSubstr(config_ + ": the configuration is empty"));
 }
 
+TEST_F(RoughEdgesTest, BackupCreateNeverCreatesARepositoryAtAMistypedPath) {
+  WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
+  std::string typo = dir_ / "repo-typo";
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + typo + "\"\nencryption:\n  key_file: \"" + key_ + "\"\n");
+  auto r = Dr("backup create --id b1 --files " + dir_ / "f.txt");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("no repository at " + typo + "; run 'ecap-dr repo init'"));
+  auto list = Dr("backup list");
+  EXPECT_EQ(list.exit_code, 1);
+  EXPECT_THAT(list.err, HasSubstr("no repository at " + typo));
+  EXPECT_FALSE(fs::exists(typo)) << "neither a backup nor a listing creates the directory";
+  // The explicit option still creates one, for scripts that want that.
+  auto explicit_init = Dr("backup create --init --id b1 --files " + dir_ / "f.txt");
+  EXPECT_EQ(explicit_init.exit_code, 0) << explicit_init.err;
+  EXPECT_TRUE(fs::exists(typo + "/config"));
+}
+
 TEST_F(RoughEdgesTest, CountsAgreeWithTheirNouns) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
