@@ -91,6 +91,43 @@ TEST_F(RoughEdgesTest, BackupCreateNeverCreatesARepositoryAtAMistypedPath) {
   EXPECT_TRUE(fs::exists(typo + "/config"));
 }
 
+TEST_F(RoughEdgesTest, PermissionProblemsAreExit3) {
+  WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
+  std::string key = ReadFileOrDie(key_);
+  key.erase(key.find_last_not_of('\n') + 1);
+  // Everything readable by others (user nobody), nothing writable; then the key file back to 0600.
+  OpenForReading(dir_.path());
+  fs::permissions(key_, fs::perms::owner_read | fs::perms::owner_write);
+  auto unreadable_key = DrAsNobody("backup list");
+  EXPECT_EQ(unreadable_key.exit_code, 3) << unreadable_key.err;
+  EXPECT_THAT(unreadable_key.err, HasSubstr("unable to read key file"));
+  EXPECT_THAT(unreadable_key.err, HasSubstr(key_));
+  // With the key given otherwise, the repository can be read but not written.
+  std::string env = "ECAP_BACKUP_ENCRYPTION_KEY=" + key;
+  auto list = DrAsNobody("backup list", env);
+  EXPECT_EQ(list.exit_code, 0) << list.err;
+  auto write = DrAsNobody("backup create --id b1 --files " + dir_ / "f.txt", env);
+  EXPECT_EQ(write.exit_code, 3) << write.err;
+  EXPECT_THAT(write.err, HasSubstr("Permission denied"));
+  // An unreadable configuration file.
+  fs::permissions(config_, fs::perms::owner_read | fs::perms::owner_write);
+  auto config = DrAsNobody("config check");
+  EXPECT_EQ(config.exit_code, 3) << config.err;
+  EXPECT_THAT(config.err, HasSubstr("unable to read configuration file"));
+}
+
+TEST_F(RoughEdgesTest, AMissingKeyFileNeverSuggestsANewKeyForAnExistingRepository) {
+  InitRepo();
+  fs::remove(key_);
+  auto r = Dr("backup list");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("key file '" + key_ + "' (encryption.key_file) does not exist"));
+  EXPECT_THAT(r.err, HasSubstr("can only be opened with the master key it was created with"));
+  EXPECT_THAT(r.err, HasSubstr("cannot open existing backups"));
+  EXPECT_THAT(r.err, Not(HasSubstr("generate one with")));
+}
+
 TEST_F(RoughEdgesTest, CountsAgreeWithTheirNouns) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
