@@ -107,21 +107,37 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
       if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
-      auto backups = (*manager)->ListBackups();
+      auto listing = (*manager)->ListAllBackups();
       ctx.PrintWarnings((*manager)->warnings());
-      if (!backups.ok()) return ctx.Fail(backups.status());
+      if (!listing.ok()) return ctx.Fail(listing.status());
+      const auto& backups = listing->backups;
+      // A damaged snapshot is listed and marked, never a reason to hide the others.
       json j = json::array();
-      for (const auto& s : *backups) j.push_back(SnapshotSummary(s));
-      return ctx.Succeed(json{{"backups", j}}, [&] {
-        if (backups->empty()) {
+      for (const auto& s : backups) j.push_back(SnapshotSummary(s));
+      for (const auto& d : listing->damaged) {
+        j.push_back({{"backup_id", d.backup_id},
+                     {"status", "damaged"},
+                     {"error", {{"code", d.error.code_name()}, {"message", d.error.message()}}}});
+        ctx.Warn("backup '" + d.backup_id + "' is damaged: " + d.error.message());
+      }
+      json result{{"backups", j}, {"damaged_count", listing->damaged.size()}};
+      return ctx.Succeed(result, [&] {
+        if (backups.empty() && listing->damaged.empty()) {
           fmt::print("no backups\n");
           return;
         }
         fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
                    "STORED");
-        for (const auto& s : *backups) {
+        for (const auto& s : backups) {
           fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
                      HumanBytes(s.stats.input_bytes), HumanBytes(s.stats.stored_bytes));
+        }
+        for (const auto& d : listing->damaged) {
+          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", d.backup_id, "?", "DAMAGED", "?", "?", "?");
+        }
+        if (!listing->damaged.empty()) {
+          fmt::print("{} cannot be read (see the warnings above; 'ecap-dr repo check' tells more)\n",
+                     Count(listing->damaged.size(), "damaged backup"));
         }
       });
     };

@@ -91,6 +91,36 @@ TEST_F(RoughEdgesTest, BackupCreateNeverCreatesARepositoryAtAMistypedPath) {
   EXPECT_TRUE(fs::exists(typo + "/config"));
 }
 
+TEST_F(RoughEdgesTest, ADamagedSnapshotIsMarkedAndTheOthersAreListed) {
+  WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
+  ASSERT_EQ(Dr("backup create --id good1 --files " + dir_ / "f.txt").exit_code, 0);
+  ASSERT_EQ(Dr("backup create --id broken --files " + dir_ / "f.txt").exit_code, 0);
+  ASSERT_EQ(Dr("backup create --id good2 --files " + dir_ / "f.txt").exit_code, 0);
+  std::string snap = repo_ + "/snapshots/broken";
+  ASSERT_TRUE(fs::exists(snap));
+  FlipByte(snap, fs::file_size(snap) / 2);
+
+  auto human = Dr("backup list");
+  EXPECT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_THAT(human.out, HasSubstr("good1"));
+  EXPECT_THAT(human.out, HasSubstr("good2"));
+  EXPECT_THAT(human.out, HasSubstr("DAMAGED"));
+  EXPECT_THAT(human.out, HasSubstr("1 damaged backup cannot be read"));
+  EXPECT_THAT(human.err, HasSubstr("backup 'broken' is damaged"));
+
+  auto j = Dr("--json backup list");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  json list = json::parse(j.out);
+  ASSERT_EQ(list["backups"].size(), 3u);
+  EXPECT_EQ(list["backups"][0]["backup_id"], "good1");
+  EXPECT_EQ(list["backups"][1]["backup_id"], "good2");
+  EXPECT_EQ(list["backups"][2]["backup_id"], "broken");
+  EXPECT_EQ(list["backups"][2]["status"], "damaged");
+  EXPECT_EQ(list["backups"][2]["error"]["code"], "corrupt");
+  EXPECT_EQ(list["damaged_count"], 1);
+}
+
 TEST_F(RoughEdgesTest, PermissionProblemsAreExit3) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
