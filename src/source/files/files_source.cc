@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <set>
 
 #include "base/fs.h"
 
@@ -163,6 +164,51 @@ Status FilesSource::Backup(ItemWriter& writer) {
   return Status::Ok();
 }
 
+namespace {
+
+// What restoring `selected` into target would collide with: an existing file
+// without overwrite, a directory where a file goes (or a file where a directory
+// goes, or in the path above either). Every collision is named, up to a few.
+Status CheckTarget(const std::string& target, const std::vector<const repo::SnapshotItem*>& selected, bool overwrite) {
+  std::vector<std::string> conflicts;
+  bool needs_overwrite = false;
+  auto kind_at = [](const std::string& path) -> int {  // 0 none, 1 directory, 2 something else
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return 0;
+    return S_ISDIR(st.st_mode) ? 1 : 2;
+  };
+  std::set<std::string> parents_checked;
+  for (const auto* item : selected) {
+    std::string path = target + "/" + item->name;
+    // Each directory above the item must be a directory or not exist yet.
+    for (size_t slash = path.find('/', target.size() + 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      std::string parent = path.substr(0, slash);
+      if (!parents_checked.insert(parent).second) continue;
+      if (kind_at(parent) == 2) conflicts.push_back("'" + parent + "' exists and is not a directory");
+    }
+    int existing = kind_at(path);
+    if (existing == 0) continue;
+    if (item->kind == "dir") {
+      if (existing == 2) conflicts.push_back("'" + path + "' exists and is not a directory");
+    } else if (existing == 1) {
+      conflicts.push_back("'" + path + "' exists and is a directory");
+    } else if (!overwrite) {
+      conflicts.push_back("'" + path + "' already exists");
+      needs_overwrite = true;
+    }
+  }
+  if (conflicts.empty()) return Status::Ok();
+  constexpr size_t kShown = 5;
+  std::string message = "the restore target " + target + " has " + std::to_string(conflicts.size()) +
+                        (conflicts.size() == 1 ? " conflict" : " conflicts") + "; nothing was written: ";
+  for (size_t i = 0; i < conflicts.size() && i < kShown; ++i) message += (i > 0 ? "; " : "") + conflicts[i];
+  if (conflicts.size() > kShown) message += "; and " + std::to_string(conflicts.size() - kShown) + " more";
+  if (needs_overwrite) message += " (use --overwrite to replace existing files)";
+  return AlreadyExists(message);
+}
+
+}  // namespace
+
 Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
                                        const FilesRestoreOptions& options) {
   FilesRestoreStats stats;
@@ -186,6 +232,9 @@ Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component,
     return FilesRestoreStats{1, streams[0]->size};
   }
   if (options.target_dir.empty()) return InvalidArgument("no restore target: give --target DIR or --stdout");
+  // Every conflict is found before the first byte is written: a refusal after
+  // 30 MB would leave a half-restored target for the user to clean up.
+  DR_RETURN_IF_ERROR(CheckTarget(options.target_dir, selected, options.overwrite));
   DR_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0755));
   std::vector<std::pair<std::string, json>> dirs;  // metadata applied last, after their content
   for (const auto* item : selected) {

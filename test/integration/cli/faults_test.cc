@@ -254,7 +254,8 @@ TEST_F(FaultTest, RestoreRefusesToOverwriteUnlessAsked) {
   WriteFile(dir_ / "out/f.txt", "precious");
   auto r = Dr("restore b1 --target " + dir_ / "out");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("'" + dir_ / "out/f.txt" + "' already exists; use --overwrite to replace it"));
+  EXPECT_THAT(r.err, HasSubstr("'" + dir_ / "out/f.txt" + "' already exists"));
+  EXPECT_THAT(r.err, HasSubstr("use --overwrite to replace existing files"));
   EXPECT_EQ(ReadFileOrDie(dir_ / "out/f.txt"), "precious");
   ASSERT_EQ(Dr("restore b1 --overwrite --target " + dir_ / "out").exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(dir_ / "out/f.txt"), "new");

@@ -121,6 +121,33 @@ TEST_F(RoughEdgesTest, ADamagedSnapshotIsMarkedAndTheOthersAreListed) {
   EXPECT_EQ(list["damaged_count"], 1);
 }
 
+TEST_F(RoughEdgesTest, RestoreFindsEveryConflictBeforeWritingAnything) {
+  WriteFile(dir_ / "data/a_big.bin", RandomData(8 << 20, 61));  // restored first, by name order
+  WriteFile(dir_ / "data/m.txt", "m");
+  WriteFile(dir_ / "data/z.txt", "z");
+  InitRepo();
+  ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
+  std::string out = dir_ / "out";
+  std::string base = out + dir_.path() + "/data";
+  WriteFile(base + "/m.txt", "precious m");
+  WriteFile(base + "/z.txt", "precious z");
+  auto before = ListTree(out);
+  auto r = Dr("restore b1 --target " + out);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("has 2 conflicts; nothing was written"));
+  EXPECT_THAT(r.err, HasSubstr("'" + base + "/m.txt' already exists"));
+  EXPECT_THAT(r.err, HasSubstr("'" + base + "/z.txt' already exists"));
+  EXPECT_THAT(r.err, HasSubstr("use --overwrite"));
+  EXPECT_EQ(ListTree(out), before) << "a_big.bin must not be written before the refusal";
+  // A directory where a file goes is a conflict even with --overwrite.
+  fs::remove(base + "/z.txt");
+  fs::create_directories(base + "/z.txt");
+  auto dir = Dr("restore b1 --overwrite --target " + out);
+  EXPECT_EQ(dir.exit_code, 1);
+  EXPECT_THAT(dir.err, HasSubstr("'" + base + "/z.txt' exists and is a directory"));
+  EXPECT_FALSE(fs::exists(base + "/a_big.bin"));
+}
+
 TEST_F(RoughEdgesTest, PermissionProblemsAreExit3) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
