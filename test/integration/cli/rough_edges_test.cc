@@ -148,6 +148,46 @@ TEST_F(RoughEdgesTest, RestoreFindsEveryConflictBeforeWritingAnything) {
   EXPECT_FALSE(fs::exists(base + "/a_big.bin"));
 }
 
+TEST_F(RoughEdgesTest, WalStatusWithTheServerUnreachableIsExit5) {
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
+                     "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: 1\n  database: shop\n"
+                     "  username: postgres\n  connect_timeout: 1\n");
+  InitRepo();
+  auto r = Dr("wal status");
+  EXPECT_EQ(r.exit_code, 5) << r.out << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the archive lag (current RPO) is unknown: PostgreSQL server 127.0.0.1:1"));
+  EXPECT_THAT(r.out, HasSubstr("archive: 0 WAL files"));
+  auto j = Dr("--json wal status");
+  EXPECT_EQ(j.exit_code, 5);
+  json status = json::parse(j.out);
+  EXPECT_EQ(status["server_reachable"], false);
+  EXPECT_EQ(status["status"], "failed");
+  EXPECT_EQ(status["error"]["code"], "unavailable");
+}
+
+TEST_F(RoughEdgesTest, WalFetchOfAMissingFileIsAQuietNotFound) {
+  InitRepo();
+  // PostgreSQL asks for the next timeline's history during every recovery.
+  auto history = Dr("wal fetch 00000002.history " + dir_ / "pg_wal/RECOVERYHISTORY");
+  EXPECT_EQ(history.exit_code, 1);
+  EXPECT_EQ(history.err, "") << "no error line in PostgreSQL's log";
+  EXPECT_FALSE(fs::exists(dir_ / "pg_wal/RECOVERYHISTORY"));
+  auto segment = Dr("wal fetch 000000010000000000000009 " + dir_ / "RECOVERYXLOG");
+  EXPECT_EQ(segment.exit_code, 1);
+  EXPECT_EQ(segment.err, "");
+  auto j = Dr("--json wal fetch 00000002.history " + dir_ / "x");
+  EXPECT_EQ(json::parse(j.out)["status"], "not_found");
+  // A real problem still says so.
+  auto bad = Dr("wal fetch not-a-wal-name " + dir_ / "x");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("is not a WAL file name"));
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + dir_ / "no-repo" + "\"\nencryption:\n  key_file: \"" + key_ +
+                     "\"\n");
+  auto no_repo = Dr("wal fetch 00000002.history " + dir_ / "x");
+  EXPECT_EQ(no_repo.exit_code, 1);
+  EXPECT_THAT(no_repo.err, HasSubstr("no repository at " + dir_ / "no-repo"));
+}
+
 TEST_F(RoughEdgesTest, PermissionProblemsAreExit3) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
