@@ -225,6 +225,44 @@ TEST_F(RoughEdgesTest, AMissingKeyFileNeverSuggestsANewKeyForAnExistingRepositor
   EXPECT_THAT(r.err, Not(HasSubstr("generate one with")));
 }
 
+TEST_F(RoughEdgesTest, EmptyOptionValuesAreRefused) {
+  WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
+  auto id = Dr("backup create --id \"\" --files " + dir_ / "f.txt");
+  EXPECT_EQ(id.exit_code, 2);
+  EXPECT_THAT(id.err, HasSubstr("--id: an empty value is not allowed"));
+  EXPECT_EQ(json::parse(Dr("--json backup list").out)["backups"].size(), 0u) << "no backup under a generated id";
+  auto target = Dr("restore b1 --target \"\"");
+  EXPECT_EQ(target.exit_code, 2);
+  EXPECT_THAT(target.err, HasSubstr("--target: an empty value is not allowed"));
+}
+
+TEST_F(RoughEdgesTest, AnUnknownCommandIsNamed) {
+  auto sub = Dr("backup creat --id x");
+  EXPECT_EQ(sub.exit_code, 2);
+  EXPECT_THAT(sub.err, HasSubstr("unknown command 'ecap-dr backup creat'"));
+  EXPECT_THAT(sub.err, HasSubstr("create, list, show"));
+  EXPECT_THAT(sub.err, Not(HasSubstr("A subcommand is required")));
+  auto top = RunDr("frobnicate");
+  EXPECT_EQ(top.exit_code, 2);
+  EXPECT_THAT(top.err, HasSubstr("unknown command 'ecap-dr frobnicate'"));
+  auto missing = Dr("backup");
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("'ecap-dr backup' needs a command: one of create, list, show"));
+}
+
+TEST_F(RoughEdgesTest, UsageErrorsHonourJson) {
+  for (std::string args : {"--json backup creat", "backup list --json --no-such-option", "--json restore",
+                           "--json backup create --id \"\""}) {
+    auto r = Dr(args);
+    EXPECT_EQ(r.exit_code, 2) << args;
+    json j = json::parse(r.out);  // throws, failing the test, if stdout is not JSON
+    EXPECT_EQ(j["status"], "failed") << args;
+    EXPECT_EQ(j["error"]["code"], "invalid_argument") << args;
+    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty()) << args;
+  }
+}
+
 TEST_F(RoughEdgesTest, CountsAgreeWithTheirNouns) {
   WriteFile(dir_ / "f.txt", "data");
   InitRepo();
