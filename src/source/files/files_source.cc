@@ -153,7 +153,39 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
   return s;
 }
 
+uint64_t FilesSource::SizeUnder(const std::string& path) const {
+  if (Excluded(path)) return 0;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;  // AddPath reports it
+  if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (!S_ISDIR(st.st_mode)) return 0;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return 0;
+  uint64_t total = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string child = entry->d_name;
+    if (child != "." && child != "..") total += SizeUnder((path == "/" ? "" : path) + "/" + child);
+  }
+  ::closedir(dir);
+  return total;
+}
+
 Status FilesSource::Backup(ItemWriter& writer) {
+  // A walk over the metadata first, as restic's scanner does, so that progress
+  // can show a total, a percentage and an ETA. Standard input counts when it is
+  // a file; from a pipe its size is unknown, and then so is the total.
+  uint64_t expected = 0;
+  bool known = true;
+  for (const auto& p : options_.paths) expected += SizeUnder(Normalize(Absolute(p)));
+  for (const auto& stream : options_.streams) {
+    struct stat st {};
+    if (::fstat(stream.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      expected += static_cast<uint64_t>(st.st_size);
+    } else {
+      known = false;
+    }
+  }
+  if (known) writer.ExpectBytes(expected);
   for (const auto& p : options_.paths) {
     DR_RETURN_IF_ERROR(AddPath(writer, Normalize(Absolute(p))));
   }
