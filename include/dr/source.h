@@ -38,6 +38,9 @@ class ItemWriter {
   virtual Status AddUnchanged(const repo::SnapshotItem& item) = 0;
   // Facts about the whole component (server version, host), kept in the snapshot.
   virtual void SetComponentMeta(nlohmann::json meta) = 0;
+  // The source knows that about this many more bytes will be read (the files'
+  // sizes, a bucket's listing); for progress only: a total, percentage and ETA.
+  virtual void ExpectBytes(uint64_t bytes) { (void)bytes; }
 };
 
 class ItemReader {

@@ -131,7 +131,7 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
 }
 
 Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
-  if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path});
+  if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path, .create_root = false});
   DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(loc.access_key_id, loc.secret_access_key));
   std::string region = loc.region.empty() ? "us-east-1" : loc.region;
   std::string endpoint = loc.endpoint.empty() ? "https://s3." + region + ".amazonaws.com" : loc.endpoint;
@@ -209,7 +209,16 @@ std::string BackupManager::GenerateId(const std::string& type) {
 
 Status BackupManager::LoadPrevious(const std::string& component) {
   previous_.reset();
-  DR_ASSIGN_OR_RETURN(auto backups, ListBackups());  // summaries: find the newest, then load it whole
+  // Summaries: find the newest, then load it whole. A damaged snapshot is passed
+  // over (it would otherwise fail every later backup of the component): the
+  // newest readable one is the base, and at worst unchanged data is read again.
+  DR_ASSIGN_OR_RETURN(BackupListing listing, ListAllBackups());
+  for (const auto& d : listing.damaged) {
+    std::string w = "backup '" + d.backup_id + "' is damaged and was not used as the base of this backup: " +
+                    d.error.message();
+    if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(std::move(w));
+  }
+  auto& backups = listing.backups;
   for (auto it = backups.rbegin(); it != backups.rend(); ++it) {
     bool has = std::any_of(it->components.begin(), it->components.end(),
                            [&](const auto& c) { return c.name == component; });
@@ -282,7 +291,19 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   }
   auto components = ChooseComponents(request);
   if (!components.ok()) return finish(components.status());
-  auto repo_or = OpenRepository(true);
+  // Only `repo init` (or an explicit request) creates a repository: a mistyped
+  // backup_dir must be an error, not a new empty repository beside the real one.
+  if (!request.init_repository) {
+    auto backend = GetBackend();
+    if (!backend.ok()) return finish(backend.status());
+    auto exists = repo::Repository::Exists(**backend);
+    if (!exists.ok()) return finish(exists.status());
+    if (!*exists) {
+      return finish(NotFound("no repository at " + (*backend)->Properties().location +
+                             "; run 'ecap-dr repo init' to create one (or check backup_manager.backup_dir)"));
+    }
+  }
+  auto repo_or = OpenRepository(request.init_repository);
   if (!repo_or.ok()) return finish(repo_or.status());
   repo::Repository& repo = **repo_or;
   if (result.backup_id.empty()) result.backup_id = GenerateId(request.backup_type);
@@ -490,18 +511,37 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
   return result;
 }
 
-Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
+Result<BackupListing> BackupManager::ListAllBackups() {
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
   DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
-  std::vector<repo::Snapshot> out;
+  BackupListing out;
   for (const auto& id : ids) {
-    DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(id, /*with_items=*/false));
-    out.push_back(std::move(snap));
+    auto snap = repo->LoadSnapshot(id, /*with_items=*/false);
+    if (snap.ok()) {
+      out.backups.push_back(std::move(snap).value());
+      continue;
+    }
+    switch (snap.status().code()) {
+      case Code::kNotFound:  // deleted since it was listed
+        continue;
+      case Code::kUnavailable:
+      case Code::kPermissionDenied:
+      case Code::kCancelled:
+        return snap.status();  // says nothing about this snapshot
+      default:
+        out.damaged.push_back({id, snap.status()});
+    }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+  std::sort(out.backups.begin(), out.backups.end(), [](const auto& a, const auto& b) {
     return a.start_time != b.start_time ? a.start_time < b.start_time : a.backup_id < b.backup_id;
   });
   return out;
+}
+
+Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
+  DR_ASSIGN_OR_RETURN(BackupListing listing, ListAllBackups());
+  if (!listing.damaged.empty()) return listing.damaged.front().error;
+  return std::move(listing.backups);
 }
 
 Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {

@@ -34,6 +34,9 @@ struct BackupRequest {
   std::vector<std::string> tags;
   std::string backup_type = "full";
   bool physical = false;  // postgresql: pg_basebackup instead of pg_dump
+  // Create the repository first when there is none; otherwise a missing
+  // repository is kNotFound ("run repo init"), so a typo is never a new repository.
+  bool init_repository = false;
 };
 
 struct ComponentSummary {
@@ -158,6 +161,18 @@ struct ReplicaResult {
   nlohmann::json ToJson() const;
 };
 
+// A backup whose snapshot cannot be read (damaged or truncated on the storage).
+struct DamagedBackup {
+  std::string backup_id;
+  Status error;
+};
+
+// `backup list`: the readable backups, oldest first, and the damaged ones apart.
+struct BackupListing {
+  std::vector<repo::Snapshot> backups;
+  std::vector<DamagedBackup> damaged;
+};
+
 struct InitResult {
   std::string location;
   std::string repository_id;
@@ -185,13 +200,20 @@ class BackupManager {
   ~BackupManager();
 
   Result<InitResult> InitRepository();
-  // id empty: generated as <type>_<UTC time>. Creates the repository first when there is none.
+  // id empty: generated as <type>_<UTC time>. kNotFound when there is no repository,
+  // unless request.init_repository.
   BackupResult CreateFullBackup(const std::string& backup_id, const BackupRequest& request = {});
   RestoreResult RestoreBackup(const std::string& backup_id, const RestoreRequest& request = {});
   VerifyResult VerifyBackupIntegrity(const std::string& backup_id, bool full = false);
   // Every backup, oldest first, as summaries: components with their meta and
   // item counts but no items (GetBackup loads one whole).
+  // Fails on the first snapshot it cannot read: for retention and reports, which
+  // must not decide on a partial view.
   Result<std::vector<repo::Snapshot>> ListBackups();
+  // As ListBackups, but a snapshot that cannot be read is listed in `damaged`
+  // instead of failing the whole list. Storage that does not answer (or may not
+  // be read) is still an error: then every snapshot would look damaged.
+  Result<BackupListing> ListAllBackups();
   Result<repo::Snapshot> GetBackup(const std::string& backup_id);
   // Removes the backup's snapshot; its data is freed by retention/prune.
   Status DeleteBackup(const std::string& backup_id);

@@ -36,11 +36,16 @@ class BackupManagerTest : public ::testing::Test {
     config_.files.paths = {dir_ / "src"};
   }
   void TearDown() override { ::unsetenv("ECAP_BACKUP_ENCRYPTION_KEY"); }
-  std::unique_ptr<BackupManager> NewManager() {
+  // A manager over a fresh memory repository (created, unless init is false).
+  std::unique_ptr<BackupManager> NewManager(bool init = true) {
     ManagerOptions options;
     options.clock = &clock_;
     options.backend = storage::NewMemoryBackend();
-    return std::make_unique<BackupManager>(config_, std::move(options));
+    auto manager = std::make_unique<BackupManager>(config_, std::move(options));
+    if (init) {
+      EXPECT_OK(manager->InitRepository());
+    }
+    return manager;
   }
 
   test::TempDir dir_;
@@ -111,6 +116,22 @@ TEST_F(BackupManagerTest, RecordsTimesSizesAndDedup) {
   auto it = std::find_if(items.begin(), items.end(), [](const auto& i) { return i.name.ends_with("a.txt"); });
   ASSERT_NE(it, items.end());
   EXPECT_EQ(it->sha256, "8ed3f6ad685b959ead7022518e1af76cd816f8e8ec7ccdda1ed4018e8f2223f8");  // sha256("alpha")
+}
+
+// A mistyped backup_dir used to become a new, empty repository on the first
+// backup; only `repo init` or an explicit request may create one.
+TEST_F(BackupManagerTest, ABackupNeverCreatesARepositoryUnlessAsked) {
+  auto manager = NewManager(/*init=*/false);
+  auto refused = manager->CreateFullBackup("b1");
+  EXPECT_EQ(refused.status, "failed");
+  EXPECT_THAT(refused.error, StatusIs(Code::kNotFound));
+  EXPECT_THAT(refused.error.message(), ::testing::HasSubstr("no repository at "));
+  EXPECT_THAT(refused.error.message(), ::testing::HasSubstr("run 'ecap-dr repo init'"));
+  EXPECT_THAT(manager->ListBackups(), StatusIs(Code::kNotFound)) << "nothing was created";
+  auto asked = manager->CreateFullBackup("b1", {.init_repository = true});
+  ASSERT_EQ(asked.status, "completed") << asked.error.ToString();
+  ASSERT_OK(manager->ListBackups());
+  EXPECT_EQ(manager->ListBackups()->size(), 1u);
 }
 
 }  // namespace

@@ -17,6 +17,9 @@ class RepoItemWriter : public ItemWriter {
   Status AddEntry(ItemHeader header) override;
   Status AddUnchanged(const repo::SnapshotItem& item) override;
   void SetComponentMeta(nlohmann::json meta) override { component_.meta = std::move(meta); }
+  void ExpectBytes(uint64_t bytes) override {
+    if (progress_ != nullptr) progress_->AddTotal(bytes);
+  }
   uint64_t input_bytes() const { return input_bytes_; }
 
  private:

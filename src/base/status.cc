@@ -33,7 +33,10 @@ Status ErrnoStatus(int err, std::string_view what) {
       return Status(Code::kNoSpace, msg);
     case EACCES:
     case EPERM:
-      return Status(Code::kIoError, msg);
+    case EROFS:
+      // A file or directory the user may not read or write: exit code 3, as
+      // documented, so that a wrong owner or mode is told apart from a failure.
+      return Status(Code::kPermissionDenied, msg);
     default:
       return Status(Code::kIoError, msg);
   }

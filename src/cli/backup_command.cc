@@ -23,6 +23,7 @@ struct CreateArgs {
   std::vector<std::string> tags;
   std::string type = "full";
   bool physical = false;
+  bool init = false;
 };
 
 json SnapshotSummary(const repo::Snapshot& s) {
@@ -45,6 +46,7 @@ int Create(CliContext& ctx, CreateArgs& args) {
   request.tags = args.tags;
   request.backup_type = args.type;
   request.physical = args.physical;
+  request.init_repository = args.init;
   if (!args.stdin_name.empty()) {
     if (::isatty(STDIN_FILENO)) {
       return ctx.Fail(InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in"));
@@ -57,7 +59,9 @@ int Create(CliContext& ctx, CreateArgs& args) {
     if (Status logged = ctx.Outcome(r.error, {{"backup_id", r.backup_id}}); !logged.ok()) {
       std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
     }
-    std::cerr << "ecap-dr: error: backup '" << r.backup_id << "' failed: " << r.error.message() << std::endl;
+    // The id is generated only once the repository is open: an earlier failure has none to name.
+    std::string what = r.backup_id.empty() ? "the backup" : "backup '" + r.backup_id + "'";
+    std::cerr << "ecap-dr: error: " << what << " failed: " << r.error.message() << std::endl;
     if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
     return r.error.exit_code();
   }
@@ -65,7 +69,7 @@ int Create(CliContext& ctx, CreateArgs& args) {
     uint64_t items = 0;
     for (const auto& c : r.components) items += c.items;
     double secs = std::max(r.duration_seconds, 1e-6);
-    fmt::print("backup {} completed: {} items, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, items,
+    fmt::print("backup {} completed: {}, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, Count(items, "item"),
                HumanBytes(r.stats.input_bytes), HumanBytes(r.stats.new_bytes), HumanBytes(r.stats.stored_bytes),
                r.duration_seconds, HumanBytes(static_cast<uint64_t>(r.stats.input_bytes / secs)));
   });
@@ -91,6 +95,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   create->add_flag("--physical", args->physical,
                    "postgresql: a physical base backup (pg_basebackup) for point-in-time recovery with the WAL "
                    "archive, instead of pg_dump");
+  create->add_flag("--init", args->init,
+                   "create the repository first if there is none (default: refuse, so that a mistyped "
+                   "backup_dir is an error rather than a new empty repository)");
   create->add_option("--type", args->type, "backup type recorded in the catalog")->capture_default_str();
   create->callback([&ctx, args] { ctx.run = [&ctx, args] { return Create(ctx, *args); }; });
 
@@ -100,21 +107,37 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
       if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
-      auto backups = (*manager)->ListBackups();
+      auto listing = (*manager)->ListAllBackups();
       ctx.PrintWarnings((*manager)->warnings());
-      if (!backups.ok()) return ctx.Fail(backups.status());
+      if (!listing.ok()) return ctx.Fail(listing.status());
+      const auto& backups = listing->backups;
+      // A damaged snapshot is listed and marked, never a reason to hide the others.
       json j = json::array();
-      for (const auto& s : *backups) j.push_back(SnapshotSummary(s));
-      return ctx.Succeed(json{{"backups", j}}, [&] {
-        if (backups->empty()) {
+      for (const auto& s : backups) j.push_back(SnapshotSummary(s));
+      for (const auto& d : listing->damaged) {
+        j.push_back({{"backup_id", d.backup_id},
+                     {"status", "damaged"},
+                     {"error", {{"code", d.error.code_name()}, {"message", d.error.message()}}}});
+        ctx.Warn("backup '" + d.backup_id + "' is damaged: " + d.error.message());
+      }
+      json result{{"backups", j}, {"damaged_count", listing->damaged.size()}};
+      return ctx.Succeed(result, [&] {
+        if (backups.empty() && listing->damaged.empty()) {
           fmt::print("no backups\n");
           return;
         }
         fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
                    "STORED");
-        for (const auto& s : *backups) {
+        for (const auto& s : backups) {
           fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
                      HumanBytes(s.stats.input_bytes), HumanBytes(s.stats.stored_bytes));
+        }
+        for (const auto& d : listing->damaged) {
+          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", d.backup_id, "?", "DAMAGED", "?", "?", "?");
+        }
+        if (!listing->damaged.empty()) {
+          fmt::print("{} cannot be read (see the warnings above; 'ecap-dr repo check' tells more)\n",
+                     Count(listing->damaged.size(), "damaged backup"));
         }
       });
     };
@@ -137,7 +160,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
         fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", s->hostname, s->username,
                    HumanBytes(s->stats.input_bytes), HumanBytes(s->stats.new_bytes), HumanBytes(s->stats.stored_bytes));
         for (const auto& c : s->components) {
-          fmt::print("  component {} ({} items)\n", c.name, c.items.size());
+          fmt::print("  component {} ({})\n", c.name, Count(c.items.size(), "item"));
           for (const auto& i : c.items) {
             fmt::print("    {:<8} {:>11}  {}  {}\n", i.kind, i.kind == "dir" ? "" : HumanBytes(i.size),
                        i.sha256.empty() ? std::string(16, ' ') : i.sha256.substr(0, 16), i.name);

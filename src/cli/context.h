@@ -23,6 +23,10 @@ class App;
 
 namespace dr::cli {
 
+// "1 backup", "2 backups", "0 backups": every count a person reads. `plural`
+// defaults to singular + "s" ("1 entry", "3 entries" need it given).
+std::string Count(uint64_t n, std::string_view singular, std::string_view plural = {});
+
 struct CliContext {
   std::string config_flag;
   bool json_output = false;

@@ -158,9 +158,9 @@ int ReportRtoRpo(CliContext& ctx) {
   if (!r.ok()) return ctx.Fail(r.status());
   if (Status logged = ctx.Outcome(Status::Ok()); !logged.ok()) return ctx.Fail(logged);
   return ctx.Succeed(*r, [&] {
-    fmt::print("targets: RTO {:.0f} s, RPO {:.0f} s; {} of {} completed failovers within both\n",
+    fmt::print("targets: RTO {:.0f} s, RPO {:.0f} s; {} of {} within both\n",
                (*r)["rto_target_seconds"].get<double>(), (*r)["rpo_target_seconds"].get<double>(),
-               (*r)["within_targets"].get<int>(), (*r)["completed"].get<int>());
+               (*r)["within_targets"].get<int>(), Count((*r)["completed"].get<uint64_t>(), "completed failover"));
     for (const auto& e : (*r)["events"]) {
       fmt::print("  {}  {:<20} RTO {:>8.1f} s {}  RPO {:>8.1f} s {}  {}\n", e["timestamp"].get<std::string>(),
                  e["event_type"].get<std::string>(), e["rto_seconds"].get<double>(),

@@ -98,7 +98,7 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
       auto r = log.Verify();
       if (!r.ok) return ctx.Fail(Corrupt("audit log " + log.path() + " is not intact: " + r.problem));
       return ctx.Succeed(r.ToJson(), [&] {
-        fmt::print("audit log {} is intact: {} records in {} file(s)\n", log.path(), r.records, r.files.size());
+        fmt::print("audit log {} is intact: {} in {}\n", log.path(), Count(r.records, "record"), Count(r.files.size(), "file"));
       });
     };
   });

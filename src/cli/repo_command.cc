@@ -66,7 +66,7 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
       }
       return ctx.Succeed(json{{"status", "completed"}, {"replicas", j}}, [&] {
         for (const auto& r : *results) {
-          fmt::print("{}: {} objects copied ({}), {} removed{}\n", r.location, r.objects_copied,
+          fmt::print("{}: {} copied ({}), {} removed{}\n", r.location, Count(r.objects_copied, "object"),
                      HumanBytes(r.bytes_copied), r.objects_removed,
                      r.check_status.empty() ? "" : ", check " + r.check_status);
         }
@@ -88,18 +88,19 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
       json j = report->ToJson();
       int errors = 0;
       for (const auto& f : report->findings) errors += f.severity == "error";
-      Status outcome = errors == 0 ? Status::Ok() : Corrupt(std::to_string(errors) + " errors found");
+      Status outcome = errors == 0 ? Status::Ok() : Corrupt(Count(errors, "error") + " found");
       if (Status logged = ctx.Outcome(outcome, {{"errors", errors}}); !logged.ok()) return ctx.Fail(logged);
       if (ctx.json_output) std::cout << j.dump(2) << std::endl;
       if (!ctx.json_output) {
         for (const auto& f : report->findings) std::cerr << f.severity << ": " << f.message << "\n";
         if (!ctx.quiet) {
-          fmt::print("checked {} snapshots, {} packs, {} blobs{}\n", report->snapshots, report->packs, report->blobs,
+          fmt::print("checked {}, {}, {}{}\n", Count(report->snapshots, "snapshot"), Count(report->packs, "pack"),
+                     Count(report->blobs, "blob"),
                      *read_data ? ", read " + HumanBytes(report->bytes_read) : "");
           if (errors == 0) {
             fmt::print("no errors were found\n");
           } else {
-            fmt::print("{} errors were found\n", errors);
+            fmt::print("{} {} found\n", Count(errors, "error"), errors == 1 ? "was" : "were");
           }
         }
       }

@@ -107,12 +107,12 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       if (!logged.ok()) return 1;
       if (args->to_stdout) return 0;
       return ctx.Succeed(r.ToJson(), [&] {
-        fmt::print("restored backup {}: {} items, {} into {} in {:.1f} s\n", r.backup_id, r.items_restored,
+        fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", r.backup_id, Count(r.items_restored, "item"),
                    HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
         for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
         for (const auto& t : r.topics) fmt::print("  topic {} restored\n", t);
-        if (r.messages_skipped > 0) fmt::print("  {} messages after --to-time left out\n", r.messages_skipped);
-        if (!r.topics.empty()) fmt::print("  offsets of {} consumer groups committed\n", r.groups_restored);
+        if (r.messages_skipped > 0) fmt::print("  {} after --to-time left out\n", Count(r.messages_skipped, "message"));
+        if (!r.topics.empty()) fmt::print("  offsets of {} committed\n", Count(r.groups_restored, "consumer group"));
       });
     };
   });
@@ -146,8 +146,8 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx) {
         }
         if (!r.error.ok() && r.status != "completed") std::cerr << "ecap-dr: error: " << r.error.message() << "\n";
         if (!ctx.quiet) {
-          fmt::print("verification of backup {} ({}): {} ({} items)\n", r.backup_id, args->full ? "full" : "quick",
-                     overall, r.verification.items.size());
+          fmt::print("verification of backup {} ({}): {} ({})\n", r.backup_id, args->full ? "full" : "quick",
+                     overall, Count(r.verification.items.size(), "item"));
         }
       }
       return r.error.ok() ? 0 : r.error.exit_code();

@@ -38,10 +38,11 @@ void RegisterRetentionCommands(CLI::App& app, CliContext& ctx) {
           fmt::print("{:<6} {:<36} {}  {}\n", d.keep ? "keep" : "delete", d.backup_id, d.time, why);
         }
         const auto& p = r->prune;
-        fmt::print("{}{} backups deleted; {} of {} packs deleted, {} repacked; {} -> {}", r->dry_run ? "dry run: " : "",
-                   r->forgotten.size(), p.packs_deleted, p.packs, p.packs_repacked, HumanBytes(p.bytes_before),
+        fmt::print("{}{} deleted; {} of {} deleted, {} repacked; {} -> {}", r->dry_run ? "dry run: " : "",
+                   Count(r->forgotten.size(), "backup"), p.packs_deleted, Count(p.packs, "pack"), p.packs_repacked,
+                   HumanBytes(p.bytes_before),
                    HumanBytes(p.bytes_after));
-        if (r->wal_files_removed > 0) fmt::print("; {} WAL files removed", r->wal_files_removed);
+        if (r->wal_files_removed > 0) fmt::print("; {} removed", Count(r->wal_files_removed, "WAL file"));
         fmt::print("\n");
       });
     };

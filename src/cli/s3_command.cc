@@ -35,8 +35,8 @@ void RegisterS3Commands(CLI::App& app, CliContext& ctx) {
           ctx.Warn(r.status().message());
         } else if (*once) {
           return ctx.Succeed(r->ToJson(), [&] {
-            fmt::print("mirrored {} objects: {} copied ({}), {} unchanged, {} deleted; lag was {:.0f} s, now {:.0f} s\n",
-                       r->source_objects, r->copied, HumanBytes(r->bytes_copied), r->unchanged, r->deleted,
+            fmt::print("mirrored {}: {} copied ({}), {} unchanged, {} deleted; lag was {:.0f} s, now {:.0f} s\n",
+                       Count(r->source_objects, "object"), r->copied, HumanBytes(r->bytes_copied), r->unchanged, r->deleted,
                        r->lag_seconds_before, r->lag_seconds);
           });
         } else if (ctx.json_output) {

@@ -17,6 +17,14 @@ struct WalArgs {
   std::string name;
   std::string dest;
 };
+
+// Whether the configured repository exists (a cheap stat of its config object).
+bool RepositoryExists(const config::Config& cfg) {
+  auto backend = backup::OpenBackend(cfg.repository);
+  if (!backend.ok()) return false;
+  auto exists = repo::Repository::Exists(**backend);
+  return exists.ok() && *exists;
+}
 }  // namespace
 
 void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
@@ -54,6 +62,17 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());
       Status s = (*manager)->WalFetch(args->name, args->dest);
+      if (s.code() == Code::kNotFound && RepositoryExists((*manager)->config())) {
+        // PostgreSQL asks for files that may not exist (the next timeline's history,
+        // the segment after the last) and takes a nonzero exit as "not there": that
+        // is normal recovery, so no error line in its log, as other archivers do.
+        // A missing repository is a real error, said loudly below.
+        if (Status logged = ctx.Outcome(s); !logged.ok()) return ctx.Fail(logged);
+        if (ctx.json_output) {
+          std::cout << json{{"status", "not_found"}, {"wal", args->name}}.dump(2) << std::endl;
+        }
+        return InfoOf(Code::kNotFound).exit_code;
+      }
       if (!s.ok()) return ctx.Fail(s);
       return ctx.Succeed(json{{"status", "completed"}, {"wal", args->name}}, [] {});
     };
@@ -67,8 +86,27 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
       if (!manager.ok()) return ctx.Fail(manager.status());
       auto r = (*manager)->WalStatus();
       if (!r.ok()) return ctx.Fail(r.status());
+      // A configured server that does not answer leaves the RPO unknown: RPO
+      // monitoring must see a failure (exit 5), with the archive's state still shown.
+      if ((*manager)->config().postgresql_configured && !r->server_reachable) {
+        const auto& pg = (*manager)->config().postgresql;
+        Status down = Unavailable("the archive lag (current RPO) is unknown: PostgreSQL server " + pg.host + ":" +
+                                  std::to_string(pg.port) + ": " + r->server_error);
+        if (Status logged = ctx.Outcome(down); !logged.ok()) return ctx.Fail(logged);
+        json j = r->ToJson();
+        j["status"] = "failed";
+        j["error"] = {{"code", down.code_name()}, {"message", down.message()}};
+        if (ctx.json_output) {
+          std::cout << j.dump(2) << std::endl;
+        } else if (!ctx.quiet) {
+          fmt::print("archive: {}, newest segment {}\n", Count(r->archived_files, "WAL file"),
+                     r->last_archived_wal.empty() ? "(none)" : r->last_archived_wal);
+        }
+        std::cerr << "ecap-dr: error: " << down.message() << std::endl;
+        return down.exit_code();
+      }
       return ctx.Succeed(r->ToJson(), [&] {
-        fmt::print("archive: {} WAL files, newest segment {}\n", r->archived_files,
+        fmt::print("archive: {}, newest segment {}\n", Count(r->archived_files, "WAL file"),
                    r->last_archived_wal.empty() ? "(none)" : r->last_archived_wal);
         if (!r->server_reachable) {
           fmt::print("server: {}\n", r->server_error.empty() ? "not configured" : r->server_error);
@@ -76,7 +114,7 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
         }
         fmt::print("server: writing {}, last archived {} at {}\n", r->current_wal, r->server_last_archived_wal,
                    r->server_last_archived_time);
-        if (r->failed_count > 0) fmt::print("server: {} failed attempts, last {}\n", r->failed_count, r->last_failed_wal);
+        if (r->failed_count > 0) fmt::print("server: {}, last {}\n", Count(r->failed_count, "failed attempt"), r->last_failed_wal);
         fmt::print("archive lag (current RPO): {:.0f} s\n", r->archive_lag_seconds);
       });
     };

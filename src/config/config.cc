@@ -1,5 +1,6 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "base/fs.h"
 #include "config/options_table.h"
+#include "config/yaml_syntax.h"
 
 namespace dr::config {
 
@@ -26,9 +28,11 @@ class Loader {
  public:
   explicit Loader(std::string name) : name_(std::move(name)) {}
 
+  // Checks node against the option table. Every problem is recorded in
+  // errors() and the walk goes on with the next key, so one run shows them all;
+  // a value with an error is left out of `values`.
   Status Walk(const YAML::Node& node, const std::string& path) {
     if (!node.IsMap()) {
-      if (path.empty() && node.IsNull()) return Status::Ok();  // an empty file: all defaults
       return Error(node, path.empty() ? "the configuration must be a mapping of sections"
                                       : path + ": expected a mapping of keys");
     }
@@ -37,12 +41,16 @@ class Loader {
       std::string child = path.empty() ? key : path + "." + key;
       const OptionSpec* spec = FindOption(child);
       if (spec == nullptr) {
-        return Error(kv.first, "unknown key '" + key + "'" + (path.empty() ? "" : " in section '" + path + "'"));
+        (void)Error(kv.first, "unknown key '" + key + "'" + (path.empty() ? "" : " in section '" + path + "'"));
+        continue;
       }
-      DR_RETURN_IF_ERROR(Check(*spec, kv.second, child));
+      (void)Check(*spec, kv.second, child);  // recorded; go on with the siblings
     }
-    return Status::Ok();
+    return errors_.empty() ? Status::Ok() : ConfigError(errors_.front());
   }
+
+  const std::vector<std::string>& errors() const { return errors_; }
+  void AddError(std::string message) { errors_.push_back(std::move(message)); }
 
   std::map<std::string, Value> values;
 
@@ -56,8 +64,11 @@ class Loader {
       if (!node.IsSequence()) return Error(node, path + ": expected a list of mappings");
       for (size_t i = 0; i < node.size(); ++i) {
         std::string element = path + "." + std::to_string(i);
-        if (!node[i].IsMap()) return Error(node[i], element + ": expected a mapping of keys");
-        DR_RETURN_IF_ERROR(Walk(node[i], element));
+        if (!node[i].IsMap()) {
+          (void)Error(node[i], element + ": expected a mapping of keys");
+          continue;
+        }
+        (void)Walk(node[i], element);
         values[element + ".__present"] = Value{};
       }
       return Status::Ok();
@@ -143,12 +154,15 @@ class Loader {
     return out;
   }
 
-  Status Error(const YAML::Node& node, const std::string& message) const {
+  // Records the error (see Walk) and returns it, so that a caller may stop at it.
+  Status Error(const YAML::Node& node, const std::string& message) {
     const YAML::Mark& m = node.Mark();
-    return ConfigError(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + message);
+    errors_.push_back(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + message);
+    return ConfigError(errors_.back());
   }
 
   std::string name_;
+  std::vector<std::string> errors_;
 };
 
 class Reader {
@@ -360,7 +374,57 @@ std::map<std::string, std::string> KafkaConfig::ClientProperties() const {
   return p;
 }
 
+namespace {
+
+// Every error of a file in one Status: the first line says how many, then one per line,
+// in file order, so a user fixes them all in one pass.
+Status AllErrors(std::vector<std::string> errors) {
+  if (errors.size() == 1) return ConfigError(errors.front());
+  std::string message = std::to_string(errors.size()) + " errors in the configuration:";
+  for (const auto& e : errors) message += "\n  " + e;
+  return ConfigError(message);
+}
+
+// What one key cannot say: the services' names and what each type needs, and the
+// form of the Kafka properties. Appends to errors.
+void CheckAcrossKeys(const Config& config, std::map<std::string, Value>& values, const std::string& name,
+                     std::vector<std::string>& errors) {
+  std::set<std::string> names;
+  for (size_t i = 0; i < config.coordinator.services.size(); ++i) {
+    const auto& svc = config.coordinator.services[i];
+    std::string where = name + ":" + std::to_string(values["dr_coordinator.services." + std::to_string(i) + ".type"].line) +
+                        ": dr_coordinator.services[" + std::to_string(i) + "]";
+    if (svc.name.empty()) {
+      errors.push_back(where + ": needs a name");
+      continue;
+    }
+    if (!names.insert(svc.name).second) errors.push_back(where + ": the name '" + svc.name + "' is used twice");
+    // type -> the key it cannot do without, and that key's value
+    const std::map<std::string, std::pair<const char*, const std::string*>> needs = {
+        {"postgresql", {"primary", &svc.primary}}, {"s3", {"bucket", &svc.bucket}},
+        {"kafka", {"bootstrap_servers", &svc.bootstrap_servers}}, {"http", {"url", &svc.url}},
+        {"tcp", {"address", &svc.address}}, {"dns", {"record", &svc.record}}, {"command", {"command", &svc.command}}};
+    auto it = needs.find(svc.type);
+    if (it == needs.end()) {
+      errors.push_back(where + " ('" + svc.name + "'): needs a type");
+    } else if (it->second.second->empty()) {
+      errors.push_back(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
+    }
+  }
+  for (const auto& p : config.kafka.properties) {
+    if (p.find('=') == std::string::npos || p.front() == '=') {
+      int line = values["kafka.properties"].line;
+      errors.push_back(name + ":" + std::to_string(line) + ": kafka.properties: expected \"key=value\", got '" + p + "'");
+    }
+  }
+}
+
+}  // namespace
+
 Result<Config> LoadConfigString(const std::string& text, const std::string& name) {
+  // libyaml first: yaml-cpp 0.7 accepts an unterminated quote and keeps the last of duplicate keys.
+  YamlSyntaxReport syntax = CheckYamlSyntax(text, name);
+  if (!syntax.syntax_error.empty()) return ConfigError(syntax.syntax_error);
   YAML::Node root;
   try {
     root = YAML::Load(text);
@@ -368,44 +432,39 @@ Result<Config> LoadConfigString(const std::string& text, const std::string& name
     return ConfigError(name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                        ": invalid YAML: " + e.msg);
   }
+  // An empty file (or one of comments only) is most likely a truncated or wrong
+  // file; silently running on built-in defaults would back up to the wrong place.
+  if (root.IsNull()) {
+    return ConfigError(name + ": the configuration is empty (at least backup_manager.backup_dir is expected)");
+  }
   Loader loader(name);
+  for (const auto& d : syntax.duplicate_keys) loader.AddError(d);
   try {
-    DR_RETURN_IF_ERROR(loader.Walk(root, ""));
+    (void)loader.Walk(root, "");  // errors are in loader.errors()
   } catch (const YAML::Exception& e) {
     return ConfigError(name + ": invalid YAML: " + e.msg);
   }
+  std::vector<std::string> errors = loader.errors();
   Config config = Build(loader.values, name);
-  // What one key cannot say: the services' names and what each type needs.
-  std::set<std::string> names;
-  for (size_t i = 0; i < config.coordinator.services.size(); ++i) {
-    const auto& svc = config.coordinator.services[i];
-    std::string where = name + ":" + std::to_string(loader.values["dr_coordinator.services." + std::to_string(i) + ".type"].line) +
-                        ": dr_coordinator.services[" + std::to_string(i) + "]";
-    if (svc.name.empty()) return ConfigError(where + ": needs a name");
-    if (!names.insert(svc.name).second) return ConfigError(where + ": the name '" + svc.name + "' is used twice");
-    // type -> the key it cannot do without, and that key's value
-    const std::map<std::string, std::pair<const char*, const std::string*>> needs = {
-        {"postgresql", {"primary", &svc.primary}}, {"s3", {"bucket", &svc.bucket}},
-        {"kafka", {"bootstrap_servers", &svc.bootstrap_servers}}, {"http", {"url", &svc.url}},
-        {"tcp", {"address", &svc.address}}, {"dns", {"record", &svc.record}}, {"command", {"command", &svc.command}}};
-    auto it = needs.find(svc.type);
-    if (it == needs.end()) return ConfigError(where + " ('" + svc.name + "'): needs a type");
-    if (it->second.second->empty()) {
-      return ConfigError(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
-    }
-  }
-  for (const auto& p : config.kafka.properties) {
-    if (p.find('=') == std::string::npos || p.front() == '=') {
-      int line = loader.values["kafka.properties"].line;
-      return ConfigError(name + ":" + std::to_string(line) + ": kafka.properties: expected \"key=value\", got '" + p + "'");
-    }
+  CheckAcrossKeys(config, loader.values, name, errors);
+  if (!errors.empty()) {
+    // Duplicates come from the pre-check, the rest from the walk: show them in file order.
+    std::stable_sort(errors.begin(), errors.end(), [&](const std::string& a, const std::string& b) {
+      auto line = [&](const std::string& e) { return std::atoi(e.c_str() + name.size() + 1); };
+      return line(a) < line(b);
+    });
+    return AllErrors(std::move(errors));
   }
   return config;
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
   auto text = ReadFile(path);
-  if (!text.ok()) return ConfigError("unable to read configuration file: " + text.status().message());
+  if (!text.ok()) {
+    // An unreadable file is a permission problem (exit 3), not a configuration error.
+    Code code = text.status().code() == Code::kPermissionDenied ? Code::kPermissionDenied : Code::kConfig;
+    return Status(code, "unable to read configuration file: " + text.status().message());
+  }
   return LoadConfigString(*text, path);
 }
 

@@ -83,11 +83,57 @@ TEST(ConfigTest, InvalidYamlNamesTheLine) {
   EXPECT_THAT(c.status().message(), HasSubstr("invalid YAML"));
 }
 
-TEST(ConfigTest, EmptyFileMeansDefaults) {
-  auto c = LoadConfigString("", "x.yaml");
-  ASSERT_OK(c);
-  EXPECT_EQ(c->backup_manager.backup_dir, "/opt/ecap/backups");
-  EXPECT_TRUE(c->encryption.enabled);
+// An empty file is more likely truncated or the wrong file than a wish for
+// every default (which would back up to /opt/ecap/backups).
+TEST(ConfigTest, EmptyFileIsRejected) {
+  for (const char* text : {"", "\n\n", "# only a comment\n"}) {
+    auto c = LoadConfigString(text, "x.yaml");
+    EXPECT_THAT(c, StatusIs(Code::kConfig)) << "text: '" << text << "'";
+    EXPECT_THAT(c.status().message(), HasSubstr("x.yaml: the configuration is empty"));
+  }
+}
+
+// yaml-cpp 0.7 takes an unclosed quote as running to the end of the file: the
+// path became "/opt/ecap/backups encryption: enabled: true ...".
+TEST(ConfigTest, UnterminatedQuoteIsRejectedNamingItsLine) {
+  auto c = LoadConfigString("backup_manager:\n  backup_dir: \"/opt/ecap/backups\nencryption:\n  enabled: true\n",
+                            "x.yaml");
+  EXPECT_THAT(c, StatusIs(Code::kConfig));
+  EXPECT_THAT(c.status().message(), HasSubstr("x.yaml:2:15: invalid YAML: while scanning a quoted scalar"));
+  auto single = LoadConfigString("audit:\n  log_file: '/var/log/a.log\n", "y.yaml");
+  EXPECT_THAT(single.status().message(), HasSubstr("y.yaml:2:13: invalid YAML"));
+  // Other errors a conforming parser finds are still named with their line.
+  auto tab = LoadConfigString("aws:\n\tregion: x\n", "z.yaml");
+  EXPECT_THAT(tab, StatusIs(Code::kConfig));
+  EXPECT_THAT(tab.status().message(), HasSubstr("z.yaml:2:"));
+}
+
+TEST(ConfigTest, DuplicateKeysAreRejectedWithBothLines) {
+  auto c = LoadConfigString("backup_manager:\n  backup_dir: /a\n  compression_level: 3\n  backup_dir: /b\n", "x.yaml");
+  EXPECT_THAT(c, StatusIs(Code::kConfig));
+  EXPECT_EQ(c.status().message(), "x.yaml:4:3: duplicate key 'backup_dir' (first at line 2)");
+  // The same key in two different mappings is not a duplicate; a repeated section is.
+  EXPECT_OK(LoadConfigString("aws:\n  region: a\ns3:\n  region: b\n", "x.yaml"));
+  auto section = LoadConfigString("aws:\n  region: a\naws:\n  backup_region: b\n", "x.yaml");
+  EXPECT_EQ(section.status().message(), "x.yaml:3:1: duplicate key 'aws' (first at line 1)");
+  // In flow mappings too.
+  auto flow = LoadConfigString("kafka:\n  security: {protocol: SSL, protocol: PLAINTEXT}\n", "x.yaml");
+  EXPECT_THAT(flow.status().message(), HasSubstr("x.yaml:2:29: duplicate key 'protocol' (first at line 2)"));
+}
+
+TEST(ConfigTest, EveryErrorIsShownNotOnlyTheFirst) {
+  auto c = LoadConfigString(
+      "backup_manager:\n  backup_dir: /b\n  compression_level: 42\n  retention_policy: {}\n"
+      "postgresql:\n  port: x\n  host: a\n  host: b\nencryption:\n  enabled: maybe\n",
+      "x.yaml");
+  EXPECT_THAT(c, StatusIs(Code::kConfig));
+  EXPECT_EQ(c.status().message(),
+            "5 errors in the configuration:\n"
+            "  x.yaml:3:22: backup_manager.compression_level: expected a value between 0 and 19, got '42'\n"
+            "  x.yaml:4:3: unknown key 'retention_policy' in section 'backup_manager'\n"
+            "  x.yaml:6:9: postgresql.port: expected an integer, got 'x'\n"
+            "  x.yaml:8:3: duplicate key 'host' (first at line 7)\n"
+            "  x.yaml:10:12: encryption.enabled: expected true or false, got 'maybe'");
 }
 
 TEST(ConfigTest, MissingFileIsAConfigError) {

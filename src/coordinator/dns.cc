@@ -71,7 +71,11 @@ Result<Endpoint> ParseEndpoint(const std::string& text, int default_port) {
 
 Result<TsigKey> LoadTsigKey(const std::string& path) {
   auto text = ReadFile(path);
-  if (!text.ok()) return ConfigError("unable to read the TSIG key file: " + text.status().message());
+  if (!text.ok()) {
+    // An unreadable file is a permission problem (exit 3), not a configuration error.
+    Code code = text.status().code() == Code::kPermissionDenied ? Code::kPermissionDenied : Code::kConfig;
+    return Status(code, "unable to read the TSIG key file: " + text.status().message());
+  }
   static const std::regex kKey(R"re(key\s+"?([^"\s{]+)"?\s*\{[^}]*algorithm\s+"?([A-Za-z0-9-]+)"?\s*;[^}]*secret\s+"([^"]+)")re");
   std::smatch m;
   if (!std::regex_search(*text, m, kKey)) {

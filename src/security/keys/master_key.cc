@@ -30,7 +30,11 @@ Result<MasterKey> GenerateKeyFile(const std::string& path) {
   std::string key = repo::crypto::RandomBytes(32);
   Status s = WriteFileAtomic(path, Base64Encode(key) + "\n", {.mode = 0600, .overwrite = false, .sync = true});
   if (s.code() == Code::kAlreadyExists) return AlreadyExists("key file '" + path + "' already exists; refusing to overwrite it");
-  if (!s.ok()) return Status(s.code() == Code::kNoSpace ? Code::kNoSpace : Code::kConfig, s.message());
+  // A full disk and a directory the user may not write keep their codes (exit 6, 3).
+  if (!s.ok()) {
+    bool keep = s.code() == Code::kNoSpace || s.code() == Code::kPermissionDenied;
+    return Status(keep ? s.code() : Code::kConfig, s.message());
+  }
   return MasterKey{key, "key file '" + path + "'", true};
 }
 
@@ -48,13 +52,23 @@ Result<MasterKey> LoadMasterKey(const config::EncryptionConfig& encryption, bool
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
     if (encryption.auto_generate_key && allow_generate) return GenerateKeyFile(path);
-    return ConfigError("key file '" + path + "' does not exist" +
-                       (encryption.auto_generate_key ? std::string(" (it is generated only by 'ecap-dr repo init')")
-                                                      : std::string(" (generate one with 'ecap-dr key generate --out " +
-                                                                    path + "')")));
+    if (allow_generate) {  // a new repository: any new key will do
+      return ConfigError("key file '" + path + "' does not exist (generate one with 'ecap-dr key generate --out " +
+                         path + "', or set encryption.auto_generate_key)");
+    }
+    // An existing repository opens only with the key it was created with: a
+    // freshly generated key would never open its backups, so do not suggest one.
+    return ConfigError("key file '" + path + "' (encryption.key_file) does not exist: the repository can only be "
+                       "opened with the master key it was created with; put that key back at " + path +
+                       " from your copy, or give it in " + kKeyEnvVar +
+                       " ('ecap-dr key generate' would make a new key, which cannot open existing backups)");
   }
   auto text = ReadFile(path);
-  if (!text.ok()) return ConfigError("unable to read key file: " + text.status().message());
+  if (!text.ok()) {
+    // An unreadable key file (wrong owner or mode) is a permission problem: exit 3.
+    Code code = text.status().code() == Code::kPermissionDenied ? Code::kPermissionDenied : Code::kConfig;
+    return Status(code, "unable to read key file: " + text.status().message());
+  }
   DR_ASSIGN_OR_RETURN(std::string key, ParseKey(*text, "key file '" + path + "'"));
   return MasterKey{key, "key file '" + path + "'", false};
 }

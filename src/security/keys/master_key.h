@@ -23,6 +23,11 @@ struct MasterKey {
 // Decodes a key given as base64 text (a trailing newline is fine) or as 32 raw bytes.
 Result<std::string> ParseKey(std::string_view text, const std::string& what);
 
+// The master key from $ECAP_BACKUP_ENCRYPTION_KEY, else from encryption.key_file.
+// allow_generate is set only when creating a repository: then a missing key file
+// is generated (with auto_generate_key) or `key generate` is suggested. Opening an
+// existing repository never suggests a new key, which could not open it.
+// kConfig for a missing or malformed key, kPermissionDenied for an unreadable file.
 Result<MasterKey> LoadMasterKey(const config::EncryptionConfig& encryption, bool allow_generate);
 
 // Writes a fresh random key (base64, one line) to path with mode 0600, creating

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <set>
 
 #include "base/fs.h"
 
@@ -152,7 +153,39 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
   return s;
 }
 
+uint64_t FilesSource::SizeUnder(const std::string& path) const {
+  if (Excluded(path)) return 0;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 0;  // AddPath reports it
+  if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (!S_ISDIR(st.st_mode)) return 0;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return 0;
+  uint64_t total = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string child = entry->d_name;
+    if (child != "." && child != "..") total += SizeUnder((path == "/" ? "" : path) + "/" + child);
+  }
+  ::closedir(dir);
+  return total;
+}
+
 Status FilesSource::Backup(ItemWriter& writer) {
+  // A walk over the metadata first, as restic's scanner does, so that progress
+  // can show a total, a percentage and an ETA. Standard input counts when it is
+  // a file; from a pipe its size is unknown, and then so is the total.
+  uint64_t expected = 0;
+  bool known = true;
+  for (const auto& p : options_.paths) expected += SizeUnder(Normalize(Absolute(p)));
+  for (const auto& stream : options_.streams) {
+    struct stat st {};
+    if (::fstat(stream.fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      expected += static_cast<uint64_t>(st.st_size);
+    } else {
+      known = false;
+    }
+  }
+  if (known) writer.ExpectBytes(expected);
   for (const auto& p : options_.paths) {
     DR_RETURN_IF_ERROR(AddPath(writer, Normalize(Absolute(p))));
   }
@@ -162,6 +195,51 @@ Status FilesSource::Backup(ItemWriter& writer) {
   }
   return Status::Ok();
 }
+
+namespace {
+
+// What restoring `selected` into target would collide with: an existing file
+// without overwrite, a directory where a file goes (or a file where a directory
+// goes, or in the path above either). Every collision is named, up to a few.
+Status CheckTarget(const std::string& target, const std::vector<const repo::SnapshotItem*>& selected, bool overwrite) {
+  std::vector<std::string> conflicts;
+  bool needs_overwrite = false;
+  auto kind_at = [](const std::string& path) -> int {  // 0 none, 1 directory, 2 something else
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return 0;
+    return S_ISDIR(st.st_mode) ? 1 : 2;
+  };
+  std::set<std::string> parents_checked;
+  for (const auto* item : selected) {
+    std::string path = target + "/" + item->name;
+    // Each directory above the item must be a directory or not exist yet.
+    for (size_t slash = path.find('/', target.size() + 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      std::string parent = path.substr(0, slash);
+      if (!parents_checked.insert(parent).second) continue;
+      if (kind_at(parent) == 2) conflicts.push_back("'" + parent + "' exists and is not a directory");
+    }
+    int existing = kind_at(path);
+    if (existing == 0) continue;
+    if (item->kind == "dir") {
+      if (existing == 2) conflicts.push_back("'" + path + "' exists and is not a directory");
+    } else if (existing == 1) {
+      conflicts.push_back("'" + path + "' exists and is a directory");
+    } else if (!overwrite) {
+      conflicts.push_back("'" + path + "' already exists");
+      needs_overwrite = true;
+    }
+  }
+  if (conflicts.empty()) return Status::Ok();
+  constexpr size_t kShown = 5;
+  std::string message = "the restore target " + target + " has " + std::to_string(conflicts.size()) +
+                        (conflicts.size() == 1 ? " conflict" : " conflicts") + "; nothing was written: ";
+  for (size_t i = 0; i < conflicts.size() && i < kShown; ++i) message += (i > 0 ? "; " : "") + conflicts[i];
+  if (conflicts.size() > kShown) message += "; and " + std::to_string(conflicts.size() - kShown) + " more";
+  if (needs_overwrite) message += " (use --overwrite to replace existing files)";
+  return AlreadyExists(message);
+}
+
+}  // namespace
 
 Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
                                        const FilesRestoreOptions& options) {
@@ -186,6 +264,9 @@ Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component,
     return FilesRestoreStats{1, streams[0]->size};
   }
   if (options.target_dir.empty()) return InvalidArgument("no restore target: give --target DIR or --stdout");
+  // Every conflict is found before the first byte is written: a refusal after
+  // 30 MB would leave a half-restored target for the user to clean up.
+  DR_RETURN_IF_ERROR(CheckTarget(options.target_dir, selected, options.overwrite));
   DR_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0755));
   std::vector<std::pair<std::string, json>> dirs;  // metadata applied last, after their content
   for (const auto* item : selected) {

@@ -33,6 +33,8 @@ class FilesSource : public Source {
  private:
   Status AddPath(ItemWriter& writer, const std::string& path);
   bool Excluded(const std::string& path) const;
+  // The bytes of the regular files under path that AddPath will read (0 for what cannot be read).
+  uint64_t SizeUnder(const std::string& path) const;
 
   FilesOptions options_;
 };

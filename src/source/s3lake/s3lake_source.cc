@@ -121,6 +121,10 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       bool same = prev != previous.end() && prev->second->size == o.size && prev->second->meta.value("etag", "") == o.etag;
       return same ? prev->second : nullptr;
     };
+    // Progress: the listing says how much will be read (unchanged objects are not).
+    uint64_t to_read = 0;
+    for (const auto& o : objects) to_read += unchanged(o) != nullptr ? 0 : o.size;
+    writer.ExpectBytes(to_read);
     ThreadPool pool(16);
     std::map<size_t, std::future<Result<storage::s3::S3Response>>> ahead;
     size_t next_prefetch = 0;

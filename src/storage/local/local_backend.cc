@@ -149,7 +149,9 @@ class LocalBackend : public Backend {
 
 Result<std::unique_ptr<Backend>> NewLocalBackend(const LocalOptions& options) {
   if (options.root.empty()) return ConfigError("the repository path is empty");
-  DR_RETURN_IF_ERROR(MakeDirs(options.root, 0700).WithContext("unable to create repository directory"));
+  if (options.create_root) {
+    DR_RETURN_IF_ERROR(MakeDirs(options.root, 0700).WithContext("unable to create repository directory"));
+  }
   return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(options));
 }
 

@@ -14,9 +14,12 @@ namespace dr::storage {
 struct LocalOptions {
   std::string root;
   bool sync = true;  // fsync files and directories; off only for throwaway test data
+  // false: root is created by the first Put (`repo init`), so that opening a
+  // mistyped path to read from it leaves no empty directory behind.
+  bool create_root = true;
 };
 
-// Creates root (and parents) when missing.
+// Creates root (and parents) when missing, if create_root.
 Result<std::unique_ptr<Backend>> NewLocalBackend(const LocalOptions& options);
 
 }  // namespace dr::storage

@@ -63,6 +63,12 @@ class CliFixture : public ::testing::Test {
                        "  auto_generate_key: true\n  key_file: \"" + key_ + "\"\n");
   }
   RunResult Dr(const std::string& args, const std::string& env = "") { return RunDr("-c " + config_ + " " + args, env); }
+  // `repo init`, unless the repository exists: every test calls it before its first backup.
+  void InitRepo() {
+    if (std::filesystem::exists(repo_ + "/config")) return;
+    auto init = Dr("repo init");
+    ASSERT_EQ(init.exit_code, 0) << init.err;
+  }
 
   // Every file under root with its size: to prove that nothing was written.
   static std::set<std::string> ListTree(const std::string& root) {

@@ -92,6 +92,7 @@ TEST_F(CliTest, SecretsNeverReachJsonOutput) {
 
 TEST_F(CliTest, ShowAndDelete) {
   WriteFile(dir_ / "f.txt", "abc");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --tag daily --files " + dir_ / "f.txt").exit_code, 0);
   auto show = Dr("backup show b1 --json");
   ASSERT_EQ(show.exit_code, 0) << show.err;

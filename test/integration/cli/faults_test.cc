@@ -67,6 +67,7 @@ TEST_F(FaultTest, BadKeysAreExit2) {
 
 TEST_F(FaultTest, DuplicateBackupIdIsRefused) {
   WriteFile(dir_ / "f.txt", "data");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id same --files " + dir_ / "f.txt").exit_code, 0);
   auto r = Dr("backup create --id same --files " + dir_ / "f.txt");
   EXPECT_EQ(r.exit_code, 1);
@@ -78,6 +79,7 @@ TEST_F(FaultTest, DuplicateBackupIdIsRefused) {
 
 TEST_F(FaultTest, FlippedByteIsNamedAndNeverRestored) {
   WriteFile(dir_ / "data/big.bin", RandomData(3 << 20, 21));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   std::string pack = OnePack();
   FlipByte(pack, fs::file_size(pack) / 3);
@@ -116,6 +118,7 @@ TEST_F(FaultTest, FlippedByteIsNamedAndNeverRestored) {
 
 TEST_F(FaultTest, TruncatedAndMissingPacksAreNamed) {
   WriteFile(dir_ / "data/big.bin", RandomData(2 << 20, 22));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   std::string pack = OnePack();
   std::string pack_id = fs::path(pack).filename();
@@ -137,6 +140,7 @@ TEST_F(FaultTest, TruncatedAndMissingPacksAreNamed) {
 
 TEST_F(FaultTest, LostIndexIsRebuiltFromPackTrailers) {
   WriteFile(dir_ / "data/a.csv", TextData(3 << 20, 23));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
   for (auto& e : fs::directory_iterator(repo_ + "/index")) fs::remove(e.path());
   auto check = Dr("repo check");
@@ -248,6 +252,7 @@ TEST_F(FaultTest, DiskFullIsExit6AndTheRepositoryStaysConsistent) {
   repo_ = mnt + "/repo";
   WriteConfig();
   WriteFile(dir_ / "small.csv", TextData(1 << 20, 28));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id fits --files " + dir_ / "small.csv").exit_code, 0);
   WriteFile(dir_ / "big/big.bin", RandomData(12 << 20, 29));
   auto r = Dr("backup create --id too_big --files " + dir_ / "big");
@@ -264,11 +269,13 @@ TEST_F(FaultTest, DiskFullIsExit6AndTheRepositoryStaysConsistent) {
 
 TEST_F(FaultTest, RestoreRefusesToOverwriteUnlessAsked) {
   WriteFile(dir_ / "f.txt", "new");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --stdin f.txt < " + dir_ / "f.txt").exit_code, 0);
   WriteFile(dir_ / "out/f.txt", "precious");
   auto r = Dr("restore b1 --target " + dir_ / "out");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("'" + dir_ / "out/f.txt" + "' already exists; use --overwrite to replace it"));
+  EXPECT_THAT(r.err, HasSubstr("'" + dir_ / "out/f.txt" + "' already exists"));
+  EXPECT_THAT(r.err, HasSubstr("use --overwrite to replace existing files"));
   EXPECT_EQ(ReadFileOrDie(dir_ / "out/f.txt"), "precious");
   ASSERT_EQ(Dr("restore b1 --overwrite --target " + dir_ / "out").exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(dir_ / "out/f.txt"), "new");

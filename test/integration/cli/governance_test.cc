@@ -79,6 +79,7 @@ TEST_F(GovernanceTest, TamperingIsFoundByAuditVerify) {
 TEST_F(GovernanceTest, KeyRotationKeepsEveryBackupRestorable) {
   WriteGovernedConfig("[\"*\"]");
   WriteFile(dir_ / "a.csv", TextData(400000, 1));
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id before --files " + dir_ / "a.csv").exit_code, 0);
   std::string old_key = ReadFileOrDie(key_);
   auto check = Dr("--json key check");
@@ -116,6 +117,7 @@ namespace {
 TEST_F(GovernanceTest, ComplianceReportInEveryFormat) {
   WriteGovernedConfig("[\"*\"]");
   WriteFile(dir_ / "f.txt", "x");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id today --files " + dir_ / "f.txt").exit_code, 0);
   ASSERT_EQ(Dr("verify today").exit_code, 0);
   auto j = Dr("report compliance --format json");

@@ -38,6 +38,7 @@ class RetentionCliTest : public CliFixture {
                        "  key_file: \"" + key_ + "\"\n");
   }
   void MakeBackups(int n) {
+    InitRepo();
     for (int i = 0; i < n; ++i) {
       WriteFile(dir_ / ("in/gen" + std::to_string(i) + ".bin"), RandomData(4 << 20, 100 + i));
       WriteFile(dir_ / "in/shared.csv", TextData(1 << 20, 7));
@@ -98,6 +99,7 @@ TEST_F(RetentionCliTest, PinAndUnpinAfterCreation) {
 TEST_F(RetentionCliTest, PinnedBackupsAreNeverExpired) {
   KeepLast(1);
   WriteFile(dir_ / "f.txt", "keep me");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id precious --tag pinned --files " + dir_ / "f.txt").exit_code, 0);
   ASSERT_EQ(Dr("backup create --id newer --files " + dir_ / "f.txt").exit_code, 0);
   ASSERT_EQ(Dr("backup create --id newest --files " + dir_ / "f.txt").exit_code, 0);
@@ -138,6 +140,7 @@ TEST_F(RetentionCliTest, PruneKilledAtAnyPointLeavesAConsistentRepository) {
 TEST_F(RetentionCliTest, BackupAndPruneExcludeEachOther) {
   KeepLast(1);
   WriteFile(dir_ / "f.txt", "x");
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b0 --files " + dir_ / "f.txt").exit_code, 0);
   // A live prune holds the exclusive lock (this test process stands in for it).
   char host[256] = {0};

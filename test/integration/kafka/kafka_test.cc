@@ -96,7 +96,8 @@ class KafkaTest : public ::testing::Test {
     return std::make_unique<backup::BackupManager>(*config, backup::ManagerOptions{.kafka_admin = admin});
   }
   backup::BackupResult Backup(backup::BackupManager& m, const std::string& id) {
-    return m.CreateFullBackup(id, {.components = {"kafka"}});
+    // The first backup creates the repository (these tests use no `repo init`).
+    return m.CreateFullBackup(id, {.components = {"kafka"}, .init_repository = true});
   }
   backup::RestoreResult Restore(backup::BackupManager& m, const std::string& id, backup::RestoreRequest r) {
     r.components = {"kafka"};
@@ -256,7 +257,7 @@ TEST_F(KafkaTest, UnreachableClusterIsAClearError) {
       "\"\n  timeout_seconds: 2\n", "t.yaml");
   ASSERT_OK(config);
   backup::BackupManager m(*config);
-  auto b = m.CreateFullBackup("k1", {.components = {"kafka"}});
+  auto b = m.CreateFullBackup("k1", {.components = {"kafka"}, .init_repository = true});
   EXPECT_EQ(b.status, "failed");
   EXPECT_EQ(b.error.code(), Code::kUnavailable);
   EXPECT_THAT(b.error.message(), HasSubstr("127.0.0.1:" + std::to_string(port)));
@@ -536,6 +537,7 @@ TEST_F(KafkaCliTest, BackupKilledMidwayLeavesNoTraceAndTheNextOneIsWhole) {
 TEST_F(KafkaCliTest, UnreachableBrokersExitCodeAndMessage) {
   WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
                      "  key_file: \"" + key_ + "\"\nkafka:\n  bootstrap_servers: \"127.0.0.1:1\"\n  timeout_seconds: 1\n");
+  InitRepo();
   auto b = Dr("backup create --component kafka");
   EXPECT_EQ(b.exit_code, 5);
   EXPECT_THAT(b.err, HasSubstr("cannot reach the Kafka brokers at 127.0.0.1:1"));

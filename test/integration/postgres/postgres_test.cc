@@ -87,6 +87,7 @@ TEST_F(PostgresTest, LogicalRoundTripAfterTheDatabaseIsDropped) {
   ASSERT_THAT(*original_, HasSubstr("pgbench_accounts=200000:"));
   ASSERT_THAT(*original_, HasSubstr("kinds=5000:"));
   ASSERT_THAT(*original_, HasSubstr("lo=1:"));
+  InitRepo();
   auto b = Dr("--json backup create --id nightly_0101 --component postgresql");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   json j = json::parse(b.out);
@@ -106,6 +107,7 @@ TEST_F(PostgresTest, LogicalRoundTripAfterTheDatabaseIsDropped) {
 }
 
 TEST_F(PostgresTest, RestoreUnderAnotherNameInParallelAndIntoASecondServer) {
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --component postgresql").exit_code, 0);
   auto r = Dr("restore b1 --component postgresql --target-db shop_copy --jobs 2");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -121,6 +123,7 @@ TEST_F(PostgresTest, RestoreUnderAnotherNameInParallelAndIntoASecondServer) {
 }
 
 TEST_F(PostgresTest, NonEmptyTargetIsRefusedUnlessClean) {
+  InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --component postgresql").exit_code, 0);
   ASSERT_TRUE(pg_->Tool("createdb", "busy").ok());
   ASSERT_TRUE(pg_->Psql("busy", "create table precious (x int); insert into precious values (7)").ok());
@@ -139,6 +142,7 @@ TEST_F(PostgresTest, NonEmptyTargetIsRefusedUnlessClean) {
 TEST_F(PostgresTest, ServerDownNamesHostAndPort) {
   int closed = FreePort();
   WritePgConfig(closed, "shop");
+  InitRepo();
   auto r = Dr("backup create --id down --component postgresql");
   EXPECT_EQ(r.exit_code, 5);
   EXPECT_THAT(r.err, HasSubstr("unable to connect to PostgreSQL at 127.0.0.1:" + std::to_string(closed)));
@@ -147,6 +151,7 @@ TEST_F(PostgresTest, ServerDownNamesHostAndPort) {
 
 TEST_F(PostgresTest, MissingDatabaseIsNamed) {
   WritePgConfig(pg_->port(), "no_such_db");
+  InitRepo();
   auto r = Dr("backup create --id missing --component postgresql");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("database \"no_such_db\" does not exist"));
@@ -160,6 +165,7 @@ TEST_F(PostgresTest, BadPasswordIsPermissionDenied) {
                      "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " +
                      std::to_string((*secured)->port()) + "\n  database: postgres\n  username: app\n"
                      "  password: \"${ECAP_TEST_PG_PASSWORD}\"\n");
+  InitRepo();
   auto bad = Dr("backup create --id bad --component postgresql", "ECAP_TEST_PG_PASSWORD=wrong");
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_THAT(bad.err, HasSubstr("password authentication failed for user \"app\""));
@@ -181,6 +187,7 @@ TEST_F(PostgresTest, PgDumpKilledMidwayLeavesNoBackup) {
             "kill -9 $$\n");
   std::filesystem::permissions(bin + "/pg_dump", std::filesystem::perms::owner_all);
   WritePgConfig(pg_->port(), "shop", "  bin_dir: \"" + bin + "\"\n");
+  InitRepo();
   auto r = Dr("backup create --id cut --component postgresql");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("pg_dump was killed by signal 9"));
@@ -205,6 +212,7 @@ TEST_F(PostgresTest, OldPgDumpIsRefusedNamingBothVersions) {
   WriteFile(bin + "/pg_dump", "#!/bin/sh\necho 'pg_dump (PostgreSQL) 14.9'\n");
   std::filesystem::permissions(bin + "/pg_dump", std::filesystem::perms::owner_all);
   WritePgConfig(pg_->port(), "shop", "  bin_dir: \"" + bin + "\"\n");
+  InitRepo();
   auto r = Dr("backup create --id old --component postgresql");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("pg_dump 14.9 (" + bin + "/pg_dump) is older than the server 15."));

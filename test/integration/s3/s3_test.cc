@@ -190,6 +190,7 @@ TEST_F(S3CliTest, RepositoryOnS3RoundTrip) {
   WriteS3Config(S3Location(kBucket, UniquePrefix()));
   WriteFile(dir_ / "data/orders.csv", TextData(5 << 20, 31));
   WriteFile(dir_ / "data/img.bin", RandomData(20 << 20, 32));
+  InitRepo();
   auto b = Dr("--json backup create --id s3_1 --files " + dir_ / "data");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   ASSERT_EQ(Dr("verify s3_1 --full").exit_code, 0);
@@ -207,6 +208,7 @@ TEST_F(S3CliTest, ReplicateThenRestoreFromTheReplicaAlone) {
   for (size_t pos = 0; (pos = replica.find("\n  ", pos)) != std::string::npos; pos += 5) replica.replace(pos, 3, "\n    ");
   WriteS3Config(S3Location(kBucket, primary_prefix), "replicas:\n  -" + replica.substr(1));
   WriteFile(dir_ / "data/a.csv", TextData(3 << 20, 41));
+  InitRepo();
   auto r1 = Dr("backup create --id r1 --files " + dir_ / "data");
   ASSERT_EQ(r1.exit_code, 0) << r1.err;
   ASSERT_EQ(Dr("backup create --id r2 --stdin note.txt < " + dir_ / "data/a.csv").exit_code, 0);
@@ -254,6 +256,7 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
                      "  key_file: \"" + key_ + "\"\ns3:\n  endpoint: " + g_rgw->endpoint() +
                      "\n  region: us-east-1\n  force_path_style: true\n  access_key_id: TESTKEY\n"
                      "  secret_access_key: TESTSECRET\n  buckets: [\"" + lake + "\"]\n");
+  InitRepo();
   auto first = Dr("--json backup create --id lake1 --component s3");
   ASSERT_EQ(first.exit_code, 0) << first.err;
   auto m1 = nlohmann::json::parse(Dr("--json backup show lake1").out)["components"][0]["meta"];
@@ -358,6 +361,7 @@ TEST_F(S3CliTest, TenThousandSmallObjectsRoundTrip) {
                      "  key_file: \"" + key_ + "\"\ns3:\n  endpoint: " + g_rgw->endpoint() +
                      "\n  region: us-east-1\n  force_path_style: true\n  access_key_id: TESTKEY\n"
                      "  secret_access_key: TESTSECRET\n  buckets: [\"" + lake + "\"]\n");
+  InitRepo();
   auto b = Dr("--json backup create --id many --component s3");
   ASSERT_EQ(b.exit_code, 0) << b.err;
   EXPECT_EQ(nlohmann::json::parse(b.out)["components"]["s3"]["items"], kObjects);
