@@ -518,7 +518,10 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   const size_t window = 2 * (pool_->size() + 1);
   size_t next = 0;
   Status error;
-  while ((next < blobs.size() || !inflight.empty())) {
+  // After the first error nothing more is submitted, but every future already
+  // submitted is still collected (its task reads this repository); the loop
+  // ends when the window is empty, so it never takes front() of an empty window.
+  while (!inflight.empty() || (error.ok() && next < blobs.size())) {
     while (error.ok() && next < blobs.size() && inflight.size() < window) {
       BlobId id = blobs[next++];
       inflight.push_back(pool_->Submit([this, id] { return LoadBlob(id); }));
