@@ -228,12 +228,15 @@ TEST_F(LakeCliTest, AnUnreadableObjectIsNamedWithItsRealCause) {
 }
 
 // The reported crash: a restore into a bucket that does not exist, with an
-// object large enough to go up in parts first, died with std::future_error.
+// object large enough to go up in parts (over 64 MiB), died with
+// std::future_error: the upload is refused while many of the object's blobs
+// are still to be read (120 MiB leaves ~56 after the threshold, more than the
+// read-ahead window of 2 * (cores + 1) on any machine this runs on).
 TEST_F(LakeCliTest, RestoreIntoAMissingBucketIsACleanErrorNamingBackupAndObject) {
   std::string lake = Unique("gone");
   MakeBucket(lake);
   storage::s3::S3Client src(Lake(lake));
-  Put(src, {"0-big.bin", RandomData(70 << 20, 4), {}, {}});
+  Put(src, {"0-big.bin", RandomData(120 << 20, 4), {}, {}});
   for (int i = 0; i < 40; ++i) Put(src, {"small/" + std::to_string(i), TextData(2000 + i, i), {}, {}});
   WriteFile(config_, LakeConfig(repo_, key_, lake));
   auto b = Dr("backup create --id gone1 --component s3");
