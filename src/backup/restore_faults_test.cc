@@ -74,9 +74,9 @@ class ManagerRestoreFaultsTest : public ::testing::TestWithParam<std::tuple<Faul
     auto loc = index.Find(item.blobs[i]);
     EXPECT_TRUE(loc.has_value());
     if (std::get<0>(GetParam()) == Fault::kReadFails) {
-      faulty_->FailReadsAt({ObjectKind::kPack, loc->pack_id}, loc->offset, Status(Code::kUnavailable, "read timed out"));
+      faulty_->FailReadsCovering({ObjectKind::kPack, loc->pack_id}, loc->offset, Status(Code::kUnavailable, "read timed out"));
     } else if (std::get<0>(GetParam()) == Fault::kBlobDamaged) {
-      faulty_->CorruptReadsAt({ObjectKind::kPack, loc->pack_id}, loc->offset + loc->length / 2);
+      faulty_->CorruptReadsCovering({ObjectKind::kPack, loc->pack_id}, loc->offset + loc->length / 2);
     }
     return i;
   }

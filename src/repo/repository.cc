@@ -519,9 +519,9 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   const size_t window = 2 * (pool_->size() + 1);
   size_t next = 0;
   Status error;
-  // After the first error nothing more is submitted, but what is in flight is
-  // still drained: the futures' tasks capture `this`, and a future left
-  // unwaited would outlive the loop.
+  // After the first error nothing more is submitted, but every future already
+  // submitted is still collected (its task reads this repository); the loop
+  // ends when the window is empty, so it never takes front() of an empty window.
   while (!inflight.empty() || (error.ok() && next < blobs.size())) {
     while (error.ok() && next < blobs.size() && inflight.size() < window) {
       BlobId id = blobs[next++];

@@ -75,7 +75,7 @@ class RestoreFaultsTest : public ::testing::TestWithParam<int> {
 TEST_P(RestoreFaultsTest, AFailedReadIsAnErrorNamingTheBlob) {
   size_t i = Position();
   BlobLocation loc = Where(i);
-  faulty_->FailReadsAt({ObjectKind::kPack, loc.pack_id}, loc.offset + 1,
+  faulty_->FailReadsCovering({ObjectKind::kPack, loc.pack_id}, loc.offset + 1,
                        Status(Code::kUnavailable, "connection reset by peer"));
   std::string out;
   StringSink sink(out);
@@ -90,7 +90,7 @@ TEST_P(RestoreFaultsTest, AFailedReadIsAnErrorNamingTheBlob) {
 TEST_P(RestoreFaultsTest, ADamagedBlobIsCorruptAndNothingAfterItIsWritten) {
   size_t i = Position();
   BlobLocation loc = Where(i);
-  faulty_->CorruptReadsAt({ObjectKind::kPack, loc.pack_id}, loc.offset + loc.length / 2);
+  faulty_->CorruptReadsCovering({ObjectKind::kPack, loc.pack_id}, loc.offset + loc.length / 2);
   std::string out;
   StringSink sink(out);
   auto r = repo_->RestoreStream(saved_.blobs, sink, nullptr);

@@ -7,8 +7,9 @@
 
 #include "base/fs.h"
 #include "base/thread_pool.h"
-#include "source/s3lake/upload.h"
 #include "base/time_util.h"
+#include "source/s3lake/object_meta.h"
+#include "source/s3lake/upload.h"
 
 namespace dr::source {
 
@@ -72,12 +73,10 @@ Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const 
     DR_ASSIGN_OR_RETURN(auto r, from.Send("GET", key, {}, h, {}));
     if (r.status / 100 != 2) return from.ErrorOf(r, "unable to read " + from.Url(key));
     if (!sink) {
-      std::map<std::string, std::string> headers;
-      if (r.headers.count("content-type")) headers["content-type"] = r.headers["content-type"];
-      for (const auto& [k, v] : r.headers) {
-        if (k.rfind("x-amz-meta-", 0) == 0) headers[k] = v;
-      }
-      sink = std::make_unique<UploadSink>(to, key, headers, UploadLimits{kRange, kRange});
+      // All the metadata a client can set, and the tags, go with the copy.
+      ObjectMeta meta = MetaFromResponse(r.headers);
+      DR_RETURN_IF_ERROR(FetchTags(from, key, meta));
+      sink = std::make_unique<UploadSink>(to, key, meta, UploadLimits{kRange, kRange});
     }
     DR_RETURN_IF_ERROR(sink->Write(r.body));
     if (entry.size == 0) break;
@@ -114,6 +113,7 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
   // Copies run in parallel (small objects are latency-bound); a failed copy
   // stays pending and is retried by the next pass.
   Status first_error;
+  size_t failed = 0;
   {
     ThreadPool pool(16);
     std::vector<std::future<Status>> copies;
@@ -125,6 +125,7 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
       Status s = copies[i].get();
       if (!s.ok()) {
         if (first_error.ok()) first_error = s;
+        failed++;
         continue;
       }
       const Entry& entry = source[pending[i]];
@@ -150,7 +151,11 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
                                      json{{"finished_at", FormatUtc(clock.Now(), true)},
                                           {"lag_seconds", result.lag_seconds}}.dump() + "\n",
                                      {.mode = 0600, .overwrite = true, .sync = true}));
-  if (!first_error.ok()) return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url(""));
+  if (!first_error.ok()) {
+    return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url("") + ": " + std::to_string(failed) +
+                                   " of " + std::to_string(pending.size()) +
+                                   " copies failed and stay pending for the next pass, the first");
+  }
   return result;
 }
 

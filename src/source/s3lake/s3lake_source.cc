@@ -1,13 +1,16 @@
 #include "source/s3lake/s3lake_source.h"
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include <pugixml.hpp>
 
 #include "base/thread_pool.h"
+#include "source/s3lake/object_meta.h"
 #include "source/s3lake/upload.h"
 
 namespace dr::source {
@@ -51,7 +54,8 @@ class ObjectSource : public ByteSource {
   }
 
   bool changed() const { return changed_; }
-  const std::map<std::string, std::string>& headers() const { return headers_; }
+  // The object's metadata and tags, known once the first range was read.
+  const ObjectMeta& meta() const { return meta_; }
 
  private:
   Status Fetch() {
@@ -64,7 +68,10 @@ class ObjectSource : public ByteSource {
       return Status(Code::kCancelled, "object '" + object_.key + "' changed while it was read");
     }
     if (r.status / 100 != 2) return client_.ErrorOf(r, "unable to read " + client_.Url(object_.key));
-    if (!fetched_any_) headers_ = r.headers;
+    if (!fetched_any_) {
+      meta_ = MetaFromResponse(r.headers);
+      DR_RETURN_IF_ERROR(FetchTags(client_, object_.key, meta_));
+    }
     fetched_any_ = true;
     buffer_ = std::move(r.body);
     pos_ = 0;
@@ -80,8 +87,19 @@ class ObjectSource : public ByteSource {
   uint64_t offset_ = 0;
   bool fetched_any_ = false;
   bool changed_ = false;
-  std::map<std::string, std::string> headers_;
+  ObjectMeta meta_;
 };
+
+// The metadata of an object whose bytes did not change, by HEAD (pinned to the
+// listed ETag) and its tags; nullopt when it changed meanwhile or the HEAD
+// failed: the caller then reads the object anew, which reports a real error.
+std::optional<ObjectMeta> HeadMeta(storage::s3::S3Client& client, const Listed& object) {
+  auto r = client.Send("HEAD", object.key, {}, {{"if-match", object.etag}}, {});
+  if (!r.ok() || r->status / 100 != 2) return std::nullopt;
+  ObjectMeta meta = MetaFromResponse(r->headers);
+  if (!FetchTags(client, object.key, meta).ok()) return std::nullopt;
+  return meta;
+}
 
 Result<std::vector<Listed>> ListObjects(storage::s3::S3Client& client, const std::string& prefix) {
   std::vector<Listed> out;
@@ -125,7 +143,15 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
     uint64_t to_read = 0;
     for (const auto& o : objects) to_read += unchanged(o) != nullptr ? 0 : o.size;
     writer.ExpectBytes(to_read);
+    // On an error the loop returns at once. The pool's destructor still runs
+    // every queued prefetch before it joins; `abandon` (set first, by the guard
+    // declared after the pool) turns those into no-ops instead of 8 MiB reads.
+    std::atomic<bool> abandon{false};
     ThreadPool pool(16);
+    struct AbandonOnExit {
+      std::atomic<bool>& flag;
+      ~AbandonOnExit() { flag = true; }
+    } abandon_on_exit{abandon};
     std::map<size_t, std::future<Result<storage::s3::S3Response>>> ahead;
     size_t next_prefetch = 0;
     uint64_t bytes_ahead = 0;
@@ -134,7 +160,10 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       while (next_prefetch < objects.size() && ahead.size() < kPrefetchObjects && bytes_ahead < kPrefetchBytes) {
         const Listed& o = objects[next_prefetch];
         if (!unchanged(o)) {
-          ahead.emplace(next_prefetch, pool.Submit([&client, &o] { return FetchRange(client, o, 0); }));
+          ahead.emplace(next_prefetch, pool.Submit([&client, &o, &abandon]() -> Result<storage::s3::S3Response> {
+            if (abandon) return Status(Code::kCancelled, "backup stopped before '" + o.key + "' was read");
+            return FetchRange(client, o, 0);
+          }));
           bytes_ahead += std::min<uint64_t>(o.size, kRangeSize);
         }
         next_prefetch++;
@@ -152,7 +181,21 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       stats_.objects++;
       std::string name = bucket + "/" + object.key;
       if (const repo::SnapshotItem* prev = unchanged(object)) {
-        Status reused = writer.AddUnchanged(*prev);
+        // Same bytes; the metadata may still differ: a backup of an older
+        // version did not keep all of it, and a copy-in-place that replaces
+        // metadata keeps the ETag but not the modification time. Refresh it
+        // by HEAD then (no read of the data).
+        repo::SnapshotItem item = *prev;
+        bool reusable = true;
+        if (!ItemHasFullMeta(prev->meta) || prev->meta.value("last_modified", "") != object.last_modified) {
+          std::optional<ObjectMeta> meta = HeadMeta(client, object);
+          reusable = meta.has_value();  // else read it anew below
+          if (meta) {
+            MetaToItem(*meta, item.meta);
+            item.meta["last_modified"] = object.last_modified;
+          }
+        }
+        Status reused = reusable ? writer.AddUnchanged(item) : NotFound("metadata of '" + name + "' unknown");
         if (reused.ok()) {
           stats_.objects_unchanged++;
           continue;
@@ -165,16 +208,9 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
         ObjectSource source(client, current, attempt == 0 && first.valid() ? &first : nullptr);
         json meta{{"bucket", bucket}, {"key", current.key}, {"etag", current.etag},
                   {"last_modified", current.last_modified}};
-        // Content type and user metadata come with the first range's response.
-        Status s = writer.AddStream({name, "s3_object", meta}, source, [&](json& m) {
-          const auto& h = source.headers();
-          if (auto ct = h.find("content-type"); ct != h.end()) m["content_type"] = ct->second;
-          json user = json::object();
-          for (const auto& [k, v] : h) {
-            if (k.rfind("x-amz-meta-", 0) == 0) user[k.substr(11)] = v;
-          }
-          m["user_metadata"] = user;
-        });
+        // The metadata comes with the first range's response (and the tags after it).
+        Status s = writer.AddStream({name, "s3_object", meta}, source,
+                                    [&](json& m) { MetaToItem(source.meta(), m); });
         if (s.ok()) {
           stats_.objects_read++;
           stats_.bytes_read += current.size;
@@ -217,12 +253,8 @@ Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponen
       s3.bucket = bucket;
       client = std::make_unique<storage::s3::S3Client>(s3);
     }
-    std::map<std::string, std::string> headers;
-    if (item.meta.contains("content_type")) headers["content-type"] = item.meta["content_type"].get<std::string>();
-    if (auto user = item.meta.find("user_metadata"); user != item.meta.end() && user->is_object()) {
-      for (auto it = user->begin(); it != user->end(); ++it) headers["x-amz-meta-" + it.key()] = it.value().get<std::string>();
-    }
-    UploadSink sink(*client, key, headers, {options.multipart_threshold, options.part_size});
+    // Everything the backup kept (an older backup: content type and user metadata).
+    UploadSink sink(*client, key, MetaFromItem(item.meta), {options.multipart_threshold, options.part_size});
     // Every byte is authenticated and the whole object checked before it becomes visible.
     Status s = reader.ReadItem(item, sink);
     if (s.ok()) s = sink.Finish();

@@ -5,8 +5,10 @@
 // in 8 MiB ranges pinned to the listed ETag (If-Match), so memory stays bounded
 // and an object rewritten during the backup is read again whole.
 //
-// Items: "<bucket>/<key>" (kind "s3_object"; meta: bucket, key, etag, size,
-// content type, user metadata, last modified).
+// Items: "<bucket>/<key>" (kind "s3_object"; meta: bucket, key, etag, last
+// modified, and the object's metadata and tags as object_meta.h describes). An
+// unchanged object whose item lacks that metadata (an older backup) or whose
+// modification time moved (metadata replaced in place) costs one HEAD, not a read.
 #pragma once
 
 #include <string>
@@ -51,8 +53,11 @@ struct S3LakeRestoreOptions {
   uint64_t part_size = 16u << 20;
 };
 
-// Puts every selected object back, with its content type and user metadata;
-// large objects go up as multipart uploads (aborted on failure). Returns objects and bytes.
+// Puts every selected object back, with its metadata and tags (object_meta.h);
+// large objects go up as multipart uploads (aborted on failure). An object
+// becomes visible only once all its bytes were authenticated and its SHA-256
+// matched, so a failure leaves no partial object under its key. Stops at the
+// first error, which names the object. Returns objects and bytes.
 Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponent& component, ItemReader& reader,
                                                     const S3LakeRestoreOptions& options);
 

@@ -12,6 +12,7 @@
 #include <pugixml.hpp>
 
 #include "dr/io.h"
+#include "source/s3lake/object_meta.h"
 #include "storage/s3/s3_client.h"
 
 namespace dr::source {
@@ -26,10 +27,11 @@ struct UploadLimits {
 // stays at one part). Nothing becomes visible until Finish.
 class UploadSink : public ByteSink {
  public:
-  // headers: content type and x-amz-meta-* to store with the object.
-  UploadSink(storage::s3::S3Client& client, std::string key, std::map<std::string, std::string> headers,
-             UploadLimits limits)
-      : client_(client), key_(std::move(key)), headers_(std::move(headers)), limits_(limits) {}
+  // meta: the object's metadata and tags, sent with the PUT or the
+  // CreateMultipartUpload; after a multipart upload the tags are set again by
+  // PUT ?tagging (radosgw ignores them on CreateMultipartUpload).
+  UploadSink(storage::s3::S3Client& client, std::string key, const ObjectMeta& meta, UploadLimits limits)
+      : client_(client), key_(std::move(key)), headers_(PutHeaders(meta)), tags_(meta.tags), limits_(limits) {}
   ~UploadSink() override { Abort(); }
 
   Status Write(std::string_view data) override {
@@ -45,7 +47,7 @@ class UploadSink : public ByteSink {
   Status Finish() {
     if (upload_id_.empty()) {
       DR_ASSIGN_OR_RETURN(auto r, client_.Send("PUT", key_, {}, headers_, buffer_));
-      if (r.status / 100 != 2) return client_.ErrorOf(r, "unable to restore " + client_.Url(key_));
+      if (r.status / 100 != 2) return client_.ErrorOf(r, "unable to write " + client_.Url(key_));
       return Status::Ok();
     }
     if (!buffer_.empty()) DR_RETURN_IF_ERROR(UploadPart(buffer_));
@@ -60,6 +62,7 @@ class UploadSink : public ByteSink {
       return client_.ErrorOf(r, "unable to complete the upload of " + client_.Url(key_));
     }
     upload_id_.clear();
+    if (!tags_.empty()) return PutTags(client_, key_, tags_);
     return Status::Ok();
   }
 
@@ -91,6 +94,7 @@ class UploadSink : public ByteSink {
   storage::s3::S3Client& client_;
   std::string key_;
   std::map<std::string, std::string> headers_;
+  std::map<std::string, std::string> tags_;
   UploadLimits limits_;
   std::string buffer_;
   std::string upload_id_;

@@ -22,19 +22,19 @@ void FaultyBackend::CorruptReads(ObjectKind kind, uint64_t offset) {
   corrupt_offset_ = offset;
 }
 
-void FaultyBackend::FailReadsAt(const ObjectName& name, uint64_t offset, Status status) {
+void FaultyBackend::FailReadsCovering(const ObjectName& name, uint64_t offset, Status status) {
   std::lock_guard lock(mu_);
-  read_faults_.push_back({name, offset, std::move(status)});
+  targeted_.push_back({name, offset, std::move(status)});
 }
 
-void FaultyBackend::CorruptReadsAt(const ObjectName& name, uint64_t offset) {
+void FaultyBackend::CorruptReadsCovering(const ObjectName& name, uint64_t offset) {
   std::lock_guard lock(mu_);
-  read_faults_.push_back({name, offset, Status::Ok()});
+  targeted_.push_back({name, offset, Status::Ok()});
 }
 
 void FaultyBackend::Reset() {
   std::lock_guard lock(mu_);
-  read_faults_.clear();
+  targeted_.clear();
   fail_count_ = 0;
   space_limited_ = false;
   corrupt_reads_ = false;
@@ -66,12 +66,22 @@ Status FaultyBackend::Put(const ObjectName& name, std::string_view data, const P
 
 Result<std::string> FaultyBackend::Get(const ObjectName& name, ByteRange range) {
   DR_RETURN_IF_ERROR(Take(Op::kGet));
+  auto covers = [&](const Targeted& t) {
+    return t.name == name && t.offset >= range.offset &&
+           (range.length == ByteRange::kToEnd || t.offset - range.offset < range.length);
+  };
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& t : targeted_) {
+      if (!t.status.ok() && covers(t)) return t.status;
+    }
+  }
   auto data = target_->Get(name, range);
   std::lock_guard lock(mu_);
-  for (const auto& f : read_faults_) {
-    if (!data.ok() || !(f.name == name) || f.offset < range.offset || f.offset - range.offset >= data->size()) continue;
-    if (!f.fail.ok()) return f.fail;
-    (*data)[f.offset - range.offset] ^= 0x01;
+  for (const auto& t : targeted_) {
+    if (data.ok() && t.status.ok() && covers(t) && t.offset - range.offset < data->size()) {
+      (*data)[t.offset - range.offset] ^= 0x01;
+    }
   }
   if (data.ok() && corrupt_reads_ && name.kind == corrupt_kind_) {
     if (corrupt_offset_ >= range.offset && corrupt_offset_ - range.offset < data->size()) {

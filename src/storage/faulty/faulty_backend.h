@@ -24,11 +24,12 @@ class FaultyBackend : public BackendWrapper {
   void SetSpaceLeft(uint64_t bytes);
   // Corrupts data returned by Get for objects of this kind: flips the byte at offset.
   void CorruptReads(ObjectKind kind, uint64_t offset);
-  // Aimed at one place of one object (a blob of a pack: the first, a middle,
-  // the last): every Get of `name` whose range covers `offset` fails with
-  // `status`, or, with CorruptReadsAt, returns the byte there flipped.
-  void FailReadsAt(const ObjectName& name, uint64_t offset, Status status);
-  void CorruptReadsAt(const ObjectName& name, uint64_t offset);
+  // Targeted faults, to hit one blob of a pack (the first, a middle, the last
+  // of a restore), whatever order parallel readers call Get in. Until Reset:
+  // every Get of `name` whose range covers byte `offset` fails with status,
+  void FailReadsCovering(const ObjectName& name, uint64_t offset, Status status);
+  // and every Get of `name` covering `offset` returns that byte flipped.
+  void CorruptReadsCovering(const ObjectName& name, uint64_t offset);
   void Reset();
 
   Status Put(const ObjectName& name, std::string_view data, const PutOptions& options) override;
@@ -39,11 +40,6 @@ class FaultyBackend : public BackendWrapper {
 
  private:
   Status Take(Op op);
-  struct ReadFault {
-    ObjectName name;
-    uint64_t offset = 0;
-    Status fail;  // Ok: flip the byte instead
-  };
 
   std::mutex mu_;
   Op fail_op_ = Op::kPut;
@@ -54,7 +50,12 @@ class FaultyBackend : public BackendWrapper {
   bool corrupt_reads_ = false;
   ObjectKind corrupt_kind_ = ObjectKind::kPack;
   uint64_t corrupt_offset_ = 0;
-  std::vector<ReadFault> read_faults_;
+  struct Targeted {
+    ObjectName name;
+    uint64_t offset;
+    Status status;  // ok: corrupt the byte instead of failing
+  };
+  std::vector<Targeted> targeted_;
 };
 
 }  // namespace dr::storage

@@ -1,5 +1,7 @@
 #include "storage/s3/s3_backend.h"
 
+#include <charconv>
+
 #include "storage/layout.h"
 
 namespace dr::storage {
@@ -58,7 +60,14 @@ class S3Backend : public Backend {
     DR_ASSIGN_OR_RETURN(auto r, client_.Send("HEAD", Key(name), {}, {}, {}));
     if (r.status == 404) return NotFound(name.ToString() + " not found in " + Properties().location);
     if (r.status / 100 != 2) return client_.ErrorOf(r, "unable to stat " + name.ToString() + " at " + Url(name));
-    return ObjectInfo{name, std::stoull(r.headers["content-length"].empty() ? "0" : r.headers["content-length"])};
+    // Parsed without std::stoull: a malformed answer is an error, not an exception.
+    const std::string& length = r.headers["content-length"];
+    uint64_t size = 0;
+    auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), size);
+    if (!length.empty() && (ec != std::errc() || end != length.data() + length.size())) {
+      return Corrupt("HEAD " + Url(name) + " answered a Content-Length that is not a number: '" + length + "'");
+    }
+    return ObjectInfo{name, size};
   }
 
   Status List(ObjectKind kind, const std::function<Status(const ObjectInfo&)>& visit) override {

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -136,6 +137,11 @@ Result<S3Response> S3Client::Send(const std::string& method, const std::string& 
     S3Response response;
     Upload upload{body, 0};
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    // Send the path exactly as signed: without this curl squashes "/./" and
+    // "/../" (RFC 3986 dot segments), but in S3 they are part of valid keys
+    // ("a/./b", "x/../y", "trail/."), and a path that differs from the signed
+    // one is answered with SignatureDoesNotMatch.
+    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, options_.timeout_seconds);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -196,8 +202,15 @@ Status S3Client::ListObjects(const std::string& prefix, const std::function<Stat
     if (!doc.load_buffer(r.body.data(), r.body.size())) return Corrupt("unreadable listing of " + Url(prefix));
     auto root = doc.child("ListBucketResult");
     for (auto c : root.children("Contents")) {
-      DR_RETURN_IF_ERROR(visit({c.child_value("Key"), std::stoull(c.child_value("Size")), c.child_value("ETag"),
-                                c.child_value("LastModified")}));
+      // Parsed without std::stoull: a malformed listing is an error, not an exception.
+      std::string_view size_text = c.child_value("Size");
+      uint64_t size = 0;
+      auto [end, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
+      if (ec != std::errc() || end != size_text.data() + size_text.size()) {
+        return Corrupt("the listing of " + Url(prefix) + " gives '" + c.child_value("Key") +
+                       "' a size that is not a number: '" + std::string(size_text) + "'");
+      }
+      DR_RETURN_IF_ERROR(visit({c.child_value("Key"), size, c.child_value("ETag"), c.child_value("LastModified")}));
     }
     if (std::string(root.child_value("IsTruncated")) != "true") return Status::Ok();
     token = root.child_value("NextContinuationToken");
@@ -217,6 +230,12 @@ Status S3Client::ErrorOf(const S3Response& r, const std::string& what) const {
   if (code == "NoSuchBucket") return NotFound(text + ": bucket '" + options_.bucket + "' does not exist");
   if (r.status == 404) return NotFound(text);
   if (code == "RequestTimeTooSkewed") return Failed(text + ": this machine's clock is off; fix the time (NTP)");
+  // A refused signature or unknown key is a credentials problem; AccessDenied
+  // means the credentials were accepted but a policy or ACL forbids this request.
+  if (code == "AccessDenied") {
+    return Status(Code::kPermissionDenied, text + ": the credentials are not allowed this request on s3://" +
+                                               options_.bucket + " (bucket policy, ACL or IAM)");
+  }
   if (r.status == 403 || r.status == 401) return Status(Code::kPermissionDenied, text + ": check the S3 credentials");
   if (RetryableStatus(r.status)) return Unavailable(text);
   return Failed(text);
