@@ -518,7 +518,7 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   const size_t window = 2 * (pool_->size() + 1);
   size_t next = 0;
   Status error;
-  while ((next < blobs.size() || !inflight.empty())) {
+  while (!inflight.empty() || (error.ok() && next < blobs.size())) {
     while (error.ok() && next < blobs.size() && inflight.size() < window) {
       BlobId id = blobs[next++];
       inflight.push_back(pool_->Submit([this, id] { return LoadBlob(id); }));
