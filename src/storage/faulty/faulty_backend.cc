@@ -22,8 +22,14 @@ void FaultyBackend::CorruptReads(ObjectKind kind, uint64_t offset) {
   corrupt_offset_ = offset;
 }
 
+void FaultyBackend::FailReadsAt(const ObjectName& name, uint64_t offset, Status status) {
+  std::lock_guard lock(mu_);
+  read_faults_.push_back({name, offset, std::move(status)});
+}
+
 void FaultyBackend::Reset() {
   std::lock_guard lock(mu_);
+  read_faults_.clear();
   fail_count_ = 0;
   space_limited_ = false;
   corrupt_reads_ = false;
@@ -55,6 +61,13 @@ Status FaultyBackend::Put(const ObjectName& name, std::string_view data, const P
 
 Result<std::string> FaultyBackend::Get(const ObjectName& name, ByteRange range) {
   DR_RETURN_IF_ERROR(Take(Op::kGet));
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& f : read_faults_) {
+      bool covers = f.offset >= range.offset && f.offset - range.offset < range.length;
+      if (f.name == name && covers) return f.status;
+    }
+  }
   auto data = target_->Get(name, range);
   std::lock_guard lock(mu_);
   if (data.ok() && corrupt_reads_ && name.kind == corrupt_kind_) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "dr/backend.h"
 
@@ -23,6 +24,9 @@ class FaultyBackend : public BackendWrapper {
   void SetSpaceLeft(uint64_t bytes);
   // Corrupts data returned by Get for objects of this kind: flips the byte at offset.
   void CorruptReads(ObjectKind kind, uint64_t offset);
+  // Every Get of `name` whose range covers byte `offset` of the object returns
+  // status: one blob of a pack unreadable, at a place the test chooses.
+  void FailReadsAt(const ObjectName& name, uint64_t offset, Status status);
   void Reset();
 
   Status Put(const ObjectName& name, std::string_view data, const PutOptions& options) override;
@@ -43,6 +47,12 @@ class FaultyBackend : public BackendWrapper {
   bool corrupt_reads_ = false;
   ObjectKind corrupt_kind_ = ObjectKind::kPack;
   uint64_t corrupt_offset_ = 0;
+  struct ReadFault {
+    ObjectName name;
+    uint64_t offset;
+    Status status;
+  };
+  std::vector<ReadFault> read_faults_;
 };
 
 }  // namespace dr::storage
