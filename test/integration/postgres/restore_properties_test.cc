@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "backup/backup_manager.h"
 #include "base/subprocess.h"
+#include "config/config.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/pg_server.h"
 
@@ -159,6 +161,31 @@ TEST_F(PgRestorePropertiesTest, RolesMissingOnTheTargetAreWarningsAndPublicStays
   ASSERT_EQ(g.exit_code, 0) << g.err;
   EXPECT_EQ(json::parse(g.out)["warnings"], json::array()) << g.out;
   EXPECT_EQ(Properties(**second, "props"), *original_);
+}
+
+// A backup made before the properties were recorded (the meta removed from its
+// snapshot, as older versions wrote it) still restores, and says what it lacks.
+TEST_F(PgRestorePropertiesTest, AnOlderBackupWithoutPropertiesStillRestoresWithAWarning) {
+  ASSERT_EQ(Dr("backup create --id old --component postgresql").exit_code, 0);
+  {
+    auto cfg = config::LoadConfigFile(config_);
+    ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+    backup::BackupManager manager(*cfg);
+    auto repo = manager.Repository();
+    ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+    auto snap = (*repo)->LoadSnapshot("old");
+    ASSERT_TRUE(snap.ok());
+    for (auto& c : snap->components) {
+      for (auto& item : c.items) item.meta.erase("database_properties");
+    }
+    ASSERT_TRUE((*repo)->SaveSnapshot(*snap, /*replace=*/true).ok());
+  }
+  auto r = Dr("--json restore old --target-db props_old");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(json::parse(r.out)["warnings"].dump(),
+              HasSubstr("the backup of database 'props' was made before ecap-dr recorded database properties"));
+  EXPECT_EQ(Count(*pg_, "props_old"), "1000\n");
+  ASSERT_TRUE(pg_->Tool("dropdb", "props_old").ok());
 }
 
 // pg_dump's archive and pg_dumpall's globals, as files and on stdout, usable
