@@ -202,6 +202,21 @@ TEST_F(PitrTest, RestoredCopyDoesNotArchiveUnlessAsked) {
   EXPECT_THAT(json::parse(kept.out)["settings_changed"].dump(), Not(HasSubstr("archive_mode")));
   EXPECT_THAT(ReadFileOrDie(parent + "/kept/postgresql.auto.conf"), Not(HasSubstr("archive_mode")));
   EXPECT_THAT(ReadFileOrDie(parent + "/kept/postgresql.conf"), HasSubstr("archive_mode = on"));
+
+  // The raw base backup for users with their own tools; options of the other modes are usage errors.
+  auto raw = Dr("restore base_3 --target " + parent + "/raw");
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  auto listing = RunCommand({.argv = {"tar", "-tf", parent + "/raw/base.tar"}});
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  EXPECT_THAT(*listing, HasSubstr("PG_VERSION"));
+  auto both = Dr("restore base_3 --target " + parent + "/raw2 --pgdata " + parent + "/d2");
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_THAT(both.err, HasSubstr("option --pgdata does not apply to component 'postgresql' (its items extracted"));
+  auto logical = Dr("restore base_3 --pgdata " + parent + "/d3 --target-db x");
+  EXPECT_EQ(logical.exit_code, 2) << logical.err;
+  EXPECT_THAT(logical.err, HasSubstr("option --target-db does not apply to component 'postgresql' (a physical backup"));
+  EXPECT_FALSE(fs::exists(parent + "/raw2"));
+  EXPECT_FALSE(fs::exists(parent + "/d3"));
 }
 
 TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepository) {
