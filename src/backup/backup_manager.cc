@@ -8,6 +8,7 @@
 
 #include "backup/compliance.h"
 #include "backup/repo_items.h"
+#include "backup/restore_options.h"
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "repo/crypto/crypto.h"
@@ -15,6 +16,7 @@
 #include "security/audit/audit_log.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
+#include "source/postgres/extract.h"
 #include "source/postgres/postgres_source.h"
 #include "source/postgres/wal.h"
 #include "source/kafka/kafka_source.h"
@@ -87,6 +89,8 @@ json RestoreResult::ToJson() const {
          {"items_restored", items_restored}, {"bytes_restored", bytes_restored},
          {"duration_seconds", duration_seconds}, {"target", target}, {"databases", databases},
          {"warnings", warnings}};
+  if (!files.empty()) j["files"] = files;
+  if (!changed.empty()) j["settings_changed"] = changed;
   if (!topics.empty()) {
     j["topics"] = topics;
     j["messages_skipped"] = messages_skipped;
@@ -412,12 +416,32 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     }
     chosen.push_back(snap->components[0].name);
   }
+  std::vector<RestoreMode> modes;
   for (const auto& name : chosen) {
     auto c = std::find_if(snap->components.begin(), snap->components.end(), [&](const auto& x) { return x.name == name; });
     if (c == snap->components.end()) {
       return finish(NotFound("backup '" + backup_id + "' has no component '" + name + "' (it has: " + present + ")"));
     }
-    if (name == "files") {
+    if (name != "files" && name != "postgresql" && name != "s3" && name != "kafka") {
+      return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
+    }
+    modes.push_back(ModeFor(*c, request));
+  }
+  // Before anything is written: an option that would be ignored is a usage error.
+  if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
+  for (const auto& name : chosen) {
+    auto c = std::find_if(snap->components.begin(), snap->components.end(), [&](const auto& x) { return x.name == name; });
+    if (name == "postgresql" && ModeFor(*c, request) == RestoreMode::kPostgresExtract) {
+      auto stats = source::ExtractPostgres(*c, reader, {.target_dir = request.target_dir,
+                                                        .single_sink = request.single_sink,
+                                                        .items = request.items,
+                                                        .databases = request.databases,
+                                                        .overwrite = request.overwrite});
+      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+      result.items_restored += stats->items;
+      result.bytes_restored += stats->bytes;
+      result.files = stats->written;
+    } else if (name == "files") {
       auto stats = source::RestoreFiles(*c, reader, {request.target_dir, request.items, request.overwrite, request.single_sink});
       if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
       result.items_restored += stats->items;
@@ -425,13 +449,14 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     } else if (name == "postgresql") {
       source::PostgresRestoreOptions pg{.server = PgServer(config_.postgresql), .databases = request.databases,
                                         .target_db = request.target_db, .clean = request.clean,
-                                        .jobs = request.jobs, .globals = request.globals};
+                                        .jobs = std::max(request.jobs, 1), .globals = request.globals};
       pg.pgdata = request.pgdata;
       pg.target_time = request.target_time;
       pg.target_lsn = request.target_lsn;
       pg.target_name = request.target_name;
       pg.target_immediate = request.target_immediate;
-      pg.target_action = request.target_action;
+      if (!request.target_action.empty()) pg.target_action = request.target_action;
+      pg.keep_archiving = request.keep_archiving;
       pg.restore_command = RestoreCommand();
       if (!request.target_host.empty()) pg.server.host = request.target_host;
       if (request.target_port > 0) pg.server.port = request.target_port;
@@ -441,6 +466,8 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       result.items_restored += stats->databases;
       result.bytes_restored += stats->bytes;
       result.databases = stats->restored;
+      result.changed = stats->changed;
+      result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
       result.target = stats->pgdata.empty() ? pg.server.Where() : stats->pgdata;
     } else if (name == "s3") {
       auto s3 = LakeOptions(config_.s3);
@@ -474,8 +501,6 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
       result.groups_restored = stats->groups;
       result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
       result.target = k.client.bootstrap_servers;
-    } else {
-      return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }
   }
   return finish(Status::Ok());

@@ -60,7 +60,10 @@ struct BackupResult {
 };
 
 // With no component named, a backup of one component restores it; a backup of
-// several needs them named.
+// several needs them named. An option given (a field off its default) that
+// applies to none of the components restored is kInvalidArgument naming it
+// (restore_options.h). PostgreSQL with target_dir or single_sink extracts the
+// raw items (pg_dump archive, globals.sql, base.tar) instead of restoring them.
 struct RestoreRequest {
   std::string target_dir;
   std::vector<std::string> items;
@@ -76,7 +79,7 @@ struct RestoreRequest {
   std::string target_bucket;
   std::string prefix;
   bool clean = false;
-  int jobs = 1;
+  int jobs = 0;  // 0: not given (one job)
   bool globals = false;
   // postgresql, physical backups: point-in-time recovery into a new data directory
   std::string pgdata;
@@ -84,7 +87,8 @@ struct RestoreRequest {
   std::string target_lsn;
   std::string target_name;
   bool target_immediate = false;
-  std::string target_action = "promote";
+  std::string target_action;     // "": not given (promote)
+  bool keep_archiving = false;   // keep the backup's archive_mode / archive_command
   // kafka: the target cluster (default: kafka.bootstrap_servers), which topics, renamed how, up to when
   std::string bootstrap_servers;
   std::vector<std::string> topics;
@@ -115,6 +119,8 @@ struct RestoreResult {
   uint64_t items_restored = 0;
   uint64_t bytes_restored = 0;
   std::vector<std::string> databases;  // postgresql databases restored
+  std::vector<std::string> files;      // postgresql items extracted (paths)
+  std::vector<std::string> changed;    // postgresql, physical: settings the restore wrote or changed
   std::vector<std::string> topics;     // kafka topics restored (their new names)
   uint64_t messages_skipped = 0;       // kafka: after --to-time
   uint64_t groups_restored = 0;        // kafka: consumer groups whose offsets were committed

@@ -30,10 +30,13 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<RestoreArgs>();
   auto* cmd = app.add_subcommand("restore", "restore a backup into a directory, or one item to standard output");
   cmd->add_option("backup_id", args->backup_id, "the backup to restore")->required();
-  cmd->add_option("--target", args->request.target_dir, "directory to restore into (created if missing)");
+  cmd->add_option("--target", args->request.target_dir,
+                  "directory to restore into (created if missing); for postgresql: extract the raw items there "
+                  "(globals.sql, <database>.dump for pg_restore, base.tar) instead of restoring into a server");
   cmd->add_option("--item", args->request.items, "restore only this item (a file, a stream, or a directory and what is "
-                                         "under it); repeatable");
-  cmd->add_flag("--stdout", args->to_stdout, "write the one selected item to standard output");
+                                         "under it; for postgresql an item such as shop.dump); repeatable");
+  cmd->add_flag("--stdout", args->to_stdout,
+                "write the one selected item to standard output (for postgresql: the raw item, e.g. the pg_dump archive)");
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
                   "what to restore: files, postgresql, s3, kafka; repeatable (default: the backup's only component)");
@@ -65,6 +68,9 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                 "physical: stop as soon as the base backup is consistent");
   cmd->add_option("--target-action", args->request.target_action,
                   "physical: what the server does at the target: promote (default), pause or shutdown");
+  cmd->add_flag("--keep-archiving", args->request.keep_archiving,
+                "physical: keep the backup's archive_mode and archive_command (default: archive_mode = off, so a "
+                "promoted copy does not archive into the source's WAL archive)");
   cmd->add_option("--bootstrap-servers", args->request.bootstrap_servers,
                   "kafka: restore into this cluster (default: kafka.bootstrap_servers)");
   cmd->add_option("--topics", args->request.topics,
@@ -110,6 +116,8 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", r.backup_id, Count(r.items_restored, "item"),
                    HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
         for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
+        for (const auto& f : r.files) fmt::print("  {} written\n", f);
+        for (const auto& c : r.changed) fmt::print("  changed: {}\n", c);
         for (const auto& t : r.topics) fmt::print("  topic {} restored\n", t);
         if (r.messages_skipped > 0) fmt::print("  {} after --to-time left out\n", Count(r.messages_skipped, "message"));
         if (!r.topics.empty()) fmt::print("  offsets of {} committed\n", Count(r.groups_restored, "consumer group"));

@@ -129,8 +129,12 @@ Result<std::vector<std::vector<std::string>>> Connection::Query(const std::strin
   ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     std::string msg(TrimWhitespace(PQresultErrorMessage(res)));
+    const char* state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    // 42501 insufficient_privilege: the documented exit code 3, not a generic failure.
+    bool denied = state != nullptr && std::string_view(state) == "42501";
     PQclear(res);
     if (PQstatus(conn) != CONNECTION_OK) return Unavailable("lost the connection to PostgreSQL at " + where_ + ": " + msg);
+    if (denied) return Status(Code::kPermissionDenied, "query on PostgreSQL at " + where_ + " was refused: " + msg);
     return Failed("query on PostgreSQL at " + where_ + " failed: " + msg);
   }
   std::vector<std::vector<std::string>> rows(static_cast<size_t>(PQntuples(res)));
@@ -152,6 +156,13 @@ Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
 std::string Connection::QuoteIdent(const std::string& name) {
   char* q = PQescapeIdentifier(static_cast<PGconn*>(conn_), name.c_str(), name.size());
   std::string out = q ? q : "\"\"";
+  PQfreemem(q);
+  return out;
+}
+
+std::string Connection::QuoteLiteral(const std::string& value) {
+  char* q = PQescapeLiteral(static_cast<PGconn*>(conn_), value.c_str(), value.size());
+  std::string out = q ? q : "''";
   PQfreemem(q);
   return out;
 }

@@ -32,7 +32,8 @@ struct ServerTarget {
 
 // Errors: kUnavailable when the server cannot be reached ("unable to connect to
 // PostgreSQL at host:port: ..."), kPermissionDenied for a rejected password,
-// kNotFound for a database that does not exist.
+// kNotFound for a database that does not exist. A query the server refuses for
+// lack of privilege (SQLSTATE 42501) is kPermissionDenied.
 class Connection {
  public:
   ~Connection();
@@ -47,6 +48,7 @@ class Connection {
   Result<std::string> QueryValue(const std::string& sql, const std::vector<std::string>& params = {});
   Status Exec(const std::string& sql);
   std::string QuoteIdent(const std::string& name);
+  std::string QuoteLiteral(const std::string& value);  // 'it''s', E'...' where needed
   int server_version() const;  // e.g. 150018
 
  private:

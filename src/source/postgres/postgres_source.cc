@@ -11,6 +11,7 @@
 
 #include "base/fs.h"
 #include "base/subprocess.h"
+#include "source/postgres/database_properties.h"
 
 namespace dr::source {
 
@@ -108,7 +109,10 @@ Status PostgresSource::Backup(ItemWriter& writer) {
     auto db_conn = pg::Connection::Open(server, db);
     if (!db_conn.ok()) return db_conn.status();
     DR_ASSIGN_OR_RETURN(std::string size, (*db_conn)->QueryValue("select pg_database_size(current_database())"));
+    // pg_restore -d applies none of these (only pg_restore --create, which cannot rename): recorded apart.
+    DR_ASSIGN_OR_RETURN(json properties, pg::ReadDatabaseProperties(**db_conn, db));
     json meta{{"database", db},
+              {"database_properties", properties},
               {"format", "custom"},
               {"server_version", pg::VersionString(server_version)},
               {"pg_dump_version", pg::VersionString(dump_version)},
@@ -132,17 +136,48 @@ Result<bool> HasUserObjects(pg::Connection& conn) {
   return *count != "0";
 }
 
-// Feeds an item into a child's stdin (pg_restore, psql) and checks the child's exit.
+// Remembers whether a write into the child failed: then the child ended first
+// and its own error says why; otherwise a failed ReadItem is the backup's fault.
+class ChildSink : public ByteSink {
+ public:
+  ChildSink(int fd, std::string name) : sink_(fd, std::move(name)) {}
+  Status Write(std::string_view data) override {
+    Status s = sink_.Write(data);
+    if (!s.ok()) failed_ = true;
+    return s;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  FdSink sink_;
+  bool failed_ = false;
+};
+
+// A client tool's failure; one the server refused for lack of privilege is
+// kPermissionDenied (exit 3). The tools say so only in their message.
+Status ToolError(Status s) {
+  if (s.message().find("permission denied") != std::string::npos ||
+      s.message().find("must be owner of") != std::string::npos) {
+    return Status(Code::kPermissionDenied, s.message());
+  }
+  return s;
+}
+
+// Feeds an item into a child's stdin (pg_restore, psql, tar) and checks the child's exit.
 Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const SubprocessOptions& options) {
   // A child that exits early must not kill us with SIGPIPE; the write error and its exit code say why.
   ::signal(SIGPIPE, SIG_IGN);
   DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
-  FdSink sink(child->stdin_fd(), options.argv[0]);
+  ChildSink sink(child->stdin_fd(), options.argv[0]);
   Status fed = reader.ReadItem(item, sink);
+  // Closing stdin early ends the child on a truncated input: pg_restore -1 rolls back.
   child->CloseStdin();
   DR_ASSIGN_OR_RETURN(int code, child->Wait());
-  if (code != 0) return child->ExitError(code);
-  return fed;
+  // The read failed (a corrupt or unreadable blob): that is the cause, with its
+  // own exit code (4, 5); the child only saw its input end.
+  if (!fed.ok() && !sink.failed()) return fed.WithContext("item '" + item.name + "'");
+  if (code != 0) return ToolError(child->ExitError(code)).WithContext("item '" + item.name + "'");
+  return fed.WithContext("item '" + item.name + "'");
 }
 
 }  // namespace
@@ -157,6 +192,43 @@ std::string ConfValue(const std::string& v) {
     out += c;
   }
   return out + "'";
+}
+
+// The value of the last `name = value` line of a postgresql.conf text (quotes
+// removed), or "" when none sets it: later lines win, as in the server.
+std::string LastSetting(const std::string& text, const std::string& name) {
+  std::string value;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view line(text.data() + pos, end - pos);
+    pos = end + 1;
+    size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos || line.compare(i, name.size(), name) != 0) continue;
+    i += name.size();
+    if (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '=') continue;  // a longer name
+    i = line.find_first_not_of(" \t=", i);
+    if (i == std::string_view::npos) continue;
+    if (line[i] == '\'') {
+      std::string v;
+      for (size_t j = i + 1; j < line.size(); ++j) {
+        if (line[j] == '\'' && j + 1 < line.size() && line[j + 1] == '\'') {
+          v += '\'';
+          ++j;
+        } else if (line[j] == '\'') {
+          break;
+        } else {
+          v += line[j];
+        }
+      }
+      value = v;
+    } else {
+      size_t stop = line.find_first_of(" \t#", i);
+      value = std::string(line.substr(i, stop == std::string_view::npos ? std::string_view::npos : stop - i));
+    }
+  }
+  return value;
 }
 
 Result<PostgresRestoreStats> RestorePhysical(const repo::SnapshotItem& base, ItemReader& reader,
@@ -178,17 +250,35 @@ Result<PostgresRestoreStats> RestorePhysical(const repo::SnapshotItem& base, Ite
   ::chmod(dir.c_str(), 0700);  // PostgreSQL refuses a data directory others can read
   Status s = FeedChild(reader, base, {.argv = {"tar", "-x", "-C", dir}, .pipe_stdin = true, .pipe_stdout = false});
   if (!s.ok()) return s.WithContext("unpack the base backup into '" + dir + "'");
-  fs::remove(dir + "/standby.signal", ec);
+  PostgresRestoreStats stats;
+  if (fs::remove(dir + "/standby.signal", ec)) stats.changed.push_back("standby.signal removed (the copy recovers, then runs on its own)");
   fs::remove(dir + "/postmaster.pid", ec);
+  std::string auto_conf = dir + "/postgresql.auto.conf";
+  auto existing = ReadFile(auto_conf);
   std::string conf = "\n# Written by ecap-dr restore: recover from the WAL archive.\n";
   conf += "restore_command = " + ConfValue(options.restore_command) + "\n";
+  stats.changed.push_back("restore_command = " + ConfValue(options.restore_command));
+  if (!options.keep_archiving) {
+    // The copy must not archive into the source's archive: once promoted it
+    // would push a new timeline's WAL beside production's (pgBackRest's
+    // default too). postgresql.auto.conf is read last, so this wins.
+    auto main_conf = ReadFile(dir + "/postgresql.conf");
+    std::string was = LastSetting(existing.ok() ? *existing : "", "archive_mode");
+    if (was.empty()) was = LastSetting(main_conf.ok() ? *main_conf : "", "archive_mode");
+    conf += "archive_mode = 'off'\n";
+    stats.changed.push_back("archive_mode = off (the backup had " + (was.empty() ? std::string("the default, off") : was) +
+                            "; --keep-archiving keeps the backup's archive settings)");
+  }
   if (!options.target_time.empty()) conf += "recovery_target_time = " + ConfValue(options.target_time) + "\n";
   if (!options.target_lsn.empty()) conf += "recovery_target_lsn = " + ConfValue(options.target_lsn) + "\n";
   if (!options.target_name.empty()) conf += "recovery_target_name = " + ConfValue(options.target_name) + "\n";
   if (options.target_immediate) conf += "recovery_target = 'immediate'\n";
   if (targets > 0) conf += "recovery_target_action = " + ConfValue(options.target_action) + "\n";
-  std::string auto_conf = dir + "/postgresql.auto.conf";
-  auto existing = ReadFile(auto_conf);
+  for (const char* key : {"recovery_target_time", "recovery_target_lsn", "recovery_target_name", "recovery_target",
+                          "recovery_target_action"}) {
+    std::string line = LastSetting(conf, key);
+    if (!line.empty()) stats.changed.push_back(std::string(key) + " = " + line);
+  }
   DR_RETURN_IF_ERROR(WriteFileAtomic(auto_conf, (existing.ok() ? *existing : std::string()) + conf,
                                      {.mode = 0600, .overwrite = true, .sync = true}));
   DR_RETURN_IF_ERROR(WriteFileAtomic(dir + "/recovery.signal", "", {.mode = 0600, .overwrite = true, .sync = true}));
@@ -206,7 +296,7 @@ Result<PostgresRestoreStats> RestorePhysical(const repo::SnapshotItem& base, Ite
       }
     }
   }
-  PostgresRestoreStats stats;
+  stats.changed.push_back("recovery.signal created (the server recovers from the archive when started)");
   stats.databases = 1;
   stats.bytes = base.size;
   stats.pgdata = dir;
@@ -234,13 +324,21 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
                   std::find(options.databases.begin(), options.databases.end(), db) != options.databases.end();
     if (wanted) dumps.push_back(&item);
   }
+  for (const auto& want : options.databases) {
+    bool found = std::any_of(dumps.begin(), dumps.end(), [&](const auto* d) { return d->meta.value("database", "") == want; });
+    if (!found) return NotFound("the backup holds no dump of database '" + want + "'");
+  }
   if (dumps.empty()) return NotFound("the backup holds no dump of the selected database(s)");
   if (!options.target_db.empty() && dumps.size() != 1) {
     return InvalidArgument("--target-db needs exactly one database; the backup has " + std::to_string(dumps.size()) +
                            " (choose one with --database)");
   }
+  std::string item_names;
+  for (const auto* d : dumps) item_names += (item_names.empty() ? "'" : ", '") + d->name + "'";
   DR_ASSIGN_OR_RETURN(std::string pg_restore, pg::ToolPath(server, "pg_restore"));
-  DR_ASSIGN_OR_RETURN(auto admin, pg::Connection::Open(server, "postgres"));
+  auto admin_or = pg::Connection::Open(server, "postgres");
+  if (!admin_or.ok()) return admin_or.status().WithContext("restore item " + item_names);
+  auto& admin = *admin_or;
   PostgresRestoreStats stats;
   if (options.globals && globals != nullptr) {
     DR_ASSIGN_OR_RETURN(std::string psql, pg::ToolPath(server, "psql"));
@@ -253,6 +351,8 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
     std::string source_db = item->meta.value("database", "");
     std::string db = options.target_db.empty() ? source_db : options.target_db;
     std::string where = "database '" + db + "' on " + server.Where();
+    // Null for a backup made before the properties were recorded.
+    const json properties = item->meta.value("database_properties", json());
     DR_ASSIGN_OR_RETURN(std::string exists, admin->QueryValue("select count(*) from pg_database where datname = $1", {db}));
     bool created = false;
     if (exists != "0") {
@@ -262,9 +362,28 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
         return AlreadyExists(where + " is not empty; restore into another database with --target-db, "
                              "or use --clean to drop and re-create the objects the backup holds");
       }
+      if (properties.is_object()) {
+        stats.warnings.push_back(where + " existed before the restore: its owner, privileges and settings were left "
+                                 "as they are (the backup's owner is '" + properties.value("owner", "") + "')");
+      }
     } else {
-      DR_RETURN_IF_ERROR(admin->Exec("create database " + admin->QuoteIdent(db)).WithContext("create " + where));
+      Status made = admin->Exec(pg::CreateDatabaseSql(*admin, db, properties));
+      if (!made.ok() && made.code() != Code::kPermissionDenied && properties.is_object()) {
+        // The recorded locale or tablespace may not exist on this server: the data still restores.
+        Status plain = admin->Exec(pg::CreateDatabaseSql(*admin, db, json()));
+        if (plain.ok()) {
+          stats.warnings.push_back(where + " was created with the server's default encoding, locale and tablespace, "
+                                   "not the backup's (" + properties.value("encoding", "") + ", " +
+                                   properties.value("collate", "") + "): " + made.message());
+        }
+        made = plain;
+      }
+      DR_RETURN_IF_ERROR(made.WithContext("restore item '" + item->name + "': create " + where));
       created = true;
+      if (!properties.is_object()) {
+        stats.warnings.push_back("the backup of database '" + source_db + "' was made before ecap-dr recorded database "
+                                 "properties: " + where + " has the server's default owner, privileges and settings");
+      }
     }
     std::vector<std::string> args = Concat({pg_restore, "--exit-on-error", "-d", db}, server.ToolArgs());
     if (options.clean) {
@@ -278,13 +397,14 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) return ErrnoStatus(errno, "unable to stage the dump in '" + staged + "'");
       FdSink sink(fd, staged);
-      s = reader.ReadItem(*item, sink);
+      s = reader.ReadItem(*item, sink).WithContext("item '" + item->name + "'");
       ::close(fd);
       if (s.ok()) {
         args.push_back("-j");
         args.push_back(std::to_string(options.jobs));
         args.push_back(staged);
-        s = RunCommand({.argv = args, .env = server.ToolEnv(), .pipe_stdout = false}).status();
+        s = ToolError(RunCommand({.argv = args, .env = server.ToolEnv(), .pipe_stdout = false}).status())
+                .WithContext("item '" + item->name + "'");
       }
       ::unlink(staged.c_str());
     } else {
@@ -293,11 +413,23 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       s = FeedChild(reader, *item, {.argv = args, .env = server.ToolEnv(), .pipe_stdin = true, .pipe_stdout = false});
     }
     if (!s.ok()) {
+      // Nothing half-restored stays under the final name without being said.
+      std::string left;
       if (created) {
         Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(db));
-        (void)dropped;  // the restore error is what matters; a leftover empty database is harmless
+        left = dropped.ok() ? "the database this restore created was dropped again"
+                            : "the database this restore created could not be dropped and may be incomplete: " +
+                                  dropped.message();
+      } else if (options.jobs > 1) {
+        left = "the existing database may hold part of the restore (--jobs restores are not one transaction)";
+      } else {
+        left = "the existing database was left as it was (the restore is one transaction)";
       }
-      return s.WithContext("restore " + where);
+      return Status(s.code(), s.message() + " (" + left + ")").WithContext("restore " + where);
+    }
+    if (created) {
+      auto lost = pg::ApplyDatabaseProperties(*admin, db, properties);
+      stats.warnings.insert(stats.warnings.end(), lost.begin(), lost.end());
     }
     stats.databases++;
     stats.bytes += item->size;

@@ -5,7 +5,9 @@
 // tablespaces) so a restore into an empty server works.
 //
 // Items: "globals.sql" (kind "pg_globals") and "<database>.dump" (kind
-// "pg_dump", meta: database, server and pg_dump versions, size).
+// "pg_dump", meta: database, server and pg_dump versions, size, and
+// "database_properties": owner, privileges, settings, ... (database_properties.h);
+// backups made before that was recorded lack it and still restore).
 //
 // Physical part (options.physical): one item "base.tar" (kind "pg_basebackup"),
 // `pg_basebackup -D - -Ft -X fetch` streamed, with the WAL start and stop
@@ -57,6 +59,10 @@ struct PostgresRestoreOptions {
   bool target_immediate = false;  // stop as soon as the base backup is consistent
   std::string target_action = "promote";  // promote, pause or shutdown
   std::string restore_command;  // 'ecap-dr -c CONFIG wal fetch %f %p'
+  // Keep the backup's archive_mode / archive_command. Off by default (as
+  // pgBackRest): a promoted copy would archive into the source's archive and
+  // mix its timelines with production's.
+  bool keep_archiving = false;
 };
 
 struct PostgresRestoreStats {
@@ -64,12 +70,19 @@ struct PostgresRestoreStats {
   uint64_t bytes = 0;
   std::vector<std::string> restored;  // target database names
   std::string pgdata;                 // physical: the data directory laid out
+  std::vector<std::string> changed;   // physical: the settings written ("archive_mode = off (was on)")
+  std::vector<std::string> warnings;  // what could not be restored as it was (a missing owner role, ...)
 };
 
 // Restores the component's databases. A target database that does not exist is
-// created; one that holds tables is refused unless `clean` is set. With one job
-// the restore is a single transaction: it applies whole or not at all, and a
-// database this restore created is dropped again when it fails.
+// created with the backup's encoding and locale and, once filled, given the
+// backup's owner, privileges and settings (under its own name or target_db);
+// what cannot be (a role missing on the target) is a warning in the stats. An
+// existing database keeps its own properties (also a warning). One that holds
+// tables is refused unless `clean` is set. With one job the restore is a single
+// transaction: it applies whole or not at all, and a database this restore
+// created is dropped again when it fails. A failed read of the backup is
+// reported as such (kCorrupt, kUnavailable), not as pg_restore's exit.
 Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& component, ItemReader& reader,
                                              const PostgresRestoreOptions& options);
 

@@ -18,6 +18,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 const std::string kPgBin = "/usr/lib/postgresql/15/bin/";
@@ -162,6 +163,61 @@ TEST_F(PitrTest, RecoversToARestorePointToAnLsnAndImmediately) {
   EXPECT_THAT(log, HasSubstr("consistent recovery state reached"));
 }
 
+
+// A restored copy must not archive into the source's archive (once promoted it
+// would push a second timeline beside production's) unless asked, and the
+// restore says what it set.
+TEST_F(PitrTest, RestoredCopyDoesNotArchiveUnlessAsked) {
+  TempDir pgdir;
+  auto pg = PgServer::Start(pgdir.path() + "/primary", {.extra_conf = ArchiveConf()});
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  WriteConfigFor((*pg)->port());
+  ASSERT_EQ(Dr("backup create --id base_3 --component postgresql --physical").exit_code, 0);
+  std::string parent = pgdir.path() + "/copy";
+  fs::create_directories(parent);
+  ASSERT_EQ(std::system(("chown postgres:postgres '" + parent + "'").c_str()), 0);
+  std::string pgdata = parent + "/data";
+  auto r = Dr("restore base_3 --pgdata " + pgdata + " --target-immediate");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("changed: archive_mode = off (the backup had on"));
+  EXPECT_THAT(r.out, HasSubstr("changed: recovery.signal created"));
+
+  // Started as it was restored (only the port and socket changed): it does not archive.
+  int port = FreePort();
+  WriteFile(pgdata + "/postgresql.conf", ReadFileOrDie(pgdata + "/postgresql.conf") + "\nport = " +
+                                             std::to_string(port) + "\nunix_socket_directories = '" + parent + "'\n");
+  ASSERT_EQ(std::system(("chown postgres:postgres '" + pgdata + "/postgresql.conf'").c_str()), 0);
+  ASSERT_EQ(std::system(("runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -l '" + parent +
+                         "/server.log' -w -t 60 start >/dev/null").c_str()), 0)
+      << ReadFileOrDie(parent + "/server.log");
+  auto mode = RunCommand({.argv = {kPgBin + "psql", "-X", "-At", "-h", "127.0.0.1", "-p", std::to_string(port), "-U",
+                                   "postgres", "-d", "postgres", "-c", "show archive_mode"}});
+  (void)std::system(("runuser -u postgres -- " + kPgBin + "pg_ctl -D '" + pgdata + "' -m immediate -w stop >/dev/null 2>&1").c_str());
+  ASSERT_TRUE(mode.ok()) << mode.status().ToString();
+  EXPECT_EQ(*mode, "off\n");
+
+  // --keep-archiving: the backup's settings stay, and nothing says otherwise.
+  auto kept = Dr("--json restore base_3 --pgdata " + parent + "/kept --target-immediate --keep-archiving");
+  ASSERT_EQ(kept.exit_code, 0) << kept.err;
+  EXPECT_THAT(json::parse(kept.out)["settings_changed"].dump(), Not(HasSubstr("archive_mode")));
+  EXPECT_THAT(ReadFileOrDie(parent + "/kept/postgresql.auto.conf"), Not(HasSubstr("archive_mode")));
+  EXPECT_THAT(ReadFileOrDie(parent + "/kept/postgresql.conf"), HasSubstr("archive_mode = on"));
+
+  // The raw base backup for users with their own tools; options of the other modes are usage errors.
+  auto raw = Dr("restore base_3 --target " + parent + "/raw");
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  auto listing = RunCommand({.argv = {"tar", "-tf", parent + "/raw/base.tar"}});
+  ASSERT_TRUE(listing.ok()) << listing.status().ToString();
+  EXPECT_THAT(*listing, HasSubstr("PG_VERSION"));
+  auto both = Dr("restore base_3 --target " + parent + "/raw2 --pgdata " + parent + "/d2");
+  EXPECT_EQ(both.exit_code, 2) << both.err;
+  EXPECT_THAT(both.err, HasSubstr("option --pgdata does not apply to component 'postgresql' (its items extracted"));
+  auto logical = Dr("restore base_3 --pgdata " + parent + "/d3 --target-db x");
+  EXPECT_EQ(logical.exit_code, 2) << logical.err;
+  EXPECT_THAT(logical.err, HasSubstr("option --target-db does not apply to component 'postgresql' (a physical backup"));
+  EXPECT_FALSE(fs::exists(parent + "/raw2"));
+  EXPECT_FALSE(fs::exists(parent + "/d3"));
+}
 
 TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepository) {
   std::string seg = dir_ / "000000010000000000000042";

@@ -1,0 +1,200 @@
+// The fault matrix of a PostgreSQL restore: a corrupt blob (bytes damaged on
+// disk) and an unreadable one (the fault-injecting backend) at the first, a
+// middle and the last blob of the dump, and a target server that is down or
+// refuses. Each ends with the documented exit code (4 corrupt, 5 unavailable,
+// 3 permission denied), a message naming the backup, the item and the object,
+// no crash, and no database left under the final name without saying so.
+// A real PostgreSQL 15; the binary, or BackupManager where a backend is injected.
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "backup/backup_manager.h"
+#include "config/config.h"
+#include "storage/faulty/faulty_backend.h"
+#include "test/integration/cli/cli_harness.h"
+#include "test/support/pg_server.h"
+
+namespace dr::test {
+namespace {
+
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+class PgRestoreFaultTest : public CliFixture {
+ protected:
+  static void SetUpTestSuite() {
+    base_ = new TempDir();
+    auto pg = PgServer::Start(base_->path() + "/pg", {});
+    ASSERT_TRUE(pg.ok()) << "PostgreSQL 15 must start for these tests: " << pg.status().ToString();
+    pg_ = std::move(pg).value().release();
+    ASSERT_TRUE(pg_->Tool("createdb", "faults").ok());
+    // About 8 MB of varied rows: a dump of several ~1 MiB chunks, so first, middle and last differ.
+    ASSERT_TRUE(pg_->Psql("faults", "create table t (id int primary key, v text); insert into t select g, "
+                                    "repeat(md5(g::text), 8) from generate_series(1, 30000) g").ok());
+    ASSERT_TRUE(pg_->Psql("postgres", "create role weak login").ok());
+  }
+  static void TearDownTestSuite() {
+    delete pg_;
+    delete base_;
+  }
+  void SetUp() override {
+    CliFixture::SetUp();
+    WritePgConfig(pg_->port(), "postgres");
+    ASSERT_EQ(Dr("backup create --id f1 --component postgresql").exit_code, 0);
+  }
+  void WritePgConfig(int port, const std::string& user) {
+    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
+                       "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) +
+                       "\n  database: faults\n  username: " + user + "\n  connect_timeout: 3\n");
+  }
+
+  struct BlobPlace {
+    std::string blob;       // short hex, as messages name it
+    std::string pack_id;
+    std::string pack_path;  // on disk
+    uint64_t offset = 0;
+    uint32_t length = 0;
+  };
+  // Where the blobs of the dump of `faults` lie, read through the library.
+  std::vector<BlobPlace> DumpBlobs() {
+    auto cfg = config::LoadConfigFile(config_);
+    EXPECT_TRUE(cfg.ok()) << cfg.status().ToString();
+    backup::BackupManager manager(*cfg);
+    auto repo = manager.Repository();
+    EXPECT_TRUE(repo.ok()) << repo.status().ToString();
+    auto snap = (*repo)->LoadSnapshot("f1");
+    EXPECT_TRUE(snap.ok());
+    std::vector<BlobPlace> out;
+    for (const auto& item : snap->components.at(0).items) {
+      if (item.name != "faults.dump") continue;
+      for (const auto& id : item.blobs) {
+        auto loc = (*repo)->index().Find(id);
+        EXPECT_TRUE(loc.has_value());
+        out.push_back({id.ShortHex(), loc->pack_id, repo_ + "/data/" + loc->pack_id.substr(0, 2) + "/" + loc->pack_id,
+                       loc->offset, loc->length});
+      }
+    }
+    EXPECT_GE(out.size(), 3u) << "the dump must span several blobs";
+    return out;
+  }
+  static std::vector<size_t> FirstMiddleLast(size_t n) { return {0, n / 2, n - 1}; }
+  static bool DatabaseExists(const std::string& db) {
+    return *pg_->Psql("postgres", "select count(*) from pg_database where datname = '" + db + "'") != "0\n";
+  }
+
+  static TempDir* base_;
+  static PgServer* pg_;
+};
+TempDir* PgRestoreFaultTest::base_ = nullptr;
+PgServer* PgRestoreFaultTest::pg_ = nullptr;
+
+// Bytes flipped on disk: exit 4, the blob named, nothing left under the final name.
+TEST_F(PgRestoreFaultTest, CorruptBlobFirstMiddleLast) {
+  auto blobs = DumpBlobs();
+  ASSERT_FALSE(blobs.empty());
+  for (size_t idx : FirstMiddleLast(blobs.size())) {
+    const auto& b = blobs[idx];
+    SCOPED_TRACE("blob " + std::to_string(idx) + " of " + std::to_string(blobs.size()));
+    FlipByte(b.pack_path, b.offset + b.length / 2);
+    // Into a new database, in one transaction and staged for --jobs; and as raw files.
+    for (std::string how : {"--target-db victim", "--target-db victim --jobs 2"}) {
+      auto r = Dr("restore f1 " + how, "TMPDIR=" + dir_.path());
+      EXPECT_EQ(r.exit_code, 4) << how << "\n" << r.err;
+      EXPECT_THAT(r.err, HasSubstr("restore backup 'f1'"));
+      EXPECT_THAT(r.err, HasSubstr("item 'faults.dump'"));
+      EXPECT_THAT(r.err, HasSubstr("blob '" + b.blob + "' in pack '" + b.pack_id.substr(0, 12) + "'"));
+      EXPECT_THAT(r.err, HasSubstr("the database this restore created was dropped again"));
+      EXPECT_FALSE(DatabaseExists("victim")) << how;
+    }
+    for (auto& e : fs::directory_iterator(dir_.path())) {
+      EXPECT_EQ(e.path().filename().string().find("ecap-dr-restore-"), std::string::npos) << "staged dump left behind";
+    }
+    auto x = Dr("restore f1 --database faults --target " + dir_ / "raw");
+    EXPECT_EQ(x.exit_code, 4) << x.err;
+    EXPECT_THAT(x.err, HasSubstr("extract item 'faults.dump'"));
+    EXPECT_THAT(x.err, HasSubstr("blob '" + b.blob + "'"));
+    EXPECT_FALSE(fs::exists(dir_ / "raw/faults.dump"));
+    EXPECT_FALSE(fs::exists(dir_ / "raw/.ecap-dr-partial-faults.dump"));
+    FlipByte(b.pack_path, b.offset + b.length / 2);  // repaired for the next case
+  }
+  // Under its own name, the database dropped: it does not come back half-restored.
+  ASSERT_TRUE(pg_->Psql("postgres", "alter database faults rename to faults_aside").ok());
+  FlipByte(blobs.back().pack_path, blobs.back().offset + 1);
+  auto own = Dr("restore f1");
+  EXPECT_EQ(own.exit_code, 4) << own.err;
+  EXPECT_FALSE(DatabaseExists("faults"));
+  FlipByte(blobs.back().pack_path, blobs.back().offset + 1);
+  auto good = Dr("restore f1");
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  EXPECT_EQ(*pg_->Psql("faults", "select count(*) from t"), "30000\n");
+  ASSERT_TRUE(pg_->Tool("dropdb", "faults").ok());
+  ASSERT_TRUE(pg_->Psql("postgres", "alter database faults_aside rename to faults").ok());
+}
+
+// The repository read fails (the fault-injecting backend): exit 5 (worth retrying), the blob named.
+TEST_F(PgRestoreFaultTest, UnreadableBlobFirstMiddleLast) {
+  auto blobs = DumpBlobs();
+  ASSERT_FALSE(blobs.empty());
+  auto cfg = config::LoadConfigFile(config_);
+  ASSERT_TRUE(cfg.ok());
+  auto local = backup::OpenBackend(cfg->repository);
+  ASSERT_TRUE(local.ok()) << local.status().ToString();
+  auto faulty = std::make_unique<storage::FaultyBackend>(std::move(*local));
+  storage::FaultyBackend* faults = faulty.get();
+  backup::ManagerOptions options;
+  options.backend = std::move(faulty);
+  backup::BackupManager manager(*cfg, std::move(options));
+  for (size_t idx : FirstMiddleLast(blobs.size())) {
+    const auto& b = blobs[idx];
+    SCOPED_TRACE("blob " + std::to_string(idx) + " of " + std::to_string(blobs.size()));
+    faults->FailReadsCovering({ObjectKind::kPack, b.pack_id}, b.offset, Unavailable("injected: connection reset by peer"));
+    for (int jobs : {0, 2}) {
+      auto r = manager.RestoreBackup("f1", {.target_db = "victim", .jobs = jobs});
+      EXPECT_EQ(r.status, "failed");
+      EXPECT_EQ(r.error.code(), Code::kUnavailable) << r.error.ToString();
+      EXPECT_EQ(r.error.exit_code(), 5);
+      EXPECT_THAT(r.error.message(), HasSubstr("restore backup 'f1'"));
+      EXPECT_THAT(r.error.message(), HasSubstr("item 'faults.dump'"));
+      EXPECT_THAT(r.error.message(), HasSubstr("blob '" + b.blob + "'"));
+      EXPECT_THAT(r.error.message(), HasSubstr("injected: connection reset by peer"));
+      EXPECT_FALSE(DatabaseExists("victim"));
+    }
+    faults->Reset();
+  }
+  auto r = manager.RestoreBackup("f1", {.target_db = "victim"});
+  EXPECT_TRUE(r.error.ok()) << r.error.ToString();
+  EXPECT_EQ(*pg_->Psql("victim", "select count(*) from t"), "30000\n");
+  ASSERT_TRUE(pg_->Tool("dropdb", "victim").ok());
+}
+
+// The target server: down is exit 5, a role without the right is exit 3; both name backup and item.
+TEST_F(PgRestoreFaultTest, TargetServerDownOrRefusing) {
+  int closed = FreePort();
+  auto down = Dr("restore f1 --target-db victim --target-port " + std::to_string(closed));
+  EXPECT_EQ(down.exit_code, 5) << down.err;
+  EXPECT_THAT(down.err, HasSubstr("restore backup 'f1'"));
+  EXPECT_THAT(down.err, HasSubstr("'faults.dump'"));
+  EXPECT_THAT(down.err, HasSubstr("unable to connect to PostgreSQL at 127.0.0.1:" + std::to_string(closed)));
+
+  WritePgConfig(pg_->port(), "weak");
+  auto no_create = Dr("restore f1 --target-db victim");
+  EXPECT_EQ(no_create.exit_code, 3) << no_create.err;
+  EXPECT_THAT(no_create.err, HasSubstr("restore backup 'f1'"));
+  EXPECT_THAT(no_create.err, HasSubstr("item 'faults.dump'"));
+  EXPECT_THAT(no_create.err, HasSubstr("permission denied to create database"));
+  EXPECT_FALSE(DatabaseExists("victim"));
+
+  // An existing database the role may not write into: refused, and left as it was.
+  ASSERT_TRUE(pg_->Tool("createdb", "victim").ok());
+  auto no_write = Dr("restore f1 --target-db victim");
+  EXPECT_EQ(no_write.exit_code, 3) << no_write.err;
+  EXPECT_THAT(no_write.err, HasSubstr("item 'faults.dump'"));
+  EXPECT_THAT(no_write.err, HasSubstr("permission denied"));
+  EXPECT_THAT(no_write.err, HasSubstr("the existing database was left as it was"));
+  EXPECT_EQ(*pg_->Psql("victim", "select count(*) from pg_tables where schemaname = 'public'"), "0\n");
+  ASSERT_TRUE(pg_->Tool("dropdb", "victim").ok());
+}
+
+}  // namespace
+}  // namespace dr::test
