@@ -417,7 +417,10 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
     Status s;
     if (options.jobs > 1) {
       // pg_restore -j needs a seekable file: stage the dump, restore it, remove it.
-      std::string staged = options.temp_dir + "/ecap-dr-restore-" + std::to_string(::getpid()) + "-" + source_db + ".dump";
+      // A database name may hold '/': it must not become a directory in the staged file's name.
+      std::string file_db = source_db;
+      std::replace(file_db.begin(), file_db.end(), '/', '_');
+      std::string staged = options.temp_dir + "/ecap-dr-restore-" + std::to_string(::getpid()) + "-" + file_db + ".dump";
       int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) return ErrnoStatus(errno, "unable to stage the dump in '" + staged + "'");
       FdSink sink(fd, staged);
