@@ -127,6 +127,19 @@ Status PostgresSource::Backup(ItemWriter& writer) {
 
 namespace {
 
+// The name a new database is filled under: the final name plus a suffix that
+// says it is incomplete, cut (at a character boundary) to PostgreSQL's 63 bytes.
+std::string PartialName(const std::string& db) {
+  const std::string suffix = "_ecap_dr_partial";
+  std::string base = db;
+  if (base.size() + suffix.size() > 63) {
+    size_t cut = 63 - suffix.size();
+    while (cut > 0 && (static_cast<unsigned char>(base[cut]) & 0xC0) == 0x80) --cut;  // not inside a UTF-8 sequence
+    base.resize(cut);
+  }
+  return base + suffix;
+}
+
 // Whether a database holds any user relation (tables, views, sequences, ...).
 Result<bool> HasUserObjects(pg::Connection& conn) {
   auto count = conn.QueryValue("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
@@ -355,6 +368,10 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
     const json properties = item->meta.value("database_properties", json());
     DR_ASSIGN_OR_RETURN(std::string exists, admin->QueryValue("select count(*) from pg_database where datname = $1", {db}));
     bool created = false;
+    // The database pg_restore fills: the final one when it existed, else a new
+    // one under a name that says it is incomplete, renamed once filled, so an
+    // interrupted restore never leaves a half-filled database under the final name.
+    std::string fill = db;
     if (exists != "0") {
       DR_ASSIGN_OR_RETURN(auto conn, pg::Connection::Open(server, db));
       DR_ASSIGN_OR_RETURN(bool busy, HasUserObjects(*conn));
@@ -367,10 +384,17 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
                                  "as they are (the backup's owner is '" + properties.value("owner", "") + "')");
       }
     } else {
-      Status made = admin->Exec(pg::CreateDatabaseSql(*admin, db, properties));
+      fill = PartialName(db);
+      DR_ASSIGN_OR_RETURN(std::string left,
+                          admin->QueryValue("select count(*) from pg_database where datname = $1", {fill}));
+      if (left != "0") {
+        return AlreadyExists("database '" + fill + "' on " + server.Where() + " is left from an interrupted restore "
+                             "into '" + db + "'; drop it (dropdb '" + fill + "') and restore again");
+      }
+      Status made = admin->Exec(pg::CreateDatabaseSql(*admin, fill, properties));
       if (!made.ok() && made.code() != Code::kPermissionDenied && properties.is_object()) {
         // The recorded locale or tablespace may not exist on this server: the data still restores.
-        Status plain = admin->Exec(pg::CreateDatabaseSql(*admin, db, json()));
+        Status plain = admin->Exec(pg::CreateDatabaseSql(*admin, fill, json()));
         if (plain.ok()) {
           stats.warnings.push_back(where + " was created with the server's default encoding, locale and tablespace, "
                                    "not the backup's (" + properties.value("encoding", "") + ", " +
@@ -385,7 +409,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
                                  "properties: " + where + " has the server's default owner, privileges and settings");
       }
     }
-    std::vector<std::string> args = Concat({pg_restore, "--exit-on-error", "-d", db}, server.ToolArgs());
+    std::vector<std::string> args = Concat({pg_restore, "--exit-on-error", "-d", fill}, server.ToolArgs());
     if (options.clean) {
       args.push_back("--clean");
       args.push_back("--if-exists");
@@ -393,7 +417,10 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
     Status s;
     if (options.jobs > 1) {
       // pg_restore -j needs a seekable file: stage the dump, restore it, remove it.
-      std::string staged = options.temp_dir + "/ecap-dr-restore-" + std::to_string(::getpid()) + "-" + source_db + ".dump";
+      // A database name may hold '/': it must not become a directory in the staged file's name.
+      std::string file_db = source_db;
+      std::replace(file_db.begin(), file_db.end(), '/', '_');
+      std::string staged = options.temp_dir + "/ecap-dr-restore-" + std::to_string(::getpid()) + "-" + file_db + ".dump";
       int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) return ErrnoStatus(errno, "unable to stage the dump in '" + staged + "'");
       FdSink sink(fd, staged);
@@ -416,10 +443,10 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       // Nothing half-restored stays under the final name without being said.
       std::string left;
       if (created) {
-        Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(db));
+        Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(fill));
         left = dropped.ok() ? "the database this restore created was dropped again"
-                            : "the database this restore created could not be dropped and may be incomplete: " +
-                                  dropped.message();
+                            : "the database '" + fill + "' this restore created could not be dropped and is "
+                                  "incomplete: " + dropped.message();
       } else if (options.jobs > 1) {
         left = "the existing database may hold part of the restore (--jobs restores are not one transaction)";
       } else {
@@ -428,6 +455,11 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       return Status(s.code(), s.message() + " (" + left + ")").WithContext("restore " + where);
     }
     if (created) {
+      Status renamed = admin->Exec("alter database " + admin->QuoteIdent(fill) + " rename to " + admin->QuoteIdent(db));
+      if (!renamed.ok()) {
+        return renamed.WithContext("restore " + where + ": the restored data is complete in database '" + fill +
+                                   "', but it could not be renamed");
+      }
       auto lost = pg::ApplyDatabaseProperties(*admin, db, properties);
       stats.warnings.insert(stats.warnings.end(), lost.begin(), lost.end());
     }

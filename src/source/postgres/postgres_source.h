@@ -78,7 +78,10 @@ struct PostgresRestoreStats {
 // created with the backup's encoding and locale and, once filled, given the
 // backup's owner, privileges and settings (under its own name or target_db);
 // what cannot be (a role missing on the target) is a warning in the stats. An
-// existing database keeps its own properties (also a warning). One that holds
+// existing database keeps its own properties (also a warning). A new database
+// is filled under "<name>_ecap_dr_partial" and renamed once complete, so an
+// interrupted restore never leaves a half-filled database under the final
+// name; one left behind is named and refused (kAlreadyExists) next time. One that holds
 // tables is refused unless `clean` is set. With one job the restore is a single
 // transaction: it applies whole or not at all, and a database this restore
 // created is dropped again when it fails. A failed read of the backup is
