@@ -249,7 +249,9 @@ TEST_F(PitrTest, WalPushIsIdempotentNeverOverwritesAndSurvivesAnUnreachableRepos
 
   auto missing = Dr("wal fetch 000000010000000000000099 " + dir_ / "f99");
   EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_THAT(missing.err, HasSubstr("WAL file '000000010000000000000099' is not in the archive"));
+  // PostgreSQL asks for segments past the end of the archive during every recovery:
+  // "not there" is exit 1 without an error line in its log (issue 11 §4).
+  EXPECT_EQ(missing.err, "");
   EXPECT_FALSE(fs::exists(dir_ / "f99"));
   auto bad = Dr("wal push " + dir_ / "ecap-dr.yaml");
   EXPECT_EQ(bad.exit_code, 2);

@@ -161,11 +161,11 @@ TEST_F(PostgresTest, BadPasswordIsPermissionDenied) {
   TempDir dir;
   auto secured = PgServer::Start(dir.path() + "/pg", {.password = "right-password"});
   ASSERT_TRUE(secured.ok()) << secured.status().ToString();
+  InitRepo();  // before the configuration below, whose password variable is set per command
   WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
                      "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " +
                      std::to_string((*secured)->port()) + "\n  database: postgres\n  username: app\n"
                      "  password: \"${ECAP_TEST_PG_PASSWORD}\"\n");
-  InitRepo();
   auto bad = Dr("backup create --id bad --component postgresql", "ECAP_TEST_PG_PASSWORD=wrong");
   EXPECT_EQ(bad.exit_code, 3);
   EXPECT_THAT(bad.err, HasSubstr("password authentication failed for user \"app\""));
