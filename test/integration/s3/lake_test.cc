@@ -447,5 +447,55 @@ TEST(LakeBackupTest, UnchangedObjectsOfAnOlderBackupGetTheirMetadataWithoutARead
   }
 }
 
+// An unchanged object (same ETag and size) whose listed modification time is
+// not the one its item recorded may have had its metadata replaced in place:
+// the next backup takes the metadata by HEAD and reuses the data. Then a real
+// copy onto itself with REPLACE: the backup after it has the new metadata
+// (radosgw gives the copy a new ETag, so it reads it again; AWS keeps the ETag
+// of a single-part object, so it must not).
+TEST(LakeBackupTest, MetadataReplacedInPlaceIsTakenByTheNextBackup) {
+  std::string lake = Unique("inplace");
+  MakeBucket(lake);
+  storage::s3::S3Client c(Lake(lake));
+  Put(c, {"r.csv", TextData(3000, 9), {{"content-type", "text/csv"}, {"cache-control", "max-age=60"}}, {}});
+  auto be = storage::NewMemoryBackend();
+  auto repo = repo::Repository::Init(*be, {.encrypted = true, .master_key = std::string(32, 'k'), .chunker = {}},
+                                     {.compression_level = 1, .pack_size = 1 << 20, .threads = 2});
+  ASSERT_OK(repo);
+  auto backup = [&](const repo::SnapshotComponent* previous, repo::SnapshotComponent& out, uint64_t& read) {
+    out = {"s3", {}, nlohmann::json::object()};
+    source::S3LakeSource lake_source({.s3 = Lake(""), .targets = {lake}, .previous = previous});
+    backup::RepoItemWriter writer(**repo, out, nullptr);
+    ASSERT_OK(lake_source.Backup(writer));
+    ASSERT_OK((*repo)->Flush());  // as a backup does: its blobs are indexed, the next one may reuse them
+    ASSERT_EQ(out.items.size(), 1u);
+    read = lake_source.stats().objects_read;
+  };
+  repo::SnapshotComponent first, second, third;
+  uint64_t read = 0;
+  backup(nullptr, first, read);
+  EXPECT_EQ(first.items[0].meta["headers"]["cache-control"], "max-age=60");
+
+  repo::SnapshotComponent stale = first;
+  stale.items[0].meta["headers"]["cache-control"] = "stale";
+  stale.items[0].meta["last_modified"] = "2000-01-01T00:00:00.000Z";
+  backup(&stale, second, read);
+  EXPECT_EQ(second.items[0].meta["headers"]["cache-control"], "max-age=60");
+  EXPECT_EQ(read, 0u) << "same ETag and size: the data is not read again";
+  EXPECT_EQ(second.items[0].blobs, first.items[0].blobs);
+
+  auto copied = c.Send("PUT", "r.csv", {},
+                       {{"x-amz-copy-source", "/" + lake + "/r.csv"}, {"x-amz-metadata-directive", "REPLACE"},
+                        {"content-type", "text/csv"}, {"cache-control", "no-store"}},
+                       {});
+  ASSERT_TRUE(copied.ok() && copied->status == 200) << (copied.ok() ? copied->body : copied.status().ToString());
+  backup(&second, third, read);
+  EXPECT_EQ(third.items[0].meta["headers"]["cache-control"], "no-store");
+  if (third.items[0].meta["etag"] == second.items[0].meta["etag"]) {
+    EXPECT_EQ(read, 0u) << "the ETag did not change: the data is not read again";
+  }
+  EXPECT_EQ(third.items[0].blobs, first.items[0].blobs) << "same bytes, same blobs";
+}
+
 }  // namespace
 }  // namespace dr::test
