@@ -423,6 +423,32 @@ TEST(LakeRestoreTargetTest, TargetRefusingWritesIsPermissionDeniedNamingTheCause
   EXPECT_EQ(PendingUploads(dst), 0);
 }
 
+// An item of a backup made before the lake kept system metadata and tags
+// restores with what it has: bytes, content type, user metadata.
+TEST(LakeRestoreTargetTest, ItemsOfAnOlderBackupStillRestore) {
+  LakeBackup& b = Backup();
+  repo::SnapshotComponent old = b.component;
+  for (auto& item : old.items) {
+    item.meta.erase("headers");
+    item.meta.erase("tags");
+  }
+  std::string target = Unique("faults-old");
+  MakeBucket(target);
+  backup::RepoItemReader reader(*b.repo, nullptr);
+  auto r = source::RestoreS3Lake(old, reader, {.s3 = Lake(""), .target_bucket = target});
+  ASSERT_OK(r);
+  EXPECT_EQ(r->first, b.objects.size());
+  storage::s3::S3Client dst(Lake(target));
+  for (const auto& o : b.objects) {
+    auto got = dst.Send("GET", o.key, {}, {}, {});
+    ASSERT_TRUE(got.ok() && got->status == 200) << o.key;
+    EXPECT_TRUE(got->body == o.data) << o.key;
+    EXPECT_EQ(got->headers["content-type"], o.headers.at("content-type")) << o.key;
+    EXPECT_EQ(got->headers["x-amz-meta-source"], "etl") << o.key;
+    EXPECT_EQ(got->headers.count("content-encoding"), 0u) << o.key << ": the old item did not have it";
+  }
+}
+
 // A backup made before the lake kept system metadata and tags: the next backup
 // brings the metadata of its unchanged objects up to date by HEAD, without
 // reading their data again.
