@@ -76,6 +76,35 @@ TEST_F(LakeCliTest, SystemMetadataAndTagsSurviveRestoreAndMirror) {
   for (const auto& o : objects) ExpectRestored(mirror, o);
 }
 
+// A mirror pass whose delete of a removed object is refused (a policy on the
+// target) still records what it copied, so the next pass does not copy it all
+// again; the error names the object and the cause.
+TEST_F(LakeCliTest, MirrorDeleteRefusedStillRecordsTheCopies) {
+  std::string src_bucket = Unique("msrc"), dst_bucket = Unique("mdst");
+  MakeBucket(src_bucket);
+  MakeBucket(dst_bucket);
+  storage::s3::S3Client src(Lake(src_bucket)), dst(Lake(dst_bucket));
+  Put(src, {"a.csv", TextData(1000, 1), {}, {}});
+  Put(src, {"b.csv", TextData(1000, 2), {}, {}});
+  Put(dst, {"stale.csv", TextData(1000, 3), {}, {}});
+  Deny(dst_bucket, "s3:DeleteObject", "*");
+  std::string state = dir_ / "mirror.state";
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\ns3:\n  endpoint: " + g_rgw->endpoint() +
+                         "\n  region: us-east-1\n  force_path_style: true\n  access_key_id: TESTKEY\n"
+                         "  secret_access_key: TESTSECRET\n  mirror:\n    source: " + src_bucket + "\n    target: " +
+                         dst_bucket + "\n    delete: true\n    state_file: \"" + state + "\"\n");
+  auto m = Dr("s3 mirror --once");
+  EXPECT_EQ(m.exit_code, 3) << m.err;
+  EXPECT_THAT(m.err, HasSubstr("s3://" + dst_bucket + "/stale.csv"));
+  EXPECT_THAT(m.err, HasSubstr("AccessDenied"));
+  ExpectRestored(dst, {"a.csv", TextData(1000, 1), {}, {}});
+  ExpectRestored(dst, {"b.csv", TextData(1000, 2), {}, {}});
+  ASSERT_TRUE(std::filesystem::exists(state)) << "the copies of the pass are recorded";
+  std::string recorded = ReadFileOrDie(state);
+  EXPECT_THAT(recorded, HasSubstr(" a.csv\n"));
+  EXPECT_THAT(recorded, HasSubstr(" b.csv\n"));
+}
+
 // One object the backup may not read: the error names that object and the
 // real cause (a policy, not the credentials), with exit code 3.
 TEST_F(LakeCliTest, AnUnreadableObjectIsNamedWithItsRealCause) {
