@@ -134,11 +134,16 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
       result.bytes_copied += entry.size;
     }
   }
+  // A failed delete ends the deletes but not the pass: the state of what was
+  // copied must still be saved, or the next pass copies it all again.
+  Status delete_error;
   if (options.delete_removed) {
     for (const auto& [key, entry] : target) {
       if (source.count(key)) continue;
-      DR_ASSIGN_OR_RETURN(auto r, to.Send("DELETE", key, {}, {}, {}));
-      if (r.status / 100 != 2) return to.ErrorOf(r, "unable to delete " + to.Url(key));
+      auto r = to.Send("DELETE", key, {}, {}, {});
+      if (r.ok() && r->status / 100 != 2) delete_error = to.ErrorOf(*r, "unable to delete " + to.Url(key));
+      if (!r.ok()) delete_error = r.status();
+      if (!delete_error.ok()) break;
       state.erase(key);
       result.deleted++;
     }
@@ -151,6 +156,9 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
                                      json{{"finished_at", FormatUtc(clock.Now(), true)},
                                           {"lag_seconds", result.lag_seconds}}.dump() + "\n",
                                      {.mode = 0600, .overwrite = true, .sync = true}));
+  if (first_error.ok() && !delete_error.ok()) {
+    return delete_error.WithContext("mirror " + from.Url("") + " to " + to.Url("") + ": the copies were made");
+  }
   if (!first_error.ok()) {
     return first_error.WithContext("mirror " + from.Url("") + " to " + to.Url("") + ": " + std::to_string(failed) +
                                    " of " + std::to_string(pending.size()) +
