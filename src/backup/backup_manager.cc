@@ -522,11 +522,12 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
     result.status = "completed";
     if (!result.verification.findings.empty()) {
       const auto& f = result.verification.findings.front();
-      result.error = Status(f.message.find("not found") != std::string::npos ? Code::kNotFound : Code::kCorrupt, f.message);
+      result.error = Status(f.message.find("not found") != std::string::npos ? Code::kNotFound : f.code, f.message);
     } else if (!result.verification.ok()) {
       for (const auto& item : result.verification.items) {
         if (item.status != "passed") {
-          result.error = Corrupt(item.findings.front().message);
+          // Damage is exit 4; storage that did not answer or an interrupt keeps its own code.
+          result.error = Status(item.findings.front().code, item.findings.front().message);
           break;
         }
       }

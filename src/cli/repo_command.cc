@@ -87,8 +87,12 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
       if (!report.ok()) return ctx.Fail(report.status());
       json j = report->ToJson();
       int errors = 0;
-      for (const auto& f : report->findings) errors += f.severity == "error";
-      Status outcome = errors == 0 ? Status::Ok() : Corrupt(Count(errors, "error") + " found");
+      Code first = Code::kOk;  // damage is exit 4; unreadable storage keeps its own code
+      for (const auto& f : report->findings) {
+        if (f.severity != "error") continue;
+        if (errors++ == 0) first = f.code;
+      }
+      Status outcome = errors == 0 ? Status::Ok() : Status(first, Count(errors, "error") + " found");
       if (Status logged = ctx.Outcome(outcome, {{"errors", errors}}); !logged.ok()) return ctx.Fail(logged);
       if (ctx.json_output) std::cout << j.dump(2) << std::endl;
       if (!ctx.json_output) {
@@ -104,7 +108,7 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
           }
         }
       }
-      return errors == 0 ? 0 : InfoOf(Code::kCorrupt).exit_code;
+      return errors == 0 ? 0 : InfoOf(first).exit_code;
     };
   });
 }

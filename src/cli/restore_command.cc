@@ -7,6 +7,7 @@
 #include <fmt/core.h>
 
 #include "base/encoding.h"
+#include "base/interrupt.h"
 #include "cli/context.h"
 
 namespace dr::cli {
@@ -85,6 +86,10 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                 "kafka: append to target topics that already hold messages (default: refuse)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      // Ctrl-C or SIGTERM stops the work at its next blob: partial output is
+      // removed and the exit code is the documented one. Only commands that
+      // poll the flag install it (a command that did not would ignore a signal).
+      InstallInterruptHandlers();
       backup::RestoreRequest request = args->request;
       const auto& components = request.components;
       bool wants_files = components.empty() || std::find(components.begin(), components.end(), "files") != components.end();
@@ -135,6 +140,10 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx) {
                 "(default: check that every blob is indexed and every pack present with its size)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
+      // Ctrl-C or SIGTERM stops the work at its next blob: partial output is
+      // removed and the exit code is the documented one. Only commands that
+      // poll the flag install it (a command that did not would ignore a signal).
+      InstallInterruptHandlers();
       if (Status denied = ctx.Authorize("backup.verify", args->backup_id); !denied.ok()) return ctx.Fail(denied);
       auto manager = ctx.NewManager();
       if (!manager.ok()) return ctx.Fail(manager.status());

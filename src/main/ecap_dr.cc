@@ -4,7 +4,6 @@
 #include <exception>
 #include <iostream>
 
-#include "base/interrupt.h"
 #include "cli/context.h"
 
 int main(int argc, char** argv) {
@@ -14,9 +13,6 @@ int main(int argc, char** argv) {
   // in the heap instead measured ~10% less CPU (docs/BENCHMARKS.md, Kafka).
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
-  // Ctrl-C or SIGTERM stops long work at its next blob or object: partial
-  // output is removed and the exit code is the documented one, not a signal.
-  dr::InstallInterruptHandlers();
   // Errors are Status values; an exception reaching here is a bug or memory
   // exhaustion. Say so and exit 1 rather than abort with a core dump.
   try {

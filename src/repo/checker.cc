@@ -105,7 +105,7 @@ class PackTrailers {
   std::vector<Finding> Findings() const {
     std::vector<Finding> out;
     for (const auto& [pack_id, t] : trailers_) {
-      if (!t.status.ok()) out.push_back({"error", t.status.message(), "", "", pack_id, ""});
+      if (!t.status.ok()) out.push_back({"error", t.status.message(), "", "", pack_id, "", t.status.code()});
     }
     return out;
   }
@@ -135,7 +135,9 @@ std::optional<Finding> CheckBlobRef(Repository& repo, const std::map<std::string
   }
   if (trailers != nullptr) {
     if (Status s = trailers->StatusOf(loc->pack_id); !s.ok()) {
-      return Finding{"error", where + ", which is damaged: " + s.message(), "", "", loc->pack_id, id.hex()};
+      bool damaged = s.code() == Code::kCorrupt;
+      return Finding{"error", where + (damaged ? ", which is damaged: " : ", which could not be read: ") + s.message(),
+                     "", "", loc->pack_id, id.hex(), s.code()};
     }
     if (!trailers->Lists(id, *loc)) {
       return Finding{"error", where + ", but the pack's trailer does not list it where the index does", "", "",
@@ -147,7 +149,7 @@ std::optional<Finding> CheckBlobRef(Repository& repo, const std::map<std::string
 
 Finding BlobFinding(Repository& repo, const BlobId& id, const Status& status) {
   auto loc = repo.index().Find(id);
-  return Finding{"error", status.message(), "", "", loc ? loc->pack_id : "", id.hex()};
+  return Finding{"error", status.message(), "", "", loc ? loc->pack_id : "", id.hex(), status.code()};
 }
 
 }  // namespace
@@ -164,7 +166,7 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
   }
   auto present = ListPacks(repo);
   if (!present.ok()) {
-    report.findings.push_back({"error", present.status().message(), "", "", "", ""});
+    report.findings.push_back({"error", present.status().message(), "", "", "", "", present.status().code()});
     return report;
   }
   for (const auto& [pack_id, size] : repo.index().Packs()) {
@@ -191,14 +193,14 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
 
   auto ids = repo.ListSnapshotIds();
   if (!ids.ok()) {
-    report.findings.push_back({"error", ids.status().message(), "", "", "", ""});
+    report.findings.push_back({"error", ids.status().message(), "", "", "", "", ids.status().code()});
     return report;
   }
   for (const auto& backup_id : *ids) {
     ++report.snapshots;
     auto snap = repo.LoadSnapshot(backup_id);
     if (!snap.ok()) {
-      report.findings.push_back({"error", snap.status().message(), backup_id, "", "", ""});
+      report.findings.push_back({"error", snap.status().message(), backup_id, "", "", "", snap.status().code()});
       continue;
     }
     std::set<std::string> reported;  // one finding per blob per backup is enough
@@ -223,7 +225,7 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
       report.bytes_read += size;
       if (options.progress) options.progress->Add(size);
       if (!entries.ok()) {
-        report.findings.push_back({"error", entries.status().message(), "", "", pack_id, ""});
+        report.findings.push_back({"error", entries.status().message(), "", "", pack_id, "", entries.status().code()});
       }
     }
   }
@@ -236,12 +238,12 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
   v.full = full;
   auto snap = repo.LoadSnapshot(backup_id);
   if (!snap.ok()) {
-    v.findings.push_back({"error", snap.status().message(), backup_id, "", "", ""});
+    v.findings.push_back({"error", snap.status().message(), backup_id, "", "", "", snap.status().code()});
     return v;
   }
   auto present = ListPacks(repo);
   if (!present.ok()) {
-    v.findings.push_back({"error", present.status().message(), backup_id, "", "", ""});
+    v.findings.push_back({"error", present.status().message(), backup_id, "", "", "", present.status().code()});
     return v;
   }
   // A sink that only counts: full verification hashes the restored stream without keeping it.
@@ -280,6 +282,13 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
         // Read blob by blob so a damaged one is named exactly.
         NullSink sink;
         auto restored = repo.RestoreStream(item.blobs, sink, progress);
+        if (!restored.ok() && restored.status().code() == Code::kCancelled) {
+          // Interrupted: say so and stop, rather than read on to name a blob.
+          add({"error", restored.status().message(), "", "", "", "", Code::kCancelled});
+          iv.status = "failed";
+          v.items.push_back(std::move(iv));
+          return v;
+        }
         if (!restored.ok()) {
           // Find which blob failed, to name it and its pack.
           for (const auto& id : item.blobs) {
@@ -289,7 +298,7 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
               break;
             }
           }
-          if (iv.findings.empty()) add({"error", restored.status().message(), "", "", "", ""});
+          if (iv.findings.empty()) add({"error", restored.status().message(), "", "", "", "", restored.status().code()});
         } else if (restored->size != item.size || (!item.sha256.empty() && restored->sha256 != item.sha256)) {
           add({"error",
                "restored stream does not match the recorded SHA-256 (" + std::to_string(restored->size) + " bytes, " +

@@ -26,6 +26,10 @@ struct Finding {
   std::string item;
   std::string pack;
   std::string blob;
+  // What kind of problem: kCorrupt for damage; kUnavailable, kPermissionDenied,
+  // ... when storage could not be read (that is not damage, and not exit 4);
+  // kCancelled when the check was interrupted.
+  Code code = Code::kCorrupt;
   nlohmann::json ToJson() const;
 };
 

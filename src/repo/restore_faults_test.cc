@@ -3,6 +3,8 @@
 // middle and the last blob of a stream longer than the read-ahead window. Each
 // is a clean error with the right code that names the blob and its pack; none
 // crashes, and nothing after the fault reaches the sink.
+#include <algorithm>
+
 #include "base/interrupt.h"
 #include "repo/checker.h"
 #include "repo/repository.h"
@@ -118,7 +120,8 @@ TEST_P(RestoreFaultsTest, AFailingSinkStopsTheRestore) {
 }
 
 TEST_P(RestoreFaultsTest, AnInterruptStopsAtTheNextBlob) {
-  size_t i = Position();
+  // "Last" interrupts at the last blob that still has one after it.
+  size_t i = std::min(Position(), saved_.blobs.size() - 2);
   // Interrupt as the sink receives blob i: the restore stops before the next one.
   class InterruptingSink : public ByteSink {
    public:
@@ -132,10 +135,6 @@ TEST_P(RestoreFaultsTest, AnInterruptStopsAtTheNextBlob) {
     uint64_t bytes_ = 0;
   } sink(i);
   auto r = repo_->RestoreStream(saved_.blobs, sink, nullptr);
-  if (i + 1 == saved_.blobs.size()) {
-    EXPECT_OK(r) << "interrupted after the last blob: the stream is complete";
-    return;
-  }
   ASSERT_THAT(r, StatusIs(Code::kCancelled));
   EXPECT_THAT(r.status().message(), HasSubstr("interrupted"));
   EXPECT_EQ(sink.writes_, i + 1);

@@ -9,11 +9,13 @@ using nlohmann::json;
 
 Result<json> ReadDatabaseProperties(Connection& conn, const std::string& database) {
   bool v15 = conn.server_version() >= 150000;  // locale providers (ICU per database) came in 15
+  // 17 renamed daticulocale to datlocale (it also holds the builtin provider's locale).
+  std::string locale_column = conn.server_version() >= 170000 ? "d.datlocale" : "d.daticulocale";
   std::string sql =
       "select pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype, "
       "d.datconnlimit::text, d.datistemplate::text, d.datallowconn::text, t.spcname, "
       "coalesce(shobj_description(d.oid, 'pg_database'), ''), (d.datacl is null)::text, " +
-      std::string(v15 ? "d.datlocprovider::text, coalesce(d.daticulocale, '')" : "'c', ''") +
+      (v15 ? "d.datlocprovider::text, coalesce(" + locale_column + ", '')" : std::string("'c', ''")) +
       " from pg_database d join pg_tablespace t on t.oid = d.dattablespace where d.datname = $1";
   DR_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, {database}));
   if (rows.empty()) return NotFound("database '" + database + "' does not exist on " + conn.where());

@@ -188,9 +188,10 @@ Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const Subpr
   DR_ASSIGN_OR_RETURN(int code, child->Wait());
   // The read failed (a corrupt or unreadable blob): that is the cause, with its
   // own exit code (4, 5); the child only saw its input end.
-  if (!fed.ok() && !sink.failed()) return fed.WithContext("item '" + item.name + "'");
+  // (ReadItem names the item in its own errors.)
+  if (!fed.ok() && !sink.failed()) return fed;
   if (code != 0) return ToolError(child->ExitError(code)).WithContext("item '" + item.name + "'");
-  return fed.WithContext("item '" + item.name + "'");
+  return fed;
 }
 
 }  // namespace
@@ -424,7 +425,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       int fd = ::open(staged.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       if (fd < 0) return ErrnoStatus(errno, "unable to stage the dump in '" + staged + "'");
       FdSink sink(fd, staged);
-      s = reader.ReadItem(*item, sink).WithContext("item '" + item->name + "'");
+      s = reader.ReadItem(*item, sink);  // names the item in its errors
       ::close(fd);
       if (s.ok()) {
         args.push_back("-j");
@@ -455,13 +456,15 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       return Status(s.code(), s.message() + " (" + left + ")").WithContext("restore " + where);
     }
     if (created) {
+      // Owner, privileges and settings first, under the partial name: the
+      // database never shows under its final name more open than it was.
+      auto lost = pg::ApplyDatabaseProperties(*admin, fill, properties);
+      stats.warnings.insert(stats.warnings.end(), lost.begin(), lost.end());
       Status renamed = admin->Exec("alter database " + admin->QuoteIdent(fill) + " rename to " + admin->QuoteIdent(db));
       if (!renamed.ok()) {
         return renamed.WithContext("restore " + where + ": the restored data is complete in database '" + fill +
                                    "', but it could not be renamed");
       }
-      auto lost = pg::ApplyDatabaseProperties(*admin, db, properties);
-      stats.warnings.insert(stats.warnings.end(), lost.begin(), lost.end());
     }
     stats.databases++;
     stats.bytes += item->size;

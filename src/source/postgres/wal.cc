@@ -143,7 +143,12 @@ Status FetchWal(repo::Repository& repo, const std::string& name, const std::stri
     return data.status();
   }
   // PostgreSQL reads the file as soon as restore_command returns: it must be whole.
-  return WriteFileAtomic(dest, *data, {.mode = 0600, .overwrite = true, .sync = false});
+  Status written = WriteFileAtomic(dest, *data, {.mode = 0600, .overwrite = true, .sync = false});
+  // `wal fetch` answers kNotFound quietly ("not in the archive", which PostgreSQL
+  // takes as the end of the archive): a destination that cannot be written
+  // (ENOENT for its directory) must stay a loud error, not end recovery early.
+  if (written.code() == Code::kNotFound) return Status(Code::kIoError, written.message());
+  return written;
 }
 
 Result<ArchiveState> ReadArchiveState(Backend& backend) {

@@ -41,6 +41,7 @@ class PgRestoreFaultTest : public CliFixture {
   void SetUp() override {
     CliFixture::SetUp();
     WritePgConfig(pg_->port(), "postgres");
+    InitRepo();
     ASSERT_EQ(Dr("backup create --id f1 --component postgresql").exit_code, 0);
   }
   void WritePgConfig(int port, const std::string& user, const std::string& extra = "") {

@@ -75,6 +75,7 @@ class PgRestorePropertiesTest : public CliFixture {
   void SetUp() override {
     CliFixture::SetUp();
     WritePgConfig(pg_->port());
+    InitRepo();
   }
   void WritePgConfig(int port, const std::string& user = "postgres") {
     WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"

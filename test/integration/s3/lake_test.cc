@@ -20,7 +20,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class LakeCliTest : public CliFixture {};
+class LakeCliTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    InitRepo();  // only repo init creates a repository
+  }
+};
 
 // Keys with "." and ".." segments are valid S3 keys; curl used to squash them,
 // so the request no longer matched its signature (SignatureDoesNotMatch).
