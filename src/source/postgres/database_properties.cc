@@ -116,11 +116,12 @@ std::string SettingValue(Connection& conn, const std::string& name, const std::s
 
 }  // namespace
 
-std::vector<std::string> ApplyDatabaseProperties(Connection& conn, const std::string& name, const json& properties) {
+std::vector<std::string> ApplyDatabaseProperties(Connection& conn, const std::string& name, const json& properties,
+                                                 const std::string& shown_as) {
   std::vector<std::string> warnings;
   if (!properties.is_object()) return warnings;
   const std::string db = conn.QuoteIdent(name);
-  const std::string what = "database '" + name + "'";
+  const std::string what = "database '" + (shown_as.empty() ? name : shown_as) + "'";
   // Roles are checked first, so a missing one is named plainly rather than by a server error.
   std::map<std::string, bool> role_exists;
   auto exists = [&](const std::string& role) {

@@ -35,7 +35,9 @@ std::string CreateDatabaseSql(Connection& conn, const std::string& name, const n
 // still apply. Privileges are applied exactly: PUBLIC loses what the backup
 // did not grant it even when a grant to a missing role fails, so a failure
 // never leaves the database more open than it was.
+// `shown_as`: the name warnings use (the final name while `name` is still the
+// partial one); empty means `name`.
 std::vector<std::string> ApplyDatabaseProperties(Connection& conn, const std::string& name,
-                                                 const nlohmann::json& properties);
+                                                 const nlohmann::json& properties, const std::string& shown_as = "");
 
 }  // namespace dr::source::pg

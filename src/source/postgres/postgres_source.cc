@@ -458,7 +458,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
     if (created) {
       // Owner, privileges and settings first, under the partial name: the
       // database never shows under its final name more open than it was.
-      auto lost = pg::ApplyDatabaseProperties(*admin, fill, properties);
+      auto lost = pg::ApplyDatabaseProperties(*admin, fill, properties, db);
       stats.warnings.insert(stats.warnings.end(), lost.begin(), lost.end());
       Status renamed = admin->Exec("alter database " + admin->QuoteIdent(fill) + " rename to " + admin->QuoteIdent(db));
       if (!renamed.ok()) {
