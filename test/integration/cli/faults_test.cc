@@ -242,13 +242,8 @@ TEST_F(FaultTest, TwoBackupsAtOnceBothSucceedAndRestore) {
 // A real full filesystem: a 6 MiB tmpfs holds the repository.
 TEST_F(FaultTest, DiskFullIsExit6AndTheRepositoryStaysConsistent) {
   std::string mnt = dir_ / "small";
-  fs::create_directories(mnt);
-  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=6m"), 0)
-      << "cannot mount a small tmpfs (this test needs root): " << std::strerror(errno);
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  ScopedTmpfs tmpfs(mnt, "6m");
+  ASSERT_TRUE(tmpfs.mounted()) << tmpfs.error();
   repo_ = mnt + "/repo";
   WriteConfig();
   WriteFile(dir_ / "small.csv", TextData(1 << 20, 28));

@@ -108,13 +108,8 @@ TEST_F(RestoreFaultTest, TwoFlippedBytesAreCorruptAndNeverRestored) {
 
 TEST_F(RestoreFaultTest, ARestoreOntoAFullDiskIsExit6AndLeavesNoPartialFile) {
   std::string mnt = dir_ / "small";
-  fs::create_directories(mnt);
-  ASSERT_EQ(::mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=16m"), 0)
-      << "cannot mount a small tmpfs (this test needs root): " << std::strerror(errno);
-  struct Unmount {
-    std::string path;
-    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
-  } unmount{mnt};
+  ScopedTmpfs tmpfs(mnt, "16m");
+  ASSERT_TRUE(tmpfs.mounted()) << tmpfs.error();
   auto r = Dr("restore b1 --target " + mnt + "/out");
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_THAT(r.err, HasSubstr("No space left on device"));
