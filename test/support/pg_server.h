@@ -48,4 +48,13 @@ class PgServer {
   bool running_ = false;
 };
 
+// The configuration the PostgreSQL CLI tests write: a local repository and key
+// file, and the server on loopback; `extra` is appended as it is.
+inline std::string PgCliConfig(const std::string& repo, const std::string& key, int port, const std::string& database,
+                               const std::string& user, const std::string& extra = "") {
+  return "backup_manager:\n  backup_dir: \"" + repo + "\"\nencryption:\n  auto_generate_key: true\n  key_file: \"" + key +
+         "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) + "\n  database: " + database +
+         "\n  username: " + user + "\n  connect_timeout: 3\n" + extra;
+}
+
 }  // namespace dr::test

@@ -70,9 +70,7 @@ class PostgresTest : public CliFixture {
     WritePgConfig(pg_->port(), "shop");
   }
   void WritePgConfig(int port, const std::string& db, const std::string& extra = "") {
-    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
-                       "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) +
-                       "\n  database: " + db + "\n  username: postgres\n  connect_timeout: 3\n" + extra);
+    WriteFile(config_, PgCliConfig(repo_, key_, port, db, "postgres", extra));
   }
 
   static TempDir* base_;

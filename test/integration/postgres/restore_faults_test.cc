@@ -45,9 +45,7 @@ class PgRestoreFaultTest : public CliFixture {
     ASSERT_EQ(Dr("backup create --id f1 --component postgresql").exit_code, 0);
   }
   void WritePgConfig(int port, const std::string& user, const std::string& extra = "") {
-    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
-                       "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) +
-                       "\n  database: faults\n  username: " + user + "\n  connect_timeout: 3\n" + extra);
+    WriteFile(config_, PgCliConfig(repo_, key_, port, "faults", user, extra));
   }
 
   struct BlobPlace {

@@ -78,9 +78,7 @@ class PgRestorePropertiesTest : public CliFixture {
     InitRepo();
   }
   void WritePgConfig(int port, const std::string& user = "postgres") {
-    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
-                       "  key_file: \"" + key_ + "\"\npostgresql:\n  host: 127.0.0.1\n  port: " + std::to_string(port) +
-                       "\n  database: props\n  username: " + user + "\n  connect_timeout: 3\n");
+    WriteFile(config_, PgCliConfig(repo_, key_, port, "props", user));
   }
   // Moves the live database aside for the test and back afterwards.
   struct Aside {
