@@ -151,8 +151,51 @@ Result<Backend*> BackupManager::GetBackend() {
   return backend_.get();
 }
 
+class BackupManager::JobScope {
+ public:
+  explicit JobScope(BackupManager& m) : m_(m) {
+    if (m_.job_depth_++ == 0) Close();  // whatever was open before is not this operation's
+  }
+  ~JobScope() {
+    if (--m_.job_depth_ == 0) Close();
+  }
+  JobScope(const JobScope&) = delete;
+  JobScope& operator=(const JobScope&) = delete;
+
+ private:
+  void Close() {
+    m_.repo_.reset();  // the repository first: it may still write under the lock
+    m_.lock_.reset();
+  }
+  BackupManager& m_;
+};
+
+Result<repo::Repository*> BackupManager::OpenLocked(LockMode mode, const std::string& purpose, bool load_index) {
+  DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
+  DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
+  if (exists && !lock_) {
+    if (options_.test_hook) options_.test_hook(purpose.substr(0, purpose.find(' ')) + ".before_lock");
+    // Nothing may have been read before the lock: an index read earlier could
+    // name packs a prune has deleted since.
+    repo_.reset();
+    auto lock = mode == LockMode::kExclusive
+                    ? repo::RepoLock::AcquireExclusive(*backend, purpose, *options_.clock, options_.lock_timing)
+                    : repo::RepoLock::AcquireShared(*backend, purpose, *options_.clock, options_.lock_timing);
+    if (lock.ok()) {
+      lock_ = std::move(lock).value();
+    } else if (mode == LockMode::kSharedIfWritable && lock.status().code() == Code::kPermissionDenied) {
+      warnings_.push_back("repository " + backend->Properties().location + " was read without a lock (" +
+                          lock.status().message() + "): a prune running meanwhile could remove data this reads");
+    } else {
+      return lock.status();
+    }
+  }
+  return OpenRepository(false, load_index);  // without a repository: its usual "not found"
+}
+
 Result<repo::Repository*> BackupManager::OpenRepository(bool create, bool load_index) {
-  if (repo_) return repo_.get();
+  if (repo_ && (repo_->index_loaded() || !load_index)) return repo_.get();
+  repo_.reset();
   DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
   DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
   if (!exists && create) {
@@ -180,6 +223,7 @@ Result<repo::Repository*> BackupManager::OpenRepository(bool create, bool load_i
 Result<repo::Repository*> BackupManager::Repository() { return OpenRepository(false); }
 
 Result<InitResult> BackupManager::InitRepository() {
+  JobScope job(*this);
   DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
   DR_ASSIGN_OR_RETURN(bool exists, repo::Repository::Exists(*backend));
   if (exists) return AlreadyExists("a repository already exists at " + backend->Properties().location);
@@ -274,6 +318,7 @@ Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupReq
 }
 
 BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const BackupRequest& request) {
+  JobScope job(*this);
   BackupResult result;
   result.backup_id = backup_id;
   result.backup_type = request.backup_type;
@@ -307,16 +352,19 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
                              "; run 'ecap-dr repo init' to create one (or check backup_manager.backup_dir)"));
     }
   }
-  auto repo_or = OpenRepository(request.init_repository);
+  if (request.init_repository) {
+    auto created = OpenRepository(/*create=*/true, /*load_index=*/false);
+    if (!created.ok()) return finish(created.status());
+  }
+  // A shared lock, taken before the index is read: other backups may run,
+  // prune may not delete data under us.
+  auto repo_or = OpenLocked(LockMode::kShared, "backup " + (backup_id.empty() ? request.backup_type : backup_id));
   if (!repo_or.ok()) return finish(repo_or.status());
   repo::Repository& repo = **repo_or;
   if (result.backup_id.empty()) result.backup_id = GenerateId(request.backup_type);
   if (repo.backend().Stat({ObjectKind::kSnapshot, result.backup_id}).ok()) {
     return finish(AlreadyExists("backup id '" + result.backup_id + "' already exists in repository " + repo.location()));
   }
-  // A shared lock: other backups may run, prune may not delete data under us.
-  auto lock = repo::RepoLock::AcquireShared(repo.backend(), "backup " + result.backup_id, *options_.clock);
-  if (!lock.ok()) return finish(lock.status());
   // Packs a killed backup left without an index: index them now so they are not orphans forever.
   if (Status s = repo.AdoptOrphanPacks(); !s.ok()) return finish(s);
 
@@ -366,6 +414,8 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
     for (const auto& item : component.items) size += item.size;
     result.components.push_back({name, component.items.size(), size});
     snap.components.push_back(std::move(component));
+    // A lock lost midway: stop now rather than read the next component for nothing.
+    if (Status s = lock_->Check(); !s.ok()) return finish(s.WithContext("backup stopped"));
   }
   if (Status s = repo.Flush(); !s.ok()) return finish(s);
   progress.Finish();
@@ -377,13 +427,17 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.stats.stored_bytes = after.stored_bytes - before.stored_bytes;
   snap.end_time = FormatUtc(options_.clock->Now(), true);
   snap.duration_seconds = Seconds(options_.clock->Monotonic() - start);
-  // The snapshot goes last: until it is written the backup does not exist.
+  // The snapshot goes last: until it is written the backup does not exist. Not
+  // with a lost lock: a prune elsewhere may have deleted data it deduplicated against.
+  if (options_.test_hook) options_.test_hook("backup.before_commit");
+  if (Status s = lock_->Confirm(); !s.ok()) return finish(s.WithContext("backup not committed"));
   if (Status s = repo.SaveSnapshot(snap); !s.ok()) return finish(s);
   result.stats = snap.stats;
   return finish(Status::Ok());
 }
 
 RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const RestoreRequest& request) {
+  JobScope job(*this);
   RestoreResult result;
   result.backup_id = backup_id;
   result.status = "failed";
@@ -395,7 +449,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     return result;
   };
-  auto repo_or = OpenRepository(false);
+  auto repo_or = OpenLocked(LockMode::kSharedIfWritable, "restore " + backup_id);
   if (!repo_or.ok()) return finish(repo_or.status());
   auto snap = (*repo_or)->LoadSnapshot(backup_id);
   if (!snap.ok()) return finish(snap.status());
@@ -507,13 +561,14 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
 }
 
 VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, bool full) {
+  JobScope job(*this);
   VerifyResult result;
   result.backup_id = backup_id;
   result.status = "failed";
   result.verification.backup_id = backup_id;
   result.verification.full = full;
   auto start = options_.clock->Monotonic();
-  auto repo_or = OpenRepository(false);
+  auto repo_or = OpenLocked(LockMode::kSharedIfWritable, "verify " + backup_id);
   if (!repo_or.ok()) {
     result.error = repo_or.status();
   } else {
@@ -538,7 +593,9 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
 }
 
 Result<BackupListing> BackupManager::ListAllBackups() {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  JobScope job(*this);
+  // Snapshots only: no index is read to list them.
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
   BackupListing out;
   for (const auto& id : ids) {
@@ -571,19 +628,21 @@ Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
 }
 
 Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   return repo->LoadSnapshot(backup_id);
 }
 
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   return repo->RemoveSnapshot(backup_id);
 }
 
 Result<repo::Snapshot> BackupManager::PinBackup(const std::string& backup_id, bool pinned) {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  DR_ASSIGN_OR_RETURN(auto lock, repo::RepoLock::AcquireExclusive(repo->backend(), (pinned ? "pin " : "unpin ") + backup_id,
-                                                                  *options_.clock));
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
+                      OpenLocked(LockMode::kExclusive, (pinned ? "pin " : "unpin ") + backup_id, /*load_index=*/false));
   DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(backup_id));
   auto& tags = snap.tags;
   bool has = std::find(tags.begin(), tags.end(), "pinned") != tags.end();
@@ -598,6 +657,7 @@ Result<repo::Snapshot> BackupManager::PinBackup(const std::string& backup_id, bo
 }
 
 Result<json> BackupManager::KeyCheck() {
+  JobScope job(*this);
   json j{{"encryption_enabled", config_.encryption.enabled}};
   if (!config_.encryption.enabled) {
     j["key_available"] = false;
@@ -643,6 +703,7 @@ Result<json> BackupManager::KeyCheck() {
 }
 
 Result<json> BackupManager::KeyRotate() {
+  JobScope job(*this);
   if (!config_.encryption.enabled) return InvalidArgument("encryption is disabled: there is no key to rotate");
   if (const char* env = std::getenv(security::kKeyEnvVar); env != nullptr && *env != '\0') {
     return InvalidArgument(std::string("the master key comes from ") + security::kKeyEnvVar +
@@ -679,6 +740,7 @@ std::string BackupManager::RestoreCommand() const {
 }
 
 Status BackupManager::WalPush(const std::string& path) {
+  JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   const auto& pg = config_.postgresql;
   if (pg.archive_async) {
@@ -688,6 +750,7 @@ Status BackupManager::WalPush(const std::string& path) {
 }
 
 Status BackupManager::WalFetch(const std::string& name, const std::string& dest) {
+  JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   return source::pg::FetchWal(*repo, name, dest);
 }
@@ -706,6 +769,7 @@ json WalStatusResult::ToJson() const {
 }
 
 Result<WalStatusResult> BackupManager::WalStatus() {
+  JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   WalStatusResult r;
   DR_ASSIGN_OR_RETURN(auto state, source::pg::ReadArchiveState(repo->backend()));
@@ -753,18 +817,17 @@ json RetentionResult::ToJson() const {
 }
 
 Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& request) {
+  JobScope job(*this);
   // Prune reads the index files itself; the repository's own copy in memory would double it.
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
+                      OpenLocked(request.dry_run ? LockMode::kSharedIfWritable : LockMode::kExclusive,
+                                 "retention apply", /*load_index=*/false));
   const auto& cfg = config_.backup_manager.retention_policies;
   RetentionPolicy policy{cfg.daily, cfg.weekly, cfg.monthly, cfg.last, std::chrono::seconds(0)};
   if (request.keep_last >= 0) policy.last = request.keep_last;
   std::string within = request.keep_within.empty() ? cfg.within : request.keep_within;
   if (!within.empty()) {
     DR_ASSIGN_OR_RETURN(policy.within, ParseDuration(within));
-  }
-  std::unique_ptr<repo::RepoLock> lock;
-  if (!request.dry_run) {
-    DR_ASSIGN_OR_RETURN(lock, repo::RepoLock::AcquireExclusive(repo->backend(), "retention apply", *options_.clock));
   }
   DR_ASSIGN_OR_RETURN(std::vector<repo::Snapshot> snapshots, ListBackups());
   RetentionResult result;
@@ -796,7 +859,8 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   for (const auto& id : result.forgotten) DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
   if (request.prune) {
     Progress progress("prune", options_.progress, *options_.clock);
-    DR_ASSIGN_OR_RETURN(result.prune, repo::Prune(*repo, {.dry_run = false, .progress = &progress}));
+    DR_ASSIGN_OR_RETURN(result.prune,
+                        repo::Prune(*repo, {.dry_run = false, .progress = &progress, .lock = lock_.get()}));
   }
   // WAL older than the oldest kept base backup can never be replayed: remove it.
   // Timeline history files are small and always kept.
@@ -815,7 +879,7 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
       result.wal_files_removed++;
     }
   }
-  DR_RETURN_IF_ERROR(lock->Release());
+  DR_RETURN_IF_ERROR(lock_->Release());
   return result;
 }
 
@@ -826,7 +890,10 @@ json ReplicaResult::ToJson() const {
 
 Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool read_data) {
   if (config_.replicas.empty()) return ConfigError("no replicas configured (the replicas: section)");
-  DR_ASSIGN_OR_RETURN(repo::Repository * primary, OpenRepository(false));
+  JobScope job(*this);
+  // Shared: a prune meanwhile could delete packs between listing and copying them.
+  DR_ASSIGN_OR_RETURN(repo::Repository * primary,
+                      OpenLocked(LockMode::kSharedIfWritable, "replicate", /*load_index=*/false));
   Backend& from = primary->backend();
   auto list = [](Backend& be, ObjectKind kind) -> Result<std::map<std::string, uint64_t>> {
     std::map<std::string, uint64_t> out;
@@ -907,6 +974,7 @@ Result<source::MirrorResult> BackupManager::MirrorOnce() {
 }
 
 Result<json> BackupManager::ComplianceReport(const std::string& month) {
+  JobScope job(*this);
   ComplianceInputs in;
   in.config = &config_;
   in.now = options_.clock->Now();
@@ -935,7 +1003,8 @@ Result<json> BackupManager::ComplianceReport(const std::string& month) {
 }
 
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false));
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenLocked(LockMode::kSharedIfWritable, "check"));
   Progress progress("check", options_.progress && read_data, *options_.clock);
   return repo::CheckRepository(*repo, {.read_data = read_data, .progress = &progress});
 }

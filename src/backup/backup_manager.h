@@ -6,8 +6,10 @@
 // Python API, so a caller (the scheduler, the CLI) can record it and go on.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +20,7 @@
 #include "backup/retention.h"
 #include "repo/checker.h"
 #include "repo/prune.h"
+#include "repo/lock.h"
 #include "repo/repository.h"
 #include "source/files/files_source.h"
 #include "source/kafka/client.h"
@@ -195,6 +198,11 @@ struct ManagerOptions {
   std::unique_ptr<Backend> backend;
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
   source::kafka::Admin* kafka_admin = nullptr;
+  // Refresh and staleness of repository locks (tests shorten them on a fake clock).
+  repo::LockTiming lock_timing;
+  // Called at named points of a job ("backup.before_lock"), for tests that must
+  // act in a gap between two steps; empty in production.
+  std::function<void(std::string_view point)> test_hook;
 };
 
 // A Backend for a repository location (local directory or S3 bucket).
@@ -250,13 +258,26 @@ class BackupManager {
   Status WalFetch(const std::string& name, const std::string& dest);
   Result<WalStatusResult> WalStatus();
 
-  // The open repository (opened on first use).
+  // The repository, opened for inspection (tests). Every operation above opens
+  // its own under its lock and closes it when it ends, so nothing read before
+  // (an index, a snapshot) outlives the operation: a manager may live for months.
   Result<repo::Repository*> Repository();
   const config::Config& config() const { return config_; }
   // Warnings collected while opening (an unencrypted repository, for one).
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
+  // One operation's hold on the repository: the outermost scope closes the
+  // repository and releases the lock when the operation ends (and drops any
+  // repository opened before it, so its index is read again under the lock).
+  class JobScope;
+  enum class LockMode {
+    kShared,            // backups: prune may not run meanwhile
+    kSharedIfWritable,  // readers: as kShared, but read-only storage is read unlocked (with a warning)
+    kExclusive,         // prune, pin
+  };
+  // Takes the lock (once per operation), then opens the repository under it.
+  Result<repo::Repository*> OpenLocked(LockMode mode, const std::string& purpose, bool load_index = true);
   Result<Backend*> GetBackend();
   Result<repo::Repository*> OpenRepository(bool create, bool load_index = true);
   repo::RepositoryOptions RepoOptions() const;
@@ -267,6 +288,8 @@ class BackupManager {
   config::Config config_;
   ManagerOptions options_;
   std::unique_ptr<Backend> backend_;
+  int job_depth_ = 0;
+  std::unique_ptr<repo::RepoLock> lock_;       // the operation's lock; released after repo_ is closed
   std::unique_ptr<repo::Repository> repo_;
   // The newest earlier backup's component of that name (or none), for an incremental source.
   Status LoadPrevious(const std::string& component);

@@ -1,5 +1,8 @@
 #include "dr/clock.h"
 
+#include <condition_variable>
+#include <mutex>
+
 namespace dr {
 namespace {
 class SystemClock : public Clock {
@@ -12,6 +15,15 @@ class SystemClock : public Clock {
   }
 };
 }  // namespace
+
+bool Clock::SleepFor(std::chrono::steady_clock::duration d, std::stop_token stop) {
+  std::mutex mu;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mu);
+  // Woken only by `stop` (the predicate is never true on its own).
+  cv.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
+}
 
 Clock& RealClock() {
   static SystemClock* clock = new SystemClock();  // never destroyed: used from detached threads

@@ -114,6 +114,7 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
                                  keep.begin() + static_cast<long>(std::min(keep.size(), i + kPacksPerIndex)));
     DR_RETURN_IF_ERROR(repo.WriteIndex(part));
   }
+  if (options.lock) DR_RETURN_IF_ERROR(options.lock->Confirm().WithContext("prune stopped before deleting anything"));
   // 6. The old index files (sealed with fresh nonces, the new ones never share
   // their names), then the packs nothing points to any more.
   for (const auto& name : old_indexes) {

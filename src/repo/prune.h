@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/progress.h"
+#include "repo/lock.h"
 #include "repo/repository.h"
 
 namespace dr::repo {
@@ -22,6 +23,9 @@ struct PruneOptions {
   bool dry_run = false;
   double repack_threshold = 0.5;  // repack a pack once more than this share of its bytes is unused
   Progress* progress = nullptr;
+  // The caller's exclusive lock: confirmed before anything is deleted, so a
+  // prune whose lock was lost (taken over as stale) deletes nothing.
+  RepoLock* lock = nullptr;
 };
 
 struct PruneStats {

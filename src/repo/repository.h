@@ -93,6 +93,8 @@ class Repository {
   const DataKeys& keys() const { return keys_; }
   Backend& backend() { return backend_; }
   const Index& index() const { return index_; }
+  // false when opened with load_index false (snapshots and named objects only).
+  bool index_loaded() const { return options_.load_index; }
   std::string location() const { return backend_.Properties().location; }
   // Problems found while opening (damaged index files); `repo check` reports them.
   const std::vector<std::string>& open_warnings() const { return open_warnings_; }

@@ -66,3 +66,28 @@ std::string ReadFileOrDie(const std::string& path) {
 }
 
 }  // namespace dr::test
+
+namespace dr::test {
+namespace {
+class BorrowedBackend : public Backend {
+ public:
+  explicit BorrowedBackend(Backend& target) : target_(target) {}
+  BackendProperties Properties() const override { return target_.Properties(); }
+  Status Put(const ObjectName& name, std::string_view data, const PutOptions& options) override {
+    return target_.Put(name, data, options);
+  }
+  Result<std::string> Get(const ObjectName& name, ByteRange range) override { return target_.Get(name, range); }
+  Result<ObjectInfo> Stat(const ObjectName& name) override { return target_.Stat(name); }
+  Status List(ObjectKind kind, const std::function<Status(const ObjectInfo&)>& visit) override {
+    return target_.List(kind, visit);
+  }
+  Status Remove(const ObjectName& name) override { return target_.Remove(name); }
+
+ private:
+  Backend& target_;
+};
+}  // namespace
+
+std::unique_ptr<Backend> BorrowBackend(Backend& target) { return std::make_unique<BorrowedBackend>(target); }
+
+}  // namespace dr::test

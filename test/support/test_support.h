@@ -5,9 +5,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "dr/backend.h"
 #include "dr/result.h"
 
 #define EXPECT_OK(expr) EXPECT_TRUE((expr).ok()) << ::dr::test::StatusOf(expr).ToString()
@@ -42,4 +44,10 @@ std::string TextData(size_t n, uint64_t seed);
 void WriteFile(const std::string& path, const std::string& data);
 std::string ReadFileOrDie(const std::string& path);
 
+}  // namespace dr::test
+
+namespace dr::test {
+// A Backend that forwards to `target` without owning it: two managers (two
+// "processes") over one memory repository.
+std::unique_ptr<Backend> BorrowBackend(Backend& target);
 }  // namespace dr::test
