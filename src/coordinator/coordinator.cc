@@ -13,15 +13,12 @@
 
 #include "base/fs.h"
 #include "base/time_util.h"
-#include "coordinator/dns.h"
 #include "coordinator/leader.h"
-#include "source/postgres/pg_client.h"
 #include "source/s3lake/mirror.h"
 
 namespace dr::coordinator {
 
 using nlohmann::json;
-using SysTime = std::chrono::system_clock::time_point;
 
 namespace {
 
@@ -31,32 +28,6 @@ double Secs(std::chrono::duration<Rep, Period> d) {
 }
 
 Health Worst(Health a, Health b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
-
-// The address a conninfo points at (what the DNS record holds for it).
-std::string HostOf(const std::string& conninfo) {
-  auto s = source::pg::ParseConninfo(conninfo);
-  if (!s.ok()) return "";
-  if (s->count("hostaddr")) return s->at("hostaddr");
-  return s->count("host") ? s->at("host") : "";
-}
-
-std::string WithHost(const std::string& conninfo, const std::string& host) {
-  auto s = source::pg::ParseConninfo(conninfo);
-  if (!s.ok()) return conninfo;
-  s->erase("hostaddr");
-  (*s)["host"] = host;
-  return source::pg::MakeConninfo(*s);
-}
-
-// A committed write, as a client's: it fails on a standby, and (bounded by the
-// statement timeout) shows a commit that waits for a synchronous standby.
-// A temporary table leaves nothing behind in the user's database.
-Status ProbeWrite(const std::string& conninfo, int timeout_seconds) {
-  DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(conninfo, timeout_seconds));
-  DR_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " + std::to_string(std::max(timeout_seconds, 1) * 1000)));
-  DR_RETURN_IF_ERROR(conn->Exec("CREATE TEMP TABLE IF NOT EXISTS ecap_dr_write_probe (at timestamptz)"));
-  return conn->Exec("INSERT INTO ecap_dr_write_probe VALUES (now())");
-}
 
 }  // namespace
 
@@ -72,21 +43,6 @@ json HealthReport::ToJson() const {
     if (!s.error.empty()) services[s.name]["error"] = s.error;
   }
   return {{"timestamp", timestamp}, {"overall_status", overall_status}, {"services", services}};
-}
-
-json FailoverResult::ToJson() const {
-  json st = json::array();
-  for (const auto& s : steps) {
-    st.push_back({{"name", s.name}, {"status", s.status}, {"duration_seconds", s.duration_seconds},
-                  {"details", s.details}});
-  }
-  json j{{"success", success},     {"status", status},       {"reason", reason},       {"automatic", automatic},
-         {"forced", forced},       {"old_primary", old_primary}, {"new_primary", new_primary}, {"steps", st},
-         {"rto_seconds", rto_seconds}, {"rpo_seconds", rpo_seconds}, {"storage_rpo_seconds", storage_rpo_seconds},
-         {"lag_bytes", lag_bytes},
-         {"phases", phases},       {"rto_met", rto_met},     {"rpo_met", rpo_met}};
-  if (!error.empty()) j["error"] = error;
-  return j;
 }
 
 DisasterRecoveryCoordinator::DisasterRecoveryCoordinator(config::Config config, Clock& clock)
@@ -318,13 +274,11 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
 }
 
 FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& request) {
+  SysTime decided = clock_.Now();
   FailoverResult result;
   result.reason = request.reason;
   result.automatic = request.automatic;
   result.status = "failed";
-  SysTime t0 = request.automatic && request.detected_at != SysTime{} ? request.detected_at : clock_.Now();
-  SysTime decided = clock_.Now();
-  auto mono = [&] { return clock_.Monotonic(); };
   if (Status s = Init(); !s.ok()) {
     result.error = s.message();
     return result;
@@ -340,316 +294,30 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
     result.error = "service '" + db->name + "' has no standby left to fail over to (it failed over already?)";
     return result;
   }
-  result.old_primary = HostOf(svc.primary);
-  result.new_primary = HostOf(svc.standby);
   int timeout = std::max(1, static_cast<int>(svc.timeout_seconds + 0.999));
-  double rto_target = c.rto_target_minutes * 60, rpo_target = c.rpo_target_minutes * 60;
-
-  struct Undo {
-    std::string step;
-    std::function<Status()> fn;
-  };
-  std::vector<Undo> undo;
-  auto finish = [&](const std::string& status, const std::string& error) {
-    result.status = status;
-    result.error = error;
-    if (status == "failed") {
-      // Roll back what can be, newest first.
-      for (auto it = undo.rbegin(); it != undo.rend(); ++it) {
-        auto s0 = mono();
-        Status s = it->fn();
-        result.steps.push_back({"rollback_" + it->step, s.ok() ? "rolled_back" : "failed", Secs(mono() - s0),
-                                s.ok() ? "undone" : s.message()});
-      }
-    }
-    json data = result.ToJson();
-    data["dry_run"] = request.dry_run;
-    RecordEvent(request.dry_run ? "failover_dry_run" : "failover_" + status, data);
-    return result;
-  };
-  auto step = [&](const std::string& name, const std::function<Status(std::string*)>& fn) -> bool {
-    auto s0 = mono();
-    std::string details;
-    Status s = fn(&details);
-    result.steps.push_back({name, s.ok() ? "ok" : "failed", Secs(mono() - s0), s.ok() ? details : s.message()});
-    if (!request.dry_run) {
-      RecordEvent("failover_step", {{"step", name}, {"status", s.ok() ? "ok" : "failed"}, {"details", result.steps.back().details},
-                                    {"duration_seconds", result.steps.back().duration_seconds}});
-    }
-    return s.ok();
-  };
-  if (!request.dry_run) {
-    RecordEvent("failover_started", {{"reason", request.reason}, {"automatic", request.automatic},
-                                     {"old_primary", result.old_primary}, {"new_primary", result.new_primary}});
-  }
-
-  // 1. Preconditions: nothing changes until all hold.
-  std::optional<Endpoint> dns;
-  TsigKey tsig;
-  bool primary_alive = false;
-  bool refused = false;  // a guard said no (RPO, a second writable primary), as opposed to an error
-  auto pre_start = mono();
-  bool pre_ok = step("preconditions", [&](std::string* details) -> Status {
-    DR_ASSIGN_OR_RETURN(auto standby, source::pg::Connection::OpenConninfo(svc.standby, timeout));
-    DR_ASSIGN_OR_RETURN(auto rows, standby->Query(
-        "SELECT pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''),"
-        " coalesce(extract(epoch from pg_last_xact_replay_timestamp())::text, '')"));
-    if (rows.empty() || rows[0][0] != "t") {
-      return Failed("standby " + standby->where() + " is not in recovery: it is a primary already");
-    }
-    int64_t replay = ParseLsn(rows[0][1]);
-    // How far behind: against the primary now if it answers, else against what the monitor last saw.
-    int64_t primary_lsn = -1;
-    auto primary = source::pg::Connection::OpenConninfo(svc.primary, std::min(timeout, 3));
-    if (primary.ok()) {
-      auto lsn = (*primary)->QueryValue("SELECT pg_current_wal_lsn()::text");
-      if (lsn.ok()) {
-        primary_alive = true;
-        primary_lsn = ParseLsn(*lsn);
-      }
-    }
-    SysTime now = clock_.Now();
-    if (primary_alive) {
-      result.lag_bytes = std::max<int64_t>(0, primary_lsn - replay);
-      double replayed_at = rows[0][2].empty() ? 0 : std::stod(rows[0][2]);
-      result.rpo_seconds = result.lag_bytes == 0 ? 0 : std::max(0.0, Secs(now.time_since_epoch()) - replayed_at);
-    } else if (!primary_lsns_.empty() || state_.contains("last_primary_lsn")) {
-      int64_t last = primary_lsns_.empty() ? state_["last_primary_lsn"].value("lsn", int64_t{-1}) : primary_lsns_.back().second;
-      result.lag_bytes = std::max<int64_t>(0, last - replay);
-      // The newest sample the standby has replayed: writes after it may be lost.
-      SysTime safe{};
-      for (auto it = primary_lsns_.rbegin(); it != primary_lsns_.rend(); ++it) {
-        if (it->second <= replay) {
-          safe = it->first;
-          break;
-        }
-      }
-      if (result.lag_bytes == 0) {
-        result.rpo_seconds = 0;
-      } else {
-        result.rpo_seconds = safe == SysTime{} ? -1 : std::max(0.0, Secs(t0 - safe));
-      }
-    }
-    *details = "standby " + standby->where() + " in recovery at " + rows[0][1] + "; primary " +
-               (primary_alive ? "reachable" : "unreachable") + "; lag " + std::to_string(result.lag_bytes) +
-               " bytes, estimated RPO " + (result.rpo_seconds < 0 ? std::string("unknown") :
-                                           std::to_string(result.rpo_seconds) + " s");
-    bool behind = result.rpo_seconds < 0 ? result.lag_bytes > 0 : result.rpo_seconds > rpo_target;
-    if (behind) {
-      if (request.automatic || !request.force) {
-        refused = true;
-        return Failed("the standby is behind: failing over would lose about " +
-                      (result.rpo_seconds < 0 ? std::to_string(result.lag_bytes) + " bytes"
-                                              : std::to_string(static_cast<int64_t>(result.rpo_seconds)) + " s") +
-                      " of writes, more than the RPO target of " + std::to_string(static_cast<int64_t>(rpo_target)) +
-                      " s" + (request.automatic ? "; automatic failover refused" : "; pass --force to fail over anyway"));
-      }
-      result.forced = true;
-      *details += "; forced past the RPO target";
-    }
-    if (primary_alive && c.fence_command.empty()) {
-      refused = true;
-      return Failed("the primary " + result.old_primary + " still answers and no fence_command is configured: "
-                    "refusing to make a second writable primary");
-    }
-    if (!c.dns_server.empty()) {
-      DR_ASSIGN_OR_RETURN(auto ep, ParseEndpoint(c.dns_server, 53));
-      dns = ep;
-      DR_ASSIGN_OR_RETURN(tsig, LoadTsigKey(c.dns_tsig_key_file));
-      DR_ASSIGN_OR_RETURN(auto addrs, ResolveA(*dns, c.dns_record, svc.timeout_seconds));
-      if (addrs.size() != 1 || addrs[0] != result.old_primary) {
-        return Failed(c.dns_record + " points at " + addrs[0] + ", not at the primary " + result.old_primary +
-                      ": the DNS record was changed by someone else");
-      }
-      *details += "; " + c.dns_record + " -> " + result.old_primary;
-    }
-    return Status::Ok();
-  });
-  result.phases["decide"] = Secs(mono() - pre_start);
-  result.phases["detect"] = std::max(0.0, Secs(decided - t0));
-  if (!pre_ok) return finish(refused ? "refused" : "failed", result.steps.back().details);
-
-  if (request.dry_run) {
-    auto plan = [&](const std::string& name, const std::string& what) { result.steps.push_back({name, "planned", 0, what}); };
-    plan("fence", c.fence_command.empty() ? "no fence command (the primary is down)" : c.fence_command);
-    plan("promote", "SELECT pg_promote() on " + result.new_primary);
-    plan("wait_writable", "until " + result.new_primary + " takes writes");
-    if (dns) plan("dns", c.dns_record + ": " + result.old_primary + " -> " + result.new_primary + " (compare-and-swap)");
-    if (!c.storage_replica_bucket.empty()) plan("storage", "active bucket -> " + c.storage_replica_bucket);
-    for (const auto& h : c.compute_hooks) plan("compute", h);
-    plan("verify", "a write through " + (dns ? c.dns_record : result.new_primary));
-    result.success = true;
-    return finish("dry_run", "");
-  }
-
-  // 2. Fence: the old primary must stop taking writes before another starts.
-  auto phase = mono();
-  auto leading = [&]() -> Status {
-    if (request.still_leader && !request.still_leader()) {
-      return Failed("this coordinator lost its leadership (etcd lease); another may take over");
-    }
-    return Status::Ok();
-  };
-  bool ok = step("fence", [&](std::string* details) -> Status {
-    DR_RETURN_IF_ERROR(leading());
-    if (c.fence_command.empty()) {
-      *details = "no fence command; the primary was unreachable";
-      return Status::Ok();
-    }
-    std::string out;
-    DR_ASSIGN_OR_RETURN(int rc, RunShell(c.fence_command, c.hook_timeout_seconds, &out,
-                                         {"ECAP_DR_OLD_PRIMARY=" + result.old_primary}));
-    if (rc != 0) return Failed("fence command exited with " + std::to_string(rc) + ": " + out);
-    if (ProbeWrite(svc.primary, 2).ok()) return Failed("the old primary still takes writes after the fence command");
-    *details = "fenced with '" + c.fence_command + "'";
-    return Status::Ok();
-  });
-  result.phases["fence"] = Secs(mono() - phase);
-  if (!ok) return finish("failed", result.steps.back().details);
-
-  // 3. Promote, and wait until the new primary takes writes.
-  phase = mono();
-  ok = step("promote", [&](std::string* details) -> Status {
-    DR_RETURN_IF_ERROR(leading());
-    DR_ASSIGN_OR_RETURN(auto standby, source::pg::Connection::OpenConninfo(svc.standby, timeout));
-    DR_ASSIGN_OR_RETURN(std::string promoted, standby->QueryValue("SELECT pg_promote(true, 60)"));
-    if (promoted != "t") return Failed("pg_promote() on " + standby->where() + " returned " + promoted);
-    *details = "promoted " + standby->where() + " (irreversible)";
-    return Status::Ok();
-  });
-  if (ok) {
-    // A promoted standby keeps the old primary's synchronous_standby_names:
-    // with no standby left, every commit would wait forever.
-    ok = step("sync_replication", [&](std::string* details) -> Status {
-      DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(svc.standby, timeout));
-      DR_ASSIGN_OR_RETURN(std::string names, conn->QueryValue("SHOW synchronous_standby_names"));
-      if (names.empty()) {
-        *details = "asynchronous replication: nothing to change";
-        return Status::Ok();
-      }
-      DR_RETURN_IF_ERROR(conn->Exec("ALTER SYSTEM SET synchronous_standby_names = ''"));
-      DR_RETURN_IF_ERROR(conn->Exec("SELECT pg_reload_conf()"));
-      *details = "synchronous_standby_names was '" + names + "': cleared, since no standby is left to confirm "
-                 "commits; set it again when a new standby follows " + result.new_primary;
-      return Status::Ok();
-    });
-  }
-  if (ok) {
-    ok = step("wait_writable", [&](std::string* details) -> Status {
-      auto deadline = mono() + std::chrono::seconds(60);
-      Status last = Status::Ok();
-      while (mono() < deadline) {
-        last = ProbeWrite(svc.standby, timeout);
-        if (last.ok()) {
-          *details = result.new_primary + " takes writes";
-          return Status::Ok();
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-      return Failed("the promoted server does not take writes: " + last.message());
-    });
-  }
-  result.phases["promote"] = Secs(mono() - phase);
-  if (!ok) return finish("failed", result.steps.back().details);
-  // From here the new primary is the database: remember it before anything else can fail.
-  state_["database"] = {{"service", db->name}, {"primary", svc.standby}, {"standby", ""},
-                        {"previous_primary", svc.primary}, {"failed_over_at", Timestamp()}};
-  (void)SaveState();
-
-  // 4. DNS, as a compare-and-swap.
-  phase = mono();
-  if (dns) {
-    ok = step("dns", [&](std::string* details) -> Status {
-      DR_RETURN_IF_ERROR(SwapARecord(*dns, c.dns_zone, c.dns_record, result.old_primary, result.new_primary, c.dns_ttl,
-                                     tsig, svc.timeout_seconds));
-      *details = c.dns_record + ": " + result.old_primary + " -> " + result.new_primary;
-      return Status::Ok();
-    });
-    if (!ok) return finish("failed", result.steps.back().details);
-    undo.push_back({"dns", [&, d = *dns] {
-                      return SwapARecord(d, c.dns_zone, c.dns_record, result.new_primary, result.old_primary, c.dns_ttl,
-                                         tsig, svc.timeout_seconds);
-                    }});
-  }
-  result.phases["dns"] = Secs(mono() - phase);
-
-  // 5. Storage: the backup-region bucket becomes the active one.
-  phase = mono();
-  if (!c.storage_replica_bucket.empty()) {
-    auto switch_to = [&](const std::string& bucket) -> Status {
-      if (!c.storage_switch_hook.empty()) {
-        std::string out;
-        DR_ASSIGN_OR_RETURN(int rc, RunShell(c.storage_switch_hook, c.hook_timeout_seconds, &out,
-                                             {"ECAP_DR_ACTIVE_BUCKET=" + bucket}));
-        if (rc != 0) return Failed("storage switch hook exited with " + std::to_string(rc) + ": " + out);
-      }
-      state_["storage"] = {{"active_bucket", bucket}, {"changed_at", Timestamp()}};
-      return SaveState();
-    };
-    ok = step("storage", [&](std::string* details) -> Status {
-      DR_RETURN_IF_ERROR(switch_to(c.storage_replica_bucket));
-      *details = "active bucket " + c.storage_replica_bucket;
-      // The storage RPO: the mirror's lag when its last pass ended, plus the time since.
-      if (!config_.s3.mirror_source.empty()) {
-        auto pass = ReadFile(source::MirrorPassFile(config_.s3.MirrorStateFile()));
-        json p = pass.ok() ? json::parse(*pass, nullptr, false) : json();
-        auto finished = p.is_object() ? ParseUtc(p.value("finished_at", "")) : std::nullopt;
-        if (finished) {
-          result.storage_rpo_seconds = p.value("lag_seconds", 0.0) + std::max(0.0, Secs(clock_.Now() - *finished));
-          *details += "; mirror behind by " + std::to_string(static_cast<int64_t>(result.storage_rpo_seconds)) + " s";
-        } else {
-          *details += "; mirror lag unknown (no completed pass of s3 mirror)";
-        }
-      }
-      return Status::Ok();
-    });
-    if (!ok) return finish("failed", result.steps.back().details);
-    undo.push_back({"storage", [switch_to, &c] { return switch_to(c.storage_primary_bucket); }});
-  }
-  result.phases["storage"] = Secs(mono() - phase);
-
-  // 6. Compute hooks, in order.
-  phase = mono();
-  for (size_t i = 0; i < c.compute_hooks.size(); ++i) {
-    ok = step("compute", [&](std::string* details) -> Status {
-      std::string out;
-      DR_ASSIGN_OR_RETURN(int rc, RunShell(c.compute_hooks[i], c.hook_timeout_seconds, &out,
-                                           {"ECAP_DR_NEW_PRIMARY=" + result.new_primary}));
-      if (rc == 124) return Failed("'" + c.compute_hooks[i] + "' timed out");
-      if (rc != 0) return Failed("'" + c.compute_hooks[i] + "' exited with " + std::to_string(rc) + ": " + out);
-      *details = c.compute_hooks[i];
-      return Status::Ok();
-    });
-    if (!ok) return finish("failed", result.steps.back().details);
-  }
-  result.phases["compute"] = Secs(mono() - phase);
-
-  // 7. Verify as a client would: through the DNS name, a write.
-  phase = mono();
-  ok = step("verify", [&](std::string* details) -> Status {
-    std::string target = svc.standby;
-    if (dns) {
-      DR_ASSIGN_OR_RETURN(auto addrs, ResolveA(*dns, c.dns_record, svc.timeout_seconds));
-      if (addrs[0] != result.new_primary) return Failed(c.dns_record + " resolves to " + addrs[0]);
-      target = WithHost(svc.standby, addrs[0]);
-    }
-    DR_RETURN_IF_ERROR(ProbeWrite(target, timeout));
-    *details = "a write through " + (dns ? c.dns_record : result.new_primary) + " succeeded";
-    return Status::Ok();
-  });
-  result.phases["verify"] = Secs(mono() - phase);
-  if (!ok) return finish("failed", result.steps.back().details);
-
-  result.rto_seconds = Secs(clock_.Now() - t0);
-  result.rto_met = result.rto_seconds <= rto_target;
-  result.rpo_met = result.rpo_seconds >= 0 && result.rpo_seconds <= rpo_target &&
-                   (result.storage_rpo_seconds < 0 || result.storage_rpo_seconds <= rpo_target);
-  result.success = true;
-  step("notify", [&](std::string* details) -> Status {
-    *details = "event recorded";
-    return Status::Ok();
-  });
-  return finish("completed", "");
+  auto database = NewPostgresOps(svc.primary, svc.standby, timeout);
+  auto dns = c.dns_server.empty() ? nullptr : NewDnsOps(c, svc.timeout_seconds);
+  auto hooks = NewShellHookRunner();
+  std::optional<int64_t> saved_lsn;
+  if (state_.contains("last_primary_lsn")) saved_lsn = state_["last_primary_lsn"].value("lsn", int64_t{-1});
+  FailoverInput input{
+      .config = c,
+      .service = svc,
+      .decided_at = decided,
+      .event_history = c.state_dir + "/events.db",
+      .mirror_pass_file = config_.s3.mirror_source.empty() ? "" : source::MirrorPassFile(config_.s3.MirrorStateFile()),
+      .primary_lsns = primary_lsns_,
+      .saved_primary_lsn = saved_lsn};
+  FailoverDeps deps{.database = *database,
+                    .dns = dns.get(),
+                    .hooks = *hooks,
+                    .clock = clock_,
+                    .record_event = [this](const std::string& type, const json& data) { RecordEvent(type, data); },
+                    .save_state = [this](const std::string& key, const json& value) {
+                      state_[key] = value;
+                      return SaveState();
+                    }};
+  return RunFailover(request, input, deps);
 }
 
 Result<std::vector<Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {

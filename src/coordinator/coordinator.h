@@ -3,13 +3,11 @@
 // compute) automatically or on command, RTO/RPO per event, and an event
 // history (event_store.h).
 //
-// Failover is an ordered plan of timed steps: preconditions (standby in
-// recovery, DNS still on the old primary, the RPO guard), fence the old
-// primary, promote the standby, wait until it takes writes, swap the DNS
-// record (compare-and-swap), switch storage, run compute hooks, verify writes
-// through the DNS name. A failed step stops the plan and rolls back what can be
-// rolled back (DNS, storage; a fence or a promotion cannot be undone, and the
-// event says so). A dry run checks every precondition and changes nothing.
+// Failover (failover.h) is a plan of engine steps: preconditions, fence,
+// promote, sync_replication, wait_writable, DNS compare-and-swap, storage,
+// compute hooks, verify, notify. A failed step stops the plan and rolls back
+// what can be rolled back; a dry run describes the same steps and changes
+// nothing.
 //
 // State that must survive the process (which server is primary now, the
 // active bucket, the last primary WAL position seen) is kept in
@@ -29,6 +27,7 @@
 
 #include "config/config.h"
 #include "coordinator/event_store.h"
+#include "coordinator/failover.h"
 #include "coordinator/health_check.h"
 #include "dr/clock.h"
 
@@ -49,45 +48,6 @@ struct HealthReport {
   std::string timestamp;
   std::string overall_status;  // healthy, degraded, failed
   std::vector<ServiceHealth> services;
-  nlohmann::json ToJson() const;
-};
-
-struct FailoverRequest {
-  std::string reason;
-  bool dry_run = false;
-  bool force = false;      // manual only: go on although the standby is behind the RPO target
-  bool automatic = false;  // started by the monitor
-  // automatic: when the first failed check of the streak happened (the start of the RTO)
-  std::chrono::system_clock::time_point detected_at{};
-  // With several coordinators: asked before each step that cannot be undone;
-  // false stops the failover (another coordinator may be taking over).
-  std::function<bool()> still_leader;
-};
-
-struct FailoverStep {
-  std::string name;
-  std::string status;  // ok, failed, skipped, planned (dry run), rolled_back
-  double duration_seconds = 0;
-  std::string details;
-};
-
-struct FailoverResult {
-  bool success = false;
-  std::string status;  // completed, failed, refused, dry_run
-  std::string reason;
-  bool automatic = false;
-  bool forced = false;
-  std::string error;
-  std::string old_primary;
-  std::string new_primary;
-  std::vector<FailoverStep> steps;
-  double rto_seconds = -1;
-  double rpo_seconds = -1;         // estimated data loss window (the database's)
-  double storage_rpo_seconds = -1; // the data-lake mirror's lag when storage failed over; -1 unknown
-  int64_t lag_bytes = -1;          // standby replay position behind the last known primary position
-  nlohmann::json phases = nlohmann::json::object();  // seconds per phase
-  bool rto_met = false;
-  bool rpo_met = false;
   nlohmann::json ToJson() const;
 };
 
