@@ -10,6 +10,12 @@
 // Records: the keys of Config, and of the two kinds of mapping that occur more
 // than once (a repository location: `repository` and each of `replicas`; a
 // coordinated service: each of `dr_coordinator.services`).
+//
+// Adding a key: the member, with its default initializer, in config.h; one
+// Key(...) line in options_table.cc; then `ecap-dr config reference >
+// docs/configuration.md` (a unit test fails until the file is regenerated).
+// A default taken from another key also needs a line in ApplyDerivedDefaults
+// (config.cc) and a default_text here.
 #pragma once
 
 #include <cstddef>
