@@ -1,8 +1,9 @@
-// `ecap-dr config check`.
+// `ecap-dr config check`, `ecap-dr config reference`.
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "cli/context.h"
+#include "config/reference.h"
 
 namespace dr::cli {
 
@@ -24,6 +25,17 @@ void RegisterConfigCommands(CLI::App& app, CliContext& ctx) {
         fmt::print("  retention: daily {}, weekly {}, monthly {}\n", c->backup_manager.retention_policies.daily,
                    c->backup_manager.retention_policies.weekly, c->backup_manager.retention_policies.monthly);
       });
+    };
+  });
+  // Needs no configuration file: it describes the keys, not a file's values.
+  auto format = std::make_shared<std::string>("markdown");
+  auto* reference = cfg->add_subcommand(
+      "reference", "print every configuration key with its type, default, range and meaning (docs/configuration.md)");
+  reference->add_option("--format", *format, "output format (default: markdown)")->check(CLI::IsMember({"markdown"}));
+  reference->callback([&ctx, format] {
+    ctx.run = [&ctx, format] {
+      std::string text = config::ConfigurationReferenceMarkdown();
+      return ctx.Succeed(json{{"format", *format}, {"reference", text}}, [&] { fmt::print("{}", text); });
     };
   });
 }

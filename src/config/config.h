@@ -3,7 +3,9 @@
 // (and `${VAR:-default}`) expand from the environment; a variable that is not
 // set is an error naming it. Unknown keys, wrong types and bad values are
 // errors naming the key, the file and the line. Every key is declared once in
-// options_table.cc, which also feeds `config check` and docs/configuration.md.
+// options_table.cc, which binds it to its member below: reading, validation,
+// ToJson (`config check`) and docs/configuration.md (`config reference`) all go
+// through that table. A member without a line in the table is never read.
 #pragma once
 
 #include <map>
@@ -228,7 +230,8 @@ struct Config {
   RepositoryLocation repository;            // the primary repository
   std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 
-  // The effective configuration; secrets are replaced by "***" when redact is set.
+  // The effective configuration: every key of the option table, nested as in
+  // the file; secrets that are not empty are replaced by "***" when redact is set.
   nlohmann::json ToJson(bool redact = true) const;
 };
 

@@ -1,8 +1,11 @@
 #include "config/config.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 
 #include "base/fs.h"
+#include "config/options_table.h"
 #include "test/support/test_support.h"
 
 namespace dr::config {
@@ -175,6 +178,164 @@ TEST(ConfigTest, KafkaSectionPassesSecuritySettingsToTheClient) {
   EXPECT_THAT(bad.status().message(), ::testing::HasSubstr("k.yaml:3: kafka.properties: expected \"key=value\""));
   auto proto = LoadConfigString("kafka:\n  security: {protocol: TLS}\n", "k.yaml");
   EXPECT_THAT(proto.status().message(), ::testing::HasSubstr("expected one of PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL"));
+}
+
+}  // namespace
+}  // namespace dr::config
+
+namespace dr::config {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+// Validation and reading are one path: what is accepted as an integer is read
+// as that integer ("1e1" used to validate as 10 and be read as 1).
+TEST(ConfigTest, NumbersAreReadAsTheyAreValidated) {
+  for (const char* bad : {"1e1", "10.0", "0x10", "10abc", "", "++3", ".inf"}) {
+    auto c = LoadConfigString(std::string("backup_manager:\n  compression_level: \"") + bad + "\"\n", "x.yaml");
+    EXPECT_THAT(c, test::StatusIs(Code::kConfig)) << bad;
+    EXPECT_EQ(c.status().message(),
+              std::string("x.yaml:2:22: backup_manager.compression_level: expected an integer, got '") + bad + "'");
+  }
+  auto plain = LoadConfigString("backup_manager:\n  compression_level: 1e1\n", "x.yaml");
+  EXPECT_EQ(plain.status().message(), "x.yaml:2:22: backup_manager.compression_level: expected an integer, got '1e1'");
+  auto signed_int = LoadConfigString("backup_manager:\n  compression_level: +7\n", "x.yaml");
+  ASSERT_OK(signed_int);
+  EXPECT_EQ(signed_int->backup_manager.compression_level, 7);
+  auto huge = LoadConfigString("postgresql:\n  port: 99999999999999999999999\n", "x.yaml");
+  EXPECT_THAT(huge.status().message(), HasSubstr("postgresql.port: expected a value between 1 and 65535"));
+  // A number may have a fraction or an exponent, and is read as written.
+  auto number = LoadConfigString("alerting:\n  rules:\n    max_backup_age_hours: 1e1\n"
+                                 "    max_backup_size_gb: 0.5\n",
+                                 "x.yaml");
+  ASSERT_OK(number);
+  EXPECT_EQ(number->alerting.rules.max_backup_age_hours, 10);
+  EXPECT_EQ(number->alerting.rules.max_backup_size_gb, 0.5);
+  for (const char* bad : {".inf", "nan", "1e999", "ten", "0x1p3"}) {
+    auto c = LoadConfigString(std::string("alerting:\n  rules:\n    max_backup_age_hours: ") + bad + "\n", "x.yaml");
+    EXPECT_THAT(c.status().message(), HasSubstr("max_backup_age_hours: expected a number, got '")) << bad;
+  }
+  auto fraction_bound = LoadConfigString("dr_coordinator:\n  check_interval_seconds: 0.05\n", "x.yaml");
+  EXPECT_THAT(fraction_bound.status().message(), HasSubstr("expected a value between 0.1 and 3600, got '0.05'"));
+}
+
+// A value for every key of a record, different from its default, as JSON
+// (which is YAML): what the file says and what `config check --json` must print.
+void SampleValues(const RecordType& keys, json& out) {
+  auto defaults = keys.make_default();
+  for (const auto& o : keys.options) {
+    std::string pointer = "/" + std::string(o.path);
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    json& v = out[json::json_pointer(pointer)];
+    json def = o.type == OptionType::kSection ? json() : OptionToJson(o, defaults.get(), false);
+    std::string text = "v-" + std::string(o.path);
+    const OptionDetails& d = o.details;
+    switch (o.type) {
+      case OptionType::kSection:
+        v = json::object();
+        break;
+      case OptionType::kString:
+        v = d.allowed.empty() ? text : std::string(d.allowed.substr(d.allowed.rfind('|') + 1));
+        break;
+      case OptionType::kInt: {
+        int n = d.max > d.min ? static_cast<int>(d.max) : static_cast<int>(d.min) + 7;
+        v = n == def.get<int>() ? static_cast<int>(d.min) : n;
+        break;
+      }
+      case OptionType::kNumber:
+        v = d.max > d.min ? (d.min + d.max) / 2 : d.min + 7.25;
+        break;
+      case OptionType::kBool:
+        v = !def.get<bool>();
+        break;
+      case OptionType::kStringList:
+        v = {text + "=1", text + "=2"};
+        break;
+      case OptionType::kStringListMap:
+        v = {{"alice", {"backup.create", "backup.list"}}, {"bob", {"*"}}};
+        break;
+      case OptionType::kRecord:
+        SampleValues(*o.record, v);
+        break;
+      case OptionType::kRecordList:
+        v = json::array({json::object()});
+        SampleValues(*o.record, v[0]);
+        break;
+    }
+  }
+}
+
+// Every key the table declares is read into its member and printed back by
+// ToJson: the file that sets all of them comes back whole, and secrets redacted.
+TEST(ConfigTest, EveryDeclaredKeyIsReadAndPrinted) {
+  json file = json::object();
+  SampleValues(ConfigKeys(), file);
+  auto c = LoadConfigString(file.dump(2), "all.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->ToJson(/*redact=*/false), file) << c->ToJson(false).dump(2);
+
+  // The members the issue found missing from the output are read, not just printed.
+  EXPECT_EQ(c->coordinator.services.at(0).type, "command");
+  EXPECT_EQ(c->s3.mirror_target, "v-s3.mirror.target");
+  EXPECT_EQ(c->backup_manager.retention_policies.within, "v-backup_manager.retention_policies.within");
+  EXPECT_EQ(c->postgresql.archive_push_jobs, 64);
+  EXPECT_EQ(c->replicas.at(0).secret_access_key, "v-secret_access_key");
+
+  json shown = c->ToJson(/*redact=*/true);
+  std::string dumped = shown.dump();
+  for (const char* secret : {"v-postgresql.password", "v-alerting.notifications.email.password",
+                             "v-alerting.notifications.slack.webhook_url", "v-alerting.notifications.webhook.url",
+                             "v-s3.secret_access_key", "v-secret_access_key", "v-kafka.security.sasl_password",
+                             "v-kafka.security.ssl_key_password"}) {
+    EXPECT_EQ(dumped.find(secret), std::string::npos) << secret;
+  }
+  EXPECT_EQ(shown["repository"]["secret_access_key"], "***");
+  EXPECT_EQ(shown["replicas"][0]["secret_access_key"], "***");
+  EXPECT_EQ(shown["alerting"]["notifications"]["slack"]["webhook_url"], "***");
+}
+
+// Without a value in the file, a key is still printed, with its default.
+TEST(ConfigTest, CheckPrintsEverySectionWithDefaults) {
+  auto c = LoadConfigString("backup_manager:\n  backup_dir: /b\n", "x.yaml");
+  ASSERT_OK(c);
+  json j = c->ToJson();
+  std::function<void(const RecordType&, const std::string&)> every_key = [&](const RecordType& keys,
+                                                                             const std::string& prefix) {
+    for (const auto& o : keys.options) {
+      std::string pointer = prefix + "/" + std::string(o.path);
+      std::replace(pointer.begin(), pointer.end(), '.', '/');
+      EXPECT_TRUE(j.contains(json::json_pointer(pointer))) << pointer << " missing from " << j.dump(2);
+      if (o.type == OptionType::kRecord) every_key(*o.record, pointer);
+    }
+  };
+  every_key(ConfigKeys(), "");
+  EXPECT_EQ(j["backup_manager"]["retention_policies"]["last"], 0);
+  EXPECT_EQ(j["backup_manager"]["retention_policies"]["within"], "");
+  EXPECT_EQ(j["postgresql"]["wal_compression_level"], 1);
+  EXPECT_EQ(j["postgresql"]["archive_async"], false);
+  EXPECT_EQ(j["postgresql"]["archive_push_jobs"], 4);
+  EXPECT_EQ(j["postgresql"]["spool_dir"], "/tmp/ecap-dr-spool");
+  EXPECT_EQ(j["s3"]["mirror"]["interval_seconds"], 60);
+  EXPECT_EQ(j["dr_coordinator"]["failure_threshold"], 3);
+  EXPECT_EQ(j["dr_coordinator"]["services"], json::array());
+  EXPECT_EQ(j["dr_coordinator"]["coordination"]["etcd"]["lease_seconds"], 10);
+  // Defaults taken from other keys are the effective values.
+  EXPECT_EQ(j["repository"]["path"], "/b");
+  EXPECT_EQ(j["s3"]["region"], "us-east-1");
+}
+
+TEST(ConfigTest, ElementsOfListsAreValidatedWithTheirPath) {
+  auto c = LoadConfigString(
+      "replicas:\n  - {type: s3, bucket: b, colour: red}\n  - nope\n"
+      "dr_coordinator:\n  services:\n    - {name: a, type: http, url: \"http://x\", expect_status: 1e2}\n",
+      "x.yaml");
+  EXPECT_THAT(c, test::StatusIs(Code::kConfig));
+  EXPECT_EQ(c.status().message(),
+            "3 errors in the configuration:\n"
+            "  x.yaml:2:27: unknown key 'colour' in section 'replicas.0'\n"
+            "  x.yaml:3:5: replicas.1: expected a mapping of keys\n"
+            "  x.yaml:6:61: dr_coordinator.services.0.expect_status: expected an integer, got '1e2'");
 }
 
 }  // namespace

@@ -1,207 +1,488 @@
 #include "config/options_table.h"
 
-#include <array>
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <type_traits>
+
+#include "config/config.h"
+#include "dr/result.h"
 
 namespace dr::config {
 namespace {
-using T = OptionType;
 
-constexpr std::array kOptions{
-    OptionSpec{"backup_manager", T::kSection, false, 0, 0, "where and how backups are stored"},
-    OptionSpec{"backup_manager.backup_dir", T::kString, false, 0, 0, "repository directory (local backend)"},
-    OptionSpec{"backup_manager.retention_policies", T::kSection, false, 0, 0, "how many backups to keep"},
-    OptionSpec{"backup_manager.retention_policies.daily", T::kInt, false, 0, 100000, "newest backup of each of the last N days"},
-    OptionSpec{"backup_manager.retention_policies.weekly", T::kInt, false, 0, 100000, "newest backup of each of the last N ISO weeks"},
-    OptionSpec{"backup_manager.retention_policies.monthly", T::kInt, false, 0, 100000, "newest backup of each of the last N months"},
-    OptionSpec{"backup_manager.retention_policies.last", T::kInt, false, 0, 100000, "also keep the N newest backups"},
-    OptionSpec{"backup_manager.retention_policies.within", T::kString, false, 0, 0, "also keep backups within 30d, 12h, 2w of the newest"},
-    OptionSpec{"backup_manager.compression_level", T::kInt, false, 0, 19, "zstd level, 0 = store uncompressed (default 3)"},
-    OptionSpec{"backup_manager.threads", T::kInt, false, 0, 256, "worker threads, 0 = one per core"},
-    OptionSpec{"aws", T::kSection, false, 0, 0, "regions"},
-    OptionSpec{"aws.region", T::kString, false, 0, 0, "primary region"},
-    OptionSpec{"aws.backup_region", T::kString, false, 0, 0, "region the repository is replicated to"},
-    OptionSpec{"postgresql", T::kSection, false, 0, 0, "the PostgreSQL server to back up"},
-    OptionSpec{"postgresql.host", T::kString, false, 0, 0, "host name or address"},
-    OptionSpec{"postgresql.port", T::kInt, false, 1, 65535, "TCP port"},
-    OptionSpec{"postgresql.database", T::kString, false, 0, 0, "database name"},
-    OptionSpec{"postgresql.username", T::kString, false, 0, 0, "role to connect as"},
-    OptionSpec{"postgresql.password", T::kString, true, 0, 0, "password (use ${DB_PASSWORD})"},
-    OptionSpec{"postgresql.databases", T::kStringList, false, 0, 0, "databases to back up (default: [database])"},
-    OptionSpec{"postgresql.sslmode", T::kString, false, 0, 0, "libpq sslmode (disable, require, verify-full, ...)"},
-    OptionSpec{"postgresql.connect_timeout", T::kInt, false, 1, 3600, "seconds (default 10)"},
-    OptionSpec{"postgresql.wal_compression_level", T::kInt, false, 0, 19, "zstd level for archived WAL (default 1)"},
-    OptionSpec{"postgresql.archive_async", T::kBool, false, 0, 0, "wal push drains the backlog of ready WAL in parallel"},
-    OptionSpec{"postgresql.archive_push_jobs", T::kInt, false, 1, 64, "parallel pushes in async mode (default 4)"},
-    OptionSpec{"postgresql.spool_dir", T::kString, false, 0, 0, "async archiving markers (default /tmp/ecap-dr-spool)"},
-    OptionSpec{"postgresql.bin_dir", T::kString, false, 0, 0, "directory of pg_dump, pg_restore, ... (default: newest installed)"},
-    OptionSpec{"encryption", T::kSection, false, 0, 0, "repository encryption"},
-    OptionSpec{"encryption.enabled", T::kBool, false, 0, 0, "encrypt with AES-256-GCM (default true)"},
-    OptionSpec{"encryption.auto_generate_key", T::kBool, false, 0, 0, "create key_file at 'repo init' when missing"},
-    OptionSpec{"encryption.key_file", T::kString, false, 0, 0, "master key file (base64 of 32 bytes, mode 0600)"},
-    OptionSpec{"access_control", T::kSection, false, 0, 0, "who may do what"},
-    OptionSpec{"access_control.enabled", T::kBool, false, 0, 0, "check permissions (default false)"},
-    OptionSpec{"access_control.users", T::kSection, false, 0, 0, "user -> permission patterns"},
-    OptionSpec{"access_control.users.*", T::kStringList, false, 0, 0, "permission patterns of a user"},
-    OptionSpec{"access_control.roles", T::kSection, false, 0, 0, "role -> permission patterns"},
-    OptionSpec{"access_control.roles.*", T::kStringList, false, 0, 0, "permission patterns of a role"},
-    OptionSpec{"audit", T::kSection, false, 0, 0, "audit trail"},
-    OptionSpec{"audit.log_file", T::kString, false, 0, 0, "append-only JSON lines"},
-    OptionSpec{"alerting", T::kSection, false, 0, 0, "alert rules and notification channels"},
-    OptionSpec{"alerting.rules", T::kSection, false, 0, 0, "thresholds"},
-    OptionSpec{"alerting.rules.max_backup_duration_minutes", T::kNumber, false, 0, 0, "alert when a backup runs longer"},
-    OptionSpec{"alerting.rules.max_backup_size_gb", T::kNumber, false, 0, 0, "alert when a backup is larger"},
-    OptionSpec{"alerting.rules.max_backup_age_hours", T::kNumber, false, 0, 0, "alert when the newest backup is older"},
-    OptionSpec{"alerting.notifications", T::kSection, false, 0, 0, "channels"},
-    OptionSpec{"alerting.notifications.email", T::kSection, false, 0, 0, "SMTP email"},
-    OptionSpec{"alerting.notifications.email.enabled", T::kBool, false, 0, 0, ""},
-    OptionSpec{"alerting.notifications.email.smtp_server", T::kString, false, 0, 0, "host or host:port"},
-    OptionSpec{"alerting.notifications.email.smtp_port", T::kInt, false, 1, 65535, "default 25"},
-    OptionSpec{"alerting.notifications.email.username", T::kString, false, 0, 0, "SMTP AUTH user"},
-    OptionSpec{"alerting.notifications.email.password", T::kString, true, 0, 0, "SMTP AUTH password"},
-    OptionSpec{"alerting.notifications.email.from_address", T::kString, false, 0, 0, ""},
-    OptionSpec{"alerting.notifications.email.to_addresses", T::kStringList, false, 0, 0, ""},
-    OptionSpec{"alerting.notifications.slack", T::kSection, false, 0, 0, "Slack incoming webhook"},
-    OptionSpec{"alerting.notifications.slack.enabled", T::kBool, false, 0, 0, ""},
-    OptionSpec{"alerting.notifications.slack.webhook_url", T::kString, true, 0, 0, "use ${SLACK_WEBHOOK_URL}"},
-    OptionSpec{"alerting.notifications.webhook", T::kSection, false, 0, 0, "generic JSON webhook"},
-    OptionSpec{"alerting.notifications.webhook.enabled", T::kBool, false, 0, 0, ""},
-    OptionSpec{"alerting.notifications.webhook.url", T::kString, true, 0, 0, ""},
-    OptionSpec{"repository", T::kSection, false, 0, 0, "where backups are stored (default: local, at backup_manager.backup_dir)"},
-    OptionSpec{"repository.type", T::kString, false, 0, 0, "local or s3", "local|s3"},
-    OptionSpec{"repository.path", T::kString, false, 0, 0, "local directory"},
-    OptionSpec{"repository.bucket", T::kString, false, 0, 0, "S3 bucket"},
-    OptionSpec{"repository.prefix", T::kString, false, 0, 0, "key prefix inside the bucket"},
-    OptionSpec{"repository.endpoint", T::kString, false, 0, 0, "S3 endpoint URL (AWS, Ceph, MinIO)"},
-    OptionSpec{"repository.region", T::kString, false, 0, 0, "S3 region (default: aws.region)"},
-    OptionSpec{"repository.force_path_style", T::kBool, false, 0, 0, "https://host/bucket/key instead of https://bucket.host/key"},
-    OptionSpec{"repository.access_key_id", T::kString, false, 0, 0, "default: AWS_ACCESS_KEY_ID, ~/.aws/credentials"},
-    OptionSpec{"repository.secret_access_key", T::kString, true, 0, 0, "default: AWS_SECRET_ACCESS_KEY, ~/.aws/credentials"},
-    OptionSpec{"replicas", T::kSectionList, false, 0, 0, "copies of the repository in other regions, same keys as repository"},
-    OptionSpec{"replicas.*", T::kSection, false, 0, 0, "one replica"},
-    OptionSpec{"replicas.*.type", T::kString, false, 0, 0, "local or s3", "local|s3"},
-    OptionSpec{"replicas.*.path", T::kString, false, 0, 0, "local directory"},
-    OptionSpec{"replicas.*.bucket", T::kString, false, 0, 0, "S3 bucket"},
-    OptionSpec{"replicas.*.prefix", T::kString, false, 0, 0, "key prefix"},
-    OptionSpec{"replicas.*.endpoint", T::kString, false, 0, 0, "S3 endpoint URL"},
-    OptionSpec{"replicas.*.region", T::kString, false, 0, 0, "S3 region (default: aws.backup_region)"},
-    OptionSpec{"replicas.*.force_path_style", T::kBool, false, 0, 0, ""},
-    OptionSpec{"replicas.*.access_key_id", T::kString, false, 0, 0, ""},
-    OptionSpec{"replicas.*.secret_access_key", T::kString, true, 0, 0, ""},
-    OptionSpec{"s3", T::kSection, false, 0, 0, "the data lake (component s3)"},
-    OptionSpec{"s3.endpoint", T::kString, false, 0, 0, "S3 endpoint URL (AWS, Ceph, MinIO)"},
-    OptionSpec{"s3.region", T::kString, false, 0, 0, "default: aws.region"},
-    OptionSpec{"s3.force_path_style", T::kBool, false, 0, 0, "https://host/bucket/key addressing"},
-    OptionSpec{"s3.access_key_id", T::kString, false, 0, 0, "default: AWS_ACCESS_KEY_ID, ~/.aws/credentials"},
-    OptionSpec{"s3.secret_access_key", T::kString, true, 0, 0, "default: AWS_SECRET_ACCESS_KEY, ~/.aws/credentials"},
-    OptionSpec{"s3.buckets", T::kStringList, false, 0, 0, "buckets or bucket/prefix/ to back up"},
-    OptionSpec{"s3.mirror", T::kSection, false, 0, 0, "live mirror of a data-lake bucket to the backup region"},
-    OptionSpec{"s3.mirror.source", T::kString, false, 0, 0, "source bucket"},
-    OptionSpec{"s3.mirror.target", T::kString, false, 0, 0, "target bucket"},
-    OptionSpec{"s3.mirror.prefix", T::kString, false, 0, 0, "only keys with this prefix"},
-    OptionSpec{"s3.mirror.target_endpoint", T::kString, false, 0, 0, "default: s3.endpoint"},
-    OptionSpec{"s3.mirror.target_region", T::kString, false, 0, 0, "default: aws.backup_region"},
-    OptionSpec{"s3.mirror.delete", T::kBool, false, 0, 0, "remove target objects deleted at the source"},
-    OptionSpec{"s3.mirror.state_file", T::kString, false, 0, 0, "what was mirrored (default /var/lib/ecap-dr/...)"},
-    OptionSpec{"s3.mirror.interval_seconds", T::kInt, false, 1, 86400, "pause between passes of --watch"},
-    OptionSpec{"kafka", T::kSection, false, 0, 0, "the Kafka cluster (component kafka)"},
-    OptionSpec{"kafka.bootstrap_servers", T::kString, false, 0, 0, "host:port,host:port"},
-    OptionSpec{"kafka.topics", T::kStringList, false, 0, 0, "glob patterns of the topics to back up (default: all)"},
-    OptionSpec{"kafka.exclude_topics", T::kStringList, false, 0, 0, "glob patterns of topics to skip"},
-    OptionSpec{"kafka.exclude_internal", T::kBool, false, 0, 0, "skip __consumer_offsets and the like (default true)"},
-    OptionSpec{"kafka.consumer_groups", T::kStringList, false, 0, 0,
-               "glob patterns of the groups whose offsets to keep (default: all); named groups are read even when "
-               "the cluster cannot list groups"},
-    OptionSpec{"kafka.timeout_seconds", T::kInt, false, 1, 3600, "metadata and admin request timeout (default 10)"},
-    OptionSpec{"kafka.security", T::kSection, false, 0, 0, "TLS and SASL, passed to librdkafka"},
-    OptionSpec{"kafka.security.protocol", T::kString, false, 0, 0, "security.protocol",
-               "PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL"},
-    OptionSpec{"kafka.security.sasl_mechanism", T::kString, false, 0, 0, "sasl.mechanism",
-               "PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|GSSAPI|OAUTHBEARER"},
-    OptionSpec{"kafka.security.sasl_username", T::kString, false, 0, 0, "sasl.username"},
-    OptionSpec{"kafka.security.sasl_password", T::kString, true, 0, 0, "sasl.password"},
-    OptionSpec{"kafka.security.ssl_ca_location", T::kString, false, 0, 0, "ssl.ca.location"},
-    OptionSpec{"kafka.security.ssl_certificate_location", T::kString, false, 0, 0, "ssl.certificate.location"},
-    OptionSpec{"kafka.security.ssl_key_location", T::kString, false, 0, 0, "ssl.key.location"},
-    OptionSpec{"kafka.security.ssl_key_password", T::kString, true, 0, 0, "ssl.key.password"},
-    OptionSpec{"kafka.properties", T::kStringList, false, 0, 0, "more librdkafka properties, \"key=value\""},
-    OptionSpec{"dr_coordinator", T::kSection, false, 0, 0, "health monitoring and failover"},
-    OptionSpec{"dr_coordinator.check_interval_seconds", T::kNumber, false, 0.1, 3600, "between checks (default 10)"},
-    OptionSpec{"dr_coordinator.failure_threshold", T::kInt, false, 1, 1000,
-               "consecutive failed checks before a service is failed (default 3)"},
-    OptionSpec{"dr_coordinator.auto_failover", T::kBool, false, 0, 0, "monitor fails over by itself (default false)"},
-    OptionSpec{"dr_coordinator.rto_target_minutes", T::kNumber, false, 0, 0, "recovery time objective (default 15)"},
-    OptionSpec{"dr_coordinator.rpo_target_minutes", T::kNumber, false, 0, 0,
-               "recovery point objective; an automatic failover that would lose more is refused (default 5)"},
-    OptionSpec{"dr_coordinator.state_dir", T::kString, false, 0, 0, "events database and state (default /var/lib/ecap-dr)"},
-    OptionSpec{"dr_coordinator.services", T::kSectionList, false, 0, 0, "the services watched"},
-    OptionSpec{"dr_coordinator.services.*", T::kSection, false, 0, 0, "one service"},
-    OptionSpec{"dr_coordinator.services.*.name", T::kString, false, 0, 0, "unique name"},
-    OptionSpec{"dr_coordinator.services.*.type", T::kString, false, 0, 0, "what to check",
-               "postgresql|s3|kafka|http|tcp|dns|command"},
-    OptionSpec{"dr_coordinator.services.*.primary", T::kString, false, 0, 0, "postgresql: conninfo of the primary"},
-    OptionSpec{"dr_coordinator.services.*.standby", T::kString, false, 0, 0, "postgresql: conninfo of the standby"},
-    OptionSpec{"dr_coordinator.services.*.bucket", T::kString, false, 0, 0, "s3: bucket (s3 section: endpoint, keys)"},
-    OptionSpec{"dr_coordinator.services.*.bootstrap_servers", T::kString, false, 0, 0, "kafka: host:port,..."},
-    OptionSpec{"dr_coordinator.services.*.url", T::kString, false, 0, 0, "http: URL"},
-    OptionSpec{"dr_coordinator.services.*.expect_status", T::kInt, false, 100, 599, "http: status (default 200)"},
-    OptionSpec{"dr_coordinator.services.*.expect_body", T::kString, false, 0, 0, "http: text the body must contain"},
-    OptionSpec{"dr_coordinator.services.*.address", T::kString, false, 0, 0, "tcp: host:port"},
-    OptionSpec{"dr_coordinator.services.*.server", T::kString, false, 0, 0, "dns: server host:port"},
-    OptionSpec{"dr_coordinator.services.*.record", T::kString, false, 0, 0, "dns: name to resolve"},
-    OptionSpec{"dr_coordinator.services.*.expect_address", T::kString, false, 0, 0, "dns: expected A record"},
-    OptionSpec{"dr_coordinator.services.*.command", T::kString, false, 0, 0, "command: healthy when it exits 0"},
-    OptionSpec{"dr_coordinator.services.*.interval_seconds", T::kNumber, false, 0.1, 3600, "default: check_interval_seconds"},
-    OptionSpec{"dr_coordinator.services.*.timeout_seconds", T::kNumber, false, 0.1, 3600, "one check (default 5)"},
-    OptionSpec{"dr_coordinator.services.*.failure_threshold", T::kInt, false, 1, 1000, "default: failure_threshold"},
-    OptionSpec{"dr_coordinator.services.*.max_lag_seconds", T::kNumber, false, 0, 0,
-               "postgresql: standby lag above this is degraded (default 60)"},
-    OptionSpec{"dr_coordinator.failover", T::kSection, false, 0, 0, "the failover plan"},
-    OptionSpec{"dr_coordinator.failover.fence_command", T::kString, false, 0, 0, "stops the old primary (shell)"},
-    OptionSpec{"dr_coordinator.failover.hook_timeout_seconds", T::kNumber, false, 1, 86400, "per command (default 60)"},
-    OptionSpec{"dr_coordinator.failover.dns", T::kSection, false, 0, 0, "RFC 2136 update of the database's name"},
-    OptionSpec{"dr_coordinator.failover.dns.server", T::kString, false, 0, 0, "host:port of the primary name server"},
-    OptionSpec{"dr_coordinator.failover.dns.zone", T::kString, false, 0, 0, "zone, e.g. platform.test"},
-    OptionSpec{"dr_coordinator.failover.dns.record", T::kString, false, 0, 0, "name, e.g. db.platform.test"},
-    OptionSpec{"dr_coordinator.failover.dns.ttl", T::kInt, false, 0, 86400, "TTL of the new record (default 30)"},
-    OptionSpec{"dr_coordinator.failover.dns.tsig_key_file", T::kString, false, 0, 0, "BIND key file (tsig-keygen)"},
-    OptionSpec{"dr_coordinator.failover.storage", T::kSection, false, 0, 0, "data-lake bucket switch"},
-    OptionSpec{"dr_coordinator.failover.storage.primary_bucket", T::kString, false, 0, 0, "bucket in use"},
-    OptionSpec{"dr_coordinator.failover.storage.replica_bucket", T::kString, false, 0, 0, "backup-region bucket"},
-    OptionSpec{"dr_coordinator.failover.storage.switch_hook", T::kString, false, 0, 0,
-               "command run with ECAP_DR_ACTIVE_BUCKET set"},
-    OptionSpec{"dr_coordinator.failover.compute_hooks", T::kStringList, false, 0, 0, "commands run in order"},
-    OptionSpec{"dr_coordinator.coordination", T::kSection, false, 0, 0, "several coordinators"},
-    OptionSpec{"dr_coordinator.coordination.etcd", T::kSection, false, 0, 0, "leader election through etcd"},
-    OptionSpec{"dr_coordinator.coordination.etcd.endpoints", T::kStringList, false, 0, 0, "http://host:2379, ..."},
-    OptionSpec{"dr_coordinator.coordination.etcd.lease_seconds", T::kInt, false, 2, 3600, "leader lease (default 10)"},
-    OptionSpec{"files", T::kSection, false, 0, 0, "the files component"},
-    OptionSpec{"files.paths", T::kStringList, false, 0, 0, "files and directories to back up"},
-    OptionSpec{"files.exclude", T::kStringList, false, 0, 0, "glob patterns (fnmatch) of paths to skip"},
+using nlohmann::json;
+using StringListMap = std::map<std::string, std::vector<std::string>>;
+
+template <typename T>
+inline constexpr bool kIsRecord = false;
+template <>
+inline constexpr bool kIsRecord<RepositoryLocation> = true;
+template <>
+inline constexpr bool kIsRecord<CoordinatedService> = true;
+
+template <typename T>
+struct VectorOf {
+  using Element = void;
+};
+template <typename E>
+struct VectorOf<std::vector<E>> {
+  using Element = E;
 };
 
-bool Matches(std::string_view pattern, std::string_view path) {
-  while (true) {
-    auto pd = pattern.find('.');
-    auto qd = path.find('.');
-    std::string_view ps = pattern.substr(0, pd), qs = path.substr(0, qd);
-    if (ps != "*" && ps != qs) return false;
-    if (pd == std::string_view::npos || qd == std::string_view::npos) return pd == qd;
-    pattern.remove_prefix(pd + 1);
-    path.remove_prefix(qd + 1);
-  }
+const RecordType& KeysOf(const RepositoryLocation*);
+const RecordType& KeysOf(const CoordinatedService*);
+
+// What an accessor lambda `[](Record& r) -> auto& { return r.member; }` binds.
+template <typename F>
+struct Accessor;
+template <typename F, typename R, typename O>
+struct Accessor<R (F::*)(O&) const> {
+  using Owner = O;
+  using Member = std::remove_reference_t<R>;
+};
+
+// The key's type follows from the member's: the two cannot disagree.
+template <typename M>
+constexpr OptionType TypeOf() {
+  using Element = typename VectorOf<M>::Element;
+  if constexpr (std::is_same_v<M, std::string>) return OptionType::kString;
+  else if constexpr (std::is_same_v<M, int>) return OptionType::kInt;
+  else if constexpr (std::is_same_v<M, double>) return OptionType::kNumber;
+  else if constexpr (std::is_same_v<M, bool>) return OptionType::kBool;
+  else if constexpr (std::is_same_v<M, std::vector<std::string>>) return OptionType::kStringList;
+  else if constexpr (std::is_same_v<M, StringListMap>) return OptionType::kStringListMap;
+  else if constexpr (kIsRecord<M>) return OptionType::kRecord;
+  else if constexpr (kIsRecord<Element>) return OptionType::kRecordList;
+  else static_assert(sizeof(M) == 0, "no configuration type for this member");
 }
+
+// "sasl.password=x" -> "sasl.password=***": a property whose name says it is a password or a secret.
+std::string RedactProperty(const std::string& property, bool redact) {
+  auto eq = property.find('=');
+  if (!redact || eq == std::string::npos || eq + 1 == property.size()) return property;
+  std::string key = property.substr(0, eq);
+  bool hidden = key.find("password") != std::string::npos || key.find("secret") != std::string::npos;
+  return hidden ? key + "=***" : property;
+}
+
+bool IsNumeric(OptionType t) { return t == OptionType::kInt || t == OptionType::kNumber; }
+bool IsStringy(OptionType t) { return t == OptionType::kString || t == OptionType::kStringList; }
+
+// Builds the keys of one record. Key() takes an accessor lambda of that record.
+template <typename Record>
+class Table {
+ public:
+  explicit Table(std::string_view name) {
+    keys_.name = name;
+    keys_.make_default = [] { return std::shared_ptr<void>(std::make_shared<Record>()); };
+    keys_.size = [](const void* list) { return static_cast<const std::vector<Record>*>(list)->size(); };
+    keys_.at = [](void* list, size_t i) -> void* { return &static_cast<std::vector<Record>*>(list)->at(i); };
+    keys_.append = [](void* list) -> void* { return &static_cast<std::vector<Record>*>(list)->emplace_back(); };
+  }
+
+  Table& Section(std::string_view path, std::string_view doc) {
+    Add({.path = path, .type = OptionType::kSection, .doc = doc});
+    return *this;
+  }
+
+  template <typename F>
+  Table& Key(std::string_view path, F, std::string_view doc, OptionDetails details = {}) {
+    using A = Accessor<decltype(&F::operator())>;
+    static_assert(std::is_same_v<typename A::Owner, Record>, "the accessor reads another record");
+    using M = typename A::Member;
+    Option o{.path = path, .type = TypeOf<M>(), .doc = doc, .details = details};
+    o.field = [](void* record) -> void* { return std::addressof(F{}(*static_cast<Record*>(record))); };
+    if constexpr (kIsRecord<M>) {
+      o.record = &KeysOf(static_cast<const M*>(nullptr));
+    } else if constexpr (kIsRecord<typename VectorOf<M>::Element>) {
+      o.record = &KeysOf(static_cast<const typename VectorOf<M>::Element*>(nullptr));
+    }
+    Add(o);
+    return *this;
+  }
+
+  RecordType Done() { return std::move(keys_); }
+
+ private:
+  // A declaration the loader could not honour is a programmer error: it aborts
+  // on first use of the table, which every configuration test makes.
+  void Add(const Option& o) {
+    std::string path(o.path);
+    DR_CHECK(paths_.insert(path).second) << "configuration key declared twice: " << path;
+    if (auto dot = path.rfind('.'); dot != std::string::npos) {
+      DR_CHECK(sections_.count(path.substr(0, dot))) << "the section of " << path << " is not declared before it";
+    }
+    if (o.type == OptionType::kSection) sections_.insert(path);
+    DR_CHECK(o.details.secrecy == Secrecy::kNone || IsStringy(o.type)) << path << ": only strings can be secret";
+    DR_CHECK(o.details.secrecy != Secrecy::kSecretValues || o.type == OptionType::kStringList) << path;
+    DR_CHECK(o.details.allowed.empty() || o.type == OptionType::kString) << path << ": allowed values need a string";
+    DR_CHECK((o.details.min == 0 && o.details.max == 0) || IsNumeric(o.type)) << path << ": a range needs a number";
+    keys_.options.push_back(o);
+  }
+
+  RecordType keys_;
+  std::set<std::string> paths_;
+  std::set<std::string> sections_;
+};
+
+// Where a repository lives: `repository`, and each of `replicas`.
+RecordType LocationKeys() {
+  using L = RepositoryLocation;
+  return Table<L>("repository location")
+      .Key("type", [](L& l) -> auto& { return l.type; }, "where the repository is stored", {.allowed = "local|s3"})
+      .Key("path", [](L& l) -> auto& { return l.path; }, "local: the directory",
+           {.default_text = "`backup_manager.backup_dir` (the primary repository)"})
+      .Key("bucket", [](L& l) -> auto& { return l.bucket; }, "s3: the bucket")
+      .Key("prefix", [](L& l) -> auto& { return l.prefix; }, "s3: key prefix inside the bucket")
+      .Key("endpoint", [](L& l) -> auto& { return l.endpoint; }, "s3: endpoint URL (AWS, Ceph, MinIO)",
+           {.default_text = "`https://s3.<region>.amazonaws.com`"})
+      .Key("region", [](L& l) -> auto& { return l.region; }, "s3: region",
+           {.default_text = "`aws.region` (a replica: `aws.backup_region`), then `us-east-1`"})
+      .Key("force_path_style", [](L& l) -> auto& { return l.force_path_style; },
+           "s3: https://host/bucket/key instead of https://bucket.host/key")
+      .Key("access_key_id", [](L& l) -> auto& { return l.access_key_id; }, "s3: access key",
+           {.default_text = "`$AWS_ACCESS_KEY_ID`, then `~/.aws/credentials`"})
+      .Key("secret_access_key", [](L& l) -> auto& { return l.secret_access_key; }, "s3: secret key",
+           {.secrecy = Secrecy::kSecret, .default_text = "`$AWS_SECRET_ACCESS_KEY`, then `~/.aws/credentials`"})
+      .Done();
+}
+
+// One service the DR coordinator watches: each of `dr_coordinator.services`.
+RecordType ServiceKeys() {
+  using S = CoordinatedService;
+  return Table<S>("coordinated service")
+      .Key("name", [](S& s) -> auto& { return s.name; }, "unique name (required)")
+      .Key("type", [](S& s) -> auto& { return s.type; }, "what to check (required)",
+           {.allowed = "postgresql|s3|kafka|http|tcp|dns|command"})
+      .Key("primary", [](S& s) -> auto& { return s.primary; }, "postgresql: libpq conninfo of the primary (required)")
+      .Key("standby", [](S& s) -> auto& { return s.standby; },
+           "postgresql: libpq conninfo of the streaming standby, the failover target")
+      .Key("bucket", [](S& s) -> auto& { return s.bucket; },
+           "s3: bucket (required; endpoint and credentials from the s3 section)")
+      .Key("bootstrap_servers", [](S& s) -> auto& { return s.bootstrap_servers; }, "kafka: host:port,... (required)")
+      .Key("url", [](S& s) -> auto& { return s.url; }, "http: URL (required)")
+      .Key("expect_status", [](S& s) -> auto& { return s.expect_status; }, "http: the status a healthy service answers",
+           {.min = 100, .max = 599})
+      .Key("expect_body", [](S& s) -> auto& { return s.expect_body; }, "http: text the body must contain")
+      .Key("address", [](S& s) -> auto& { return s.address; }, "tcp: host:port (required)")
+      .Key("server", [](S& s) -> auto& { return s.server; }, "dns: host:port of the server asked",
+           {.default_text = "`dr_coordinator.failover.dns.server`"})
+      .Key("record", [](S& s) -> auto& { return s.record; }, "dns: the name resolved (required)")
+      .Key("expect_address", [](S& s) -> auto& { return s.expect_address; },
+           "dns: the address it must resolve to; empty: any")
+      .Key("command", [](S& s) -> auto& { return s.command; }, "command: healthy when it exits 0 (required)")
+      .Key("interval_seconds", [](S& s) -> auto& { return s.interval_seconds; }, "between checks",
+           {.min = 0.1, .max = 3600, .default_text = "`dr_coordinator.check_interval_seconds`"})
+      .Key("timeout_seconds", [](S& s) -> auto& { return s.timeout_seconds; }, "one check",
+           {.min = 0.1, .max = 3600})
+      .Key("failure_threshold", [](S& s) -> auto& { return s.failure_threshold; },
+           "consecutive failed checks before the service is failed",
+           {.min = 1, .max = 1000, .default_text = "`dr_coordinator.failure_threshold`"})
+      .Key("max_lag_seconds", [](S& s) -> auto& { return s.max_lag_seconds; },
+           "postgresql: a standby further behind makes the service degraded")
+      .Done();
+}
+
+const RecordType& KeysOf(const RepositoryLocation*) {
+  static const RecordType keys = LocationKeys();
+  return keys;
+}
+
+const RecordType& KeysOf(const CoordinatedService*) {
+  static const RecordType keys = ServiceKeys();
+  return keys;
+}
+
+RecordType RootKeys() {
+  using C = Config;
+  const std::string_view kAwsKeyId = "`$AWS_ACCESS_KEY_ID`, then `~/.aws/credentials`";
+  const std::string_view kAwsSecret = "`$AWS_SECRET_ACCESS_KEY`, then `~/.aws/credentials`";
+  return Table<C>("configuration")
+      .Section("backup_manager", "Where and how backups are stored.")
+      .Key("backup_manager.backup_dir", [](C& c) -> auto& { return c.backup_manager.backup_dir; },
+           "repository directory (local backend)")
+      .Section("backup_manager.retention_policies", "How many backups `retention apply` keeps.")
+      .Key("backup_manager.retention_policies.daily", [](C& c) -> auto& { return c.backup_manager.retention_policies.daily; },
+           "newest backup of each of the last N days", {.min = 0, .max = 100000})
+      .Key("backup_manager.retention_policies.weekly",
+           [](C& c) -> auto& { return c.backup_manager.retention_policies.weekly; },
+           "newest backup of each of the last N ISO weeks", {.min = 0, .max = 100000})
+      .Key("backup_manager.retention_policies.monthly",
+           [](C& c) -> auto& { return c.backup_manager.retention_policies.monthly; },
+           "newest backup of each of the last N months", {.min = 0, .max = 100000})
+      .Key("backup_manager.retention_policies.last", [](C& c) -> auto& { return c.backup_manager.retention_policies.last; },
+           "also keep the N newest backups", {.min = 0, .max = 100000})
+      .Key("backup_manager.retention_policies.within",
+           [](C& c) -> auto& { return c.backup_manager.retention_policies.within; },
+           "also keep every backup this close to the newest: 30d, 12h, 2w")
+      .Key("backup_manager.compression_level", [](C& c) -> auto& { return c.backup_manager.compression_level; },
+           "zstd level; 0 stores uncompressed", {.min = 0, .max = 19})
+      .Key("backup_manager.threads", [](C& c) -> auto& { return c.backup_manager.threads; },
+           "worker threads; 0: one per core", {.min = 0, .max = 256})
+
+      .Section("aws", "Regions.")
+      .Key("aws.region", [](C& c) -> auto& { return c.aws.region; }, "primary region")
+      .Key("aws.backup_region", [](C& c) -> auto& { return c.aws.backup_region; },
+           "region the repository is replicated to")
+
+      .Section("postgresql", "The PostgreSQL server to back up (component postgresql).")
+      .Key("postgresql.host", [](C& c) -> auto& { return c.postgresql.host; }, "host name or address")
+      .Key("postgresql.port", [](C& c) -> auto& { return c.postgresql.port; }, "TCP port", {.min = 1, .max = 65535})
+      .Key("postgresql.database", [](C& c) -> auto& { return c.postgresql.database; }, "database name")
+      .Key("postgresql.username", [](C& c) -> auto& { return c.postgresql.username; }, "role to connect as")
+      .Key("postgresql.password", [](C& c) -> auto& { return c.postgresql.password; }, "password (use `${DB_PASSWORD}`)",
+           {.secrecy = Secrecy::kSecret})
+      .Key("postgresql.databases", [](C& c) -> auto& { return c.postgresql.databases; }, "databases to back up",
+           {.default_text = "`[<postgresql.database>]`"})
+      .Key("postgresql.sslmode", [](C& c) -> auto& { return c.postgresql.sslmode; },
+           "libpq sslmode (disable, require, verify-full, ...)")
+      .Key("postgresql.connect_timeout", [](C& c) -> auto& { return c.postgresql.connect_timeout; }, "seconds",
+           {.min = 1, .max = 3600})
+      .Key("postgresql.bin_dir", [](C& c) -> auto& { return c.postgresql.bin_dir; },
+           "directory of pg_dump, pg_restore, ...", {.default_text = "the newest `/usr/lib/postgresql/*/bin`"})
+      .Key("postgresql.wal_compression_level", [](C& c) -> auto& { return c.postgresql.wal_compression_level; },
+           "zstd level for archived WAL (`wal push`); 1 keeps it fast", {.min = 0, .max = 19})
+      .Key("postgresql.archive_async", [](C& c) -> auto& { return c.postgresql.archive_async; },
+           "`wal push` also drains the backlog of ready WAL segments in parallel")
+      .Key("postgresql.archive_push_jobs", [](C& c) -> auto& { return c.postgresql.archive_push_jobs; },
+           "parallel pushes in async mode", {.min = 1, .max = 64})
+      .Key("postgresql.spool_dir", [](C& c) -> auto& { return c.postgresql.spool_dir; },
+           "async archiving markers; writable by the PostgreSQL user")
+
+      .Section("encryption", "Repository encryption.")
+      .Key("encryption.enabled", [](C& c) -> auto& { return c.encryption.enabled; }, "encrypt with AES-256-GCM")
+      .Key("encryption.auto_generate_key", [](C& c) -> auto& { return c.encryption.auto_generate_key; },
+           "create key_file at `repo init` when it is missing")
+      .Key("encryption.key_file", [](C& c) -> auto& { return c.encryption.key_file; },
+           "master key file (base64 of 32 bytes, mode 0600); else `$ECAP_BACKUP_ENCRYPTION_KEY`")
+
+      .Section("access_control", "Who may do what.")
+      .Key("access_control.enabled", [](C& c) -> auto& { return c.access_control.enabled; }, "check permissions")
+      .Key("access_control.users", [](C& c) -> auto& { return c.access_control.users; },
+           "user -> permission patterns (`backup.*`, `role:<name>`)")
+      .Key("access_control.roles", [](C& c) -> auto& { return c.access_control.roles; }, "role -> permission patterns")
+
+      .Section("audit", "The audit trail.")
+      .Key("audit.log_file", [](C& c) -> auto& { return c.audit.log_file; }, "append-only, hash-chained JSON lines")
+
+      .Section("alerting", "Alert rules and notification channels.")
+      .Section("alerting.rules", "Thresholds.")
+      .Key("alerting.rules.max_backup_duration_minutes",
+           [](C& c) -> auto& { return c.alerting.rules.max_backup_duration_minutes; }, "alert when a backup runs longer")
+      .Key("alerting.rules.max_backup_size_gb", [](C& c) -> auto& { return c.alerting.rules.max_backup_size_gb; },
+           "alert when a backup is larger")
+      .Key("alerting.rules.max_backup_age_hours", [](C& c) -> auto& { return c.alerting.rules.max_backup_age_hours; },
+           "alert when the newest backup is older")
+      .Section("alerting.notifications", "Channels.")
+      .Section("alerting.notifications.email", "SMTP email.")
+      .Key("alerting.notifications.email.enabled", [](C& c) -> auto& { return c.alerting.email.enabled; },
+           "send alerts by email")
+      .Key("alerting.notifications.email.smtp_server", [](C& c) -> auto& { return c.alerting.email.smtp_server; },
+           "host or host:port")
+      .Key("alerting.notifications.email.smtp_port", [](C& c) -> auto& { return c.alerting.email.smtp_port; },
+           "SMTP port", {.min = 1, .max = 65535})
+      .Key("alerting.notifications.email.username", [](C& c) -> auto& { return c.alerting.email.username; },
+           "SMTP AUTH user")
+      .Key("alerting.notifications.email.password", [](C& c) -> auto& { return c.alerting.email.password; },
+           "SMTP AUTH password", {.secrecy = Secrecy::kSecret})
+      .Key("alerting.notifications.email.from_address", [](C& c) -> auto& { return c.alerting.email.from_address; },
+           "sender")
+      .Key("alerting.notifications.email.to_addresses", [](C& c) -> auto& { return c.alerting.email.to_addresses; },
+           "recipients")
+      .Section("alerting.notifications.slack", "Slack incoming webhook.")
+      .Key("alerting.notifications.slack.enabled", [](C& c) -> auto& { return c.alerting.slack.enabled; },
+           "send alerts to Slack")
+      .Key("alerting.notifications.slack.webhook_url", [](C& c) -> auto& { return c.alerting.slack.url; },
+           "webhook URL, which carries its credentials (use `${SLACK_WEBHOOK_URL}`)", {.secrecy = Secrecy::kSecret})
+      .Section("alerting.notifications.webhook", "Generic JSON webhook.")
+      .Key("alerting.notifications.webhook.enabled", [](C& c) -> auto& { return c.alerting.webhook.enabled; },
+           "post alerts to the webhook")
+      .Key("alerting.notifications.webhook.url", [](C& c) -> auto& { return c.alerting.webhook.url; },
+           "webhook URL, which may carry credentials", {.secrecy = Secrecy::kSecret})
+
+      .Key("repository", [](C& c) -> auto& { return c.repository; },
+           "Where backups are stored: a local directory or an S3 bucket.")
+      .Key("replicas", [](C& c) -> auto& { return c.replicas; },
+           "Copies of the repository in other regions (`repo replicate`), each with the keys of `repository`.")
+
+      .Section("s3", "The data lake (component s3).")
+      .Key("s3.endpoint", [](C& c) -> auto& { return c.s3.endpoint; }, "S3 endpoint URL (AWS, Ceph, MinIO)",
+           {.default_text = "`https://s3.<region>.amazonaws.com`"})
+      .Key("s3.region", [](C& c) -> auto& { return c.s3.region; }, "region",
+           {.default_text = "`aws.region`, then `us-east-1`"})
+      .Key("s3.force_path_style", [](C& c) -> auto& { return c.s3.force_path_style; },
+           "https://host/bucket/key instead of https://bucket.host/key")
+      .Key("s3.access_key_id", [](C& c) -> auto& { return c.s3.access_key_id; }, "access key",
+           {.default_text = kAwsKeyId})
+      .Key("s3.secret_access_key", [](C& c) -> auto& { return c.s3.secret_access_key; }, "secret key",
+           {.secrecy = Secrecy::kSecret, .default_text = kAwsSecret})
+      .Key("s3.buckets", [](C& c) -> auto& { return c.s3.buckets; }, "buckets, or bucket/prefix/, to back up")
+      .Section("s3.mirror", "Live mirror of a data-lake bucket to a bucket in the backup region (`s3 mirror`).")
+      .Key("s3.mirror.source", [](C& c) -> auto& { return c.s3.mirror_source; }, "source bucket")
+      .Key("s3.mirror.target", [](C& c) -> auto& { return c.s3.mirror_target; }, "target bucket")
+      .Key("s3.mirror.prefix", [](C& c) -> auto& { return c.s3.mirror_prefix; }, "only keys with this prefix")
+      .Key("s3.mirror.target_endpoint", [](C& c) -> auto& { return c.s3.mirror_target_endpoint; },
+           "endpoint of the target", {.default_text = "`s3.endpoint`"})
+      .Key("s3.mirror.target_region", [](C& c) -> auto& { return c.s3.mirror_target_region; }, "region of the target",
+           {.default_text = "`aws.backup_region`, then `s3.region`"})
+      .Key("s3.mirror.delete", [](C& c) -> auto& { return c.s3.mirror_delete; },
+           "remove target objects deleted at the source")
+      .Key("s3.mirror.state_file", [](C& c) -> auto& { return c.s3.mirror_state_file; }, "what was mirrored",
+           {.default_text = "`/var/lib/ecap-dr/mirror-<source>-<target>.state`"})
+      .Key("s3.mirror.interval_seconds", [](C& c) -> auto& { return c.s3.mirror_interval_seconds; },
+           "pause between passes of `--watch`", {.min = 1, .max = 86400})
+
+      .Section("kafka", "The Kafka cluster (component kafka).")
+      .Key("kafka.bootstrap_servers", [](C& c) -> auto& { return c.kafka.bootstrap_servers; }, "host:port,host:port")
+      .Key("kafka.topics", [](C& c) -> auto& { return c.kafka.topics; },
+           "glob patterns of the topics to back up; empty: every topic")
+      .Key("kafka.exclude_topics", [](C& c) -> auto& { return c.kafka.exclude_topics; }, "glob patterns of topics to skip")
+      .Key("kafka.exclude_internal", [](C& c) -> auto& { return c.kafka.exclude_internal; },
+           "skip `__consumer_offsets` and the like")
+      .Key("kafka.consumer_groups", [](C& c) -> auto& { return c.kafka.consumer_groups; },
+           "glob patterns of the groups whose offsets to keep; empty: every group the cluster lists; named groups "
+           "are read even when the cluster cannot list groups")
+      .Key("kafka.timeout_seconds", [](C& c) -> auto& { return c.kafka.timeout_seconds; },
+           "metadata and admin request timeout", {.min = 1, .max = 3600})
+      .Section("kafka.security", "TLS and SASL, passed to librdkafka.")
+      .Key("kafka.security.protocol", [](C& c) -> auto& { return c.kafka.security_protocol; }, "security.protocol",
+           {.allowed = "PLAINTEXT|SSL|SASL_PLAINTEXT|SASL_SSL"})
+      .Key("kafka.security.sasl_mechanism", [](C& c) -> auto& { return c.kafka.sasl_mechanism; }, "sasl.mechanism",
+           {.allowed = "PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|GSSAPI|OAUTHBEARER"})
+      .Key("kafka.security.sasl_username", [](C& c) -> auto& { return c.kafka.sasl_username; }, "sasl.username")
+      .Key("kafka.security.sasl_password", [](C& c) -> auto& { return c.kafka.sasl_password; }, "sasl.password",
+           {.secrecy = Secrecy::kSecret})
+      .Key("kafka.security.ssl_ca_location", [](C& c) -> auto& { return c.kafka.ssl_ca_location; }, "ssl.ca.location")
+      .Key("kafka.security.ssl_certificate_location", [](C& c) -> auto& { return c.kafka.ssl_certificate_location; },
+           "ssl.certificate.location")
+      .Key("kafka.security.ssl_key_location", [](C& c) -> auto& { return c.kafka.ssl_key_location; },
+           "ssl.key.location")
+      .Key("kafka.security.ssl_key_password", [](C& c) -> auto& { return c.kafka.ssl_key_password; },
+           "ssl.key.password", {.secrecy = Secrecy::kSecret})
+      .Key("kafka.properties", [](C& c) -> auto& { return c.kafka.properties; },
+           "more librdkafka properties, `key=value`; values of keys naming a password or secret are redacted",
+           {.secrecy = Secrecy::kSecretValues})
+
+      .Section("dr_coordinator", "Health monitoring and failover (`health`, `monitor`, `failover`).")
+      .Key("dr_coordinator.check_interval_seconds", [](C& c) -> auto& { return c.coordinator.check_interval_seconds; },
+           "between checks", {.min = 0.1, .max = 3600})
+      .Key("dr_coordinator.failure_threshold", [](C& c) -> auto& { return c.coordinator.failure_threshold; },
+           "consecutive failed checks before a service is failed", {.min = 1, .max = 1000})
+      .Key("dr_coordinator.auto_failover", [](C& c) -> auto& { return c.coordinator.auto_failover; },
+           "`monitor` fails over by itself")
+      .Key("dr_coordinator.rto_target_minutes", [](C& c) -> auto& { return c.coordinator.rto_target_minutes; },
+           "recovery time objective")
+      .Key("dr_coordinator.rpo_target_minutes", [](C& c) -> auto& { return c.coordinator.rpo_target_minutes; },
+           "recovery point objective; an automatic failover that would lose more is refused")
+      .Key("dr_coordinator.state_dir", [](C& c) -> auto& { return c.coordinator.state_dir; },
+           "events database and state")
+      .Key("dr_coordinator.services", [](C& c) -> auto& { return c.coordinator.services; },
+           "The services watched; `type` says which keys a service needs.")
+      .Section("dr_coordinator.failover", "The failover plan: ordered, verified, reversible steps.")
+      .Key("dr_coordinator.failover.fence_command", [](C& c) -> auto& { return c.coordinator.fence_command; },
+           "stops the old primary (shell); a failure stops the failover")
+      .Key("dr_coordinator.failover.hook_timeout_seconds",
+           [](C& c) -> auto& { return c.coordinator.hook_timeout_seconds; }, "per command", {.min = 1, .max = 86400})
+      .Section("dr_coordinator.failover.dns", "RFC 2136 update of the database's name.")
+      .Key("dr_coordinator.failover.dns.server", [](C& c) -> auto& { return c.coordinator.dns_server; },
+           "host:port of the primary name server")
+      .Key("dr_coordinator.failover.dns.zone", [](C& c) -> auto& { return c.coordinator.dns_zone; },
+           "zone, e.g. platform.test")
+      .Key("dr_coordinator.failover.dns.record", [](C& c) -> auto& { return c.coordinator.dns_record; },
+           "name, e.g. db.platform.test")
+      .Key("dr_coordinator.failover.dns.ttl", [](C& c) -> auto& { return c.coordinator.dns_ttl; },
+           "TTL of the new record", {.min = 0, .max = 86400})
+      .Key("dr_coordinator.failover.dns.tsig_key_file", [](C& c) -> auto& { return c.coordinator.dns_tsig_key_file; },
+           "BIND key file (tsig-keygen)")
+      .Section("dr_coordinator.failover.storage", "Data-lake bucket switch.")
+      .Key("dr_coordinator.failover.storage.primary_bucket",
+           [](C& c) -> auto& { return c.coordinator.storage_primary_bucket; }, "bucket in use")
+      .Key("dr_coordinator.failover.storage.replica_bucket",
+           [](C& c) -> auto& { return c.coordinator.storage_replica_bucket; }, "bucket in the backup region")
+      .Key("dr_coordinator.failover.storage.switch_hook",
+           [](C& c) -> auto& { return c.coordinator.storage_switch_hook; }, "command run with `$ECAP_DR_ACTIVE_BUCKET` set")
+      .Key("dr_coordinator.failover.compute_hooks", [](C& c) -> auto& { return c.coordinator.compute_hooks; },
+           "commands run in order to scale compute")
+      .Section("dr_coordinator.coordination", "Several coordinators.")
+      .Section("dr_coordinator.coordination.etcd", "Leader election through etcd, so two can never fail over at once.")
+      .Key("dr_coordinator.coordination.etcd.endpoints", [](C& c) -> auto& { return c.coordinator.etcd_endpoints; },
+           "`http://host:2379`, ...")
+      .Key("dr_coordinator.coordination.etcd.lease_seconds", [](C& c) -> auto& { return c.coordinator.lease_seconds; },
+           "leader lease", {.min = 2, .max = 3600})
+
+      .Section("files", "The files component.")
+      .Key("files.paths", [](C& c) -> auto& { return c.files.paths; }, "files and directories to back up")
+      .Key("files.exclude", [](C& c) -> auto& { return c.files.exclude; }, "glob patterns (fnmatch) of paths to skip")
+      .Done();
+}
+
 }  // namespace
 
-const OptionSpec* FindOption(std::string_view path) {
-  for (const auto& o : kOptions) {
+const Option* RecordType::Find(std::string_view path) const {
+  for (const auto& o : options) {
     if (o.path == path) return &o;
-  }
-  for (const auto& o : kOptions) {
-    if (o.path.find('*') != std::string_view::npos && Matches(o.path, path)) return &o;
   }
   return nullptr;
 }
 
-std::span<const OptionSpec> AllOptions() { return kOptions; }
+json OptionToJson(const Option& o, const void* record, bool redact) {
+  if (o.type == OptionType::kSection) return json::object();
+  const void* field = FieldOf(o, record);
+  auto shown = [&](const std::string& s) -> json {
+    return redact && o.details.secrecy == Secrecy::kSecret && !s.empty() ? "***" : s;
+  };
+  switch (o.type) {
+    case OptionType::kString:
+      return shown(*static_cast<const std::string*>(field));
+    case OptionType::kInt:
+      return *static_cast<const int*>(field);
+    case OptionType::kNumber:
+      return *static_cast<const double*>(field);
+    case OptionType::kBool:
+      return *static_cast<const bool*>(field);
+    case OptionType::kStringList: {
+      json list = json::array();
+      for (const auto& item : *static_cast<const std::vector<std::string>*>(field)) {
+        list.push_back(o.details.secrecy == Secrecy::kSecretValues ? json(RedactProperty(item, redact)) : shown(item));
+      }
+      return list;
+    }
+    case OptionType::kStringListMap: {
+      json map = json::object();
+      for (const auto& [name, list] : *static_cast<const StringListMap*>(field)) map[name] = list;
+      return map;
+    }
+    case OptionType::kRecord:
+      return RecordToJson(*o.record, field, redact);
+    case OptionType::kRecordList: {
+      json list = json::array();
+      void* elements = const_cast<void*>(field);  // read only: at() just indexes
+      for (size_t i = 0; i < o.record->size(field); ++i) list.push_back(RecordToJson(*o.record, o.record->at(elements, i), redact));
+      return list;
+    }
+    case OptionType::kSection:
+      break;
+  }
+  return json::object();  // kSection, above
+}
+
+json RecordToJson(const RecordType& keys, const void* record, bool redact) {
+  json j = json::object();
+  for (const auto& o : keys.options) {
+    std::string pointer = "/" + std::string(o.path);
+    std::replace(pointer.begin(), pointer.end(), '.', '/');
+    // A section comes before its keys, so it is an empty object they fill.
+    j[json::json_pointer(pointer)] = OptionToJson(o, record, redact);
+  }
+  return j;
+}
+
+const RecordType& ConfigKeys() {
+  static const RecordType keys = RootKeys();
+  return keys;
+}
 
 }  // namespace dr::config

@@ -90,6 +90,40 @@ TEST_F(CliTest, SecretsNeverReachJsonOutput) {
   EXPECT_THAT(missing.err, HasSubstr("environment variable ECAP_TEST_DB_PASSWORD is not set"));
 }
 
+// The sections the hand-written printer left out are printed, with their secrets hidden.
+TEST_F(CliTest, ConfigCheckPrintsEverySection) {
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\n  retention_policies: {last: 5, within: 30d}\n"
+                     "postgresql:\n  host: db\n  archive_async: true\n  wal_compression_level: 2\n"
+                     "s3:\n  mirror: {source: lake, target: lake-dr}\n"
+                     "replicas:\n  - {type: s3, bucket: far, secret_access_key: \"${ECAP_TEST_S3_SECRET}\"}\n"
+                     "dr_coordinator:\n  services:\n    - {name: api, type: http, url: \"http://x/health\"}\n");
+  auto r = Dr("--json config check", "ECAP_TEST_S3_SECRET=wJalrXUtnFEMI");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("wJalrXUtnFEMI"), std::string::npos);
+  auto c = json::parse(r.out)["config"];
+  EXPECT_EQ(c["backup_manager"]["retention_policies"]["last"], 5);
+  EXPECT_EQ(c["backup_manager"]["retention_policies"]["within"], "30d");
+  EXPECT_EQ(c["postgresql"]["archive_async"], true);
+  EXPECT_EQ(c["postgresql"]["wal_compression_level"], 2);
+  EXPECT_EQ(c["postgresql"]["archive_push_jobs"], 4);
+  EXPECT_EQ(c["s3"]["mirror"]["target"], "lake-dr");
+  EXPECT_EQ(c["replicas"][0]["secret_access_key"], "***");
+  EXPECT_EQ(c["dr_coordinator"]["services"][0]["url"], "http://x/health");
+  EXPECT_EQ(c["dr_coordinator"]["failure_threshold"], 3);
+}
+
+// `config reference` needs no configuration file, and is the committed docs/configuration.md.
+TEST_F(CliTest, ConfigReferenceIsTheCommittedDocument) {
+  auto r = RunDr("config reference");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, ReadFileOrDie(std::string(DR_SOURCE_DIR) + "/docs/configuration.md"))
+      << "docs/configuration.md is out of date; run: ecap-dr config reference > docs/configuration.md";
+  EXPECT_EQ(RunDr("config reference --format markdown").out, r.out);
+  auto bad = RunDr("config reference --format html");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("html"));
+}
+
 TEST_F(CliTest, ShowAndDelete) {
   WriteFile(dir_ / "f.txt", "abc");
   InitRepo();

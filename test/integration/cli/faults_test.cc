@@ -292,7 +292,7 @@ TEST_F(FaultTest, UnencryptedRepositoryIsSaidLoudly) {
 TEST_F(FaultTest, EveryCommandHasHelp) {
   for (std::string cmd : {"", "repo", "repo init", "repo check", "backup", "backup create", "backup list",
                           "backup show", "backup delete", "restore", "verify", "key", "key generate", "config",
-                          "config check"}) {
+                          "config check", "config reference"}) {
     auto r = RunDr(cmd + " --help");
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_THAT(r.out, HasSubstr("Usage")) << cmd;
