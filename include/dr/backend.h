@@ -14,8 +14,13 @@
 //    errors worth retrying (timeouts, 5xx) are kUnavailable.
 //  - Objects are bounded in size (packs are ~16 MiB), so whole-object buffers
 //    are fine: Put takes the bytes, Get returns them.
+//
+// Optional: ListLeftovers/RemoveLeftover expose what interrupted writes leave
+// behind outside the object namespace (local: ".tmp-*" files of a killed Put).
+// Backends that leave nothing keep the defaults (none, kInvalidArgument).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -53,6 +58,14 @@ struct PutOptions {
   bool overwrite = false;
 };
 
+// Something an interrupted write left behind; never an object, invisible to List.
+struct Leftover {
+  std::string name;  // backend-specific, for messages and RemoveLeftover: "snapshots/.tmp-12-0-ab"
+  uint64_t size = 0;
+  // Last written: a writer still running touches it; one that was killed does not.
+  std::chrono::system_clock::time_point modified;
+};
+
 struct BackendProperties {
   std::string location;     // human-readable: "/opt/ecap/backups", "s3://bucket/prefix"
   int max_connections = 4;  // how many calls are worth running at once
@@ -69,6 +82,12 @@ class Backend {
   virtual Status List(ObjectKind kind, const std::function<Status(const ObjectInfo&)>& visit) = 0;
   // Removing a missing object is kNotFound.
   virtual Status Remove(const ObjectName& name) = 0;
+  // Calls visit for every leftover of an interrupted write; stops at the first error.
+  virtual Status ListLeftovers(const std::function<Status(const Leftover&)>& /*visit*/) { return Status::Ok(); }
+  // Removes one leftover that ListLeftovers reported; a missing one is kNotFound.
+  virtual Status RemoveLeftover(const Leftover& leftover) {
+    return InvalidArgument("'" + leftover.name + "' is not a leftover of " + Properties().location);
+  }
 };
 
 // Forwards every call to target; wrappers (retry, faults, metrics) override what they change.
@@ -87,6 +106,10 @@ class BackendWrapper : public Backend {
     return target_->List(kind, visit);
   }
   Status Remove(const ObjectName& name) override { return target_->Remove(name); }
+  Status ListLeftovers(const std::function<Status(const Leftover&)>& visit) override {
+    return target_->ListLeftovers(visit);
+  }
+  Status RemoveLeftover(const Leftover& leftover) override { return target_->RemoveLeftover(leftover); }
 
  protected:
   std::unique_ptr<Backend> target_;

@@ -43,6 +43,7 @@ void RegisterRetentionCommands(CLI::App& app, CliContext& ctx) {
                    HumanBytes(p.bytes_before),
                    HumanBytes(p.bytes_after));
         if (r->wal_files_removed > 0) fmt::print("; {} removed", Count(r->wal_files_removed, "WAL file"));
+        if (p.leftovers_removed > 0) fmt::print("; {} removed", Count(p.leftovers_removed, "temporary file"));
         fmt::print("\n");
       });
     };

@@ -35,6 +35,8 @@ json CheckReport::ToJson() const {
               {"blobs", blobs},
               {"snapshots", snapshots},
               {"bytes_read", bytes_read},
+              {"leftovers", leftovers},
+              {"leftover_bytes", leftover_bytes},
               {"findings", std::move(list)}};
 }
 
@@ -163,6 +165,20 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
                                    "' is not in any index (left by an interrupted backup or a lost index); "
                                    "its blobs are used and the next backup indexes it",
                                "", "", p, ""});
+  }
+  Status listed = repo.backend().ListLeftovers([&](const Leftover& leftover) {
+    report.leftovers++;
+    report.leftover_bytes += leftover.size;
+    return Status::Ok();
+  });
+  if (!listed.ok()) {
+    report.findings.push_back({"warning", "unable to list temporary files: " + listed.message(), "", "", "", "", listed.code()});
+  } else if (report.leftovers > 0) {
+    report.findings.push_back({"warning",
+                               std::to_string(report.leftovers) + " temporary file(s) (" +
+                                   std::to_string(report.leftover_bytes) +
+                                   " bytes) left by interrupted writes; prune removes those older than 1 hour",
+                               "", "", "", ""});
   }
   auto present = ListPacks(repo);
   if (!present.ok()) {

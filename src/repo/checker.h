@@ -39,6 +39,8 @@ struct CheckReport {
   uint64_t blobs = 0;
   uint64_t snapshots = 0;
   uint64_t bytes_read = 0;
+  uint64_t leftovers = 0;  // temporary files of killed writers (a warning; prune removes old ones)
+  uint64_t leftover_bytes = 0;
   bool ok() const;  // no error findings (warnings allowed)
   nlohmann::json ToJson() const;
 };

@@ -15,7 +15,10 @@ json PruneStats::ToJson() const {
               {"packs_written", packs_written},   {"blobs_used", blobs_used},
               {"blobs_unused", blobs_unused},     {"bytes_before", bytes_before},
               {"bytes_after", bytes_after},       {"bytes_freed", bytes_before > bytes_after ? bytes_before - bytes_after : 0},
-              {"index_files_replaced", index_files_replaced}};
+              {"index_files_replaced", index_files_replaced},
+              {"leftovers_removed", leftovers_removed},
+              {"leftover_bytes_removed", leftover_bytes_removed},
+              {"leftovers_kept", leftovers_kept}};
 }
 
 Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
@@ -88,6 +91,18 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   }
   for (const auto& [id, r] : packs) stats.blobs_unused += r.entries.size();
   stats.blobs_unused -= std::min<uint64_t>(stats.blobs_unused, stats.blobs_used);
+  std::vector<Leftover> old_leftovers;
+  auto now = options.clock->Now();
+  DR_RETURN_IF_ERROR(backend.ListLeftovers([&](const Leftover& leftover) {
+    if (now - leftover.modified < options.leftover_min_age) {
+      stats.leftovers_kept++;
+    } else {
+      old_leftovers.push_back(leftover);
+      stats.leftovers_removed++;
+      stats.leftover_bytes_removed += leftover.size;
+    }
+    return Status::Ok();
+  }));
   if (options.dry_run) return stats;
 
   // 4. Repack: copy the used blobs, still sealed, into new packs (Flush writes them and their index).
@@ -124,6 +139,11 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   }
   for (const auto& pack_id : remove) {
     Status s = backend.Remove({ObjectKind::kPack, pack_id});
+    if (!s.ok() && s.code() != Code::kNotFound) return s;
+  }
+  // 7. Leftovers of killed writers, old enough that no live Put owns them.
+  for (const auto& leftover : old_leftovers) {
+    Status s = backend.RemoveLeftover(leftover);
     if (!s.ok() && s.code() != Code::kNotFound) return s;
   }
   return stats;

@@ -7,13 +7,21 @@
 // index files for everything kept; then the old index files are deleted; then
 // the packs. Killed at any point, every snapshot still finds all its blobs (at
 // worst some twice), and packs left without an index are picked up again.
+//
+// Last, prune removes the leftovers of killed writers (Backend::ListLeftovers:
+// local ".tmp-*" files) last written more than `leftover_min_age` ago. Backups
+// run beside prune without the exclusive lock, so a leftover may belong to a Put
+// still in progress; such a file is being written (a pack is at most ~16 MiB),
+// so its mtime is recent. One hour leaves a wide margin over any live Put.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include <nlohmann/json.hpp>
 
 #include "base/progress.h"
+#include "dr/clock.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
 
@@ -26,6 +34,8 @@ struct PruneOptions {
   // The caller's exclusive lock: confirmed before anything is deleted, so a
   // prune whose lock was lost (taken over as stale) deletes nothing.
   RepoLock* lock = nullptr;
+  std::chrono::seconds leftover_min_age = std::chrono::hours(1);
+  Clock* clock = &RealClock();  // "now", for leftover_min_age
 };
 
 struct PruneStats {
@@ -39,6 +49,9 @@ struct PruneStats {
   uint64_t bytes_before = 0;
   uint64_t bytes_after = 0;
   uint64_t index_files_replaced = 0;
+  uint64_t leftovers_removed = 0;       // temporary files of killed writers (dry run: would remove)
+  uint64_t leftover_bytes_removed = 0;
+  uint64_t leftovers_kept = 0;          // younger than leftover_min_age: maybe a live writer's
   nlohmann::json ToJson() const;
 };
 

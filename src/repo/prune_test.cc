@@ -1,6 +1,11 @@
 #include "repo/prune.h"
 
+#include <chrono>
+#include <filesystem>
+
+#include "base/fake_clock.h"
 #include "repo/checker.h"
+#include "storage/local/local_backend.h"
 #include "storage/memory/memory_backend.h"
 #include "test/support/test_support.h"
 
@@ -49,6 +54,48 @@ struct Fixture {
     return total;
   }
 };
+
+// `repo check` warns about the temporary files killed writers leave; prune
+// removes those not written for leftover_min_age and keeps younger ones (a
+// backup running beside prune may still be writing them).
+TEST(PruneTest, RemovesOldLeftoversOnlyAndCheckReportsThem) {
+  test::TempDir dir;
+  auto be = std::move(storage::NewLocalBackend({.root = dir / "repo", .sync = false})).value();
+  auto repo = std::move(Repository::Init(*be, {.encrypted = true, .master_key = kKey, .chunker = {}}, {})).value();
+  test::WriteFile(dir / "repo/data/ab/.tmp-1-0-old", std::string(1000, 'x'));
+  test::WriteFile(dir / "repo/snapshots/.tmp-2-0-young", std::string(10, 'y'));
+  auto written = std::filesystem::last_write_time(dir / "repo/snapshots/.tmp-2-0-young");
+  std::filesystem::last_write_time(dir / "repo/data/ab/.tmp-1-0-old", written - std::chrono::hours(2));
+
+  auto report = CheckRepository(*repo, {});
+  EXPECT_TRUE(report.ok()) << "leftovers are a warning, not an error";
+  EXPECT_EQ(report.leftovers, 2u);
+  EXPECT_EQ(report.leftover_bytes, 1010u);
+  ASSERT_EQ(report.findings.size(), 1u);
+  EXPECT_EQ(report.findings[0].severity, "warning");
+  EXPECT_THAT(report.findings[0].message, ::testing::HasSubstr("2 temporary file(s) (1010 bytes)"));
+
+  auto dry = Prune(*repo, {.dry_run = true});
+  ASSERT_OK(dry);
+  EXPECT_EQ(dry->leftovers_removed, 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir / "repo/data/ab/.tmp-1-0-old")) << "a dry run removes nothing";
+
+  auto stats = Prune(*repo, {});
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->leftovers_removed, 1u);
+  EXPECT_EQ(stats->leftover_bytes_removed, 1000u);
+  EXPECT_EQ(stats->leftovers_kept, 1u);
+  EXPECT_EQ(stats->ToJson()["leftovers_removed"], 1);
+  EXPECT_FALSE(std::filesystem::exists(dir / "repo/data/ab/.tmp-1-0-old"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "repo/snapshots/.tmp-2-0-young"));
+
+  // The age is measured against the prune's clock: three hours later the young one goes too.
+  FakeClock later(std::chrono::file_clock::to_sys(written) + std::chrono::hours(3));
+  stats = Prune(*repo, {.clock = &later});
+  ASSERT_OK(stats);
+  EXPECT_EQ(stats->leftovers_removed, 1u);
+  EXPECT_EQ(CheckRepository(*repo, {}).leftovers, 0u);
+}
 
 TEST(PruneTest, FreesWhatNoSnapshotUsesAndKeepsTheRest) {
   Fixture f;

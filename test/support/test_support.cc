@@ -82,6 +82,10 @@ class BorrowedBackend : public Backend {
     return target_.List(kind, visit);
   }
   Status Remove(const ObjectName& name) override { return target_.Remove(name); }
+  Status ListLeftovers(const std::function<Status(const Leftover&)>& visit) override {
+    return target_.ListLeftovers(visit);
+  }
+  Status RemoveLeftover(const Leftover& leftover) override { return target_.RemoveLeftover(leftover); }
 
  private:
   Backend& target_;

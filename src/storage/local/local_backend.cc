@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <vector>
 
 #include "base/fs.h"
 #include "storage/layout.h"
@@ -98,6 +100,49 @@ class LocalBackend : public Backend {
     std::string path = PathOf(name);
     if (::unlink(path.c_str()) != 0) return OpenError(errno, name);
     if (options_.sync) return SyncDir(path.substr(0, path.rfind('/')));
+    return Status::Ok();
+  }
+
+  // ".tmp-*" files sit beside the final names: in the root (config), in each
+  // kind's directory, and in data/<2 hex>/.
+  Status ListLeftovers(const std::function<Status(const Leftover&)>& visit) override {
+    std::vector<std::string> dirs{""};
+    for (ObjectKind kind : {ObjectKind::kKey, ObjectKind::kIndex, ObjectKind::kSnapshot, ObjectKind::kLock,
+                            ObjectKind::kWal, ObjectKind::kPack}) {
+      dirs.push_back(KindDir(kind) + "/");
+    }
+    DR_RETURN_IF_ERROR(ListDir(options_.root + "/" + KindDir(ObjectKind::kPack), [&](const std::string& sub, bool is_dir) {
+      if (is_dir) dirs.push_back(KindDir(ObjectKind::kPack) + "/" + sub + "/");
+      return Status::Ok();
+    }));
+    for (const auto& dir : dirs) {
+      DR_RETURN_IF_ERROR(ListDir(options_.root + "/" + dir, [&](const std::string& file, bool is_dir) -> Status {
+        if (is_dir || !IsTempName(file)) return Status::Ok();
+        struct stat st {};
+        if (::stat((options_.root + "/" + dir + file).c_str(), &st) != 0) {
+          if (errno == ENOENT) return Status::Ok();  // renamed into place or removed meanwhile
+          return ErrnoStatus(errno, "unable to stat '" + options_.root + "/" + dir + file + "'");
+        }
+        auto modified = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+        return visit(Leftover{dir + file, static_cast<uint64_t>(st.st_size), modified});
+      }));
+    }
+    return Status::Ok();
+  }
+
+  Status RemoveLeftover(const Leftover& leftover) override {
+    const std::string& name = leftover.name;
+    auto slash = name.rfind('/');
+    std::string file = slash == std::string::npos ? name : name.substr(slash + 1);
+    if (!IsTempName(file) || name.find("..") != std::string::npos || name.starts_with('/')) {
+      return InvalidArgument("'" + name + "' is not a temporary file of " + options_.root);
+    }
+    std::string path = options_.root + "/" + name;
+    if (::unlink(path.c_str()) != 0) {
+      if (errno == ENOENT) return NotFound("temporary file '" + name + "' not found in " + options_.root);
+      return ErrnoStatus(errno, "unable to remove '" + path + "'");
+    }
     return Status::Ok();
   }
 

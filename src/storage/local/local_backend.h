@@ -1,7 +1,9 @@
 // A Backend on a local (or mounted) filesystem, rooted at one directory.
 // Put writes a temporary file, fsyncs it, renames (or links, to refuse an
 // overwrite) it into place and fsyncs the directory, so objects are durable and
-// atomic. Files named ".tmp-*" are left-overs of killed writers and are invisible.
+// atomic. Files named ".tmp-*" are left-overs of killed writers: invisible to
+// List, reported by ListLeftovers with their mtime (a live writer's file keeps
+// being written; prune removes only old ones).
 #pragma once
 
 #include <memory>
