@@ -916,10 +916,18 @@ Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool rea
       DR_ASSIGN_OR_RETURN(auto have, list(*to, kind));
       Progress progress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress,
                         *options_.clock);
+      // Packs, indexes and WAL never change under a name; the config, key files
+      // (rotation) and snapshots (pin, unpin) are rewritten, maybe at the same
+      // size: for those, the (small) bytes decide.
+      bool rewritable = kind == ObjectKind::kConfig || kind == ObjectKind::kKey || kind == ObjectKind::kSnapshot;
       for (const auto& [id, size] : source[kind]) {
         auto it = have.find(id);
-        if (it != have.end() && it->second == size) continue;
+        if (it != have.end() && it->second == size && !rewritable) continue;
         DR_ASSIGN_OR_RETURN(std::string data, from.Get({kind, id}, {}));
+        if (it != have.end() && it->second == data.size()) {
+          auto theirs = to->Get({kind, id}, {});
+          if (theirs.ok() && *theirs == data) continue;
+        }
         DR_RETURN_IF_ERROR(to->Put({kind, id}, data, {.overwrite = true}).WithContext("replicate to " + r.location));
         r.objects_copied++;
         r.bytes_copied += data.size();

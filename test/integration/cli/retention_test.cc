@@ -161,5 +161,78 @@ TEST_F(RetentionCliTest, BackupAndPruneExcludeEachOther) {
   EXPECT_EQ(Dr("retention apply").exit_code, 0);
 }
 
+// A killed backup leaves ".tmp-*" files: `repo check` warns about them (exit 0),
+// prune removes those not written for an hour and keeps younger ones, which a
+// backup running meanwhile may still be writing.
+TEST_F(RetentionCliTest, PruneRemovesOldTemporaryFilesAndKeepsYoungOnes) {
+  KeepLast(2);
+  MakeBackups(1);
+  std::string old_tmp = repo_ + "/data/00/.tmp-4242-0-dead", young_tmp = repo_ + "/snapshots/.tmp-4243-0-beef";
+  WriteFile(old_tmp, std::string(3000, 'o'));
+  WriteFile(young_tmp, std::string(100, 'y'));
+  fs::last_write_time(old_tmp, fs::file_time_type::clock::now() - std::chrono::hours(2));
+
+  auto check = Dr("repo check");
+  EXPECT_EQ(check.exit_code, 0) << "temporary files are a warning, not damage: " << check.err;
+  EXPECT_THAT(check.err, HasSubstr("warning: 2 temporary file(s) (3100 bytes) left by interrupted writes"));
+  auto check_json = json::parse(Dr("--json repo check").out);
+  EXPECT_EQ(check_json["leftovers"], 2);
+  EXPECT_EQ(check_json["leftover_bytes"], 3100);
+
+  auto dry = Dr("--json retention apply --dry-run");
+  ASSERT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_EQ(json::parse(dry.out)["prune"]["leftovers_removed"], 1);
+  EXPECT_TRUE(fs::exists(old_tmp));
+
+  auto r = Dr("--json retention apply");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json prune = json::parse(r.out)["prune"];
+  EXPECT_EQ(prune["leftovers_removed"], 1);
+  EXPECT_EQ(prune["leftover_bytes_removed"], 3000);
+  EXPECT_EQ(prune["leftovers_kept"], 1);
+  EXPECT_FALSE(fs::exists(old_tmp));
+  EXPECT_TRUE(fs::exists(young_tmp)) << "a young temporary file may belong to a live backup";
+  EXPECT_EQ(json::parse(Dr("--json repo check").out)["leftovers"], 1);
+  EXPECT_EQ(Dr("restore b0 --target " + dir_ / "out").exit_code, 0);
+}
+
+// A snapshot rewritten on the primary (pin, unpin) is copied to the replica
+// again, although its size may not change.
+TEST_F(RetentionCliTest, ReplicateCopiesARewrittenSnapshotAgain) {
+  std::string replica = dir_ / "replica";
+  auto with_replica = [&] {
+    WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
+                       "  key_file: \"" + key_ + "\"\nreplicas:\n  - {type: local, path: \"" + replica + "\"}\n");
+  };
+  with_replica();
+  WriteFile(dir_ / "f.txt", "replicate me");
+  InitRepo();
+  ASSERT_EQ(Dr("backup create --id b0 --files " + dir_ / "f.txt").exit_code, 0);
+  auto first = Dr("--json repo replicate");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(json::parse(first.out)["replicas"][0]["check_status"], "passed");
+  // The replica, opened as the repository, with the same key.
+  std::string replica_config = dir_ / "replica.yaml";
+  WriteFile(replica_config, "backup_manager:\n  backup_dir: \"" + replica + "\"\nencryption:\n  key_file: \"" + key_ + "\"\n");
+  auto replica_tags = [&] {
+    auto show = RunDr("-c " + replica_config + " --json backup show b0");
+    EXPECT_EQ(show.exit_code, 0) << show.err;
+    return show.exit_code == 0 ? json::parse(show.out)["tags"] : json();
+  };
+  EXPECT_EQ(replica_tags(), json::array());
+
+  ASSERT_EQ(Dr("backup pin b0").exit_code, 0);
+  auto pinned = Dr("--json repo replicate");
+  ASSERT_EQ(pinned.exit_code, 0) << pinned.err;
+  EXPECT_EQ(json::parse(pinned.out)["replicas"][0]["objects_copied"], 1) << "the rewritten snapshot, nothing else";
+  EXPECT_EQ(replica_tags(), json({"pinned"}));
+
+  ASSERT_EQ(Dr("backup unpin b0").exit_code, 0);
+  ASSERT_EQ(Dr("repo replicate").exit_code, 0);
+  EXPECT_EQ(replica_tags(), json::array());
+  auto idle = Dr("--json repo replicate");
+  EXPECT_EQ(json::parse(idle.out)["replicas"][0]["objects_copied"], 0) << "an unchanged repository copies nothing";
+}
+
 }  // namespace
 }  // namespace dr::test
