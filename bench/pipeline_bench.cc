@@ -12,9 +12,9 @@
 #include <sstream>
 #include <thread>
 
+#include "base/crypto.h"
 #include "base/thread_pool.h"
 #include "repo/chunker/chunker.h"
-#include "repo/crypto/crypto.h"
 #include "repo/crypto/seal.h"
 
 namespace {
@@ -54,7 +54,7 @@ void BM_BackupCeiling(benchmark::State& state) {
     std::string c;
     while (*chunker.Next(&c)) {
       futures.push_back(pool.Submit([chunk = std::move(c)] {
-        std::string id = dr::repo::crypto::Sha256(chunk);
+        std::string id = dr::crypto::Sha256(chunk);
         return dr::repo::Seal(kKey, dr::repo::ObjectType::kData, chunk, 3).size() + id.size();
       }));
     }
@@ -75,7 +75,7 @@ void BM_RestoreCeiling(benchmark::State& state) {
     for (const auto& s : sealed) {
       futures.push_back(pool.Submit([&s] { return *dr::repo::Unseal(kKey, dr::repo::ObjectType::kData, s); }));
     }
-    dr::repo::crypto::Sha256Stream sha;  // the restored stream's hash is sequential, as in a real restore
+    dr::crypto::Sha256Stream sha;  // the restored stream's hash is sequential, as in a real restore
     for (auto& f : futures) sha.Update(f.get());
     benchmark::DoNotOptimize(sha.Finish());
   }

@@ -12,7 +12,12 @@
 
 #include "dr/io.h"
 #include "dr/result.h"
-#include "repo/snapshot/snapshot.h"
+
+namespace dr::repo {
+// What the repository recorded of an item (repo/snapshot/snapshot.h); a source
+// that reads its fields includes that header.
+struct SnapshotItem;
+}  // namespace dr::repo
 
 namespace dr {
 

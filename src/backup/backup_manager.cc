@@ -9,9 +9,9 @@
 #include "backup/compliance.h"
 #include "backup/repo_items.h"
 #include "backup/restore_options.h"
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
-#include "repo/crypto/crypto.h"
 #include "repo/lock.h"
 #include "security/audit/audit_log.h"
 #include "base/time_util.h"
@@ -36,9 +36,9 @@ double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::dura
 
 constexpr const char* kKnownComponents = "files, postgresql, s3, kafka";
 
-Result<storage::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
-  DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key));
-  return storage::s3::S3Options{
+Result<net::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
+  DR_ASSIGN_OR_RETURN(auto credentials, net::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key));
+  return net::s3::S3Options{
       .endpoint = lake.endpoint.empty() ? "https://s3." + lake.region + ".amazonaws.com" : lake.endpoint,
       .region = lake.region,
       .bucket = "",
@@ -46,7 +46,7 @@ Result<storage::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
       .credentials = credentials};
 }
 
-source::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
+net::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
   return {.host = pg.host, .port = pg.port, .user = pg.username, .password = pg.password, .sslmode = pg.sslmode,
           .connect_timeout = pg.connect_timeout, .bin_dir = pg.bin_dir};
 }
@@ -136,7 +136,7 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
 
 Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
   if (loc.type != "s3") return storage::NewLocalBackend({.root = loc.path, .create_root = false});
-  DR_ASSIGN_OR_RETURN(auto credentials, storage::s3::ResolveCredentials(loc.access_key_id, loc.secret_access_key));
+  DR_ASSIGN_OR_RETURN(auto credentials, net::s3::ResolveCredentials(loc.access_key_id, loc.secret_access_key));
   std::string region = loc.region.empty() ? "us-east-1" : loc.region;
   std::string endpoint = loc.endpoint.empty() ? "https://s3." + region + ".amazonaws.com" : loc.endpoint;
   return storage::NewS3Backend({.s3 = {.endpoint = endpoint, .region = region, .bucket = loc.bucket,
@@ -714,7 +714,7 @@ Result<json> BackupManager::KeyRotate() {
   if (path.empty()) return ConfigError("key rotate needs encryption.key_file");
   DR_ASSIGN_OR_RETURN(security::MasterKey old_key, security::LoadMasterKey(config_.encryption, false));
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  std::string new_key = repo::crypto::RandomBytes(32);
+  std::string new_key = crypto::RandomBytes(32);
   // Order: the repository learns the new key first, then the key file changes,
   // then the old key is retired. Killed anywhere, one of the two keys opens it.
   DR_RETURN_IF_ERROR(repo->AddMasterKey(new_key));
@@ -776,7 +776,7 @@ Result<WalStatusResult> BackupManager::WalStatus() {
   r.last_archived_wal = state.newest_segment;
   r.archived_files = state.files;
   if (!config_.postgresql_configured) return r;
-  auto conn = source::pg::Connection::Open(PgServer(config_.postgresql), config_.postgresql.databases.empty()
+  auto conn = net::pg::Connection::Open(PgServer(config_.postgresql), config_.postgresql.databases.empty()
                                                                             ? "postgres"
                                                                             : config_.postgresql.databases.front());
   if (!conn.ok()) {

@@ -23,7 +23,7 @@
 #include "repo/lock.h"
 #include "repo/repository.h"
 #include "source/files/files_source.h"
-#include "source/kafka/client.h"
+#include "net/kafka/client.h"
 #include "source/s3lake/mirror.h"
 
 namespace dr::backup {
@@ -197,7 +197,7 @@ struct ManagerOptions {
   // Storage for the repository; default: a local backend at backup_manager.backup_dir.
   std::unique_ptr<Backend> backend;
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
-  source::kafka::Admin* kafka_admin = nullptr;
+  net::kafka::Admin* kafka_admin = nullptr;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
   // Called at named points of a job ("backup.before_lock"), for tests that must

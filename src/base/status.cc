@@ -51,7 +51,7 @@ Status ErrnoStatus(int err, std::string_view what) {
 // too). librdkafka 2.0.2 keeps one 176-byte allocation of its own when an admin
 // request waits for a controller that never comes (DescribeConfigs and
 // ListConsumerGroups against the mock cluster): it is made on librdkafka's
-// threads with no frame of ours, and AdminCall (source/kafka/client.cc)
+// threads with no frame of ours, and AdminCall (net/kafka/client.cc)
 // destroys every event, option and queue it is handed. Third-party libraries only.
 extern "C" const char* __lsan_default_suppressions() { return "leak:librdkafka.so.1\n"; }
 #endif

@@ -70,7 +70,7 @@ Status DisasterRecoveryCoordinator::Init() {
   check_context_.s3.endpoint = lake.endpoint.empty() ? "https://s3." + lake.region + ".amazonaws.com" : lake.endpoint;
   check_context_.s3.region = lake.region;
   check_context_.s3.path_style = lake.force_path_style;
-  if (auto creds = storage::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key); creds.ok()) {
+  if (auto creds = net::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key); creds.ok()) {
     check_context_.s3.credentials = *creds;
   }
   initialized_ = true;

@@ -7,7 +7,7 @@
 #include "base/time_util.h"
 #include "coordinator/health_check.h"
 #include "engine/engine.h"
-#include "source/postgres/pg_client.h"
+#include "net/postgres/pg_client.h"
 
 namespace dr::coordinator {
 
@@ -22,18 +22,18 @@ double Secs(std::chrono::duration<Rep, Period> d) {
 
 // The address a conninfo points at (what the DNS record holds for it).
 std::string HostOf(const std::string& conninfo) {
-  auto s = source::pg::ParseConninfo(conninfo);
+  auto s = net::pg::ParseConninfo(conninfo);
   if (!s.ok()) return "";
   if (s->count("hostaddr")) return s->at("hostaddr");
   return s->count("host") ? s->at("host") : "";
 }
 
 std::string WithHost(const std::string& conninfo, const std::string& host) {
-  auto s = source::pg::ParseConninfo(conninfo);
+  auto s = net::pg::ParseConninfo(conninfo);
   if (!s.ok()) return conninfo;
   s->erase("hostaddr");
   (*s)["host"] = host;
-  return source::pg::MakeConninfo(*s);
+  return net::pg::MakeConninfo(*s);
 }
 
 std::string FirstOf(const std::vector<std::string>& addresses) {

@@ -5,13 +5,13 @@
 
 #include "coordinator/dns.h"
 #include "coordinator/health_check.h"
-#include "source/postgres/pg_client.h"
+#include "net/postgres/pg_client.h"
 
 namespace dr::coordinator {
 
 namespace {
 
-using source::pg::Connection;
+using net::pg::Connection;
 
 class PostgresOps : public DatabaseOps {
  public:

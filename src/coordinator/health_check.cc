@@ -10,9 +10,9 @@
 #include <cstdio>
 
 #include "base/subprocess.h"
-#include "coordinator/http.h"
-#include "source/kafka/client.h"
-#include "source/postgres/pg_client.h"
+#include "net/http.h"
+#include "net/kafka/client.h"
+#include "net/postgres/pg_client.h"
 
 namespace dr::coordinator {
 
@@ -32,7 +32,7 @@ int Timeout(const config::CoordinatedService& s) { return std::max(1, static_cas
 
 CheckResult CheckPostgres(const config::CoordinatedService& s) {
   json details;
-  auto primary = source::pg::Connection::OpenConninfo(s.primary, Timeout(s));
+  auto primary = net::pg::Connection::OpenConninfo(s.primary, Timeout(s));
   if (!primary.ok()) return Fail("primary: " + primary.status().message(), {{"primary", {{"reachable", false}}}});
   auto row = (*primary)->Query(
       "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_current_wal_lsn()::text END");
@@ -46,7 +46,7 @@ CheckResult CheckPostgres(const config::CoordinatedService& s) {
   CheckResult r{Health::kHealthy, 0, "", details};
   if (s.standby.empty()) return r;
 
-  auto standby = source::pg::Connection::OpenConninfo(s.standby, Timeout(s));
+  auto standby = net::pg::Connection::OpenConninfo(s.standby, Timeout(s));
   if (!standby.ok()) {
     r.status = Health::kDegraded;
     r.error = "standby: " + standby.status().message();
@@ -117,7 +117,7 @@ CheckResult CheckTcp(const std::string& address, double timeout_seconds) {
 }
 
 CheckResult CheckHttp(const config::CoordinatedService& s) {
-  auto reply = HttpRequest("GET", s.url, "", static_cast<long>(s.timeout_seconds * 1000));
+  auto reply = net::HttpRequest("GET", s.url, "", static_cast<long>(s.timeout_seconds * 1000));
   if (!reply.ok()) return Fail(reply.status().message());
   json details{{"url", s.url}, {"http_status", reply->status}};
   if (reply->status != s.expect_status) {
@@ -146,18 +146,18 @@ CheckResult CheckDns(const config::CoordinatedService& s, const CheckContext& ct
 }
 
 CheckResult CheckKafka(const config::CoordinatedService& s) {
-  auto client = source::kafka::Client::Connect(
+  auto client = net::kafka::Client::Connect(
       {.bootstrap_servers = s.bootstrap_servers, .timeout_ms = static_cast<int>(s.timeout_seconds * 1000)});
   if (!client.ok()) return Fail(client.status().message());
   return {Health::kHealthy, 0, "", {{"brokers", (*client)->broker_count()}}};
 }
 
 CheckResult CheckS3(const config::CoordinatedService& s, const CheckContext& ctx) {
-  storage::s3::S3Options o = ctx.s3;
+  net::s3::S3Options o = ctx.s3;
   o.bucket = s.bucket;
   o.max_retries = 0;
   o.timeout_seconds = std::max(1L, static_cast<long>(s.timeout_seconds));
-  storage::s3::S3Client client(o);
+  net::s3::S3Client client(o);
   // Write, read back and delete a small probe: a bucket that lists but refuses writes is not healthy.
   const std::string key = ".ecap-dr-health-probe";
   const std::string body = "ecap-dr health probe";

@@ -13,7 +13,7 @@
 
 #include "config/config.h"
 #include "coordinator/dns.h"
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 
 namespace dr::coordinator {
 
@@ -28,7 +28,7 @@ struct CheckResult {
 };
 
 struct CheckContext {
-  storage::s3::S3Options s3;  // endpoint and credentials for s3 services (bucket per service)
+  net::s3::S3Options s3;  // endpoint and credentials for s3 services (bucket per service)
   std::string dns_server;     // default server for dns services
 };
 

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
-#include "coordinator/http.h"
+#include "net/http.h"
 
 namespace dr::coordinator {
 
@@ -27,7 +27,7 @@ EtcdLeader::~EtcdLeader() = default;
 Result<std::string> EtcdLeader::Post(const std::string& path, const std::string& body) {
   std::string last_error = "no etcd endpoint configured";
   for (const auto& endpoint : endpoints_) {
-    auto reply = HttpRequest("POST", endpoint + path, body, std::max(500, lease_seconds_ * 1000 / 3));
+    auto reply = net::HttpRequest("POST", endpoint + path, body, std::max(500, lease_seconds_ * 1000 / 3));
     if (reply.ok() && reply->status == 200) return reply->body;
     last_error = "etcd " + endpoint + path + ": " +
                  (reply.ok() ? "HTTP " + std::to_string(reply->status) + " " + reply->body : reply.status().message());

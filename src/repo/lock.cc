@@ -6,9 +6,9 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/time_util.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::repo {
 

@@ -5,10 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/interrupt.h"
 #include "base/time_util.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::repo {
 

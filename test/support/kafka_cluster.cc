@@ -8,7 +8,7 @@
 
 namespace dr::test {
 
-using source::kafka::GroupOffset;
+using net::kafka::GroupOffset;
 
 namespace {
 
@@ -31,12 +31,12 @@ Result<std::unique_ptr<KafkaCluster>> KafkaCluster::Start(int brokers, const std
     c->bootstrap_ = real;
     std::random_device rd;
     c->prefix_ = "ecap-dr-test-" + std::to_string(rd() % 1000000) + ".";
-    DR_ASSIGN_OR_RETURN(c->client_, source::kafka::Client::Connect({.bootstrap_servers = c->bootstrap_}));
+    DR_ASSIGN_OR_RETURN(c->client_, net::kafka::Client::Connect({.bootstrap_servers = c->bootstrap_}));
   } else {
     SubprocessOptions o{.argv = {KAFKA_MOCK_BINARY, "-b", std::to_string(brokers)}, .pipe_stdin = true};
     DR_ASSIGN_OR_RETURN(c->mock_, Subprocess::Start(o));
     DR_ASSIGN_OR_RETURN(c->bootstrap_, ReadLine(c->mock_->stdout_fd()));
-    DR_ASSIGN_OR_RETURN(c->client_, source::kafka::Client::Connect({.bootstrap_servers = c->bootstrap_}));
+    DR_ASSIGN_OR_RETURN(c->client_, net::kafka::Client::Connect({.bootstrap_servers = c->bootstrap_}));
   }
   for (const auto& t : topics) {
     auto colon = t.find(':');
@@ -75,7 +75,7 @@ Status KafkaCluster::SetBrokerUp(int id, bool up) {
 
 Status KafkaCluster::Produce(const std::string& topic, const std::vector<TestMessage>& messages) {
   int failures = 0;
-  DR_ASSIGN_OR_RETURN(auto producer, source::kafka::Handle::Create(
+  DR_ASSIGN_OR_RETURN(auto producer, net::kafka::Handle::Create(
                                          RD_KAFKA_PRODUCER, {.bootstrap_servers = bootstrap_},
                                          {{"linger.ms", "5"}, {"queue.buffering.max.messages", "1000000"}},
                                          [&failures](const rd_kafka_message_t& m) { failures += m.err != 0; }));
@@ -116,7 +116,7 @@ Result<std::map<int32_t, std::vector<TestMessage>>> KafkaCluster::ReadAll(const 
   }
   if (partitions < 0) return NotFound("test read: no topic " + topic);
   std::map<int32_t, std::vector<TestMessage>> out;
-  DR_ASSIGN_OR_RETURN(auto consumer, source::kafka::Handle::Create(
+  DR_ASSIGN_OR_RETURN(auto consumer, net::kafka::Handle::Create(
                                          RD_KAFKA_CONSUMER, {.bootstrap_servers = bootstrap_},
                                          {{"group.id", "ecap-dr-test-reader"}, {"enable.auto.commit", "false"}}));
   for (int p = 0; p < partitions; ++p) {
@@ -165,7 +165,7 @@ Status KafkaCluster::Commit(const std::string& group, const std::string& topic, 
 
 Result<std::map<int32_t, int64_t>> KafkaCluster::Committed(const std::string& group, const std::string& topic,
                                                            int partitions) {
-  source::kafka::TopicPartitions parts;
+  net::kafka::TopicPartitions parts;
   for (int p = 0; p < partitions; ++p) parts.emplace_back(topic, p);
   DR_ASSIGN_OR_RETURN(auto offsets, client_->admin().ListGroupOffsets(group, parts));
   std::map<int32_t, int64_t> out;
@@ -173,7 +173,7 @@ Result<std::map<int32_t, int64_t>> KafkaCluster::Committed(const std::string& gr
   return out;
 }
 
-Result<source::kafka::Admin::TopicConfigs> ScriptedAdmin::DescribeTopicConfigs(const std::vector<std::string>& topics) {
+Result<net::kafka::Admin::TopicConfigs> ScriptedAdmin::DescribeTopicConfigs(const std::vector<std::string>& topics) {
   TopicConfigs out;
   for (const auto& t : topics) out[t] = configs.count(t) ? configs[t] : std::map<std::string, std::string>{};
   return out;
@@ -191,7 +191,7 @@ Result<std::vector<std::string>> ScriptedAdmin::ListGroups() {
 }
 
 Result<std::vector<GroupOffset>> ScriptedAdmin::ListGroupOffsets(const std::string& group,
-                                                                 const source::kafka::TopicPartitions& parts) {
+                                                                 const net::kafka::TopicPartitions& parts) {
   return cluster_.client().admin().ListGroupOffsets(group, parts);
 }
 

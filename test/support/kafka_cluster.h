@@ -12,7 +12,7 @@
 
 #include "base/subprocess.h"
 #include "dr/result.h"
-#include "source/kafka/client.h"
+#include "net/kafka/client.h"
 
 namespace dr::test {
 
@@ -49,7 +49,7 @@ class KafkaCluster {
   Result<std::map<int32_t, std::vector<TestMessage>>> ReadAll(const std::string& topic);
   Status Commit(const std::string& group, const std::string& topic, int32_t partition, int64_t offset);
   Result<std::map<int32_t, int64_t>> Committed(const std::string& group, const std::string& topic, int partitions);
-  source::kafka::Client& client() { return *client_; }
+  net::kafka::Client& client() { return *client_; }
 
  private:
   KafkaCluster() = default;
@@ -57,23 +57,23 @@ class KafkaCluster {
   std::unique_ptr<Subprocess> mock_;
   std::string bootstrap_;
   std::string prefix_;
-  std::unique_ptr<source::kafka::Client> client_;
+  std::unique_ptr<net::kafka::Client> client_;
 };
 
 // The admin operations librdkafka's mock cluster cannot answer, scripted:
 // DescribeConfigs answers `configs`, ListGroups answers `groups` (or fails
 // like the mock when unset), CreateTopics is recorded and done through the
 // test cluster. Group offsets go to the real cluster.
-class ScriptedAdmin : public source::kafka::Admin {
+class ScriptedAdmin : public net::kafka::Admin {
  public:
   explicit ScriptedAdmin(KafkaCluster& cluster) : cluster_(cluster) {}
   Result<TopicConfigs> DescribeTopicConfigs(const std::vector<std::string>& topics) override;
   Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& configs) override;
   Result<std::vector<std::string>> ListGroups() override;
-  Result<std::vector<source::kafka::GroupOffset>> ListGroupOffsets(const std::string& group,
-                                                                   const source::kafka::TopicPartitions& parts) override;
-  Status AlterGroupOffsets(const std::string& group, const std::vector<source::kafka::GroupOffset>& offsets) override;
+  Result<std::vector<net::kafka::GroupOffset>> ListGroupOffsets(const std::string& group,
+                                                                   const net::kafka::TopicPartitions& parts) override;
+  Status AlterGroupOffsets(const std::string& group, const std::vector<net::kafka::GroupOffset>& offsets) override;
 
   std::map<std::string, std::map<std::string, std::string>> configs;  // topic -> configs
   std::optional<std::vector<std::string>> groups;

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::repo {
 

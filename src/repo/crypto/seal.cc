@@ -2,9 +2,9 @@
 
 #include <cstring>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "repo/compress/compress.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::repo {
 

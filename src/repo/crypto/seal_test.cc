@@ -1,8 +1,8 @@
 #include "repo/crypto/seal.h"
 
-#include "repo/crypto/crypto.h"
-#include "repo/crypto/keys.h"
+#include "base/crypto.h"
 #include "base/encoding.h"
+#include "repo/crypto/keys.h"
 #include "test/support/test_support.h"
 
 namespace dr::repo {

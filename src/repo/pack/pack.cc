@@ -1,7 +1,7 @@
 #include "repo/pack/pack.h"
 
+#include "base/crypto.h"
 #include "base/encoding.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::repo {
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::security {
 
@@ -46,7 +46,7 @@ Identity ProcessIdentity() {
   } else {
     id.user = "uid:" + std::to_string(::geteuid());
   }
-  id.session = HexEncode(repo::crypto::RandomBytes(6)) + "-" + std::to_string(::getpid());
+  id.session = HexEncode(crypto::RandomBytes(6)) + "-" + std::to_string(::getpid());
   id.source = "local";
   if (const char* ssh = std::getenv("SSH_CLIENT"); ssh != nullptr && *ssh != '\0') {
     std::istringstream in(ssh);

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "base/time_util.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::security {
 
@@ -23,7 +23,7 @@ const std::string kGenesis(64, '0');
 
 std::string HashOf(json record) {
   record.erase("hash");
-  return HexEncode(repo::crypto::Sha256(record.dump()));
+  return HexEncode(crypto::Sha256(record.dump()));
 }
 
 // Holds an exclusive flock on "<log>.lock" for its lifetime.

@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <cstdlib>
 
+#include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
-#include "repo/crypto/crypto.h"
 
 namespace dr::security {
 
@@ -27,7 +27,7 @@ Result<MasterKey> GenerateKeyFile(const std::string& path) {
   if (slash != std::string::npos && slash > 0) {
     DR_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), 0700).WithContext("unable to create key directory"));
   }
-  std::string key = repo::crypto::RandomBytes(32);
+  std::string key = crypto::RandomBytes(32);
   Status s = WriteFileAtomic(path, Base64Encode(key) + "\n", {.mode = 0600, .overwrite = false, .sync = true});
   if (s.code() == Code::kAlreadyExists) return AlreadyExists("key file '" + path + "' already exists; refusing to overwrite it");
   // A full disk and a directory the user may not write keep their codes (exit 6, 3).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dr/source.h"
+#include "repo/snapshot/snapshot.h"
 
 namespace dr::source {
 

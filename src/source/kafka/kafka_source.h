@@ -19,9 +19,22 @@
 #include <vector>
 
 #include "dr/source.h"
-#include "source/kafka/client.h"
+#include "net/kafka/client.h"
+#include "repo/snapshot/snapshot.h"
 
 namespace dr::source::kafka {
+
+// The Kafka client lives in net/kafka (the layer of outside systems); the
+// source uses it under its short names.
+using net::kafka::Admin;
+using net::kafka::Client;
+using net::kafka::ClientOptions;
+using net::kafka::GroupOffset;
+using net::kafka::Handle;
+using net::kafka::MatchesAny;
+using net::kafka::PartitionInfo;
+using net::kafka::TopicInfo;
+using net::kafka::TopicPartitions;
 
 struct KafkaOptions {
   ClientOptions client;

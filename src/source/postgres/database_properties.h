@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dr/result.h"
-#include "source/postgres/pg_client.h"
+#include "source/postgres/client.h"
 
 namespace dr::source::pg {
 

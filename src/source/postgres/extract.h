@@ -11,6 +11,7 @@
 
 #include "dr/io.h"
 #include "dr/source.h"
+#include "repo/snapshot/snapshot.h"
 
 namespace dr::source {
 

@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "dr/source.h"
-#include "source/postgres/pg_client.h"
+#include "repo/snapshot/snapshot.h"
+#include "source/postgres/client.h"
 
 namespace dr::source {
 

@@ -29,9 +29,9 @@ struct Entry {
   std::string last_modified;
 };
 
-Result<std::map<std::string, Entry>> List(storage::s3::S3Client& client, const std::string& prefix) {
+Result<std::map<std::string, Entry>> List(net::s3::S3Client& client, const std::string& prefix) {
   std::map<std::string, Entry> out;
-  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const storage::s3::ListedObject& o) {
+  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const net::s3::ListedObject& o) {
     out[o.key] = {o.size, o.etag, o.last_modified};
     return Status::Ok();
   }));
@@ -62,7 +62,7 @@ Status SaveState(const std::string& path, const std::map<std::string, std::pair<
   return WriteFileAtomic(path, text, {.mode = 0600, .overwrite = true, .sync = true});
 }
 
-Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const std::string& key, const Entry& entry) {
+Status CopyObject(net::s3::S3Client& from, net::s3::S3Client& to, const std::string& key, const Entry& entry) {
   constexpr uint64_t kRange = 16u << 20;
   std::unique_ptr<UploadSink> sink;
   for (uint64_t offset = 0; offset < entry.size || offset == 0; offset += kRange) {
@@ -89,7 +89,7 @@ Status CopyObject(storage::s3::S3Client& from, storage::s3::S3Client& to, const 
 std::string MirrorPassFile(const std::string& state_file) { return state_file + ".pass"; }
 
 Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
-  storage::s3::S3Client from(options.source), to(options.target);
+  net::s3::S3Client from(options.source), to(options.target);
   MirrorResult result;
   auto state = LoadState(options.state_file);
   DR_ASSIGN_OR_RETURN(auto source, List(from, options.prefix));

@@ -11,13 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 
 namespace dr::source {
 
 struct MirrorOptions {
-  storage::s3::S3Options source;  // with bucket
-  storage::s3::S3Options target;  // with bucket (may be another endpoint and region)
+  net::s3::S3Options source;  // with bucket
+  net::s3::S3Options target;  // with bucket (may be another endpoint and region)
   std::string prefix;
   bool delete_removed = false;
   std::string state_file;

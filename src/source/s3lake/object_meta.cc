@@ -49,7 +49,7 @@ ObjectMeta MetaFromResponse(const std::map<std::string, std::string>& headers) {
   return meta;
 }
 
-Status FetchTags(storage::s3::S3Client& client, const std::string& key, ObjectMeta& meta) {
+Status FetchTags(net::s3::S3Client& client, const std::string& key, ObjectMeta& meta) {
   if (meta.tag_count == 0) return Status::Ok();
   DR_ASSIGN_OR_RETURN(auto r, client.Send("GET", key, {{"tagging", ""}}, {}, {}));
   if (r.status / 100 != 2) return client.ErrorOf(r, "unable to read the tags of " + client.Url(key));
@@ -91,14 +91,14 @@ std::map<std::string, std::string> PutHeaders(const ObjectMeta& meta) {
   for (const auto& [name, value] : meta.user) out[std::string(kUserPrefix) + name] = value;
   std::string tagging;
   for (const auto& [key, value] : meta.tags) {
-    tagging += (tagging.empty() ? "" : "&") + storage::s3::UriEncode(key, false) + "=" +
-               storage::s3::UriEncode(value, false);
+    tagging += (tagging.empty() ? "" : "&") + net::s3::UriEncode(key, false) + "=" +
+               net::s3::UriEncode(value, false);
   }
   if (!tagging.empty()) out["x-amz-tagging"] = tagging;
   return out;
 }
 
-Status PutTags(storage::s3::S3Client& client, const std::string& key, const std::map<std::string, std::string>& tags) {
+Status PutTags(net::s3::S3Client& client, const std::string& key, const std::map<std::string, std::string>& tags) {
   pugi::xml_document doc;
   auto set = doc.append_child("Tagging").append_child("TagSet");
   for (const auto& [k, v] : tags) {

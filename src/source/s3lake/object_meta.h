@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dr/result.h"
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 
 namespace dr::source {
 
@@ -41,7 +41,7 @@ ObjectMeta MetaFromResponse(const std::map<std::string, std::string>& headers);
 
 // GET key?tagging into meta.tags; does nothing (no request) when meta.tag_count is 0.
 // Errors name the object.
-Status FetchTags(storage::s3::S3Client& client, const std::string& key, ObjectMeta& meta);
+Status FetchTags(net::s3::S3Client& client, const std::string& key, ObjectMeta& meta);
 
 // Writes meta into a snapshot item's meta (the fields above).
 void MetaToItem(const ObjectMeta& meta, nlohmann::json& item_meta);
@@ -58,6 +58,6 @@ std::map<std::string, std::string> PutHeaders(const ObjectMeta& meta);
 // PUT key?tagging: sets an existing object's tags. Needed after a multipart
 // upload, because radosgw ignores x-amz-tagging on CreateMultipartUpload
 // (AWS honours it). Errors name the object.
-Status PutTags(storage::s3::S3Client& client, const std::string& key, const std::map<std::string, std::string>& tags);
+Status PutTags(net::s3::S3Client& client, const std::string& key, const std::map<std::string, std::string>& tags);
 
 }  // namespace dr::source

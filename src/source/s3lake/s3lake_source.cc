@@ -21,10 +21,10 @@ namespace {
 
 constexpr uint64_t kRangeSize = 8u << 20;
 
-using Listed = storage::s3::ListedObject;
+using Listed = net::s3::ListedObject;
 
 // One ranged GET pinned to the ETag seen in the listing.
-Result<storage::s3::S3Response> FetchRange(storage::s3::S3Client& client, const Listed& object, uint64_t offset) {
+Result<net::s3::S3Response> FetchRange(net::s3::S3Client& client, const Listed& object, uint64_t offset) {
   std::map<std::string, std::string> h{{"if-match", object.etag}};
   if (object.size > 0) {
     uint64_t end = std::min(object.size, offset + kRangeSize) - 1;
@@ -37,8 +37,8 @@ Result<storage::s3::S3Response> FetchRange(storage::s3::S3Client& client, const 
 // first range may have been fetched ahead, in parallel with other objects.
 class ObjectSource : public ByteSource {
  public:
-  ObjectSource(storage::s3::S3Client& client, const Listed& object,
-               std::future<Result<storage::s3::S3Response>>* prefetched = nullptr)
+  ObjectSource(net::s3::S3Client& client, const Listed& object,
+               std::future<Result<net::s3::S3Response>>* prefetched = nullptr)
       : client_(client), object_(object), prefetched_(prefetched) {}
 
   Result<size_t> Read(char* buf, size_t n) override {
@@ -59,7 +59,7 @@ class ObjectSource : public ByteSource {
 
  private:
   Status Fetch() {
-    Result<storage::s3::S3Response> fetched =
+    Result<net::s3::S3Response> fetched =
         prefetched_ != nullptr && offset_ == 0 ? prefetched_->get() : FetchRange(client_, object_, offset_);
     prefetched_ = nullptr;
     DR_ASSIGN_OR_RETURN(auto r, std::move(fetched));
@@ -79,9 +79,9 @@ class ObjectSource : public ByteSource {
     return Status::Ok();
   }
 
-  storage::s3::S3Client& client_;
+  net::s3::S3Client& client_;
   const Listed& object_;
-  std::future<Result<storage::s3::S3Response>>* prefetched_;
+  std::future<Result<net::s3::S3Response>>* prefetched_;
   std::string buffer_;
   size_t pos_ = 0;
   uint64_t offset_ = 0;
@@ -93,7 +93,7 @@ class ObjectSource : public ByteSource {
 // The metadata of an object whose bytes did not change, by HEAD (pinned to the
 // listed ETag) and its tags; nullopt when it changed meanwhile or the HEAD
 // failed: the caller then reads the object anew, which reports a real error.
-std::optional<ObjectMeta> HeadMeta(storage::s3::S3Client& client, const Listed& object) {
+std::optional<ObjectMeta> HeadMeta(net::s3::S3Client& client, const Listed& object) {
   auto r = client.Send("HEAD", object.key, {}, {{"if-match", object.etag}}, {});
   if (!r.ok() || r->status / 100 != 2) return std::nullopt;
   ObjectMeta meta = MetaFromResponse(r->headers);
@@ -101,9 +101,9 @@ std::optional<ObjectMeta> HeadMeta(storage::s3::S3Client& client, const Listed& 
   return meta;
 }
 
-Result<std::vector<Listed>> ListObjects(storage::s3::S3Client& client, const std::string& prefix) {
+Result<std::vector<Listed>> ListObjects(net::s3::S3Client& client, const std::string& prefix) {
   std::vector<Listed> out;
-  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const storage::s3::ListedObject& o) {
+  DR_RETURN_IF_ERROR(client.ListObjects(prefix, [&](const net::s3::ListedObject& o) {
     out.push_back(o);
     return Status::Ok();
   }));
@@ -123,9 +123,9 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
     auto slash = target.find('/');
     std::string bucket = target.substr(0, slash);
     std::string prefix = slash == std::string::npos ? "" : target.substr(slash + 1);
-    storage::s3::S3Options s3 = options_.s3;
+    net::s3::S3Options s3 = options_.s3;
     s3.bucket = bucket;
-    storage::s3::S3Client client(s3);
+    net::s3::S3Client client(s3);
     DR_ASSIGN_OR_RETURN(auto objects, ListObjects(client, prefix));
     targets.push_back({{"bucket", bucket}, {"prefix", prefix}, {"objects", objects.size()}});
     // Read ahead: the first range of the next changed objects is fetched by a
@@ -152,7 +152,7 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       std::atomic<bool>& flag;
       ~AbandonOnExit() { flag = true; }
     } abandon_on_exit{abandon};
-    std::map<size_t, std::future<Result<storage::s3::S3Response>>> ahead;
+    std::map<size_t, std::future<Result<net::s3::S3Response>>> ahead;
     size_t next_prefetch = 0;
     uint64_t bytes_ahead = 0;
     auto top_up = [&](size_t current) {
@@ -160,7 +160,7 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
       while (next_prefetch < objects.size() && ahead.size() < kPrefetchObjects && bytes_ahead < kPrefetchBytes) {
         const Listed& o = objects[next_prefetch];
         if (!unchanged(o)) {
-          ahead.emplace(next_prefetch, pool.Submit([&client, &o, &abandon]() -> Result<storage::s3::S3Response> {
+          ahead.emplace(next_prefetch, pool.Submit([&client, &o, &abandon]() -> Result<net::s3::S3Response> {
             if (abandon) return Status(Code::kCancelled, "backup stopped before '" + o.key + "' was read");
             return FetchRange(client, o, 0);
           }));
@@ -172,7 +172,7 @@ Status S3LakeSource::Backup(ItemWriter& writer) {
     for (size_t index = 0; index < objects.size(); ++index) {
       const Listed& object = objects[index];
       top_up(index);
-      std::future<Result<storage::s3::S3Response>> first;
+      std::future<Result<net::s3::S3Response>> first;
       if (auto it = ahead.find(index); it != ahead.end()) {
         first = std::move(it->second);
         ahead.erase(it);
@@ -240,7 +240,7 @@ namespace dr::source {
 
 Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponent& component, ItemReader& reader,
                                                     const S3LakeRestoreOptions& options) {
-  std::map<std::string, std::unique_ptr<storage::s3::S3Client>> clients;
+  std::map<std::string, std::unique_ptr<net::s3::S3Client>> clients;
   uint64_t objects = 0, bytes = 0;
   for (const auto& item : component.items) {
     if (item.kind != "s3_object") continue;
@@ -249,9 +249,9 @@ Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponen
     std::string bucket = options.target_bucket.empty() ? item.meta.value("bucket", "") : options.target_bucket;
     auto& client = clients[bucket];
     if (!client) {
-      storage::s3::S3Options s3 = options.s3;
+      net::s3::S3Options s3 = options.s3;
       s3.bucket = bucket;
-      client = std::make_unique<storage::s3::S3Client>(s3);
+      client = std::make_unique<net::s3::S3Client>(s3);
     }
     // Everything the backup kept (an older backup: content type and user metadata).
     UploadSink sink(*client, key, MetaFromItem(item.meta), {options.multipart_threshold, options.part_size});

@@ -15,12 +15,13 @@
 #include <vector>
 
 #include "dr/source.h"
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
+#include "repo/snapshot/snapshot.h"
 
 namespace dr::source {
 
 struct S3LakeOptions {
-  storage::s3::S3Options s3;         // endpoint, region, credentials; the bucket comes from targets
+  net::s3::S3Options s3;         // endpoint, region, credentials; the bucket comes from targets
   std::vector<std::string> targets;  // "bucket" or "bucket/prefix/"
   const repo::SnapshotComponent* previous = nullptr;  // the last backup's "s3" component, if any
 };
@@ -46,7 +47,7 @@ class S3LakeSource : public Source {
 };
 
 struct S3LakeRestoreOptions {
-  storage::s3::S3Options s3;
+  net::s3::S3Options s3;
   std::string target_bucket;  // default: each object's own bucket
   std::string prefix;         // only keys starting with this
   uint64_t multipart_threshold = 64u << 20;

@@ -12,8 +12,8 @@
 #include <pugixml.hpp>
 
 #include "dr/io.h"
+#include "net/s3/s3_client.h"
 #include "source/s3lake/object_meta.h"
-#include "storage/s3/s3_client.h"
 
 namespace dr::source {
 
@@ -30,7 +30,7 @@ class UploadSink : public ByteSink {
   // meta: the object's metadata and tags, sent with the PUT or the
   // CreateMultipartUpload; after a multipart upload the tags are set again by
   // PUT ?tagging (radosgw ignores them on CreateMultipartUpload).
-  UploadSink(storage::s3::S3Client& client, std::string key, const ObjectMeta& meta, UploadLimits limits)
+  UploadSink(net::s3::S3Client& client, std::string key, const ObjectMeta& meta, UploadLimits limits)
       : client_(client), key_(std::move(key)), headers_(PutHeaders(meta)), tags_(meta.tags), limits_(limits) {}
   ~UploadSink() override { Abort(); }
 
@@ -91,7 +91,7 @@ class UploadSink : public ByteSink {
     return Status::Ok();
   }
 
-  storage::s3::S3Client& client_;
+  net::s3::S3Client& client_;
   std::string key_;
   std::map<std::string, std::string> headers_;
   std::map<std::string, std::string> tags_;

@@ -77,7 +77,7 @@ class S3Backend : public Backend {
       return info.status().code() == Code::kNotFound ? Status::Ok() : info.status();
     }
     std::string prefix = options_.prefix + KindDir(kind) + "/";
-    return client_.ListObjects(prefix, [&](const s3::ListedObject& o) -> Status {
+    return client_.ListObjects(prefix, [&](const net::s3::ListedObject& o) -> Status {
       ObjectName name{kind, o.key.substr(o.key.rfind('/') + 1)};
       if (!ValidateObjectId(name).ok() || o.key != Key(name)) return Status::Ok();  // not ours
       return visit(ObjectInfo{name, o.size});
@@ -112,7 +112,7 @@ class S3Backend : public Backend {
   }
 
   S3BackendOptions options_;
-  s3::S3Client client_;
+  net::s3::S3Client client_;
 };
 
 }  // namespace

@@ -9,12 +9,12 @@
 #include <string>
 
 #include "dr/backend.h"
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 
 namespace dr::storage {
 
 struct S3BackendOptions {
-  s3::S3Options s3;
+  net::s3::S3Options s3;
   std::string prefix;  // "" or "path/inside/bucket/" (a trailing '/' is added when missing)
 };
 

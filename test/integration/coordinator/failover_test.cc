@@ -14,7 +14,7 @@
 
 #include "base/time_util.h"
 #include "coordinator/dns.h"
-#include "source/postgres/pg_client.h"
+#include "net/postgres/pg_client.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/dns_server.h"
 #include "test/support/etcd_server.h"
@@ -81,7 +81,7 @@ class FailoverTest : public CliFixture {
   Status WriteThroughDns(const std::string& note) {
     std::string conninfo = "host=" + DbAddress() + " port=" + std::to_string(standby_->port()) +
                            " user=postgres dbname=postgres connect_timeout=2";
-    DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::OpenConninfo(conninfo, 2));
+    DR_ASSIGN_OR_RETURN(auto conn, net::pg::Connection::OpenConninfo(conninfo, 2));
     return conn->Exec("insert into orders (note) values ('" + note + "')");
   }
 

@@ -90,7 +90,7 @@ class KafkaTest : public ::testing::Test {
            "  key_file: \"" + dir_ / "backup.key" + "\"\nkafka:\n  bootstrap_servers: \"" + cluster_->bootstrap() +
            "\"\n  timeout_seconds: 2\n" + kafka_extra;
   }
-  std::unique_ptr<backup::BackupManager> Manager(source::kafka::Admin* admin, const std::string& kafka_extra = "") {
+  std::unique_ptr<backup::BackupManager> Manager(net::kafka::Admin* admin, const std::string& kafka_extra = "") {
     auto config = config::LoadConfigString(Yaml(kafka_extra), "test.yaml");
     EXPECT_OK(config);
     return std::make_unique<backup::BackupManager>(*config, backup::ManagerOptions{.kafka_admin = admin});

@@ -33,7 +33,7 @@ LakeBackup& Backup() {
     auto* b = new LakeBackup;
     b->bucket = Unique("faults");
     MakeBucket(b->bucket);
-    storage::s3::S3Client c(Lake(b->bucket));
+    net::s3::S3Client c(Lake(b->bucket));
     for (int i = 0; i < 11; ++i) {
       b->objects.push_back({"m/" + std::to_string(10 + i) + ".csv", TextData(20000 + i * 7000, 100 + i),
                             RichHeaders("text/csv"), {{"n", std::to_string(i)}}});
@@ -84,7 +84,7 @@ std::pair<size_t, repo::BlobId> BlobAt(Where where) {
 // exact, the failed one and those after it are absent, nothing is pending.
 void ExpectOnlyWholeObjects(const std::string& target, size_t failed_item) {
   const auto& objects = Backup().objects;
-  storage::s3::S3Client dst(Lake(target));
+  net::s3::S3Client dst(Lake(target));
   std::vector<std::string> want;
   for (size_t i = 0; i < failed_item; ++i) want.push_back(objects[i].key);
   EXPECT_EQ(Keys(dst), want) << "only the objects before the failed one exist";
@@ -138,7 +138,7 @@ TEST(LakeRestoreTargetTest, WithoutFaultsEverythingComesBackIncludingTheMultipar
   std::string target = Unique("faults-ok");
   MakeBucket(target);
   ASSERT_OK(RestoreInto(target));
-  storage::s3::S3Client dst(Lake(target));
+  net::s3::S3Client dst(Lake(target));
   for (const auto& o : Backup().objects) ExpectRestored(dst, o);
   EXPECT_EQ(Keys(dst).size(), Backup().objects.size());
 }
@@ -161,7 +161,7 @@ TEST(LakeRestoreTargetTest, TargetRefusingWritesIsPermissionDeniedNamingTheCause
   EXPECT_THAT(s.message(), HasSubstr("s3://" + target + "/" + Backup().objects.front().key));
   EXPECT_THAT(s.message(), HasSubstr("AccessDenied"));
   EXPECT_THAT(s.message(), Not(HasSubstr("check the S3 credentials"))) << "the credentials were fine";
-  storage::s3::S3Client dst(Lake(target));
+  net::s3::S3Client dst(Lake(target));
   EXPECT_TRUE(Keys(dst).empty());
   EXPECT_EQ(PendingUploads(dst), 0);
 }
@@ -181,7 +181,7 @@ TEST(LakeRestoreTargetTest, ItemsOfAnOlderBackupStillRestore) {
   auto r = source::RestoreS3Lake(old, reader, {.s3 = Lake(""), .target_bucket = target});
   ASSERT_OK(r);
   EXPECT_EQ(r->first, b.objects.size());
-  storage::s3::S3Client dst(Lake(target));
+  net::s3::S3Client dst(Lake(target));
   for (const auto& o : b.objects) {
     auto got = dst.Send("GET", o.key, {}, {}, {});
     ASSERT_TRUE(got.ok() && got->status == 200) << o.key;

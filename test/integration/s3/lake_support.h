@@ -12,7 +12,7 @@
 #include <pugixml.hpp>
 
 #include "base/encoding.h"
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 #include "test/support/rgw_server.h"
 #include "test/support/test_support.h"
 
@@ -20,7 +20,7 @@ namespace dr::test {
 
 extern RgwServer* g_rgw;  // started by s3_test.cc's environment
 
-inline storage::s3::S3Options Lake(const std::string& bucket) {
+inline net::s3::S3Options Lake(const std::string& bucket) {
   return {.endpoint = g_rgw->endpoint(), .region = "us-east-1", .bucket = bucket, .path_style = true,
           .credentials = {RgwServer::kAccessKey, RgwServer::kSecretKey, ""}, .max_retries = 2};
 }
@@ -31,7 +31,7 @@ inline std::string Unique(const std::string& stem) {
 }
 
 inline void MakeBucket(const std::string& bucket) {
-  storage::s3::S3Client c(Lake(bucket));
+  net::s3::S3Client c(Lake(bucket));
   auto r = c.Send("PUT", "", {}, {}, {});
   ASSERT_TRUE(r.ok() && r->status == 200) << bucket << ": " << (r.ok() ? r->body : r.status().ToString());
 }
@@ -48,7 +48,7 @@ inline void Deny(const std::string& bucket, const std::string& action, const std
   std::string policy = R"({"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*",)"
                        R"("Action":[")" + action + R"("],"Resource":["arn:aws:s3:::)" + bucket + "/" + resource +
                        R"("]}]})";
-  storage::s3::S3Client c(Lake(bucket));
+  net::s3::S3Client c(Lake(bucket));
   auto r = c.Send("PUT", "", {{"policy", ""}}, {{"content-md5", Md5Base64(policy)}}, policy);
   ASSERT_TRUE(r.ok() && r->status / 100 == 2) << (r.ok() ? r->body : r.status().ToString());
 }
@@ -70,19 +70,19 @@ struct LakeObject {
 inline std::string Tagging(const std::map<std::string, std::string>& tags) {
   std::string out;
   for (const auto& [k, v] : tags) {
-    out += (out.empty() ? "" : "&") + storage::s3::UriEncode(k, false) + "=" + storage::s3::UriEncode(v, false);
+    out += (out.empty() ? "" : "&") + net::s3::UriEncode(k, false) + "=" + net::s3::UriEncode(v, false);
   }
   return out;
 }
 
-inline void Put(storage::s3::S3Client& c, const LakeObject& o) {
+inline void Put(net::s3::S3Client& c, const LakeObject& o) {
   auto headers = o.headers;
   if (!o.tags.empty()) headers["x-amz-tagging"] = Tagging(o.tags);
   auto r = c.Send("PUT", o.key, {}, headers, o.data);
   ASSERT_TRUE(r.ok() && r->status == 200) << o.key << ": " << (r.ok() ? r->body : r.status().ToString());
 }
 
-inline std::map<std::string, std::string> Tags(storage::s3::S3Client& c, const std::string& key) {
+inline std::map<std::string, std::string> Tags(net::s3::S3Client& c, const std::string& key) {
   std::map<std::string, std::string> out;
   auto r = c.Send("GET", key, {{"tagging", ""}}, {}, {});
   EXPECT_TRUE(r.ok() && r->status == 200) << key;
@@ -94,7 +94,7 @@ inline std::map<std::string, std::string> Tags(storage::s3::S3Client& c, const s
 }
 
 // The object at `key` in c's bucket is exactly `o`: bytes, every header the client set, tags.
-inline void ExpectRestored(storage::s3::S3Client& c, const LakeObject& o) {
+inline void ExpectRestored(net::s3::S3Client& c, const LakeObject& o) {
   auto got = c.Send("GET", o.key, {}, {}, {});
   ASSERT_TRUE(got.ok() && got->status == 200) << o.key << " is missing";
   EXPECT_EQ(got->body.size(), o.data.size()) << o.key;
@@ -103,9 +103,9 @@ inline void ExpectRestored(storage::s3::S3Client& c, const LakeObject& o) {
   EXPECT_EQ(Tags(c, o.key), o.tags) << o.key;
 }
 
-inline std::vector<std::string> Keys(storage::s3::S3Client& c) {
+inline std::vector<std::string> Keys(net::s3::S3Client& c) {
   std::vector<std::string> keys;
-  EXPECT_OK(c.ListObjects("", [&](const storage::s3::ListedObject& o) {
+  EXPECT_OK(c.ListObjects("", [&](const net::s3::ListedObject& o) {
     keys.push_back(o.key);
     return Status::Ok();
   }));
@@ -113,7 +113,7 @@ inline std::vector<std::string> Keys(storage::s3::S3Client& c) {
 }
 
 // Multipart uploads started and neither completed nor aborted.
-inline int PendingUploads(storage::s3::S3Client& c) {
+inline int PendingUploads(net::s3::S3Client& c) {
   auto r = c.Send("GET", "", {{"uploads", ""}}, {}, {});
   EXPECT_TRUE(r.ok() && r->status == 200);
   if (!r.ok()) return -1;

@@ -34,7 +34,7 @@ TEST_F(LakeCliTest, KeysWithDotSegmentsBackUpAndRestoreExactly) {
   std::string lake = Unique("dots"), restored = Unique("dots-r");
   MakeBucket(lake);
   MakeBucket(restored);
-  storage::s3::S3Client src(Lake(lake)), dst(Lake(restored));
+  net::s3::S3Client src(Lake(lake)), dst(Lake(restored));
   std::vector<LakeObject> objects;
   for (std::string key : {"a/./b", "x/../y", "trail/.", "trail/..", "./lead", "../up", "..", ".", "a/b/../../..",
                           "a//b", "/abs", "plain"}) {
@@ -57,7 +57,7 @@ TEST_F(LakeCliTest, KeysWithDotSegmentsBackUpAndRestoreExactly) {
 TEST_F(LakeCliTest, SystemMetadataAndTagsSurviveRestoreAndMirror) {
   std::string lake = Unique("meta"), restored = Unique("meta-r"), mirrored = Unique("meta-m");
   for (const auto& b : {lake, restored, mirrored}) MakeBucket(b);
-  storage::s3::S3Client src(Lake(lake));
+  net::s3::S3Client src(Lake(lake));
   std::vector<LakeObject> objects = {
       {"reports/report.csv.gz", RandomData(40000, 1), RichHeaders("text/csv"), {{"team", "data & ml"}, {"env", "prod"}}},
       {"reports/plain.txt", TextData(5000, 2), {{"content-type", "text/plain"}}, {}},
@@ -69,7 +69,7 @@ TEST_F(LakeCliTest, SystemMetadataAndTagsSurviveRestoreAndMirror) {
   ASSERT_EQ(b.exit_code, 0) << b.err;
   auto r = Dr("restore meta --component s3 --target-bucket " + restored);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  storage::s3::S3Client dst(Lake(restored));
+  net::s3::S3Client dst(Lake(restored));
   for (const auto& o : objects) ExpectRestored(dst, o);
 
   WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\ns3:\n  endpoint: " + g_rgw->endpoint() +
@@ -78,7 +78,7 @@ TEST_F(LakeCliTest, SystemMetadataAndTagsSurviveRestoreAndMirror) {
                          mirrored + "\n    state_file: \"" + dir_ / "mirror.state" + "\"\n");
   auto m = Dr("s3 mirror --once");
   ASSERT_EQ(m.exit_code, 0) << m.err;
-  storage::s3::S3Client mirror(Lake(mirrored));
+  net::s3::S3Client mirror(Lake(mirrored));
   for (const auto& o : objects) ExpectRestored(mirror, o);
 }
 
@@ -89,7 +89,7 @@ TEST_F(LakeCliTest, MirrorDeleteRefusedStillRecordsTheCopies) {
   std::string src_bucket = Unique("msrc"), dst_bucket = Unique("mdst");
   MakeBucket(src_bucket);
   MakeBucket(dst_bucket);
-  storage::s3::S3Client src(Lake(src_bucket)), dst(Lake(dst_bucket));
+  net::s3::S3Client src(Lake(src_bucket)), dst(Lake(dst_bucket));
   Put(src, {"a.csv", TextData(1000, 1), {}, {}});
   Put(src, {"b.csv", TextData(1000, 2), {}, {}});
   Put(dst, {"stale.csv", TextData(1000, 3), {}, {}});
@@ -116,7 +116,7 @@ TEST_F(LakeCliTest, MirrorDeleteRefusedStillRecordsTheCopies) {
 TEST_F(LakeCliTest, AnUnreadableObjectIsNamedWithItsRealCause) {
   std::string lake = Unique("denied");
   MakeBucket(lake);
-  storage::s3::S3Client src(Lake(lake));
+  net::s3::S3Client src(Lake(lake));
   for (std::string key : {"a.csv", "secret/payroll.csv", "z.csv"}) Put(src, {key, TextData(5000, key.size()), {}, {}});
   Deny(lake, "s3:GetObject", "secret/payroll.csv");
   WriteFile(config_, LakeConfig(repo_, key_, lake));
@@ -135,7 +135,7 @@ TEST_F(LakeCliTest, AnUnreadableObjectIsNamedWithItsRealCause) {
 TEST_F(LakeCliTest, RestoreIntoAMissingBucketIsACleanErrorNamingBackupAndObject) {
   std::string lake = Unique("gone");
   MakeBucket(lake);
-  storage::s3::S3Client src(Lake(lake));
+  net::s3::S3Client src(Lake(lake));
   Put(src, {"0-big.bin", RandomData(120 << 20, 4), {}, {}});
   for (int i = 0; i < 40; ++i) Put(src, {"small/" + std::to_string(i), TextData(2000 + i, i), {}, {}});
   WriteFile(config_, LakeConfig(repo_, key_, lake));
@@ -161,9 +161,9 @@ TEST(LakeListingTest, MalformedSizeInAListingIsCorruptNotAnException) {
   });
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
-  storage::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
+  net::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
                                 .credentials = {"k", "s", ""}, .max_retries = 0});
-  Status s = client.ListObjects("", [](const storage::s3::ListedObject&) { return Status::Ok(); });
+  Status s = client.ListObjects("", [](const net::s3::ListedObject&) { return Status::Ok(); });
   server.stop();
   t.join();
   EXPECT_EQ(s.code(), Code::kCorrupt) << s.ToString();
@@ -180,7 +180,7 @@ TEST(LakeListingTest, MalformedSizeInAListingIsCorruptNotAnException) {
 TEST(LakeBackupTest, MetadataReplacedInPlaceIsTakenByTheNextBackup) {
   std::string lake = Unique("inplace");
   MakeBucket(lake);
-  storage::s3::S3Client c(Lake(lake));
+  net::s3::S3Client c(Lake(lake));
   Put(c, {"r.csv", TextData(3000, 9), {{"content-type", "text/csv"}, {"cache-control", "max-age=60"}}, {}});
   auto be = storage::NewMemoryBackend();
   auto repo = repo::Repository::Init(*be, {.encrypted = true, .master_key = std::string(32, 'k'), .chunker = {}},

@@ -35,10 +35,10 @@ class RgwEnvironment : public ::testing::Environment {
     auto rgw = RgwServer::Start(dir_.path() + "/rgw");
     ASSERT_TRUE(rgw.ok()) << "radosgw must start for the S3 tests: " << rgw.status().ToString();
     g_rgw = rgw->release();
-    storage::s3::S3Client client(RgwOptions("").s3);
+    net::s3::S3Client client(RgwOptions("").s3);
     auto made = client.Send("PUT", "", {}, {}, {});
     ASSERT_TRUE(made.ok() && made->status == 200) << (made.ok() ? made->body : made.status().ToString());
-    storage::s3::S3Client replica(RgwOptions("", "ecap-replica").s3);
+    net::s3::S3Client replica(RgwOptions("", "ecap-replica").s3);
     auto made_replica = replica.Send("PUT", "", {}, {}, {});
     ASSERT_TRUE(made_replica.ok() && made_replica->status == 200);
   }
@@ -81,7 +81,7 @@ TEST(S3Test, MissingBucketIsNamed) {
 }
 
 TEST(S3Test, KeysWithSpecialCharactersRoundTrip) {
-  storage::s3::S3Client client(RgwOptions("").s3);
+  net::s3::S3Client client(RgwOptions("").s3);
   for (std::string key : {"lake/a b+c=d~e.csv", "lake/ünïcødé/日本.parquet", "lake/100%/x!"}) {
     auto put = client.Send("PUT", key, {}, {}, "payload of " + key);
     ASSERT_TRUE(put.ok() && put->status == 200) << key << ": " << (put.ok() ? put->body : put.status().ToString());
@@ -106,7 +106,7 @@ TEST(S3Test, ServerErrorsAreRetriedWithBackoff) {
   });
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
-  storage::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
+  net::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
                                 .credentials = {"k", "s", ""}, .max_retries = 4});
   auto r = client.Send("GET", "key", {}, {}, {});
   server.stop();
@@ -136,7 +136,7 @@ TEST(S3Test, ClockSkewIsAClearErrorAndNotRetried) {
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
   std::string endpoint = "http://127.0.0.1:" + std::to_string(port);
-  storage::s3::S3Client client({.endpoint = endpoint, .bucket = "b", .credentials = {"k", "s", ""}, .max_retries = 4});
+  net::s3::S3Client client({.endpoint = endpoint, .bucket = "b", .credentials = {"k", "s", ""}, .max_retries = 4});
   auto r = client.Send("GET", "key", {}, {}, {});
   ASSERT_TRUE(r.ok());
   Status error = client.ErrorOf(*r, "get s3://b/key");
@@ -164,7 +164,7 @@ TEST(S3Test, TruncatedBodyIsRetriedThenDetected) {
   });
   int port = server.bind_to_any_port("127.0.0.1");
   std::thread t([&] { server.listen_after_bind(); });
-  storage::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
+  net::s3::S3Client client({.endpoint = "http://127.0.0.1:" + std::to_string(port), .bucket = "b",
                                 .credentials = {"k", "s", ""}, .max_retries = 2});
   auto r = client.Send("GET", "key", {}, {}, {});
   server.stop();
@@ -235,9 +235,9 @@ TEST_F(S3CliTest, ReplicateThenRestoreFromTheReplicaAlone) {
 // restore as of the first backup into another bucket, with content types and user metadata.
 TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   std::string lake = "lake-" + std::to_string(::getpid()), restored = "restored-" + std::to_string(::getpid());
-  storage::s3::S3Client admin(RgwOptions("", lake).s3);
+  net::s3::S3Client admin(RgwOptions("", lake).s3);
   ASSERT_EQ(admin.Send("PUT", "", {}, {}, {})->status, 200);
-  storage::s3::S3Client admin2(RgwOptions("", restored).s3);
+  net::s3::S3Client admin2(RgwOptions("", restored).s3);
   ASSERT_EQ(admin2.Send("PUT", "", {}, {}, {})->status, 200);
   std::map<std::string, std::string> v1;
   auto put = [&](const std::string& key, const std::string& data) {
@@ -279,7 +279,7 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
 
   auto restore = Dr("restore lake1 --component s3 --target-bucket " + restored);
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
-  storage::s3::S3Client check(RgwOptions("", restored).s3);
+  net::s3::S3Client check(RgwOptions("", restored).s3);
   for (const auto& [key, data] : v1) {
     auto got = check.Send("GET", key, {}, {}, {});
     ASSERT_TRUE(got.ok() && got->status == 200) << key;
@@ -295,7 +295,7 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
 
 TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
   std::string src = "msrc-" + std::to_string(::getpid()), dst = "mdst-" + std::to_string(::getpid());
-  storage::s3::S3Client a(RgwOptions("", src).s3), b(RgwOptions("", dst).s3);
+  net::s3::S3Client a(RgwOptions("", src).s3), b(RgwOptions("", dst).s3);
   ASSERT_EQ(a.Send("PUT", "", {}, {}, {})->status, 200);
   ASSERT_EQ(b.Send("PUT", "", {}, {}, {})->status, 200);
   for (int i = 0; i < 50; ++i) {
@@ -338,14 +338,14 @@ TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
 TEST_F(S3CliTest, TenThousandSmallObjectsRoundTrip) {
   std::string lake = "many-" + std::to_string(::getpid()), restored = "many-r-" + std::to_string(::getpid());
   for (const auto& b : {lake, restored}) {
-    storage::s3::S3Client c(RgwOptions("", b).s3);
+    net::s3::S3Client c(RgwOptions("", b).s3);
     ASSERT_EQ(c.Send("PUT", "", {}, {}, {})->status, 200);
   }
   constexpr int kObjects = 10000, kThreads = 8;
   std::vector<std::future<int>> uploads;
   for (int t = 0; t < kThreads; ++t) {
     uploads.push_back(std::async(std::launch::async, [&, t] {
-      storage::s3::S3Client c(RgwOptions("", lake).s3);
+      net::s3::S3Client c(RgwOptions("", lake).s3);
       int failed = 0;
       for (int i = t; i < kObjects; i += kThreads) {
         char key[64];
@@ -370,8 +370,8 @@ TEST_F(S3CliTest, TenThousandSmallObjectsRoundTrip) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["items_restored"], kObjects);
   auto listing = [](const std::string& bucket) {
     std::map<std::string, std::pair<uint64_t, std::string>> out;
-    storage::s3::S3Client c(RgwOptions("", bucket).s3);
-    Status s = c.ListObjects("", [&](const storage::s3::ListedObject& o) {
+    net::s3::S3Client c(RgwOptions("", bucket).s3);
+    Status s = c.ListObjects("", [&](const net::s3::ListedObject& o) {
       out[o.key] = {o.size, o.etag};
       return Status::Ok();
     });
@@ -390,7 +390,7 @@ TEST_F(S3CliTest, CoordinatorHealthCheckProbesTheBucket) {
   config::CoordinatedService lake{.name = "lake", .type = "s3", .bucket = kBucket};
   auto ok = coordinator::RunCheck(lake, ctx);
   EXPECT_EQ(ok.status, coordinator::Health::kHealthy) << ok.error;
-  storage::s3::S3Client client(RgwOptions("").s3);
+  net::s3::S3Client client(RgwOptions("").s3);
   EXPECT_EQ(client.Send("GET", ".ecap-dr-health-probe", {}, {}, {})->status, 404) << "the probe cleans up";
   config::CoordinatedService missing{.name = "gone", .type = "s3", .bucket = "no-such-bucket-here"};
   auto bad = coordinator::RunCheck(missing, ctx);

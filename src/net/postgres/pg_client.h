@@ -12,7 +12,7 @@
 
 #include "dr/result.h"
 
-namespace dr::source::pg {
+namespace dr::net::pg {
 
 struct ServerTarget {
   std::string host = "localhost";
@@ -70,4 +70,4 @@ Result<std::string> ToolPath(const ServerTarget& server, const std::string& tool
 Result<int> ToolVersion(const std::string& path);
 std::string VersionString(int version_num);  // 150018 -> "15.18"
 
-}  // namespace dr::source::pg
+}  // namespace dr::net::pg

@@ -7,7 +7,7 @@
 
 #include "dr/result.h"
 
-namespace dr::repo::crypto {
+namespace dr::crypto {
 
 inline constexpr size_t kKeySize = 32;
 inline constexpr size_t kNonceSize = 12;
@@ -38,4 +38,4 @@ void AesGcmSeal(std::string_view key, std::string_view nonce, std::string_view a
 Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std::string_view aad,
                                std::string_view ciphertext_and_tag);
 
-}  // namespace dr::repo::crypto
+}  // namespace dr::crypto

@@ -1,9 +1,9 @@
-#include "storage/s3/sigv4.h"
+#include "net/s3/sigv4.h"
 
 #include "base/time_util.h"
 #include "test/support/test_support.h"
 
-namespace dr::storage::s3 {
+namespace dr::net::s3 {
 namespace {
 
 // The "GET Object" example of the AWS S3 SigV4 documentation.
@@ -26,4 +26,4 @@ TEST(SigV4Test, CanonicalQueryIsSortedAndEncoded) {
 }
 
 }  // namespace
-}  // namespace dr::storage::s3
+}  // namespace dr::net::s3

@@ -1,4 +1,4 @@
-#include "repo/crypto/crypto.h"
+#include "base/crypto.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -6,7 +6,7 @@
 
 #include <memory>
 
-namespace dr::repo::crypto {
+namespace dr::crypto {
 namespace {
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
@@ -95,4 +95,4 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std
   return out;
 }
 
-}  // namespace dr::repo::crypto
+}  // namespace dr::crypto

@@ -1,4 +1,4 @@
-#include "storage/s3/s3_client.h"
+#include "net/s3/s3_client.h"
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -15,7 +15,7 @@
 
 #include "base/encoding.h"
 
-namespace dr::storage::s3 {
+namespace dr::net::s3 {
 
 namespace {
 
@@ -275,4 +275,4 @@ Result<Credentials> ResolveCredentials(const std::string& access_key, const std:
                      "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or profile '" + profile + "' in " + path);
 }
 
-}  // namespace dr::storage::s3
+}  // namespace dr::net::s3

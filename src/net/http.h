@@ -6,7 +6,7 @@
 
 #include "dr/result.h"
 
-namespace dr::coordinator {
+namespace dr::net {
 
 struct HttpReply {
   long status = 0;
@@ -17,4 +17,4 @@ struct HttpReply {
 Result<HttpReply> HttpRequest(const std::string& method, const std::string& url, const std::string& body,
                               long timeout_ms);
 
-}  // namespace dr::coordinator
+}  // namespace dr::net

@@ -16,9 +16,9 @@
 
 #include "dr/clock.h"
 #include "dr/result.h"
-#include "storage/s3/sigv4.h"
+#include "net/s3/sigv4.h"
 
-namespace dr::storage::s3 {
+namespace dr::net::s3 {
 
 struct S3Options {
   std::string endpoint = "https://s3.amazonaws.com";  // scheme://host[:port]
@@ -80,4 +80,4 @@ class S3Client {
 // (+ $AWS_SESSION_TOKEN), else ~/.aws/credentials ([$AWS_PROFILE or default]).
 Result<Credentials> ResolveCredentials(const std::string& access_key, const std::string& secret_key);
 
-}  // namespace dr::storage::s3
+}  // namespace dr::net::s3

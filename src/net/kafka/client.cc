@@ -1,4 +1,4 @@
-#include "source/kafka/client.h"
+#include "net/kafka/client.h"
 
 #include <fnmatch.h>
 
@@ -9,7 +9,7 @@
 #include <cstring>
 #include <thread>
 
-namespace dr::source::kafka {
+namespace dr::net::kafka {
 namespace {
 
 void LogCallback(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
@@ -376,4 +376,4 @@ bool MatchesAny(const std::vector<std::string>& patterns, const std::string& nam
   return false;
 }
 
-}  // namespace dr::source::kafka
+}  // namespace dr::net::kafka

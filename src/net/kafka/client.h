@@ -16,7 +16,7 @@
 
 #include "dr/result.h"
 
-namespace dr::source::kafka {
+namespace dr::net::kafka {
 
 struct ClientOptions {
   std::string bootstrap_servers;
@@ -132,4 +132,4 @@ class Client {
 // pattern list matches everything.
 bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name);
 
-}  // namespace dr::source::kafka
+}  // namespace dr::net::kafka

@@ -1,4 +1,4 @@
-#include "source/postgres/pg_client.h"
+#include "net/postgres/pg_client.h"
 
 #include <libpq-fe.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include "base/encoding.h"
 #include "base/subprocess.h"
 
-namespace dr::source::pg {
+namespace dr::net::pg {
 
 std::vector<std::string> ServerTarget::ToolArgs() const {
   std::vector<std::string> args{"-h", host, "-p", std::to_string(port)};
@@ -207,4 +207,4 @@ Result<int> ToolVersion(const std::string& path) {
 
 std::string VersionString(int v) { return std::to_string(v / 10000) + "." + std::to_string(v % 10000); }
 
-}  // namespace dr::source::pg
+}  // namespace dr::net::pg

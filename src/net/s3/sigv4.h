@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-namespace dr::storage::s3 {
+namespace dr::net::s3 {
 
 struct Credentials {
   std::string access_key;
@@ -43,4 +43,4 @@ std::string CanonicalQuery(const std::vector<std::pair<std::string, std::string>
 void Sign(SignedRequest& request, const Credentials& credentials, const std::string& region,
           std::chrono::system_clock::time_point now);
 
-}  // namespace dr::storage::s3
+}  // namespace dr::net::s3

@@ -1,4 +1,4 @@
-#include "storage/s3/sigv4.h"
+#include "net/s3/sigv4.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -8,7 +8,7 @@
 #include "base/encoding.h"
 #include "base/time_util.h"
 
-namespace dr::storage::s3 {
+namespace dr::net::s3 {
 
 std::string Sha256Hex(std::string_view data) {
   unsigned char out[32];
@@ -75,4 +75,4 @@ void Sign(SignedRequest& r, const Credentials& c, const std::string& region, std
                                ",SignedHeaders=" + signed_headers + ",Signature=" + HexEncode(Hmac(key, to_sign));
 }
 
-}  // namespace dr::storage::s3
+}  // namespace dr::net::s3

@@ -1,8 +1,8 @@
-#include "coordinator/http.h"
+#include "net/http.h"
 
 #include <curl/curl.h>
 
-namespace dr::coordinator {
+namespace dr::net {
 namespace {
 
 size_t Collect(char* p, size_t size, size_t n, void* out) {
@@ -37,4 +37,4 @@ Result<HttpReply> HttpRequest(const std::string& method, const std::string& url,
   return reply;
 }
 
-}  // namespace dr::coordinator
+}  // namespace dr::net
