@@ -10,6 +10,13 @@ export DR_TEST_DISALLOW_SKIP=1
 
 scripts/install-deps.sh
 
+echo "== layers (scripts/check_layers.sh) and self-contained public headers"
+scripts/check_layers.sh
+for header in include/dr/*.h; do
+  echo "#include \"${header#include/}\"" | c++ -std=c++20 -fsyntax-only -Iinclude -x c++ - ||
+    { echo "$header does not compile on its own"; exit 1; }
+done
+
 echo "== build (RelWithDebInfo, -Werror)"
 scripts/build.sh -DDR_WERROR=ON -DDR_BUILD_TESTS=ON -DDR_BUILD_BENCH=ON
 
