@@ -131,7 +131,13 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
   return {.compression_level = config_.backup_manager.compression_level,
           .pack_size = repo::kDefaultPackSize,
           .threads = static_cast<size_t>(config_.backup_manager.threads),
-          .clock = options_.clock};
+          .clock = options_.clock,
+          .stop = options_.stop};
+}
+
+Progress BackupManager::MakeProgress(std::string label, bool terminal) const {
+  if (options_.progress_observer != nullptr) return Progress(std::move(label), options_.progress_observer, *options_.clock);
+  return Progress(std::move(label), terminal, *options_.clock);
 }
 
 Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
@@ -328,7 +334,9 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   result.start_time = FormatUtc(start_wall, /*millis=*/true);  // orders backups made within one second
   auto finish = [&](Status error) {
     result.error = std::move(error);
-    if (result.error.ok()) result.status = "completed";
+    result.status = result.error.ok()                        ? "completed"
+                    : result.error.code() == Code::kCancelled ? "cancelled"
+                                                              : "failed";
     result.end_time = FormatUtc(options_.clock->Now(), true);
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     result.warnings.insert(result.warnings.begin(), warnings_.begin(), warnings_.end());
@@ -378,7 +386,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.username = options_.username;
   snap.tool_version = DR_VERSION;
 
-  Progress progress("backup " + result.backup_id, options_.progress, *options_.clock);
+  Progress progress = MakeProgress("backup " + result.backup_id, options_.progress);
   for (const auto& name : *components) {
     std::unique_ptr<Source> source;
     if (name == "files") {
@@ -445,7 +453,9 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   auto start = options_.clock->Monotonic();
   auto finish = [&](Status error) {
     result.error = std::move(error);
-    if (result.error.ok()) result.status = "completed";
+    result.status = result.error.ok()                        ? "completed"
+                    : result.error.code() == Code::kCancelled ? "cancelled"
+                                                              : "failed";
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     return result;
   };
@@ -457,7 +467,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   for (const auto& c : snap->components) {
     for (const auto& item : c.items) total += item.size;
   }
-  Progress progress("restore " + backup_id, options_.progress && !request.single_sink, *options_.clock);
+  Progress progress = MakeProgress("restore " + backup_id, options_.progress && !request.single_sink);
   progress.SetTotal(total);
   RepoItemReader reader(**repo_or, &progress);
   std::vector<std::string> chosen = request.components;
@@ -572,7 +582,7 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
   if (!repo_or.ok()) {
     result.error = repo_or.status();
   } else {
-    Progress progress("verify " + backup_id, options_.progress && full, *options_.clock);
+    Progress progress = MakeProgress("verify " + backup_id, options_.progress && full);
     result.verification = repo::VerifyBackup(**repo_or, backup_id, full, &progress);
     result.status = "completed";
     if (!result.verification.findings.empty()) {
@@ -596,11 +606,26 @@ Result<BackupListing> BackupManager::ListAllBackups() {
   JobScope job(*this);
   // Snapshots only: no index is read to list them.
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
+  std::map<std::string, uint64_t> present;  // id -> size of the sealed snapshot
+  DR_RETURN_IF_ERROR(repo->backend().List(ObjectKind::kSnapshot, [&](const ObjectInfo& info) {
+    present[info.name.id] = info.size;
+    return Status::Ok();
+  }));
+  // Summaries read before are used again while the snapshot is the same size:
+  // snapshots are written once, and pinning (the one rewrite) changes the size.
+  std::erase_if(summaries_, [&](const auto& entry) {
+    auto it = present.find(entry.first);
+    return it == present.end() || it->second != entry.second.size;
+  });
   BackupListing out;
-  for (const auto& id : ids) {
+  for (const auto& [id, size] : present) {
+    if (auto cached = summaries_.find(id); cached != summaries_.end()) {
+      out.backups.push_back(cached->second.summary);
+      continue;
+    }
     auto snap = repo->LoadSnapshot(id, /*with_items=*/false);
     if (snap.ok()) {
+      summaries_[id] = {size, *snap};
       out.backups.push_back(std::move(snap).value());
       continue;
     }
@@ -858,7 +883,7 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   }
   for (const auto& id : result.forgotten) DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
   if (request.prune) {
-    Progress progress("prune", options_.progress, *options_.clock);
+    Progress progress = MakeProgress("prune", options_.progress);
     DR_ASSIGN_OR_RETURN(result.prune,
                         repo::Prune(*repo, {.dry_run = false, .progress = &progress, .lock = lock_.get()}));
   }
@@ -914,8 +939,8 @@ Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool rea
     for (ObjectKind kind : order) {
       DR_ASSIGN_OR_RETURN(source[kind], list(from, kind));
       DR_ASSIGN_OR_RETURN(auto have, list(*to, kind));
-      Progress progress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress,
-                        *options_.clock);
+      Progress progress =
+          MakeProgress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress);
       for (const auto& [id, size] : source[kind]) {
         auto it = have.find(id);
         if (it != have.end() && it->second == size) continue;
@@ -1005,7 +1030,7 @@ Result<json> BackupManager::ComplianceReport(const std::string& month) {
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenLocked(LockMode::kSharedIfWritable, "check"));
-  Progress progress("check", options_.progress && read_data, *options_.clock);
+  Progress progress = MakeProgress("check", options_.progress && read_data);
   return repo::CheckRepository(*repo, {.read_data = read_data, .progress = &progress});
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -193,11 +194,16 @@ struct InitResult {
 struct ManagerOptions {
   Clock* clock = &RealClock();
   bool progress = false;     // draw progress on a terminal
+  // When set, progress goes here instead of the terminal (a daemon's API, its metrics).
+  ProgressObserver* progress_observer = nullptr;
   std::string username;      // recorded in snapshots
   // Storage for the repository; default: a local backend at backup_manager.backup_dir.
   std::unique_ptr<Backend> backend;
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
   source::kafka::Admin* kafka_admin = nullptr;
+  // Requested: the running backup, restore or verification stops at its next
+  // chunk or blob with status "cancelled"; the repository stays consistent.
+  std::stop_token stop;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
   // Called at named points of a job ("backup.before_lock"), for tests that must
@@ -281,6 +287,8 @@ class BackupManager {
   Result<Backend*> GetBackend();
   Result<repo::Repository*> OpenRepository(bool create, bool load_index = true);
   repo::RepositoryOptions RepoOptions() const;
+  // Progress to the attached observer, or else on the terminal when `terminal`.
+  Progress MakeProgress(std::string label, bool terminal) const;
   std::string GenerateId(const std::string& type);
   std::string RestoreCommand() const;
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
@@ -295,6 +303,14 @@ class BackupManager {
   Status LoadPrevious(const std::string& component);
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
+  // Summaries of snapshots listed before, by id: a manager that lives long (the
+  // daemon) lists 10,000 backups without reading them again. Checked against
+  // the listing's object sizes every time.
+  struct CachedSummary {
+    uint64_t size = 0;
+    repo::Snapshot summary;
+  };
+  std::map<std::string, CachedSummary> summaries_;
 };
 
 }  // namespace dr::backup

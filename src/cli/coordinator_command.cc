@@ -9,6 +9,7 @@
 #include <fmt/core.h>
 
 #include "cli/context.h"
+#include "base/interrupt.h"
 #include "coordinator/coordinator.h"
 
 namespace dr::cli {
@@ -17,8 +18,34 @@ using nlohmann::json;
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
+// The monitor's running commentary: one line per round, leadership change and failover.
+class PrintingObserver : public coordinator::MonitorObserver {
+ public:
+  void OnRound(const coordinator::HealthReport& report, std::string_view role) override {
+    std::string line = report.timestamp + (role.empty() ? " " : " [" + std::string(role) + "] ") + report.overall_status;
+    for (const auto& s : report.services) {
+      line += " " + s.name + "=" + coordinator::HealthName(s.status);
+      if (s.consecutive_failures > 0) line += "(" + std::to_string(s.consecutive_failures) + ")";
+    }
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
+  }
+  void OnLeadership(bool leader, const std::string& id) override {
+    fmt::print("{}{}\n", leader ? "leader: " : "no longer leader: ", id);
+    std::fflush(stdout);
+  }
+  void OnFailover(const coordinator::FailoverResult& r) override {
+    fmt::print("failover {}{}\n", r.status, r.error.empty() ? "" : ": " + r.error);
+    std::fflush(stdout);
+  }
+  void OnWarning(const std::string& message) override { fmt::print(stderr, "ecap-dr: WARNING: {}\n", message); }
+};
+
+// Warnings still reach stderr when the commentary is off (-q).
+class QuietObserver : public coordinator::MonitorObserver {
+ public:
+  void OnWarning(const std::string& message) override { fmt::print(stderr, "ecap-dr: WARNING: {}\n", message); }
+};
 
 Result<std::unique_ptr<coordinator::DisasterRecoveryCoordinator>> NewCoordinator(CliContext& ctx) {
   DR_ASSIGN_OR_RETURN(config::Config config, ctx.LoadConfig());
@@ -69,9 +96,12 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
       if (Status denied = ctx.Authorize("dr.monitor", ""); !denied.ok()) return ctx.Fail(denied);
       auto c = NewCoordinator(ctx);
       if (!c.ok()) return ctx.Fail(c.status());
-      ::signal(SIGINT, OnSignal);
-      ::signal(SIGTERM, OnSignal);
-      Status s = (*c)->Monitor({.max_seconds = *max_seconds, .stop = &g_stop, .print = !ctx.quiet});
+      InstallInterruptHandlers();
+      PrintingObserver printing;
+      QuietObserver quiet;
+      Status s = (*c)->Monitor({.max_seconds = *max_seconds,
+                                .stop = InterruptToken(),
+                                .observer = ctx.quiet ? static_cast<coordinator::MonitorObserver*>(&quiet) : &printing});
       if (Status logged = ctx.Outcome(s); !logged.ok()) return ctx.Fail(logged);
       if (!s.ok()) return ctx.Fail(s);
       return 0;

@@ -181,36 +181,33 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
   auto start = clock_.Monotonic();
-  auto stopping = [&] { return options.stop != nullptr && options.stop->load(); };
+  MonitorObserver silent;
+  MonitorObserver& observer = options.observer != nullptr ? *options.observer : silent;
 
   // With etcd, only the leader acts; a thread renews the lease every TTL/3.
   std::unique_ptr<EtcdLeader> leader;
-  std::thread campaign;
-  std::atomic<bool> campaign_stop{false};
+  std::jthread campaign;
   if (!c.etcd_endpoints.empty()) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     leader = std::make_unique<EtcdLeader>(c.etcd_endpoints, "/ecap-dr/coordinator/leader",
                                           std::string(host) + ":" + std::to_string(::getpid()), c.lease_seconds);
-    campaign = std::thread([&] {
+    campaign = std::jthread([&](std::stop_token stop) {
       bool was = false;
       std::string last_error;
-      while (!campaign_stop) {
+      do {
         auto led = leader->Campaign();
         bool is = led.ok() && *led;
         if (!led.ok() && led.status().message() != last_error) {
           last_error = led.status().message();
-          std::cerr << "ecap-dr: WARNING: leader election: " << last_error << std::endl;
+          observer.OnWarning("leader election: " + last_error);
         }
         if (is != was) {
           RecordEvent(is ? "leader_acquired" : "leader_lost", {{"coordinator", leader->id()}});
-          if (options.print) std::cout << (is ? "leader: " : "no longer leader: ") << leader->id() << std::endl;
+          observer.OnLeadership(is, leader->id());
           was = is;
         }
-        for (int i = 0; i < c.lease_seconds * 1000 / 3 / 20 && !campaign_stop; ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-      }
+      } while (clock_.SleepFor(std::chrono::milliseconds(c.lease_seconds * 1000 / 3), stop));
     });
   }
   auto acting = [&] { return !leader || leader->IsLeader(); };
@@ -230,15 +227,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
       status = report.status();
       break;
     }
-    if (options.print) {
-      std::cout << report->timestamp << (leader ? (follower_ ? " [follower] " : " [leader] ") : " ")
-                << report->overall_status;
-      for (const auto& s : report->services) {
-        std::cout << " " << s.name << "=" << HealthName(s.status);
-        if (s.consecutive_failures > 0) std::cout << "(" << s.consecutive_failures << ")";
-      }
-      std::cout << std::endl;
-    }
+    observer.OnRound(*report, leader ? (follower_ ? "follower" : "leader") : "");
     const auto* db = Database();
     if (db != nullptr && c.auto_failover && health_[db->name].status == Health::kFailed && !refused_since_failure_ &&
         acting()) {
@@ -248,7 +237,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
                                    .automatic = true,
                                    .detected_at = first_failure_[db->name],
                                    .still_leader = acting});
-      if (options.print) std::cout << "failover " << r.status << (r.error.empty() ? "" : ": " + r.error) << std::endl;
+      observer.OnFailover(r);
       if (r.success) {
         health_.erase(db->name);  // the new primary starts with a clean record
         first_failure_.erase(db->name);
@@ -257,14 +246,15 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
       }
     }
     if (acting()) (void)SaveState();
-    if (stopping()) break;
-    if (options.max_seconds > 0 && Secs(clock_.Monotonic() - start) >= options.max_seconds) break;
+    if (options.stop.stop_requested()) break;
+    auto now = clock_.Monotonic();
+    if (options.max_seconds > 0 && Secs(now - start) >= options.max_seconds) break;
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(interval));
-    while (clock_.Monotonic() < next && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (next > now && !clock_.SleepFor(next - now, options.stop)) break;
   }
   if (leader) {
-    campaign_stop = true;
+    campaign.request_stop();
     campaign.join();
     if (leader->IsLeader()) RecordEvent("leader_lost", {{"coordinator", leader->id()}, {"resigned", true}});
     leader->Resign();

@@ -20,7 +20,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,10 +53,24 @@ struct HealthReport {
   nlohmann::json ToJson() const;
 };
 
+// What a running monitor reports, as it happens: the CLI prints it, a daemon
+// may log or export it. The coordinator itself never writes to stdout.
+class MonitorObserver {
+ public:
+  virtual ~MonitorObserver() = default;
+  // role: "" standalone, "leader" or "follower" with etcd.
+  virtual void OnRound(const HealthReport& /*report*/, std::string_view /*role*/) {}
+  virtual void OnLeadership(bool /*leader*/, const std::string& /*coordinator_id*/) {}
+  virtual void OnFailover(const FailoverResult& /*result*/) {}
+  virtual void OnWarning(const std::string& /*message*/) {}
+};
+
 struct MonitorOptions {
-  double max_seconds = 0;              // 0: until stop
-  const std::atomic<bool>* stop = nullptr;
-  bool print = false;                  // a line per status change on stdout
+  double max_seconds = 0;  // 0: until stop (monotonic time of the coordinator's clock)
+  // Requested: the monitor ends after the round in progress; its sleeps
+  // between rounds (on the coordinator's clock) end at once.
+  std::stop_token stop;
+  MonitorObserver* observer = nullptr;
 };
 
 class DisasterRecoveryCoordinator {
