@@ -39,7 +39,6 @@ void RegisterS3Commands(CLI::App& app, CliContext& ctx) {
         });
       }
       ops::OpResult end = ops::MirrorWatch(*op, [&](const ops::OpResult& pass) {
-        if (pass.data.is_null() && pass.status.code() == Code::kPermissionDenied) return false;
         if (!pass.ok()) {
           ctx.Warn(pass.status.message());
         } else if (ctx.json_output) {
@@ -54,7 +53,7 @@ void RegisterS3Commands(CLI::App& app, CliContext& ctx) {
         std::fflush(stdout);
         return true;  // until interrupted
       });
-      return ctx.Print(end, [] {});  // denied
+      return ctx.Print(end, [] {});  // only a denial ends the watch
     };
   });
 }
