@@ -11,6 +11,7 @@
 #include "backup/restore_options.h"
 #include "base/encoding.h"
 #include "base/fs.h"
+#include "base/status_json.h"
 #include "repo/crypto/crypto.h"
 #include "repo/lock.h"
 #include "security/audit/audit_log.h"
@@ -29,8 +30,6 @@ namespace dr::backup {
 using nlohmann::json;
 
 namespace {
-
-json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -587,7 +586,7 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
     result.status = "completed";
     if (!result.verification.findings.empty()) {
       const auto& f = result.verification.findings.front();
-      result.error = Status(f.message.find("not found") != std::string::npos ? Code::kNotFound : f.code, f.message);
+      result.error = Status(f.code, f.message);  // kNotFound for a backup that is not there
     } else if (!result.verification.ok()) {
       for (const auto& item : result.verification.items) {
         if (item.status != "passed") {

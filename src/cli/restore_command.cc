@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "base/interrupt.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -100,32 +101,30 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
-      if (Status denied = ctx.Authorize("backup.restore", args->backup_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
       FdSink out(STDOUT_FILENO, "standard output");
       if (args->to_stdout) request.single_sink = &out;
-      backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
-      ctx.PrintWarnings((*manager)->warnings());
-      ctx.PrintWarnings(r.warnings);
-      Status logged = ctx.Outcome(r.error, {{"items", r.items_restored}, {"bytes", r.bytes_restored}});
-      if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
-      if (!r.error.ok()) {
-        std::cerr << "ecap-dr: error: " << r.error.message() << std::endl;
-        if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
-        return r.error.exit_code();
+      ops::OpResult r = ops::Restore(*op, args->backup_id, request);
+      if (args->to_stdout && r.ok()) {
+        ctx.PrintWarnings(r.warnings);
+        return 0;
       }
-      if (!logged.ok()) return 1;
-      if (args->to_stdout) return 0;
-      return ctx.Succeed(r.ToJson(), [&] {
-        fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", r.backup_id, Count(r.items_restored, "item"),
-                   HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
-        for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
-        for (const auto& f : r.files) fmt::print("  {} written\n", f);
-        for (const auto& c : r.changed) fmt::print("  changed: {}\n", c);
-        for (const auto& t : r.topics) fmt::print("  topic {} restored\n", t);
-        if (r.messages_skipped > 0) fmt::print("  {} after --to-time left out\n", Count(r.messages_skipped, "message"));
-        if (!r.topics.empty()) fmt::print("  offsets of {} committed\n", Count(r.groups_restored, "consumer group"));
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", j["backup_id"].get<std::string>(),
+                   Count(j["items_restored"].get<uint64_t>(), "item"), HumanBytes(j["bytes_restored"].get<uint64_t>()),
+                   j["target"].get<std::string>(), j["duration_seconds"].get<double>());
+        for (const auto& db : j["databases"]) fmt::print("  database {} restored\n", db.get<std::string>());
+        for (const auto& f : j.value("files", json::array())) fmt::print("  {} written\n", f.get<std::string>());
+        for (const auto& c : j.value("settings_changed", json::array())) fmt::print("  changed: {}\n", c.get<std::string>());
+        json topics = j.value("topics", json::array());
+        for (const auto& t : topics) fmt::print("  topic {} restored\n", t.get<std::string>());
+        uint64_t skipped = j.value("messages_skipped", uint64_t{0});
+        if (skipped > 0) fmt::print("  {} after --to-time left out\n", Count(skipped, "message"));
+        if (!topics.empty()) {
+          fmt::print("  offsets of {} committed\n", Count(j.value("consumer_groups_restored", uint64_t{0}), "consumer group"));
+        }
       });
     };
   });
@@ -144,30 +143,32 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx) {
       // removed and the exit code is the documented one. Only commands that
       // poll the flag install it (a command that did not would ignore a signal).
       InstallInterruptHandlers();
-      if (Status denied = ctx.Authorize("backup.verify", args->backup_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      backup::VerifyResult r = (*manager)->VerifyBackupIntegrity(args->backup_id, args->full);
-      ctx.PrintWarnings((*manager)->warnings());
-      json j = r.ToJson();
-      std::string overall = j["verification_results"]["overall_status"];
-      if (Status logged = ctx.Outcome(r.error, {{"overall_status", overall}, {"full", args->full}}); !logged.ok()) {
-        return ctx.Fail(logged);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::Verify(*op, args->backup_id, args->full);
+      if (r.data.is_null()) return ctx.Print(r, [] {});  // denied, or the audit record not written
+      ctx.PrintWarnings(r.warnings);
+      if (!r.audit_status.ok()) {
+        std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
       }
+      const json& j = r.data;
+      std::string overall = j["verification_results"]["overall_status"];
       if (ctx.json_output) {
         std::cout << j.dump(2) << std::endl;
       } else {
-        for (const auto& f : r.verification.findings) std::cerr << "error: " << f.message << "\n";
-        for (const auto& item : r.verification.items) {
-          for (const auto& f : item.findings) std::cerr << "error: " << f.message << "\n";
+        for (const auto& f : j["verification_results"]["findings"]) {
+          std::cerr << "error: " << f["message"].get<std::string>() << "\n";
         }
-        if (!r.error.ok() && r.status != "completed") std::cerr << "ecap-dr: error: " << r.error.message() << "\n";
+        for (const auto& item : j["verification_results"]["items"]) {
+          for (const auto& f : item["findings"]) std::cerr << "error: " << f["message"].get<std::string>() << "\n";
+        }
+        if (!r.ok() && j["status"] != "completed") std::cerr << "ecap-dr: error: " << r.status.message() << "\n";
         if (!ctx.quiet) {
-          fmt::print("verification of backup {} ({}): {} ({})\n", r.backup_id, args->full ? "full" : "quick",
-                     overall, Count(r.verification.items.size(), "item"));
+          fmt::print("verification of backup {} ({}): {} ({})\n", args->backup_id, args->full ? "full" : "quick",
+                     overall, Count(j["verification_results"]["items"].size(), "item"));
         }
       }
-      return r.error.ok() ? 0 : r.error.exit_code();
+      return r.exit_code();
     };
   });
 }

@@ -45,8 +45,9 @@ json HealthReport::ToJson() const {
   return {{"timestamp", timestamp}, {"overall_status", overall_status}, {"services", services}};
 }
 
-DisasterRecoveryCoordinator::DisasterRecoveryCoordinator(config::Config config, Clock& clock)
-    : config_(std::move(config)), clock_(clock) {}
+DisasterRecoveryCoordinator::DisasterRecoveryCoordinator(config::Config config, Clock& clock,
+                                                         events::EventSink* sink)
+    : config_(std::move(config)), clock_(clock), sink_(sink) {}
 
 DisasterRecoveryCoordinator::~DisasterRecoveryCoordinator() = default;
 
@@ -59,7 +60,7 @@ Status DisasterRecoveryCoordinator::Init() {
   std::error_code ec;
   std::filesystem::create_directories(c.state_dir, ec);
   if (ec) return IoError("unable to create the state directory " + c.state_dir + ": " + ec.message());
-  DR_ASSIGN_OR_RETURN(events_, EventStore::Open(c.state_dir + "/events.db"));
+  DR_ASSIGN_OR_RETURN(events_, events::EventStore::Open(events::HistoryPath(config_), clock_));
   if (auto text = ReadFile(c.state_dir + "/state.json"); text.ok()) {
     state_ = json::parse(*text, nullptr, false);
     if (state_.is_discarded()) return Corrupt("the coordinator state " + c.state_dir + "/state.json is not JSON");
@@ -82,8 +83,9 @@ Status DisasterRecoveryCoordinator::SaveState() {
 }
 
 void DisasterRecoveryCoordinator::RecordEvent(const std::string& type, const json& data) {
-  if (!events_) return;
-  if (Status s = events_->Record(Timestamp(), type, data); !s.ok()) {
+  if (sink_ == nullptr && !events_) return;
+  Status s = sink_ != nullptr ? sink_->Emit(type, data) : events_->Record(Timestamp(), type, data);
+  if (!s.ok()) {
     std::cerr << "ecap-dr: WARNING: " << s.message() << "\n";
   }
 }
@@ -270,18 +272,18 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   result.automatic = request.automatic;
   result.status = "failed";
   if (Status s = Init(); !s.ok()) {
-    result.error = s.message();
+    result.error = s;
     return result;
   }
   const auto& c = config_.coordinator;
   const config::CoordinatedService* db = Database();
   if (db == nullptr) {
-    result.error = "no postgresql service with a standby in dr_coordinator.services: nothing to fail over";
+    result.error = ConfigError("no postgresql service with a standby in dr_coordinator.services: nothing to fail over");
     return result;
   }
   config::CoordinatedService svc = Current(*db);
   if (svc.standby.empty()) {
-    result.error = "service '" + db->name + "' has no standby left to fail over to (it failed over already?)";
+    result.error = Failed("service '" + db->name + "' has no standby left to fail over to (it failed over already?)");
     return result;
   }
   int timeout = std::max(1, static_cast<int>(svc.timeout_seconds + 0.999));
@@ -294,7 +296,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
       .config = c,
       .service = svc,
       .decided_at = decided,
-      .event_history = c.state_dir + "/events.db",
+      .event_history = events::HistoryPath(config_),
       .mirror_pass_file = config_.s3.mirror_source.empty() ? "" : source::MirrorPassFile(config_.s3.MirrorStateFile()),
       .primary_lsns = primary_lsns_,
       .saved_primary_lsn = saved_lsn};
@@ -310,7 +312,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   return RunFailover(request, input, deps);
 }
 
-Result<std::vector<Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {
+Result<std::vector<events::Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {
   DR_RETURN_IF_ERROR(Init());
   return events_->List(limit, types);
 }
