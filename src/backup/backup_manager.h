@@ -23,14 +23,17 @@
 #include "repo/prune.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
-#include "source/files/files_source.h"
-#include "source/kafka/client.h"
+#include "source/kafka/kafka_spec.h"
+#include "source/postgres/postgres_spec.h"
+#include "source/registry.h"
 #include "source/s3lake/mirror.h"
+#include "source/s3lake/s3lake_spec.h"
 
 namespace dr::backup {
 
-// Components are "files", "postgresql", "s3" and "kafka". With none named, a request with
-// paths or streams backs up files only; otherwise every configured component.
+// Components are the registered sources (backup/source_list.cc: files, postgresql, s3,
+// kafka). With none named, a request with paths or streams backs up files only;
+// otherwise every configured component, in that order.
 struct BackupRequest {
   std::vector<std::string> components;
   std::vector<std::string> paths;            // files/dirs; empty: files.paths from the configuration
@@ -64,8 +67,10 @@ struct BackupResult {
 };
 
 // With no component named, a backup of one component restores it; a backup of
-// several needs them named. An option given (a field off its default) that
-// applies to none of the components restored is kInvalidArgument naming it
+// several needs them named. The options shared by the sources that write items
+// out come first; each source's own options sit in its member (declared in its
+// <source>_spec.h). An option given (a field off its default) that applies to
+// none of the components restored is kInvalidArgument naming it
 // (restore_options.h). PostgreSQL with target_dir or single_sink extracts the
 // raw items (pg_dump archive, globals.sql, base.tar) instead of restoring them.
 struct RestoreRequest {
@@ -74,31 +79,9 @@ struct RestoreRequest {
   bool overwrite = false;
   ByteSink* single_sink = nullptr;  // --stdout
   std::vector<std::string> components;
-  // postgresql: where and how (defaults: the configured server, original names)
-  std::vector<std::string> databases;
-  std::string target_db;
-  std::string target_host;
-  int target_port = 0;
-  // s3: restore into this bucket (default: the original ones), only keys with this prefix
-  std::string target_bucket;
-  std::string prefix;
-  bool clean = false;
-  int jobs = 0;  // 0: not given (one job)
-  bool globals = false;
-  // postgresql, physical backups: point-in-time recovery into a new data directory
-  std::string pgdata;
-  std::string target_time;
-  std::string target_lsn;
-  std::string target_name;
-  bool target_immediate = false;
-  std::string target_action;     // "": not given (promote)
-  bool keep_archiving = false;   // keep the backup's archive_mode / archive_command
-  // kafka: the target cluster (default: kafka.bootstrap_servers), which topics, renamed how, up to when
-  std::string bootstrap_servers;
-  std::vector<std::string> topics;
-  std::string topic_prefix;
-  std::string to_time;
-  bool allow_existing_data = false;
+  source::PostgresRestoreArgs postgres;
+  source::S3RestoreArgs s3;
+  source::kafka::KafkaRestoreArgs kafka;
 };
 
 // `wal status`: how far the archive is behind the server (the current RPO).
@@ -128,6 +111,8 @@ struct RestoreResult {
   std::vector<std::string> topics;     // kafka topics restored (their new names)
   uint64_t messages_skipped = 0;       // kafka: after --to-time
   uint64_t groups_restored = 0;        // kafka: consumer groups whose offsets were committed
+  // A source's other facts (RestoreStats::details under names none of the fields above has), in the JSON as they are.
+  nlohmann::json details = nlohmann::json::object();
   std::vector<std::string> warnings;
   double duration_seconds = 0;
   std::string target;
@@ -290,8 +275,8 @@ class BackupManager {
   // Progress to the attached observer, or else on the terminal when `terminal`.
   Progress MakeProgress(std::string label, bool terminal) const;
   std::string GenerateId(const std::string& type);
-  std::string RestoreCommand() const;
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
+  source::SourceEnv SourceEnv() const { return {.config = &config_, .kafka_admin = options_.kafka_admin}; }
 
   config::Config config_;
   ManagerOptions options_;

@@ -42,48 +42,48 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
                   "what to restore: files, postgresql, s3, kafka; repeatable (default: the backup's only component)");
-  cmd->add_option("--target-bucket", args->request.target_bucket,
+  cmd->add_option("--target-bucket", args->request.s3.target_bucket,
                   "s3: restore the objects into this bucket (default: the buckets they came from)");
-  cmd->add_option("--prefix", args->request.prefix, "s3: restore only keys starting with this prefix");
-  cmd->add_option("--database", args->request.databases, "postgresql: restore only this database; repeatable");
-  cmd->add_option("--target-db", args->request.target_db,
+  cmd->add_option("--prefix", args->request.s3.prefix, "s3: restore only keys starting with this prefix");
+  cmd->add_option("--database", args->request.postgres.databases, "postgresql: restore only this database; repeatable");
+  cmd->add_option("--target-db", args->request.postgres.target_db,
                   "postgresql: restore the one selected database under this name (it is created if missing)");
-  cmd->add_option("--target-host", args->request.target_host, "postgresql: restore to this server (default: postgresql.host)");
-  cmd->add_option("--target-port", args->request.target_port, "postgresql: port of that server (default: postgresql.port)");
-  cmd->add_flag("--clean", args->request.clean,
+  cmd->add_option("--target-host", args->request.postgres.target_host, "postgresql: restore to this server (default: postgresql.host)");
+  cmd->add_option("--target-port", args->request.postgres.target_port, "postgresql: port of that server (default: postgresql.port)");
+  cmd->add_flag("--clean", args->request.postgres.clean,
                 "postgresql: the target database may hold data; drop and re-create the objects the backup holds "
                 "(others are left alone). Without --clean a non-empty target is refused, and a missing one is "
                 "created");
-  cmd->add_option("--jobs", args->request.jobs,
+  cmd->add_option("--jobs", args->request.postgres.jobs,
                   "postgresql: parallel pg_restore jobs; above 1 the dump is staged in $TMPDIR and the restore is "
                   "no longer a single transaction")
       ->check(CLI::Range(1, 64));
-  cmd->add_flag("--globals", args->request.globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
-  cmd->add_option("--pgdata", args->request.pgdata,
+  cmd->add_flag("--globals", args->request.postgres.globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
+  cmd->add_option("--pgdata", args->request.postgres.pgdata,
                   "postgresql, physical backup: lay out a data directory here (new or empty) with the recovery "
                   "settings; then start PostgreSQL on it and it recovers from the WAL archive");
-  cmd->add_option("--target-time", args->request.target_time,
+  cmd->add_option("--target-time", args->request.postgres.target_time,
                   "physical: recover up to this time, e.g. \"2026-11-26 10:41:00+00\" (default: the end of the archive)");
-  cmd->add_option("--target-lsn", args->request.target_lsn, "physical: recover up to this WAL position");
-  cmd->add_option("--target-name", args->request.target_name, "physical: recover up to this restore point");
-  cmd->add_flag("--target-immediate", args->request.target_immediate,
+  cmd->add_option("--target-lsn", args->request.postgres.target_lsn, "physical: recover up to this WAL position");
+  cmd->add_option("--target-name", args->request.postgres.target_name, "physical: recover up to this restore point");
+  cmd->add_flag("--target-immediate", args->request.postgres.target_immediate,
                 "physical: stop as soon as the base backup is consistent");
-  cmd->add_option("--target-action", args->request.target_action,
+  cmd->add_option("--target-action", args->request.postgres.target_action,
                   "physical: what the server does at the target: promote (default), pause or shutdown");
-  cmd->add_flag("--keep-archiving", args->request.keep_archiving,
+  cmd->add_flag("--keep-archiving", args->request.postgres.keep_archiving,
                 "physical: keep the backup's archive_mode and archive_command (default: archive_mode = off, so a "
                 "promoted copy does not archive into the source's WAL archive)");
-  cmd->add_option("--bootstrap-servers", args->request.bootstrap_servers,
+  cmd->add_option("--bootstrap-servers", args->request.kafka.bootstrap_servers,
                   "kafka: restore into this cluster (default: kafka.bootstrap_servers)");
-  cmd->add_option("--topics", args->request.topics,
+  cmd->add_option("--topics", args->request.kafka.topics,
                   "kafka: restore only topics matching these glob patterns (original names); repeatable")
       ->delimiter(',');
-  cmd->add_option("--topic-prefix", args->request.topic_prefix,
+  cmd->add_option("--topic-prefix", args->request.kafka.topic_prefix,
                   "kafka: restore each topic as <prefix><name>, e.g. restored. (group offsets follow)");
-  cmd->add_option("--to-time", args->request.to_time,
+  cmd->add_option("--to-time", args->request.kafka.to_time,
                   "kafka: point in time, e.g. 2026-11-26T10:41:00Z; each partition is restored up to its first "
                   "message stamped later");
-  cmd->add_flag("--allow-existing-data", args->request.allow_existing_data,
+  cmd->add_flag("--allow-existing-data", args->request.kafka.allow_existing_data,
                 "kafka: append to target topics that already hold messages (default: refuse)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
