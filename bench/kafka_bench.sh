@@ -59,7 +59,7 @@ $DR -c ecap.yaml -q repo init
 /usr/bin/time -f "%M" -o backup.rss true
 row "ecap-dr backup --component kafka" "$(t /usr/bin/time -f %M -o backup.rss $DR -c ecap.yaml -q backup create --id k1 --component kafka)"
 row "ecap-dr restore --component kafka" "$(t /usr/bin/time -f %M -o restore.rss $DR -c ecap.yaml -q restore k1 --component kafka --topic-prefix restored.)"
-restored=$($DR -c ecap.yaml --json backup show k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["components"][0]["meta"]["messages_read"])')
+restored=$($DR -c ecap.yaml --json backup show k1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["components"]["kafka"]["meta"]["messages_read"])')
 test "$restored" -eq "$N" || { echo "ecap-dr backed up $restored of $N" >&2; exit 1; }
 high=$(kcat -b "$BS" -Q $(for p in $(seq 0 $((PARTS - 1))); do printf -- "-t restored.bench:%d:-1 " "$p"; done) | awk '{s += $NF} END {print s}')
 

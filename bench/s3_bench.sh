@@ -71,7 +71,7 @@ $RC copy data rgw:lake --transfers 16 >/dev/null 2>&1
 row "ecap-dr backup --component s3" "after 51 changes" "$(t $DR -c ecap.yaml -q backup create --id second --component s3)"
 row "ecap-dr s3 mirror --once" "after 51 changes" "$(t $DR -c ecap.yaml -q s3 mirror --once)"
 row "rclone sync --transfers 16" "after 51 changes" "$(t $RC sync rgw:lake rgw:lake-rclone --transfers 16)"
-meta=$($DR -c ecap.yaml --json backup show second | python3 -c 'import json,sys; m=json.load(sys.stdin)["components"][0]["meta"]; print(m["objects_read"], m["requests"])')
+meta=$($DR -c ecap.yaml --json backup show second | python3 -c 'import json,sys; m=json.load(sys.stdin)["components"]["s3"]["meta"]; print(m["objects_read"], m["requests"])')
 
 # The foundation benchmark's input (a 1 GiB SQL dump, then its changed copy) into a repository on
 # local disk and into one on this S3 server: what the repository's storage costs.

@@ -9,18 +9,16 @@
 #include "backup/compliance.h"
 #include "backup/repo_items.h"
 #include "backup/restore_options.h"
+#include "backup/source_list.h"
 #include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
+#include "base/status_json.h"
 #include "repo/lock.h"
 #include "security/audit/audit_log.h"
 #include "base/time_util.h"
 #include "security/keys/master_key.h"
-#include "source/postgres/extract.h"
-#include "source/postgres/postgres_source.h"
 #include "source/postgres/wal.h"
-#include "source/kafka/kafka_source.h"
-#include "source/s3lake/s3lake_source.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -30,31 +28,7 @@ using nlohmann::json;
 
 namespace {
 
-json ErrorJson(const Status& s) { return json{{"code", s.code_name()}, {"message", s.message()}}; }
-
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-constexpr const char* kKnownComponents = "files, postgresql, s3, kafka";
-
-Result<net::s3::S3Options> LakeOptions(const config::S3LakeConfig& lake) {
-  DR_ASSIGN_OR_RETURN(auto credentials, net::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key));
-  return net::s3::S3Options{
-      .endpoint = lake.endpoint.empty() ? "https://s3." + lake.region + ".amazonaws.com" : lake.endpoint,
-      .region = lake.region,
-      .bucket = "",
-      .path_style = lake.force_path_style,
-      .credentials = credentials};
-}
-
-net::pg::ServerTarget PgServer(const config::PostgresConfig& pg) {
-  return {.host = pg.host, .port = pg.port, .user = pg.username, .password = pg.password, .sslmode = pg.sslmode,
-          .connect_timeout = pg.connect_timeout, .bin_dir = pg.bin_dir};
-}
-
-source::kafka::ClientOptions KafkaClient(const config::KafkaConfig& k) {
-  return {.bootstrap_servers = k.bootstrap_servers, .properties = k.ClientProperties(),
-          .timeout_ms = k.timeout_seconds * 1000};
-}
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -96,6 +70,7 @@ json RestoreResult::ToJson() const {
     j["messages_skipped"] = messages_skipped;
     j["consumer_groups_restored"] = groups_restored;
   }
+  for (const auto& [key, value] : details.items()) j[key] = value;
   if (!error.ok()) j["error"] = ErrorJson(error);
   return j;
 }
@@ -131,7 +106,13 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
   return {.compression_level = config_.backup_manager.compression_level,
           .pack_size = repo::kDefaultPackSize,
           .threads = static_cast<size_t>(config_.backup_manager.threads),
-          .clock = options_.clock};
+          .clock = options_.clock,
+          .stop = options_.stop};
+}
+
+Progress BackupManager::MakeProgress(std::string label, bool terminal) const {
+  if (options_.progress_observer != nullptr) return Progress(std::move(label), options_.progress_observer, *options_.clock);
+  return Progress(std::move(label), terminal, *options_.clock);
 }
 
 Result<std::unique_ptr<Backend>> OpenBackend(const config::RepositoryLocation& loc) {
@@ -282,37 +263,32 @@ Status BackupManager::LoadPrevious(const std::string& component) {
 }
 
 Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupRequest& request) const {
+  source::BackupArgs args = BackupArgsOf(request);
   std::vector<std::string> chosen = request.components;
   if (chosen.empty()) {
-    if (!request.paths.empty() || !request.streams.empty()) {
-      chosen.push_back("files");
-    } else {
-      if (!config_.files.paths.empty()) chosen.push_back("files");
-      if (config_.postgresql_configured) chosen.push_back("postgresql");
-      if (!config_.s3.buckets.empty()) chosen.push_back("s3");
-      if (config_.kafka_configured) chosen.push_back("kafka");
+    // A source whose own inputs the request names (--files, --stdin) is backed up alone.
+    for (const auto& s : Sources()) {
+      if (s.requested && s.requested(args)) chosen.push_back(s.name);
+    }
+  }
+  if (chosen.empty()) {
+    for (const auto& s : Sources()) {
+      if (s.configured(config_)) chosen.push_back(s.name);
     }
   }
   for (const auto& name : chosen) {
-    if (name == "s3" && config_.s3.buckets.empty()) {
-      return ConfigError("component 's3' needs s3.buckets in the configuration");
+    const SourceEntry* source = FindSource(name);
+    if (source == nullptr) {
+      return InvalidArgument("unknown component '" + name + "' (known: " + KnownSourceNames() + ")");
     }
-    if (name == "kafka" && config_.kafka.bootstrap_servers.empty()) {
-      return ConfigError("component 'kafka' needs kafka.bootstrap_servers in the configuration");
-    }
-    if (name != "files" && name != "postgresql" && name != "s3" && name != "kafka") {
-      return InvalidArgument("unknown component '" + name + "' (known: " + kKnownComponents + ")");
-    }
-    if (name == "files" && request.paths.empty() && request.streams.empty() && config_.files.paths.empty()) {
-      return InvalidArgument("nothing to back up for component 'files': give --files or --stdin, or set files.paths");
-    }
-    if (name == "postgresql" && !config_.postgresql_configured) {
-      return ConfigError("component 'postgresql' needs the postgresql section in the configuration");
-    }
+    DR_RETURN_IF_ERROR(source->check(config_, args));
   }
   if (chosen.empty()) {
-    return InvalidArgument(
-        "nothing to back up: give --files or --stdin, or configure files.paths, postgresql, s3.buckets or kafka");
+    std::string settings;
+    for (size_t i = 0; i < Sources().size(); ++i) {
+      settings += (i == 0 ? "" : i + 1 == Sources().size() ? " or " : ", ") + Sources()[i].setting;
+    }
+    return InvalidArgument("nothing to back up: give --files or --stdin, or configure " + settings);
   }
   return chosen;
 }
@@ -328,7 +304,9 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   result.start_time = FormatUtc(start_wall, /*millis=*/true);  // orders backups made within one second
   auto finish = [&](Status error) {
     result.error = std::move(error);
-    if (result.error.ok()) result.status = "completed";
+    result.status = result.error.ok()                        ? "completed"
+                    : result.error.code() == Code::kCancelled ? "cancelled"
+                                                              : "failed";
     result.end_time = FormatUtc(options_.clock->Now(), true);
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     result.warnings.insert(result.warnings.begin(), warnings_.begin(), warnings_.end());
@@ -378,34 +356,18 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.username = options_.username;
   snap.tool_version = DR_VERSION;
 
-  Progress progress("backup " + result.backup_id, options_.progress, *options_.clock);
+  Progress progress = MakeProgress("backup " + result.backup_id, options_.progress);
+  source::BackupArgs args = BackupArgsOf(request);
   for (const auto& name : *components) {
-    std::unique_ptr<Source> source;
-    if (name == "files") {
-      source = std::make_unique<source::FilesSource>(source::FilesOptions{
-          request.paths.empty() ? config_.files.paths : request.paths, config_.files.exclude, request.streams});
-    } else if (name == "s3") {
-      auto s3 = LakeOptions(config_.s3);
-      if (!s3.ok()) return finish(s3.status());
-      // The newest earlier backup of the data lake: unchanged objects are taken from it.
+    const SourceEntry& spec = *FindSource(name);  // ChooseComponents checked the name
+    if (spec.incremental) {
       if (Status st = LoadPrevious(name); !st.ok()) return finish(st);
-      source = std::make_unique<source::S3LakeSource>(
-          source::S3LakeOptions{*s3, config_.s3.buckets, previous_.get()});
-    } else if (name == "kafka") {
-      // The newest earlier backup of the cluster: where it stopped, this one goes on.
-      if (Status st = LoadPrevious(name); !st.ok()) return finish(st);
-      const auto& k = config_.kafka;
-      source = std::make_unique<source::kafka::KafkaSource>(source::kafka::KafkaOptions{
-          .client = KafkaClient(k), .topics = k.topics, .exclude_topics = k.exclude_topics,
-          .exclude_internal = k.exclude_internal, .groups = k.consumer_groups, .previous = previous_.get(),
-          .admin = options_.kafka_admin});
-    } else {
-      source = std::make_unique<source::PostgresSource>(
-          source::PostgresOptions{PgServer(config_.postgresql), config_.postgresql.databases, request.physical});
     }
+    auto source = spec.make(SourceEnv(), args, spec.incremental ? previous_.get() : nullptr);
+    if (!source.ok()) return finish(source.status());
     repo::SnapshotComponent component{name, {}, nlohmann::json::object()};
     RepoItemWriter writer(repo, component, &progress);
-    if (Status s = source->Backup(writer); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
+    if (Status s = (*source)->Backup(writer); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
     snap.stats.input_bytes += writer.input_bytes();
     for (const auto& w : component.meta.value("warnings", json::array())) {
       if (w.is_string()) result.warnings.push_back(name + ": " + w.get<std::string>());
@@ -445,7 +407,9 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   auto start = options_.clock->Monotonic();
   auto finish = [&](Status error) {
     result.error = std::move(error);
-    if (result.error.ok()) result.status = "completed";
+    result.status = result.error.ok()                        ? "completed"
+                    : result.error.code() == Code::kCancelled ? "cancelled"
+                                                              : "failed";
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
     return result;
   };
@@ -457,7 +421,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   for (const auto& c : snap->components) {
     for (const auto& item : c.items) total += item.size;
   }
-  Progress progress("restore " + backup_id, options_.progress && !request.single_sink, *options_.clock);
+  Progress progress = MakeProgress("restore " + backup_id, options_.progress && !request.single_sink);
   progress.SetTotal(total);
   RepoItemReader reader(**repo_or, &progress);
   std::vector<std::string> chosen = request.components;
@@ -470,91 +434,46 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     }
     chosen.push_back(snap->components[0].name);
   }
+  std::vector<std::pair<const SourceEntry*, const repo::SnapshotComponent*>> plan;
   std::vector<RestoreMode> modes;
   for (const auto& name : chosen) {
     auto c = std::find_if(snap->components.begin(), snap->components.end(), [&](const auto& x) { return x.name == name; });
     if (c == snap->components.end()) {
       return finish(NotFound("backup '" + backup_id + "' has no component '" + name + "' (it has: " + present + ")"));
     }
-    if (name != "files" && name != "postgresql" && name != "s3" && name != "kafka") {
+    const SourceEntry* source = FindSource(name);
+    if (source == nullptr) {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }
-    modes.push_back(ModeFor(*c, request));
+    plan.emplace_back(source, &*c);
+    modes.push_back(source->mode_for(*c, request));
   }
   // Before anything is written: an option that would be ignored is a usage error.
   if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
-  for (const auto& name : chosen) {
-    auto c = std::find_if(snap->components.begin(), snap->components.end(), [&](const auto& x) { return x.name == name; });
-    if (name == "postgresql" && ModeFor(*c, request) == RestoreMode::kPostgresExtract) {
-      auto stats = source::ExtractPostgres(*c, reader, {.target_dir = request.target_dir,
-                                                        .single_sink = request.single_sink,
-                                                        .items = request.items,
-                                                        .databases = request.databases,
-                                                        .overwrite = request.overwrite});
-      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-      result.items_restored += stats->items;
-      result.bytes_restored += stats->bytes;
-      result.files = stats->written;
-    } else if (name == "files") {
-      auto stats = source::RestoreFiles(*c, reader, {request.target_dir, request.items, request.overwrite, request.single_sink});
-      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-      result.items_restored += stats->items;
-      result.bytes_restored += stats->bytes;
-    } else if (name == "postgresql") {
-      source::PostgresRestoreOptions pg{.server = PgServer(config_.postgresql), .databases = request.databases,
-                                        .target_db = request.target_db, .clean = request.clean,
-                                        .jobs = std::max(request.jobs, 1), .globals = request.globals};
-      pg.pgdata = request.pgdata;
-      pg.target_time = request.target_time;
-      pg.target_lsn = request.target_lsn;
-      pg.target_name = request.target_name;
-      pg.target_immediate = request.target_immediate;
-      if (!request.target_action.empty()) pg.target_action = request.target_action;
-      pg.keep_archiving = request.keep_archiving;
-      pg.restore_command = RestoreCommand();
-      if (!request.target_host.empty()) pg.server.host = request.target_host;
-      if (request.target_port > 0) pg.server.port = request.target_port;
-      if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) pg.temp_dir = tmp;
-      auto stats = source::RestorePostgres(*c, reader, pg);
-      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-      result.items_restored += stats->databases;
-      result.bytes_restored += stats->bytes;
-      result.databases = stats->restored;
-      result.changed = stats->changed;
-      result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
-      result.target = stats->pgdata.empty() ? pg.server.Where() : stats->pgdata;
-    } else if (name == "s3") {
-      auto s3 = LakeOptions(config_.s3);
-      if (!s3.ok()) return finish(s3.status());
-      auto stats = source::RestoreS3Lake(*c, reader, {.s3 = *s3, .target_bucket = request.target_bucket,
-                                                       .prefix = request.prefix});
-      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-      result.items_restored += stats->first;
-      result.bytes_restored += stats->second;
-      result.target = request.target_bucket.empty() ? "the original buckets" : "s3://" + request.target_bucket;
-    } else if (name == "kafka") {
-      source::kafka::KafkaRestoreOptions k{.client = KafkaClient(config_.kafka), .topics = request.topics,
-                                           .topic_prefix = request.topic_prefix,
-                                           .allow_existing_data = request.allow_existing_data,
-                                           .admin = options_.kafka_admin};
-      if (!request.bootstrap_servers.empty()) k.client.bootstrap_servers = request.bootstrap_servers;
-      if (k.client.bootstrap_servers.empty()) {
-        return finish(ConfigError("restoring Kafka needs --bootstrap-servers or kafka.bootstrap_servers"));
+  for (const auto& [source, component] : plan) {
+    auto stats = source->restore(SourceEnv(), *component, reader, request);
+    if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
+    result.items_restored += stats->items;
+    result.bytes_restored += stats->bytes;
+    result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
+    if (!stats->target.empty()) result.target = stats->target;
+    // The sources' facts go to the result's fields of the same JSON name; others are kept as they are.
+    for (const auto& [key, value] : stats->details.items()) {
+      if (key == "databases") {
+        result.databases = value.get<std::vector<std::string>>();
+      } else if (key == "files") {
+        result.files = value.get<std::vector<std::string>>();
+      } else if (key == "settings_changed") {
+        result.changed = value.get<std::vector<std::string>>();
+      } else if (key == "topics") {
+        result.topics = value.get<std::vector<std::string>>();
+      } else if (key == "messages_skipped") {
+        result.messages_skipped = value.get<uint64_t>();
+      } else if (key == "consumer_groups_restored") {
+        result.groups_restored = value.get<uint64_t>();
+      } else {
+        result.details[key] = value;
       }
-      if (!request.to_time.empty()) {
-        auto t = ParseUtc(request.to_time);
-        if (!t) return finish(InvalidArgument("--to-time '" + request.to_time + "' is not a UTC time like 2026-11-26T10:41:00Z"));
-        k.to_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
-      }
-      auto stats = source::kafka::RestoreKafka(*c, reader, k);
-      if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
-      result.items_restored += stats->messages;
-      result.bytes_restored += stats->bytes;
-      result.topics = stats->topics;
-      result.messages_skipped = stats->messages_skipped;
-      result.groups_restored = stats->groups;
-      result.warnings.insert(result.warnings.end(), stats->warnings.begin(), stats->warnings.end());
-      result.target = k.client.bootstrap_servers;
     }
   }
   return finish(Status::Ok());
@@ -572,12 +491,12 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
   if (!repo_or.ok()) {
     result.error = repo_or.status();
   } else {
-    Progress progress("verify " + backup_id, options_.progress && full, *options_.clock);
+    Progress progress = MakeProgress("verify " + backup_id, options_.progress && full);
     result.verification = repo::VerifyBackup(**repo_or, backup_id, full, &progress);
     result.status = "completed";
     if (!result.verification.findings.empty()) {
       const auto& f = result.verification.findings.front();
-      result.error = Status(f.message.find("not found") != std::string::npos ? Code::kNotFound : f.code, f.message);
+      result.error = Status(f.code, f.message);  // kNotFound for a backup that is not there
     } else if (!result.verification.ok()) {
       for (const auto& item : result.verification.items) {
         if (item.status != "passed") {
@@ -596,11 +515,26 @@ Result<BackupListing> BackupManager::ListAllBackups() {
   JobScope job(*this);
   // Snapshots only: no index is read to list them.
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  DR_ASSIGN_OR_RETURN(std::vector<std::string> ids, repo->ListSnapshotIds());
+  std::map<std::string, uint64_t> present;  // id -> size of the sealed snapshot
+  DR_RETURN_IF_ERROR(repo->backend().List(ObjectKind::kSnapshot, [&](const ObjectInfo& info) {
+    present[info.name.id] = info.size;
+    return Status::Ok();
+  }));
+  // Summaries read before are used again while the snapshot is the same size:
+  // snapshots are written once, and pinning (the one rewrite) changes the size.
+  std::erase_if(summaries_, [&](const auto& entry) {
+    auto it = present.find(entry.first);
+    return it == present.end() || it->second != entry.second.size;
+  });
   BackupListing out;
-  for (const auto& id : ids) {
+  for (const auto& [id, size] : present) {
+    if (auto cached = summaries_.find(id); cached != summaries_.end()) {
+      out.backups.push_back(cached->second.summary);
+      continue;
+    }
     auto snap = repo->LoadSnapshot(id, /*with_items=*/false);
     if (snap.ok()) {
+      summaries_[id] = {size, *snap};
       out.backups.push_back(std::move(snap).value());
       continue;
     }
@@ -726,19 +660,6 @@ Result<json> BackupManager::KeyRotate() {
               {"rotated_at", FormatUtc(options_.clock->Now())}};
 }
 
-std::string BackupManager::RestoreCommand() const {
-  // Absolute paths: PostgreSQL runs the command from its data directory.
-  char exe[4096] = {0};
-  ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  std::string binary = n > 0 ? std::string(exe, static_cast<size_t>(n)) : "ecap-dr";
-  std::string cmd = binary;
-  if (!config_.source.empty()) {
-    std::error_code ec;
-    cmd += " -c " + std::filesystem::absolute(config_.source, ec).string();
-  }
-  return cmd + " wal fetch %f %p";
-}
-
 Status BackupManager::WalPush(const std::string& path) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
@@ -776,7 +697,7 @@ Result<WalStatusResult> BackupManager::WalStatus() {
   r.last_archived_wal = state.newest_segment;
   r.archived_files = state.files;
   if (!config_.postgresql_configured) return r;
-  auto conn = net::pg::Connection::Open(PgServer(config_.postgresql), config_.postgresql.databases.empty()
+  auto conn = net::pg::Connection::Open(source::ServerFromConfig(config_.postgresql), config_.postgresql.databases.empty()
                                                                             ? "postgres"
                                                                             : config_.postgresql.databases.front());
   if (!conn.ok()) {
@@ -858,7 +779,7 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   }
   for (const auto& id : result.forgotten) DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
   if (request.prune) {
-    Progress progress("prune", options_.progress, *options_.clock);
+    Progress progress = MakeProgress("prune", options_.progress);
     DR_ASSIGN_OR_RETURN(result.prune,
                         repo::Prune(*repo, {.dry_run = false, .progress = &progress, .lock = lock_.get()}));
   }
@@ -914,8 +835,8 @@ Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool rea
     for (ObjectKind kind : order) {
       DR_ASSIGN_OR_RETURN(source[kind], list(from, kind));
       DR_ASSIGN_OR_RETURN(auto have, list(*to, kind));
-      Progress progress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress,
-                        *options_.clock);
+      Progress progress =
+          MakeProgress(std::string("replicate ") + ObjectKindName(kind) + " to " + r.location, options_.progress);
       // Packs, indexes and WAL never change under a name; the config, key files
       // (rotation) and snapshots (pin, unpin) are rewritten, maybe at the same
       // size: for those, the (small) bytes decide.
@@ -969,7 +890,7 @@ Result<source::MirrorResult> BackupManager::MirrorOnce() {
   if (lake.mirror_source.empty() || lake.mirror_target.empty()) {
     return ConfigError("s3 mirror needs s3.mirror.source and s3.mirror.target");
   }
-  DR_ASSIGN_OR_RETURN(auto from, LakeOptions(lake));
+  DR_ASSIGN_OR_RETURN(auto from, source::LakeS3Options(lake));
   from.bucket = lake.mirror_source;
   auto to = from;
   to.bucket = lake.mirror_target;
@@ -1013,7 +934,7 @@ Result<json> BackupManager::ComplianceReport(const std::string& month) {
 Result<repo::CheckReport> BackupManager::CheckRepository(bool read_data) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenLocked(LockMode::kSharedIfWritable, "check"));
-  Progress progress("check", options_.progress && read_data, *options_.clock);
+  Progress progress = MakeProgress("check", options_.progress && read_data);
   return repo::CheckRepository(*repo, {.read_data = read_data, .progress = &progress});
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,14 +23,18 @@
 #include "repo/prune.h"
 #include "repo/lock.h"
 #include "repo/repository.h"
-#include "source/files/files_source.h"
 #include "net/kafka/client.h"
+#include "source/kafka/kafka_spec.h"
+#include "source/postgres/postgres_spec.h"
+#include "source/registry.h"
 #include "source/s3lake/mirror.h"
+#include "source/s3lake/s3lake_spec.h"
 
 namespace dr::backup {
 
-// Components are "files", "postgresql", "s3" and "kafka". With none named, a request with
-// paths or streams backs up files only; otherwise every configured component.
+// Components are the registered sources (backup/source_list.cc: files, postgresql, s3,
+// kafka). With none named, a request with paths or streams backs up files only;
+// otherwise every configured component, in that order.
 struct BackupRequest {
   std::vector<std::string> components;
   std::vector<std::string> paths;            // files/dirs; empty: files.paths from the configuration
@@ -63,8 +68,10 @@ struct BackupResult {
 };
 
 // With no component named, a backup of one component restores it; a backup of
-// several needs them named. An option given (a field off its default) that
-// applies to none of the components restored is kInvalidArgument naming it
+// several needs them named. The options shared by the sources that write items
+// out come first; each source's own options sit in its member (declared in its
+// <source>_spec.h). An option given (a field off its default) that applies to
+// none of the components restored is kInvalidArgument naming it
 // (restore_options.h). PostgreSQL with target_dir or single_sink extracts the
 // raw items (pg_dump archive, globals.sql, base.tar) instead of restoring them.
 struct RestoreRequest {
@@ -73,31 +80,9 @@ struct RestoreRequest {
   bool overwrite = false;
   ByteSink* single_sink = nullptr;  // --stdout
   std::vector<std::string> components;
-  // postgresql: where and how (defaults: the configured server, original names)
-  std::vector<std::string> databases;
-  std::string target_db;
-  std::string target_host;
-  int target_port = 0;
-  // s3: restore into this bucket (default: the original ones), only keys with this prefix
-  std::string target_bucket;
-  std::string prefix;
-  bool clean = false;
-  int jobs = 0;  // 0: not given (one job)
-  bool globals = false;
-  // postgresql, physical backups: point-in-time recovery into a new data directory
-  std::string pgdata;
-  std::string target_time;
-  std::string target_lsn;
-  std::string target_name;
-  bool target_immediate = false;
-  std::string target_action;     // "": not given (promote)
-  bool keep_archiving = false;   // keep the backup's archive_mode / archive_command
-  // kafka: the target cluster (default: kafka.bootstrap_servers), which topics, renamed how, up to when
-  std::string bootstrap_servers;
-  std::vector<std::string> topics;
-  std::string topic_prefix;
-  std::string to_time;
-  bool allow_existing_data = false;
+  source::PostgresRestoreArgs postgres;
+  source::S3RestoreArgs s3;
+  source::kafka::KafkaRestoreArgs kafka;
 };
 
 // `wal status`: how far the archive is behind the server (the current RPO).
@@ -127,6 +112,8 @@ struct RestoreResult {
   std::vector<std::string> topics;     // kafka topics restored (their new names)
   uint64_t messages_skipped = 0;       // kafka: after --to-time
   uint64_t groups_restored = 0;        // kafka: consumer groups whose offsets were committed
+  // A source's other facts (RestoreStats::details under names none of the fields above has), in the JSON as they are.
+  nlohmann::json details = nlohmann::json::object();
   std::vector<std::string> warnings;
   double duration_seconds = 0;
   std::string target;
@@ -193,11 +180,16 @@ struct InitResult {
 struct ManagerOptions {
   Clock* clock = &RealClock();
   bool progress = false;     // draw progress on a terminal
+  // When set, progress goes here instead of the terminal (a daemon's API, its metrics).
+  ProgressObserver* progress_observer = nullptr;
   std::string username;      // recorded in snapshots
   // Storage for the repository; default: a local backend at backup_manager.backup_dir.
   std::unique_ptr<Backend> backend;
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
   net::kafka::Admin* kafka_admin = nullptr;
+  // Requested: the running backup, restore or verification stops at its next
+  // chunk or blob with status "cancelled"; the repository stays consistent.
+  std::stop_token stop;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
   // Called at named points of a job ("backup.before_lock"), for tests that must
@@ -281,9 +273,11 @@ class BackupManager {
   Result<Backend*> GetBackend();
   Result<repo::Repository*> OpenRepository(bool create, bool load_index = true);
   repo::RepositoryOptions RepoOptions() const;
+  // Progress to the attached observer, or else on the terminal when `terminal`.
+  Progress MakeProgress(std::string label, bool terminal) const;
   std::string GenerateId(const std::string& type);
-  std::string RestoreCommand() const;
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
+  source::SourceEnv SourceEnv() const { return {.config = &config_, .kafka_admin = options_.kafka_admin}; }
 
   config::Config config_;
   ManagerOptions options_;
@@ -295,6 +289,14 @@ class BackupManager {
   Status LoadPrevious(const std::string& component);
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
+  // Summaries of snapshots listed before, by id: a manager that lives long (the
+  // daemon) lists 10,000 backups without reading them again. Checked against
+  // the listing's object sizes every time.
+  struct CachedSummary {
+    uint64_t size = 0;
+    repo::Snapshot summary;
+  };
+  std::map<std::string, CachedSummary> summaries_;
 };
 
 }  // namespace dr::backup

@@ -137,3 +137,78 @@ TEST_F(BackupLockTest, EveryOperationReleasesItsLock) {
 
 }  // namespace
 }  // namespace dr::backup
+
+namespace dr::backup {
+namespace {
+
+// Counts reads of snapshots, to prove a listing used its cached summaries.
+class CountingBackend : public BackendWrapper {
+ public:
+  using BackendWrapper::BackendWrapper;
+  Result<std::string> Get(const ObjectName& name, ByteRange range) override {
+    if (name.kind == ObjectKind::kSnapshot) ++snapshot_reads;
+    return BackendWrapper::Get(name, range);
+  }
+  int snapshot_reads = 0;
+};
+
+TEST_F(BackupLockTest, ListingAgainReadsOnlySnapshotsThatChanged) {
+  auto counting = std::make_unique<CountingBackend>(test::BorrowBackend(*store_));
+  CountingBackend* reads = counting.get();
+  ManagerOptions options;
+  options.clock = &clock_;
+  options.backend = std::move(counting);
+  BackupManager manager(config_, std::move(options));
+  ASSERT_OK(manager.InitRepository());
+  for (const char* id : {"a", "b", "c"}) ASSERT_EQ(manager.CreateFullBackup(id).status, "completed");
+  ASSERT_OK(manager.ListAllBackups());
+  reads->snapshot_reads = 0;
+  auto again = manager.ListAllBackups();
+  ASSERT_OK(again);
+  EXPECT_EQ(again->backups.size(), 3u);
+  EXPECT_EQ(reads->snapshot_reads, 0);
+  // Pinning rewrites one snapshot; deleting removes one: the listing follows both.
+  ASSERT_OK(manager.PinBackup("b", true));
+  ASSERT_OK(manager.DeleteBackup("c"));
+  reads->snapshot_reads = 0;
+  auto after = manager.ListAllBackups();
+  ASSERT_OK(after);
+  ASSERT_EQ(after->backups.size(), 2u);
+  EXPECT_EQ(reads->snapshot_reads, 1);
+  EXPECT_EQ(after->backups[1].backup_id, "b");
+  EXPECT_THAT(after->backups[1].tags, ::testing::Contains("pinned"));
+}
+
+}  // namespace
+}  // namespace dr::backup
+
+namespace dr::backup {
+namespace {
+
+// A daemon cancels a job through its stop token: the job ends "cancelled",
+// commits nothing, and the repository stays consistent for the next one.
+TEST_F(BackupLockTest, ACancelledJobEndsCancelledAndLeavesTheRepositoryConsistent) {
+  auto setup = Manager();
+  ASSERT_OK(setup->InitRepository());
+  ASSERT_EQ(setup->CreateFullBackup("before").status, "completed");
+  std::stop_source stop;
+  stop.request_stop();
+  ManagerOptions options;
+  options.clock = &clock_;
+  options.backend = test::BorrowBackend(*store_);
+  options.stop = stop.get_token();
+  BackupManager cancelled(config_, std::move(options));
+  test::WriteFile(dir_ / "src/more.bin", test::RandomData(1 << 20, 9));
+  auto backup = cancelled.CreateFullBackup("cancelled");
+  EXPECT_EQ(backup.status, "cancelled");
+  EXPECT_THAT(backup.error, StatusIs(Code::kCancelled));
+  EXPECT_THAT(setup->GetBackup("cancelled"), StatusIs(Code::kNotFound));
+  auto restore = cancelled.RestoreBackup("before", {.target_dir = dir_ / "cancelled-out"});
+  EXPECT_EQ(restore.status, "cancelled");
+  EXPECT_EQ(restore.ToJson()["error"]["code"], "cancelled");
+  ASSERT_EQ(setup->CreateFullBackup("after").status, "completed");
+  ExpectRestoresByteForByte(*setup, "before");
+}
+
+}  // namespace
+}  // namespace dr::backup

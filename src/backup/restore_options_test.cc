@@ -10,7 +10,13 @@ namespace dr::backup {
 namespace {
 
 using ::testing::HasSubstr;
-using enum RestoreMode;
+// The restore modes the registered sources declare (source/*/..._spec.cc).
+const RestoreMode kFiles = "files";
+const RestoreMode kPostgresServer = "postgresql.server";
+const RestoreMode kPostgresPhysical = "postgresql.physical";
+const RestoreMode kPostgresExtract = "postgresql.extract";
+const RestoreMode kS3 = "s3";
+const RestoreMode kKafka = "kafka";
 
 repo::SnapshotComponent Component(const std::string& name, const std::string& kind = "file") {
   repo::SnapshotComponent c;
@@ -51,27 +57,27 @@ TEST(RestoreOptionsTest, EachOptionIsRefusedWhereItDoesNotApply) {
       {"--item", {.items = {"x"}}, kPostgresExtract},
       {"--stdout", {.single_sink = &sink}, kFiles},
       {"--overwrite", {.overwrite = true}, kFiles},
-      {"--database", {.databases = {"shop"}}, kPostgresServer},
-      {"--target-db", {.target_db = "copy"}, kPostgresServer},
-      {"--target-host", {.target_host = "h"}, kPostgresServer},
-      {"--target-port", {.target_port = 5433}, kPostgresServer},
-      {"--clean", {.clean = true}, kPostgresServer},
-      {"--jobs", {.jobs = 1}, kPostgresServer},
-      {"--globals", {.globals = true}, kPostgresServer},
-      {"--pgdata", {.pgdata = "/d"}, kPostgresPhysical},
-      {"--target-time", {.target_time = "2026-01-01"}, kPostgresPhysical},
-      {"--target-lsn", {.target_lsn = "0/1"}, kPostgresPhysical},
-      {"--target-name", {.target_name = "p"}, kPostgresPhysical},
-      {"--target-immediate", {.target_immediate = true}, kPostgresPhysical},
-      {"--target-action", {.target_action = "promote"}, kPostgresPhysical},
-      {"--keep-archiving", {.keep_archiving = true}, kPostgresPhysical},
-      {"--target-bucket", {.target_bucket = "b"}, kS3},
-      {"--prefix", {.prefix = "p/"}, kS3},
-      {"--bootstrap-servers", {.bootstrap_servers = "h:9092"}, kKafka},
-      {"--topics", {.topics = {"t"}}, kKafka},
-      {"--topic-prefix", {.topic_prefix = "r."}, kKafka},
-      {"--to-time", {.to_time = "2026-01-01T00:00:00Z"}, kKafka},
-      {"--allow-existing-data", {.allow_existing_data = true}, kKafka},
+      {"--database", {.postgres = {.databases = {"shop"}}}, kPostgresServer},
+      {"--target-db", {.postgres = {.target_db = "copy"}}, kPostgresServer},
+      {"--target-host", {.postgres = {.target_host = "h"}}, kPostgresServer},
+      {"--target-port", {.postgres = {.target_port = 5433}}, kPostgresServer},
+      {"--clean", {.postgres = {.clean = true}}, kPostgresServer},
+      {"--jobs", {.postgres = {.jobs = 1}}, kPostgresServer},
+      {"--globals", {.postgres = {.globals = true}}, kPostgresServer},
+      {"--pgdata", {.postgres = {.pgdata = "/d"}}, kPostgresPhysical},
+      {"--target-time", {.postgres = {.target_time = "2026-01-01"}}, kPostgresPhysical},
+      {"--target-lsn", {.postgres = {.target_lsn = "0/1"}}, kPostgresPhysical},
+      {"--target-name", {.postgres = {.target_name = "p"}}, kPostgresPhysical},
+      {"--target-immediate", {.postgres = {.target_immediate = true}}, kPostgresPhysical},
+      {"--target-action", {.postgres = {.target_action = "promote"}}, kPostgresPhysical},
+      {"--keep-archiving", {.postgres = {.keep_archiving = true}}, kPostgresPhysical},
+      {"--target-bucket", {.s3 = {.target_bucket = "b"}}, kS3},
+      {"--prefix", {.s3 = {.prefix = "p/"}}, kS3},
+      {"--bootstrap-servers", {.kafka = {.bootstrap_servers = "h:9092"}}, kKafka},
+      {"--topics", {.kafka = {.topics = {"t"}}}, kKafka},
+      {"--topic-prefix", {.kafka = {.topic_prefix = "r."}}, kKafka},
+      {"--to-time", {.kafka = {.to_time = "2026-01-01T00:00:00Z"}}, kKafka},
+      {"--allow-existing-data", {.kafka = {.allow_existing_data = true}}, kKafka},
   };
   for (const auto& c : cases) {
     EXPECT_TRUE(CheckRestoreOptions(c.request, {c.applies}).ok()) << c.option;
@@ -92,14 +98,14 @@ TEST(RestoreOptionsTest, EachOptionIsRefusedWhereItDoesNotApply) {
     EXPECT_FALSE(CheckRestoreOptions(it->request, {kKafka}).ok()) << option;
   }
   // Server options make no sense when the raw items are extracted.
-  EXPECT_FALSE(CheckRestoreOptions({.target_dir = "d", .target_db = "copy"}, {kPostgresExtract}).ok());
-  EXPECT_FALSE(CheckRestoreOptions({.pgdata = "/d"}, {kPostgresServer}).ok());
-  EXPECT_FALSE(CheckRestoreOptions({.target_db = "copy"}, {kPostgresPhysical}).ok());
+  EXPECT_FALSE(CheckRestoreOptions({.target_dir = "d", .postgres = {.target_db = "copy"}}, {kPostgresExtract}).ok());
+  EXPECT_FALSE(CheckRestoreOptions({.postgres = {.pgdata = "/d"}}, {kPostgresServer}).ok());
+  EXPECT_FALSE(CheckRestoreOptions({.postgres = {.target_db = "copy"}}, {kPostgresPhysical}).ok());
 }
 
 TEST(RestoreOptionsTest, SeveralComponentsAcceptAnOptionOfAnyOfThem) {
-  EXPECT_TRUE(CheckRestoreOptions({.target_bucket = "b"}, {kS3, kKafka}).ok());
-  Status s = CheckRestoreOptions({.target_db = "copy"}, {kS3, kKafka});
+  EXPECT_TRUE(CheckRestoreOptions({.s3 = {.target_bucket = "b"}}, {kS3, kKafka}).ok());
+  Status s = CheckRestoreOptions({.postgres = {.target_db = "copy"}}, {kS3, kKafka});
   EXPECT_THAT(s.message(), HasSubstr("option --target-db does not apply to component 's3', component 'kafka'"));
 }
 

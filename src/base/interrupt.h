@@ -7,6 +7,7 @@
 // action), for a process that does not reach a poll point.
 #pragma once
 
+#include <stop_token>
 #include <string_view>
 
 #include "dr/status.h"
@@ -21,5 +22,10 @@ Status CheckInterrupted(std::string_view what);
 // For tests and for callers that stop work themselves (a daemon's shutdown).
 void RequestInterrupt();
 void ClearInterrupt();
+// Requested as soon as the flag is set (by a signal or RequestInterrupt), so
+// that waits end at once instead of at their next poll: a monitor's or a
+// scheduler's sleep (Clock::SleepFor), a lock's refresh. A signal wakes a
+// thread of its own (sem_post is async-signal-safe) that requests the stop.
+std::stop_token InterruptToken();
 
 }  // namespace dr

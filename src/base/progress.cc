@@ -14,7 +14,19 @@ Progress::Progress(std::string label, bool enabled, Clock& clock)
   start_ = clock_->Monotonic();
 }
 
+Progress::Progress(std::string label, ProgressObserver* observer, Clock& clock)
+    : label_(std::move(label)), enabled_(observer != nullptr), observer_(observer), clock_(&clock) {
+  start_ = clock_->Monotonic();
+}
+
 Progress::~Progress() { Finish(); }
+
+ProgressUpdate Progress::UpdateAt(std::chrono::steady_clock::time_point now) {
+  double secs = std::chrono::duration<double>(now - start_).count();
+  uint64_t done = done_.load();
+  return {.label = label_, .done = done, .total = total_.load(), .elapsed_seconds = secs,
+          .bytes_per_second = secs > 0 ? static_cast<double>(done) / secs : 0, .line = LineAt(now)};
+}
 
 void Progress::SetLabel(std::string label) {
   std::lock_guard lock(mu_);
@@ -56,6 +68,10 @@ void Progress::Draw(bool force) {
   auto now = clock_->Monotonic();
   if (!force && now - last_draw_ < std::chrono::milliseconds(200)) return;
   last_draw_ = now;
+  if (observer_ != nullptr) {
+    observer_->OnProgress(UpdateAt(now));
+    return;
+  }
   std::string line = LineAt(now);
   std::fprintf(stderr, "\r\033[K%s", line.c_str());
   std::fflush(stderr);
@@ -64,6 +80,11 @@ void Progress::Draw(bool force) {
 void Progress::Finish() {
   if (!enabled_) return;
   enabled_ = false;
+  if (observer_ != nullptr) {
+    std::lock_guard lock(mu_);
+    observer_->OnFinish(UpdateAt(clock_->Monotonic()));
+    return;
+  }
   std::fprintf(stderr, "\r\033[K");
   std::fflush(stderr);
 }

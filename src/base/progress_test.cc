@@ -52,5 +52,36 @@ TEST(ProgressTest, ReadingMoreThanAnnouncedNeverShowsMoreThan100Percent) {
   EXPECT_THAT(p.Line(), Not(HasSubstr("ETA")));
 }
 
+// A daemon attaches its own observer: it gets the same numbers the terminal
+// line shows, at most five times a second, and one last update at the end.
+class Recorder : public ProgressObserver {
+ public:
+  void OnProgress(const ProgressUpdate& u) override { updates.push_back(u); }
+  void OnFinish(const ProgressUpdate& u) override { finished.push_back(u); }
+  std::vector<ProgressUpdate> updates, finished;
+};
+
+TEST(ProgressTest, AnObserverGetsThrottledUpdatesAndTheEnd) {
+  StepClock clock;
+  Recorder recorder;
+  {
+    Progress p("restore b1", &recorder, clock);
+    p.SetTotal(100);
+    clock.Advance(std::chrono::seconds(1));
+    p.Add(10);
+    p.Add(10);  // the same instant: throttled
+    clock.Advance(std::chrono::seconds(1));
+    p.Add(30);
+  }
+  ASSERT_EQ(recorder.updates.size(), 2u);
+  EXPECT_EQ(recorder.updates[0].done, 10u);
+  EXPECT_EQ(recorder.updates[1].done, 50u);
+  EXPECT_EQ(recorder.updates[1].total, 100u);
+  EXPECT_DOUBLE_EQ(recorder.updates[1].bytes_per_second, 25.0);
+  EXPECT_THAT(recorder.updates[1].line, HasSubstr("restore b1"));
+  ASSERT_EQ(recorder.finished.size(), 1u);
+  EXPECT_EQ(recorder.finished[0].done, 50u);
+}
+
 }  // namespace
 }  // namespace dr

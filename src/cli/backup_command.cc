@@ -8,6 +8,7 @@
 
 #include "base/encoding.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -26,20 +27,16 @@ struct CreateArgs {
   bool init = false;
 };
 
-json SnapshotSummary(const repo::Snapshot& s) {
-  json comps = json::object();
-  for (const auto& c : s.components) comps[c.name] = {{"items", c.item_count}, {"size_bytes", c.item_bytes}};
-  return json{{"backup_id", s.backup_id},   {"backup_type", s.backup_type}, {"status", s.status},
-              {"start_time", s.start_time}, {"end_time", s.end_time},     {"duration_seconds", s.duration_seconds},
-              {"tags", s.tags},             {"hostname", s.hostname},     {"username", s.username},
-              {"size_bytes", s.stats.input_bytes}, {"stored_bytes", s.stats.stored_bytes},
-              {"components", comps}};
+// Sum of a "components" object's item counts.
+uint64_t ItemCount(const json& components) {
+  uint64_t items = 0;
+  for (const auto& [name, c] : components.items()) items += c.value("items", uint64_t{0});
+  return items;
 }
 
 int Create(CliContext& ctx, CreateArgs& args) {
-  if (Status denied = ctx.Authorize("backup.create", args.id); !denied.ok()) return ctx.Fail(denied);
-  auto manager = ctx.NewManager();
-  if (!manager.ok()) return ctx.Fail(manager.status());
+  auto op = ctx.Ops();
+  if (!op.ok()) return ctx.Fail(op.status());
   backup::BackupRequest request;
   request.components = args.components;
   request.paths = args.files;
@@ -48,31 +45,28 @@ int Create(CliContext& ctx, CreateArgs& args) {
   request.physical = args.physical;
   request.init_repository = args.init;
   if (!args.stdin_name.empty()) {
-    if (::isatty(STDIN_FILENO)) {
-      return ctx.Fail(InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in"));
-    }
+    op->before_run = [&] {
+      if (::isatty(STDIN_FILENO)) {
+        return InvalidArgument("--stdin " + args.stdin_name + ": standard input is a terminal; pipe the data in");
+      }
+      return Status::Ok();
+    };
     request.streams.push_back({args.stdin_name, STDIN_FILENO});
   }
-  backup::BackupResult r = (*manager)->CreateFullBackup(args.id, request);
-  ctx.PrintWarnings(r.warnings);
-  if (!r.error.ok()) {
-    if (Status logged = ctx.Outcome(r.error, {{"backup_id", r.backup_id}}); !logged.ok()) {
-      std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
-    }
-    // The id is generated only once the repository is open: an earlier failure has none to name.
-    std::string what = r.backup_id.empty() ? "the backup" : "backup '" + r.backup_id + "'";
-    std::cerr << "ecap-dr: error: " << what << " failed: " << r.error.message() << std::endl;
-    if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
-    return r.error.exit_code();
-  }
-  return ctx.Succeed(r.ToJson(), [&] {
-    uint64_t items = 0;
-    for (const auto& c : r.components) items += c.items;
-    double secs = std::max(r.duration_seconds, 1e-6);
-    fmt::print("backup {} completed: {}, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", r.backup_id, Count(items, "item"),
-               HumanBytes(r.stats.input_bytes), HumanBytes(r.stats.new_bytes), HumanBytes(r.stats.stored_bytes),
-               r.duration_seconds, HumanBytes(static_cast<uint64_t>(r.stats.input_bytes / secs)));
-  });
+  ops::OpResult r = ops::CreateBackup(*op, args.id, request);
+  // The id is generated only once the repository is open: an earlier failure has none to name.
+  std::string id = r.data.is_object() ? r.data.value("backup_id", "") : "";
+  PrintOptions options;
+  if (r.data.is_object()) options.error_prefix = (id.empty() ? "the backup" : "backup '" + id + "'") + " failed: ";
+  return ctx.Print(r, [&] {
+    const json& j = r.data;
+    double duration = j["duration_seconds"].get<double>();
+    double secs = std::max(duration, 1e-6);
+    uint64_t input = j["size_bytes"].get<uint64_t>();
+    fmt::print("backup {} completed: {}, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", id,
+               Count(ItemCount(j["components"]), "item"), HumanBytes(input), HumanBytes(j["new_bytes"].get<uint64_t>()),
+               HumanBytes(j["stored_bytes"].get<uint64_t>()), duration, HumanBytes(static_cast<uint64_t>(input / secs)));
+  }, options);
 }
 
 }  // namespace
@@ -104,40 +98,33 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   auto* list = backup->add_subcommand("list", "list the backups in the repository, oldest first");
   list->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto listing = (*manager)->ListAllBackups();
-      ctx.PrintWarnings((*manager)->warnings());
-      if (!listing.ok()) return ctx.Fail(listing.status());
-      const auto& backups = listing->backups;
-      // A damaged snapshot is listed and marked, never a reason to hide the others.
-      json j = json::array();
-      for (const auto& s : backups) j.push_back(SnapshotSummary(s));
-      for (const auto& d : listing->damaged) {
-        j.push_back({{"backup_id", d.backup_id},
-                     {"status", "damaged"},
-                     {"error", {{"code", d.error.code_name()}, {"message", d.error.message()}}}});
-        ctx.Warn("backup '" + d.backup_id + "' is damaged: " + d.error.message());
-      }
-      json result{{"backups", j}, {"damaged_count", listing->damaged.size()}};
-      return ctx.Succeed(result, [&] {
-        if (backups.empty() && listing->damaged.empty()) {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::ListBackups(*op);
+      return ctx.Print(r, [&] {
+        const json& backups = r.data["backups"];
+        uint64_t damaged = r.data["damaged_count"].get<uint64_t>();
+        if (backups.empty()) {
           fmt::print("no backups\n");
           return;
         }
         fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", "ID", "TYPE", "STATUS", "START (UTC)", "SIZE",
                    "STORED");
-        for (const auto& s : backups) {
-          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", s.backup_id, s.backup_type, s.status, s.start_time,
-                     HumanBytes(s.stats.input_bytes), HumanBytes(s.stats.stored_bytes));
+        for (const auto& b : backups) {
+          if (b["status"] == "damaged") continue;
+          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", b["backup_id"].get<std::string>(),
+                     b["backup_type"].get<std::string>(), b["status"].get<std::string>(),
+                     b["start_time"].get<std::string>(), HumanBytes(b["size_bytes"].get<uint64_t>()),
+                     HumanBytes(b["stored_bytes"].get<uint64_t>()));
         }
-        for (const auto& d : listing->damaged) {
-          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", d.backup_id, "?", "DAMAGED", "?", "?", "?");
+        for (const auto& b : backups) {
+          if (b["status"] != "damaged") continue;
+          fmt::print("{:<36} {:<8} {:<10} {:<24} {:>11} {:>11}\n", b["backup_id"].get<std::string>(), "?", "DAMAGED",
+                     "?", "?", "?");
         }
-        if (!listing->damaged.empty()) {
+        if (damaged > 0) {
           fmt::print("{} cannot be read (see the warnings above; 'ecap-dr repo check' tells more)\n",
-                     Count(listing->damaged.size(), "damaged backup"));
+                     Count(damaged, "damaged backup"));
         }
       });
     };
@@ -148,22 +135,25 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   show->add_option("backup_id", *show_id, "the backup to show")->required();
   show->callback([&ctx, show_id] {
     ctx.run = [&ctx, show_id] {
-      if (Status denied = ctx.Authorize("backup.list", *show_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto s = (*manager)->GetBackup(*show_id);
-      if (!s.ok()) return ctx.Fail(s.status());
-      json j = s->ToJson(/*with_blobs=*/false);
-      return ctx.Succeed(j, [&] {
-        fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n", s->backup_id,
-                   s->backup_type, s->status, s->start_time, s->end_time, s->duration_seconds);
-        fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", s->hostname, s->username,
-                   HumanBytes(s->stats.input_bytes), HumanBytes(s->stats.new_bytes), HumanBytes(s->stats.stored_bytes));
-        for (const auto& c : s->components) {
-          fmt::print("  component {} ({})\n", c.name, Count(c.items.size(), "item"));
-          for (const auto& i : c.items) {
-            fmt::print("    {:<8} {:>11}  {}  {}\n", i.kind, i.kind == "dir" ? "" : HumanBytes(i.size),
-                       i.sha256.empty() ? std::string(16, ' ') : i.sha256.substr(0, 16), i.name);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::ShowBackup(*op, *show_id);
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        auto str = [&](const char* key) { return j[key].get<std::string>(); };
+        fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n",
+                   str("backup_id"), str("backup_type"), str("status"), str("start_time"), str("end_time"),
+                   j["duration_seconds"].get<double>());
+        fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", str("hostname"), str("username"),
+                   HumanBytes(j["size_bytes"].get<uint64_t>()), HumanBytes(j["new_bytes"].get<uint64_t>()),
+                   HumanBytes(j["stored_bytes"].get<uint64_t>()));
+        for (const auto& [name, c] : j["components"].items()) {
+          fmt::print("  component {} ({})\n", name, Count(c["items"].get<uint64_t>(), "item"));
+          for (const auto& i : c["item_details"]) {
+            std::string kind = i["kind"].get<std::string>();
+            std::string sha = i["sha256"].get<std::string>();
+            fmt::print("    {:<8} {:>11}  {}  {}\n", kind, kind == "dir" ? "" : HumanBytes(i["size"].get<uint64_t>()),
+                       sha.empty() ? std::string(16, ' ') : sha.substr(0, 16), i["name"].get<std::string>());
           }
         }
       });
@@ -177,13 +167,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
     cmd->add_option("backup_id", *pin_id, "the backup")->required();
     cmd->callback([&ctx, pin_id, pin] {
       ctx.run = [&ctx, pin_id, pin] {
-        if (Status denied = ctx.Authorize("backup.pin", *pin_id); !denied.ok()) return ctx.Fail(denied);
-        auto manager = ctx.NewManager();
-        if (!manager.ok()) return ctx.Fail(manager.status());
-        auto s = (*manager)->PinBackup(*pin_id, pin);
-        if (Status logged = ctx.Outcome(s.status(), {{"pinned", pin}}); !logged.ok()) return ctx.Fail(logged);
-        if (!s.ok()) return ctx.Fail(s.status());
-        return ctx.Succeed(json{{"backup_id", *pin_id}, {"pinned", pin}, {"tags", s->tags}}, [&] {
+        auto op = ctx.Ops();
+        if (!op.ok()) return ctx.Fail(op.status());
+        return ctx.Print(ops::PinBackup(*op, *pin_id, pin), [&] {
           fmt::print("backup {} {}\n", *pin_id, pin ? "pinned: retention keeps it" : "unpinned");
         });
       };
@@ -195,13 +181,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   del->add_option("backup_id", *delete_id, "the backup to delete")->required();
   del->callback([&ctx, delete_id] {
     ctx.run = [&ctx, delete_id] {
-      if (Status denied = ctx.Authorize("backup.delete", *delete_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      Status s = (*manager)->DeleteBackup(*delete_id);
-      if (!s.ok()) return ctx.Fail(s);
-      return ctx.Succeed(json{{"status", "completed"}, {"backup_id", *delete_id}},
-                         [&] { fmt::print("deleted backup {}\n", *delete_id); });
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      return ctx.Print(ops::DeleteBackup(*op, *delete_id), [&] { fmt::print("deleted backup {}\n", *delete_id); });
     };
   });
 }

@@ -9,7 +9,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "security/audit/audit_log.h"
+#include "events/event_store.h"
 
 namespace dr::cli {
 
@@ -36,59 +36,46 @@ Result<config::Config> CliContext::LoadConfig() const {
   return *loaded_config_;
 }
 
-Result<std::unique_ptr<backup::BackupManager>> CliContext::NewManager() const {
+Result<ops::OperationContext> CliContext::Ops() {
   DR_ASSIGN_OR_RETURN(config::Config cfg, LoadConfig());
-  backup::ManagerOptions options;
-  options.progress = !json_output && !quiet;
-  options.username = identity.user;
-  return std::make_unique<backup::BackupManager>(std::move(cfg), std::move(options));
+  if (!events_) events_ = std::make_unique<events::LazyStoreSink>(events::HistoryPath(cfg));
+  ops::OperationContext ctx;
+  ctx.config = std::move(cfg);
+  ctx.identity = identity;
+  ctx.events = events_.get();
+  ctx.progress = !json_output && !quiet;
+  return ctx;
 }
 
-Status CliContext::Authorize(const std::string& permission, const std::string& target) {
-  DR_ASSIGN_OR_RETURN(config::Config cfg, LoadConfig());
-  security::Decision d = security::AccessControl(cfg.access_control).Check(identity.user, permission);
-  if (d.allowed) {
-    permission_ = permission;
-    target_ = target;
-    return Status::Ok();
+int CliContext::Print(const ops::OpResult& r, const std::function<void()>& human, const PrintOptions& options) {
+  PrintWarnings(r.warnings);
+  if (!r.audit_status.ok()) {
+    std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
   }
-  security::AuditLog audit(cfg.audit.log_file);
-  Status logged = audit.Append(identity, {permission, target, "denied", {{"reason", d.rule}}});
-  Status denied(Code::kPermissionDenied,
-                "permission denied: user '" + identity.user + "' may not " + permission + " (" + d.rule + ")");
-  if (!logged.ok()) return denied.WithContext("audit record not written (" + logged.message() + ")");
-  return denied;
-}
-
-Status CliContext::Outcome(const Status& result, const json& details) {
-  if (permission_.empty() || audited_) return Status::Ok();
-  audited_ = true;
-  auto cfg = LoadConfig();
-  if (!cfg.ok()) return cfg.status();
-  json d = details;
-  if (!result.ok()) d["error"] = {{"code", result.code_name()}, {"message", result.message()}};
-  return security::AuditLog(cfg->audit.log_file)
-      .Append(identity, {permission_, target_, result.ok() ? "success" : "failed", d});
+  if (r.ok()) {
+    if (json_output) {
+      std::cout << r.data.dump(2) << std::endl;
+    } else if (!quiet) {
+      human();
+    }
+    return 0;
+  }
+  if (options.error_line) std::cerr << "ecap-dr: error: " << options.error_prefix << r.status.message() << std::endl;
+  if (json_output) {
+    std::cout << r.ToJson().dump(2) << std::endl;
+  } else if (options.human_on_failure && !r.data.is_null() && !quiet) {
+    human();
+  }
+  return r.exit_code();
 }
 
 int CliContext::Fail(const Status& status) {
-  Status logged = Outcome(status);
-  if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
   std::cerr << "ecap-dr: error: " << status.message() << std::endl;
-  if (json_output) {
-    std::cout << json::object({{"status", "failed"},
-                               {"error", {{"code", status.code_name()}, {"message", status.message()}}}})
-                     .dump(2)
-              << std::endl;
-  }
+  if (json_output) std::cout << ops::ErrorResult(status).ToJson().dump(2) << std::endl;
   return status.exit_code();
 }
 
 int CliContext::Succeed(const json& result, const std::function<void()>& human) {
-  // The audit record is durable before success is reported.
-  if (Status logged = Outcome(Status::Ok()); !logged.ok()) {
-    return Fail(logged.WithContext("the operation completed but its audit record could not be written"));
-  }
   if (json_output) {
     std::cout << result.dump(2) << std::endl;
   } else if (!quiet) {

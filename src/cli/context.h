@@ -1,8 +1,11 @@
 // What every command shares: the global options (-c, --json, --quiet), the
-// loaded configuration, and one way to print results and errors. Errors go to
-// stderr as "ecap-dr: error: <message>"; with --json the result (or an error
-// object) goes to stdout as one JSON document. The exit code comes from the
-// Status code table (include/dr/status.h).
+// loaded configuration, the caller's identity, and one way to print results
+// and errors. The commands are thin adapters: they parse their options, call
+// one operation of src/ops/ (which authorizes, runs, audits and emits the
+// event) and print its OpResult. Errors go to stderr as "ecap-dr: error:
+// <message>"; with --json the result (or an error object) goes to stdout as
+// one JSON document. The exit code comes from the Status code table
+// (include/dr/status.h).
 #pragma once
 
 #include <functional>
@@ -12,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backup/backup_manager.h"
 #include "config/config.h"
 #include "dr/result.h"
-#include "security/access/access_control.h"
+#include "events/event_sink.h"
+#include "ops/operation.h"
 
 namespace CLI {
 class App;
@@ -27,38 +30,45 @@ namespace dr::cli {
 // defaults to singular + "s" ("1 entry", "3 entries" need it given).
 std::string Count(uint64_t n, std::string_view singular, std::string_view plural = {});
 
+// How Print renders an OpResult.
+struct PrintOptions {
+  std::string error_prefix;           // before the message on stderr: "backup 'x' failed: "
+  bool error_line = true;             // the "ecap-dr: error:" line of a failure
+  bool human_on_failure = false;      // call human() for a failure that has data too (health, failover)
+};
+
 struct CliContext {
   std::string config_flag;
   bool json_output = false;
   bool quiet = false;
   std::function<int()> run;  // set by the chosen subcommand
-  security::Identity identity;
+  // Who runs the command: the OS user, a session id for this process, and
+  // "local" or the SSH client's address (security::ProcessIdentity).
+  ops::Identity identity;
 
   // Loads the configuration named by -c / $ECAP_DR_CONFIG / the default path.
   Result<config::Config> LoadConfig() const;
-  // A BackupManager over the configured repository.
-  Result<std::unique_ptr<backup::BackupManager>> NewManager() const;
+  // The context an operation runs in: the configuration, this identity, the
+  // real clock, the event history (events::HistoryPath, opened on the first
+  // event) and progress on a terminal unless --json or --quiet.
+  Result<ops::OperationContext> Ops();
 
-  // Every operation checks exactly one permission before doing anything: loads
-  // the configuration, asks access control, and on denial writes an audit
-  // record and returns kPermissionDenied naming the user and the permission.
-  // The outcome of an authorized operation is audited by Fail/Succeed/Outcome.
-  Status Authorize(const std::string& permission, const std::string& target);
-  // Audits the outcome of the authorized operation (once); returns the audit write's status.
-  Status Outcome(const Status& result, const nlohmann::json& details = nlohmann::json::object());
-
+  // Prints an OpResult: warnings, then on success the data as JSON (--json)
+  // or human(); on failure the error on stderr and with --json the result
+  // (its data with "error", or {"status":"failed","error":{...}}). Returns the exit code.
+  int Print(const ops::OpResult& result, const std::function<void()>& human, const PrintOptions& options = {});
   // Prints an error (and, with --json, {"status":"failed","error":{...}}); returns its exit code.
+  // For errors before any operation ran (usage, configuration).
   int Fail(const Status& status);
-  // Audits success, then prints result as JSON (with --json) or calls human(); returns 0.
+  // Prints a result of a command that is no operation (no permission, no
+  // audit: key generate, config check); returns 0.
   int Succeed(const nlohmann::json& result, const std::function<void()>& human);
   void Warn(const std::string& message) const;
   void PrintWarnings(const std::vector<std::string>& warnings) const;
 
  private:
   mutable std::optional<Result<config::Config>> loaded_config_;
-  std::string permission_;  // set by Authorize
-  std::string target_;
-  bool audited_ = false;
+  std::unique_ptr<events::EventSink> events_;
 };
 
 void RegisterRepoCommands(CLI::App& app, CliContext& ctx);

@@ -9,7 +9,8 @@
 #include <fmt/core.h>
 
 #include "cli/context.h"
-#include "coordinator/coordinator.h"
+#include "base/interrupt.h"
+#include "ops/coordinator_ops.h"
 
 namespace dr::cli {
 
@@ -17,16 +18,34 @@ using nlohmann::json;
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-void OnSignal(int) { g_stop = true; }
-
-Result<std::unique_ptr<coordinator::DisasterRecoveryCoordinator>> NewCoordinator(CliContext& ctx) {
-  DR_ASSIGN_OR_RETURN(config::Config config, ctx.LoadConfig());
-  if (!config.coordinator_configured) {
-    return ConfigError("the configuration (" + config.source + ") has no dr_coordinator section");
+// The monitor's running commentary: one line per round, leadership change and failover.
+class PrintingObserver : public coordinator::MonitorObserver {
+ public:
+  void OnRound(const coordinator::HealthReport& report, std::string_view role) override {
+    std::string line = report.timestamp + (role.empty() ? " " : " [" + std::string(role) + "] ") + report.overall_status;
+    for (const auto& s : report.services) {
+      line += " " + s.name + "=" + coordinator::HealthName(s.status);
+      if (s.consecutive_failures > 0) line += "(" + std::to_string(s.consecutive_failures) + ")";
+    }
+    fmt::print("{}\n", line);
+    std::fflush(stdout);
   }
-  return std::make_unique<coordinator::DisasterRecoveryCoordinator>(std::move(config));
-}
+  void OnLeadership(bool leader, const std::string& id) override {
+    fmt::print("{}{}\n", leader ? "leader: " : "no longer leader: ", id);
+    std::fflush(stdout);
+  }
+  void OnFailover(const coordinator::FailoverResult& r) override {
+    fmt::print("failover {}{}\n", r.status, r.error.ok() ? "" : ": " + r.error.message());
+    std::fflush(stdout);
+  }
+  void OnWarning(const std::string& message) override { fmt::print(stderr, "ecap-dr: WARNING: {}\n", message); }
+};
+
+// Warnings still reach stderr when the commentary is off (-q).
+class QuietObserver : public coordinator::MonitorObserver {
+ public:
+  void OnWarning(const std::string& message) override { fmt::print(stderr, "ecap-dr: WARNING: {}\n", message); }
+};
 
 struct FailoverArgs {
   coordinator::FailoverRequest request;
@@ -39,23 +58,17 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
   auto* health = app.add_subcommand("health", "check every service of dr_coordinator once; exit 1 unless all healthy");
   health->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("dr.health", ""); !denied.ok()) return ctx.Fail(denied);
-      auto c = NewCoordinator(ctx);
-      if (!c.ok()) return ctx.Fail(c.status());
-      auto report = (*c)->CheckHealth();
-      if (!report.ok()) return ctx.Fail(report.status());
-      if (Status logged = ctx.Outcome(Status::Ok(), {{"overall_status", report->overall_status}}); !logged.ok()) {
-        return ctx.Fail(logged);
-      }
-      int rc = report->overall_status == "healthy" ? 0 : 1;
-      ctx.Succeed(report->ToJson(), [&] {
-        fmt::print("overall: {}\n", report->overall_status);
-        for (const auto& s : report->services) {
-          fmt::print("  {:<20} {:<10} {:<9} {:>8.1f} ms  {}\n", s.name, s.type, coordinator::HealthName(s.last_check),
-                     s.latency_ms, s.error);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::Health(*op);
+      // Not healthy is exit 1 with the report printed as usual, and no error line.
+      return ctx.Print(r, [&] {
+        fmt::print("overall: {}\n", r.data["overall_status"].get<std::string>());
+        for (const auto& [name, s] : r.data["services"].items()) {
+          fmt::print("  {:<20} {:<10} {:<9} {:>8.1f} ms  {}\n", name, s["type"].get<std::string>(),
+                     s["last_check"].get<std::string>(), s["latency_ms"].get<double>(), s.value("error", ""));
         }
-      });
-      return rc;
+      }, {.error_line = r.data.is_null(), .human_on_failure = true});
     };
   });
 
@@ -66,15 +79,17 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
   monitor->add_option("--max-seconds", *max_seconds, "stop after this long (default: run until stopped)");
   monitor->callback([&ctx, max_seconds] {
     ctx.run = [&ctx, max_seconds] {
-      if (Status denied = ctx.Authorize("dr.monitor", ""); !denied.ok()) return ctx.Fail(denied);
-      auto c = NewCoordinator(ctx);
-      if (!c.ok()) return ctx.Fail(c.status());
-      ::signal(SIGINT, OnSignal);
-      ::signal(SIGTERM, OnSignal);
-      Status s = (*c)->Monitor({.max_seconds = *max_seconds, .stop = &g_stop, .print = !ctx.quiet});
-      if (Status logged = ctx.Outcome(s); !logged.ok()) return ctx.Fail(logged);
-      if (!s.ok()) return ctx.Fail(s);
-      return 0;
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      InstallInterruptHandlers();
+      PrintingObserver printing;
+      QuietObserver quiet;
+      ops::OpResult r = ops::Monitor(
+          *op, {.max_seconds = *max_seconds,
+                .stop = InterruptToken(),
+                .observer = ctx.quiet ? static_cast<coordinator::MonitorObserver*>(&quiet) : &printing});
+      if (r.ok()) return 0;
+      return ctx.Print(r, [] {});
     };
   });
 
@@ -88,76 +103,77 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
                      "fail over even when the standby is further behind than the RPO target (the event says so)");
   failover->callback([&ctx, fargs] {
     ctx.run = [&ctx, fargs] {
-      if (Status denied = ctx.Authorize("dr.failover", fargs->request.reason); !denied.ok()) return ctx.Fail(denied);
-      if (!fargs->request.dry_run && !fargs->yes) {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      op->before_run = [fargs]() -> Status {
+        if (fargs->request.dry_run || fargs->yes) return Status::Ok();
         if (!::isatty(STDIN_FILENO)) {
-          return ctx.Fail(InvalidArgument("failover promotes the standby and cannot be undone: pass --yes, or try "
-                                          "--dry-run first"));
+          return InvalidArgument("failover promotes the standby and cannot be undone: pass --yes, or try --dry-run first");
         }
         std::cerr << "Fail over the database to its standby (" << fargs->request.reason << ")? Type yes: ";
         std::string answer;
         std::getline(std::cin, answer);
-        if (answer != "yes") return ctx.Fail(Status(Code::kCancelled, "failover not confirmed"));
-      }
-      auto c = NewCoordinator(ctx);
-      if (!c.ok()) return ctx.Fail(c.status());
-      auto r = (*c)->Failover(fargs->request);
-      Status outcome = r.success ? Status::Ok() : Failed(r.error);
-      if (Status logged = ctx.Outcome(outcome, {{"status", r.status}, {"rto_seconds", r.rto_seconds}}); !logged.ok()) {
-        return ctx.Fail(logged);
-      }
+        if (answer != "yes") return Status(Code::kCancelled, "failover not confirmed");
+        return Status::Ok();
+      };
+      ops::OpResult r = ops::Failover(*op, fargs->request);
       auto human = [&] {
-        for (const auto& s : r.steps) {
-          fmt::print("  {:<22} {:<12} {:>7.3f} s  {}\n", s.name, s.status, s.duration_seconds, s.details);
+        const json& j = r.data;
+        for (const auto& s : j["steps"]) {
+          fmt::print("  {:<22} {:<12} {:>7.3f} s  {}\n", s["name"].get<std::string>(), s["status"].get<std::string>(),
+                     s["duration_seconds"].get<double>(), s["details"].get<std::string>());
         }
-        fmt::print("failover {}: {} -> {}", r.status, r.old_primary, r.new_primary);
-        if (r.rto_seconds >= 0) fmt::print(", RTO {:.1f} s", r.rto_seconds);
-        if (r.rpo_seconds >= 0) fmt::print(", RPO {:.1f} s", r.rpo_seconds);
+        fmt::print("failover {}: {} -> {}", j["status"].get<std::string>(), j["old_primary"].get<std::string>(),
+                   j["new_primary"].get<std::string>());
+        if (j["rto_seconds"].get<double>() >= 0) fmt::print(", RTO {:.1f} s", j["rto_seconds"].get<double>());
+        if (j["rpo_seconds"].get<double>() >= 0) fmt::print(", RPO {:.1f} s", j["rpo_seconds"].get<double>());
         fmt::print("\n");
       };
-      if (!r.success) {
-        std::cerr << "ecap-dr: error: failover " << r.status << ": " << r.error << std::endl;
-        if (ctx.json_output) {
-          std::cout << r.ToJson().dump(2) << std::endl;
-        } else {
-          human();
-        }
-        return 1;
+      if (r.ok() || r.data.is_null()) return ctx.Print(r, human);
+      // A failover that ran and did not complete: its steps, and exit 1 whatever stopped it.
+      ctx.PrintWarnings(r.warnings);
+      if (!r.audit_status.ok()) {
+        std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
       }
-      return ctx.Succeed(r.ToJson(), human);
+      std::cerr << "ecap-dr: error: failover " << r.data["status"].get<std::string>() << ": " << r.status.message()
+                << std::endl;
+      if (ctx.json_output) {
+        std::cout << r.data.dump(2) << std::endl;
+      } else {
+        human();
+      }
+      return 1;
     };
   });
 
   auto limit = std::make_shared<int>(10);
   auto types = std::make_shared<std::vector<std::string>>();
-  auto* events = app.add_subcommand("events", "the coordinator's event history, newest first");
+  auto* events = app.add_subcommand(
+      "events", "the event history, newest first: backups, restores, verifications, retention, key changes, "
+                "health changes and failovers");
   events->add_option("--limit", *limit, "how many")->capture_default_str()->check(CLI::Range(1, 1000000));
-  events->add_option("--type", *types, "only events of this type (health_changed, failover_completed, ...)");
+  events->add_option("--type", *types, "only events of this type (backup_completed, restore_failed, failover_completed, ...); repeatable");
   events->callback([&ctx, limit, types] {
     ctx.run = [&ctx, limit, types] {
-      if (Status denied = ctx.Authorize("dr.events", ""); !denied.ok()) return ctx.Fail(denied);
-      auto c = NewCoordinator(ctx);
-      if (!c.ok()) return ctx.Fail(c.status());
-      auto list = (*c)->Events(*limit, *types);
-      if (!list.ok()) return ctx.Fail(list.status());
-      json j = json::array();
-      for (const auto& e : *list) j.push_back(e.ToJson());
-      if (Status logged = ctx.Outcome(Status::Ok(), {{"events", list->size()}}); !logged.ok()) return ctx.Fail(logged);
-      return ctx.Succeed(json{{"events", j}}, [&] {
-        for (const auto& e : *list) fmt::print("{}  {:<20} {}\n", e.timestamp, e.event_type, e.data.dump());
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::Events(*op, *limit, *types);
+      return ctx.Print(r, [&] {
+        for (const auto& e : r.data["events"]) {
+          fmt::print("{}  {:<20} {}\n", e["timestamp"].get<std::string>(), e["event_type"].get<std::string>(),
+                     e["data"].dump());
+        }
       });
     };
   });
 }
 
 int ReportRtoRpo(CliContext& ctx) {
-  if (Status denied = ctx.Authorize("report.generate", "rto-rpo"); !denied.ok()) return ctx.Fail(denied);
-  auto c = NewCoordinator(ctx);
-  if (!c.ok()) return ctx.Fail(c.status());
-  auto r = (*c)->RtoRpoReport();
-  if (!r.ok()) return ctx.Fail(r.status());
-  if (Status logged = ctx.Outcome(Status::Ok()); !logged.ok()) return ctx.Fail(logged);
-  return ctx.Succeed(*r, [&] {
+  auto op = ctx.Ops();
+  if (!op.ok()) return ctx.Fail(op.status());
+  ops::OpResult result = ops::RtoRpoReport(*op);
+  const json* r = &result.data;
+  return ctx.Print(result, [&] {
     fmt::print("targets: RTO {:.0f} s, RPO {:.0f} s; {} of {} within both\n",
                (*r)["rto_target_seconds"].get<double>(), (*r)["rpo_target_seconds"].get<double>(),
                (*r)["within_targets"].get<int>(), Count((*r)["completed"].get<uint64_t>(), "completed failover"));

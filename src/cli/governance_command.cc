@@ -4,9 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
-#include "base/time_util.h"
 #include "cli/context.h"
-#include "security/audit/audit_log.h"
+#include "ops/audit_ops.h"
+#include "ops/backup_ops.h"
+#include "security/access/access_control.h"
 
 namespace dr::cli {
 
@@ -20,22 +21,6 @@ struct GovArgs {
   std::string since;
   std::string audit_user;
 };
-
-// "24h", "7d", "30m" before now, or an ISO time as it is.
-Result<std::string> SinceToIso(const std::string& since) {
-  if (since.empty()) return std::string();
-  char unit = since.back();
-  if (unit == 'h' || unit == 'd' || unit == 'm') {
-    try {
-      long n = std::stol(since.substr(0, since.size() - 1));
-      long secs = n * (unit == 'h' ? 3600 : unit == 'd' ? 86400 : 60);
-      return FormatUtc(std::chrono::system_clock::now() - std::chrono::seconds(secs), true);
-    } catch (const std::exception&) {
-    }
-  }
-  if (ParseUtc(since)) return since;
-  return InvalidArgument("--since '" + since + "': give a duration (30m, 24h, 7d) or a UTC time (2026-11-26T10:41:00Z)");
-}
 
 }  // namespace
 
@@ -70,19 +55,14 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
   show->add_option("--user", args->audit_user, "only this user's records");
   show->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      if (Status denied = ctx.Authorize("audit.read", ""); !denied.ok()) return ctx.Fail(denied);
-      auto since = SinceToIso(args->since);
-      if (!since.ok()) return ctx.Fail(since.status());
-      auto cfg = ctx.LoadConfig();
-      security::AuditLog log(cfg->audit.log_file);
-      if (!log.enabled()) return ctx.Fail(ConfigError("no audit log: set audit.log_file"));
-      auto records = log.Read(*since, args->audit_user);
-      if (!records.ok()) return ctx.Fail(records.status());
-      return ctx.Succeed(json{{"records", *records}}, [&] {
-        for (const auto& r : *records) {
-          fmt::print("{} {:<10} {:<16} {:<8} {} {}\n", r.value("time", ""), r.value("user", ""),
-                     r.value("operation", ""), r.value("result", ""), r.value("target", ""),
-                     r.value("source", "") == "local" ? "" : "from " + r.value("source", ""));
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::AuditShow(*op, args->since, args->audit_user);
+      return ctx.Print(r, [&] {
+        for (const auto& rec : r.data["records"]) {
+          fmt::print("{} {:<10} {:<16} {:<8} {} {}\n", rec.value("time", ""), rec.value("user", ""),
+                     rec.value("operation", ""), rec.value("result", ""), rec.value("target", ""),
+                     rec.value("source", "") == "local" ? "" : "from " + rec.value("source", ""));
         }
       });
     };
@@ -91,26 +71,22 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
                                                  "truncated record is found and named");
   verify->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("audit.read", ""); !denied.ok()) return ctx.Fail(denied);
-      auto cfg = ctx.LoadConfig();
-      security::AuditLog log(cfg->audit.log_file);
-      if (!log.enabled()) return ctx.Fail(ConfigError("no audit log: set audit.log_file"));
-      auto r = log.Verify();
-      if (!r.ok) return ctx.Fail(Corrupt("audit log " + log.path() + " is not intact: " + r.problem));
-      return ctx.Succeed(r.ToJson(), [&] {
-        fmt::print("audit log {} is intact: {} in {}\n", log.path(), Count(r.records, "record"), Count(r.files.size(), "file"));
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::AuditVerify(*op);
+      return ctx.Print(r, [&] {
+        fmt::print("audit log {} is intact: {} in {}\n", r.data["path"].get<std::string>(),
+                   Count(r.data["records"].get<uint64_t>(), "record"), Count(r.data["files"].size(), "file"));
       });
     };
   });
   auto* rotate = audit->add_subcommand("rotate", "move the log to <log>.1 and start a new file; the chain continues");
   rotate->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("audit.read", ""); !denied.ok()) return ctx.Fail(denied);
-      auto cfg = ctx.LoadConfig();
-      security::AuditLog log(cfg->audit.log_file);
-      if (!log.enabled()) return ctx.Fail(ConfigError("no audit log: set audit.log_file"));
-      if (Status s = log.Rotate(); !s.ok()) return ctx.Fail(s);
-      return ctx.Succeed(json{{"status", "completed"}}, [&] { fmt::print("rotated {}\n", log.path()); });
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::AuditRotate(*op);
+      return ctx.Print(r, [&] { fmt::print("rotated {}\n", r.data["path"].get<std::string>()); });
     };
   });
 
@@ -118,14 +94,11 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
   auto* kcheck = key->add_subcommand("check", "is the encryption key available: its source, id, age and file mode");
   kcheck->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("key.check", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto r = (*manager)->KeyCheck();
-      if (!r.ok()) return ctx.Fail(r.status());
-      if ((*r)["status"] == "failed") return ctx.Fail(ConfigError((*r)["error"].get<std::string>()));
-      return ctx.Succeed(*r, [&] {
-        const json& j = *r;
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::KeyCheck(*op);
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
         if (!j["encryption_enabled"].get<bool>()) {
           fmt::print("Encryption is DISABLED: backups are not encrypted\n");
           return;
@@ -147,14 +120,12 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
                                                 "key alone, the old key stops working");
   krotate->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("key.rotate", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto r = (*manager)->KeyRotate();
-      if (!r.ok()) return ctx.Fail(r.status());
-      return ctx.Succeed(*r, [&] {
-        fmt::print("rotated the master key: {} -> {} (written to {})\n", (*r)["old_key_id"].get<std::string>(),
-                   (*r)["new_key_id"].get<std::string>(), (*r)["key_file"].get<std::string>());
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::KeyRotate(*op);
+      return ctx.Print(r, [&] {
+        fmt::print("rotated the master key: {} -> {} (written to {})\n", r.data["old_key_id"].get<std::string>(),
+                   r.data["new_key_id"].get<std::string>(), r.data["key_file"].get<std::string>());
         fmt::print("update every copy of the key kept outside the backup location\n");
       });
     };

@@ -6,6 +6,7 @@
 
 #include "base/encoding.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -18,20 +19,16 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
   auto* init = repo->add_subcommand("init", "create the repository at backup_manager.backup_dir");
   init->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("repo.init", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto r = (*manager)->InitRepository();
-      ctx.PrintWarnings((*manager)->warnings());
-      if (!r.ok()) return ctx.Fail(r.status());
-      json j{{"status", "completed"},       {"location", r->location},     {"repository_id", r->repository_id},
-             {"encrypted", r->encrypted},   {"key_source", r->key_source}, {"key_generated", r->key_generated}};
-      return ctx.Succeed(j, [&] {
-        fmt::print("created repository {} at {}\n", r->repository_id, r->location);
-        if (r->encrypted) {
-          fmt::print("encrypted with AES-256-GCM; master key from {}\n", r->key_source);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult res = ops::InitRepository(*op);
+      const json& j = res.data;
+      return ctx.Print(res, [&] {
+        fmt::print("created repository {} at {}\n", j["repository_id"].get<std::string>(), j["location"].get<std::string>());
+        if (j["encrypted"].get<bool>()) {
+          fmt::print("encrypted with AES-256-GCM; master key from {}\n", j["key_source"].get<std::string>());
         }
-        if (r->key_generated) {
+        if (j["key_generated"].get<bool>()) {
           fmt::print("a new master key was generated: keep a copy outside the backup location, "
                      "without it no backup can be restored\n");
         }
@@ -47,28 +44,15 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
   replicate->add_flag("--read-data", *replicate_read, "check every byte of the replicas (slow)");
   replicate->callback([&ctx, replicate_check, replicate_read] {
     ctx.run = [&ctx, replicate_check, replicate_read] {
-      if (Status denied = ctx.Authorize("repo.replicate", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto results = (*manager)->Replicate(*replicate_check, *replicate_read);
-      if (!results.ok()) return ctx.Fail(results.status());
-      json j = json::array();
-      bool failed = false;
-      for (const auto& r : *results) {
-        j.push_back(r.ToJson());
-        failed = failed || r.check_status == "failed";
-      }
-      if (failed) {
-        for (const auto& r : *results) {
-          for (const auto& f : r.findings) std::cerr << "error: " << r.location << ": " << f << "\n";
-        }
-        return ctx.Fail(Corrupt("a replica failed its check after replication"));
-      }
-      return ctx.Succeed(json{{"status", "completed"}, {"replicas", j}}, [&] {
-        for (const auto& r : *results) {
-          fmt::print("{}: {} copied ({}), {} removed{}\n", r.location, Count(r.objects_copied, "object"),
-                     HumanBytes(r.bytes_copied), r.objects_removed,
-                     r.check_status.empty() ? "" : ", check " + r.check_status);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::Replicate(*op, *replicate_check, *replicate_read);
+      return ctx.Print(r, [&] {
+        for (const auto& rep : r.data["replicas"]) {
+          std::string check = rep["check_status"].get<std::string>();
+          fmt::print("{}: {} copied ({}), {} removed{}\n", rep["location"].get<std::string>(),
+                     Count(rep["objects_copied"].get<uint64_t>(), "object"), HumanBytes(rep["bytes_copied"].get<uint64_t>()),
+                     rep["objects_removed"].get<uint64_t>(), check.empty() ? "" : ", check " + check);
         }
       });
     };
@@ -79,28 +63,27 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
   check->add_flag("--read-data", *read_data, "read, authenticate and decompress every pack (slow)");
   check->callback([&ctx, read_data] {
     ctx.run = [&ctx, read_data] {
-      if (Status denied = ctx.Authorize("backup.verify", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto report = (*manager)->CheckRepository(*read_data);
-      ctx.PrintWarnings((*manager)->warnings());
-      if (!report.ok()) return ctx.Fail(report.status());
-      json j = report->ToJson();
-      int errors = 0;
-      Code first = Code::kOk;  // damage is exit 4; unreadable storage keeps its own code
-      for (const auto& f : report->findings) {
-        if (f.severity != "error") continue;
-        if (errors++ == 0) first = f.code;
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::CheckRepository(*op, *read_data);
+      if (r.data.is_null()) return ctx.Print(r, [] {});  // denied, unreadable, or the audit record not written
+      ctx.PrintWarnings(r.warnings);
+      if (!r.audit_status.ok()) {
+        std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
       }
-      Status outcome = errors == 0 ? Status::Ok() : Status(first, Count(errors, "error") + " found");
-      if (Status logged = ctx.Outcome(outcome, {{"errors", errors}}); !logged.ok()) return ctx.Fail(logged);
-      if (ctx.json_output) std::cout << j.dump(2) << std::endl;
-      if (!ctx.json_output) {
-        for (const auto& f : report->findings) std::cerr << f.severity << ": " << f.message << "\n";
+      const json& j = r.data;
+      if (ctx.json_output) {
+        std::cout << j.dump(2) << std::endl;
+      } else {
+        uint64_t errors = 0;
+        for (const auto& f : j["findings"]) {
+          std::cerr << f["severity"].get<std::string>() << ": " << f["message"].get<std::string>() << "\n";
+          errors += f["severity"] == "error";
+        }
         if (!ctx.quiet) {
-          fmt::print("checked {}, {}, {}{}\n", Count(report->snapshots, "snapshot"), Count(report->packs, "pack"),
-                     Count(report->blobs, "blob"),
-                     *read_data ? ", read " + HumanBytes(report->bytes_read) : "");
+          fmt::print("checked {}, {}, {}{}\n", Count(j["snapshots"].get<uint64_t>(), "snapshot"),
+                     Count(j["packs"].get<uint64_t>(), "pack"), Count(j["blobs"].get<uint64_t>(), "blob"),
+                     *read_data ? ", read " + HumanBytes(j["bytes_read"].get<uint64_t>()) : "");
           if (errors == 0) {
             fmt::print("no errors were found\n");
           } else {
@@ -108,7 +91,7 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
           }
         }
       }
-      return errors == 0 ? 0 : InfoOf(first).exit_code;
+      return r.exit_code();
     };
   });
 }

@@ -5,6 +5,7 @@
 
 #include "backup/compliance.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -24,15 +25,11 @@ void RegisterReportCommands(CLI::App& app, CliContext& ctx) {
   compliance->add_option("--month", *month, "the month the schedule section covers, YYYY-MM (default: this month)");
   compliance->callback([&ctx, format, month] {
     ctx.run = [&ctx, format, month] {
-      if (Status denied = ctx.Authorize("report.generate", *month); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto r = (*manager)->ComplianceReport(*month);
-      if (!r.ok()) return ctx.Fail(r.status());
-      bool passed = (*r)["overall_status"] == "passed";
-      if (Status logged = ctx.Outcome(Status::Ok(), {{"overall_status", (*r)["overall_status"]}}); !logged.ok()) {
-        return ctx.Fail(logged);
-      }
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult res = ops::ComplianceReport(*op, *month);
+      if (res.data.is_null()) return ctx.Print(res, [] {});
+      const json* r = &res.data;
       if (ctx.json_output || *format == "json") {
         std::cout << r->dump(2) << std::endl;
       } else if (*format == "html") {
@@ -40,7 +37,7 @@ void RegisterReportCommands(CLI::App& app, CliContext& ctx) {
       } else {
         std::cout << backup::RenderMarkdown(*r);
       }
-      return passed ? 0 : 1;
+      return res.exit_code();  // 1 when a check failed
     };
   });
   auto* rto = report->add_subcommand("rto-rpo", "every failover and drill against the RTO and RPO targets");

@@ -9,6 +9,7 @@
 #include "base/encoding.h"
 #include "base/interrupt.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -41,48 +42,48 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
                   "what to restore: files, postgresql, s3, kafka; repeatable (default: the backup's only component)");
-  cmd->add_option("--target-bucket", args->request.target_bucket,
+  cmd->add_option("--target-bucket", args->request.s3.target_bucket,
                   "s3: restore the objects into this bucket (default: the buckets they came from)");
-  cmd->add_option("--prefix", args->request.prefix, "s3: restore only keys starting with this prefix");
-  cmd->add_option("--database", args->request.databases, "postgresql: restore only this database; repeatable");
-  cmd->add_option("--target-db", args->request.target_db,
+  cmd->add_option("--prefix", args->request.s3.prefix, "s3: restore only keys starting with this prefix");
+  cmd->add_option("--database", args->request.postgres.databases, "postgresql: restore only this database; repeatable");
+  cmd->add_option("--target-db", args->request.postgres.target_db,
                   "postgresql: restore the one selected database under this name (it is created if missing)");
-  cmd->add_option("--target-host", args->request.target_host, "postgresql: restore to this server (default: postgresql.host)");
-  cmd->add_option("--target-port", args->request.target_port, "postgresql: port of that server (default: postgresql.port)");
-  cmd->add_flag("--clean", args->request.clean,
+  cmd->add_option("--target-host", args->request.postgres.target_host, "postgresql: restore to this server (default: postgresql.host)");
+  cmd->add_option("--target-port", args->request.postgres.target_port, "postgresql: port of that server (default: postgresql.port)");
+  cmd->add_flag("--clean", args->request.postgres.clean,
                 "postgresql: the target database may hold data; drop and re-create the objects the backup holds "
                 "(others are left alone). Without --clean a non-empty target is refused, and a missing one is "
                 "created");
-  cmd->add_option("--jobs", args->request.jobs,
+  cmd->add_option("--jobs", args->request.postgres.jobs,
                   "postgresql: parallel pg_restore jobs; above 1 the dump is staged in $TMPDIR and the restore is "
                   "no longer a single transaction")
       ->check(CLI::Range(1, 64));
-  cmd->add_flag("--globals", args->request.globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
-  cmd->add_option("--pgdata", args->request.pgdata,
+  cmd->add_flag("--globals", args->request.postgres.globals, "postgresql: also restore roles and tablespaces (pg_dumpall --globals-only)");
+  cmd->add_option("--pgdata", args->request.postgres.pgdata,
                   "postgresql, physical backup: lay out a data directory here (new or empty) with the recovery "
                   "settings; then start PostgreSQL on it and it recovers from the WAL archive");
-  cmd->add_option("--target-time", args->request.target_time,
+  cmd->add_option("--target-time", args->request.postgres.target_time,
                   "physical: recover up to this time, e.g. \"2026-11-26 10:41:00+00\" (default: the end of the archive)");
-  cmd->add_option("--target-lsn", args->request.target_lsn, "physical: recover up to this WAL position");
-  cmd->add_option("--target-name", args->request.target_name, "physical: recover up to this restore point");
-  cmd->add_flag("--target-immediate", args->request.target_immediate,
+  cmd->add_option("--target-lsn", args->request.postgres.target_lsn, "physical: recover up to this WAL position");
+  cmd->add_option("--target-name", args->request.postgres.target_name, "physical: recover up to this restore point");
+  cmd->add_flag("--target-immediate", args->request.postgres.target_immediate,
                 "physical: stop as soon as the base backup is consistent");
-  cmd->add_option("--target-action", args->request.target_action,
+  cmd->add_option("--target-action", args->request.postgres.target_action,
                   "physical: what the server does at the target: promote (default), pause or shutdown");
-  cmd->add_flag("--keep-archiving", args->request.keep_archiving,
+  cmd->add_flag("--keep-archiving", args->request.postgres.keep_archiving,
                 "physical: keep the backup's archive_mode and archive_command (default: archive_mode = off, so a "
                 "promoted copy does not archive into the source's WAL archive)");
-  cmd->add_option("--bootstrap-servers", args->request.bootstrap_servers,
+  cmd->add_option("--bootstrap-servers", args->request.kafka.bootstrap_servers,
                   "kafka: restore into this cluster (default: kafka.bootstrap_servers)");
-  cmd->add_option("--topics", args->request.topics,
+  cmd->add_option("--topics", args->request.kafka.topics,
                   "kafka: restore only topics matching these glob patterns (original names); repeatable")
       ->delimiter(',');
-  cmd->add_option("--topic-prefix", args->request.topic_prefix,
+  cmd->add_option("--topic-prefix", args->request.kafka.topic_prefix,
                   "kafka: restore each topic as <prefix><name>, e.g. restored. (group offsets follow)");
-  cmd->add_option("--to-time", args->request.to_time,
+  cmd->add_option("--to-time", args->request.kafka.to_time,
                   "kafka: point in time, e.g. 2026-11-26T10:41:00Z; each partition is restored up to its first "
                   "message stamped later");
-  cmd->add_flag("--allow-existing-data", args->request.allow_existing_data,
+  cmd->add_flag("--allow-existing-data", args->request.kafka.allow_existing_data,
                 "kafka: append to target topics that already hold messages (default: refuse)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
@@ -100,32 +101,30 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
-      if (Status denied = ctx.Authorize("backup.restore", args->backup_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
       FdSink out(STDOUT_FILENO, "standard output");
       if (args->to_stdout) request.single_sink = &out;
-      backup::RestoreResult r = (*manager)->RestoreBackup(args->backup_id, request);
-      ctx.PrintWarnings((*manager)->warnings());
-      ctx.PrintWarnings(r.warnings);
-      Status logged = ctx.Outcome(r.error, {{"items", r.items_restored}, {"bytes", r.bytes_restored}});
-      if (!logged.ok()) std::cerr << "ecap-dr: error: unable to write the audit record: " << logged.message() << std::endl;
-      if (!r.error.ok()) {
-        std::cerr << "ecap-dr: error: " << r.error.message() << std::endl;
-        if (ctx.json_output) std::cout << r.ToJson().dump(2) << std::endl;
-        return r.error.exit_code();
+      ops::OpResult r = ops::Restore(*op, args->backup_id, request);
+      if (args->to_stdout && r.ok()) {
+        ctx.PrintWarnings(r.warnings);
+        return 0;
       }
-      if (!logged.ok()) return 1;
-      if (args->to_stdout) return 0;
-      return ctx.Succeed(r.ToJson(), [&] {
-        fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", r.backup_id, Count(r.items_restored, "item"),
-                   HumanBytes(r.bytes_restored), r.target, r.duration_seconds);
-        for (const auto& db : r.databases) fmt::print("  database {} restored\n", db);
-        for (const auto& f : r.files) fmt::print("  {} written\n", f);
-        for (const auto& c : r.changed) fmt::print("  changed: {}\n", c);
-        for (const auto& t : r.topics) fmt::print("  topic {} restored\n", t);
-        if (r.messages_skipped > 0) fmt::print("  {} after --to-time left out\n", Count(r.messages_skipped, "message"));
-        if (!r.topics.empty()) fmt::print("  offsets of {} committed\n", Count(r.groups_restored, "consumer group"));
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        fmt::print("restored backup {}: {}, {} into {} in {:.1f} s\n", j["backup_id"].get<std::string>(),
+                   Count(j["items_restored"].get<uint64_t>(), "item"), HumanBytes(j["bytes_restored"].get<uint64_t>()),
+                   j["target"].get<std::string>(), j["duration_seconds"].get<double>());
+        for (const auto& db : j["databases"]) fmt::print("  database {} restored\n", db.get<std::string>());
+        for (const auto& f : j.value("files", json::array())) fmt::print("  {} written\n", f.get<std::string>());
+        for (const auto& c : j.value("settings_changed", json::array())) fmt::print("  changed: {}\n", c.get<std::string>());
+        json topics = j.value("topics", json::array());
+        for (const auto& t : topics) fmt::print("  topic {} restored\n", t.get<std::string>());
+        uint64_t skipped = j.value("messages_skipped", uint64_t{0});
+        if (skipped > 0) fmt::print("  {} after --to-time left out\n", Count(skipped, "message"));
+        if (!topics.empty()) {
+          fmt::print("  offsets of {} committed\n", Count(j.value("consumer_groups_restored", uint64_t{0}), "consumer group"));
+        }
       });
     };
   });
@@ -144,30 +143,32 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx) {
       // removed and the exit code is the documented one. Only commands that
       // poll the flag install it (a command that did not would ignore a signal).
       InstallInterruptHandlers();
-      if (Status denied = ctx.Authorize("backup.verify", args->backup_id); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      backup::VerifyResult r = (*manager)->VerifyBackupIntegrity(args->backup_id, args->full);
-      ctx.PrintWarnings((*manager)->warnings());
-      json j = r.ToJson();
-      std::string overall = j["verification_results"]["overall_status"];
-      if (Status logged = ctx.Outcome(r.error, {{"overall_status", overall}, {"full", args->full}}); !logged.ok()) {
-        return ctx.Fail(logged);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::Verify(*op, args->backup_id, args->full);
+      if (r.data.is_null()) return ctx.Print(r, [] {});  // denied, or the audit record not written
+      ctx.PrintWarnings(r.warnings);
+      if (!r.audit_status.ok()) {
+        std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
       }
+      const json& j = r.data;
+      std::string overall = j["verification_results"]["overall_status"];
       if (ctx.json_output) {
         std::cout << j.dump(2) << std::endl;
       } else {
-        for (const auto& f : r.verification.findings) std::cerr << "error: " << f.message << "\n";
-        for (const auto& item : r.verification.items) {
-          for (const auto& f : item.findings) std::cerr << "error: " << f.message << "\n";
+        for (const auto& f : j["verification_results"]["findings"]) {
+          std::cerr << "error: " << f["message"].get<std::string>() << "\n";
         }
-        if (!r.error.ok() && r.status != "completed") std::cerr << "ecap-dr: error: " << r.error.message() << "\n";
+        for (const auto& item : j["verification_results"]["items"]) {
+          for (const auto& f : item["findings"]) std::cerr << "error: " << f["message"].get<std::string>() << "\n";
+        }
+        if (!r.ok() && j["status"] != "completed") std::cerr << "ecap-dr: error: " << r.status.message() << "\n";
         if (!ctx.quiet) {
-          fmt::print("verification of backup {} ({}): {} ({})\n", r.backup_id, args->full ? "full" : "quick",
-                     overall, Count(r.verification.items.size(), "item"));
+          fmt::print("verification of backup {} ({}): {} ({})\n", args->backup_id, args->full ? "full" : "quick",
+                     overall, Count(j["verification_results"]["items"].size(), "item"));
         }
       }
-      return r.error.ok() ? 0 : r.error.exit_code();
+      return r.exit_code();
     };
   });
 }

@@ -4,6 +4,7 @@
 
 #include "base/encoding.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -25,25 +26,27 @@ void RegisterRetentionCommands(CLI::App& app, CliContext& ctx) {
   apply->footer("A backup tagged 'pinned' (backup create --tag pinned) is never expired.");
   apply->callback([&ctx, request, no_prune] {
     ctx.run = [&ctx, request, no_prune] {
-      if (Status denied = ctx.Authorize("retention.apply", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
       request->prune = !*no_prune;
-      auto r = (*manager)->ApplyRetention(*request);
-      if (!r.ok()) return ctx.Fail(r.status());
-      return ctx.Succeed(r->ToJson(), [&] {
-        for (const auto& d : r->decisions) {
+      ops::OpResult r = ops::ApplyRetention(*op, *request);
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        for (const auto& d : j["decisions"]) {
           std::string why;
-          for (const auto& reason : d.reasons) why += (why.empty() ? "" : ", ") + reason;
-          fmt::print("{:<6} {:<36} {}  {}\n", d.keep ? "keep" : "delete", d.backup_id, d.time, why);
+          for (const auto& reason : d["reasons"]) why += (why.empty() ? "" : ", ") + reason.get<std::string>();
+          fmt::print("{:<6} {:<36} {}  {}\n", d["keep"].get<bool>() ? "keep" : "delete", d["backup_id"].get<std::string>(),
+                     d["time"].get<std::string>(), why);
         }
-        const auto& p = r->prune;
-        fmt::print("{}{} deleted; {} of {} deleted, {} repacked; {} -> {}", r->dry_run ? "dry run: " : "",
-                   Count(r->forgotten.size(), "backup"), p.packs_deleted, Count(p.packs, "pack"), p.packs_repacked,
-                   HumanBytes(p.bytes_before),
-                   HumanBytes(p.bytes_after));
-        if (r->wal_files_removed > 0) fmt::print("; {} removed", Count(r->wal_files_removed, "WAL file"));
-        if (p.leftovers_removed > 0) fmt::print("; {} removed", Count(p.leftovers_removed, "temporary file"));
+        const json& p = j["prune"];
+        auto n = [&](const char* key) { return p[key].get<uint64_t>(); };
+        fmt::print("{}{} deleted; {} of {} deleted, {} repacked; {} -> {}", j["dry_run"].get<bool>() ? "dry run: " : "",
+                   Count(j["forgotten"].size(), "backup"), n("packs_deleted"), Count(n("packs"), "pack"),
+                   n("packs_repacked"), HumanBytes(n("bytes_before")), HumanBytes(n("bytes_after")));
+        uint64_t wal_removed = j["wal_files_removed"].get<uint64_t>();
+        if (wal_removed > 0) fmt::print("; {} removed", Count(wal_removed, "WAL file"));
+        uint64_t leftovers_removed = p.value("leftovers_removed", uint64_t{0});
+        if (leftovers_removed > 0) fmt::print("; {} removed", Count(leftovers_removed, "temporary file"));
         fmt::print("\n");
       });
     };

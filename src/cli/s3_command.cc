@@ -1,6 +1,6 @@
 // `ecap-dr s3 mirror --once|--watch`.
 #include <chrono>
-#include <thread>
+#include <cstdio>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/time_util.h"
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -25,32 +26,34 @@ void RegisterS3Commands(CLI::App& app, CliContext& ctx) {
   mirror->callback([&ctx, once, watch] {
     ctx.run = [&ctx, once, watch] {
       if (!*once && !*watch) return ctx.Fail(InvalidArgument("give --once or --watch"));
-      if (Status denied = ctx.Authorize("s3.mirror", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      while (true) {
-        auto r = (*manager)->MirrorOnce();
-        if (!r.ok()) {
-          if (*once) return ctx.Fail(r.status());
-          ctx.Warn(r.status().message());
-        } else if (*once) {
-          return ctx.Succeed(r->ToJson(), [&] {
-            fmt::print("mirrored {}: {} copied ({}), {} unchanged, {} deleted; lag was {:.0f} s, now {:.0f} s\n",
-                       Count(r->source_objects, "object"), r->copied, HumanBytes(r->bytes_copied), r->unchanged, r->deleted,
-                       r->lag_seconds_before, r->lag_seconds);
-          });
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      if (*once) {
+        ops::OpResult r = ops::MirrorOnce(*op);
+        return ctx.Print(r, [&] {
+          const json& j = r.data;
+          auto n = [&](const char* key) { return j[key].get<uint64_t>(); };
+          fmt::print("mirrored {}: {} copied ({}), {} unchanged, {} deleted; lag was {:.0f} s, now {:.0f} s\n",
+                     Count(n("source_objects"), "object"), n("copied"), HumanBytes(n("bytes_copied")), n("unchanged"),
+                     n("deleted"), j["lag_seconds_before"].get<double>(), j["lag_seconds"].get<double>());
+        });
+      }
+      ops::OpResult end = ops::MirrorWatch(*op, [&](const ops::OpResult& pass) {
+        if (!pass.ok()) {
+          ctx.Warn(pass.status.message());
         } else if (ctx.json_output) {
-          json j = r->ToJson();
+          json j = pass.data;
           j["time"] = FormatUtc(std::chrono::system_clock::now());
           fmt::print("{}\n", j.dump());
         } else {
           fmt::print("{} copied {} ({}), deleted {}; lag {:.0f} s\n", FormatUtc(std::chrono::system_clock::now()),
-                     r->copied, HumanBytes(r->bytes_copied), r->deleted, r->lag_seconds);
+                     pass.data["copied"].get<uint64_t>(), HumanBytes(pass.data["bytes_copied"].get<uint64_t>()),
+                     pass.data["deleted"].get<uint64_t>(), pass.data["lag_seconds"].get<double>());
         }
         std::fflush(stdout);
-        auto cfg = ctx.LoadConfig();
-        std::this_thread::sleep_for(std::chrono::seconds(cfg.ok() ? cfg->s3.mirror_interval_seconds : 60));
-      }
+        return true;  // until interrupted
+      });
+      return ctx.Print(end, [] {});  // only a denial ends the watch
     };
   });
 }

@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include "cli/context.h"
+#include "ops/backup_ops.h"
 
 namespace dr::cli {
 
@@ -18,13 +19,6 @@ struct WalArgs {
   std::string dest;
 };
 
-// Whether the configured repository exists (a cheap stat of its config object).
-bool RepositoryExists(const config::Config& cfg) {
-  auto backend = backup::OpenBackend(cfg.repository);
-  if (!backend.ok()) return false;
-  auto exists = repo::Repository::Exists(**backend);
-  return exists.ok() && *exists;
-}
 }  // namespace
 
 void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
@@ -44,12 +38,9 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
       ->required();
   push->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      if (Status denied = ctx.Authorize("wal.push", args->path); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      Status s = (*manager)->WalPush(args->path);
-      if (!s.ok()) return ctx.Fail(s);
-      return ctx.Succeed(json{{"status", "completed"}, {"wal", args->path}}, [] {});
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      return ctx.Print(ops::WalPush(*op, args->path), [] {});
     };
   });
 
@@ -58,64 +49,62 @@ void RegisterWalCommands(CLI::App& app, CliContext& ctx) {
   fetch->add_option("dest", args->dest, "where to write it (%p)")->required();
   fetch->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
-      if (Status denied = ctx.Authorize("wal.fetch", args->name); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      Status s = (*manager)->WalFetch(args->name, args->dest);
-      if (s.code() == Code::kNotFound && RepositoryExists((*manager)->config())) {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::WalFetch(*op, args->name, args->dest);
+      if (r.status.code() == Code::kNotFound && !r.data.is_null()) {
         // PostgreSQL asks for files that may not exist (the next timeline's history,
         // the segment after the last) and takes a nonzero exit as "not there": that
         // is normal recovery, so no error line in its log, as other archivers do.
-        // A missing repository is a real error, said loudly below.
-        if (Status logged = ctx.Outcome(s); !logged.ok()) return ctx.Fail(logged);
-        if (ctx.json_output) {
-          std::cout << json{{"status", "not_found"}, {"wal", args->name}}.dump(2) << std::endl;
+        // A missing repository is a real error, said loudly (no data: Print's error line).
+        if (!r.audit_status.ok()) {
+          std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
         }
-        return InfoOf(Code::kNotFound).exit_code;
+        if (ctx.json_output) std::cout << r.data.dump(2) << std::endl;
+        return r.exit_code();
       }
-      if (!s.ok()) return ctx.Fail(s);
-      return ctx.Succeed(json{{"status", "completed"}, {"wal", args->name}}, [] {});
+      return ctx.Print(r, [] {});
     };
   });
 
   auto* status = wal->add_subcommand("status", "the newest archived WAL and how far the archive is behind (the RPO now)");
   status->callback([&ctx] {
     ctx.run = [&ctx] {
-      if (Status denied = ctx.Authorize("backup.list", ""); !denied.ok()) return ctx.Fail(denied);
-      auto manager = ctx.NewManager();
-      if (!manager.ok()) return ctx.Fail(manager.status());
-      auto r = (*manager)->WalStatus();
-      if (!r.ok()) return ctx.Fail(r.status());
-      // A configured server that does not answer leaves the RPO unknown: RPO
-      // monitoring must see a failure (exit 5), with the archive's state still shown.
-      if ((*manager)->config().postgresql_configured && !r->server_reachable) {
-        const auto& pg = (*manager)->config().postgresql;
-        Status down = Unavailable("the archive lag (current RPO) is unknown: PostgreSQL server " + pg.host + ":" +
-                                  std::to_string(pg.port) + ": " + r->server_error);
-        if (Status logged = ctx.Outcome(down); !logged.ok()) return ctx.Fail(logged);
-        json j = r->ToJson();
-        j["status"] = "failed";
-        j["error"] = {{"code", down.code_name()}, {"message", down.message()}};
-        if (ctx.json_output) {
-          std::cout << j.dump(2) << std::endl;
-        } else if (!ctx.quiet) {
-          fmt::print("archive: {}, newest segment {}\n", Count(r->archived_files, "WAL file"),
-                     r->last_archived_wal.empty() ? "(none)" : r->last_archived_wal);
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::WalStatus(*op);
+      auto archive = [&] {
+        const json& j = r.data;
+        std::string last = j["last_archived_wal"].get<std::string>();
+        fmt::print("archive: {}, newest segment {}\n", Count(j["archived_files"].get<uint64_t>(), "WAL file"),
+                   last.empty() ? "(none)" : last);
+      };
+      if (!r.ok() && !r.data.is_null()) {
+        // The server does not answer: the archive's state, then the error (exit 5).
+        if (!r.audit_status.ok()) {
+          std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
         }
-        std::cerr << "ecap-dr: error: " << down.message() << std::endl;
-        return down.exit_code();
+        if (ctx.json_output) {
+          std::cout << r.data.dump(2) << std::endl;
+        } else if (!ctx.quiet) {
+          archive();
+        }
+        std::cerr << "ecap-dr: error: " << r.status.message() << std::endl;
+        return r.exit_code();
       }
-      return ctx.Succeed(r->ToJson(), [&] {
-        fmt::print("archive: {}, newest segment {}\n", Count(r->archived_files, "WAL file"),
-                   r->last_archived_wal.empty() ? "(none)" : r->last_archived_wal);
-        if (!r->server_reachable) {
-          fmt::print("server: {}\n", r->server_error.empty() ? "not configured" : r->server_error);
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        archive();
+        auto str = [&](const char* key) { return j.value(key, ""); };
+        if (!j["server_reachable"].get<bool>()) {
+          fmt::print("server: {}\n", str("server_error").empty() ? "not configured" : str("server_error"));
           return;
         }
-        fmt::print("server: writing {}, last archived {} at {}\n", r->current_wal, r->server_last_archived_wal,
-                   r->server_last_archived_time);
-        if (r->failed_count > 0) fmt::print("server: {}, last {}\n", Count(r->failed_count, "failed attempt"), r->last_failed_wal);
-        fmt::print("archive lag (current RPO): {:.0f} s\n", r->archive_lag_seconds);
+        fmt::print("server: writing {}, last archived {} at {}\n", str("current_wal"), str("server_last_archived_wal"),
+                   str("server_last_archived_time"));
+        uint64_t failed = j.value("failed_count", uint64_t{0});
+        if (failed > 0) fmt::print("server: {}, last {}\n", Count(failed, "failed attempt"), str("last_failed_wal"));
+        fmt::print("archive lag (current RPO): {:.0f} s\n", j["archive_lag_seconds"].get<double>());
       });
     };
   });

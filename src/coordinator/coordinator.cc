@@ -45,8 +45,9 @@ json HealthReport::ToJson() const {
   return {{"timestamp", timestamp}, {"overall_status", overall_status}, {"services", services}};
 }
 
-DisasterRecoveryCoordinator::DisasterRecoveryCoordinator(config::Config config, Clock& clock)
-    : config_(std::move(config)), clock_(clock) {}
+DisasterRecoveryCoordinator::DisasterRecoveryCoordinator(config::Config config, Clock& clock,
+                                                         events::EventSink* sink)
+    : config_(std::move(config)), clock_(clock), sink_(sink) {}
 
 DisasterRecoveryCoordinator::~DisasterRecoveryCoordinator() = default;
 
@@ -59,7 +60,7 @@ Status DisasterRecoveryCoordinator::Init() {
   std::error_code ec;
   std::filesystem::create_directories(c.state_dir, ec);
   if (ec) return IoError("unable to create the state directory " + c.state_dir + ": " + ec.message());
-  DR_ASSIGN_OR_RETURN(events_, EventStore::Open(c.state_dir + "/events.db"));
+  DR_ASSIGN_OR_RETURN(events_, events::EventStore::Open(events::HistoryPath(config_), clock_));
   if (auto text = ReadFile(c.state_dir + "/state.json"); text.ok()) {
     state_ = json::parse(*text, nullptr, false);
     if (state_.is_discarded()) return Corrupt("the coordinator state " + c.state_dir + "/state.json is not JSON");
@@ -82,8 +83,9 @@ Status DisasterRecoveryCoordinator::SaveState() {
 }
 
 void DisasterRecoveryCoordinator::RecordEvent(const std::string& type, const json& data) {
-  if (!events_) return;
-  if (Status s = events_->Record(Timestamp(), type, data); !s.ok()) {
+  if (sink_ == nullptr && !events_) return;
+  Status s = sink_ != nullptr ? sink_->Emit(type, data) : events_->Record(Timestamp(), type, data);
+  if (!s.ok()) {
     std::cerr << "ecap-dr: WARNING: " << s.message() << "\n";
   }
 }
@@ -181,36 +183,33 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
   auto start = clock_.Monotonic();
-  auto stopping = [&] { return options.stop != nullptr && options.stop->load(); };
+  MonitorObserver silent;
+  MonitorObserver& observer = options.observer != nullptr ? *options.observer : silent;
 
   // With etcd, only the leader acts; a thread renews the lease every TTL/3.
   std::unique_ptr<EtcdLeader> leader;
-  std::thread campaign;
-  std::atomic<bool> campaign_stop{false};
+  std::jthread campaign;
   if (!c.etcd_endpoints.empty()) {
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     leader = std::make_unique<EtcdLeader>(c.etcd_endpoints, "/ecap-dr/coordinator/leader",
                                           std::string(host) + ":" + std::to_string(::getpid()), c.lease_seconds);
-    campaign = std::thread([&] {
+    campaign = std::jthread([&](std::stop_token stop) {
       bool was = false;
       std::string last_error;
-      while (!campaign_stop) {
+      do {
         auto led = leader->Campaign();
         bool is = led.ok() && *led;
         if (!led.ok() && led.status().message() != last_error) {
           last_error = led.status().message();
-          std::cerr << "ecap-dr: WARNING: leader election: " << last_error << std::endl;
+          observer.OnWarning("leader election: " + last_error);
         }
         if (is != was) {
           RecordEvent(is ? "leader_acquired" : "leader_lost", {{"coordinator", leader->id()}});
-          if (options.print) std::cout << (is ? "leader: " : "no longer leader: ") << leader->id() << std::endl;
+          observer.OnLeadership(is, leader->id());
           was = is;
         }
-        for (int i = 0; i < c.lease_seconds * 1000 / 3 / 20 && !campaign_stop; ++i) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-      }
+      } while (clock_.SleepFor(std::chrono::milliseconds(c.lease_seconds * 1000 / 3), stop));
     });
   }
   auto acting = [&] { return !leader || leader->IsLeader(); };
@@ -230,15 +229,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
       status = report.status();
       break;
     }
-    if (options.print) {
-      std::cout << report->timestamp << (leader ? (follower_ ? " [follower] " : " [leader] ") : " ")
-                << report->overall_status;
-      for (const auto& s : report->services) {
-        std::cout << " " << s.name << "=" << HealthName(s.status);
-        if (s.consecutive_failures > 0) std::cout << "(" << s.consecutive_failures << ")";
-      }
-      std::cout << std::endl;
-    }
+    observer.OnRound(*report, leader ? (follower_ ? "follower" : "leader") : "");
     const auto* db = Database();
     if (db != nullptr && c.auto_failover && health_[db->name].status == Health::kFailed && !refused_since_failure_ &&
         acting()) {
@@ -248,7 +239,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
                                    .automatic = true,
                                    .detected_at = first_failure_[db->name],
                                    .still_leader = acting});
-      if (options.print) std::cout << "failover " << r.status << (r.error.empty() ? "" : ": " + r.error) << std::endl;
+      observer.OnFailover(r);
       if (r.success) {
         health_.erase(db->name);  // the new primary starts with a clean record
         first_failure_.erase(db->name);
@@ -257,14 +248,15 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
       }
     }
     if (acting()) (void)SaveState();
-    if (stopping()) break;
-    if (options.max_seconds > 0 && Secs(clock_.Monotonic() - start) >= options.max_seconds) break;
+    if (options.stop.stop_requested()) break;
+    auto now = clock_.Monotonic();
+    if (options.max_seconds > 0 && Secs(now - start) >= options.max_seconds) break;
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(interval));
-    while (clock_.Monotonic() < next && !stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (next > now && !clock_.SleepFor(next - now, options.stop)) break;
   }
   if (leader) {
-    campaign_stop = true;
+    campaign.request_stop();
     campaign.join();
     if (leader->IsLeader()) RecordEvent("leader_lost", {{"coordinator", leader->id()}, {"resigned", true}});
     leader->Resign();
@@ -280,18 +272,18 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   result.automatic = request.automatic;
   result.status = "failed";
   if (Status s = Init(); !s.ok()) {
-    result.error = s.message();
+    result.error = s;
     return result;
   }
   const auto& c = config_.coordinator;
   const config::CoordinatedService* db = Database();
   if (db == nullptr) {
-    result.error = "no postgresql service with a standby in dr_coordinator.services: nothing to fail over";
+    result.error = ConfigError("no postgresql service with a standby in dr_coordinator.services: nothing to fail over");
     return result;
   }
   config::CoordinatedService svc = Current(*db);
   if (svc.standby.empty()) {
-    result.error = "service '" + db->name + "' has no standby left to fail over to (it failed over already?)";
+    result.error = Failed("service '" + db->name + "' has no standby left to fail over to (it failed over already?)");
     return result;
   }
   int timeout = std::max(1, static_cast<int>(svc.timeout_seconds + 0.999));
@@ -304,7 +296,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
       .config = c,
       .service = svc,
       .decided_at = decided,
-      .event_history = c.state_dir + "/events.db",
+      .event_history = events::HistoryPath(config_),
       .mirror_pass_file = config_.s3.mirror_source.empty() ? "" : source::MirrorPassFile(config_.s3.MirrorStateFile()),
       .primary_lsns = primary_lsns_,
       .saved_primary_lsn = saved_lsn};
@@ -320,7 +312,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   return RunFailover(request, input, deps);
 }
 
-Result<std::vector<Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {
+Result<std::vector<events::Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {
   DR_RETURN_IF_ERROR(Init());
   return events_->List(limit, types);
 }

@@ -1,7 +1,7 @@
 // The guide's DisasterRecoveryCoordinator: continuous health checks of every
 // configured service, failover of the database (and with it DNS, storage and
 // compute) automatically or on command, RTO/RPO per event, and an event
-// history (event_store.h).
+// history (events/event_store.h).
 //
 // Failover (failover.h) is a plan of engine steps: preconditions, fence,
 // promote, sync_replication, wait_writable, DNS compare-and-swap, storage,
@@ -20,16 +20,18 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "coordinator/event_store.h"
 #include "coordinator/failover.h"
 #include "coordinator/health_check.h"
 #include "dr/clock.h"
+#include "events/event_store.h"
 
 namespace dr::coordinator {
 
@@ -51,15 +53,33 @@ struct HealthReport {
   nlohmann::json ToJson() const;
 };
 
+// What a running monitor reports, as it happens: the CLI prints it, a daemon
+// may log or export it. The coordinator itself never writes to stdout.
+class MonitorObserver {
+ public:
+  virtual ~MonitorObserver() = default;
+  // role: "" standalone, "leader" or "follower" with etcd.
+  virtual void OnRound(const HealthReport& /*report*/, std::string_view /*role*/) {}
+  virtual void OnLeadership(bool /*leader*/, const std::string& /*coordinator_id*/) {}
+  virtual void OnFailover(const FailoverResult& /*result*/) {}
+  virtual void OnWarning(const std::string& /*message*/) {}
+};
+
 struct MonitorOptions {
-  double max_seconds = 0;              // 0: until stop
-  const std::atomic<bool>* stop = nullptr;
-  bool print = false;                  // a line per status change on stdout
+  double max_seconds = 0;  // 0: until stop (monotonic time of the coordinator's clock)
+  // Requested: the monitor ends after the round in progress; its sleeps
+  // between rounds (on the coordinator's clock) end at once.
+  std::stop_token stop;
+  MonitorObserver* observer = nullptr;
 };
 
 class DisasterRecoveryCoordinator {
  public:
-  explicit DisasterRecoveryCoordinator(config::Config config, Clock& clock = RealClock());
+  // Events go to `sink` when given (the operations layer passes the one sink
+  // every operation emits to), else straight to the history's store; they are
+  // read back from the store at <state_dir>/events.db (events::HistoryPath).
+  explicit DisasterRecoveryCoordinator(config::Config config, Clock& clock = RealClock(),
+                                       events::EventSink* sink = nullptr);
   ~DisasterRecoveryCoordinator();
 
   // One round of checks. With the threshold (the monitor), a failed check
@@ -70,7 +90,7 @@ class DisasterRecoveryCoordinator {
   // the database has failed `failure_threshold` checks in a row.
   Status Monitor(const MonitorOptions& options);
   FailoverResult Failover(const FailoverRequest& request);
-  Result<std::vector<Event>> Events(int limit, const std::vector<std::string>& types = {});
+  Result<std::vector<events::Event>> Events(int limit, const std::vector<std::string>& types = {});
   // Every failover and drill against the RTO and RPO targets.
   Result<nlohmann::json> RtoRpoReport();
 
@@ -84,7 +104,8 @@ class DisasterRecoveryCoordinator {
 
   config::Config config_;
   Clock& clock_;
-  std::unique_ptr<EventStore> events_;
+  events::EventSink* sink_ = nullptr;
+  std::unique_ptr<events::EventStore> events_;
   nlohmann::json state_ = nlohmann::json::object();
   CheckContext check_context_;  // built by Init
   std::map<std::string, ServiceHealth> health_;  // by service name

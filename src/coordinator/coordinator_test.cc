@@ -2,7 +2,6 @@
 
 #include "config/config.h"
 #include "coordinator/dns.h"
-#include "coordinator/event_store.h"
 #include "coordinator/health_check.h"
 #include "test/support/test_support.h"
 
@@ -55,28 +54,6 @@ TEST(CoordinatorTest, ServicesAreValidatedWithTheirLine) {
   EXPECT_THAT(missing.status().message(), HasSubstr("a postgresql service needs 'primary'"));
   auto type = config::LoadConfigString("dr_coordinator:\n  services:\n    - {name: x, type: ftp}\n", "c.yaml");
   EXPECT_THAT(type.status().message(), HasSubstr("expected one of postgresql|s3|kafka|http|tcp|dns|command"));
-}
-
-TEST(CoordinatorTest, EventStoreKeepsEventsNewestFirst) {
-  test::TempDir dir;
-  auto store = EventStore::Open(dir / "events.db");
-  ASSERT_OK(store);
-  ASSERT_OK((*store)->Record("2026-11-26T10:00:00.000Z", "health_changed", {{"service", "db"}}));
-  ASSERT_OK((*store)->Record("2026-11-26T10:00:01.000Z", "failover_completed", {{"rto_seconds", 7.5}}));
-  ASSERT_OK((*store)->Record("2026-11-26T10:00:02.000Z", "health_changed", {{"service", "api"}}));
-  auto all = (*store)->List(10);
-  ASSERT_OK(all);
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_EQ((*all)[0].data["service"], "api");
-  auto failovers = (*store)->List(10, {"failover_completed"});
-  ASSERT_EQ(failovers->size(), 1u);
-  EXPECT_EQ((*failovers)[0].data["rto_seconds"], 7.5);
-  EXPECT_EQ((*store)->List(1)->size(), 1u);
-  // Reopened by another process later: the history is there.
-  store->reset();
-  auto again = EventStore::Open(dir / "events.db");
-  ASSERT_OK(again);
-  EXPECT_EQ((*again)->List(10)->size(), 3u);
 }
 
 TEST(CoordinatorTest, CommandAndTcpChecksReportWhy) {

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "base/fs.h"
+#include "base/status_json.h"
 #include "base/time_util.h"
 #include "coordinator/health_check.h"
 #include "engine/engine.h"
@@ -389,7 +390,7 @@ json FailoverResult::ToJson() const {
          {"rto_seconds", rto_seconds}, {"rpo_seconds", rpo_seconds}, {"storage_rpo_seconds", storage_rpo_seconds},
          {"lag_bytes", lag_bytes},
          {"phases", phases},       {"rto_met", rto_met},     {"rpo_met", rpo_met}};
-  if (!error.empty()) j["error"] = error;
+  if (!error.ok()) j["error"] = ErrorJson(error);
   if (!not_undone.empty()) j["not_undone"] = list(not_undone);
   return j;
 }
@@ -467,7 +468,7 @@ FailoverResult RunFailover(const FailoverRequest& request, const FailoverInput& 
     }
     default:
       result.status = run->stopped_at == "preconditions" && plan.refused() ? "refused" : "failed";
-      result.error = run->error.message();
+      result.error = run->error.ok() ? Failed("the failover stopped") : run->error;
   }
   json data = result.ToJson();
   data["dry_run"] = request.dry_run;

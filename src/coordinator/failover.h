@@ -65,7 +65,7 @@ struct FailoverResult {
   std::string reason;
   bool automatic = false;
   bool forced = false;
-  std::string error;
+  Status error;  // why it did not complete (ok when it did); "error": {"code", "message"} in the JSON
   std::string old_primary;
   std::string new_primary;
   std::vector<FailoverStep> steps;  // as run (a dry run: planned), then rollback_<step> after a failure

@@ -174,7 +174,7 @@ class FailoverPlanTest : public ::testing::Test {
 
 TEST_F(FailoverPlanTest, ASuccessfulFailoverActsInOrderAndRecordsEveryStep) {
   FailoverResult r = Run({.reason = "Planned maintenance"});
-  EXPECT_EQ(r.status, "completed") << r.error;
+  EXPECT_EQ(r.status, "completed") << r.error.message();
   EXPECT_TRUE(r.success);
   EXPECT_THAT(Steps(r), ElementsAre("preconditions:ok", "fence:ok", "promote:ok", "sync_replication:ok",
                                     "wait_writable:ok", "dns:ok", "storage:ok", "compute:ok", "verify:ok", "notify:ok"));
@@ -245,7 +245,7 @@ TEST_F(FailoverPlanTest, AFailureAtDnsStopsAndSaysWhatCannotBeUndone) {
   FailoverResult failed = Run({.reason = "test"});
   EXPECT_EQ(failed.status, "failed");
   EXPECT_FALSE(failed.success);
-  EXPECT_THAT(failed.error, HasSubstr("no longer points at 10.0.0.1 (it points at 10.0.0.30)"));
+  EXPECT_THAT(failed.error.message(), HasSubstr("no longer points at 10.0.0.1 (it points at 10.0.0.30)"));
   EXPECT_THAT(Steps(failed), ElementsAre("preconditions:ok", "fence:ok", "promote:ok", "sync_replication:ok",
                                          "wait_writable:ok", "dns:failed"));
   EXPECT_THAT(NotUndone(failed), ElementsAre("sync_replication", "promote", "fence"));
@@ -265,7 +265,7 @@ TEST_F(FailoverPlanTest, AFailureAfterDnsAndStorageRollsThemBackNewestFirst) {
   hooks_.exit_codes["warm-cache.sh"] = 3;
   FailoverResult r = Run({.reason = "test"});
   EXPECT_EQ(r.status, "failed");
-  EXPECT_EQ(r.error, "'warm-cache.sh' exited with 3: it broke");
+  EXPECT_EQ(r.error.message(), "'warm-cache.sh' exited with 3: it broke");
   EXPECT_THAT(Steps(r), ElementsAre("preconditions:ok", "fence:ok", "promote:ok", "sync_replication:ok",
                                     "wait_writable:ok", "dns:ok", "storage:ok", "compute:ok", "compute:failed",
                                     "rollback_storage:rolled_back", "rollback_dns:rolled_back"));
@@ -294,7 +294,7 @@ TEST_F(FailoverPlanTest, TheRpoGuardRefusesAFailoverThatWouldLoseTooMuch) {
   EXPECT_EQ(automatic.status, "refused");
   EXPECT_EQ(automatic.lag_bytes, 0x200);
   EXPECT_EQ(automatic.rpo_seconds, 120);
-  EXPECT_THAT(automatic.error, HasSubstr("would lose about 120 s of writes, more than the RPO target of 60 s; "
+  EXPECT_THAT(automatic.error.message(), HasSubstr("would lose about 120 s of writes, more than the RPO target of 60 s; "
                                          "automatic failover refused"));
   EXPECT_THAT(Steps(automatic), ElementsAre("preconditions:failed"));
   EXPECT_THAT(log_, ElementsAre("read standby", "read primary"));
@@ -302,9 +302,9 @@ TEST_F(FailoverPlanTest, TheRpoGuardRefusesAFailoverThatWouldLoseTooMuch) {
 
   FailoverResult manual = Run({.reason = "manual"});
   EXPECT_EQ(manual.status, "refused");
-  EXPECT_THAT(manual.error, HasSubstr("pass --force"));
+  EXPECT_THAT(manual.error.message(), HasSubstr("pass --force"));
   FailoverResult forced = Run({.reason = "accept the loss", .force = true});
-  EXPECT_EQ(forced.status, "completed") << forced.error;
+  EXPECT_EQ(forced.status, "completed") << forced.error.message();
   EXPECT_TRUE(forced.forced);
   EXPECT_THAT(forced.steps[0].details, HasSubstr("forced past the RPO target"));
   EXPECT_FALSE(forced.rpo_met);
@@ -314,7 +314,7 @@ TEST_F(FailoverPlanTest, ASecondWritablePrimaryIsRefusedWithoutAFence) {
   config_.fence_command = "";
   FailoverResult r = Run({.reason = "test"});
   EXPECT_EQ(r.status, "refused");
-  EXPECT_THAT(r.error, HasSubstr("still answers and no fence_command is configured"));
+  EXPECT_THAT(r.error.message(), HasSubstr("still answers and no fence_command is configured"));
   EXPECT_EQ(std::count(log_.begin(), log_.end(), "promote"), 0);
 }
 
@@ -323,7 +323,7 @@ TEST_F(FailoverPlanTest, ASecondWritablePrimaryIsRefusedWithoutAFence) {
 TEST_F(FailoverPlanTest, ALostLeadershipStopsBeforeTheIrreversibleSteps) {
   FailoverResult before_fence = Run({.reason = "automatic", .still_leader = [] { return false; }});
   EXPECT_EQ(before_fence.status, "failed");
-  EXPECT_THAT(before_fence.error, HasSubstr("lost its leadership"));
+  EXPECT_THAT(before_fence.error.message(), HasSubstr("lost its leadership"));
   EXPECT_THAT(Steps(before_fence), ElementsAre("preconditions:ok", "fence:failed"));
   EXPECT_THAT(log_, ElementsAre("read standby", "read primary", "resolve"));
   EXPECT_TRUE(before_fence.not_undone.empty());
@@ -341,7 +341,7 @@ TEST_F(FailoverPlanTest, AFenceThatLeavesThePrimaryWritableStopsTheFailover) {
   db_.ignores_fence = true;
   FailoverResult r = Run({.reason = "test"});
   EXPECT_EQ(r.status, "failed");
-  EXPECT_EQ(r.error, "the old primary still takes writes after the fence command");
+  EXPECT_EQ(r.error.message(), "the old primary still takes writes after the fence command");
   EXPECT_THAT(Steps(r), ElementsAre("preconditions:ok", "fence:failed"));
   EXPECT_THAT(NotUndone(r), ElementsAre("fence")) << "its command ran";
   EXPECT_FALSE(db_.promoted);
@@ -352,7 +352,7 @@ TEST_F(FailoverPlanTest, AFenceThatLeavesThePrimaryWritableStopsTheFailover) {
 TEST_F(FailoverPlanTest, WaitsForTheNewPrimaryToTakeWritesForAMinute) {
   db_.probes_until_writable = 4;
   FailoverResult r = Run({.reason = "test"}, /*with_dns=*/false);
-  EXPECT_EQ(r.status, "completed") << r.error;
+  EXPECT_EQ(r.status, "completed") << r.error.message();
   EXPECT_DOUBLE_EQ(r.steps[4].duration_seconds, 0.2);
   EXPECT_EQ(r.phases["dns"], 0.0) << "no DNS configured: the phase took no time";
   EXPECT_EQ(r.steps.back().name, "notify");
@@ -362,7 +362,7 @@ TEST_F(FailoverPlanTest, ANewPrimaryThatNeverTakesWritesFailsTheFailoverAfterAMi
   db_.probes_until_writable = 1 << 30;
   FailoverResult never = Run({.reason = "test"}, /*with_dns=*/false);
   EXPECT_EQ(never.status, "failed");
-  EXPECT_THAT(never.error, HasSubstr("the promoted server does not take writes: cannot execute INSERT"));
+  EXPECT_THAT(never.error.message(), HasSubstr("the promoted server does not take writes: cannot execute INSERT"));
   EXPECT_DOUBLE_EQ(never.steps[4].duration_seconds, 60);
   EXPECT_THAT(NotUndone(never), ElementsAre("sync_replication", "promote", "fence"));
 }

@@ -259,6 +259,10 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
     }
   };
   while (error.ok()) {
+    if (Status s = CheckStop("backup"); !s.ok()) {
+      error = s;
+      break;
+    }
     std::string chunk;
     auto more = chunker.Next(&chunk);
     if (!more.ok()) {
@@ -277,6 +281,12 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
   if (!error.ok()) return error;
   result.sha256 = HexEncode(sha.Finish());
   return result;
+}
+
+Status Repository::CheckStop(std::string_view what) const {
+  DR_RETURN_IF_ERROR(CheckInterrupted(what));
+  if (options_.stop.stop_requested()) return Status(Code::kCancelled, std::string(what) + " cancelled");
+  return Status::Ok();
 }
 
 Result<BlobId> Repository::SaveBlob(std::string chunk) {
@@ -480,6 +490,15 @@ Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool wit
   return snap;
 }
 
+Status Repository::WalkSnapshot(const std::string& backup_id, const std::function<Status(const Snapshot&)>& header,
+                                const std::function<Status(size_t, SnapshotItem&&)>& item) {
+  DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
+  auto summary = ParseSnapshot(text, /*with_items=*/false);
+  if (!summary.ok()) return summary.status().WithContext("snapshot of backup '" + backup_id + "'");
+  DR_RETURN_IF_ERROR(header(*summary));
+  return repo::ForEachSnapshotItem(text, item).WithContext("snapshot of backup '" + backup_id + "'");
+}
+
 Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
   return repo::ForEachSnapshotBlob(text, fn).WithContext("snapshot of backup '" + backup_id + "'");
@@ -534,7 +553,7 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
       error = data.status();
       continue;
     }
-    if (Status s = CheckInterrupted("restore"); !s.ok()) {
+    if (Status s = CheckStop("restore"); !s.ok()) {
       error = s;
       continue;
     }

@@ -24,6 +24,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -48,6 +49,10 @@ struct RepositoryOptions {
   Clock* clock = &RealClock();
   // false: skip loading indexes and scanning packs (WAL push/fetch only need keys).
   bool load_index = true;
+  // Requested: saving and restoring streams stop at the next chunk or blob with
+  // kCancelled (as on SIGINT/SIGTERM, which they also poll). What was written
+  // stays consistent: packs without a snapshot are adopted by the next backup.
+  std::stop_token stop;
 };
 
 struct InitOptions {
@@ -140,6 +145,10 @@ class Repository {
   Result<std::vector<std::string>> ListSnapshotIds();
   // with_items false: a summary (components with item counts, no items).
   Result<Snapshot> LoadSnapshot(const std::string& backup_id, bool with_items = true);
+  // The summary (header), then every item in manifest order with the index of
+  // its component, without building the manifest whole (backup show).
+  Status WalkSnapshot(const std::string& backup_id, const std::function<Status(const Snapshot&)>& header,
+                      const std::function<Status(size_t, SnapshotItem&&)>& item);
   // Every blob id the backup references, without loading its manifest whole.
   Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn);
   Status RemoveSnapshot(const std::string& backup_id);
@@ -155,6 +164,8 @@ class Repository {
   Result<std::vector<PackEntry>> ReadPackEntries(const std::string& pack_id, uint64_t size);
 
   ThreadPool& pool() { return *pool_; }
+  // kCancelled ("<what> cancelled" / "interrupted by SIGTERM") once asked to stop.
+  Status CheckStop(std::string_view what) const;
 
  private:
   Repository(Backend& backend, RepositoryOptions options);

@@ -52,6 +52,27 @@ json Snapshot::ToJson(bool with_blobs) const {
               {"components", std::move(components_json)}};
 }
 
+namespace {
+Result<SnapshotItem> ItemFromJson(const json& ij) {
+  try {
+    SnapshotItem item;
+    item.name = ij.at("name").get<std::string>();
+    item.kind = ij.at("kind").get<std::string>();
+    item.size = ij.value("size", 0ull);
+    item.sha256 = ij.value("sha256", "");
+    item.meta = ij.value("meta", json::object());
+    for (const auto& b : ij.value("blobs", json::array())) {
+      auto id = BlobId::FromHex(b.get<std::string>());
+      if (!id) return Corrupt("snapshot item '" + item.name + "' lists a malformed blob id");
+      item.blobs.push_back(*id);
+    }
+    return item;
+  } catch (const json::exception& e) {
+    return Corrupt(std::string("snapshot item is malformed: ") + e.what());
+  }
+}
+}  // namespace
+
 Result<Snapshot> Snapshot::FromJson(const json& j) {
   try {
     Snapshot s;
@@ -73,17 +94,7 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
       c.name = cj.at("name").get<std::string>();
       c.meta = cj.value("meta", json::object());
       for (const auto& ij : cj.value("items", json::array())) {
-        SnapshotItem item;
-        item.name = ij.at("name").get<std::string>();
-        item.kind = ij.at("kind").get<std::string>();
-        item.size = ij.value("size", 0ull);
-        item.sha256 = ij.value("sha256", "");
-        item.meta = ij.value("meta", json::object());
-        for (const auto& b : ij.value("blobs", json::array())) {
-          auto id = BlobId::FromHex(b.get<std::string>());
-          if (!id) return Corrupt("snapshot item '" + item.name + "' lists a malformed blob id");
-          item.blobs.push_back(*id);
-        }
+        DR_ASSIGN_OR_RETURN(SnapshotItem item, ItemFromJson(ij));
         c.item_count++;
         c.item_bytes += item.size;
         c.items.push_back(std::move(item));
@@ -206,6 +217,46 @@ Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const
   bool ok = json::sax_parse(text.begin(), text.end(), &walker);
   if (walker.bad()) return Corrupt("snapshot manifest lists a malformed blob id");
   if (!ok) return Corrupt("snapshot manifest is not valid JSON");
+  return Status::Ok();
+}
+
+Status ForEachSnapshotItem(std::string_view text, const std::function<Status(size_t, SnapshotItem&&)>& fn) {
+  // Depths as in ParseSnapshot; each item is handed over and dropped at its end.
+  long component = -1;
+  bool in_items = false;
+  std::string last_key_at_3;
+  Status error;
+  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::key:
+        if (depth == 3) last_key_at_3 = parsed.get<std::string>();
+        break;
+      case json::parse_event_t::object_start:
+        if (depth == 2) ++component;
+        break;
+      case json::parse_event_t::array_start:
+        if (depth == 3 && last_key_at_3 == "items") in_items = true;
+        break;
+      case json::parse_event_t::array_end:
+        if (depth == 3) in_items = false;
+        break;
+      case json::parse_event_t::object_end:
+        if (depth == 4 && in_items && component >= 0) {
+          if (error.ok()) {
+            auto item = ItemFromJson(parsed);
+            error = item.ok() ? fn(static_cast<size_t>(component), std::move(item).value()) : item.status();
+          }
+          return false;
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  json j = json::parse(text, cb, false);
+  DR_RETURN_IF_ERROR(error);
+  if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   return Status::Ok();
 }
 

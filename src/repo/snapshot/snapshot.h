@@ -67,6 +67,10 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items);
 // Calls fn for every blob id the manifest references, without building it
 // (nlohmann's SAX interface): prune's memory is its set of used ids.
 Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const BlobId&)>& fn);
+// Calls fn with each item (and the index of its component in the manifest)
+// without building the manifest: memory is one item, not 100,000 (backup show).
+// The first error fn returns ends the walk and is returned.
+Status ForEachSnapshotItem(std::string_view text, const std::function<Status(size_t, SnapshotItem&&)>& fn);
 
 // Backup ids are object names: [A-Za-z0-9._-], 1..128 characters, not starting with '.' or '-'.
 Status ValidateBackupId(const std::string& id);

@@ -132,7 +132,8 @@ TEST_F(CliTest, ShowAndDelete) {
   ASSERT_EQ(show.exit_code, 0) << show.err;
   auto j = nlohmann::json::parse(show.out);
   EXPECT_EQ(j["tags"][0], "daily");
-  EXPECT_EQ(j["components"][0]["items"][0]["sha256"],
+  EXPECT_EQ(j["components"]["files"]["items"], 1);
+  EXPECT_EQ(j["components"]["files"]["item_details"][0]["sha256"],
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   ASSERT_EQ(Dr("backup delete b1").exit_code, 0);
   auto gone = Dr("backup show b1");

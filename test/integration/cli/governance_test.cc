@@ -59,6 +59,37 @@ TEST_F(GovernanceTest, DenialIsExit3NamedAndAudited) {
   EXPECT_THAT(no.out, HasSubstr("key.rotate: denied for user " + Me()));
 }
 
+// Without a coordinator the event history lives beside the audit log, and
+// `events` shows what the operations did, denials included.
+TEST_F(GovernanceTest, EventsShowBackupsRestoresAndDenials) {
+  WriteGovernedConfig("[\"role:operator\", \"repo.init\", \"backup.restore\", \"dr.events\"]");
+  ASSERT_EQ(Dr("repo init").exit_code, 0);
+  WriteFile(dir_ / "f.txt", "x");
+  ASSERT_EQ(Dr("backup create --id e1 --files " + dir_ / "f.txt").exit_code, 0);
+  ASSERT_EQ(Dr("verify e1").exit_code, 0);
+  ASSERT_EQ(Dr("restore e1 --target " + dir_ / "out").exit_code, 0);
+  EXPECT_EQ(Dr("backup delete e1").exit_code, 3);
+  auto missing = Dr("--json verify nope");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(json::parse(missing.out)["error"]["code"], "not_found");
+
+  auto shown = Dr("--json events --limit 20");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  std::vector<std::string> types;
+  json history = json::parse(shown.out);
+  for (const auto& e : history["events"]) types.push_back(e["event_type"].get<std::string>());
+  EXPECT_THAT(types, ::testing::ElementsAre("verify_failed", "access_denied", "restore_completed", "verify_passed",
+                                            "backup_completed", "repository_initialized"));
+  auto backups = json::parse(Dr("--json events --type backup_completed").out)["events"];
+  ASSERT_EQ(backups.size(), 1u);
+  EXPECT_EQ(backups[0]["data"]["backup_id"], "e1");
+  EXPECT_EQ(backups[0]["data"]["user"], Me());
+  EXPECT_FALSE(backups[0]["timestamp"].get<std::string>().empty());
+  auto denied = json::parse(Dr("--json events --type access_denied").out)["events"][0]["data"];
+  EXPECT_EQ(denied["permission"], "backup.delete");
+  EXPECT_TRUE(std::ifstream(dir_ / "audit/events.db").good());
+}
+
 TEST_F(GovernanceTest, TamperingIsFoundByAuditVerify) {
   WriteGovernedConfig("[\"*\"]");
   ASSERT_EQ(Dr("repo init").exit_code, 0);

@@ -277,7 +277,8 @@ TEST_F(FailoverTest, LagGuardRefusesAnAutomaticFailover) {
   ::waitpid(monitor, &status, 0);
   ASSERT_TRUE(refused);
   auto e = json::parse(Dr("--json events --type failover_refused").out)["events"][0]["data"];
-  EXPECT_THAT(e["error"].get<std::string>(), HasSubstr("more than the RPO target"));
+  EXPECT_EQ(e["error"]["code"], "failed");
+  EXPECT_THAT(e["error"]["message"].get<std::string>(), HasSubstr("more than the RPO target"));
   EXPECT_GT(e["lag_bytes"].get<int64_t>(), 0);
   EXPECT_EQ(DbAddress(), "127.0.0.10");
   EXPECT_TRUE(InRecovery(*standby_));

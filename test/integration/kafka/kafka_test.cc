@@ -99,9 +99,8 @@ class KafkaTest : public ::testing::Test {
     // The first backup creates the repository (these tests use no `repo init`).
     return m.CreateFullBackup(id, {.components = {"kafka"}, .init_repository = true});
   }
-  backup::RestoreResult Restore(backup::BackupManager& m, const std::string& id, backup::RestoreRequest r) {
-    r.components = {"kafka"};
-    return m.RestoreBackup(id, r);
+  backup::RestoreResult Restore(backup::BackupManager& m, const std::string& id, source::kafka::KafkaRestoreArgs k) {
+    return m.RestoreBackup(id, {.components = {"kafka"}, .kafka = k});
   }
   json KafkaMeta(backup::BackupManager& m, const std::string& id) {
     auto snap = m.GetBackup(id);

@@ -107,8 +107,8 @@ TEST_F(PitrTest, RecoversToAPointInTimeFromABaseBackupAndTheArchive) {
   auto base = Dr("--json backup create --id base_1 --component postgresql --physical");
   ASSERT_EQ(base.exit_code, 0) << base.err;
   auto show = json::parse(Dr("--json backup show base_1").out);
-  EXPECT_EQ(show["components"][0]["meta"]["mode"], "physical");
-  EXPECT_EQ(show["components"][0]["meta"]["start_wal"].get<std::string>().size(), 24u);
+  EXPECT_EQ(show["components"]["postgresql"]["meta"]["mode"], "physical");
+  EXPECT_EQ(show["components"]["postgresql"]["meta"]["start_wal"].get<std::string>().size(), 24u);
 
   ASSERT_TRUE((*pg)->Psql("postgres", "insert into events select 'A', g from generate_series(1, 1000) g").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));

@@ -149,7 +149,7 @@ TEST_F(PgRestoreFaultTest, UnreadableBlobFirstMiddleLast) {
     SCOPED_TRACE("blob " + std::to_string(idx) + " of " + std::to_string(blobs.size()));
     faults->FailReadsCovering({ObjectKind::kPack, b.pack_id}, b.offset, Unavailable("injected: connection reset by peer"));
     for (int jobs : {0, 2}) {
-      auto r = manager.RestoreBackup("f1", {.target_db = "victim", .jobs = jobs});
+      auto r = manager.RestoreBackup("f1", {.postgres = {.target_db = "victim", .jobs = jobs}});
       EXPECT_EQ(r.status, "failed");
       EXPECT_EQ(r.error.code(), Code::kUnavailable) << r.error.ToString();
       EXPECT_EQ(r.error.exit_code(), 5);
@@ -161,7 +161,7 @@ TEST_F(PgRestoreFaultTest, UnreadableBlobFirstMiddleLast) {
     }
     faults->Reset();
   }
-  auto r = manager.RestoreBackup("f1", {.target_db = "victim"});
+  auto r = manager.RestoreBackup("f1", {.postgres = {.target_db = "victim"}});
   EXPECT_TRUE(r.error.ok()) << r.error.ToString();
   EXPECT_EQ(*pg_->Psql("victim", "select count(*) from t"), "30000\n");
   ASSERT_TRUE(pg_->Tool("dropdb", "victim").ok());

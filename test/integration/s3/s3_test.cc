@@ -259,7 +259,7 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   InitRepo();
   auto first = Dr("--json backup create --id lake1 --component s3");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  auto m1 = nlohmann::json::parse(Dr("--json backup show lake1").out)["components"][0]["meta"];
+  auto m1 = nlohmann::json::parse(Dr("--json backup show lake1").out)["components"]["s3"]["meta"];
   EXPECT_EQ(m1["objects_read"], 301);
 
   // Change three objects, delete two, add one.
@@ -271,7 +271,7 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   put("events/2026/11/new.csv", "new");
   auto second = Dr("--json backup create --id lake2 --component s3");
   ASSERT_EQ(second.exit_code, 0) << second.err;
-  auto m2 = nlohmann::json::parse(Dr("--json backup show lake2").out)["components"][0]["meta"];
+  auto m2 = nlohmann::json::parse(Dr("--json backup show lake2").out)["components"]["s3"]["meta"];
   EXPECT_EQ(m2["objects"], 300);
   EXPECT_EQ(m2["objects_read"], 4) << "only the changed and the new objects are read";
   EXPECT_EQ(m2["objects_unchanged"], 296);

@@ -1,23 +1,66 @@
-#include "coordinator/event_store.h"
+#include "events/event_store.h"
 
 #include <sqlite3.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
-namespace dr::coordinator {
+#include "base/time_util.h"
+
+namespace dr::events {
 
 using nlohmann::json;
 
 json Event::ToJson() const { return {{"id", id}, {"timestamp", timestamp}, {"event_type", event_type}, {"data", data}}; }
 
+Status MemorySink::Emit(const std::string& event_type, const json& data) {
+  std::lock_guard lock(mu_);
+  events_.push_back({static_cast<int64_t>(events_.size() + 1), FormatUtc(clock_.Now(), true), event_type, data});
+  return Status::Ok();
+}
+
+std::vector<Event> MemorySink::events() const {
+  std::lock_guard lock(mu_);
+  return events_;
+}
+
+std::vector<std::string> MemorySink::types() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& e : events_) out.push_back(e.event_type);
+  return out;
+}
+
+std::string HistoryPath(const config::Config& config) {
+  if (config.coordinator_configured) return config.coordinator.state_dir + "/events.db";
+  if (!config.audit.log_file.empty()) {
+    std::filesystem::path dir = std::filesystem::path(config.audit.log_file).parent_path();
+    return (dir.empty() ? std::filesystem::path(".") : dir) / "events.db";
+  }
+  return "";
+}
+
+Status LazyStoreSink::Emit(const std::string& event_type, const json& data) {
+  if (!store_) {
+    if (path_.empty()) return Status::Ok();
+    DR_ASSIGN_OR_RETURN(store_, EventStore::Open(path_, clock_));
+  }
+  return store_->Emit(event_type, data);
+}
+
 Status EventStore::Error(const std::string& what) const {
   return IoError(what + " in the event store " + path_ + ": " + sqlite3_errmsg(db_));
 }
 
-Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path) {
-  std::unique_ptr<EventStore> s(new EventStore());
+Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, Clock& clock) {
+  std::unique_ptr<EventStore> s(new EventStore(clock));
   s->path_ = path;
+  if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return IoError("unable to create the directory of the event store " + path + ": " + ec.message());
+  }
   if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     return s->Error("unable to open");
@@ -47,6 +90,10 @@ Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path) {
 
 EventStore::~EventStore() {
   if (db_ != nullptr) sqlite3_close(db_);
+}
+
+Status EventStore::Emit(const std::string& event_type, const json& data) {
+  return Record(FormatUtc(clock_.Now(), true), event_type, data);
 }
 
 Status EventStore::Record(const std::string& timestamp, const std::string& event_type, const json& data) {
@@ -93,4 +140,4 @@ Result<std::vector<Event>> EventStore::List(int limit, const std::vector<std::st
   return out;
 }
 
-}  // namespace dr::coordinator
+}  // namespace dr::events

@@ -1,0 +1,86 @@
+#include "ops/coordinator_ops.h"
+
+#include "events/event_store.h"
+
+namespace dr::ops {
+
+using nlohmann::json;
+
+namespace {
+
+Result<std::unique_ptr<coordinator::DisasterRecoveryCoordinator>> NewCoordinator(OperationContext& ctx) {
+  if (!ctx.config.coordinator_configured) {
+    return ConfigError("the configuration (" + ctx.config.source + ") has no dr_coordinator section");
+  }
+  return std::make_unique<coordinator::DisasterRecoveryCoordinator>(ctx.config, *ctx.clock, ctx.events);
+}
+
+}  // namespace
+
+OpResult Health(OperationContext& ctx) {
+  Operation op(ctx, "dr.health", "");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto c = NewCoordinator(ctx);
+  if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  auto report = (*c)->CheckHealth();
+  if (!report.ok()) return op.Finish(ErrorResult(report.status()));
+  OpResult out{.data = report->ToJson()};
+  if (report->overall_status != "healthy") {
+    int unhealthy = 0;
+    for (const auto& s : report->services) unhealthy += s.last_check != coordinator::Health::kHealthy;
+    out.status = Failed("overall status " + report->overall_status + ": " + std::to_string(unhealthy) + " of " +
+                        std::to_string(report->services.size()) + " services not healthy");
+  }
+  Status ran = Status::Ok();  // the check ran; its verdict is in the result
+  return op.Finish(std::move(out), {{"overall_status", report->overall_status}}, "", json::object(), &ran);
+}
+
+OpResult Monitor(OperationContext& ctx, coordinator::MonitorOptions options) {
+  Operation op(ctx, "dr.monitor", "");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto c = NewCoordinator(ctx);
+  if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  Status s = (*c)->Monitor(options);
+  return op.Finish(s.ok() ? OpResult{.data = json{{"status", "completed"}}} : ErrorResult(s));
+}
+
+OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& request) {
+  Operation op(ctx, "dr.failover", request.reason);
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto c = NewCoordinator(ctx);
+  if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  // The coordinator records failover_started, each step and the outcome itself.
+  coordinator::FailoverResult r = (*c)->Failover(request);
+  Status outcome = r.success ? Status::Ok() : r.error.ok() ? Failed("failover " + r.status) : r.error;
+  return op.Finish(OpResult{.status = outcome, .data = r.ToJson()},
+                   {{"status", r.status}, {"rto_seconds", r.rto_seconds}});
+}
+
+OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {
+  Operation op(ctx, "dr.events", "");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  std::string path = events::HistoryPath(ctx.config);
+  if (path.empty()) {
+    return op.Finish(ErrorResult(ConfigError("no event history: the configuration (" + ctx.config.source +
+                                             ") has neither a dr_coordinator section nor audit.log_file")));
+  }
+  auto store = events::EventStore::Open(path, *ctx.clock);
+  if (!store.ok()) return op.Finish(ErrorResult(store.status()));
+  auto list = (*store)->List(limit, types);
+  if (!list.ok()) return op.Finish(ErrorResult(list.status()));
+  json j = json::array();
+  for (const auto& e : *list) j.push_back(e.ToJson());
+  return op.Finish(OpResult{.data = json{{"events", j}}}, {{"events", list->size()}});
+}
+
+OpResult RtoRpoReport(OperationContext& ctx) {
+  Operation op(ctx, "report.generate", "rto-rpo");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto c = NewCoordinator(ctx);
+  if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  auto r = (*c)->RtoRpoReport();
+  if (!r.ok()) return op.Finish(ErrorResult(r.status()));
+  return op.Finish(OpResult{.data = *r});
+}
+
+}  // namespace dr::ops

@@ -1,0 +1,94 @@
+#include "ops/operation.h"
+
+#include "backup/backup_manager.h"
+#include "base/status_json.h"
+#include "security/audit/audit_log.h"
+
+namespace dr::ops {
+
+using nlohmann::json;
+
+json OpResult::ToJson() const {
+  if (data.is_null()) return json{{"status", "failed"}, {"error", ErrorJson(status)}};
+  json j = data;
+  if (!status.ok() && j.is_object() && !j.contains("error")) j["error"] = ErrorJson(status);
+  return j;
+}
+
+OpResult ErrorResult(Status status) { return OpResult{.status = std::move(status)}; }
+
+Operation::Operation(OperationContext& ctx, std::string permission, std::string target)
+    : ctx_(ctx), permission_(std::move(permission)), target_(std::move(target)) {}
+
+Status Operation::Audit(const std::string& outcome, json details) {
+  return security::AuditLog(ctx_.config.audit.log_file, *ctx_.clock)
+      .Append(ctx_.identity, {permission_, target_, outcome, std::move(details)});
+}
+
+void Operation::Emit(const std::string& event_type, json data, std::vector<std::string>* warnings) {
+  if (ctx_.events == nullptr || event_type.empty()) return;
+  if (!data.is_object()) data = json{{"value", data}};
+  data["user"] = ctx_.identity.user;
+  data["session"] = ctx_.identity.session;
+  data["source"] = ctx_.identity.source;
+  data["operation"] = permission_;
+  if (!target_.empty() && !data.contains("target")) data["target"] = target_;
+  if (Status s = ctx_.events->Emit(event_type, data); !s.ok() && warnings != nullptr) {
+    warnings->push_back("event '" + event_type + "' not recorded: " + s.message());
+  }
+}
+
+Status Operation::Authorize() {
+  security::Decision d = security::AccessControl(ctx_.config.access_control).Check(ctx_.identity.user, permission_);
+  if (!d.allowed) {
+    Status denied(Code::kPermissionDenied, "permission denied: user '" + ctx_.identity.user + "' may not " +
+                                               permission_ + " (" + d.rule + ")");
+    Emit("access_denied", {{"permission", permission_}, {"rule", d.rule}}, nullptr);
+    Status logged = Audit("denied", {{"reason", d.rule}});
+    if (!logged.ok()) return denied.WithContext("audit record not written (" + logged.message() + ")");
+    return denied;
+  }
+  authorized_ = true;
+  if (ctx_.before_run) return ctx_.before_run();
+  return Status::Ok();
+}
+
+OpResult Operation::Denied(const Status& status) {
+  if (!authorized_) return ErrorResult(status);  // the denial is audited already
+  return Finish(ErrorResult(status));
+}
+
+OpResult Operation::Finish(OpResult result, const json& audit_details, const std::string& event_type,
+                           json event_data, const Status* audit_status) {
+  const Status& outcome = audit_status != nullptr ? *audit_status : result.status;
+  if (authorized_) {
+    json details = audit_details;
+    if (!outcome.ok()) details["error"] = ErrorJson(outcome);
+    // The audit record is durable before the outcome is reported.
+    Status logged = Audit(outcome.ok() ? "success" : "failed", std::move(details));
+    if (!logged.ok()) {
+      if (result.status.ok()) {
+        result.status = logged.WithContext("the operation completed but its audit record could not be written");
+        result.data = nullptr;
+      } else {
+        result.audit_status = logged;
+      }
+    }
+  }
+  if (!event_type.empty()) {
+    if (!result.status.ok() && !event_data.contains("error")) event_data["error"] = ErrorJson(result.status);
+    Emit(event_type, std::move(event_data), &result.warnings);
+  }
+  return result;
+}
+
+std::unique_ptr<backup::BackupManager> Operation::NewManager() const {
+  backup::ManagerOptions options;
+  options.clock = ctx_.clock;
+  options.progress = ctx_.progress;
+  options.username = ctx_.identity.user;
+  if (ctx_.open_backend) options.backend = ctx_.open_backend();
+  return std::make_unique<backup::BackupManager>(ctx_.config, std::move(options));
+}
+
+}  // namespace dr::ops
