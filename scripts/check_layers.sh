@@ -8,18 +8,19 @@
 #   rank  layers (src/<dir>)            what sits there
 #   0     dr (include/dr)               the public seams: self-contained, include only dr/
 #   1     base                          status, clock, fs, subprocess, threads, crypto primitives
-#   2     net                           clients of outside systems: HTTP, S3 + SigV4, PostgreSQL, Kafka
-#   3     storage                       Backend implementations and wrappers
-#   4     repo                          the repository core
-#   5     source                        postgres, s3lake, kafka, files
-#   6     config engine events          configuration; the step engine; the event history
-#   7     security                      access, audit, keys (uses config)
-#   8     backup coordinator            BackupManager; health checks and failover
-#   9     automation runbook            scheduler, metrics, alerts; runbooks
-#   10    drill                         drills
-#   11    ops                           one operations layer
-#   12    cli server                    thin adapters
-#   13    main                          ecap_dr.cc
+#   2     config                        the configuration: read by every layer above it, reads none
+#   3     net                           clients of outside systems: HTTP, S3 + SigV4, PostgreSQL, Kafka
+#   4     storage                       Backend implementations and wrappers
+#   5     repo                          the repository core
+#   6     source                        postgres, s3lake, kafka, files (each knows its config section)
+#   7     engine events                 the step engine; the event history
+#   8     security                      access, audit, keys
+#   9     backup coordinator            BackupManager; health checks and failover
+#   10    automation runbook            scheduler, metrics, alerts; runbooks
+#   11    drill                         drills
+#   12    ops                           one operations layer
+#   13    cli server                    thin adapters
+#   14    main                          ecap_dr.cc
 #
 # Edges the ranks allow but the design does not (ARCHITECTURE.md, STYLE.md §1):
 #   source -> storage   sources never touch storage: they write items, backup/ stores them
@@ -35,8 +36,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RANKS="dr=0 base=1 net=2 storage=3 repo=4 source=5 config=6 engine=6 events=6 security=7 backup=8 coordinator=8
-automation=9 runbook=9 drill=10 ops=11 cli=12 server=12 main=13"
+RANKS="dr=0 base=1 config=2 net=3 storage=4 repo=5 source=6 engine=7 events=7 security=8 backup=9 coordinator=9
+automation=10 runbook=10 drill=11 ops=12 cli=13 server=13 main=14"
 FORBIDDEN="source:storage repo:storage"
 NET_ONLY_LIBS='curl/|libpq-fe\.h|librdkafka/'
 
