@@ -107,15 +107,14 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
   }
 }
 
-Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
-  if (with_items) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
-    return Snapshot::FromJson(j);
-  }
-  // Depths in the callback: root object 0, "components" array 1, a component 2, its
-  // "items" array 3, an item 4. Items are counted at their end and dropped there.
-  std::vector<std::pair<uint64_t, uint64_t>> counts;  // per component: items, bytes
+namespace {
+
+// Parses a manifest, handing every item to on_item (with the index of its
+// component) and dropping it there: what comes back is the manifest without
+// items. Depths in the callback: root object 0, "components" array 1, a
+// component 2, its "items" array 3, an item 4.
+json ParseDroppingItems(std::string_view text, const std::function<void(size_t, json&)>& on_item) {
+  long component = -1;
   bool in_items = false;
   std::string last_key_at_3;
   json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
@@ -124,7 +123,7 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
         if (depth == 3) last_key_at_3 = parsed.get<std::string>();
         break;
       case json::parse_event_t::object_start:
-        if (depth == 2) counts.emplace_back(0, 0);
+        if (depth == 2) ++component;
         break;
       case json::parse_event_t::array_start:
         if (depth == 3 && last_key_at_3 == "items") in_items = true;
@@ -133,9 +132,8 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
         if (depth == 3) in_items = false;
         break;
       case json::parse_event_t::object_end:
-        if (depth == 4 && in_items && !counts.empty()) {
-          counts.back().first++;
-          counts.back().second += parsed.value("size", uint64_t{0});
+        if (depth == 4 && in_items && component >= 0) {
+          on_item(static_cast<size_t>(component), parsed);
           return false;
         }
         break;
@@ -144,7 +142,24 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
     }
     return true;
   };
-  json j = json::parse(text, cb, false);
+  return json::parse(text, cb, false);
+}
+
+}  // namespace
+
+Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
+  if (with_items) {
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
+    return Snapshot::FromJson(j);
+  }
+  // Items are counted at their end and dropped there.
+  std::vector<std::pair<uint64_t, uint64_t>> counts;  // per component: items, bytes
+  json j = ParseDroppingItems(text, [&](size_t component, json& item) {
+    if (counts.size() <= component) counts.resize(component + 1);
+    counts[component].first++;
+    counts[component].second += item.value("size", uint64_t{0});
+  });
   if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   DR_ASSIGN_OR_RETURN(Snapshot snap, Snapshot::FromJson(j));
   for (size_t i = 0; i < snap.components.size() && i < counts.size(); ++i) {
@@ -221,40 +236,12 @@ Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const
 }
 
 Status ForEachSnapshotItem(std::string_view text, const std::function<Status(size_t, SnapshotItem&&)>& fn) {
-  // Depths as in ParseSnapshot; each item is handed over and dropped at its end.
-  long component = -1;
-  bool in_items = false;
-  std::string last_key_at_3;
   Status error;
-  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::key:
-        if (depth == 3) last_key_at_3 = parsed.get<std::string>();
-        break;
-      case json::parse_event_t::object_start:
-        if (depth == 2) ++component;
-        break;
-      case json::parse_event_t::array_start:
-        if (depth == 3 && last_key_at_3 == "items") in_items = true;
-        break;
-      case json::parse_event_t::array_end:
-        if (depth == 3) in_items = false;
-        break;
-      case json::parse_event_t::object_end:
-        if (depth == 4 && in_items && component >= 0) {
-          if (error.ok()) {
-            auto item = ItemFromJson(parsed);
-            error = item.ok() ? fn(static_cast<size_t>(component), std::move(item).value()) : item.status();
-          }
-          return false;
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json j = json::parse(text, cb, false);
+  json j = ParseDroppingItems(text, [&](size_t component, json& parsed) {
+    if (!error.ok()) return;
+    auto item = ItemFromJson(parsed);
+    error = item.ok() ? fn(component, std::move(item).value()) : item.status();
+  });
   DR_RETURN_IF_ERROR(error);
   if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   return Status::Ok();

@@ -194,7 +194,12 @@ TEST_F(FaultTest, KilledBackupsLeaveNoTraceAndTheNextOneDeduplicates) {
         off += static_cast<size_t>(n);
       }
     });
-    while (after_a_pack && packs() <= before) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    // Polls for the condition, with a deadline so that a backup that never writes a pack fails the test.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+    while (after_a_pack && packs() <= before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    EXPECT_FALSE(after_a_pack && packs() <= before) << "round " << round << ": no pack appeared within 5 minutes";
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
