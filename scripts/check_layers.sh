@@ -19,8 +19,9 @@
 #   10    automation runbook            scheduler, metrics, alerts; runbooks
 #   11    drill                         drills
 #   12    ops                           one operations layer
-#   13    cli server                    thin adapters
-#   14    main                          ecap_dr.cc
+#   13    server                        the HTTP API, /metrics and the status page of `serve`
+#   14    cli                           thin adapters; `serve` starts the server
+#   15    main                          ecap_dr.cc
 #
 # Edges the ranks allow but the design does not (ARCHITECTURE.md, STYLE.md §1):
 #   source -> storage   sources never touch storage: they write items, backup/ stores them
@@ -37,7 +38,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RANKS="dr=0 base=1 config=2 net=3 storage=4 repo=5 source=6 engine=7 events=7 security=8 backup=9 coordinator=9
-automation=10 runbook=10 drill=11 ops=12 cli=13 server=13 main=14"
+automation=10 runbook=10 drill=11 ops=12 server=13 cli=14 main=15"
 FORBIDDEN="source:storage repo:storage"
 NET_ONLY_LIBS='curl/|libpq-fe\.h|librdkafka/'
 

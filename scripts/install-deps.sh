@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config g++
   libssl-dev libzstd-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpq-dev libcurl4-openssl-dev libpugixml-dev librdkafka-dev kcat libldns-dev libsqlite3-dev
+  libcctz-dev tzdata libsystemd-dev
   postgresql-15 postgresql-client-15
   zstd ca-certificates curl libcpp-httplib-dev
   radosgw ceph-mon ceph-osd

@@ -14,22 +14,6 @@ json RetentionDecision::ToJson() const {
   return json{{"backup_id", backup_id}, {"time", time}, {"keep", keep}, {"reasons", reasons}};
 }
 
-Result<std::chrono::seconds> ParseDuration(const std::string& text) {
-  if (text.size() < 2) return InvalidArgument("invalid duration '" + text + "' (use 30d, 12h, 2w)");
-  long n = 0;
-  try {
-    n = std::stol(text.substr(0, text.size() - 1));
-  } catch (const std::exception&) {
-    return InvalidArgument("invalid duration '" + text + "' (use 30d, 12h, 2w)");
-  }
-  switch (text.back()) {
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'w': return std::chrono::seconds(n * 7 * 86400);
-    default: return InvalidArgument("invalid duration '" + text + "' (use 30d, 12h, 2w)");
-  }
-}
-
 std::vector<RetentionDecision> DecideRetention(const std::vector<repo::Snapshot>& snapshots,
                                                const RetentionPolicy& policy) {
   struct Entry {

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/time_util.h"
 #include "repo/snapshot/snapshot.h"
 
 namespace dr::backup {
@@ -35,7 +36,7 @@ struct RetentionDecision {
 std::vector<RetentionDecision> DecideRetention(const std::vector<repo::Snapshot>& snapshots,
                                                const RetentionPolicy& policy);
 
-// "30d", "12h", "2w" -> seconds; kInvalidArgument otherwise.
-Result<std::chrono::seconds> ParseDuration(const std::string& text);
+// "30d", "12h", "2w" -> seconds (base/time_util.h).
+using dr::ParseDuration;
 
 }  // namespace dr::backup

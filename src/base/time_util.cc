@@ -1,5 +1,6 @@
 #include "base/time_util.h"
 
+#include <charconv>
 #include <ctime>
 #include <cstdio>
 
@@ -50,6 +51,30 @@ std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string&
   tm.tm_mon -= 1;
   std::time_t secs = timegm(&tm);
   return std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(ms);
+}
+
+Result<std::chrono::seconds> ParseDuration(const std::string& text) {
+  auto bad = [&] { return InvalidArgument("invalid duration '" + text + "' (use 90s, 15m, 12h, 30d, 2w)"); };
+  if (text.size() < 2) return bad();
+  long n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
+  if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return bad();
+  switch (text.back()) {
+    case 's': return std::chrono::seconds(n);
+    case 'm': return std::chrono::seconds(n * 60);
+    case 'h': return std::chrono::seconds(n * 3600);
+    case 'd': return std::chrono::seconds(n * 86400);
+    case 'w': return std::chrono::seconds(n * 7 * 86400);
+    default: return bad();
+  }
+}
+
+std::string FormatDuration(std::chrono::seconds d) {
+  const std::pair<long, char> units[] = {{7 * 86400, 'w'}, {86400, 'd'}, {3600, 'h'}, {60, 'm'}};
+  for (auto [size, unit] : units) {
+    if (d.count() != 0 && d.count() % size == 0) return std::to_string(d.count() / size) + unit;
+  }
+  return std::to_string(d.count()) + "s";
 }
 
 }  // namespace dr

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "dr/result.h"
+
 namespace dr {
 
 // "2026-11-26T10:41:00Z" (seconds precision) or with milliseconds when asked.
@@ -15,5 +17,11 @@ std::string CompactUtc(std::chrono::system_clock::time_point t);
 std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char* format);
 // Parses what FormatUtc writes, with or without milliseconds.
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text);
+
+// "90s", "15m", "12h", "30d", "2w": a whole number and one unit. Errors name
+// the text and the accepted forms.
+Result<std::chrono::seconds> ParseDuration(const std::string& text);
+// The shortest of those forms that says `d` exactly: 3600s -> "1h", 90s -> "90s".
+std::string FormatDuration(std::chrono::seconds d);
 
 }  // namespace dr

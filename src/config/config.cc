@@ -6,12 +6,15 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
 
 #include "base/fs.h"
+#include "base/schedule.h"
+#include "base/time_util.h"
 #include "config/options_table.h"
 #include "config/yaml_syntax.h"
 
@@ -296,6 +299,58 @@ Status AllErrors(std::vector<std::string> errors) {
   return ConfigError(message);
 }
 
+// automation: job names, one valid schedule each, durations, the time zone, API tokens.
+void CheckAutomation(const Config& config, const std::function<int(const std::string&)>& line, const std::string& name,
+                     std::vector<std::string>& errors) {
+  const AutomationConfig& a = config.automation;
+  auto at = [&](const std::string& path) { return name + ":" + std::to_string(line(path)) + ": "; };
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"starting_deadline", &a.starting_deadline},
+                                   {"shutdown_timeout", &a.shutdown_timeout}, {"retry_delay", &a.retry_delay}}) {
+    std::string path = std::string("automation.") + key;
+    if (auto d = ParseDuration(*value); !d.ok()) errors.push_back(at(path) + path + ": " + d.status().message());
+  }
+  if (auto zone = LoadZone(a.timezone); !zone.ok()) {
+    errors.push_back(at("automation.timezone") + "automation.timezone: " + zone.status().message());
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < a.jobs.size(); ++i) {
+    const JobConfig& job = a.jobs[i];
+    std::string element = "automation.jobs." + std::to_string(i);
+    std::string where = name + ":" + std::to_string(line(element + ".name") ? line(element + ".name") : line(element)) +
+                        ": automation.jobs[" + std::to_string(i) + "]";
+    if (job.name.empty()) {
+      errors.push_back(where + ": needs a name");
+      continue;
+    }
+    where += " ('" + job.name + "')";
+    if (!names.insert(job.name).second) errors.push_back(where + ": the name is used twice");
+    if (job.action.empty()) errors.push_back(where + ": needs an action");
+    int schedules = 0;
+    for (const auto& [kind, spec] : {std::pair<const char*, const std::string*>{"daily", &job.daily},
+                                     {"weekly", &job.weekly}, {"monthly", &job.monthly}, {"cron", &job.cron}}) {
+      if (spec->empty()) continue;
+      ++schedules;
+      std::string path = element + "." + kind;
+      if (auto s = Schedule::Parse(kind, *spec); !s.ok()) {
+        errors.push_back(name + ":" + std::to_string(line(path)) + ": automation.jobs[" + std::to_string(i) + "] ('" +
+                         job.name + "'): " + s.status().message());
+      }
+    }
+    if (schedules != 1) {
+      errors.push_back(where + ": needs exactly one schedule (daily, weekly, monthly or cron), has " +
+                       std::to_string(schedules));
+    }
+  }
+  for (size_t i = 0; i < a.api_tokens.size(); ++i) {
+    const ApiTokenConfig& t = a.api_tokens[i];
+    std::string element = "automation.api.tokens." + std::to_string(i);
+    std::string where = name + ":" + std::to_string(line(element + ".user") ? line(element + ".user") : line(element)) +
+                        ": automation.api.tokens[" + std::to_string(i) + "]";
+    if (t.user.empty()) errors.push_back(where + ": needs a user");
+    if (t.token_file.empty()) errors.push_back(where + ": needs a token_file (a token is never written inline)");
+  }
+}
+
 // What one key cannot say: the services' names and what each type needs, and the
 // form of the Kafka properties. Appends to errors.
 void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lines, const std::string& name,
@@ -327,6 +382,7 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
       errors.push_back(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
     }
   }
+  CheckAutomation(config, line, name, errors);
   for (const auto& p : config.kafka.properties) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       errors.push_back(name + ":" + std::to_string(line("kafka.properties")) + ": kafka.properties: expected \"key=value\", got '" + p + "'");

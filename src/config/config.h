@@ -206,6 +206,41 @@ struct DrCoordinatorConfig {
   int lease_seconds = 10;
 };
 
+// One job of `ecap-dr serve` (automation.jobs): an action on a schedule.
+struct JobConfig {
+  std::string name;
+  std::string action;                   // backup, verify, retention, repo_check, replicate, s3_mirror
+  std::vector<std::string> components;  // backup: which; empty: every configured one
+  std::vector<std::string> paths;       // backup of files: instead of files.paths
+  std::vector<std::string> tags;        // backup: tags (the job's name is added as job:NAME)
+  bool full = false;                    // verify, repo_check: read and decrypt every blob
+  // Exactly one schedule (base/schedule.h):
+  std::string daily;    // "02:00"
+  std::string weekly;   // "sun 05:00"
+  std::string monthly;  // "1 04:00"
+  std::string cron;     // "*/15 * * * *"
+  int max_attempts = 3;  // a temporary failure is tried again, up to this many attempts in all
+};
+
+// Who may call the HTTP API: a bearer token (read from a file) for a user of access_control.
+struct ApiTokenConfig {
+  std::string user;
+  std::string token_file;
+};
+
+struct AutomationConfig {
+  std::string listen = "127.0.0.1:9187";
+  std::string timezone = "local";           // IANA name; "local": the system's zone
+  std::string starting_deadline = "6h";     // a run missed while down starts at start-up within this
+  std::string shutdown_timeout = "5m";      // SIGTERM: running jobs get this long before they are cancelled
+  std::string retry_delay = "1m";           // first retry of a failed job; doubled each time, at most 30m
+  bool retention_after_backup = false;      // retention apply after each scheduled backup
+  std::vector<JobConfig> jobs;
+  std::vector<ApiTokenConfig> api_tokens;   // automation.api.tokens
+  std::string tls_certificate;              // automation.api.tls_certificate: serve HTTPS
+  std::string tls_key;
+};
+
 struct FilesConfig {
   std::vector<std::string> paths;  // backed up by the "files" component
   std::vector<std::string> exclude;
@@ -227,6 +262,7 @@ struct Config {
   bool kafka_configured = false;
   DrCoordinatorConfig coordinator;
   bool coordinator_configured = false;
+  AutomationConfig automation;
   RepositoryLocation repository;            // the primary repository
   std::vector<RepositoryLocation> replicas;  // copies in other regions (repo replicate)
 

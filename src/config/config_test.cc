@@ -271,6 +271,15 @@ void SampleValues(const RecordType& keys, json& out) {
 TEST(ConfigTest, EveryDeclaredKeyIsReadAndPrinted) {
   json file = json::object();
   SampleValues(ConfigKeys(), file);
+  // Keys whose values have a form of their own get valid ones: durations, a
+  // time zone, and one schedule per job.
+  file["automation"]["timezone"] = "Europe/Berlin";
+  file["automation"]["starting_deadline"] = "2h";
+  file["automation"]["shutdown_timeout"] = "90s";
+  file["automation"]["retry_delay"] = "2m";
+  json& job = file["automation"]["jobs"][0];
+  job["daily"] = job["weekly"] = job["monthly"] = "";
+  job["cron"] = "*/5 * * * *";
   auto c = LoadConfigString(file.dump(2), "all.yaml");
   ASSERT_OK(c);
   EXPECT_EQ(c->ToJson(/*redact=*/false), file) << c->ToJson(false).dump(2);

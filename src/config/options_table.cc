@@ -22,6 +22,10 @@ template <>
 inline constexpr bool kIsRecord<RepositoryLocation> = true;
 template <>
 inline constexpr bool kIsRecord<CoordinatedService> = true;
+template <>
+inline constexpr bool kIsRecord<JobConfig> = true;
+template <>
+inline constexpr bool kIsRecord<ApiTokenConfig> = true;
 
 template <typename T>
 struct VectorOf {
@@ -34,6 +38,8 @@ struct VectorOf<std::vector<E>> {
 
 const RecordType& KeysOf(const RepositoryLocation*);
 const RecordType& KeysOf(const CoordinatedService*);
+const RecordType& KeysOf(const JobConfig*);
+const RecordType& KeysOf(const ApiTokenConfig*);
 
 // What an accessor lambda `[](Record& r) -> auto& { return r.member; }` binds.
 template <typename F>
@@ -184,6 +190,47 @@ RecordType ServiceKeys() {
       .Key("max_lag_seconds", [](S& s) -> auto& { return s.max_lag_seconds; },
            "postgresql: a standby further behind makes the service degraded")
       .Done();
+}
+
+// One job of `serve`: each of `automation.jobs`.
+RecordType JobKeys() {
+  using J = JobConfig;
+  return Table<J>("scheduled job")
+      .Key("name", [](J& j) -> auto& { return j.name; }, "unique name (required)")
+      .Key("action", [](J& j) -> auto& { return j.action; }, "what the job does (required)",
+           {.allowed = "backup|verify|retention|repo_check|replicate|s3_mirror"})
+      .Key("components", [](J& j) -> auto& { return j.components; }, "backup: the components; empty: every configured one")
+      .Key("paths", [](J& j) -> auto& { return j.paths; }, "backup of files: these instead of `files.paths`")
+      .Key("tags", [](J& j) -> auto& { return j.tags; }, "backup: tags (`job:<name>` is always added)")
+      .Key("full", [](J& j) -> auto& { return j.full; }, "verify, repo_check: read and decrypt every blob")
+      .Key("daily", [](J& j) -> auto& { return j.daily; }, "schedule: `HH:MM` every day")
+      .Key("weekly", [](J& j) -> auto& { return j.weekly; }, "schedule: `DAY HH:MM` (`sun 05:00`, `mon-fri 22:30`)")
+      .Key("monthly", [](J& j) -> auto& { return j.monthly; }, "schedule: `DAY-OF-MONTH HH:MM` (`1 04:00`)")
+      .Key("cron", [](J& j) -> auto& { return j.cron; },
+           "schedule: a cron expression (`*/15 * * * *`, `@hourly`); exactly one schedule key per job")
+      .Key("max_attempts", [](J& j) -> auto& { return j.max_attempts; },
+           "attempts of a run that fails with a temporary error (server down, I/O)", {.min = 1, .max = 100})
+      .Done();
+}
+
+// A user of the HTTP API: each of `automation.api.tokens`.
+RecordType ApiTokenKeys() {
+  using T = ApiTokenConfig;
+  return Table<T>("API token")
+      .Key("user", [](T& t) -> auto& { return t.user; }, "the user of `access_control` the token stands for (required)")
+      .Key("token_file", [](T& t) -> auto& { return t.token_file; },
+           "file holding the bearer token (required; never a token inline)")
+      .Done();
+}
+
+const RecordType& KeysOf(const JobConfig*) {
+  static const RecordType keys = JobKeys();
+  return keys;
+}
+
+const RecordType& KeysOf(const ApiTokenConfig*) {
+  static const RecordType keys = ApiTokenKeys();
+  return keys;
 }
 
 const RecordType& KeysOf(const RepositoryLocation*) {
@@ -412,6 +459,28 @@ RecordType RootKeys() {
            "`http://host:2379`, ...")
       .Key("dr_coordinator.coordination.etcd.lease_seconds", [](C& c) -> auto& { return c.coordinator.lease_seconds; },
            "leader lease", {.min = 2, .max = 3600})
+
+      .Section("automation", "The daemon `ecap-dr serve`: scheduled jobs, metrics and the HTTP API.")
+      .Key("automation.listen", [](C& c) -> auto& { return c.automation.listen; },
+           "host:port of /metrics, /healthz, /api/v1 and the status page")
+      .Key("automation.timezone", [](C& c) -> auto& { return c.automation.timezone; },
+           "time zone of the schedules: an IANA name (`Europe/Berlin`) or `local`")
+      .Key("automation.starting_deadline", [](C& c) -> auto& { return c.automation.starting_deadline; },
+           "a run missed while the daemon was down starts once at start-up if it was due within this (`6h`)")
+      .Key("automation.shutdown_timeout", [](C& c) -> auto& { return c.automation.shutdown_timeout; },
+           "on SIGTERM, running jobs get this long to finish before they are cancelled")
+      .Key("automation.retry_delay", [](C& c) -> auto& { return c.automation.retry_delay; },
+           "wait before the first retry of a failed run; doubled for each next one, at most 30m")
+      .Key("automation.retention_after_backup", [](C& c) -> auto& { return c.automation.retention_after_backup; },
+           "run `retention apply` after each scheduled backup")
+      .Key("automation.jobs", [](C& c) -> auto& { return c.automation.jobs; },
+           "The scheduled jobs; each has a name, an action and exactly one schedule.")
+      .Section("automation.api", "The HTTP API (`/api/v1`).")
+      .Key("automation.api.tokens", [](C& c) -> auto& { return c.automation.api_tokens; },
+           "Bearer tokens, each mapped to a user of `access_control`.")
+      .Key("automation.api.tls_certificate", [](C& c) -> auto& { return c.automation.tls_certificate; },
+           "PEM certificate: serve HTTPS instead of HTTP")
+      .Key("automation.api.tls_key", [](C& c) -> auto& { return c.automation.tls_key; }, "PEM private key of the certificate")
 
       .Section("files", "The files component.")
       .Key("files.paths", [](C& c) -> auto& { return c.files.paths; }, "files and directories to back up")

@@ -1,10 +1,6 @@
 #include "events/event_store.h"
 
-#include <sqlite3.h>
-
-#include <chrono>
 #include <filesystem>
-#include <thread>
 
 #include "base/time_util.h"
 
@@ -49,66 +45,29 @@ Status LazyStoreSink::Emit(const std::string& event_type, const json& data) {
   return store_->Emit(event_type, data);
 }
 
-Status EventStore::Error(const std::string& what) const {
-  return IoError(what + " in the event store " + path_ + ": " + sqlite3_errmsg(db_));
-}
-
 Result<std::unique_ptr<EventStore>> EventStore::Open(const std::string& path, Clock& clock) {
-  std::unique_ptr<EventStore> s(new EventStore(clock));
-  s->path_ = path;
-  if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return IoError("unable to create the directory of the event store " + path + ": " + ec.message());
-  }
-  if (sqlite3_open_v2(path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                      nullptr) != SQLITE_OK) {
-    return s->Error("unable to open");
-  }
-  sqlite3_busy_timeout(s->db_, 5000);
-  const char* schema =
-      "PRAGMA journal_mode=WAL;"
+  static const char* kSchema =
       "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT, timestamp TEXT NOT NULL,"
       " event_type TEXT NOT NULL, data TEXT NOT NULL);"
       "CREATE INDEX IF NOT EXISTS events_type ON events(event_type, id);";
-  // Two processes opening a new store at once (two coordinators, `events`
-  // during `monitor`) race for the switch to WAL mode, which the busy timeout
-  // does not cover: retry for a while.
-  for (int attempt = 0;; ++attempt) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(s->db_, schema, nullptr, nullptr, &err);
-    if (rc == SQLITE_OK) break;
-    std::string msg = err ? err : sqlite3_errstr(rc);
-    sqlite3_free(err);
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 250) {
-      return IoError("unable to create the event store " + path + ": " + msg);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::unique_ptr<EventStore> s(new EventStore(clock));
+  DR_ASSIGN_OR_RETURN(s->db_, Database::Open(path, kSchema, "event store"));
   return s;
 }
 
-EventStore::~EventStore() {
-  if (db_ != nullptr) sqlite3_close(db_);
-}
+EventStore::~EventStore() = default;
+
+const std::string& EventStore::path() const { return db_->path(); }
 
 Status EventStore::Emit(const std::string& event_type, const json& data) {
   return Record(FormatUtc(clock_.Now(), true), event_type, data);
 }
 
 Status EventStore::Record(const std::string& timestamp, const std::string& event_type, const json& data) {
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, "INSERT INTO events (timestamp, event_type, data) VALUES (?, ?, ?)", -1, &st, nullptr) !=
-      SQLITE_OK) {
-    return Error("unable to record an event");
-  }
-  std::string text = data.dump();
-  sqlite3_bind_text(st, 1, timestamp.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 2, event_type.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text(st, 3, text.c_str(), -1, SQLITE_TRANSIENT);
-  int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return Error("unable to record event '" + event_type + "'");
+  Statement st(*db_, "INSERT INTO events (timestamp, event_type, data) VALUES (?, ?, ?)");
+  if (!st.prepared()) return db_->Error("unable to record an event");
+  st.Bind(1, timestamp).Bind(2, event_type).Bind(3, data.dump());
+  if (st.Next() != Statement::Step::kDone) return db_->Error("unable to record event '" + event_type + "'");
   return Status::Ok();
 }
 
@@ -120,23 +79,22 @@ Result<std::vector<Event>> EventStore::List(int limit, const std::vector<std::st
     sql += ")";
   }
   sql += " ORDER BY id DESC LIMIT ?";
-  sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) return Error("unable to read events");
+  Statement st(*db_, sql.c_str());
+  if (!st.prepared()) return db_->Error("unable to read events");
   int n = 1;
-  for (const auto& t : types) sqlite3_bind_text(st, n++, t.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(st, n, limit);
+  for (const auto& t : types) st.Bind(n++, t);
+  st.Bind(n, int64_t{limit});
   std::vector<Event> out;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  Statement::Step step;
+  while ((step = st.Next()) == Statement::Step::kRow) {
     Event e;
-    e.id = sqlite3_column_int64(st, 0);
-    e.timestamp = reinterpret_cast<const char*>(sqlite3_column_text(st, 1));
-    e.event_type = reinterpret_cast<const char*>(sqlite3_column_text(st, 2));
-    e.data = json::parse(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), nullptr, false);
+    e.id = st.Int(0);
+    e.timestamp = st.Text(1);
+    e.event_type = st.Text(2);
+    e.data = json::parse(st.Text(3), nullptr, false);
     out.push_back(std::move(e));
   }
-  sqlite3_finalize(st);
-  if (rc != SQLITE_DONE) return Error("unable to read events");
+  if (step != Statement::Step::kDone) return db_->Error("unable to read events");
   return out;
 }
 

@@ -19,8 +19,7 @@
 #include "config/config.h"
 #include "dr/result.h"
 #include "events/event_sink.h"
-
-struct sqlite3;
+#include "events/sqlite_db.h"
 
 namespace dr::events {
 
@@ -38,14 +37,12 @@ class EventStore : public EventSink {
   Status Record(const std::string& timestamp, const std::string& event_type, const nlohmann::json& data);
   // Newest first; types empty: every type.
   Result<std::vector<Event>> List(int limit, const std::vector<std::string>& types = {});
-  const std::string& path() const { return path_; }
+  const std::string& path() const;
 
  private:
   explicit EventStore(Clock& clock) : clock_(clock) {}
-  Status Error(const std::string& what) const;
   Clock& clock_;
-  sqlite3* db_ = nullptr;
-  std::string path_;
+  std::unique_ptr<Database> db_;
 };
 
 // Opens the store at `path` on the first event, so that a command that emits

@@ -87,6 +87,7 @@ std::unique_ptr<backup::BackupManager> Operation::NewManager() const {
   options.clock = ctx_.clock;
   options.progress = ctx_.progress;
   options.username = ctx_.identity.user;
+  options.stop = ctx_.stop;
   if (ctx_.open_backend) options.backend = ctx_.open_backend();
   return std::make_unique<backup::BackupManager>(ctx_.config, std::move(options));
 }

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <memory>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ struct OperationContext {
   // prompt, a check of the caller's input that must not precede the
   // permission check); a non-ok Status stops it, audited as failed.
   std::function<Status()> before_run;
+  // Requested: a running backup, restore or verification stops at its next
+  // consistent point and the operation ends kCancelled (the daemon's shutdown).
+  std::stop_token stop;
   // The repository's storage; default: the configured location (tests: memory).
   std::function<std::unique_ptr<Backend>()> open_backend;
 };

@@ -1,0 +1,165 @@
+#include "automation/daemon_metrics.h"
+
+#include <cmath>
+#include <limits>
+
+#include "base/time_util.h"
+
+namespace dr::automation {
+namespace {
+
+using nlohmann::json;
+using Type = MetricRegistry::Type;
+
+// A job's runs take from a minute to hours: buckets 1 min .. 4 h.
+const std::vector<double> kDurationBuckets = {30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400};
+const char* const kOutcomes[] = {"succeeded", "failed", "cancelled", "skipped", "interrupted"};
+
+double UnixSeconds(TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
+
+}  // namespace
+
+DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::string> components, Clock& clock)
+    : clock_(clock), components_(components.begin(), components.end()) {
+  auto& r = registry_;
+  // The guide's names.
+  r.Declare("backups_total", Type::kCounter, "Backups by type and status (completed or failed).");
+  r.Declare("backup_duration_seconds", Type::kHistogram, "Duration of scheduled backups, per job.", kDurationBuckets);
+  r.Declare("backup_size_bytes", Type::kGauge, "Size of the newest completed backup of each component (input bytes).");
+  r.Declare("backup_age_hours", Type::kGauge,
+            "Hours since the newest completed backup of each component (+Inf: never backed up).");
+  // The conventional set.
+  r.Declare("ecap_dr_build_info", Type::kGauge, "Build of the running daemon (always 1).");
+  r.Declare("ecap_dr_start_time_seconds", Type::kGauge, "When the daemon started (unix time).");
+  r.Declare("ecap_dr_job_last_success_timestamp_seconds", Type::kGauge,
+            "When each job last succeeded (unix time; 0: never).");
+  r.Declare("ecap_dr_job_last_completion_timestamp_seconds", Type::kGauge,
+            "When each job's last run ended, whatever its outcome (unix time; 0: never).");
+  r.Declare("ecap_dr_job_expected_interval_seconds", Type::kGauge,
+            "The longest gap between two due times of each job (missed: no success within two).");
+  r.Declare("ecap_dr_job_runs_total", Type::kCounter, "Runs of each job by outcome.");
+  r.Declare("ecap_dr_job_attempts_total", Type::kCounter, "Attempts of each job, retries included.");
+  r.Declare("ecap_dr_job_running", Type::kGauge, "1 while a run of the job is going.");
+  r.Declare("ecap_dr_job_duration_seconds", Type::kHistogram, "Duration of each job's runs.", kDurationBuckets);
+  r.Declare("ecap_dr_backup_last_success_timestamp_seconds", Type::kGauge,
+            "When the newest completed backup of each component ended (unix time; 0: never).");
+  r.Declare("ecap_dr_repository_backups", Type::kGauge, "Backups in the repository.");
+  r.Declare("ecap_dr_repository_free_bytes", Type::kGauge,
+            "Free space where the repository is stored (-1: unknown, e.g. object storage).");
+
+  r.Set("ecap_dr_build_info", {{"version", DR_VERSION}}, 1);
+  r.Set("ecap_dr_start_time_seconds", {}, UnixSeconds(clock_.Now()));
+  r.Set("ecap_dr_repository_backups", {}, 0);
+  r.Set("ecap_dr_repository_free_bytes", {}, -1);
+  for (const char* status : {"completed", "failed"}) r.Add("backups_total", {{"type", "full"}, {"status", status}}, 0);
+  for (const auto& job : jobs) {
+    Labels l{{"job", job.name()}};
+    r.Set("ecap_dr_job_last_success_timestamp_seconds", l, 0);
+    r.Set("ecap_dr_job_last_completion_timestamp_seconds", l, 0);
+    r.Set("ecap_dr_job_expected_interval_seconds", l, static_cast<double>(job.schedule.expected_interval().count()));
+    for (const char* outcome : kOutcomes) r.Add("ecap_dr_job_runs_total", {{"job", job.name()}, {"outcome", outcome}}, 0);
+    r.Add("ecap_dr_job_attempts_total", l, 0);
+    r.Set("ecap_dr_job_running", l, 0);
+    r.Observe("ecap_dr_job_duration_seconds", l, std::nan(""));
+    if (job.config.action == "backup") r.Observe("backup_duration_seconds", l, std::nan(""));
+  }
+  for (const auto& c : components_) {
+    r.Set("ecap_dr_backup_last_success_timestamp_seconds", {{"component", c}}, 0);
+    r.Set("backup_size_bytes", {{"component", c}}, 0);
+  }
+}
+
+Status DaemonMetrics::Restore(RunStore& store) {
+  DR_ASSIGN_OR_RETURN(auto counts, store.Counts());
+  for (const auto& c : counts) {
+    registry_.Add("ecap_dr_job_runs_total", {{"job", c.job}, {"outcome", c.outcome}}, static_cast<double>(c.runs));
+    registry_.Add("ecap_dr_job_attempts_total", {{"job", c.job}}, static_cast<double>(c.attempts));
+    if (c.last_finished) {
+      Labels l{{"job", c.job}};
+      double t = UnixSeconds(*c.last_finished);
+      if (registry_.Get("ecap_dr_job_last_completion_timestamp_seconds", l) < t) {
+        registry_.Set("ecap_dr_job_last_completion_timestamp_seconds", l, t);
+      }
+      if (c.outcome == "succeeded") registry_.Set("ecap_dr_job_last_success_timestamp_seconds", l, t);
+    }
+  }
+  return Status::Ok();
+}
+
+void DaemonMetrics::ObserveBackupResult(const json& backup) {
+  if (backup.value("status", "") != "completed") return;
+  auto end = ParseUtc(backup.value("end_time", ""));
+  if (!end) return;
+  double t = UnixSeconds(*end);
+  const json components = backup.value("components", json::object());
+  for (const auto& [component, summary] : components.items()) {
+    if (last_backup_end_.count(component) && last_backup_end_[component] >= t) continue;
+    last_backup_end_[component] = t;
+    components_.insert(component);
+    registry_.Set("ecap_dr_backup_last_success_timestamp_seconds", {{"component", component}}, t);
+    registry_.Set("backup_size_bytes", {{"component", component}}, summary.value("size_bytes", 0.0));
+  }
+}
+
+void DaemonMetrics::ObserveListing(const json& listing) {
+  std::lock_guard lock(mu_);
+  double count = 0;
+  std::map<std::string, double> by_type;
+  for (const auto& b : listing.value("backups", json::array())) {
+    ++count;
+    ObserveBackupResult(b);
+    if (b.value("status", "") == "completed") by_type[b.value("backup_type", "full")] += 1;
+  }
+  registry_.Set("ecap_dr_repository_backups", {}, count);
+  // At start the counter begins at what the repository holds (failed backups leave nothing there).
+  for (const auto& [type, n] : by_type) {
+    Labels l{{"type", type}, {"status", "completed"}};
+    if (registry_.Get("backups_total", l) < n) registry_.Add("backups_total", l, n - registry_.Get("backups_total", l));
+  }
+}
+
+void DaemonMetrics::SetRepositoryFreeBytes(double bytes) { registry_.Set("ecap_dr_repository_free_bytes", {}, bytes); }
+
+void DaemonMetrics::RunStarted(const Job& job, const JobRun&) {
+  registry_.Set("ecap_dr_job_running", {{"job", job.name()}}, 1);
+}
+
+void DaemonMetrics::RunFinished(const Job& job, const JobRun& run) {
+  std::lock_guard lock(mu_);
+  Labels l{{"job", job.name()}};
+  registry_.Add("ecap_dr_job_runs_total", {{"job", job.name()}, {"outcome", run.outcome}});
+  if (run.outcome == "skipped") return;  // never ran: its attempts and times are the running run's
+  registry_.Set("ecap_dr_job_running", l, 0);
+  registry_.Add("ecap_dr_job_attempts_total", l, run.attempts);
+  double finished = UnixSeconds(run.finished.value_or(clock_.Now()));
+  registry_.Set("ecap_dr_job_last_completion_timestamp_seconds", l, finished);
+  registry_.Observe("ecap_dr_job_duration_seconds", l, run.duration_seconds());
+  if (run.outcome == "succeeded") registry_.Set("ecap_dr_job_last_success_timestamp_seconds", l, finished);
+  if (job.config.action != "backup") return;
+  registry_.Observe("backup_duration_seconds", l, run.duration_seconds());
+  // The backup's own result: {"backup": ..., "retention": ...} when retention ran after it.
+  const json& backup = run.result.is_object() && run.result.contains("backup") ? run.result["backup"] : run.result;
+  if (run.outcome == "succeeded" || run.outcome == "failed") {
+    std::string type = backup.is_object() ? backup.value("backup_type", "full") : "full";
+    registry_.Add("backups_total", {{"type", type}, {"status", run.outcome == "succeeded" ? "completed" : "failed"}});
+  }
+  if (backup.is_object()) ObserveBackupResult(backup);
+  if (run.outcome == "succeeded") {
+    registry_.Set("ecap_dr_repository_backups", {}, registry_.Get("ecap_dr_repository_backups", {}) + 1);
+  }
+}
+
+std::string DaemonMetrics::Render() {
+  {
+    std::lock_guard lock(mu_);
+    double now = UnixSeconds(clock_.Now());
+    for (const auto& c : components_) {
+      auto it = last_backup_end_.find(c);
+      double age = it == last_backup_end_.end() ? std::numeric_limits<double>::infinity() : (now - it->second) / 3600;
+      registry_.Set("backup_age_hours", {{"component", c}}, age);
+    }
+  }
+  return registry_.Render();
+}
+
+}  // namespace dr::automation

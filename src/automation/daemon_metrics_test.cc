@@ -1,0 +1,102 @@
+#include "automation/daemon_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include "base/fake_clock.h"
+#include "base/time_util.h"
+#include "test/support/test_support.h"
+
+namespace dr::automation {
+namespace {
+
+Job BackupJob(const std::string& name) {
+  config::JobConfig c;
+  c.name = name;
+  c.action = "backup";
+  return {c, *Schedule::Parse("daily", "02:00")};
+}
+
+bool Has(const std::string& text, const std::string& line) { return text.find(line + "\n") != std::string::npos; }
+
+TEST(PrometheusTest, RendersTheExpositionFormat) {
+  MetricRegistry r;
+  r.Declare("x_total", MetricRegistry::Type::kCounter, "Things \\ counted.\nTwo lines.");
+  r.Declare("d_seconds", MetricRegistry::Type::kHistogram, "Durations.", {1, 10});
+  r.Add("x_total", {{"job", "a\"b"}}, 2);
+  r.Observe("d_seconds", {}, 0.5);
+  r.Observe("d_seconds", {}, 5);
+  r.Observe("d_seconds", {}, 50);
+  std::string text = r.Render();
+  EXPECT_TRUE(Has(text, "# HELP x_total Things \\\\ counted.\\nTwo lines.")) << text;
+  EXPECT_TRUE(Has(text, "# TYPE x_total counter"));
+  EXPECT_TRUE(Has(text, "x_total{job=\"a\\\"b\"} 2")) << text;
+  EXPECT_TRUE(Has(text, "d_seconds_bucket{le=\"1\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "d_seconds_bucket{le=\"10\"} 2"));
+  EXPECT_TRUE(Has(text, "d_seconds_bucket{le=\"+Inf\"} 3"));
+  EXPECT_TRUE(Has(text, "d_seconds_sum 55.5"));
+  EXPECT_TRUE(Has(text, "d_seconds_count 3"));
+  EXPECT_EQ(FormatValue(1e20), "1e+20");
+}
+
+TEST(DaemonMetricsTest, SeriesExistFromStartAndFollowRunsAndRestarts) {
+  FakeClock clock(*ParseUtc("2026-03-01T12:00:00Z"));
+  test::TempDir dir;
+  auto store = RunStore::Open(dir / "events.db");
+  ASSERT_TRUE(store.ok());
+  std::vector<Job> jobs = {BackupJob("nightly")};
+  {
+    DaemonMetrics m(jobs, {"postgresql", "files"}, clock);
+    ASSERT_TRUE(m.Restore(**store).ok());
+    std::string text = m.Render();
+    EXPECT_TRUE(Has(text, "ecap_dr_job_runs_total{job=\"nightly\",outcome=\"failed\"} 0")) << text;
+    EXPECT_TRUE(Has(text, "ecap_dr_job_last_success_timestamp_seconds{job=\"nightly\"} 0"));
+    EXPECT_TRUE(Has(text, "ecap_dr_job_expected_interval_seconds{job=\"nightly\"} 86400"));
+    EXPECT_TRUE(Has(text, "backup_age_hours{component=\"postgresql\"} +Inf"));
+    EXPECT_TRUE(Has(text, "backups_total{status=\"failed\",type=\"full\"} 0") ||
+                Has(text, "backups_total{type=\"full\",status=\"failed\"} 0"))
+        << text;
+    EXPECT_TRUE(Has(text, "backup_duration_seconds_count{job=\"nightly\"} 0"));
+
+    // A listing at start: the newest completed backup of each component.
+    m.ObserveListing(nlohmann::json::parse(R"({"backups": [{"backup_id": "a", "status": "completed",
+        "backup_type": "full", "end_time": "2026-03-01T09:00:00Z",
+        "components": {"postgresql": {"items": 1, "size_bytes": 4096}}}]})"));
+    text = m.Render();
+    EXPECT_TRUE(Has(text, "backup_age_hours{component=\"postgresql\"} 3")) << text;
+    EXPECT_TRUE(Has(text, "backup_size_bytes{component=\"postgresql\"} 4096"));
+    EXPECT_TRUE(Has(text, "ecap_dr_repository_backups 1"));
+
+    // A run that succeeds, recorded in the store as the scheduler would.
+    JobRun run;
+    run.job = "nightly";
+    run.started = clock.Now();
+    ASSERT_TRUE((*store)->Begin(run).ok());
+    m.RunStarted(jobs[0], run);
+    EXPECT_TRUE(Has(m.Render(), "ecap_dr_job_running{job=\"nightly\"} 1"));
+    clock.Advance(std::chrono::minutes(2));
+    run.finished = clock.Now();
+    run.outcome = "succeeded";
+    run.attempts = 2;
+    run.result = {{"backup_id", "b"}, {"status", "completed"}, {"backup_type", "full"},
+                  {"end_time", FormatUtc(clock.Now())}, {"components", {{"files", {{"items", 3}, {"size_bytes", 10}}}}}};
+    ASSERT_TRUE((*store)->Finish(run).ok());
+    m.RunFinished(jobs[0], run);
+    text = m.Render();
+    EXPECT_TRUE(Has(text, "ecap_dr_job_running{job=\"nightly\"} 0"));
+    EXPECT_TRUE(Has(text, "ecap_dr_job_runs_total{job=\"nightly\",outcome=\"succeeded\"} 1"));
+    EXPECT_TRUE(Has(text, "ecap_dr_job_attempts_total{job=\"nightly\"} 2"));
+    EXPECT_TRUE(Has(text, "backup_age_hours{component=\"files\"} 0"));
+    EXPECT_TRUE(Has(text, "backup_duration_seconds_bucket{job=\"nightly\",le=\"120\"} 1")) << text;
+    EXPECT_TRUE(Has(text, "ecap_dr_job_last_success_timestamp_seconds{job=\"nightly\"} 1772366520")) << text;
+  }
+  // Restarted: the counters and times come back from the job state.
+  DaemonMetrics again(jobs, {"postgresql", "files"}, clock);
+  ASSERT_TRUE(again.Restore(**store).ok());
+  std::string text = again.Render();
+  EXPECT_TRUE(Has(text, "ecap_dr_job_runs_total{job=\"nightly\",outcome=\"succeeded\"} 1")) << text;
+  EXPECT_TRUE(Has(text, "ecap_dr_job_attempts_total{job=\"nightly\"} 2"));
+  EXPECT_TRUE(Has(text, "ecap_dr_job_last_success_timestamp_seconds{job=\"nightly\"} 1772366520"));
+}
+
+}  // namespace
+}  // namespace dr::automation

@@ -1,0 +1,328 @@
+#include "automation/scheduler.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/time_util.h"
+
+namespace dr::automation {
+namespace {
+
+using nlohmann::json;
+
+// Worth another attempt: the server or storage may come back. A bad
+// configuration, a denial, damaged data or a missing backup will not.
+bool Retryable(const dr::Status& s) {
+  return s.code() == Code::kUnavailable || s.code() == Code::kIoError || s.code() == Code::kFailed;
+}
+
+std::string HostName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) return "localhost";
+  return host;
+}
+
+// A run whose owner is a live process on this host (a `schedule run` in a
+// terminal) is not abandoned, whatever its row says.
+bool OwnerAlive(const std::string& owner) {
+  auto colon = owner.rfind(':');
+  if (colon == std::string::npos || owner.substr(0, colon) != HostName()) return false;
+  pid_t pid = static_cast<pid_t>(std::atol(owner.c_str() + colon + 1));
+  return pid > 0 && pid != getpid() && kill(pid, 0) == 0;
+}
+
+}  // namespace
+
+Result<std::vector<Job>> JobsOf(const config::Config& config) {
+  std::vector<Job> jobs;
+  for (const auto& jc : config.automation.jobs) {
+    const std::pair<const char*, const std::string*> kinds[] = {
+        {"daily", &jc.daily}, {"weekly", &jc.weekly}, {"monthly", &jc.monthly}, {"cron", &jc.cron}};
+    std::optional<Schedule> schedule;
+    for (const auto& [kind, spec] : kinds) {
+      if (spec->empty()) continue;
+      auto parsed = Schedule::Parse(kind, *spec);
+      if (!parsed.ok()) return parsed.status().WithContext("job '" + jc.name + "'");
+      schedule = *parsed;
+    }
+    if (!schedule) return ConfigError("job '" + jc.name + "' has no schedule (daily, weekly, monthly or cron)");
+    jobs.push_back({jc, *schedule});
+  }
+  return jobs;
+}
+
+json JobStatus::ToJson(const cctz::time_zone& zone) const {
+  json next = json::array();
+  for (auto t : next_runs) next.push_back({{"time", FormatUtc(t)}, {"local", FormatLocal(t, zone)}});
+  return {{"name", name},
+          {"action", action},
+          {"schedule", schedule},
+          {"expected_interval_seconds", expected_interval.count()},
+          {"next_runs", next},
+          {"running", running},
+          {"last_run", last_run ? last_run->ToJson() : json(nullptr)},
+          {"last_success", last_success ? last_success->ToJson() : json(nullptr)}};
+}
+
+Scheduler::Scheduler(std::vector<Job> jobs, RunStore& store, JobRunFn run, SchedulerOptions options,
+                     SchedulerObserver* observer)
+    : jobs_(std::move(jobs)), store_(store), run_(std::move(run)), options_(std::move(options)), observer_(observer) {
+  if (options_.owner.empty()) options_.owner = HostName() + ":" + std::to_string(getpid());
+}
+
+Scheduler::~Scheduler() {
+  std::map<std::string, std::unique_ptr<Worker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    for (auto& [name, w] : workers_) w->stop.request_stop();
+    workers.swap(workers_);
+  }
+  workers.clear();  // joins
+}
+
+const Job* Scheduler::Find(const std::string& name) const {
+  for (const auto& j : jobs_) {
+    if (j.name() == name) return &j;
+  }
+  return nullptr;
+}
+
+int Scheduler::running() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(std::count_if(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }));
+}
+
+void Scheduler::Log(const std::string& line) {
+  if (observer_) observer_->Log(line);
+}
+
+void Scheduler::Start(const Job& job, const std::string& trigger, TimePoint due) {
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;
+  if (running_[job.name()]) {
+    JobRun skipped;
+    skipped.job = job.name();
+    skipped.trigger = trigger;
+    skipped.scheduled_for = due;
+    skipped.started = options_.clock->Now();
+    skipped.finished = skipped.started;
+    skipped.outcome = "skipped";
+    skipped.owner = options_.owner;
+    skipped.message = "its previous run was still running at " + FormatUtc(due);
+    if (dr::Status s = store_.Record(skipped); !s.ok()) Log("job " + job.name() + ": " + s.message());
+    Log("job " + job.name() + ": run due at " + FormatUtc(due) + " skipped: " + skipped.message);
+    if (observer_) observer_->RunFinished(job, skipped);
+    return;
+  }
+  running_[job.name()] = true;
+  auto worker = std::make_unique<Worker>();
+  std::stop_token stop = worker->stop.get_token();
+  worker->thread = std::jthread([this, &job, trigger, due, stop] {
+    Execute(job, trigger, due, stop);
+    std::lock_guard done(mu_);
+    running_[job.name()] = false;
+    bool idle = std::none_of(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; });
+    if (idle && shutting_down_) idle_.request_stop();
+    idle_cv_.notify_all();
+  });
+  // The job's previous worker has finished (running_ said so): replacing it joins it at once.
+  workers_[job.name()] = std::move(worker);
+}
+
+JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint due, std::stop_token stop) {
+  Clock& clock = *options_.clock;
+  JobRun run;
+  run.job = job.name();
+  run.trigger = trigger;
+  run.scheduled_for = due;
+  run.started = clock.Now();
+  run.owner = options_.owner;
+  // A job is worth more than its record: a store that cannot be written is logged, and the job runs.
+  if (dr::Status s = store_.Begin(run); !s.ok()) Log("job " + job.name() + ": " + s.message());
+  Log("job " + job.name() + ": started (" + trigger + ", due " + FormatUtc(due) + ")");
+  if (observer_) observer_->RunStarted(job, run);
+
+  JobOutcome outcome;
+  int failures = 0;
+  auto delay = options_.retry_delay;
+  while (true) {
+    ++run.attempts;
+    outcome = run_(job, stop);
+    const dr::Status& s = outcome.status;
+    if (s.ok() || stop.stop_requested() || s.code() == Code::kCancelled) break;
+    if (s.code() == Code::kLocked) {
+      Log("job " + job.name() + ": " + s.message() + "; waiting " + FormatDuration(options_.lock_retry));
+      if (!clock.SleepFor(options_.lock_retry, stop)) break;
+      continue;
+    }
+    ++failures;
+    if (!Retryable(s) || failures >= options_.max_attempts) break;
+    Log("job " + job.name() + ": attempt " + std::to_string(run.attempts) + " failed: " + s.message() +
+        "; trying again in " + FormatDuration(delay));
+    if (!clock.SleepFor(delay, stop)) break;
+    delay = std::min(delay * 2, options_.max_retry_delay);
+  }
+
+  run.finished = clock.Now();
+  run.result = outcome.result;
+  const dr::Status& s = outcome.status;
+  if (s.ok()) {
+    run.outcome = "succeeded";
+  } else if (stop.stop_requested() || s.code() == Code::kCancelled) {
+    run.outcome = "cancelled";
+    run.error_code = "cancelled";
+    run.message = s.code() == Code::kCancelled ? s.message() : "stopped before it could finish: " + s.message();
+  } else {
+    run.outcome = "failed";
+    run.error_code = s.code_name();
+    run.message = s.message();
+  }
+  if (dr::Status w = store_.Finish(run); !w.ok()) Log("job " + job.name() + ": " + w.message());
+  Log("job " + job.name() + ": " + run.outcome + " after " + std::to_string(run.attempts) + " attempt" +
+      (run.attempts == 1 ? "" : "s") + (run.message.empty() ? "" : ": " + run.message));
+  if (observer_) observer_->RunFinished(job, run);
+  return run;
+}
+
+dr::Status Scheduler::Recover(TimePoint now) {
+  std::set<std::string> started;
+  DR_ASSIGN_OR_RETURN(auto unfinished, store_.Unfinished());
+  for (auto& run : unfinished) {
+    if (OwnerAlive(run.owner)) continue;
+    run.outcome = "interrupted";
+    run.finished = now;
+    run.error_code = "cancelled";
+    run.message = "its daemon (" + run.owner + ") stopped before it ended";
+    DR_RETURN_IF_ERROR(store_.Finish(run));
+    const Job* job = Find(run.job);
+    if (job == nullptr || run.trigger == "manual" || started.count(run.job)) continue;
+    if (now - run.scheduled_for > options_.starting_deadline) {
+      Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; beyond the starting deadline, not run again");
+      continue;
+    }
+    Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; running it again");
+    Start(*job, "takeover", run.scheduled_for);
+    started.insert(run.job);
+  }
+  for (const auto& job : jobs_) {
+    if (started.count(job.name())) continue;
+    DR_ASSIGN_OR_RETURN(auto last, store_.LastScheduled(job.name()));
+    if (!last) continue;  // never ran under a daemon: its first due time is ahead
+    auto missed = job.schedule.LatestAtOrBefore(now, options_.starting_deadline, options_.zone);
+    if (missed && *missed > *last) {
+      Log("job " + job.name() + ": run due at " + FormatUtc(*missed) + " was missed while down; running it now");
+      Start(job, "catch_up", *missed);
+    } else if (auto next = job.schedule.NextAfter(*last, options_.zone); next && *next <= now) {
+      Log("job " + job.name() + ": run due at " + FormatUtc(*next) + " was missed while down, beyond the starting deadline (" +
+          FormatDuration(options_.starting_deadline) + "); waiting for the next");
+    }
+  }
+  return dr::Status::Ok();
+}
+
+dr::Status Scheduler::Run(std::stop_token stop) {
+  Clock& clock = *options_.clock;
+  DR_RETURN_IF_ERROR(Recover(clock.Now()));
+  std::map<std::string, TimePoint> due;
+  TimePoint now = clock.Now();
+  for (const auto& job : jobs_) {
+    if (auto next = job.schedule.NextAfter(now, options_.zone)) due[job.name()] = *next;
+  }
+  while (!stop.stop_requested()) {
+    now = clock.Now();
+    std::optional<TimePoint> earliest;
+    for (const auto& job : jobs_) {
+      auto it = due.find(job.name());
+      if (it == due.end()) continue;
+      if (it->second <= now) {
+        Start(job, "schedule", it->second);
+        // Woken late (a suspended machine, a clock step): one run, then the next due time from now.
+        auto next = job.schedule.NextAfter(std::max(it->second, now), options_.zone);
+        if (!next) {
+          due.erase(it);
+          continue;
+        }
+        it->second = *next;
+      }
+      if (!earliest || it->second < *earliest) earliest = it->second;
+    }
+    // Capped, so that a wall clock set forward or back is noticed within the cap.
+    auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        earliest ? *earliest - now : std::chrono::system_clock::duration(options_.max_sleep));
+    clock.SleepFor(std::min(wait, std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.max_sleep)),
+                   stop);
+  }
+  Shutdown();
+  return dr::Status::Ok();
+}
+
+void Scheduler::Shutdown() {
+  int going;
+  {
+    std::lock_guard lock(mu_);
+    shutting_down_ = true;
+    going = static_cast<int>(std::count_if(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }));
+    if (going == 0) idle_.request_stop();
+  }
+  if (going > 0) {
+    Log("stopping: waiting up to " + FormatDuration(options_.shutdown_timeout) + " for " + std::to_string(going) +
+        " running job" + (going == 1 ? "" : "s"));
+    options_.clock->SleepFor(options_.shutdown_timeout, idle_.get_token());
+  }
+  std::map<std::string, std::unique_ptr<Worker>> workers;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, w] : workers_) {
+      if (running_[name]) {
+        Log("job " + name + ": still running after " + FormatDuration(options_.shutdown_timeout) + "; cancelling it");
+        w->stop.request_stop();
+      }
+    }
+    workers.swap(workers_);
+  }
+  workers.clear();  // joins: each cancelled run ends at its next stop point
+}
+
+void Scheduler::WaitIdle() {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return std::none_of(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }); });
+}
+
+Result<JobRun> Scheduler::RunNow(const std::string& name, std::stop_token stop) {
+  const Job* job = Find(name);
+  if (job == nullptr) return NotFound("no job named '" + name + "' in automation.jobs");
+  return Execute(*job, "manual", options_.clock->Now(), stop);
+}
+
+Result<std::vector<JobStatus>> Scheduler::Statuses(int next_count) {
+  std::vector<JobStatus> out;
+  TimePoint now = options_.clock->Now();
+  for (const auto& job : jobs_) {
+    JobStatus st;
+    st.name = job.name();
+    st.action = job.config.action;
+    st.schedule = job.schedule.text();
+    st.expected_interval = job.schedule.expected_interval();
+    TimePoint t = now;
+    for (int i = 0; i < next_count; ++i) {
+      auto next = job.schedule.NextAfter(t, options_.zone);
+      if (!next) break;
+      st.next_runs.push_back(*next);
+      t = *next;
+    }
+    DR_ASSIGN_OR_RETURN(st.last_run, store_.Last(job.name()));
+    DR_ASSIGN_OR_RETURN(st.last_success, store_.LastWithOutcome(job.name(), "succeeded"));
+    {
+      std::lock_guard lock(mu_);
+      st.running = running_[job.name()];
+    }
+    out.push_back(std::move(st));
+  }
+  return out;
+}
+
+}  // namespace dr::automation

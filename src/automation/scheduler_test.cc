@@ -1,0 +1,320 @@
+#include "automation/scheduler.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+
+#include <gtest/gtest.h>
+
+#include "base/fake_clock.h"
+#include "base/time_util.h"
+#include "test/support/test_support.h"
+
+namespace dr::automation {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+Job MakeJob(const std::string& name, const std::string& kind, const std::string& spec) {
+  config::JobConfig c;
+  c.name = name;
+  c.action = "backup";
+  auto s = Schedule::Parse(kind, spec);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return {c, *s};
+}
+
+// A runner that records what ran and answers what the test tells it.
+struct FakeRunner {
+  std::mutex mu;
+  std::vector<std::pair<std::string, TimePoint>> calls;  // job, clock time
+  std::function<JobOutcome(const Job&, std::stop_token)> answer = [](const Job&, std::stop_token) {
+    return JobOutcome{Status::Ok(), {{"ok", true}}};
+  };
+  Clock* clock = nullptr;
+
+  JobRunFn Fn() {
+    return [this](const Job& job, std::stop_token stop) {
+      {
+        std::lock_guard lock(mu);
+        calls.emplace_back(job.name(), clock->Now());
+      }
+      return answer(job, stop);
+    };
+  }
+  size_t count(const std::string& job) {
+    std::lock_guard lock(mu);
+    return static_cast<size_t>(std::count_if(calls.begin(), calls.end(), [&](const auto& c) { return c.first == job; }));
+  }
+};
+
+// Keeps the scheduler's log lines; a test waits for one.
+class LogObserver : public SchedulerObserver {
+ public:
+  void Log(const std::string& line) override {
+    std::lock_guard lock(mu_);
+    lines_.push_back(line);
+    cv_.notify_all();
+  }
+  void WaitFor(const std::string& text) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] {
+      return std::any_of(lines_.begin(), lines_.end(), [&](const auto& l) { return l.find(text) != std::string::npos; });
+    });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = RunStore::Open(dir_ / "events.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    runner_.clock = &clock_;
+  }
+  SchedulerOptions Options() {
+    SchedulerOptions o;
+    o.clock = &clock_;
+    o.max_sleep = hours(24 * 40);
+    o.retry_delay = minutes(1);
+    o.lock_retry = seconds(30);
+    return o;
+  }
+  // Moves the clock to `t` (UTC) and waits until the scheduler's loop sleeps again with no run going.
+  void AdvanceTo(Scheduler& s, const std::string& t) {
+    clock_.Advance(*ParseUtc(t) - clock_.Now());
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+  }
+
+  FakeClock clock_{*ParseUtc("2026-03-01T00:00:00Z")};
+  test::TempDir dir_;
+  std::unique_ptr<RunStore> store_;
+  FakeRunner runner_;
+};
+
+TEST_F(SchedulerTest, RunsEachJobAtItsDueTimesAndRemembersThem) {
+  Scheduler s({MakeJob("nightly", "daily", "02:00"), MakeJob("quarter", "cron", "*/15 * * * *")}, *store_,
+              runner_.Fn(), Options());
+  std::stop_source stop;
+  std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+  clock_.WaitForSleepers(1);
+  AdvanceTo(s, "2026-03-01T00:15:00Z");
+  AdvanceTo(s, "2026-03-01T00:30:00Z");
+  EXPECT_EQ(runner_.count("quarter"), 2u);
+  EXPECT_EQ(runner_.count("nightly"), 0u);
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(minutes(15));
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+  }
+  EXPECT_EQ(runner_.count("quarter"), 7u);
+  EXPECT_EQ(runner_.count("nightly"), 0u);
+  AdvanceTo(s, "2026-03-01T02:00:00Z");
+  EXPECT_EQ(runner_.count("quarter"), 8u);
+  EXPECT_EQ(runner_.count("nightly"), 1u);
+  stop.request_stop();
+  loop.join();
+  auto last = store_->Last("nightly");
+  ASSERT_TRUE(last.ok() && last->has_value());
+  EXPECT_EQ((*last)->outcome, "succeeded");
+  EXPECT_EQ(FormatUtc((*last)->scheduled_for), "2026-03-01T02:00:00Z");
+  EXPECT_EQ((*last)->result["ok"], true);
+  auto status = s.Statuses(2);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(FormatUtc((*status)[0].next_runs[0]), "2026-03-02T02:00:00Z");
+  EXPECT_EQ((*status)[0].last_success->id, (*last)->id);
+}
+
+TEST_F(SchedulerTest, ARestartNeitherRepeatsNorSkipsAndCatchesUpOnceWithinTheDeadline) {
+  auto options = Options();
+  options.starting_deadline = hours(6);
+  {
+    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    AdvanceTo(s, "2026-03-01T02:00:00Z");
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("nightly"), 1u);
+  // Restarted at 02:30 the same night: the 02:00 run is not repeated.
+  clock_.Advance(minutes(30));
+  {
+    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("nightly"), 1u);
+  // Down for three nights, back at 05:00: one catch-up run for the 04 March 02:00 due time, not three.
+  clock_.SetWall(*ParseUtc("2026-03-04T05:00:00Z"));
+  {
+    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("nightly"), 2u);
+  auto last = store_->Last("nightly");
+  EXPECT_EQ((*last)->trigger, "catch_up");
+  EXPECT_EQ(FormatUtc((*last)->scheduled_for), "2026-03-04T02:00:00Z");
+  // Down until 09:00 the next day (7 h after the due time, beyond the 6 h deadline): no catch-up.
+  clock_.SetWall(*ParseUtc("2026-03-05T09:00:00Z"));
+  {
+    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("nightly"), 2u);
+}
+
+TEST_F(SchedulerTest, ARunADeadDaemonLeftUnfinishedRunsOnceMore) {
+  JobRun left;
+  left.job = "nightly";
+  left.scheduled_for = *ParseUtc("2026-03-01T00:00:00Z") - minutes(10);
+  left.started = left.scheduled_for;
+  left.owner = "another-host:12345";
+  ASSERT_TRUE(store_->Begin(left).ok());
+  Scheduler s({MakeJob("nightly", "daily", "23:50")}, *store_, runner_.Fn(), Options());
+  std::stop_source stop;
+  std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+  clock_.WaitForSleepers(1);
+  s.WaitIdle();
+  stop.request_stop();
+  loop.join();
+  EXPECT_EQ(runner_.count("nightly"), 1u);
+  auto history = store_->History("nightly", 10);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].trigger, "takeover");
+  EXPECT_EQ((*history)[0].outcome, "succeeded");
+  EXPECT_EQ((*history)[0].scheduled_for, left.scheduled_for);
+  EXPECT_EQ((*history)[1].outcome, "interrupted");
+  EXPECT_NE((*history)[1].message.find("another-host:12345"), std::string::npos);
+}
+
+TEST_F(SchedulerTest, TemporaryFailuresAreRetriedWithBackoffThenReported) {
+  std::atomic<int> n{0};
+  runner_.answer = [&](const Job&, std::stop_token) {
+    ++n;
+    return JobOutcome{Unavailable("postgresql at 127.0.0.1:1 does not answer"), nullptr};
+  };
+  Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), Options());
+  std::thread run([&] {
+    auto r = s.RunNow("nightly");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->outcome, "failed");
+    EXPECT_EQ(r->attempts, 3);
+    EXPECT_EQ(r->error_code, "unavailable");
+  });
+  clock_.WaitForSleepers(1);  // after attempt 1: waits 1 min
+  clock_.Advance(minutes(1));
+  clock_.WaitForSleepers(1);  // after attempt 2: waits 2 min
+  EXPECT_EQ(n.load(), 2);
+  clock_.Advance(minutes(1));
+  EXPECT_EQ(n.load(), 2);  // not yet: the second wait is twice the first
+  clock_.Advance(minutes(1));
+  run.join();
+  EXPECT_EQ(n.load(), 3);
+  // A bad configuration is not retried.
+  runner_.answer = [&](const Job&, std::stop_token) { return JobOutcome{ConfigError("no repository"), nullptr}; };
+  auto once = s.RunNow("nightly");
+  EXPECT_EQ(once->attempts, 1);
+  EXPECT_EQ(once->outcome, "failed");
+  EXPECT_EQ(s.RunNow("weekly").status().code(), Code::kNotFound);
+}
+
+TEST_F(SchedulerTest, ALockedRepositoryIsWaitedForWithoutUsingUpAttempts) {
+  std::atomic<int> n{0};
+  runner_.answer = [&](const Job&, std::stop_token) {
+    return ++n <= 5 ? JobOutcome{Status(Code::kLocked, "repository is locked by prune"), nullptr}
+                    : JobOutcome{Status::Ok(), nullptr};
+  };
+  Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), Options());
+  std::thread run([&] {
+    auto r = s.RunNow("nightly");
+    EXPECT_EQ(r->outcome, "succeeded");
+    EXPECT_EQ(r->attempts, 6);
+  });
+  for (int i = 0; i < 5; ++i) {
+    clock_.WaitForSleepers(1);
+    clock_.Advance(seconds(30));
+  }
+  run.join();
+}
+
+TEST_F(SchedulerTest, AJobNeverOverlapsItself) {
+  std::stop_source release;
+  runner_.answer = [&](const Job&, std::stop_token) {
+    // Runs until released (or stopped): longer than its 15-minute interval.
+    clock_.SleepFor(hours(10), std::stop_token(release.get_token()));
+    return JobOutcome{Status::Ok(), nullptr};
+  };
+  Scheduler s({MakeJob("quarter", "cron", "*/15 * * * *")}, *store_, runner_.Fn(), Options());
+  std::stop_source stop;
+  std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+  clock_.WaitForSleepers(1);
+  clock_.Advance(minutes(15));
+  clock_.WaitForSleepers(2);  // the loop and the run
+  clock_.Advance(minutes(15));
+  clock_.WaitForSleepers(2);
+  EXPECT_EQ(runner_.count("quarter"), 1u);
+  release.request_stop();
+  s.WaitIdle();
+  stop.request_stop();
+  loop.join();
+  auto history = store_->History("quarter", 10);
+  ASSERT_EQ(history->size(), 2u);
+  // Newest first: the skipped due time was recorded while the first run went on.
+  EXPECT_EQ((*history)[0].outcome, "skipped");
+  EXPECT_NE((*history)[0].message.find("still running"), std::string::npos);
+  EXPECT_EQ((*history)[1].outcome, "succeeded");
+}
+
+TEST_F(SchedulerTest, StoppingLetsARunFinishWithinTheTimeoutThenCancelsIt) {
+  std::atomic<bool> saw_stop{false};
+  runner_.answer = [&](const Job&, std::stop_token stop) {
+    bool finished = clock_.SleepFor(hours(1), stop);  // an hour-long backup
+    saw_stop = !finished;
+    return finished ? JobOutcome{Status::Ok(), nullptr} : JobOutcome{Status(Code::kCancelled, "backup interrupted: stop requested"), nullptr};
+  };
+  auto options = Options();
+  options.shutdown_timeout = minutes(5);
+  LogObserver log;
+  Scheduler s({MakeJob("quarter", "cron", "*/15 * * * *")}, *store_, runner_.Fn(), options, &log);
+  std::stop_source stop;
+  std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+  clock_.WaitForSleepers(1);
+  clock_.Advance(minutes(15));
+  clock_.WaitForSleepers(2);  // the loop and the running job
+  stop.request_stop();        // SIGTERM
+  log.WaitFor("stopping: waiting up to 5m for 1 running job");
+  clock_.WaitForSleepers(2);  // the job, and the shutdown waiting for it
+  clock_.Advance(minutes(4));
+  EXPECT_FALSE(saw_stop.load());  // still within the timeout
+  clock_.WaitForSleepers(2);
+  clock_.Advance(minutes(1));
+  loop.join();
+  EXPECT_TRUE(saw_stop.load());
+  auto last = store_->Last("quarter");
+  EXPECT_EQ((*last)->outcome, "cancelled");
+  EXPECT_NE((*last)->message.find("stop requested"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dr::automation

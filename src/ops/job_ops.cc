@@ -1,0 +1,63 @@
+#include "ops/job_ops.h"
+
+#include <algorithm>
+
+#include "ops/backup_ops.h"
+
+namespace dr::ops {
+namespace {
+
+using nlohmann::json;
+
+OpResult BackupJob(OperationContext& ctx, const config::JobConfig& job) {
+  backup::BackupRequest request;
+  request.components = job.components;
+  request.paths = job.paths;
+  request.tags = job.tags;
+  request.tags.push_back("job:" + job.name);
+  OpResult created = CreateBackup(ctx, "", request);
+  if (!created.ok() || !ctx.config.automation.retention_after_backup) return created;
+  // The backup stands whatever retention does; a failed retention fails the
+  // run (someone must look), with the backup's result kept beside it.
+  OpResult retention = ApplyRetention(ctx, backup::RetentionRequest{});
+  OpResult out{.status = retention.status, .data = {{"backup", created.data}, {"retention", retention.data}}};
+  out.warnings = created.warnings;
+  out.warnings.insert(out.warnings.end(), retention.warnings.begin(), retention.warnings.end());
+  if (!retention.ok()) out.status = retention.status.WithContext("retention after backup");
+  return out;
+}
+
+// The newest completed backup's id; kNotFound when there is none.
+Result<std::string> NewestBackup(OperationContext& ctx) {
+  OpResult listed = ListBackups(ctx);
+  if (!listed.ok()) return listed.status;
+  std::string newest_id, newest_time;
+  for (const auto& b : listed.data.value("backups", json::array())) {
+    if (b.value("status", "") != "completed") continue;
+    std::string t = b.value("start_time", "");
+    if (newest_id.empty() || t > newest_time) {
+      newest_id = b.value("backup_id", "");
+      newest_time = t;
+    }
+  }
+  if (newest_id.empty()) return NotFound("no completed backup to verify");
+  return newest_id;
+}
+
+}  // namespace
+
+OpResult RunJob(OperationContext& ctx, const config::JobConfig& job) {
+  if (job.action == "backup") return BackupJob(ctx, job);
+  if (job.action == "verify") {
+    auto id = NewestBackup(ctx);
+    if (!id.ok()) return ErrorResult(id.status());
+    return Verify(ctx, *id, job.full);
+  }
+  if (job.action == "retention") return ApplyRetention(ctx, backup::RetentionRequest{});
+  if (job.action == "repo_check") return CheckRepository(ctx, job.full);
+  if (job.action == "replicate") return Replicate(ctx, /*check=*/false, /*read_data=*/false);
+  if (job.action == "s3_mirror") return MirrorOnce(ctx);
+  return ErrorResult(ConfigError("job '" + job.name + "': unknown action '" + job.action + "'"));
+}
+
+}  // namespace dr::ops
