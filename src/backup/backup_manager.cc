@@ -567,6 +567,14 @@ Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
   return repo->LoadSnapshot(backup_id);
 }
 
+Status BackupManager::WalkBackup(const std::string& backup_id,
+                                 const std::function<Status(const repo::Snapshot&)>& header,
+                                 const std::function<Status(size_t, repo::SnapshotItem&&)>& item) {
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  return repo->WalkSnapshot(backup_id, header, item, repo::Repository::ItemOrder::kByComponentName);
+}
+
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));

@@ -221,6 +221,11 @@ class BackupManager {
   // be read) is still an error: then every snapshot would look damaged.
   Result<BackupListing> ListAllBackups();
   Result<repo::Snapshot> GetBackup(const std::string& backup_id);
+  // The backup's summary, then its items one by one, grouped by component in
+  // name order (Repository::WalkSnapshot), without holding them all: `backup
+  // show` of a backup of millions of files. The callbacks' first error ends it.
+  Status WalkBackup(const std::string& backup_id, const std::function<Status(const repo::Snapshot&)>& header,
+                    const std::function<Status(size_t, repo::SnapshotItem&&)>& item);
   // Removes the backup's snapshot; its data is freed by retention/prune.
   Status DeleteBackup(const std::string& backup_id);
   // Tags the backup "pinned" (never expired by retention) or removes the tag. The
