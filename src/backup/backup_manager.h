@@ -122,7 +122,9 @@ struct RestoreResult {
 
 struct VerifyResult {
   std::string backup_id;
-  std::string status;  // "completed" (the verification ran) or "failed" (it could not run)
+  // "completed" (the verification ran), "failed" (it could not run) or
+  // "cancelled" (stopped by ManagerOptions::stop or an interrupt; error kCancelled).
+  std::string status;
   Status error;
   repo::BackupVerification verification;
   double duration_seconds = 0;
@@ -188,7 +190,9 @@ struct ManagerOptions {
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
   net::kafka::Admin* kafka_admin = nullptr;
   // Requested: the running backup, restore or verification stops at its next
-  // chunk or blob with status "cancelled"; the repository stays consistent.
+  // chunk or blob with status "cancelled"; retention (and its prune) between
+  // two deletions and a check between two packs, with kCancelled. The
+  // repository stays consistent.
   std::stop_token stop;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
