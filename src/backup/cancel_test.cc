@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <stop_token>
 
 #include "backup/backup_manager.h"
@@ -71,6 +73,18 @@ class CancelTest : public ::testing::Test {
     return Manager(std::make_unique<StopAfter>(test::BorrowBackend(*store_), op, kind, after, stop_),
                    stop_.get_token());
   }
+  // Retention of all but the newest backup, stopped right after its first removal of a `kind`.
+  Status RetentionStoppedAfterRemoving(ObjectKind kind) {
+    return Stopping(StopAfter::Op::kRemove, kind, 1)->ApplyRetention({.keep_last = 1, .prune = true}).status();
+  }
+  std::set<std::string> Packs() {
+    std::set<std::string> packs;
+    EXPECT_OK(store_->List(ObjectKind::kPack, [&](const ObjectInfo& info) {
+      packs.insert(info.name.id);
+      return Status::Ok();
+    }));
+    return packs;
+  }
   // Four backups, each of a file of its own (so each has packs only it uses)
   // beside one file they share.
   void MakeBackups() {
@@ -128,8 +142,7 @@ class CancelTest : public ::testing::Test {
 
 TEST_F(CancelTest, RetentionStopsBetweenForgettingTwoBackups) {
   MakeBackups();
-  auto r = Stopping(StopAfter::Op::kRemove, ObjectKind::kSnapshot, 1)->ApplyRetention({.keep_last = 1, .prune = true});
-  EXPECT_THAT(r, StatusIs(Code::kCancelled));
+  EXPECT_THAT(RetentionStoppedAfterRemoving(ObjectKind::kSnapshot), StatusIs(Code::kCancelled));
   auto listed = Manager()->ListBackups();
   ASSERT_OK(listed);
   EXPECT_EQ(listed->size(), 3u) << "one backup forgotten, then stopped";
@@ -137,26 +150,26 @@ TEST_F(CancelTest, RetentionStopsBetweenForgettingTwoBackups) {
   ExpectRetentionFinishes();
 }
 
-// Stopped while the old index files are replaced: prune swaps the whole index
-// set before it deletes any pack, so it stops with every pack still indexed.
+// Stopped while the old index files are replaced: prune deletes all of them
+// (a half-replaced index set would unindex packs for nothing), then stops
+// before it deletes any pack.
 TEST_F(CancelTest, PruneStopsAfterTheIndexSwapBeforeDeletingPacks) {
   MakeBackups();
-  auto r = Stopping(StopAfter::Op::kRemove, ObjectKind::kIndex, 1)->ApplyRetention({.keep_last = 1, .prune = true});
-  EXPECT_THAT(r, StatusIs(Code::kCancelled));
-  int packs = 0;
-  ASSERT_OK(store_->List(ObjectKind::kPack, [&](const ObjectInfo&) {
-    ++packs;
-    return Status::Ok();
-  }));
-  EXPECT_GT(packs, 1) << "no pack deleted yet";
+  std::set<std::string> before = Packs();
+  EXPECT_THAT(RetentionStoppedAfterRemoving(ObjectKind::kIndex), StatusIs(Code::kCancelled));
+  std::set<std::string> after = Packs();
+  EXPECT_TRUE(std::includes(after.begin(), after.end(), before.begin(), before.end())) << "no pack deleted yet";
   ExpectConsistent();
   ExpectRetentionFinishes();
 }
 
 TEST_F(CancelTest, PruneStopsBetweenDeletingTwoPacks) {
   MakeBackups();
-  auto r = Stopping(StopAfter::Op::kRemove, ObjectKind::kPack, 1)->ApplyRetention({.keep_last = 1, .prune = true});
-  EXPECT_THAT(r, StatusIs(Code::kCancelled));
+  std::set<std::string> before = Packs();
+  EXPECT_THAT(RetentionStoppedAfterRemoving(ObjectKind::kPack), StatusIs(Code::kCancelled));
+  std::set<std::string> after = Packs();
+  EXPECT_EQ(std::count_if(before.begin(), before.end(), [&](const auto& p) { return !after.count(p); }), 1)
+      << "stopped after the first pack deleted";
   ExpectConsistent();
   ExpectRetentionFinishes();
 }
