@@ -506,6 +506,7 @@ VerifyResult BackupManager::VerifyBackupIntegrity(const std::string& backup_id, 
         }
       }
     }
+    if (result.error.code() == Code::kCancelled) result.status = "cancelled";
   }
   result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
   return result;
@@ -565,6 +566,14 @@ Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   return repo->LoadSnapshot(backup_id);
+}
+
+Status BackupManager::WalkBackup(const std::string& backup_id,
+                                 const std::function<Status(const repo::Snapshot&)>& header,
+                                 const std::function<Status(size_t, repo::SnapshotItem&&)>& item) {
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  return repo->WalkSnapshot(backup_id, header, item, repo::Repository::ItemOrder::kByComponentName);
 }
 
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
@@ -777,7 +786,12 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
     }
     return result;
   }
-  for (const auto& id : result.forgotten) DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
+  // Stopped between two snapshots, the backups not yet forgotten are intact;
+  // prune then stops only where it leaves the repository consistent (prune.h).
+  for (const auto& id : result.forgotten) {
+    DR_RETURN_IF_ERROR(repo->CheckStop("retention apply"));
+    DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
+  }
   if (request.prune) {
     Progress progress = MakeProgress("prune", options_.progress);
     DR_ASSIGN_OR_RETURN(result.prune,
@@ -795,6 +809,7 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
       return Status::Ok();
     }));
     for (const auto& n : old_wal) {
+      DR_RETURN_IF_ERROR(repo->CheckStop("retention apply"));
       Status s = repo->backend().Remove({ObjectKind::kWal, n});
       if (!s.ok() && s.code() != Code::kNotFound) return s;
       result.wal_files_removed++;

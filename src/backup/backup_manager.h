@@ -122,7 +122,9 @@ struct RestoreResult {
 
 struct VerifyResult {
   std::string backup_id;
-  std::string status;  // "completed" (the verification ran) or "failed" (it could not run)
+  // "completed" (the verification ran), "failed" (it could not run) or
+  // "cancelled" (stopped by ManagerOptions::stop or an interrupt; error kCancelled).
+  std::string status;
   Status error;
   repo::BackupVerification verification;
   double duration_seconds = 0;
@@ -188,7 +190,9 @@ struct ManagerOptions {
   // Kafka admin operations; default: librdkafka's (tests substitute a scripted one).
   net::kafka::Admin* kafka_admin = nullptr;
   // Requested: the running backup, restore or verification stops at its next
-  // chunk or blob with status "cancelled"; the repository stays consistent.
+  // chunk or blob with status "cancelled"; retention (and its prune) between
+  // two deletions and a check between two packs, with kCancelled. The
+  // repository stays consistent.
   std::stop_token stop;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
@@ -221,6 +225,11 @@ class BackupManager {
   // be read) is still an error: then every snapshot would look damaged.
   Result<BackupListing> ListAllBackups();
   Result<repo::Snapshot> GetBackup(const std::string& backup_id);
+  // The backup's summary, then its items one by one, grouped by component in
+  // name order (Repository::WalkSnapshot), without holding them all: `backup
+  // show` of a backup of millions of files. The callbacks' first error ends it.
+  Status WalkBackup(const std::string& backup_id, const std::function<Status(const repo::Snapshot&)>& header,
+                    const std::function<Status(size_t, repo::SnapshotItem&&)>& item);
   // Removes the backup's snapshot; its data is freed by retention/prune.
   Status DeleteBackup(const std::string& backup_id);
   // Tags the backup "pinned" (never expired by retention) or removes the tag. The

@@ -1,13 +1,17 @@
 // `ecap-dr backup create|list|show|delete`.
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "base/encoding.h"
 #include "cli/context.h"
+#include "ops/backup_json.h"
+#include "ops/backup_json_writer.h"
 #include "ops/backup_ops.h"
 
 namespace dr::cli {
@@ -67,6 +71,85 @@ int Create(CliContext& ctx, CreateArgs& args) {
                Count(ItemCount(j["components"]), "item"), HumanBytes(input), HumanBytes(j["new_bytes"].get<uint64_t>()),
                HumanBytes(j["stored_bytes"].get<uint64_t>()), duration, HumanBytes(static_cast<uint64_t>(input / secs)));
   }, options);
+}
+
+// `backup show` in words: the summary, then a line per item under its component.
+class ShowText {
+ public:
+  void Begin(const repo::Snapshot& summary) {
+    j_ = ops::BackupJson(summary, /*with_items=*/false);
+    names_.clear();
+    for (const auto& c : summary.components) names_.push_back(c.name);
+    cursor_ = std::make_unique<ops::ComponentCursor>(summary);
+    auto str = [&](const char* key) { return j_[key].get<std::string>(); };
+    fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n",
+               str("backup_id"), str("backup_type"), str("status"), str("start_time"), str("end_time"),
+               j_["duration_seconds"].get<double>());
+    fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", str("hostname"), str("username"),
+               HumanBytes(j_["size_bytes"].get<uint64_t>()), HumanBytes(j_["new_bytes"].get<uint64_t>()),
+               HumanBytes(j_["stored_bytes"].get<uint64_t>()));
+  }
+  void Item(size_t component, const repo::SnapshotItem& i) {
+    if (!cursor_->MoveTo(component, [&](size_t c) { Open(c); }, [](size_t) {})) return;
+    fmt::print("    {:<8} {:>11}  {}  {}\n", i.kind, i.kind == "dir" ? "" : HumanBytes(i.size),
+               i.sha256.empty() ? std::string(16, ' ') : i.sha256.substr(0, 16), i.name);
+  }
+  void Finish() {
+    cursor_->Finish([&](size_t c) { Open(c); }, [](size_t) {});
+  }
+
+ private:
+  void Open(size_t component) {
+    const json& c = j_["components"][names_[component]];
+    fmt::print("  component {} ({})\n", names_[component], Count(c["items"].get<uint64_t>(), "item"));
+  }
+  json j_;
+  std::vector<std::string> names_;
+  std::unique_ptr<ops::ComponentCursor> cursor_;
+};
+
+// Printed as the backup is read (a backup of 100,000 files is not held in
+// memory); the audit record is written once all of it was printed. A failure
+// after the first line (the output, not the backup: its manifest was read and
+// authenticated whole before the first line) leaves the output incomplete and
+// is reported on stderr with its exit code.
+int Show(CliContext& ctx, ops::OperationContext& op, const std::string& id) {
+  bool started = false;
+  ShowText text;
+  ops::BackupJsonWriter writer(std::cout);
+  bool print = ctx.json_output || !ctx.quiet;
+  ops::BackupWalk walk{
+      .header =
+          [&](const repo::Snapshot& summary) {
+            started = print;
+            if (ctx.json_output) return writer.Begin(summary);
+            if (print) text.Begin(summary);
+            return Status::Ok();
+          },
+      .item =
+          [&](size_t component, repo::SnapshotItem&& item) {
+            if (ctx.json_output) return writer.Item(component, item);
+            if (print) text.Item(component, item);
+            return Status::Ok();
+          }};
+  ops::OpResult r = ops::ShowBackup(op, id, walk);
+  if (!started) return ctx.Print(r, [] {});
+  Status done = r.status;
+  if (done.ok()) {
+    if (ctx.json_output) {
+      done = writer.Finish();
+    } else {
+      text.Finish();
+      std::fflush(stdout);
+    }
+  }
+  ctx.PrintWarnings(r.warnings);
+  if (!r.audit_status.ok()) {
+    std::cerr << "ecap-dr: error: unable to write the audit record: " << r.audit_status.message() << std::endl;
+  }
+  if (done.ok()) return 0;
+  std::cerr << "ecap-dr: error: " << done.message() << std::endl;
+  return done.exit_code();
 }
 
 }  // namespace
@@ -137,26 +220,7 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
     ctx.run = [&ctx, show_id] {
       auto op = ctx.Ops();
       if (!op.ok()) return ctx.Fail(op.status());
-      ops::OpResult r = ops::ShowBackup(*op, *show_id);
-      return ctx.Print(r, [&] {
-        const json& j = r.data;
-        auto str = [&](const char* key) { return j[key].get<std::string>(); };
-        fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n",
-                   str("backup_id"), str("backup_type"), str("status"), str("start_time"), str("end_time"),
-                   j["duration_seconds"].get<double>());
-        fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", str("hostname"), str("username"),
-                   HumanBytes(j["size_bytes"].get<uint64_t>()), HumanBytes(j["new_bytes"].get<uint64_t>()),
-                   HumanBytes(j["stored_bytes"].get<uint64_t>()));
-        for (const auto& [name, c] : j["components"].items()) {
-          fmt::print("  component {} ({})\n", name, Count(c["items"].get<uint64_t>(), "item"));
-          for (const auto& i : c["item_details"]) {
-            std::string kind = i["kind"].get<std::string>();
-            std::string sha = i["sha256"].get<std::string>();
-            fmt::print("    {:<8} {:>11}  {}  {}\n", kind, kind == "dir" ? "" : HumanBytes(i["size"].get<uint64_t>()),
-                       sha.empty() ? std::string(16, ' ') : sha.substr(0, 16), i["name"].get<std::string>());
-          }
-        }
-      });
+      return Show(ctx, *op, *show_id);
     };
   });
 

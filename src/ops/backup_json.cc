@@ -4,20 +4,19 @@ namespace dr::ops {
 
 using nlohmann::json;
 
+json ItemJson(const repo::SnapshotItem& i) {
+  return {{"name", i.name},     {"kind", i.kind},
+          {"size", i.size},     {"sha256", i.sha256},
+          {"blob_count", i.blobs.size()}, {"meta", i.meta}};
+}
+
 json BackupJson(const repo::Snapshot& s, bool with_items) {
   json comps = json::object();
   for (const auto& c : s.components) {
     json comp{{"items", c.item_count}, {"size_bytes", c.item_bytes}, {"meta", c.meta}};
     if (with_items) {
       json items = json::array();
-      for (const auto& i : c.items) {
-        items.push_back({{"name", i.name},
-                         {"kind", i.kind},
-                         {"size", i.size},
-                         {"sha256", i.sha256},
-                         {"blob_count", i.blobs.size()},
-                         {"meta", i.meta}});
-      }
+      for (const auto& i : c.items) items.push_back(ItemJson(i));
       comp["item_details"] = std::move(items);
     }
     comps[c.name] = std::move(comp);

@@ -15,6 +15,10 @@
 namespace dr::ops {
 
 // with_items: add each component's item_details (the snapshot must hold its items).
+// For a backup of many items, BackupJsonWriter (backup_json_writer.h) prints
+// the same document without building it.
 nlohmann::json BackupJson(const repo::Snapshot& s, bool with_items);
+// One entry of item_details.
+nlohmann::json ItemJson(const repo::SnapshotItem& item);
 
 }  // namespace dr::ops

@@ -69,12 +69,36 @@ OpResult ListBackups(OperationContext& ctx) {
 }
 
 OpResult ShowBackup(OperationContext& ctx, const std::string& backup_id) {
+  repo::Snapshot whole;
+  OpResult r = ShowBackup(ctx, backup_id,
+                          {.header =
+                               [&](const repo::Snapshot& summary) {
+                                 whole = summary;
+                                 return Status::Ok();
+                               },
+                           .item =
+                               [&](size_t c, repo::SnapshotItem&& item) {
+                                 whole.components[c].items.push_back(std::move(item));
+                                 return Status::Ok();
+                               }});
+  if (r.ok()) r.data = BackupJson(whole, /*with_items=*/true);
+  return r;
+}
+
+OpResult ShowBackup(OperationContext& ctx, const std::string& backup_id, const BackupWalk& walk) {
   Operation op(ctx, "backup.list", backup_id);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   auto manager = op.NewManager();
-  auto s = manager->GetBackup(backup_id);
-  if (!s.ok()) return op.Finish(ErrorResult(s.status()));
-  return op.Finish(OpResult{.data = BackupJson(*s, /*with_items=*/true)});
+  json summary;
+  Status s = manager->WalkBackup(
+      backup_id,
+      [&](const repo::Snapshot& header) {
+        summary = BackupJson(header, /*with_items=*/false);
+        return walk.header(header);
+      },
+      walk.item);
+  if (!s.ok()) return op.Finish(ErrorResult(s));
+  return op.Finish(OpResult{.data = std::move(summary)});
 }
 
 OpResult DeleteBackup(OperationContext& ctx, const std::string& backup_id) {

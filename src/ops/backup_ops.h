@@ -15,8 +15,20 @@ namespace dr::ops {
 OpResult CreateBackup(OperationContext& ctx, const std::string& backup_id, const backup::BackupRequest& request);
 // backup.list. data: {"backups": [BackupJson or {backup_id, status: damaged, error}], "damaged_count"}.
 OpResult ListBackups(OperationContext& ctx);
-// backup.list. data: BackupJson with item_details.
+// backup.list. data: BackupJson with item_details (every item in memory: for
+// a backup of many items use the walk below).
 OpResult ShowBackup(OperationContext& ctx, const std::string& backup_id);
+// What ShowBackup hands over as it reads the backup: the summary (components
+// with item counts, no items), then each item with the index of its component,
+// grouped by component in name order (the order of BackupJson's "components").
+struct BackupWalk {
+  std::function<Status(const repo::Snapshot& summary)> header;
+  std::function<Status(size_t component, repo::SnapshotItem&& item)> item;
+};
+// backup.list, streamed: memory is one item, not the backup's manifest. The
+// callbacks run before the outcome is audited; their first error ends the walk
+// and is the result's status. data: BackupJson of the summary (no item_details).
+OpResult ShowBackup(OperationContext& ctx, const std::string& backup_id, const BackupWalk& walk);
 // backup.delete; backup_deleted.
 OpResult DeleteBackup(OperationContext& ctx, const std::string& backup_id);
 // backup.pin; backup_pinned / backup_unpinned.

@@ -3,10 +3,12 @@
 #include "ops/operation.h"
 
 #include <cstdlib>
+#include <sstream>
 
 #include "base/encoding.h"
 #include "base/fake_clock.h"
 #include "events/event_store.h"
+#include "ops/backup_json_writer.h"
 #include "ops/backup_ops.h"
 #include "ops/coordinator_ops.h"
 #include "security/audit/audit_log.h"
@@ -198,6 +200,41 @@ TEST_F(OpsTest, BackupAndFailoverShareOneHistory) {
   ASSERT_EQ(backups_only.data["events"].size(), 1u);
   EXPECT_EQ(backups_only.data["events"][0]["data"]["backup_id"], "b1");
   EXPECT_EQ(backups_only.data["events"][0]["timestamp"], "2026-11-18T11:06:40.000Z");
+}
+
+}  // namespace
+}  // namespace dr::ops
+
+namespace dr::ops {
+namespace {
+
+// `backup show` streamed (the CLI's way) prints the very document the
+// collected ShowBackup builds, is audited once like it, and a callback's
+// error ends it with that error.
+TEST_F(OpsTest, StreamedShowPrintsTheDocumentShowBuilds) {
+  As("root");
+  test::WriteFile(dir_ / "src/sub/b.bin", test::RandomData(300 << 10, 4));
+  ASSERT_OK(InitRepository(ctx_).status);
+  ASSERT_OK(CreateBackup(ctx_, "b1", {}).status);
+  OpResult whole = ShowBackup(ctx_, "b1");
+  ASSERT_OK(whole.status);
+  std::ostringstream out;
+  BackupJsonWriter writer(out);
+  OpResult streamed = ShowBackup(ctx_, "b1",
+                                 {.header = [&](const repo::Snapshot& s) { return writer.Begin(s); },
+                                  .item = [&](size_t c, repo::SnapshotItem&& i) { return writer.Item(c, i); }});
+  ASSERT_OK(streamed.status);
+  ASSERT_OK(writer.Finish());
+  EXPECT_EQ(out.str(), whole.data.dump(2) + "\n");
+  EXPECT_FALSE(streamed.data["components"]["files"].contains("item_details")) << "data: the summary only";
+  EXPECT_EQ(AuditRecords().back()["operation"], "backup.list");
+
+  OpResult stopped = ShowBackup(ctx_, "b1", {.header = [](const repo::Snapshot&) { return Status::Ok(); },
+                                             .item = [](size_t, repo::SnapshotItem&&) {
+                                               return Status(Code::kNoSpace, "stdout is full");
+                                             }});
+  EXPECT_EQ(stopped.status.code(), Code::kNoSpace);
+  EXPECT_EQ(AuditRecords().back()["result"], "failed");
 }
 
 }  // namespace

@@ -213,6 +213,10 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
     return report;
   }
   for (const auto& backup_id : *ids) {
+    if (Status stop = repo.CheckStop("repository check"); !stop.ok()) {
+      report.findings.push_back({"error", stop.message(), "", "", "", "", stop.code()});
+      return report;
+    }
     ++report.snapshots;
     auto snap = repo.LoadSnapshot(backup_id);
     if (!snap.ok()) {
@@ -236,6 +240,10 @@ CheckReport CheckRepository(Repository& repo, const CheckOptions& options) {
 
   if (options.read_data) {
     for (const auto& [pack_id, size] : *present) {
+      if (Status stop = repo.CheckStop("repository check"); !stop.ok()) {
+        report.findings.push_back({"error", stop.message(), "", "", "", "", stop.code()});
+        return report;
+      }
       if (!trailers.StatusOf(pack_id).ok()) continue;  // damaged, reported above
       auto entries = repo.ReadPackEntries(pack_id, size);
       report.bytes_read += size;

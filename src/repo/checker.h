@@ -50,6 +50,8 @@ struct CheckOptions {
   Progress* progress = nullptr;
 };
 
+// Asked to stop (Repository::CheckStop), ends between two snapshots or two
+// packs with an error finding of code kCancelled; it only reads.
 CheckReport CheckRepository(Repository& repo, const CheckOptions& options);
 
 struct ItemVerification {

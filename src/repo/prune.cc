@@ -54,6 +54,14 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
     present[info.name.id] = info.size;
     return Status::Ok();
   }));
+  // Packs in no index (a prune stopped while deleting packs, a backup killed
+  // before its index): their trailers say what they hold. One whose trailer
+  // cannot be read is left alone for `repo check` to report.
+  for (const auto& [pack_id, size] : present) {
+    if (packs.count(pack_id)) continue;
+    auto entries = repo.ReadPackTrailer(pack_id, size);
+    if (entries.ok()) packs.emplace(pack_id, PackRecord{pack_id, size, std::move(entries).value()});
+  }
 
   // 3. Decide per pack: keep, delete, or repack.
   std::vector<PackRecord> keep;
@@ -104,11 +112,16 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
     return Status::Ok();
   }));
   if (options.dry_run) return stats;
+  DR_RETURN_IF_ERROR(repo.CheckStop("prune"));
 
   // 4. Repack: copy the used blobs, still sealed, into new packs (Flush writes them and their index).
   WriteStats before = repo.write_stats();
   std::unordered_set<BlobId, BlobIdHash> copied;
   for (const PackRecord* record : repack) {
+    if (Status stop = repo.CheckStop("prune"); !stop.ok()) {
+      DR_RETURN_IF_ERROR(repo.Flush());
+      return stop;
+    }
     DR_ASSIGN_OR_RETURN(std::string bytes, backend.Get({ObjectKind::kPack, record->pack_id}, {}));
     for (const auto& e : record->entries) {
       if (!used.count(e.id) || !copied.insert(e.id).second) continue;
@@ -130,6 +143,7 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
     DR_RETURN_IF_ERROR(repo.WriteIndex(part));
   }
   if (options.lock) DR_RETURN_IF_ERROR(options.lock->Confirm().WithContext("prune stopped before deleting anything"));
+  DR_RETURN_IF_ERROR(repo.CheckStop("prune"));
   // 6. The old index files (sealed with fresh nonces, the new ones never share
   // their names), then the packs nothing points to any more.
   for (const auto& name : old_indexes) {
@@ -138,6 +152,7 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
     stats.index_files_replaced++;
   }
   for (const auto& pack_id : remove) {
+    DR_RETURN_IF_ERROR(repo.CheckStop("prune"));
     Status s = backend.Remove({ObjectKind::kPack, pack_id});
     if (!s.ok() && s.code() != Code::kNotFound) return s;
   }

@@ -8,6 +8,17 @@
 // the packs. Killed at any point, every snapshot still finds all its blobs (at
 // worst some twice), and packs left without an index are picked up again.
 //
+// Asked to stop (Repository::CheckStop: the repository's stop token or an
+// interrupt), prune ends with kCancelled only where the repository is
+// consistent: before writing anything; between two repacked packs (what was
+// copied so far is flushed with its index first: blobs twice, never none);
+// after the new index files are written and before the old ones are deleted
+// (both sets present); and between two pack deletions, after the index swap
+// (the packs not yet deleted are unindexed and unused: `repo check` warns of
+// them, and the next prune, which reads the trailer of every unindexed pack,
+// deletes them). The old index files are deleted as one step, never stopped
+// halfway, since the packs they alone list would be left unindexed for nothing.
+//
 // Last, prune removes the leftovers of killed writers (Backend::ListLeftovers:
 // local ".tmp-*" files) last written more than `leftover_min_age` ago. Backups
 // run beside prune without the exclusive lock, so a leftover may belong to a Put

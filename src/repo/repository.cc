@@ -491,12 +491,26 @@ Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool wit
 }
 
 Status Repository::WalkSnapshot(const std::string& backup_id, const std::function<Status(const Snapshot&)>& header,
-                                const std::function<Status(size_t, SnapshotItem&&)>& item) {
+                                const std::function<Status(size_t, SnapshotItem&&)>& item, ItemOrder order) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
   auto summary = ParseSnapshot(text, /*with_items=*/false);
   if (!summary.ok()) return summary.status().WithContext("snapshot of backup '" + backup_id + "'");
   DR_RETURN_IF_ERROR(header(*summary));
-  return repo::ForEachSnapshotItem(text, item).WithContext("snapshot of backup '" + backup_id + "'");
+  std::string context = "snapshot of backup '" + backup_id + "'";
+  std::vector<size_t> by_name = ComponentsByName(*summary);
+  bool manifest_order = true;
+  for (size_t i = 0; i < by_name.size(); ++i) manifest_order = manifest_order && by_name[i] == i;
+  if (order == ItemOrder::kManifest || (manifest_order && by_name.size() == summary->components.size())) {
+    return repo::ForEachSnapshotItem(text, item).WithContext(context);
+  }
+  // Re-reading the text (in memory already) per component costs CPU, not memory.
+  for (size_t component : by_name) {
+    if (summary->components[component].item_count == 0) continue;
+    DR_RETURN_IF_ERROR(repo::ForEachSnapshotItem(text, [&](size_t c, SnapshotItem&& it) {
+                         return c == component ? item(c, std::move(it)) : Status::Ok();
+                       }).WithContext(context));
+  }
+  return Status::Ok();
 }
 
 Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn) {

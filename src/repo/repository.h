@@ -145,10 +145,15 @@ class Repository {
   Result<std::vector<std::string>> ListSnapshotIds();
   // with_items false: a summary (components with item counts, no items).
   Result<Snapshot> LoadSnapshot(const std::string& backup_id, bool with_items = true);
-  // The summary (header), then every item in manifest order with the index of
-  // its component, without building the manifest whole (backup show).
+  // The summary (header), then every item with the index of its component,
+  // without building the manifest whole (backup show): in manifest order, or
+  // the items of one component after another in ComponentsByName order (one
+  // pass over the manifest per component when that is not the manifest's own
+  // order; components it leaves out are skipped).
+  enum class ItemOrder { kManifest, kByComponentName };
   Status WalkSnapshot(const std::string& backup_id, const std::function<Status(const Snapshot&)>& header,
-                      const std::function<Status(size_t, SnapshotItem&&)>& item);
+                      const std::function<Status(size_t, SnapshotItem&&)>& item,
+                      ItemOrder order = ItemOrder::kManifest);
   // Every blob id the backup references, without loading its manifest whole.
   Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn);
   Status RemoveSnapshot(const std::string& backup_id);

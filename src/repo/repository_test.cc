@@ -223,3 +223,45 @@ TEST(RepositoryTest, BlobSealedForOneIdDoesNotOpenAsAnother) {
 
 }  // namespace
 }  // namespace dr::repo
+
+namespace dr::repo {
+namespace {
+
+// `backup show` prints components by name: the walk hands over the items of
+// one component after another in that order, whatever the manifest's order.
+TEST(RepositoryWalkTest, ItemsComeGroupedByComponentNameOrInManifestOrder) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  Snapshot snap;
+  snap.backup_id = "b1";
+  auto item = [](const std::string& name) { return SnapshotItem{name, "stream", 1, "", {}, {}}; };
+  snap.components.push_back({"postgresql", {item("p1"), item("p2")}, {}});
+  snap.components.push_back({"kafka", {}, {}});
+  snap.components.push_back({"files", {item("f1")}, {}});
+  ASSERT_OK(repo->SaveSnapshot(snap));
+  auto walk = [&](Repository::ItemOrder order) {
+    std::vector<std::string> seen;
+    size_t components = 0;
+    EXPECT_OK(repo->WalkSnapshot(
+        "b1",
+        [&](const Snapshot& summary) {
+          components = summary.components.size();
+          EXPECT_TRUE(summary.components[0].items.empty()) << "a summary, not the items";
+          EXPECT_EQ(summary.components[0].item_count, 2u);
+          return Status::Ok();
+        },
+        [&](size_t c, SnapshotItem&& i) {
+          seen.push_back(std::to_string(c) + ":" + i.name);
+          return Status::Ok();
+        },
+        order));
+    EXPECT_EQ(components, 3u);
+    return seen;
+  };
+  EXPECT_EQ(walk(Repository::ItemOrder::kByComponentName), (std::vector<std::string>{"2:f1", "0:p1", "0:p2"}));
+  EXPECT_EQ(walk(Repository::ItemOrder::kManifest), (std::vector<std::string>{"0:p1", "0:p2", "2:f1"}));
+  EXPECT_EQ(ComponentsByName(snap), (std::vector<size_t>{2, 1, 0}));
+}
+
+}  // namespace
+}  // namespace dr::repo

@@ -1,6 +1,5 @@
 #include "net/s3/s3_client.h"
 
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -19,57 +18,11 @@ namespace dr::net::s3 {
 
 namespace {
 
-struct Upload {
-  std::string_view data;
-  size_t pos = 0;
-};
-
-size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
-  auto* up = static_cast<Upload*>(user);
-  size_t take = std::min(size * n, up->data.size() - up->pos);
-  std::memcpy(buf, up->data.data() + up->pos, take);
-  up->pos += take;
-  return take;
-}
-
-size_t WriteBody(char* buf, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(buf, size * n);
-  return size * n;
-}
-
-size_t WriteHeader(char* buf, size_t size, size_t n, void* user) {
-  std::string_view line(buf, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    (*static_cast<std::map<std::string, std::string>*>(user))[name] = std::string(TrimWhitespace(line.substr(colon + 1)));
-  }
-  return size * n;
-}
-
-bool RetryableCurl(CURLcode rc) {
-  switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool RetryableStatus(long status) { return status == 500 || status == 502 || status == 503 || status == 504 || status == 429; }
 
 }  // namespace
 
 S3Client::S3Client(S3Options options) : options_(std::move(options)) {
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto sep = options_.endpoint.find("://");
   scheme_ = sep == std::string::npos ? "https" : options_.endpoint.substr(0, sep);
   host_ = sep == std::string::npos ? options_.endpoint : options_.endpoint.substr(sep + 3);
@@ -79,26 +32,7 @@ S3Client::S3Client(S3Options options) : options_(std::move(options)) {
   }
 }
 
-S3Client::~S3Client() {
-  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
-}
-
-void* S3Client::Acquire() {
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      void* h = idle_.back();
-      idle_.pop_back();
-      return h;
-    }
-  }
-  return curl_easy_init();
-}
-
-void S3Client::Release(void* handle) {
-  std::lock_guard lock(mu_);
-  idle_.push_back(handle);  // keeps its connection open for the next request
-}
+S3Client::~S3Client() = default;
 
 uint64_t S3Client::requests() const {
   std::lock_guard lock(mu_);
@@ -126,61 +60,32 @@ Result<S3Response> S3Client::Send(const std::string& method, const std::string& 
     }
     SignedRequest req{method, host, path, query, headers, payload_hash};
     Sign(req, options_.credentials, options_.region, options_.clock->Now());
-    auto* curl = static_cast<CURL*>(Acquire());
-    curl_easy_reset(curl);
-    curl_slist* list = nullptr;
+    HttpCall call{.method = method,
+                  .url = url,
+                  .body = body,
+                  .timeout_ms = options_.timeout_seconds * 1000,
+                  .connect_timeout_ms = 10000,
+                  // The path exactly as signed: "a/./b" is a valid key, and a
+                  // path that differs from the signed one is SignatureDoesNotMatch.
+                  .path_as_is = true,
+                  .ca_bundle = scheme_ == "https" ? options_.ca_bundle : ""};
     for (const auto& [name, value] : req.headers) {
       if (name == "host") continue;  // curl sends it from the URL
-      list = curl_slist_append(list, (name + ": " + value).c_str());
+      call.headers.push_back(name + ": " + value);
     }
-    list = curl_slist_append(list, "Expect:");  // no 100-continue round trip
-    S3Response response;
-    Upload upload{body, 0};
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    // Send the path exactly as signed: without this curl squashes "/./" and
-    // "/../" (RFC 3986 dot segments), but in S3 they are part of valid keys
-    // ("a/./b", "x/../y", "trail/."), and a path that differs from the signed
-    // one is answered with SignatureDoesNotMatch.
-    curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, options_.timeout_seconds);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-    if (scheme_ == "https" && !options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
-    if (method == "PUT" || method == "POST") {
-      curl_easy_setopt(curl, method == "PUT" ? CURLOPT_UPLOAD : CURLOPT_POST, 1L);
-      if (method == "POST") {
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      } else {
-        curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
-        curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
-        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
-      }
-    } else if (method == "HEAD") {
-      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-    } else if (method != "GET") {
-      curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-    }
-    CURLcode rc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-    curl_slist_free_all(list);
+    call.headers.push_back("Expect:");  // no 100-continue round trip
+    auto reply = transport_.Perform(call);
     {
       std::lock_guard lock(mu_);
       requests_++;
     }
-    if (rc != CURLE_OK) {
-      curl_easy_cleanup(curl);  // the connection may be broken: do not reuse it
-      last_error = curl_easy_strerror(rc);
-      if (RetryableCurl(rc) && attempt < options_.max_retries) continue;
+    if (!reply.ok()) {
+      last_error = reply.status().message();
+      if (reply.status().code() == Code::kUnavailable && attempt < options_.max_retries) continue;
       return Unavailable(method + " " + Url(key) + " at " + options_.endpoint + ": " + last_error +
                          (attempt > 0 ? " (after " + std::to_string(attempt + 1) + " attempts)" : ""));
     }
-    Release(curl);
+    S3Response response{reply->status, std::move(reply->headers), std::move(reply->body)};
     // A body shorter than announced is a dropped connection: retry.
     if (method != "HEAD" && response.headers.count("content-length") &&
         std::to_string(response.body.size()) != response.headers["content-length"] && attempt < options_.max_retries) {

@@ -1,6 +1,6 @@
 // An S3 client on libcurl: SigV4-signed requests (sigv4.h) with the payload's
 // SHA-256, path-style or virtual-hosted addressing against any endpoint (AWS,
-// Ceph, MinIO), connection reuse through a pool of curl handles, and retries
+// Ceph, MinIO), connection reuse through the shared HTTP transport (net/http.h), and retries
 // with exponential backoff and jitter on 5xx, 429/503 SlowDown, timeouts and
 // dropped connections. A rejected signature or credentials is never retried.
 // Thread-safe.
@@ -16,6 +16,7 @@
 
 #include "dr/clock.h"
 #include "dr/result.h"
+#include "net/http.h"
 #include "net/s3/sigv4.h"
 
 namespace dr::net::s3 {
@@ -65,14 +66,11 @@ class S3Client {
   uint64_t requests() const;  // requests sent, retries included
 
  private:
-  void* Acquire();  // CURL*
-  void Release(void* handle);
-
   S3Options options_;
   std::string scheme_;
   std::string host_;
-  mutable std::mutex mu_;
-  std::vector<void*> idle_;
+  HttpTransport transport_;  // its handles keep their connections to the endpoint
+  mutable std::mutex mu_;    // guards requests_
   uint64_t requests_ = 0;
 };
 

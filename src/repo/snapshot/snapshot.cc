@@ -1,5 +1,7 @@
 #include "repo/snapshot/snapshot.h"
 
+#include <map>
+
 #include "base/encoding.h"
 
 namespace dr::repo {
@@ -245,6 +247,15 @@ Status ForEachSnapshotItem(std::string_view text, const std::function<Status(siz
   DR_RETURN_IF_ERROR(error);
   if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   return Status::Ok();
+}
+
+std::vector<size_t> ComponentsByName(const Snapshot& snapshot) {
+  std::map<std::string_view, size_t> by_name;
+  for (size_t i = 0; i < snapshot.components.size(); ++i) by_name[snapshot.components[i].name] = i;
+  std::vector<size_t> order;
+  order.reserve(by_name.size());
+  for (const auto& [name, index] : by_name) order.push_back(index);
+  return order;
 }
 
 Status ValidateBackupId(const std::string& id) {

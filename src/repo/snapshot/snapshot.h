@@ -72,6 +72,12 @@ Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const
 // The first error fn returns ends the walk and is returned.
 Status ForEachSnapshotItem(std::string_view text, const std::function<Status(size_t, SnapshotItem&&)>& fn);
 
+// The indices of the components in the order of their names, as a JSON object
+// keyed by name lists them (the public JSON, `backup show`); of two components
+// with the same name (no writer makes them) only the later is listed, as such
+// an object keeps it.
+std::vector<size_t> ComponentsByName(const Snapshot& snapshot);
+
 // Backup ids are object names: [A-Za-z0-9._-], 1..128 characters, not starting with '.' or '-'.
 Status ValidateBackupId(const std::string& id);
 
