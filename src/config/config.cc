@@ -261,6 +261,12 @@ void ApplyDerivedDefaults(Config& c, const std::map<std::string, int>& lines) {
     if (replica.region.empty()) replica.region = c.aws.backup_region;
   }
   if (c.s3.region.empty()) c.s3.region = c.aws.region.empty() ? "us-east-1" : c.aws.region;
+  // `port` is the documented key, `smtp_port` the older one: whichever was
+  // given fills both (CheckAcrossKeys refuses both at once).
+  if (lines.count("alerting.notifications.email.smtp_port") && !lines.count("alerting.notifications.email.port")) {
+    c.alerting.email.port = c.alerting.email.smtp_port;
+  }
+  c.alerting.email.smtp_port = c.alerting.email.port;
 }
 
 }  // namespace
@@ -327,6 +333,14 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
       errors.push_back(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
     }
   }
+  if (line("alerting.notifications.email.port") != 0 && line("alerting.notifications.email.smtp_port") != 0) {
+    errors.push_back(name + ":" + std::to_string(line("alerting.notifications.email.smtp_port")) +
+                     ": alerting.notifications.email: give either port or smtp_port (its older name), not both");
+  }
+  if (auto d = ParseConfigDuration(config.alerting.repeat_interval); !d.ok()) {
+    errors.push_back(name + ":" + std::to_string(line("alerting.repeat_interval")) +
+                     ": alerting.repeat_interval: " + d.status().message());
+  }
   for (const auto& p : config.kafka.properties) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       errors.push_back(name + ":" + std::to_string(line("kafka.properties")) + ": kafka.properties: expected \"key=value\", got '" + p + "'");
@@ -383,6 +397,34 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return Status(code, "unable to read configuration file: " + text.status().message());
   }
   return LoadConfigString(*text, path);
+}
+
+Result<std::chrono::seconds> ParseConfigDuration(const std::string& text) {
+  auto bad = [&] { return ConfigError("invalid duration '" + text + "' (use 90s, 30m, 4h, 1d, 2w or 1h30m)"); };
+  if (text.empty()) return bad();
+  long long total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size() || i - start > 9) return bad();
+    long long n = std::stoll(text.substr(start, i - start));
+    switch (text[i++]) {
+      case 's': total += n; break;
+      case 'm': total += n * 60; break;
+      case 'h': total += n * 3600; break;
+      case 'd': total += n * 86400; break;
+      case 'w': total += n * 7 * 86400; break;
+      default: return bad();
+    }
+  }
+  if (total <= 0) return bad();
+  return std::chrono::seconds(total);
+}
+
+std::chrono::seconds AlertingConfig::RepeatInterval() const {
+  auto d = ParseConfigDuration(repeat_interval);
+  return d.ok() ? *d : std::chrono::hours(4);  // the loader refused anything else
 }
 
 std::string RepositoryLocation::Describe() const {
