@@ -54,19 +54,25 @@ std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string&
 }
 
 Result<std::chrono::seconds> ParseDuration(const std::string& text) {
-  auto bad = [&] { return InvalidArgument("invalid duration '" + text + "' (use 90s, 15m, 12h, 30d, 2w)"); };
-  if (text.size() < 2) return bad();
-  long n = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size() - 1, n);
-  if (ec != std::errc() || end != text.data() + text.size() - 1 || n < 0) return bad();
-  switch (text.back()) {
-    case 's': return std::chrono::seconds(n);
-    case 'm': return std::chrono::seconds(n * 60);
-    case 'h': return std::chrono::seconds(n * 3600);
-    case 'd': return std::chrono::seconds(n * 86400);
-    case 'w': return std::chrono::seconds(n * 7 * 86400);
-    default: return bad();
+  auto bad = [&] { return InvalidArgument("invalid duration '" + text + "' (use 90s, 30m, 4h, 1d, 2w or 1h30m)"); };
+  if (text.empty()) return bad();
+  long long total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size() || i - start > 9) return bad();
+    long long n = std::stoll(text.substr(start, i - start));
+    switch (text[i++]) {
+      case 's': total += n; break;
+      case 'm': total += n * 60; break;
+      case 'h': total += n * 3600; break;
+      case 'd': total += n * 86400; break;
+      case 'w': total += n * 7 * 86400; break;
+      default: return bad();
+    }
   }
+  return std::chrono::seconds(total);
 }
 
 std::string FormatDuration(std::chrono::seconds d) {

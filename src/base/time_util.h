@@ -18,8 +18,8 @@ std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char
 // Parses what FormatUtc writes, with or without milliseconds.
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text);
 
-// "90s", "15m", "12h", "30d", "2w": a whole number and one unit. Errors name
-// the text and the accepted forms.
+// "90s", "15m", "12h", "30d", "2w" and sums of them ("1h30m"), as Prometheus
+// writes durations. Errors (kInvalidArgument) name the text and the forms.
 Result<std::chrono::seconds> ParseDuration(const std::string& text);
 // The shortest of those forms that says `d` exactly: 3600s -> "1h", 90s -> "90s".
 std::string FormatDuration(std::chrono::seconds d);

@@ -175,6 +175,7 @@ int RunCli(int argc, char** argv) {
   RegisterReportCommands(app, ctx);
   RegisterS3Commands(app, ctx);
   RegisterCoordinatorCommands(app, ctx);
+  RegisterAlertCommands(app, ctx);
   RejectEmptyValues(app);
   try {
     app.parse(argc, argv);

@@ -264,6 +264,12 @@ void ApplyDerivedDefaults(Config& c, const std::map<std::string, int>& lines) {
     if (replica.region.empty()) replica.region = c.aws.backup_region;
   }
   if (c.s3.region.empty()) c.s3.region = c.aws.region.empty() ? "us-east-1" : c.aws.region;
+  // `port` is the documented key, `smtp_port` the older one: whichever was
+  // given fills both (CheckAcrossKeys refuses both at once).
+  if (lines.count("alerting.notifications.email.smtp_port") && !lines.count("alerting.notifications.email.port")) {
+    c.alerting.email.port = c.alerting.email.smtp_port;
+  }
+  c.alerting.email.smtp_port = c.alerting.email.port;
 }
 
 }  // namespace
@@ -383,6 +389,14 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
     }
   }
   CheckAutomation(config, line, name, errors);
+  if (line("alerting.notifications.email.port") != 0 && line("alerting.notifications.email.smtp_port") != 0) {
+    errors.push_back(name + ":" + std::to_string(line("alerting.notifications.email.smtp_port")) +
+                     ": alerting.notifications.email: give either port or smtp_port (its older name), not both");
+  }
+  if (auto d = ParseConfigDuration(config.alerting.repeat_interval); !d.ok()) {
+    errors.push_back(name + ":" + std::to_string(line("alerting.repeat_interval")) +
+                     ": alerting.repeat_interval: " + d.status().message());
+  }
   for (const auto& p : config.kafka.properties) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
       errors.push_back(name + ":" + std::to_string(line("kafka.properties")) + ": kafka.properties: expected \"key=value\", got '" + p + "'");
@@ -439,6 +453,18 @@ Result<Config> LoadConfigFile(const std::string& path) {
     return Status(code, "unable to read configuration file: " + text.status().message());
   }
   return LoadConfigString(*text, path);
+}
+
+Result<std::chrono::seconds> ParseConfigDuration(const std::string& text) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) return ConfigError(d.status().message());
+  if (d->count() <= 0) return ConfigError("invalid duration '" + text + "': it must be longer than zero");
+  return *d;
+}
+
+std::chrono::seconds AlertingConfig::RepeatInterval() const {
+  auto d = ParseConfigDuration(repeat_interval);
+  return d.ok() ? *d : std::chrono::hours(4);  // the loader refused anything else
 }
 
 std::string RepositoryLocation::Describe() const {

@@ -8,6 +8,7 @@
 // through that table. A member without a line in the table is never read.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <string>
 #include <vector>
@@ -79,24 +80,42 @@ struct AlertRules {
 struct EmailConfig {
   bool enabled = false;
   std::string smtp_server;
-  int smtp_port = 25;
+  int port = 25;
+  bool starttls = false;  // STARTTLS required: no mail goes out in clear text
   std::string username;
   std::string password;  // secret
   std::string from_address;
   std::vector<std::string> to_addresses;
+  int smtp_port = 25;  // the older name of `port`, kept in step with it at load time
 };
 
 struct WebhookConfig {
   bool enabled = false;
   std::string url;  // secret: webhook URLs carry their credentials
+  std::string hmac_secret;  // secret; webhook only: signs the body (X-Ecap-Signature)
+};
+
+struct AlertmanagerConfig {
+  bool enabled = false;
+  std::string url;  // http://alertmanager:9093
 };
 
 struct AlertingConfig {
   AlertRules rules;
+  // A firing alert is notified again after this long ("4h", "30m", "1h30m");
+  // RepeatInterval() has it parsed (the loader checked it).
+  std::string repeat_interval = "4h";
   EmailConfig email;
   WebhookConfig slack;
   WebhookConfig webhook;
+  AlertmanagerConfig alertmanager;
+
+  std::chrono::seconds RepeatInterval() const;
 };
+
+// "90s", "30m", "4h", "1d", "2w" and sums of them ("1h30m"), as Prometheus
+// writes durations; kConfig naming the text otherwise, and for zero.
+Result<std::chrono::seconds> ParseConfigDuration(const std::string& text);
 
 // Where a repository lives: a local directory or an S3 bucket (and prefix).
 struct RepositoryLocation {

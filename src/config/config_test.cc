@@ -225,11 +225,14 @@ TEST(ConfigTest, NumbersAreReadAsTheyAreValidated) {
 void SampleValues(const RecordType& keys, json& out) {
   auto defaults = keys.make_default();
   for (const auto& o : keys.options) {
+    if (o.path == "alerting.notifications.email.smtp_port") continue;  // the older name of port: one of the two
     std::string pointer = "/" + std::string(o.path);
     std::replace(pointer.begin(), pointer.end(), '.', '/');
     json& v = out[json::json_pointer(pointer)];
     json def = o.type == OptionType::kSection ? json() : OptionToJson(o, defaults.get(), false);
     std::string text = "v-" + std::string(o.path);
+    // Keys with a form, or that exclude another: a value the loader accepts.
+    if (o.path == "alerting.repeat_interval") text = "90m";
     const OptionDetails& d = o.details;
     switch (o.type) {
       case OptionType::kSection:
@@ -282,6 +285,8 @@ TEST(ConfigTest, EveryDeclaredKeyIsReadAndPrinted) {
   job["cron"] = "*/5 * * * *";
   auto c = LoadConfigString(file.dump(2), "all.yaml");
   ASSERT_OK(c);
+  json& email = file["alerting"]["notifications"]["email"];
+  email["smtp_port"] = email["port"];  // printed in step with port
   EXPECT_EQ(c->ToJson(/*redact=*/false), file) << c->ToJson(false).dump(2);
 
   // The members the issue found missing from the output are read, not just printed.
@@ -345,6 +350,62 @@ TEST(ConfigTest, ElementsOfListsAreValidatedWithTheirPath) {
             "  x.yaml:2:27: unknown key 'colour' in section 'replicas.0'\n"
             "  x.yaml:3:5: replicas.1: expected a mapping of keys\n"
             "  x.yaml:6:61: dr_coordinator.services.0.expect_status: expected an integer, got '1e2'");
+}
+
+// Issue 13's alerting block: the guide's keys plus repeat_interval, port,
+// starttls, hmac_secret and alertmanager.
+TEST(ConfigTest, AlertingBlockOfTheAutomationIssue) {
+  auto c = LoadConfigString(
+      "alerting:\n"
+      "  rules: {max_backup_duration_minutes: 60, max_backup_size_gb: 100, max_backup_age_hours: 25}\n"
+      "  repeat_interval: 4h\n"
+      "  notifications:\n"
+      "    email: {enabled: true, smtp_server: \"smtp.company.com\", port: 587, starttls: true,\n"
+      "            username: alerts, password: \"pw\",\n"
+      "            from_address: \"ecap-alerts@company.com\", to_addresses: [\"ops-team@company.com\"]}\n"
+      "    slack: {enabled: true, webhook_url: \"https://hooks.slack.test/x\"}\n"
+      "    webhook: {enabled: true, url: \"https://hooks.example.com/ecap\", hmac_secret: \"hs\"}\n"
+      "    alertmanager: {enabled: true, url: \"http://alertmanager:9093\"}\n",
+      "x.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(c->alerting.RepeatInterval(), std::chrono::hours(4));
+  EXPECT_EQ(c->alerting.email.port, 587);
+  EXPECT_EQ(c->alerting.email.smtp_port, 587);
+  EXPECT_TRUE(c->alerting.email.starttls);
+  EXPECT_EQ(c->alerting.webhook.hmac_secret, "hs");
+  EXPECT_TRUE(c->alerting.alertmanager.enabled);
+  EXPECT_EQ(c->alerting.alertmanager.url, "http://alertmanager:9093");
+  std::string shown = c->ToJson(/*redact=*/true).dump();
+  EXPECT_EQ(shown.find("\"hs\""), std::string::npos);
+  EXPECT_THAT(shown, HasSubstr("\"hmac_secret\":\"***\""));
+}
+
+TEST(ConfigTest, SmtpPortIsTheOlderNameOfPort) {
+  auto old = LoadConfigString("alerting:\n  notifications:\n    email:\n      smtp_port: 2525\n", "x.yaml");
+  ASSERT_OK(old);
+  EXPECT_EQ(old->alerting.email.port, 2525);
+  auto both = LoadConfigString("alerting:\n  notifications:\n    email:\n      port: 587\n      smtp_port: 25\n",
+                               "x.yaml");
+  EXPECT_THAT(both, StatusIs(Code::kConfig));
+  EXPECT_EQ(both.status().message(),
+            "x.yaml:5: alerting.notifications.email: give either port or smtp_port (its older name), not both");
+  auto none = LoadConfigString("alerting:\n  rules: {max_backup_age_hours: 25}\n", "x.yaml");
+  ASSERT_OK(none);
+  EXPECT_EQ(none->alerting.email.port, 25);
+  EXPECT_EQ(none->alerting.RepeatInterval(), std::chrono::hours(4));
+}
+
+TEST(ConfigTest, RepeatIntervalIsADuration) {
+  EXPECT_EQ(*ParseConfigDuration("90s"), std::chrono::seconds(90));
+  EXPECT_EQ(*ParseConfigDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(*ParseConfigDuration("2w"), std::chrono::hours(24 * 14));
+  for (const char* bad : {"", "4", "h", "4x", "0h", "-1h", "1.5h", "4h "}) {
+    EXPECT_THAT(ParseConfigDuration(bad), StatusIs(Code::kConfig)) << bad;
+  }
+  auto c = LoadConfigString("alerting:\n  repeat_interval: soon\n", "x.yaml");
+  EXPECT_THAT(c, StatusIs(Code::kConfig));
+  EXPECT_EQ(c.status().message(),
+            "x.yaml:2: alerting.repeat_interval: invalid duration 'soon' (use 90s, 30m, 4h, 1d, 2w or 1h30m)");
 }
 
 }  // namespace

@@ -323,14 +323,20 @@ RecordType RootKeys() {
            "alert when a backup is larger")
       .Key("alerting.rules.max_backup_age_hours", [](C& c) -> auto& { return c.alerting.rules.max_backup_age_hours; },
            "alert when the newest backup is older")
+      .Key("alerting.repeat_interval", [](C& c) -> auto& { return c.alerting.repeat_interval; },
+           "notify a firing alert again after this long: 90s, 30m, 4h, 1d, 1h30m")
       .Section("alerting.notifications", "Channels.")
       .Section("alerting.notifications.email", "SMTP email.")
       .Key("alerting.notifications.email.enabled", [](C& c) -> auto& { return c.alerting.email.enabled; },
            "send alerts by email")
       .Key("alerting.notifications.email.smtp_server", [](C& c) -> auto& { return c.alerting.email.smtp_server; },
            "host or host:port")
+      .Key("alerting.notifications.email.port", [](C& c) -> auto& { return c.alerting.email.port; },
+           "SMTP port (587 for submission with STARTTLS)", {.min = 1, .max = 65535})
       .Key("alerting.notifications.email.smtp_port", [](C& c) -> auto& { return c.alerting.email.smtp_port; },
-           "SMTP port", {.min = 1, .max = 65535})
+           "the older name of `port`; give one of the two", {.min = 1, .max = 65535})
+      .Key("alerting.notifications.email.starttls", [](C& c) -> auto& { return c.alerting.email.starttls; },
+           "require STARTTLS before AUTH and the message")
       .Key("alerting.notifications.email.username", [](C& c) -> auto& { return c.alerting.email.username; },
            "SMTP AUTH user")
       .Key("alerting.notifications.email.password", [](C& c) -> auto& { return c.alerting.email.password; },
@@ -348,7 +354,16 @@ RecordType RootKeys() {
       .Key("alerting.notifications.webhook.enabled", [](C& c) -> auto& { return c.alerting.webhook.enabled; },
            "post alerts to the webhook")
       .Key("alerting.notifications.webhook.url", [](C& c) -> auto& { return c.alerting.webhook.url; },
-           "webhook URL, which may carry credentials", {.secrecy = Secrecy::kSecret})
+           "webhook URL, which may carry credentials; receives Alertmanager's webhook JSON (version 4)",
+           {.secrecy = Secrecy::kSecret})
+      .Key("alerting.notifications.webhook.hmac_secret", [](C& c) -> auto& { return c.alerting.webhook.hmac_secret; },
+           "when set, each request carries `X-Ecap-Signature: sha256=<hex HMAC-SHA256 of the body>`",
+           {.secrecy = Secrecy::kSecret})
+      .Section("alerting.notifications.alertmanager", "Prometheus Alertmanager (POST /api/v2/alerts).")
+      .Key("alerting.notifications.alertmanager.enabled", [](C& c) -> auto& { return c.alerting.alertmanager.enabled; },
+           "send alerts to Alertmanager")
+      .Key("alerting.notifications.alertmanager.url", [](C& c) -> auto& { return c.alerting.alertmanager.url; },
+           "Alertmanager's base URL: http://alertmanager:9093")
 
       .Key("repository", [](C& c) -> auto& { return c.repository; },
            "Where backups are stored: a local directory or an S3 bucket.")

@@ -137,15 +137,21 @@ Result<HttpReply> HttpTransport::Perform(const HttpCall& call) {
   return reply;
 }
 
+Result<HttpReply> HttpSend(const HttpCall& call) {
+  HttpTransport transport;  // its own: a check must not ride on a connection an earlier one opened
+  HttpCall bounded = call;
+  bounded.max_body = std::min<size_t>(call.max_body, 1u << 20);
+  return transport.Perform(bounded);
+}
+
 Result<HttpReply> HttpRequest(const std::string& method, const std::string& url, const std::string& body,
                               long timeout_ms) {
-  HttpTransport transport;  // its own: a check must not ride on a connection an earlier one opened
-  HttpCall call{.method = method, .url = url, .timeout_ms = timeout_ms, .max_body = 1u << 20};
+  HttpCall call{.method = method, .url = url, .timeout_ms = timeout_ms};
   if (method == "POST") {
     call.headers.push_back("Content-Type: application/json");
     call.body = body;
   }
-  auto reply = transport.Perform(call);
+  auto reply = HttpSend(call);
   if (!reply.ok()) return Unavailable(method + " " + url + ": " + reply.status().message());
   return reply;
 }

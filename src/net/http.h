@@ -1,7 +1,8 @@
-// The project's one libcurl client. Every HTTP request goes through
+// The project's one libcurl client for HTTP. Every HTTP request goes through
 // HttpTransport::Perform: the S3 client's signed requests (net/s3, which adds
 // SigV4, retries and S3's error mapping on top), the coordinator's http health
-// checks and etcd's JSON gateway (HttpRequest, below). Curl's handles, its
+// checks and etcd's JSON gateway (HttpRequest, below), the notification
+// channels (HttpSend). SMTP has its own function beside it (net/smtp.h). Curl's handles, its
 // global initialisation and the classification of its errors live here only.
 #pragma once
 
@@ -65,6 +66,12 @@ class HttpTransport {
   std::mutex mu_;
   std::vector<void*> idle_;
 };
+
+// A one-off request on a fresh connection, for the notification channels: the
+// reply's body is kept to 1 MiB unless the call says less. A transport failure
+// is Perform's, with curl's reason and never the URL, which may carry
+// credentials (a webhook's token): the caller names the target as it may be shown.
+Result<HttpReply> HttpSend(const HttpCall& call);
 
 // A one-off request on a fresh connection, for the coordinator's http checks
 // and etcd's JSON gateway: method "GET" or "POST" (body sent as
