@@ -144,9 +144,8 @@ void DaemonMetrics::RunFinished(const Job& job, const JobRun& run) {
     registry_.Add("backups_total", {{"type", type}, {"status", run.outcome == "succeeded" ? "completed" : "failed"}});
   }
   if (backup.is_object()) ObserveBackupResult(backup);
-  if (run.outcome == "succeeded") {
-    registry_.Set("ecap_dr_repository_backups", {}, registry_.Get("ecap_dr_repository_backups", {}) + 1);
-  }
+  // The repository's backup count comes from the next listing (ObserveListing):
+  // retention after the backup may have forgotten others.
 }
 
 std::string DaemonMetrics::Render() {

@@ -78,6 +78,7 @@ void RegisterVerifyCommand(CLI::App& app, CliContext& ctx);
 void RegisterKeyCommands(CLI::App& app, CliContext& ctx);
 void RegisterConfigCommands(CLI::App& app, CliContext& ctx);
 void RegisterWalCommands(CLI::App& app, CliContext& ctx);
+void RegisterServeCommands(CLI::App& app, CliContext& ctx);
 void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
 void RegisterReportCommands(CLI::App& app, CliContext& ctx);

@@ -17,7 +17,8 @@ inline constexpr const char* kPermissions[] = {
     "backup.create",  "backup.list",     "backup.restore",   "backup.verify",  "backup.delete",
     "retention.apply", "report.generate", "key.rotate",       "key.check",      "audit.read",
     "failover.execute", "runbook.execute", "repo.init",       "wal.push",       "wal.fetch",
-    "config.read",    "repo.replicate",  "s3.mirror",        "alert.test",
+    "config.read",    "repo.replicate",  "s3.mirror",        "alert.test",     "schedule.list",
+    "schedule.run",
 };
 
 struct Decision {

@@ -1,0 +1,182 @@
+// `ecap-dr serve`, `schedule list` and `schedule run` through the real binary:
+// a job run now and recorded, then the daemon's /healthz, /readyz, /metrics
+// (checked by promtool) and /api/v1/schedules, and a graceful SIGTERM.
+#include <chrono>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "net/http.h"
+#include "test/integration/cli/cli_harness.h"
+
+namespace dr::test {
+namespace {
+
+using nlohmann::json;
+
+class ServeTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    WriteFile(dir_ / "data/a.txt", "the data the nightly job keeps\n");
+    WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" +
+                           "\"\nfiles:\n  paths: [\"" + dir_ / "data" +
+                           "\"]\nautomation:\n  listen: \"127.0.0.1:0\"\n  timezone: Europe/Berlin\n  jobs:\n"
+                           "    - {name: nightly, action: backup, components: [files], daily: \"02:00\"}\n"
+                           "    - {name: weekly-check, action: repo_check, full: true, weekly: \"sun 05:00\"}\n");
+  }
+  void TearDown() override { Stop(); }
+
+  // Starts serve with stderr to a file; returns the port it reports.
+  int Start() {
+    std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      std::string err = ReadLog();
+      if (std::regex_search(err, m, listening)) return std::stoi(m[1]);
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        ADD_FAILURE() << "serve exited before listening: " << err;
+        return -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "serve did not report its port within 30 s";
+    return -1;
+  }
+  // What serve wrote to stderr so far ("" before it created the file).
+  std::string ReadLog() {
+    std::ifstream in(dir_ / "serve.err");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // SIGTERM; returns the exit code (waits for it).
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  net::HttpReply Get(int port, const std::string& path) {
+    auto reply = net::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + path, "", 10000);
+    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+    return reply.ok() ? *reply : net::HttpReply{};
+  }
+
+  pid_t pid_ = -1;
+};
+
+TEST_F(ServeTest, ARunRecordedByScheduleRunShowsInTheDaemonsMetricsAndApiAndSigtermStopsIt) {
+  InitRepo();
+  auto run = Dr("--json schedule run nightly");
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  json r = json::parse(run.out);
+  EXPECT_EQ(r["outcome"], "succeeded");
+  EXPECT_EQ(r["trigger"], "manual");
+  EXPECT_EQ(r["result"]["status"], "completed");
+  std::string backup_id = r["result"]["backup_id"];
+  auto listed = Dr("--json backup list");
+  EXPECT_NE(listed.out.find(backup_id), std::string::npos);
+  EXPECT_NE(listed.out.find("job:nightly"), std::string::npos);  // the job's tag
+
+  auto list = Dr("schedule list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("time zone: Europe/Berlin"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("nightly            backup      daily 02:00"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("succeeded"), std::string::npos) << list.out;
+
+  int port = Start();
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(Get(port, "/healthz").status, 200);
+  auto ready = Get(port, "/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  auto metrics = Get(port, "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  const std::string& text = metrics.body;
+  for (const char* line : {"ecap_dr_job_runs_total{job=\"nightly\",outcome=\"succeeded\"} 1",
+                           "ecap_dr_job_runs_total{job=\"weekly-check\",outcome=\"failed\"} 0",
+                           "ecap_dr_job_attempts_total{job=\"nightly\"} 1",
+                           "backups_total{type=\"full\",status=\"completed\"} 1", "ecap_dr_repository_backups 1",
+                           "ecap_dr_job_expected_interval_seconds{job=\"weekly-check\"} 604800",
+                           "backup_size_bytes{component=\"files\"} 31"}) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
+  std::smatch age;
+  ASSERT_TRUE(std::regex_search(text, age, std::regex("\nbackup_age_hours\\{component=\"files\"\\} ([^\n]+)\n")))
+      << text;
+  EXPECT_LT(std::stod(age[1]), 1.0) << age[1];  // the backup ended moments ago
+
+  // promtool lints the real scrape: only the guide's backup_age_hours (an hours unit) is questioned.
+  WriteFile(dir_ / "scrape.txt", text);
+  std::string lint = dir_ / "lint.txt";
+  int rc = std::system(("promtool check metrics < " + dir_ / "scrape.txt" + " > " + lint + " 2>&1").c_str());
+  std::string problems = ReadFileOrDie(lint);
+  ASSERT_NE(WEXITSTATUS(rc), 127) << "promtool is not installed (scripts/install-deps.sh installs prometheus)";
+  std::istringstream lines(problems);
+  for (std::string l; std::getline(lines, l);) {
+    EXPECT_EQ(l.rfind("backup_age_hours ", 0), 0u) << "promtool: " << l;
+  }
+
+  auto api = Get(port, "/api/v1/schedules");
+  ASSERT_EQ(api.status, 200);
+  json schedules = json::parse(api.body);
+  EXPECT_EQ(schedules["timezone"], "Europe/Berlin");
+  ASSERT_EQ(schedules["jobs"].size(), 2u);
+  EXPECT_EQ(schedules["jobs"][0]["name"], "nightly");
+  EXPECT_EQ(schedules["jobs"][0]["last_success"]["result"]["backup_id"], backup_id);
+  EXPECT_NE(schedules["jobs"][0]["next_runs"][0]["local"].get<std::string>().find(" 02:00:00 CE"), std::string::npos);
+  auto missing = Get(port, "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NE(missing.body.find("no such endpoint: /api/v1/nothing"), std::string::npos);
+
+  EXPECT_EQ(Stop(), 0);
+  std::string err = ReadLog();
+  EXPECT_NE(err.find("stopping"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopped"), std::string::npos) << err;
+}
+
+TEST_F(ServeTest, MistakesAreNamedWithTheirExitCodes) {
+  // Not ready while the repository does not exist; alive all the same.
+  int port = Start();
+  ASSERT_GT(port, 0);
+  EXPECT_EQ(Get(port, "/healthz").status, 200);
+  auto ready = Get(port, "/readyz");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_NE(ready.body.find("not_ready"), std::string::npos) << ready.body;
+  EXPECT_EQ(Stop(), 0);
+
+  InitRepo();
+  auto unknown = Dr("schedule run weekly");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("no job named 'weekly' in automation.jobs"), std::string::npos) << unknown.err;
+
+  WriteFile(config_, ReadFileOrDie(config_) + "    - {name: twice, action: backup, daily: \"02:00\", cron: \"0 * * * *\"}\n"
+                                              "    - {name: bad, action: backup, cron: \"61 * * * *\"}\n");
+  auto bad = Dr("schedule list");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("('twice'): needs exactly one schedule"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("('bad'): cron schedule '61 * * * *': minute field: '61' is outside 0-59"), std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find("ecap-dr.yaml:"), std::string::npos) << bad.err;
+
+  // No state directory for the job state: serve refuses to start, naming the keys.
+  WriteConfig();
+  WriteFile(config_, ReadFileOrDie(config_) + "automation:\n  listen: \"127.0.0.1:0\"\n");
+  auto stateless = Dr("serve");
+  EXPECT_EQ(stateless.exit_code, 2);
+  EXPECT_NE(stateless.err.find("set dr_coordinator.state_dir or audit.log_file"), std::string::npos) << stateless.err;
+}
+
+}  // namespace
+}  // namespace dr::test
