@@ -12,7 +12,7 @@ packages=(
   postgresql-15 postgresql-client-15
   zstd ca-certificates curl libcpp-httplib-dev
   radosgw ceph-mon ceph-osd
-  bind9 bind9-utils bind9-dnsutils etcd-server python3-aiosmtpd prometheus-alertmanager prometheus
+  bind9 bind9-utils bind9-dnsutils etcd-server python3-aiosmtpd prometheus-alertmanager prometheus systemd
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(restic borgbackup time)

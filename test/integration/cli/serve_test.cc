@@ -1,6 +1,9 @@
 // `ecap-dr serve`, `schedule list` and `schedule run` through the real binary:
 // a job run now and recorded, then the daemon's /healthz, /readyz, /metrics
 // (checked by promtool) and /api/v1/schedules, and a graceful SIGTERM.
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <chrono>
 #include <regex>
 #include <thread>
@@ -30,8 +33,8 @@ class ServeTest : public CliFixture {
   void TearDown() override { Stop(); }
 
   // Starts serve with stderr to a file; returns the port it reports.
-  int Start() {
-    std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
+  int Start(const std::string& env = "") {
+    std::string cmd = env + " exec " + ECAP_DR_BINARY + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -176,6 +179,58 @@ TEST_F(ServeTest, MistakesAreNamedWithTheirExitCodes) {
   auto stateless = Dr("serve");
   EXPECT_EQ(stateless.exit_code, 2);
   EXPECT_NE(stateless.err.find("set dr_coordinator.state_dir or audit.log_file"), std::string::npos) << stateless.err;
+}
+
+// systemd's side of Type=notify and WatchdogSec: a datagram socket in
+// NOTIFY_SOCKET receives READY=1 once serve listens, WATCHDOG=1 while its
+// /healthz answers, and STOPPING=1 on SIGTERM.
+TEST_F(ServeTest, TellsSystemdItIsReadyAlivesAndStopping) {
+  InitRepo();
+  std::string path = dir_ / "notify.sock";
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(addr.sun_path));
+  std::strcpy(addr.sun_path, path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << std::strerror(errno);
+  timeval timeout{30, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  auto next = [&] {
+    char buf[512];
+    ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("(nothing within 30 s)");
+  };
+  ASSERT_GT(Start("NOTIFY_SOCKET=" + path + " WATCHDOG_USEC=200000"), 0);
+  EXPECT_EQ(next(), "READY=1");
+  EXPECT_EQ(next(), "WATCHDOG=1");
+  EXPECT_EQ(next(), "WATCHDOG=1");
+  ::kill(pid_, SIGTERM);
+  std::string message;
+  do {
+    message = next();
+  } while (message == "WATCHDOG=1");
+  EXPECT_EQ(message, "STOPPING=1");
+  EXPECT_EQ(Stop(), 0);
+  ::close(fd);
+}
+
+// The unit file systemd would load: `systemd-analyze verify` accepts every line of it.
+TEST(PackagingTest, TheSystemdUnitVerifies) {
+  TempDir dir;
+  std::string unit = ReadFileOrDie(std::string(DR_SOURCE_DIR) + "/packaging/ecap-dr.service");
+  // verify checks that ExecStart's binary exists: the one just built stands in for /usr/bin/ecap-dr.
+  unit = std::regex_replace(unit, std::regex("ExecStart=/usr/bin/ecap-dr"), std::string("ExecStart=") + ECAP_DR_BINARY);
+  WriteFile(dir / "ecap-dr.service", unit);
+  std::string out = dir / "verify.txt";
+  int rc = std::system(("systemd-analyze verify " + dir / "ecap-dr.service" + " > " + out + " 2>&1").c_str());
+  std::string said = ReadFileOrDie(out);
+  EXPECT_EQ(WEXITSTATUS(rc), 0) << said;
+  EXPECT_EQ(said.find("ecap-dr.service:"), std::string::npos) << said;  // an unknown or bad key is named so
+  for (const char* hardening : {"Type=notify", "WatchdogSec=", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                                "User=ecap-dr", "TimeoutStopSec="}) {
+    EXPECT_NE(unit.find(hardening), std::string::npos) << hardening;
+  }
 }
 
 }  // namespace
