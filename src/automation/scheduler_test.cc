@@ -88,6 +88,15 @@ class SchedulerTest : public ::testing::Test {
     o.lock_retry = seconds(30);
     return o;
   }
+  // A daemon started now (catch-up and takeover at start) and stopped once idle.
+  void StartAndStop(const SchedulerOptions& options) {
+    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    s.WaitIdle();
+    stop.request_stop();
+  }
   // Moves the clock to `t` (UTC) and waits until the scheduler's loop sleeps again with no run going.
   void AdvanceTo(Scheduler& s, const std::string& t) {
     clock_.Advance(*ParseUtc(t) - clock_.Now());
@@ -148,39 +157,18 @@ TEST_F(SchedulerTest, ARestartNeitherRepeatsNorSkipsAndCatchesUpOnceWithinTheDea
   EXPECT_EQ(runner_.count("nightly"), 1u);
   // Restarted at 02:30 the same night: the 02:00 run is not repeated.
   clock_.Advance(minutes(30));
-  {
-    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
-    std::stop_source stop;
-    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
-    clock_.WaitForSleepers(1);
-    s.WaitIdle();
-    stop.request_stop();
-  }
+  StartAndStop(options);
   EXPECT_EQ(runner_.count("nightly"), 1u);
   // Down for three nights, back at 05:00: one catch-up run for the 04 March 02:00 due time, not three.
   clock_.SetWall(*ParseUtc("2026-03-04T05:00:00Z"));
-  {
-    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
-    std::stop_source stop;
-    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
-    clock_.WaitForSleepers(1);
-    s.WaitIdle();
-    stop.request_stop();
-  }
+  StartAndStop(options);
   EXPECT_EQ(runner_.count("nightly"), 2u);
   auto last = store_->Last("nightly");
   EXPECT_EQ((*last)->trigger, "catch_up");
   EXPECT_EQ(FormatUtc((*last)->scheduled_for), "2026-03-04T02:00:00Z");
   // Down until 09:00 the next day (7 h after the due time, beyond the 6 h deadline): no catch-up.
   clock_.SetWall(*ParseUtc("2026-03-05T09:00:00Z"));
-  {
-    Scheduler s({MakeJob("nightly", "daily", "02:00")}, *store_, runner_.Fn(), options);
-    std::stop_source stop;
-    std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
-    clock_.WaitForSleepers(1);
-    s.WaitIdle();
-    stop.request_stop();
-  }
+  StartAndStop(options);
   EXPECT_EQ(runner_.count("nightly"), 2u);
 }
 
