@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "base/time_util.h"
 
@@ -18,6 +19,20 @@ const char* const kOutcomes[] = {"succeeded", "failed", "cancelled", "skipped", 
 double UnixSeconds(TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
 }  // namespace
+
+std::vector<std::string> BackedUpComponents(const config::Config& c, const std::vector<Job>& jobs) {
+  std::set<std::string> names;
+  for (const auto& j : jobs) {
+    if (j.config.action != "backup") continue;
+    names.insert(j.config.components.begin(), j.config.components.end());
+    if (!j.config.components.empty()) continue;
+    if (!c.files.paths.empty()) names.insert("files");
+    if (c.postgresql_configured) names.insert("postgresql");
+    if (!c.s3.buckets.empty()) names.insert("s3");
+    if (c.kafka_configured) names.insert("kafka");
+  }
+  return {names.begin(), names.end()};
+}
 
 DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::string> components, Clock& clock)
     : clock_(clock), components_(components.begin(), components.end()) {
@@ -39,7 +54,9 @@ DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::stri
             "The longest gap between two due times of each job (missed: no success within two).");
   r.Declare("ecap_dr_job_runs_total", Type::kCounter, "Runs of each job by outcome.");
   r.Declare("ecap_dr_job_attempts_total", Type::kCounter, "Attempts of each job, retries included.");
+  r.Declare("ecap_dr_job_info", Type::kGauge, "Each configured job and its action (always 1).");
   r.Declare("ecap_dr_job_running", Type::kGauge, "1 while a run of the job is going.");
+  r.Declare("ecap_dr_job_last_duration_seconds", Type::kGauge, "How long each job's last run took (0: none yet).");
   r.Declare("ecap_dr_job_duration_seconds", Type::kHistogram, "Duration of each job's runs.", kDurationBuckets);
   r.Declare("ecap_dr_backup_last_success_timestamp_seconds", Type::kGauge,
             "When the newest completed backup of each component ended (unix time; 0: never).");
@@ -59,7 +76,9 @@ DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::stri
     r.Set("ecap_dr_job_expected_interval_seconds", l, static_cast<double>(job.schedule.expected_interval().count()));
     for (const char* outcome : kOutcomes) r.Add("ecap_dr_job_runs_total", {{"job", job.name()}, {"outcome", outcome}}, 0);
     r.Add("ecap_dr_job_attempts_total", l, 0);
+    r.Set("ecap_dr_job_info", {{"job", job.name()}, {"action", job.config.action}}, 1);
     r.Set("ecap_dr_job_running", l, 0);
+    r.Set("ecap_dr_job_last_duration_seconds", l, 0);
     r.Observe("ecap_dr_job_duration_seconds", l, std::nan(""));
     if (job.config.action == "backup") r.Observe("backup_duration_seconds", l, std::nan(""));
   }
@@ -84,6 +103,27 @@ Status DaemonMetrics::Restore(RunStore& store) {
     }
   }
   return Status::Ok();
+}
+
+void DaemonMetrics::ObserveStatuses(const std::vector<JobStatus>& jobs) {
+  for (const auto& j : jobs) {
+    if (j.last_run && j.last_run->finished && j.last_run->outcome != "skipped") {
+      registry_.Set("ecap_dr_job_last_duration_seconds", {{"job", j.name}}, j.last_run->duration_seconds());
+    }
+  }
+}
+
+std::map<std::string, AlertInputs::Component> DaemonMetrics::Components() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, AlertInputs::Component> out;
+  for (const auto& c : components_) {
+    AlertInputs::Component& comp = out[c];
+    if (auto it = last_backup_end_.find(c); it != last_backup_end_.end()) {
+      comp.last_backup = TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(it->second)));
+    }
+    comp.size_bytes = registry_.Get("backup_size_bytes", {{"component", c}});
+  }
+  return out;
 }
 
 void DaemonMetrics::ObserveBackupResult(const json& backup) {
@@ -134,6 +174,7 @@ void DaemonMetrics::RunFinished(const Job& job, const JobRun& run) {
   double finished = UnixSeconds(run.finished.value_or(clock_.Now()));
   registry_.Set("ecap_dr_job_last_completion_timestamp_seconds", l, finished);
   registry_.Observe("ecap_dr_job_duration_seconds", l, run.duration_seconds());
+  registry_.Set("ecap_dr_job_last_duration_seconds", l, run.duration_seconds());
   if (run.outcome == "succeeded") registry_.Set("ecap_dr_job_last_success_timestamp_seconds", l, finished);
   if (job.config.action != "backup") return;
   registry_.Observe("backup_duration_seconds", l, run.duration_seconds());

@@ -26,12 +26,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "automation/alert_rules.h"
 #include "automation/prometheus.h"
 #include "automation/run_store.h"
 #include "automation/scheduler.h"
 #include "dr/clock.h"
 
 namespace dr::automation {
+
+// Every component the scheduled backups cover (a backup job without
+// components backs up every configured one): series for each from start.
+std::vector<std::string> BackedUpComponents(const config::Config& config, const std::vector<Job>& jobs);
 
 class DaemonMetrics : public SchedulerObserver {
  public:
@@ -48,6 +53,11 @@ class DaemonMetrics : public SchedulerObserver {
 
   void RunStarted(const Job& job, const JobRun& run) override;
   void RunFinished(const Job& job, const JobRun& run) override;
+
+  // Start-up: each job's last run duration (from Scheduler::Statuses).
+  void ObserveStatuses(const std::vector<JobStatus>& jobs);
+  // The newest completed backup of each component (the alert rules' input).
+  std::map<std::string, AlertInputs::Component> Components();
 
   // The exposition text, with the ages computed for now.
   std::string Render();

@@ -1,10 +1,13 @@
-// `ecap-dr alert test`: a test notification through each channel.
+// `ecap-dr alert test` (a test notification through each channel), `alert
+// list` (what the daemon's rules find now) and `alert rules --format
+// prometheus` (the same rules for Prometheus).
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "cli/context.h"
+#include "automation/alert_rules.h"
 #include "ops/alert_ops.h"
 
 namespace dr::cli {
@@ -36,6 +39,34 @@ void RegisterAlertCommands(CLI::App& app, CliContext& ctx) {
             }
           },
           {.error_line = r.data.is_null(), .human_on_failure = true});
+    };
+  });
+  auto* list = alert->add_subcommand("list", "the alerts the daemon's rules find now, with since-when");
+  list->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::AlertList(*op);
+      return ctx.Print(r, [&] {
+        if (r.data["alerts"].empty()) fmt::print("no alert is firing\n");
+        for (const auto& a : r.data["alerts"]) {
+          std::string labels;
+          for (const auto& [k, v] : a["labels"].items()) labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
+          fmt::print("{:<19} {:<8} {:<24} {}\n", a["name"].get<std::string>(), a["severity"].get<std::string>(), labels,
+                     a["annotations"].value("summary", ""));
+        }
+      });
+    };
+  });
+  auto format = std::make_shared<std::string>("prometheus");
+  auto* rules = alert->add_subcommand("rules", "print the alert rules as a Prometheus rules file");
+  rules->add_option("--format", *format, "prometheus (the only format)")->check(CLI::IsMember({"prometheus"}));
+  rules->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto config = ctx.LoadConfig();
+      if (!config.ok()) return ctx.Fail(config.status());
+      std::cout << automation::PrometheusRules(config->alerting.rules);
+      return 0;
     };
   });
 }

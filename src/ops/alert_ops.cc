@@ -1,5 +1,10 @@
 #include "ops/alert_ops.h"
 
+#include "automation/alert_rules.h"
+#include "automation/daemon_metrics.h"
+#include "ops/backup_ops.h"
+#include "ops/schedule_ops.h"
+
 namespace dr::ops {
 
 using nlohmann::json;
@@ -55,6 +60,24 @@ OpResult AlertTest(OperationContext& ctx, const std::string& channel, notify::Tr
     result.status = Unavailable(message);
   }
   return op.Finish(std::move(result), {{"channels", rows.size()}, {"failed", failed.size()}});
+}
+
+OpResult AlertList(OperationContext& ctx) {
+  Operation op(ctx, "alert.list", "");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto setup = SetUpScheduler(ctx);
+  if (!setup.ok()) return op.Finish(ErrorResult(setup.status()));
+  automation::DaemonMetrics metrics(setup->jobs, automation::BackedUpComponents(ctx.config, setup->jobs), *ctx.clock);
+  automation::Scheduler scheduler(std::move(setup->jobs), *setup->store, nullptr, setup->options);
+  auto statuses = scheduler.Statuses();
+  if (!statuses.ok()) return op.Finish(ErrorResult(statuses.status()));
+  OpResult listing = ListBackups(ctx);
+  if (!listing.ok()) return op.Finish(ErrorResult(listing.status));
+  metrics.ObserveListing(listing.data);
+  automation::AlertInputs in{.now = ctx.clock->Now(), .jobs = *statuses, .components = metrics.Components()};
+  OpResult out{.data = automation::AlertsJson(automation::EvaluateRules(ctx.config.alerting.rules, in))};
+  out.warnings = listing.warnings;
+  return op.Finish(std::move(out));
 }
 
 }  // namespace dr::ops

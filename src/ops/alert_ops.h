@@ -1,4 +1,4 @@
-// Alert operations: `ecap-dr alert test` (and its API twin to come).
+// Alert operations: `ecap-dr alert test`, `alert list` (and their API twins).
 #pragma once
 
 #include <string>
@@ -20,5 +20,10 @@ namespace dr::ops {
 // `transports` substitutes the network (tests).
 OpResult AlertTest(OperationContext& ctx, const std::string& channel,
                    automation::notify::Transports transports = {});
+
+// alert.list: the alerts the daemon's rules (automation/alert_rules.h) find
+// now, evaluated here from the job state and the repository's listing, as
+// `serve` evaluates them. data: AlertsJson.
+OpResult AlertList(OperationContext& ctx);
 
 }  // namespace dr::ops

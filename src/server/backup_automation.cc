@@ -4,10 +4,14 @@
 
 #include <httplib.h>
 
+#include <mutex>
 #include <set>
 #include <thread>
 
+#include "automation/alert_rules.h"
 #include "automation/daemon_metrics.h"
+#include "automation/notify/notifier.h"
+#include "automation/notify/repeat_gate.h"
 #include "backup/backup_manager.h"
 #include "events/event_store.h"
 #include "ops/backup_ops.h"
@@ -40,22 +44,6 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_content(body.dump(2) + "\n", "application/json");
-}
-
-// Every component the scheduled backups cover, for series that exist from start
-// (a job without components backs up every configured one).
-std::vector<std::string> ConfiguredComponents(const config::Config& c, const std::vector<automation::Job>& jobs) {
-  std::set<std::string> names;
-  for (const auto& j : jobs) {
-    if (j.config.action != "backup") continue;
-    names.insert(j.config.components.begin(), j.config.components.end());
-    if (!j.config.components.empty()) continue;
-    if (!c.files.paths.empty()) names.insert("files");
-    if (c.postgresql_configured) names.insert("postgresql");
-    if (!c.s3.buckets.empty()) names.insert("s3");
-    if (c.kafka_configured) names.insert("kafka");
-  }
-  return {names.begin(), names.end()};
 }
 
 // Free bytes where a local repository lives; -1 for object storage or an error.
@@ -98,7 +86,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
   DR_ASSIGN_OR_RETURN(auto where, ParseListen(options.listen.empty() ? config.automation.listen : options.listen));
 
   // Metrics: every series from start, rebuilt from the job state and the repository's listing.
-  automation::DaemonMetrics metrics(setup.jobs, ConfiguredComponents(config, setup.jobs), *options.clock);
+  automation::DaemonMetrics metrics(setup.jobs, automation::BackedUpComponents(config, setup.jobs), *options.clock);
   if (Status s = metrics.Restore(*setup.store); !s.ok()) log("metrics: " + s.message());
   if (ops::OpResult listing = ops::ListBackups(ctx); listing.ok()) {
     metrics.ObserveListing(listing.data);
@@ -107,10 +95,41 @@ Status BackupAutomation::Start(std::stop_token stop) {
   }
   metrics.SetRepositoryFreeBytes(FreeBytes(config.repository));
 
+  // Alerts: the rules after every run and every minute; what changed goes to
+  // the channels (each its own queue), repeats held back until repeat_interval.
+  std::unique_ptr<automation::notify::Notifier> notifier;
+  if (auto channels = automation::notify::NewChannels(config.alerting); !channels.ok()) {
+    log("alerts: " + channels.status().message() + "; alerts are evaluated but not sent");
+  } else if (!channels->empty()) {
+    automation::notify::NotifierOptions nopts;
+    nopts.clock = options.clock;
+    nopts.log = log;
+    notifier = std::make_unique<automation::notify::Notifier>(std::move(*channels), nopts);
+  }
+  std::mutex alerts_mu;
+  automation::AlertTracker tracker;
+  automation::notify::RepeatGate gate(config.alerting.RepeatInterval());
+  automation::Scheduler* scheduler_ptr = nullptr;
+  auto evaluate = [&] {
+    if (scheduler_ptr == nullptr) return;
+    auto statuses = scheduler_ptr->Statuses();
+    if (!statuses.ok()) return log("alerts: " + statuses.status().message());
+    automation::TimePoint now = options.clock->Now();
+    automation::AlertInputs in{.now = now, .jobs = *statuses, .components = metrics.Components()};
+    std::lock_guard lock(alerts_mu);
+    auto changed = gate.Filter(tracker.Update(automation::EvaluateRules(config.alerting.rules, in), now), now);
+    for (const auto& a : changed) {
+      log(std::string("alert ") + automation::notify::StateName(a.state) + ": " + a.name + " " +
+          a.annotations.at("summary"));
+    }
+    if (!changed.empty() && notifier) notifier->Send(automation::notify::MakeNotification(changed, now));
+  };
+
   // The scheduler's observer: metrics, then the log.
   struct Observer : automation::SchedulerObserver {
     automation::DaemonMetrics* metrics;
     std::function<void(const std::string&)> log;
+    std::function<void()> evaluate;
     const config::RepositoryLocation* repo;
     ops::OperationContext* ctx;
     void RunStarted(const automation::Job& j, const automation::JobRun& r) override { metrics->RunStarted(j, r); }
@@ -123,6 +142,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
         ops::OperationContext listing_ctx = *ctx;
         if (ops::OpResult listing = ops::ListBackups(listing_ctx); listing.ok()) metrics->ObserveListing(listing.data);
       }
+      evaluate();
     }
     void Log(const std::string& line) override { log(line); }
   } observer;
@@ -130,7 +150,10 @@ Status BackupAutomation::Start(std::stop_token stop) {
   observer.log = log;
   observer.repo = &config.repository;
   observer.ctx = &ctx;
+  observer.evaluate = evaluate;
   automation::Scheduler scheduler(std::move(setup.jobs), *setup.store, ops::JobRunner(ctx), setup.options, &observer);
+  scheduler_ptr = &scheduler;
+  if (auto statuses = scheduler.Statuses(); statuses.ok()) metrics.ObserveStatuses(*statuses);
 
   httplib::Server http;
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -156,6 +179,10 @@ Status BackupAutomation::Start(std::stop_token stop) {
     for (const auto& s : *statuses) jobs.push_back(s.ToJson(setup.options.zone));
     SendJson(res, 200, {{"timezone", setup.options.zone.name()}, {"jobs", jobs}});
   });
+  http.Get("/api/v1/alerts", [&](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard lock(alerts_mu);
+    SendJson(res, 200, automation::AlertsJson(tracker.Firing()));
+  });
   http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
     if (res.status == 404) {
       SendJson(res, 404, {{"error", {{"code", "not_found"}, {"message", "no such endpoint: " + req.path}}}});
@@ -173,7 +200,13 @@ Status BackupAutomation::Start(std::stop_token stop) {
       " jobs in " + setup.options.zone.name());
   if (options.on_ready) options.on_ready(port);
 
+  evaluate();
+  std::jthread alerting([&](std::stop_token done) {
+    while (options.clock->SleepFor(std::chrono::minutes(1), done)) evaluate();
+  });
   Status run = scheduler.Run(stop);  // returns once stopped, after the running jobs ended
+  alerting.request_stop();
+  alerting.join();
   http.stop();
   server.join();
   log("stopped");

@@ -215,6 +215,66 @@ TEST_F(ServeTest, TellsSystemdItIsReadyAlivesAndStopping) {
   ::close(fd);
 }
 
+// The rules the daemon evaluates: `alert list` finds a failed backup job, and
+// the same rules rendered for Prometheus pass promtool's check and unit test.
+TEST_F(ServeTest, AlertRulesFindAFailedJobAndRenderForPrometheus) {
+  InitRepo();
+  WriteFile(config_, ReadFileOrDie(config_) +
+                         "    - {name: broken, action: backup, components: [files], paths: [\"" + dir_ / "missing" +
+                         "\"], cron: \"0 * * * *\", max_attempts: 1}\n");
+  auto run = Dr("schedule run broken");
+  EXPECT_NE(run.exit_code, 0) << run.out;
+  auto list = Dr("--json alert list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json alerts = json::parse(list.out)["alerts"];
+  std::set<std::string> names;
+  for (const auto& a : alerts) names.insert(a["name"].get<std::string>() + "/" + a["labels"].begin().value().get<std::string>());
+  EXPECT_TRUE(names.count("BackupFailed/broken")) << list.out;
+  EXPECT_TRUE(names.count("BackupTooOld/files")) << list.out;  // no completed backup of files yet
+  auto human = Dr("alert list");
+  EXPECT_NE(human.out.find("BackupFailed        critical job=broken"), std::string::npos) << human.out;
+
+  auto rules = Dr("alert rules --format prometheus");
+  ASSERT_EQ(rules.exit_code, 0) << rules.err;
+  WriteFile(dir_ / "rules.yml", rules.out);
+  WriteFile(dir_ / "rules_test.yml", R"(rule_files: [rules.yml]
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      - {series: 'backup_age_hours{component="files"}', values: '30x5'}
+      - {series: 'backup_age_hours{component="kafka"}', values: '2x5'}
+      - {series: 'ecap_dr_job_last_completion_timestamp_seconds{job="nightly"}', values: '200x5'}
+      - {series: 'ecap_dr_job_last_success_timestamp_seconds{job="nightly"}', values: '100x5'}
+      - {series: 'ecap_dr_job_info{job="nightly",action="backup"}', values: '1x5'}
+      - {series: 'ecap_dr_job_last_duration_seconds{job="nightly"}', values: '4000x5'}
+    alert_rule_test:
+      - eval_time: 2m
+        alertname: BackupTooOld
+        exp_alerts:
+          - exp_labels: {severity: critical, component: files}
+            exp_annotations: {summary: 'The newest files backup is older than the limit.'}
+      - eval_time: 2m
+        alertname: BackupFailed
+        exp_alerts:
+          - exp_labels: {severity: critical, job: nightly}
+            exp_annotations: {summary: 'The last run of backup job nightly did not succeed.'}
+      - eval_time: 2m
+        alertname: BackupTooLong
+        exp_alerts:
+          - exp_labels: {severity: warning, job: nightly}
+            exp_annotations: {summary: 'The last backup of job nightly took longer than the limit.'}
+      - eval_time: 2m
+        alertname: VerificationFailed
+        exp_alerts: []
+)");
+  std::string out = dir_ / "promtool.txt";
+  int check = std::system(("cd " + dir_.path() + " && promtool check rules rules.yml > " + out + " 2>&1").c_str());
+  EXPECT_EQ(WEXITSTATUS(check), 0) << ReadFileOrDie(out);
+  int test = std::system(("cd " + dir_.path() + " && promtool test rules rules_test.yml > " + out + " 2>&1").c_str());
+  EXPECT_EQ(WEXITSTATUS(test), 0) << ReadFileOrDie(out) << rules.out;
+}
+
 // The unit file systemd would load: `systemd-analyze verify` accepts every line of it.
 TEST(PackagingTest, TheSystemdUnitVerifies) {
   TempDir dir;

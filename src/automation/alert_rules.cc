@@ -1,0 +1,172 @@
+#include "automation/alert_rules.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "automation/prometheus.h"
+#include "base/time_util.h"
+
+namespace dr::automation {
+namespace {
+
+using nlohmann::json;
+using notify::Alert;
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+Alert Make(const std::string& name, const std::string& severity, std::map<std::string, std::string> labels,
+           const std::string& summary, TimePoint now) {
+  Alert a;
+  a.name = name;
+  a.severity = severity;
+  a.labels = std::move(labels);
+  a.annotations["summary"] = summary;
+  a.starts_at = now;
+  return a;
+}
+
+std::string Hours(double h) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f", h);
+  return buf;
+}
+
+bool IsVerification(const std::string& action) { return action == "verify" || action == "repo_check"; }
+
+}  // namespace
+
+std::vector<Alert> EvaluateRules(const config::AlertRules& rules, const AlertInputs& in) {
+  std::vector<Alert> out;
+  for (const auto& job : in.jobs) {
+    const auto& last = job.last_run;
+    std::map<std::string, std::string> labels{{"job", job.name}};
+    // The last finished run (a skipped due time is no run) did not succeed.
+    if (last && last->finished && last->outcome != "succeeded" && last->outcome != "skipped") {
+      std::string why = "job " + job.name + " " + last->outcome + (last->message.empty() ? "" : ": " + last->message);
+      if (job.action == "backup") out.push_back(Make("BackupFailed", "critical", labels, why, in.now));
+      else if (IsVerification(job.action)) out.push_back(Make("VerificationFailed", "critical", labels, why, in.now));
+      else out.push_back(Make("JobFailed", "warning", labels, why, in.now));
+    }
+    if (job.last_success && job.last_success->finished &&
+        in.now - *job.last_success->finished > 2 * job.expected_interval) {
+      out.push_back(Make("JobMissed", "warning", labels,
+                         "job " + job.name + " has not succeeded since " + FormatUtc(*job.last_success->finished) +
+                             " (expected every " + FormatDuration(job.expected_interval) + ")",
+                         in.now));
+    }
+    if (job.action == "backup" && last && last->finished && last->outcome != "skipped" &&
+        last->duration_seconds() > rules.max_backup_duration_minutes * 60) {
+      out.push_back(Make("BackupTooLong", "warning", labels,
+                         "job " + job.name + "'s last backup took " + Hours(last->duration_seconds() / 60) +
+                             " min (limit " + FormatValue(rules.max_backup_duration_minutes) + ")",
+                         in.now));
+    }
+  }
+  for (const auto& [name, c] : in.components) {
+    std::map<std::string, std::string> labels{{"component", name}};
+    double age_hours = c.last_backup ? std::chrono::duration<double>(in.now - *c.last_backup).count() / 3600
+                                     : std::numeric_limits<double>::infinity();
+    if (age_hours > rules.max_backup_age_hours) {
+      out.push_back(Make("BackupTooOld", "critical", labels,
+                         c.last_backup ? "the newest " + name + " backup is " + Hours(age_hours) + " h old (limit " +
+                                             FormatValue(rules.max_backup_age_hours) + " h)"
+                                       : "there is no completed backup of " + name,
+                         in.now));
+    }
+    if (c.size_bytes > rules.max_backup_size_gb * kGiB) {
+      out.push_back(Make("BackupTooLarge", "warning", labels,
+                         "the newest " + name + " backup holds " + Hours(c.size_bytes / kGiB) + " GiB (limit " +
+                             FormatValue(rules.max_backup_size_gb) + ")",
+                         in.now));
+    }
+  }
+  return out;
+}
+
+std::vector<Alert> AlertTracker::Update(std::vector<Alert> firing, TimePoint now) {
+  std::map<std::string, Alert> next;
+  for (auto& a : firing) {
+    std::string fp = a.Fingerprint();
+    if (auto it = firing_.find(fp); it != firing_.end()) a.starts_at = it->second.starts_at;
+    next[fp] = std::move(a);
+  }
+  std::vector<Alert> out;
+  for (const auto& [fp, a] : next) out.push_back(a);
+  for (auto& [fp, a] : firing_) {
+    if (next.count(fp)) continue;
+    Alert resolved = a;
+    resolved.state = notify::AlertState::kResolved;
+    resolved.ends_at = now;
+    out.push_back(std::move(resolved));
+  }
+  firing_ = std::move(next);
+  return out;
+}
+
+std::vector<Alert> AlertTracker::Firing() const {
+  std::vector<Alert> out;
+  for (const auto& [fp, a] : firing_) out.push_back(a);
+  std::sort(out.begin(), out.end(), [](const Alert& x, const Alert& y) {
+    return std::tie(x.name, x.labels) < std::tie(y.name, y.labels);
+  });
+  return out;
+}
+
+json AlertsJson(const std::vector<Alert>& alerts) {
+  json list = json::array();
+  for (const auto& a : alerts) {
+    list.push_back({{"name", a.name},
+                    {"labels", a.labels},
+                    {"annotations", a.annotations},
+                    {"severity", a.severity},
+                    {"state", notify::StateName(a.state)},
+                    {"starts_at", FormatUtc(a.starts_at)},
+                    {"fingerprint", a.Fingerprint()}});
+  }
+  return {{"alerts", list}};
+}
+
+std::string PrometheusRules(const config::AlertRules& rules) {
+  struct Rule {
+    const char* name;
+    const char* severity;
+    std::string expr;
+    const char* summary;
+  };
+  const std::string failed =
+      "(ecap_dr_job_last_completion_timestamp_seconds > ecap_dr_job_last_success_timestamp_seconds)"
+      " * on(job) group_left() ";
+  const std::vector<Rule> list = {
+      {"BackupFailed", "critical", failed + "ecap_dr_job_info{action=\"backup\"}",
+       "The last run of backup job {{ $labels.job }} did not succeed."},
+      {"VerificationFailed", "critical", failed + "ecap_dr_job_info{action=~\"verify|repo_check\"}",
+       "The last run of verification job {{ $labels.job }} did not succeed."},
+      {"JobFailed", "warning", failed + "ecap_dr_job_info{action!~\"backup|verify|repo_check\"}",
+       "The last run of job {{ $labels.job }} did not succeed."},
+      {"JobMissed", "warning",
+       "ecap_dr_job_last_success_timestamp_seconds > 0 and time() - ecap_dr_job_last_success_timestamp_seconds"
+       " > 2 * ecap_dr_job_expected_interval_seconds",
+       "Job {{ $labels.job }} has not succeeded within two expected intervals."},
+      {"BackupTooOld", "critical", "backup_age_hours > " + FormatValue(rules.max_backup_age_hours),
+       "The newest {{ $labels.component }} backup is older than the limit."},
+      {"BackupTooLong", "warning",
+       "ecap_dr_job_last_duration_seconds * on(job) group_left() ecap_dr_job_info{action=\"backup\"} > " +
+           FormatValue(rules.max_backup_duration_minutes * 60),
+       "The last backup of job {{ $labels.job }} took longer than the limit."},
+      {"BackupTooLarge", "warning", "backup_size_bytes > " + FormatValue(rules.max_backup_size_gb * kGiB),
+       "The newest {{ $labels.component }} backup is larger than the limit."},
+  };
+  std::string out =
+      "# Generated by `ecap-dr alert rules --format prometheus` from alerting.rules: the rules\n"
+      "# `ecap-dr serve` evaluates itself, over the metrics it exports.\n"
+      "groups:\n  - name: ecap-dr\n    rules:\n";
+  for (const auto& r : list) {
+    out += "      - alert: " + std::string(r.name) + "\n";
+    out += "        expr: '" + r.expr + "'\n";
+    out += "        labels:\n          severity: " + std::string(r.severity) + "\n";
+    out += "        annotations:\n          summary: '" + std::string(r.summary) + "'\n";
+  }
+  return out;
+}
+
+}  // namespace dr::automation
