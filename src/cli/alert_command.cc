@@ -61,8 +61,8 @@ void RegisterAlertCommands(CLI::App& app, CliContext& ctx) {
   auto format = std::make_shared<std::string>("prometheus");
   auto* rules = alert->add_subcommand("rules", "print the alert rules as a Prometheus rules file");
   rules->add_option("--format", *format, "prometheus (the only format)")->check(CLI::IsMember({"prometheus"}));
-  rules->callback([&ctx] {
-    ctx.run = [&ctx] {
+  rules->callback([&ctx, format] {  // the option writes into *format: keep it alive
+    ctx.run = [&ctx, format] {
       auto config = ctx.LoadConfig();
       if (!config.ok()) return ctx.Fail(config.status());
       std::cout << automation::PrometheusRules(config->alerting.rules);
