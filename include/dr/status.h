@@ -67,6 +67,14 @@ static_assert(CodeTableIsOrdered(), "kCodeTable must list codes in enum order");
 
 const CodeInfo& InfoOf(Code code);
 
+// The code whose name (kCodeTable) is `name`; kFailed for a name no code has.
+constexpr Code CodeFromName(std::string_view name) {
+  for (const auto& info : kCodeTable) {
+    if (name == info.name) return info.code;
+  }
+  return Code::kFailed;
+}
+
 class [[nodiscard]] Status {
  public:
   Status() = default;

@@ -25,9 +25,9 @@ Alert Make(const std::string& name, const std::string& severity, std::map<std::s
   return a;
 }
 
-std::string Hours(double h) {
+std::string OneDecimal(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.1f", h);
+  std::snprintf(buf, sizeof(buf), "%.1f", v);
   return buf;
 }
 
@@ -57,7 +57,7 @@ std::vector<Alert> EvaluateRules(const config::AlertRules& rules, const AlertInp
     if (job.action == "backup" && last && last->finished && last->outcome != "skipped" &&
         last->duration_seconds() > rules.max_backup_duration_minutes * 60) {
       out.push_back(Make("BackupTooLong", "warning", labels,
-                         "job " + job.name + "'s last backup took " + Hours(last->duration_seconds() / 60) +
+                         "job " + job.name + "'s last backup took " + OneDecimal(last->duration_seconds() / 60) +
                              " min (limit " + FormatValue(rules.max_backup_duration_minutes) + ")",
                          in.now));
     }
@@ -68,14 +68,14 @@ std::vector<Alert> EvaluateRules(const config::AlertRules& rules, const AlertInp
                                      : std::numeric_limits<double>::infinity();
     if (age_hours > rules.max_backup_age_hours) {
       out.push_back(Make("BackupTooOld", "critical", labels,
-                         c.last_backup ? "the newest " + name + " backup is " + Hours(age_hours) + " h old (limit " +
+                         c.last_backup ? "the newest " + name + " backup is " + OneDecimal(age_hours) + " h old (limit " +
                                              FormatValue(rules.max_backup_age_hours) + " h)"
                                        : "there is no completed backup of " + name,
                          in.now));
     }
     if (c.size_bytes > rules.max_backup_size_gb * kGiB) {
       out.push_back(Make("BackupTooLarge", "warning", labels,
-                         "the newest " + name + " backup holds " + Hours(c.size_bytes / kGiB) + " GiB (limit " +
+                         "the newest " + name + " backup holds " + OneDecimal(c.size_bytes / kGiB) + " GiB (limit " +
                              FormatValue(rules.max_backup_size_gb) + ")",
                          in.now));
     }

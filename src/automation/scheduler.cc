@@ -91,9 +91,13 @@ const Job* Scheduler::Find(const std::string& name) const {
   return nullptr;
 }
 
+int Scheduler::RunningLocked() const {
+  return static_cast<int>(std::count_if(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }));
+}
+
 int Scheduler::running() const {
   std::lock_guard lock(mu_);
-  return static_cast<int>(std::count_if(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }));
+  return RunningLocked();
 }
 
 void Scheduler::Log(const std::string& line) {
@@ -125,8 +129,7 @@ void Scheduler::Start(const Job& job, const std::string& trigger, TimePoint due)
     Execute(job, trigger, due, stop);
     std::lock_guard done(mu_);
     running_[job.name()] = false;
-    bool idle = std::none_of(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; });
-    if (idle && shutting_down_) idle_.request_stop();
+    if (RunningLocked() == 0 && shutting_down_) idle_.request_stop();
     idle_cv_.notify_all();
   });
   // The job's previous worker has finished (running_ said so): replacing it joins it at once.
@@ -265,7 +268,7 @@ void Scheduler::Shutdown() {
   {
     std::lock_guard lock(mu_);
     shutting_down_ = true;
-    going = static_cast<int>(std::count_if(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }));
+    going = RunningLocked();
     if (going == 0) idle_.request_stop();
   }
   if (going > 0) {
@@ -289,7 +292,7 @@ void Scheduler::Shutdown() {
 
 void Scheduler::WaitIdle() {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return std::none_of(running_.begin(), running_.end(), [](const auto& kv) { return kv.second; }); });
+  idle_cv_.wait(lock, [&] { return RunningLocked() == 0; });
 }
 
 Result<JobRun> Scheduler::RunNow(const std::string& name, std::stop_token stop) {

@@ -136,6 +136,7 @@ class Scheduler {
     std::jthread thread;
   };
   const Job* Find(const std::string& name) const;
+  int RunningLocked() const;  // mu_ held
   // Starts `job` in a thread of its own for `due`, unless it is running (then records a skipped run).
   void Start(const Job& job, const std::string& trigger, TimePoint due);
   // One run: attempts, retries, lock waits; records it and tells the observer.

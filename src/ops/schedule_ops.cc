@@ -64,13 +64,8 @@ OpResult ScheduleRun(OperationContext& ctx, const std::string& name) {
   if (!run.ok()) return op.Finish(ErrorResult(run.status()));
   OpResult out{.data = run->ToJson()};
   if (run->outcome != "succeeded") {
-    Code code = run->outcome == "cancelled" ? Code::kCancelled : Code::kFailed;
-    // The run's own error code when it has one (unavailable, permission_denied, ...).
-    for (Code c : {Code::kUnavailable, Code::kPermissionDenied, Code::kConfig, Code::kNotFound, Code::kCorrupt,
-                   Code::kNoSpace, Code::kLocked, Code::kIoError, Code::kWrongKey}) {
-      if (Status(c, "").code_name() == run->error_code) code = c;
-    }
-    out.status = Status(code, "job '" + name + "' " + run->outcome + ": " + run->message);
+    // The run's own error code (unavailable, permission_denied, cancelled, ...).
+    out.status = Status(CodeFromName(run->error_code), "job '" + name + "' " + run->outcome + ": " + run->message);
   }
   return op.Finish(std::move(out), {{"job", name}, {"outcome", run->outcome}});
 }

@@ -2,9 +2,6 @@
 
 #include <signal.h>
 
-#include <chrono>
-#include <thread>
-
 #include "test/support/pg_server.h"
 
 namespace dr::test {
@@ -22,13 +19,7 @@ Result<std::unique_ptr<EtcdServer>> EtcdServer::Start(const std::string& dir) {
                                                             "--initial-cluster", "n1=" + peer_url,
                                                             "--initial-cluster-state", "new"},
                                                    .pipe_stdout = false}));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!RunCommand({.argv = {"curl", "-sf", client + "/health"}}).ok()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Unavailable("etcd did not start on " + client + ": " + s->etcd_->StderrTail());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  DR_RETURN_IF_ERROR(WaitForHttp(client + "/health", 15, "etcd", *s->etcd_));
   return s;
 }
 

@@ -89,13 +89,7 @@ Result<std::unique_ptr<AlertmanagerServer>> AlertmanagerServer::Start(const std:
                                                   "--storage.path=" + dir + "/am-data",
                                                   "--web.listen-address=" + listen, "--cluster.listen-address="},
                                          .pipe_stdout = false}));
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!RunCommand({.argv = {"curl", "-sf", s->url() + "/-/ready"}}).ok()) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      return Unavailable("prometheus-alertmanager did not start on " + listen + ": " + s->process_->StderrTail());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  DR_RETURN_IF_ERROR(WaitForHttp(s->url() + "/-/ready", 20, "prometheus-alertmanager", *s->process_));
   return s;
 }
 

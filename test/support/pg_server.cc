@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "base/encoding.h"
 #include "base/subprocess.h"
@@ -36,6 +38,17 @@ int FreePort() {
   int port = ntohs(addr.sin_port);
   ::close(fd);
   return port;
+}
+
+Status WaitForHttp(const std::string& url, int seconds, const std::string& what, Subprocess& server) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (!RunCommand({.argv = {"curl", "-sf", url}}).ok()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return Unavailable(what + " did not start (" + url + "): " + server.StderrTail());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<PgServer>> PgServer::Start(const std::string& base_dir, const Options& options) {

@@ -8,9 +8,17 @@
 
 #include "dr/result.h"
 
+namespace dr {
+class Subprocess;
+}
+
 namespace dr::test {
 
 int FreePort();
+
+// Waits until `url` answers 2xx (curl -sf), polling every 50 ms for at most
+// `seconds`; else kUnavailable naming `what` with the tail of the server's stderr.
+Status WaitForHttp(const std::string& url, int seconds, const std::string& what, Subprocess& server);
 
 class PgServer {
  public:
