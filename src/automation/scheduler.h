@@ -125,6 +125,7 @@ class Scheduler {
   Result<std::vector<JobStatus>> Statuses(int next_count = 3);
 
   const std::vector<Job>& jobs() const { return jobs_; }
+  const SchedulerOptions& options() const { return options_; }
   // How many runs are going now.
   int running() const;
   // Blocks until no run is going (tests; `serve` before it exits).

@@ -92,4 +92,27 @@ std::unique_ptr<backup::BackupManager> Operation::NewManager() const {
   return std::make_unique<backup::BackupManager>(ctx_.config, std::move(options));
 }
 
+Status CheckPermission(OperationContext& ctx, const std::string& permission, const std::string& target) {
+  OperationContext check = ctx;
+  check.before_run = nullptr;  // the check only: the operation itself asks again
+  Operation op(check, permission, target);
+  return op.Authorize();
+}
+
+OpResult RunChecked(OperationContext& ctx, const std::string& permission, const std::string& target,
+                    const std::function<OpResult()>& work) {
+  Operation op(ctx, permission, target);
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  return op.Finish(work());
+}
+
+void RecordUnauthenticated(OperationContext& ctx, const std::string& what, const std::string& reason) {
+  Operation op(ctx, "api.authenticate", what);
+  op.Emit("access_denied", {{"permission", "api.authenticate"}, {"rule", "authentication"}, {"reason", reason}},
+          nullptr);
+  // Best effort: the caller is refused whether or not the record could be written.
+  (void)security::AuditLog(ctx.config.audit.log_file, *ctx.clock)
+      .Append(ctx.identity, {"api.authenticate", what, "denied", {{"reason", reason}}});
+}
+
 }  // namespace dr::ops

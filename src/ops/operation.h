@@ -119,4 +119,23 @@ class Operation {
   bool authorized_ = false;
 };
 
+// For a front end that must answer before the operation runs (the HTTP API
+// accepts a long operation as a job only when its caller may run it): checks
+// `permission` as the operation will; a denial is audited and emitted as
+// access_denied, exactly as Operation::Authorize does, and an allowed check
+// records nothing (the operation audits its own outcome).
+Status CheckPermission(OperationContext& ctx, const std::string& permission, const std::string& target = "");
+
+// An operation whose work the front end does itself (the daemon answering
+// from its own memory: the alerts firing now, the status page): authorizes
+// `permission`, runs `work`, audits its outcome. No event.
+OpResult RunChecked(OperationContext& ctx, const std::string& permission, const std::string& target,
+                    const std::function<OpResult()>& work);
+
+// A caller a front end could not identify (no credential, an unknown token):
+// audited as a denial of `what` (e.g. "api GET /api/v1/backups") for the user
+// ctx.identity names (the credential's claim, or "(unauthenticated)"), with
+// the reason, and emitted as access_denied with the rule "authentication".
+void RecordUnauthenticated(OperationContext& ctx, const std::string& what, const std::string& reason);
+
 }  // namespace dr::ops

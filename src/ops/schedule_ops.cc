@@ -1,5 +1,7 @@
 #include "ops/schedule_ops.h"
 
+#include <optional>
+
 #include "base/time_util.h"
 #include "events/event_store.h"
 #include "ops/job_ops.h"
@@ -8,6 +10,22 @@ namespace dr::ops {
 namespace {
 
 using nlohmann::json;
+
+// The daemon's scheduler when there is one (its API), else one of our own
+// over the job state (the CLI), alive as long as this object.
+struct SchedulerInUse {
+  std::optional<SchedulerSetup> setup;
+  std::optional<automation::Scheduler> own;
+  automation::Scheduler* scheduler = nullptr;
+
+  Status Open(const OperationContext& ctx, automation::Scheduler* live, automation::JobRunFn run) {
+    scheduler = live;
+    if (scheduler != nullptr) return Status::Ok();
+    DR_ASSIGN_OR_RETURN(setup, SetUpScheduler(ctx));
+    scheduler = &own.emplace(std::move(setup->jobs), *setup->store, std::move(run), setup->options);
+    return Status::Ok();
+  }
+};
 
 }  // namespace
 
@@ -41,26 +59,26 @@ automation::JobRunFn JobRunner(const OperationContext& ctx) {
   };
 }
 
-OpResult ScheduleList(OperationContext& ctx) {
+OpResult ScheduleList(OperationContext& ctx, automation::Scheduler* live) {
   Operation op(ctx, "schedule.list", "");
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
-  auto setup = SetUpScheduler(ctx);
-  if (!setup.ok()) return op.Finish(ErrorResult(setup.status()));
-  automation::Scheduler scheduler(std::move(setup->jobs), *setup->store, nullptr, setup->options);
-  auto statuses = scheduler.Statuses();
+  SchedulerInUse use;
+  if (Status s = use.Open(ctx, live, nullptr); !s.ok()) return op.Finish(ErrorResult(s));
+  live = use.scheduler;
+  auto statuses = live->Statuses();
   if (!statuses.ok()) return op.Finish(ErrorResult(statuses.status()));
+  const cctz::time_zone& zone = live->options().zone;
   json jobs = json::array();
-  for (const auto& s : *statuses) jobs.push_back(s.ToJson(setup->options.zone));
-  return op.Finish(OpResult{.data = {{"timezone", setup->options.zone.name()}, {"jobs", jobs}}});
+  for (const auto& s : *statuses) jobs.push_back(s.ToJson(zone));
+  return op.Finish(OpResult{.data = {{"timezone", zone.name()}, {"jobs", jobs}}});
 }
 
-OpResult ScheduleRun(OperationContext& ctx, const std::string& name) {
+OpResult ScheduleRun(OperationContext& ctx, const std::string& name, automation::Scheduler* live) {
   Operation op(ctx, "schedule.run", name);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
-  auto setup = SetUpScheduler(ctx);
-  if (!setup.ok()) return op.Finish(ErrorResult(setup.status()));
-  automation::Scheduler scheduler(std::move(setup->jobs), *setup->store, JobRunner(ctx), setup->options);
-  auto run = scheduler.RunNow(name, ctx.stop);
+  SchedulerInUse use;
+  if (Status s = use.Open(ctx, live, JobRunner(ctx)); !s.ok()) return op.Finish(ErrorResult(s));
+  auto run = use.scheduler->RunNow(name, ctx.stop);
   if (!run.ok()) return op.Finish(ErrorResult(run.status()));
   OpResult out{.data = run->ToJson()};
   if (run->outcome != "succeeded") {

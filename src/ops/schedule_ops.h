@@ -26,11 +26,14 @@ Result<SchedulerSetup> SetUpScheduler(const OperationContext& ctx);
 // attempt's stop token. `ctx` must outlive the function.
 automation::JobRunFn JobRunner(const OperationContext& ctx);
 
-// schedule.list. data: {"timezone", "jobs": [JobStatus::ToJson]}.
-OpResult ScheduleList(OperationContext& ctx);
+// schedule.list. data: {"timezone", "jobs": [JobStatus::ToJson]}. `live`: the
+// running daemon's scheduler (its API); null: one over the job state, for the CLI.
+OpResult ScheduleList(OperationContext& ctx, automation::Scheduler* live = nullptr);
 // schedule.run (target: the job): runs it now, as the daemon would, and
 // records the run; the job's own operation checks its own permission too.
-// status: the run's outcome (ok when it succeeded). data: the run.
-OpResult ScheduleRun(OperationContext& ctx, const std::string& name);
+// status: the run's outcome (ok when it succeeded). data: the run. `live`: the
+// daemon's scheduler, so the run never overlaps a scheduled one of the same
+// job (its job runs as the daemon's identity, as scheduled runs do).
+OpResult ScheduleRun(OperationContext& ctx, const std::string& name, automation::Scheduler* live = nullptr);
 
 }  // namespace dr::ops

@@ -1,6 +1,10 @@
 #include "server/backup_automation.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <httplib.h>
 
@@ -16,6 +20,12 @@
 #include "events/event_store.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
+#include "server/api_auth.h"
+#include "server/api_jobs.h"
+#include "server/api_router.h"
+#include "server/api_routes.h"
+#include "server/status_page.h"
+#include "server/status_view.h"
 
 namespace dr::server {
 namespace {
@@ -41,9 +51,24 @@ Result<std::pair<std::string, int>> ParseListen(const std::string& listen) {
   return std::pair{host, port};
 }
 
-void SendJson(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(2) + "\n", "application/json");
+// Plain HTTP, or HTTPS with automation.api.tls_certificate and tls_key (both or neither).
+Result<std::unique_ptr<httplib::Server>> NewHttpServer(const config::AutomationConfig& a) {
+  if (a.tls_certificate.empty() && a.tls_key.empty()) return std::make_unique<httplib::Server>();
+  if (a.tls_certificate.empty() || a.tls_key.empty()) {
+    return ConfigError("automation.api: set both tls_certificate and tls_key to serve HTTPS, or neither");
+  }
+  for (const auto* file : {&a.tls_certificate, &a.tls_key}) {
+    if (::access(file->c_str(), R_OK) != 0) {
+      return ConfigError("automation.api: " + std::string(file == &a.tls_key ? "tls_key " : "tls_certificate ") + *file +
+                         " cannot be read: " + std::strerror(errno));
+    }
+  }
+  auto server = std::make_unique<httplib::SSLServer>(a.tls_certificate.c_str(), a.tls_key.c_str());
+  if (!server->is_valid()) {
+    return ConfigError("automation.api: the certificate " + a.tls_certificate + " and key " + a.tls_key +
+                       " could not be loaded (PEM files of one key pair?)");
+  }
+  return std::unique_ptr<httplib::Server>(std::move(server));
 }
 
 // Free bytes where a local repository lives; -1 for object storage or an error.
@@ -131,17 +156,13 @@ Status BackupAutomation::Start(std::stop_token stop) {
     std::function<void(const std::string&)> log;
     std::function<void()> evaluate;
     const config::RepositoryLocation* repo;
-    ops::OperationContext* ctx;
+    std::function<void()> relist;
     void RunStarted(const automation::Job& j, const automation::JobRun& r) override { metrics->RunStarted(j, r); }
     void RunFinished(const automation::Job& j, const automation::JobRun& r) override {
       metrics->RunFinished(j, r);
       metrics->SetRepositoryFreeBytes(FreeBytes(*repo));
-      // A backup or retention changed the repository's backups: list them again
-      // (summaries only, once per run; a scrape never does this).
-      if (j.config.action == "backup" || j.config.action == "retention") {
-        ops::OperationContext listing_ctx = *ctx;
-        if (ops::OpResult listing = ops::ListBackups(listing_ctx); listing.ok()) metrics->ObserveListing(listing.data);
-      }
+      // A backup or retention changed the repository's backups: list them again.
+      if (j.config.action == "backup" || j.config.action == "retention") relist();
       evaluate();
     }
     void Log(const std::string& line) override { log(line); }
@@ -149,45 +170,62 @@ Status BackupAutomation::Start(std::stop_token stop) {
   observer.metrics = &metrics;
   observer.log = log;
   observer.repo = &config.repository;
-  observer.ctx = &ctx;
+  // The repository's backups listed again (summaries only, after a change; a scrape never does this).
+  auto relist = [&] {
+    ops::OperationContext listing_ctx = ctx;
+    if (ops::OpResult listing = ops::ListBackups(listing_ctx); listing.ok()) metrics.ObserveListing(listing.data);
+  };
+  observer.relist = relist;
   observer.evaluate = evaluate;
   automation::Scheduler scheduler(std::move(setup.jobs), *setup.store, ops::JobRunner(ctx), setup.options, &observer);
   scheduler_ptr = &scheduler;
   if (auto statuses = scheduler.Statuses(); statuses.ok()) metrics.ObserveStatuses(*statuses);
 
-  httplib::Server http;
-  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, 200, {{"status", "ok"}});
-  });
-  http.Get("/readyz", [&](const httplib::Request&, httplib::Response& res) {
+  // HTTP: health, readiness and metrics open; the API and the status page need a token.
+  std::vector<std::string> token_warnings;
+  DR_ASSIGN_OR_RETURN(TokenAuth auth, TokenAuth::Load(config.automation.api_tokens, &token_warnings));
+  for (const auto& w : token_warnings) log("api: " + w);
+  if (auth.empty()) log("api: no tokens in automation.api.tokens: /api/v1 and the status page answer 401");
+  std::unique_ptr<httplib::Server> server_ptr;
+  DR_ASSIGN_OR_RETURN(server_ptr, NewHttpServer(config.automation));
+  httplib::Server& http = *server_ptr;
+  ApiJobs api_jobs(*options.clock);
+  ApiRouter router(auth, ctx);
+  router.Add("GET", "/healthz", Access::kOpen, [](ApiCall& call) { ApiRouter::Send(call.response, 200, {{"status", "ok"}}); });
+  router.Add("GET", "/readyz", Access::kOpen, [&](ApiCall& call) {
     // Reachable: the repository's config object can be read (one stat or HEAD; no listing).
     auto backend = backup::OpenBackend(config.repository);
     Status s = backend.ok() ? (*backend)->Stat({ObjectKind::kConfig, "config"}).status() : backend.status();
-    if (s.ok()) return SendJson(res, 200, {{"status", "ready"}, {"repository", config.repository.Describe()}});
-    SendJson(res, 503, {{"status", "not_ready"}, {"repository", config.repository.Describe()},
-                        {"error", {{"code", s.code_name()}, {"message", s.message()}}}});
+    if (s.ok()) return ApiRouter::Send(call.response, 200, {{"status", "ready"}, {"repository", config.repository.Describe()}});
+    ApiRouter::Send(call.response, 503, {{"status", "not_ready"}, {"repository", config.repository.Describe()},
+                                         {"error", {{"code", s.code_name()}, {"message", s.message()}}}});
   });
-  http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  router.Add("GET", "/metrics", Access::kOpen, [&](ApiCall& call) {
+    call.response.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  http.Get("/api/v1/schedules", [&](const httplib::Request&, httplib::Response& res) {
-    auto statuses = scheduler.Statuses();
-    if (!statuses.ok()) {
-      return SendJson(res, 500, {{"error", {{"code", statuses.status().code_name()}, {"message", statuses.status().message()}}}});
-    }
-    json jobs = json::array();
-    for (const auto& s : *statuses) jobs.push_back(s.ToJson(setup.options.zone));
-    SendJson(res, 200, {{"timezone", setup.options.zone.name()}, {"jobs", jobs}});
-  });
-  http.Get("/api/v1/alerts", [&](const httplib::Request&, httplib::Response& res) {
+  ApiDeps deps;
+  deps.ctx = &ctx;
+  deps.scheduler = &scheduler;
+  deps.jobs = &api_jobs;
+  deps.firing_alerts = [&] {
     std::lock_guard lock(alerts_mu);
-    SendJson(res, 200, automation::AlertsJson(tracker.Firing()));
+    return automation::AlertsJson(tracker.Firing());
+  };
+  deps.after_job = [&](const std::string& operation) {
+    metrics.SetRepositoryFreeBytes(FreeBytes(config.repository));
+    if (operation == "backup.create") relist();  // schedule.run: the scheduler's observer did
+    evaluate();
+  };
+  AddApiRoutes(router, deps);
+  router.Add("GET", "/", Access::kTokenLogin, [&](ApiCall& call) {
+    ops::OperationContext caller = CallerContext(deps, call);
+    ops::OpResult r = ops::RunChecked(caller, "status.read", "status page", [&] {
+      return ops::OpResult{.data = StatusView(config, scheduler, metrics, deps.firing_alerts(), *options.clock)};
+    });
+    if (!r.ok()) return SendResult(call, r);
+    call.response.set_content(RenderStatusPage(r.data), "text/html; charset=utf-8");
   });
-  http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (res.status == 404) {
-      SendJson(res, 404, {{"error", {{"code", "not_found"}, {"message", "no such endpoint: " + req.path}}}});
-    }
-  });
+  router.Install(http);
 
   int port = where.second == 0 ? http.bind_to_any_port(where.first) : (http.bind_to_port(where.first, where.second) ? where.second : -1);
   if (port < 0) {
@@ -207,6 +245,8 @@ Status BackupAutomation::Start(std::stop_token stop) {
   Status run = scheduler.Run(stop);  // returns once stopped, after the running jobs ended
   alerting.request_stop();
   alerting.join();
+  // The API's jobs get the scheduled runs' grace too, then are cancelled cleanly.
+  api_jobs.StopAll(setup.options.shutdown_timeout);
   http.stop();
   server.join();
   log("stopped");

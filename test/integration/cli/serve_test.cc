@@ -4,81 +4,17 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <chrono>
 #include <regex>
-#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "net/http.h"
-#include "test/integration/cli/cli_harness.h"
+#include "test/integration/cli/serve_harness.h"
 
 namespace dr::test {
 namespace {
 
 using nlohmann::json;
-
-class ServeTest : public CliFixture {
- protected:
-  void SetUp() override {
-    CliFixture::SetUp();
-    WriteFile(dir_ / "data/a.txt", "the data the nightly job keeps\n");
-    WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" +
-                           "\"\nfiles:\n  paths: [\"" + dir_ / "data" +
-                           "\"]\nautomation:\n  listen: \"127.0.0.1:0\"\n  timezone: Europe/Berlin\n  jobs:\n"
-                           "    - {name: nightly, action: backup, components: [files], daily: \"02:00\"}\n"
-                           "    - {name: weekly-check, action: repo_check, full: true, weekly: \"sun 05:00\"}\n");
-  }
-  void TearDown() override { Stop(); }
-
-  // Starts serve with stderr to a file; returns the port it reports.
-  int Start(const std::string& env = "") {
-    std::string cmd = env + " exec " + ECAP_DR_BINARY + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
-      std::string err = ReadLog();
-      if (std::regex_search(err, m, listening)) return std::stoi(m[1]);
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        ADD_FAILURE() << "serve exited before listening: " << err;
-        return -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    ADD_FAILURE() << "serve did not report its port within 30 s";
-    return -1;
-  }
-  // What serve wrote to stderr so far ("" before it created the file).
-  std::string ReadLog() {
-    std::ifstream in(dir_ / "serve.err");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-  // SIGTERM; returns the exit code (waits for it).
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  net::HttpReply Get(int port, const std::string& path) {
-    auto reply = net::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + path, "", 10000);
-    EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-    return reply.ok() ? *reply : net::HttpReply{};
-  }
-
-  pid_t pid_ = -1;
-};
 
 TEST_F(ServeTest, ARunRecordedByScheduleRunShowsInTheDaemonsMetricsAndApiAndSigtermStopsIt) {
   InitRepo();
@@ -131,15 +67,16 @@ TEST_F(ServeTest, ARunRecordedByScheduleRunShowsInTheDaemonsMetricsAndApiAndSigt
     EXPECT_EQ(l.rfind("backup_age_hours ", 0), 0u) << "promtool: " << l;
   }
 
-  auto api = Get(port, "/api/v1/schedules");
-  ASSERT_EQ(api.status, 200);
+  EXPECT_EQ(Get(port, "/api/v1/schedules").status, 401);  // the API needs a token
+  auto api = Call(port, "GET", "/api/v1/schedules", kBotToken);
+  ASSERT_EQ(api.status, 200) << api.body;
   json schedules = json::parse(api.body);
   EXPECT_EQ(schedules["timezone"], "Europe/Berlin");
   ASSERT_EQ(schedules["jobs"].size(), 2u);
   EXPECT_EQ(schedules["jobs"][0]["name"], "nightly");
   EXPECT_EQ(schedules["jobs"][0]["last_success"]["result"]["backup_id"], backup_id);
   EXPECT_NE(schedules["jobs"][0]["next_runs"][0]["local"].get<std::string>().find(" 02:00:00 CE"), std::string::npos);
-  auto missing = Get(port, "/api/v1/nothing");
+  auto missing = Call(port, "GET", "/api/v1/nothing", kBotToken);
   EXPECT_EQ(missing.status, 404);
   EXPECT_NE(missing.body.find("no such endpoint: /api/v1/nothing"), std::string::npos);
 
