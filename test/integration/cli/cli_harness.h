@@ -1,4 +1,4 @@
-// Runs the real ecap-dr binary (ECAP_DR_BINARY) as a user would, in a fresh
+// Runs the real ecap-dr binary (DrBinary()) as a user would, in a fresh
 // directory with its own configuration, repository and key file.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include <set>
 #include <string>
 
+#include "test/support/dr_binary.h"
 #include "test/support/test_support.h"
 
 namespace dr::test {
@@ -28,7 +29,7 @@ struct RunResult {
 // Runs `ecap-dr ARGS` through /bin/sh, so ARGS may redirect; env is prefixed ("VAR=x").
 inline RunResult RunDr(const std::string& args, const std::string& env = "") {
   TempDir io;
-  std::string cmd = env + " " + ECAP_DR_BINARY + " " + args + " >" + io / "out" + " 2>" + io / "err";
+  std::string cmd = env + " " + DrBinary() + " " + args + " >" + io / "out" + " 2>" + io / "err";
   int status = std::system(cmd.c_str());
   RunResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -42,7 +43,7 @@ inline RunResult RunDr(const std::string& args, const std::string& env = "") {
 // call async-signal-safe functions (a malloc there can deadlock on a lock
 // another thread held at the fork).
 inline pid_t Spawn(const std::string& args) {
-  std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " " + args + " >/dev/null 2>&1";
+  std::string cmd = "exec " + DrBinary() + " " + args + " >/dev/null 2>&1";
   pid_t pid = ::fork();
   if (pid == 0) {
     ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));

@@ -125,7 +125,7 @@ TEST_F(RestoreFaultTest, ARestoreOntoAFullDiskIsExit6AndLeavesNoPartialFile) {
 
 TEST_F(RestoreFaultTest, StdoutOnAFullDeviceIsExit6) {
   // Not through Dr(): it sends stdout to a file of its own.
-  std::string cmd = std::string(ECAP_DR_BINARY) + " -c " + config_ + " restore b1 --item " + item_ +
+  std::string cmd = DrBinary() + " -c " + config_ + " restore b1 --item " + item_ +
                     " --stdout >/dev/full 2>" + dir_ / "err";
   int status = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(status));
@@ -138,7 +138,7 @@ TEST_F(RestoreFaultTest, StdoutOnAFullDeviceIsExit6) {
 TEST_F(RestoreFaultTest, AnInterruptedRestoreStopsCleanlyWithItsExitCode) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
-  std::string cmd = std::string("exec ") + ECAP_DR_BINARY + " -c " + config_ + " restore b1 --item " + item_ +
+  std::string cmd = "exec " + DrBinary() + " -c " + config_ + " restore b1 --item " + item_ +
                     " --stdout 2>" + dir_ / "err";
   pid_t pid = ::fork();
   if (pid == 0) {

@@ -41,7 +41,7 @@ class ServeTest : public CliFixture {
 
   // Starts serve with stderr to a file; returns the port it reports.
   int Start(const std::string& env = "") {
-    std::string cmd = env + " exec " + ECAP_DR_BINARY + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
+    std::string cmd = env + " exec " + DrBinary() + " -c " + config_ + " serve 2>" + dir_ / "serve.err";
     pid_ = ::fork();
     if (pid_ == 0) {
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));

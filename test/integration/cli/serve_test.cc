@@ -217,7 +217,7 @@ TEST(PackagingTest, TheSystemdUnitVerifies) {
   TempDir dir;
   std::string unit = ReadFileOrDie(std::string(DR_SOURCE_DIR) + "/packaging/ecap-dr.service");
   // verify checks that ExecStart's binary exists: the one just built stands in for /usr/bin/ecap-dr.
-  unit = std::regex_replace(unit, std::regex("ExecStart=/usr/bin/ecap-dr"), std::string("ExecStart=") + ECAP_DR_BINARY);
+  unit = std::regex_replace(unit, std::regex("ExecStart=/usr/bin/ecap-dr"), "ExecStart=" + DrBinary());
   WriteFile(dir / "ecap-dr.service", unit);
   std::string out = dir / "verify.txt";
   int rc = std::system(("systemd-analyze verify " + dir / "ecap-dr.service" + " > " + out + " 2>&1").c_str());

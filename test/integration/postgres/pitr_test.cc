@@ -78,7 +78,7 @@ class PitrTest : public CliFixture {
     return counts.ok() ? *counts : "error";
   }
   std::string ArchiveConf() const {
-    return "archive_mode = on\narchive_timeout = 10\narchive_command = '" + std::string(ECAP_DR_BINARY) + " -c " +
+    return "archive_mode = on\narchive_timeout = 10\narchive_command = '" + DrBinary() + " -c " +
            config_ + " wal push %p'\n";
   }
   void WriteConfigFor(int port) {

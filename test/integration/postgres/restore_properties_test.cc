@@ -212,7 +212,7 @@ TEST_F(PgRestorePropertiesTest, RawItemsAreExtractedForTheUsersOwnTools) {
   auto one = Dr("restore p4 --item props.dump --stdout");
   ASSERT_EQ(one.exit_code, 0) << one.err;
   EXPECT_TRUE(one.out == ReadFileOrDie(out + "/props.dump")) << "the same bytes on stdout as in the file";
-  auto piped = RunCommand({.argv = {"sh", "-c", std::string(ECAP_DR_BINARY) + " -c " + config_ +
+  auto piped = RunCommand({.argv = {"sh", "-c", DrBinary() + " -c " + config_ +
                                                     " restore p4 --item props.dump --stdout | " + kPgBin +
                                                     "pg_restore -l"}});
   ASSERT_TRUE(piped.ok()) << piped.status().ToString();
