@@ -77,6 +77,14 @@ Status RunStore::Finish(const JobRun& run) {
   return Status::Ok();
 }
 
+Status RunStore::Disown(const JobRun& run) {
+  events::Statement st(*db_, "UPDATE job_runs SET owner = '' WHERE id = ? AND finished_ms IS NULL");
+  if (!st.prepared()) return db_->Error("unable to hand over the run of job '" + run.job + "'");
+  st.Bind(1, run.id);
+  if (st.Next() != events::Statement::Step::kDone) return db_->Error("unable to hand over the run of job '" + run.job + "'");
+  return Status::Ok();
+}
+
 Status RunStore::Record(JobRun& run) {
   DR_RETURN_IF_ERROR(Begin(run));
   return Finish(run);

@@ -62,6 +62,9 @@ class RunStore {
   Status Finish(const JobRun& run);
   // Begin + Finish at once (a skipped run).
   Status Record(JobRun& run);
+  // Leaves an unfinished run to whichever daemon leads next: its owner is
+  // cleared, so the next leader's recovery takes it over and runs it again.
+  Status Disown(const JobRun& run);
 
   // The newest run of `job` (any trigger), if any.
   Result<std::optional<JobRun>> Last(const std::string& job);

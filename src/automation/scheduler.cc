@@ -184,6 +184,18 @@ JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint 
     run.error_code = s.code_name();
     run.message = s.message();
   }
+  bool handed_over = false;
+  {
+    std::lock_guard lock(mu_);
+    handed_over = abdicated_ && run.outcome == "cancelled";
+  }
+  if (handed_over) {
+    // Deposed mid-run: the next leader runs it again; this run is not its end.
+    if (dr::Status w = store_.Disown(run); !w.ok()) Log("job " + job.name() + ": " + w.message());
+    Log("job " + job.name() + ": cancelled, no longer leading; left to the next leader");
+    if (observer_) observer_->RunFinished(job, run);
+    return run;
+  }
   if (dr::Status w = store_.Finish(run); !w.ok()) Log("job " + job.name() + ": " + w.message());
   Log("job " + job.name() + ": " + run.outcome + " after " + std::to_string(run.attempts) + " attempt" +
       (run.attempts == 1 ? "" : "s") + (run.message.empty() ? "" : ": " + run.message));
@@ -229,14 +241,39 @@ dr::Status Scheduler::Recover(TimePoint now) {
 
 dr::Status Scheduler::Run(std::stop_token stop) {
   Clock& clock = *options_.clock;
-  DR_RETURN_IF_ERROR(Recover(clock.Now()));
+  using Steady = std::chrono::steady_clock::duration;
   std::map<std::string, TimePoint> due;
-  TimePoint now = clock.Now();
-  for (const auto& job : jobs_) {
-    if (auto next = job.schedule.NextAfter(now, options_.zone)) due[job.name()] = *next;
-  }
+  bool led = false, first = true;
   while (!stop.stop_requested()) {
-    now = clock.Now();
+    TimePoint now = clock.Now();
+    bool lead = !options_.leading || options_.leading();
+    if (lead && !led) {
+      // Leading (at start, or taking over): recover, then schedule from now.
+      if (options_.leading) Log("leading: this daemon runs the jobs");
+      {
+        std::lock_guard lock(mu_);
+        abdicated_ = false;
+      }
+      if (dr::Status s = Recover(now); !s.ok()) {
+        if (first) return s;
+        Log("taking over: " + s.message());
+      }
+      due.clear();
+      for (const auto& job : jobs_) {
+        if (auto next = job.schedule.NextAfter(now, options_.zone)) due[job.name()] = *next;
+      }
+    } else if (!lead && led) {
+      Log("no longer leading: running jobs are cancelled and left to the next leader");
+      Abdicate();
+    } else if (!lead && first && options_.leading) {
+      Log("following: another daemon leads and runs the jobs");
+    }
+    led = lead;
+    first = false;
+    if (!lead) {
+      clock.SleepFor(std::chrono::duration_cast<Steady>(options_.leader_poll), stop);
+      continue;
+    }
     std::optional<TimePoint> earliest;
     for (const auto& job : jobs_) {
       auto it = due.find(job.name());
@@ -253,14 +290,22 @@ dr::Status Scheduler::Run(std::stop_token stop) {
       }
       if (!earliest || it->second < *earliest) earliest = it->second;
     }
-    // Capped, so that a wall clock set forward or back is noticed within the cap.
-    auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        earliest ? *earliest - now : std::chrono::system_clock::duration(options_.max_sleep));
-    clock.SleepFor(std::min(wait, std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.max_sleep)),
-                   stop);
+    // Capped, so that a wall clock set forward or back is noticed within the
+    // cap, and a lost lead within leader_poll.
+    auto cap = options_.leading ? std::min(options_.max_sleep, options_.leader_poll) : options_.max_sleep;
+    auto wait = std::chrono::duration_cast<Steady>(earliest ? *earliest - now : std::chrono::system_clock::duration(cap));
+    clock.SleepFor(std::min(wait, std::chrono::duration_cast<Steady>(cap)), stop);
   }
   Shutdown();
   return dr::Status::Ok();
+}
+
+void Scheduler::Abdicate() {
+  std::lock_guard lock(mu_);
+  abdicated_ = true;
+  for (auto& [name, w] : workers_) {
+    if (running_[name]) w->stop.request_stop();
+  }
 }
 
 void Scheduler::Shutdown() {

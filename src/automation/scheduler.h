@@ -88,6 +88,14 @@ struct SchedulerOptions {
   // The longest sleep between two looks at the wall clock (a clock set
   // forward or back is noticed within it). Tests of long spans raise it.
   std::chrono::seconds max_sleep{60};
+  // Several daemons (serve with etcd): whether this one leads now; only the
+  // leader runs jobs. Null: always. Asked every `leader_poll`. On becoming
+  // leader the scheduler recovers as at start (takes over the runs a dead or
+  // deposed leader left unfinished, runs what was missed within the deadline);
+  // on losing the lead it cancels its running jobs and hands their runs over
+  // (RunStore::Disown), so the next leader runs each once more.
+  std::function<bool()> leading;
+  std::chrono::seconds leader_poll{1};
 };
 
 // What `schedule list` and the API show of a job.
@@ -146,6 +154,8 @@ class Scheduler {
   // starts the runs missed while down.
   dr::Status Recover(TimePoint now);
   void Shutdown();
+  // Lost the lead: cancels every running job; their runs are handed over, not finished.
+  void Abdicate();
   void Log(const std::string& line);
 
   std::vector<Job> jobs_;
@@ -158,6 +168,7 @@ class Scheduler {
   std::condition_variable idle_cv_;
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // by job name: its latest run's thread
   std::map<std::string, bool> running_;
+  bool abdicated_ = false;  // the running jobs were cancelled because the lead was lost
   std::stop_source idle_;  // requested when no run is going during shutdown
   bool shutting_down_ = false;
 };

@@ -304,5 +304,54 @@ TEST_F(SchedulerTest, StoppingLetsARunFinishWithinTheTimeoutThenCancelsIt) {
   EXPECT_NE((*last)->message.find("stop requested"), std::string::npos);
 }
 
+// Several daemons: only the leader runs jobs. A deposed leader cancels its
+// running job and hands the run over; the new leader runs it once more.
+TEST_F(SchedulerTest, OnlyTheLeaderRunsJobsAndANewLeaderRunsTheDeposedOnesJobOnce) {
+  std::atomic<int> calls{0};
+  runner_.answer = [&](const Job&, std::stop_token stop) {
+    if (++calls > 1) return JobOutcome{Status::Ok(), nullptr};  // the new leader's run ends at once
+    bool finished = clock_.SleepFor(hours(10), stop);             // the first runs until its leader is deposed
+    return finished ? JobOutcome{Status::Ok(), nullptr} : JobOutcome{Status(Code::kCancelled, "stop requested"), nullptr};
+  };
+  std::atomic<char> leader{'a'};
+  auto options_for = [&](char name) {
+    auto o = Options();
+    o.owner = std::string("host-") + name + ":1";
+    o.leading = [&leader, name] { return leader.load() == name; };
+    o.leader_poll = seconds(1);
+    return o;
+  };
+  LogObserver log_a, log_b;
+  Scheduler a({MakeJob("quarter", "cron", "*/15 * * * *")}, *store_, runner_.Fn(), options_for('a'), &log_a);
+  Scheduler b({MakeJob("quarter", "cron", "*/15 * * * *")}, *store_, runner_.Fn(), options_for('b'), &log_b);
+  std::stop_source stop;
+  std::jthread loop_a([&] { EXPECT_TRUE(a.Run(stop.get_token()).ok()); });
+  std::jthread loop_b([&] { EXPECT_TRUE(b.Run(stop.get_token()).ok()); });
+  log_a.WaitFor("leading: this daemon runs the jobs");
+  log_b.WaitFor("following: another daemon leads");
+  clock_.WaitForSleepers(2);
+  clock_.Advance(minutes(15));
+  log_a.WaitFor("job quarter: started (schedule");
+  clock_.WaitForSleepers(3);  // both loops and a's run
+  EXPECT_EQ(runner_.count("quarter"), 1u);
+
+  leader = 'b';
+  clock_.Advance(seconds(1));
+  log_a.WaitFor("left to the next leader");
+  log_b.WaitFor("job quarter: succeeded");
+  stop.request_stop();
+  loop_a.join();
+  loop_b.join();
+  EXPECT_EQ(runner_.count("quarter"), 2u);
+  auto history = store_->History("quarter", 10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].trigger, "takeover");
+  EXPECT_EQ((*history)[0].outcome, "succeeded");
+  EXPECT_EQ((*history)[0].owner, "host-b:1");
+  EXPECT_EQ((*history)[1].outcome, "interrupted");
+  EXPECT_EQ((*history)[1].scheduled_for, (*history)[0].scheduled_for);
+}
+
 }  // namespace
 }  // namespace dr::automation

@@ -17,6 +17,7 @@
 #include "automation/notify/notifier.h"
 #include "automation/notify/repeat_gate.h"
 #include "backup/backup_manager.h"
+#include "coordinator/leader.h"
 #include "events/event_store.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
@@ -69,6 +70,13 @@ Result<std::unique_ptr<httplib::Server>> NewHttpServer(const config::AutomationC
                        " could not be loaded (PEM files of one key pair?)");
   }
   return std::unique_ptr<httplib::Server>(std::move(server));
+}
+
+// host:pid, as the scheduler names a run's owner.
+std::string HostId() {
+  char host[256] = "localhost";
+  ::gethostname(host, sizeof(host) - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
 }
 
 // Free bytes where a local repository lives; -1 for object storage or an error.
@@ -177,6 +185,35 @@ Status BackupAutomation::Start(std::stop_token stop) {
   };
   observer.relist = relist;
   observer.evaluate = evaluate;
+  // Several daemons: with dr_coordinator.etcd_endpoints they elect one leader,
+  // which alone runs jobs (every one serves /metrics and the API). They must
+  // share the job state: the same state directory (one host, or a shared
+  // filesystem that honours SQLite's locks).
+  std::unique_ptr<coordinator::EtcdLeader> leader;
+  std::jthread campaign;
+  metrics.registry().Declare("ecap_dr_automation_leader", automation::MetricRegistry::Type::kGauge,
+                             "1 when this daemon leads and runs the jobs (always 1 without etcd).");
+  metrics.registry().Set("ecap_dr_automation_leader", {}, 1);
+  if (!config.coordinator.etcd_endpoints.empty()) {
+    const auto& c = config.coordinator;
+    std::string id = setup.options.owner.empty() ? HostId() : setup.options.owner;
+    leader = std::make_unique<coordinator::EtcdLeader>(c.etcd_endpoints, "/ecap-dr/automation/leader", id,
+                                                       c.lease_seconds);
+    metrics.registry().Set("ecap_dr_automation_leader", {}, 0);
+    setup.options.leading = [&leader] { return leader->IsLeader(); };
+    setup.options.leader_poll = std::chrono::seconds(std::max(1, c.lease_seconds / 3));
+    campaign = std::jthread([&, period = setup.options.leader_poll](std::stop_token done) {
+      bool was = false;
+      do {
+        auto won = leader->Campaign();
+        bool is = won.ok() && *won;
+        if (!won.ok() && was) log("leadership: " + won.status().message());
+        if (is != was) metrics.registry().Set("ecap_dr_automation_leader", {}, is ? 1 : 0);
+        was = is;
+      } while (options.clock->SleepFor(period, done));
+      leader->Resign();
+    });
+  }
   automation::Scheduler scheduler(std::move(setup.jobs), *setup.store, ops::JobRunner(ctx), setup.options, &observer);
   scheduler_ptr = &scheduler;
   if (auto statuses = scheduler.Statuses(); statuses.ok()) metrics.ObserveStatuses(*statuses);
@@ -243,6 +280,10 @@ Status BackupAutomation::Start(std::stop_token stop) {
     while (options.clock->SleepFor(std::chrono::minutes(1), done)) evaluate();
   });
   Status run = scheduler.Run(stop);  // returns once stopped, after the running jobs ended
+  if (campaign.joinable()) {
+    campaign.request_stop();
+    campaign.join();  // resigns: a follower takes over at once, not after the lease
+  }
   alerting.request_stop();
   alerting.join();
   // The API's jobs get the scheduled runs' grace too, then are cancelled cleanly.

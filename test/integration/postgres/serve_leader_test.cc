@@ -1,0 +1,167 @@
+// Two `serve` daemons elect one leader through a real etcd; only the leader
+// runs jobs. The leader is killed in the middle of a PostgreSQL backup job
+// (held there by a table lock the test owns, so "the middle" is certain, not
+// timed): the follower takes over within the lease, runs the interrupted job
+// once, and the repository holds exactly one backup from it.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "automation/run_store.h"
+#include "net/postgres/pg_client.h"
+#include "test/integration/cli/cli_harness.h"
+#include "test/support/etcd_server.h"
+#include "test/support/pg_server.h"
+
+namespace dr::test {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+class ServeLeaderTest : public CliFixture {
+ protected:
+  void SetUp() override {
+    CliFixture::SetUp();
+    auto pg = PgServer::Start(dir_ / "pg", {});
+    ASSERT_TRUE(pg.ok()) << "PostgreSQL 15 must start for this test: " << pg.status().ToString();
+    pg_ = std::move(*pg);
+    ASSERT_TRUE(pg_->Tool("createdb", "shop").ok());
+    ASSERT_TRUE(pg_->Psql("shop", "create table orders (id int primary key, total numeric); "
+                                  "insert into orders select g, g * 1.5 from generate_series(1, 1000) g").ok());
+    auto etcd = EtcdServer::Start(dir_ / "etcd");
+    ASSERT_TRUE(etcd.ok()) << "etcd must start for this test: " << etcd.status().ToString();
+    etcd_ = std::move(*etcd);
+    WriteFile(config_, PgCliConfig(repo_, key_, pg_->port(), "shop", "postgres",
+                                   "dr_coordinator:\n  state_dir: \"" + dir_ / "state" +
+                                       "\"\n  coordination:\n    etcd:\n      endpoints: [\"" + etcd_->endpoint() +
+                                       "\"]\n      lease_seconds: 2\nautomation:\n  listen: \"127.0.0.1:0\"\n  jobs:\n"
+                                       "    - {name: pg, action: backup, components: [postgresql], daily: \"03:00\","
+                                       " max_attempts: 1}\n"));
+    InitRepo();
+  }
+  void TearDown() override {
+    for (pid_t& pid : pids_) {
+      if (pid > 0) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
+    }
+  }
+
+  // Starts a daemon, its stderr in serve-N.err; returns its index.
+  int StartDaemon() {
+    int n = static_cast<int>(pids_.size());
+    std::string cmd = "exec " + DrBinary() + " -c " + config_ + " serve 2>" + Log(n);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pids_.push_back(pid);
+    return n;
+  }
+  std::string Log(int n) { return dir_ / ("serve-" + std::to_string(n) + ".err"); }
+  std::string ReadLog(int n) {
+    std::ifstream in(Log(n));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // Waits (up to 60 s) until `done` holds; false (and a failure naming `what`) otherwise.
+  bool WaitFor(const std::string& what, const std::function<bool()>& done) {
+    auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "still waiting for: " << what << "\n--- daemon 0:\n" << ReadLog(0) << "\n--- daemon 1:\n" << ReadLog(1);
+    return false;
+  }
+  bool LogHas(int n, const std::string& text) { return ReadLog(n).find(text) != std::string::npos; }
+  // Backends of pg_dump waiting for the test's lock.
+  int Waiting() {
+    auto r = pg_->Psql("shop", "select count(*) from pg_locks where not granted and relation = "
+                                   "(select oid from pg_class where relname = 'orders')");
+    return r.ok() ? std::atoi(r->c_str()) : -1;
+  }
+  std::vector<automation::JobRun> Runs() {
+    auto store = automation::RunStore::Open(dir_ / "state/events.db");
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return {};
+    auto runs = (*store)->History("pg", 100);
+    EXPECT_TRUE(runs.ok()) << runs.status().ToString();
+    return runs.ok() ? *runs : std::vector<automation::JobRun>{};
+  }
+
+  std::unique_ptr<PgServer> pg_;
+  std::unique_ptr<EtcdServer> etcd_;
+  std::vector<pid_t> pids_;
+};
+
+TEST_F(ServeLeaderTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
+  // A run of `pg` that a daemon on another host left unfinished: whoever leads takes it over at once.
+  {
+    auto store = automation::RunStore::Open(dir_ / "state/events.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    automation::JobRun seeded;
+    seeded.job = "pg";
+    seeded.trigger = "schedule";
+    seeded.scheduled_for = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::minutes(1);
+    seeded.started = seeded.scheduled_for;
+    seeded.owner = "a-host-that-is-gone:1";
+    ASSERT_TRUE((*store)->Begin(seeded).ok());
+  }
+  // The table stays locked until the test says so: pg_dump waits for it, so the job is surely mid-run.
+  auto lock = net::pg::Connection::OpenConninfo(pg_->Conninfo() + " dbname=shop", 5);
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  ASSERT_TRUE((*lock)->Exec("BEGIN").ok());
+  ASSERT_TRUE((*lock)->Exec("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").ok());
+
+  int a = StartDaemon();
+  ASSERT_TRUE(WaitFor("daemon 0 leads", [&] { return LogHas(a, "leading: this daemon runs the jobs"); }));
+  ASSERT_TRUE(WaitFor("daemon 0 runs the interrupted job", [&] { return LogHas(a, "job pg: started (takeover"); }));
+  ASSERT_TRUE(WaitFor("its pg_dump waits for the lock", [&] { return Waiting() == 1; }));
+  int b = StartDaemon();
+  ASSERT_TRUE(WaitFor("daemon 1 follows", [&] { return LogHas(b, "following: another daemon leads"); }));
+  EXPECT_FALSE(LogHas(b, "job pg: started"));
+
+  // The leader dies mid-job.
+  ::kill(pids_[a], SIGKILL);
+  ::waitpid(pids_[a], nullptr, 0);
+  pids_[a] = -1;
+  ASSERT_TRUE(WaitFor("daemon 1 takes over", [&] { return LogHas(b, "leading: this daemon runs the jobs"); }));
+  ASSERT_TRUE(WaitFor("daemon 1 runs the job again", [&] { return LogHas(b, "job pg: started (takeover"); }));
+  ASSERT_TRUE(WaitFor("its pg_dump waits too", [&] { return Waiting() >= 1 && LogHas(b, "was interrupted; running it again"); }));
+
+  ASSERT_TRUE((*lock)->Exec("COMMIT").ok());
+  ASSERT_TRUE(WaitFor("the job succeeds", [&] { return LogHas(b, "job pg: succeeded"); }));
+
+  // The record: the seeded run and the killed leader's run interrupted, one run succeeded.
+  auto runs = Runs();
+  int interrupted = 0, succeeded = 0;
+  for (const auto& r : runs) {
+    interrupted += r.outcome == "interrupted";
+    succeeded += r.outcome == "succeeded";
+  }
+  EXPECT_EQ(interrupted, 2);
+  EXPECT_EQ(succeeded, 1);
+  EXPECT_EQ(runs.size(), 3u);
+  // And one backup, made by the new leader, restorable by the usual means.
+  ::kill(pids_[b], SIGTERM);
+  int status = 0;
+  ::waitpid(pids_[b], &status, 0);
+  pids_[b] = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadLog(b);
+  auto list = Dr("--json backup list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  json backups = json::parse(list.out)["backups"];
+  ASSERT_EQ(backups.size(), 1u) << list.out;
+  EXPECT_EQ(backups[0]["status"], "completed");
+  EXPECT_NE(backups[0].dump().find("job:pg"), std::string::npos) << backups[0].dump();
+  auto verify = Dr("verify " + backups[0]["backup_id"].get<std::string>());
+  EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+}  // namespace
+}  // namespace dr::test
