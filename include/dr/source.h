@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <stop_token>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -46,6 +47,11 @@ class ItemWriter {
   // The source knows that about this many more bytes will be read (the files'
   // sizes, a bucket's listing); for progress only: a total, percentage and ETA.
   virtual void ExpectBytes(uint64_t bytes) { (void)bytes; }
+  // Requested when the backup is cancelled (the daemon's shutdown). A source
+  // that waits on something outside (a child process blocked on a server's
+  // lock, a server that does not answer) must stop waiting then: the
+  // repository checks it only between the bytes it is handed.
+  virtual std::stop_token stop_token() const { return {}; }
 };
 
 class ItemReader {

@@ -20,6 +20,7 @@ class RepoItemWriter : public ItemWriter {
   void ExpectBytes(uint64_t bytes) override {
     if (progress_ != nullptr) progress_->AddTotal(bytes);
   }
+  std::stop_token stop_token() const override { return repo_.stop_token(); }
   uint64_t input_bytes() const { return input_bytes_; }
 
  private:

@@ -96,6 +96,8 @@ class Repository {
 
   const RepoConfig& config() const { return config_; }
   const DataKeys& keys() const { return keys_; }
+  // Requested when the operation using the repository is cancelled.
+  std::stop_token stop_token() const { return options_.stop; }
   Backend& backend() { return backend_; }
   const Index& index() const { return index_; }
   // false when opened with load_index false (snapshots and named objects only).

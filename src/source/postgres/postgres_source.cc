@@ -29,10 +29,17 @@ Status StreamChild(ItemWriter& writer, ItemHeader header, const SubprocessOption
   DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
   FdSource out(child->stdout_fd(), header.name);
   std::string name = header.name;
-  Status stored = writer.AddStream(std::move(header), out);
+  Status stored;
+  {
+    // A cancelled backup stops the child: pg_dump waiting for a table lock
+    // writes nothing, so the read would wait as long as the lock is held.
+    std::stop_callback stop_child(writer.stop_token(), [&child] { child->Kill(SIGKILL); });
+    stored = writer.AddStream(std::move(header), out);
+  }
   if (!stored.ok()) child->Kill(SIGKILL);
   child->CloseStdout();
   DR_ASSIGN_OR_RETURN(int code, child->Wait());
+  if (writer.stop_token().stop_requested()) return Status(Code::kCancelled, "dump of '" + name + "' cancelled");
   if (!stored.ok()) return stored;
   if (code != 0) return child->ExitError(code).WithContext("dump of '" + name + "'");
   return Status::Ok();

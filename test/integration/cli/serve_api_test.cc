@@ -5,6 +5,10 @@
 // session and from where, and the status page rendered by headless Chromium.
 #include <pwd.h>
 
+#include <httplib.h>
+
+#include <mutex>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -217,6 +221,69 @@ TEST_F(ServeApiTest, TheStatusPageRendersInChromium) {
   ASSERT_GT(png.size(), 1000u);
   EXPECT_EQ(png.substr(1, 3), "PNG");
   EXPECT_EQ(Stop(), 0);
+}
+
+// An alert end to end: a scheduled job fails, the daemon's rules find it and
+// its webhook channel delivers it (Alertmanager's webhook JSON) to a real
+// HTTP receiver; the job then succeeds and the resolution is delivered too.
+TEST_F(ServeApiTest, AFailedJobReachesTheWebhookAndSoDoesItsResolution) {
+  std::mutex mu;
+  std::vector<json> received;
+  httplib::Server receiver;
+  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mu);
+    received.push_back(json::parse(req.body, nullptr, false));
+    res.status = 200;
+  });
+  int hook_port = receiver.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(hook_port, 0);
+  std::thread serving([&] { receiver.listen_after_bind(); });
+  // The job `broken` backs up a directory that does not exist yet.
+  std::string text = ReadFileOrDie(config_);
+  std::string jobs = "  jobs:\n";
+  text.insert(text.find(jobs) + jobs.size(), "    - {name: broken, action: backup, components: [files], paths: [\"" +
+                                                 dir_ / "later" + "\"], cron: \"0 * * * *\", max_attempts: 1}\n");
+  WriteFile(config_, text + "alerting:\n  notifications:\n    webhook: {enabled: true, url: \"http://127.0.0.1:" +
+                         std::to_string(hook_port) + "/hook\", hmac_secret: \"s3cret\"}\n");
+  InitRepo();
+  int port = Start();
+  ASSERT_GT(port, 0);
+  // The state of BackupFailed{job="broken"} in the newest message that names it ("" before any).
+  auto state_of_broken = [&] {
+    std::lock_guard lock(mu);
+    for (auto m = received.rbegin(); m != received.rend(); ++m) {
+      for (const auto& a : m->value("alerts", json::array())) {
+        if (a["labels"].value("alertname", "") == "BackupFailed" && a["labels"].value("job", "") == "broken") {
+          return a.value("status", "?");
+        }
+      }
+    }
+    return std::string();
+  };
+  auto wait_for_state = [&](const std::string& want) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && state_of_broken() != want) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return state_of_broken();
+  };
+
+  json failed = RunJob(port, "/api/v1/schedules/broken/run", "");
+  EXPECT_EQ(failed["state"], "failed") << failed.dump(2);
+  EXPECT_EQ(wait_for_state("firing"), "firing") << ReadLog();
+  {
+    std::lock_guard lock(mu);
+    const json& m = received.back();
+    EXPECT_EQ(m["version"], "4");
+    EXPECT_EQ(m["receiver"].get<std::string>().empty(), false);
+  }
+  WriteFile(dir_ / "later/now-it-exists.txt", "here\n");
+  json fixed = RunJob(port, "/api/v1/schedules/broken/run", "");
+  EXPECT_EQ(fixed["state"], "succeeded") << fixed.dump(2);
+  EXPECT_EQ(wait_for_state("resolved"), "resolved") << ReadLog();
+  EXPECT_EQ(Stop(), 0);
+  receiver.stop();
+  serving.join();
 }
 
 }  // namespace

@@ -1,8 +1,12 @@
-// Two `serve` daemons elect one leader through a real etcd; only the leader
-// runs jobs. The leader is killed in the middle of a PostgreSQL backup job
-// (held there by a table lock the test owns, so "the middle" is certain, not
-// timed): the follower takes over within the lease, runs the interrupted job
-// once, and the repository holds exactly one backup from it.
+// `serve` in the middle of a PostgreSQL backup job, held there by a table lock
+// the test owns (so "the middle" is certain, not timed):
+// - two daemons elect one leader through a real etcd; only the leader runs
+//   jobs; the leader is killed mid-job, the follower takes over within the
+//   lease, runs the interrupted job once, and the repository holds exactly one
+//   backup from it;
+// - SIGTERM mid-job: the job gets shutdown_timeout, is then cancelled, the
+//   run is recorded as cancelled, the daemon exits 0 and the repository checks
+//   clean.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -24,7 +28,7 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-class ServeLeaderTest : public CliFixture {
+class ServePgTest : public CliFixture {
  protected:
   void SetUp() override {
     CliFixture::SetUp();
@@ -34,16 +38,36 @@ class ServeLeaderTest : public CliFixture {
     ASSERT_TRUE(pg_->Tool("createdb", "shop").ok());
     ASSERT_TRUE(pg_->Psql("shop", "create table orders (id int primary key, total numeric); "
                                   "insert into orders select g, g * 1.5 from generate_series(1, 1000) g").ok());
-    auto etcd = EtcdServer::Start(dir_ / "etcd");
-    ASSERT_TRUE(etcd.ok()) << "etcd must start for this test: " << etcd.status().ToString();
-    etcd_ = std::move(*etcd);
+    InitRepo();
+  }
+  // The configuration: the job `pg`, the state directory, and `coordinator` / `automation` extras.
+  void Configure(const std::string& coordinator, const std::string& automation) {
     WriteFile(config_, PgCliConfig(repo_, key_, pg_->port(), "shop", "postgres",
-                                   "dr_coordinator:\n  state_dir: \"" + dir_ / "state" +
-                                       "\"\n  coordination:\n    etcd:\n      endpoints: [\"" + etcd_->endpoint() +
-                                       "\"]\n      lease_seconds: 2\nautomation:\n  listen: \"127.0.0.1:0\"\n  jobs:\n"
+                                   "dr_coordinator:\n  state_dir: \"" + dir_ / "state" + "\"\n" + coordinator +
+                                       "automation:\n  listen: \"127.0.0.1:0\"\n" + automation + "  jobs:\n"
                                        "    - {name: pg, action: backup, components: [postgresql], daily: \"03:00\","
                                        " max_attempts: 1}\n"));
-    InitRepo();
+  }
+  // A run of `pg` that a daemon on another host left unfinished: whoever leads takes it over at once.
+  void SeedInterruptedRun() {
+    auto store = automation::RunStore::Open(dir_ / "state/events.db");
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    automation::JobRun seeded;
+    seeded.job = "pg";
+    seeded.trigger = "schedule";
+    seeded.scheduled_for = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::minutes(1);
+    seeded.started = seeded.scheduled_for;
+    seeded.owner = "a-host-that-is-gone:1";
+    ASSERT_TRUE((*store)->Begin(seeded).ok());
+  }
+  // Locks the table until the connection commits: pg_dump waits for it, so the job is surely mid-run.
+  std::unique_ptr<net::pg::Connection> LockOrders() {
+    auto lock = net::pg::Connection::OpenConninfo(pg_->Conninfo() + " dbname=shop", 5);
+    EXPECT_TRUE(lock.ok()) << lock.status().ToString();
+    if (!lock.ok()) return nullptr;
+    EXPECT_TRUE((*lock)->Exec("BEGIN").ok());
+    EXPECT_TRUE((*lock)->Exec("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").ok());
+    return std::move(*lock);
   }
   void TearDown() override {
     for (pid_t& pid : pids_) {
@@ -97,26 +121,17 @@ class ServeLeaderTest : public CliFixture {
   std::unique_ptr<PgServer> pg_;
   std::unique_ptr<EtcdServer> etcd_;
   std::vector<pid_t> pids_;
+  int exit_status_ = 0;
 };
 
-TEST_F(ServeLeaderTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
-  // A run of `pg` that a daemon on another host left unfinished: whoever leads takes it over at once.
-  {
-    auto store = automation::RunStore::Open(dir_ / "state/events.db");
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    automation::JobRun seeded;
-    seeded.job = "pg";
-    seeded.trigger = "schedule";
-    seeded.scheduled_for = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()) - std::chrono::minutes(1);
-    seeded.started = seeded.scheduled_for;
-    seeded.owner = "a-host-that-is-gone:1";
-    ASSERT_TRUE((*store)->Begin(seeded).ok());
-  }
-  // The table stays locked until the test says so: pg_dump waits for it, so the job is surely mid-run.
-  auto lock = net::pg::Connection::OpenConninfo(pg_->Conninfo() + " dbname=shop", 5);
-  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
-  ASSERT_TRUE((*lock)->Exec("BEGIN").ok());
-  ASSERT_TRUE((*lock)->Exec("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE").ok());
+TEST_F(ServePgTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
+  auto etcd = EtcdServer::Start(dir_ / "etcd");
+  ASSERT_TRUE(etcd.ok()) << "etcd must start for this test: " << etcd.status().ToString();
+  etcd_ = std::move(*etcd);
+  Configure("  coordination:\n    etcd:\n      endpoints: [\"" + etcd_->endpoint() + "\"]\n      lease_seconds: 2\n", "");
+  SeedInterruptedRun();
+  auto lock = LockOrders();
+  ASSERT_NE(lock, nullptr);
 
   int a = StartDaemon();
   ASSERT_TRUE(WaitFor("daemon 0 leads", [&] { return LogHas(a, "leading: this daemon runs the jobs"); }));
@@ -134,7 +149,7 @@ TEST_F(ServeLeaderTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
   ASSERT_TRUE(WaitFor("daemon 1 runs the job again", [&] { return LogHas(b, "job pg: started (takeover"); }));
   ASSERT_TRUE(WaitFor("its pg_dump waits too", [&] { return Waiting() >= 1 && LogHas(b, "was interrupted; running it again"); }));
 
-  ASSERT_TRUE((*lock)->Exec("COMMIT").ok());
+  ASSERT_TRUE(lock->Exec("COMMIT").ok());
   ASSERT_TRUE(WaitFor("the job succeeds", [&] { return LogHas(b, "job pg: succeeded"); }));
 
   // The record: the seeded run and the killed leader's run interrupted, one run succeeded.
@@ -161,6 +176,44 @@ TEST_F(ServeLeaderTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
   EXPECT_NE(backups[0].dump().find("job:pg"), std::string::npos) << backups[0].dump();
   auto verify = Dr("verify " + backups[0]["backup_id"].get<std::string>());
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+TEST_F(ServePgTest, SigtermMidBackupCancelsItAfterTheTimeoutAndLeavesTheRepositoryClean) {
+  Configure("", "  shutdown_timeout: 1s\n");
+  SeedInterruptedRun();
+  auto lock = LockOrders();
+  ASSERT_NE(lock, nullptr);
+  int d = StartDaemon();
+  ASSERT_TRUE(WaitFor("the job runs", [&] { return LogHas(d, "job pg: started (takeover"); }));
+  ASSERT_TRUE(WaitFor("its pg_dump waits for the lock", [&] { return Waiting() == 1; }));
+
+  ::kill(pids_[d], SIGTERM);
+  ASSERT_TRUE(WaitFor("the daemon exits", [&] { return ::waitpid(pids_[d], &exit_status_, WNOHANG) == pids_[d]; }));
+  pids_[d] = -1;
+  EXPECT_TRUE(WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0) << ReadLog(d);
+  std::string log = ReadLog(d);
+  EXPECT_NE(log.find("stopping: waiting up to 1s for 1 running job"), std::string::npos) << log;
+  EXPECT_NE(log.find("job pg: still running after 1s; cancelling it"), std::string::npos) << log;
+  EXPECT_NE(log.find("job pg: cancelled"), std::string::npos) << log;
+  // pg_dump was stopped with the job. (Its session on the server waits for
+  // the lock until it next talks to its client, as PostgreSQL does for any
+  // client that went away; it ends once the lock is released.)
+  EXPECT_NE(std::system("pgrep -x pg_dump >/dev/null"), 0) << "a pg_dump outlived its cancelled job";
+  ASSERT_TRUE(lock->Exec("COMMIT").ok());
+  ASSERT_TRUE(WaitFor("the orphaned session ends", [&] { return Waiting() == 0; }));
+
+  auto runs = Runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].outcome, "cancelled");
+  EXPECT_EQ(runs[1].outcome, "interrupted");
+  auto list = Dr("--json backup list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["backups"].size(), 0u) << list.out;
+  auto check = Dr("repo check --read-data");
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  // The next run completes: nothing of the cancelled one is in the way.
+  auto again = Dr("--json schedule run pg");
+  EXPECT_EQ(again.exit_code, 0) << again.err << again.out;
 }
 
 }  // namespace
