@@ -33,6 +33,60 @@ std::string OneDecimal(double v) {
 
 bool IsVerification(const std::string& action) { return action == "verify" || action == "repo_check"; }
 
+std::string Minutes(double seconds) { return OneDecimal(seconds / 60) + " min"; }
+
+// The rules over ops::GatherAlertInputs' findings (alert_rules.h); unknown inputs are skipped.
+void EvaluateStateRules(const config::AlertRules& rules, const AlertInputs& in, std::vector<Alert>& out) {
+  for (const auto& [service, health] : in.service_health) {
+    if (health == "degraded") {
+      out.push_back(Make("ServiceDegraded", "warning", {{"service", service}}, "service " + service + " is degraded", in.now));
+    } else if (health == "failed") {
+      out.push_back(Make("ServiceFailed", "critical", {{"service", service}}, "service " + service + " has failed", in.now));
+    }
+  }
+  if (const auto& f = in.last_failover; f && in.now - f->at < kFailoverAlertPeriod) {
+    std::string when = "the failover of " + FormatUtc(f->at);
+    if (f->rto_seconds && *f->rto_seconds > in.rto_target_seconds) {
+      out.push_back(Make("FailoverRtoViolated", "warning", {},
+                         when + " took " + Minutes(*f->rto_seconds) + " (RTO target " + Minutes(in.rto_target_seconds) + ")",
+                         in.now));
+    }
+    if (f->rpo_seconds && *f->rpo_seconds > in.rpo_target_seconds) {
+      out.push_back(Make("FailoverRpoViolated", "warning", {},
+                         when + " lost up to " + Minutes(*f->rpo_seconds) + " of changes (RPO target " +
+                             Minutes(in.rpo_target_seconds) + ")",
+                         in.now));
+    }
+  }
+  auto lag = [&](const char* name, const std::optional<double>& seconds, const std::string& what) {
+    if (seconds && *seconds > in.rpo_target_seconds) {
+      out.push_back(Make(name, "critical", {},
+                         what + " is " + Minutes(*seconds) + " behind (RPO target " + Minutes(in.rpo_target_seconds) + ")",
+                         in.now));
+    }
+  };
+  lag("WalArchiveLagTooHigh", in.wal_archive_lag_seconds, "the WAL archive");
+  lag("S3MirrorLagTooHigh", in.s3_mirror_lag_seconds, "the data-lake mirror");
+  if (in.repository_free_bytes && *in.repository_free_bytes < rules.min_free_space_gb * kGiB) {
+    out.push_back(Make("RepositorySpaceLow", "critical", {},
+                       "the repository's file system has " + OneDecimal(*in.repository_free_bytes / kGiB) +
+                           " GiB free (minimum " + FormatValue(rules.min_free_space_gb) + ")",
+                       in.now));
+  }
+  if (in.access_denials_in_window && *in.access_denials_in_window > rules.max_access_denials) {
+    out.push_back(Make("AccessDenialsHigh", "warning", {},
+                       std::to_string(*in.access_denials_in_window) + " operations were denied within " +
+                           rules.access_denial_window + " (limit " + std::to_string(rules.max_access_denials) + ")",
+                       in.now));
+  }
+  if (in.master_key_age_seconds && *in.master_key_age_seconds > rules.key_rotation_days * 86400) {
+    out.push_back(Make("MasterKeyTooOld", "warning", {},
+                       "the master key is " + OneDecimal(*in.master_key_age_seconds / 86400) +
+                           " days old (rotate every " + FormatValue(rules.key_rotation_days) + ")",
+                       in.now));
+  }
+}
+
 }  // namespace
 
 std::vector<Alert> EvaluateRules(const config::AlertRules& rules, const AlertInputs& in) {
@@ -80,6 +134,7 @@ std::vector<Alert> EvaluateRules(const config::AlertRules& rules, const AlertInp
                          in.now));
     }
   }
+  EvaluateStateRules(rules, in, out);
   return out;
 }
 
@@ -136,6 +191,10 @@ std::string PrometheusRules(const config::AlertRules& rules) {
   const std::string failed =
       "(ecap_dr_job_last_completion_timestamp_seconds > ecap_dr_job_last_success_timestamp_seconds)"
       " * on(job) group_left() ";
+  // A violation is news for kFailoverAlertPeriod after the failover.
+  const std::string recent =
+      " and time() - ecap_dr_last_failover_timestamp_seconds < " +
+      FormatValue(std::chrono::duration<double>(kFailoverAlertPeriod).count());
   const std::vector<Rule> list = {
       {"BackupFailed", "critical", failed + "ecap_dr_job_info{action=\"backup\"}",
        "The last run of backup job {{ $labels.job }} did not succeed."},
@@ -155,6 +214,28 @@ std::string PrometheusRules(const config::AlertRules& rules) {
        "The last backup of job {{ $labels.job }} took longer than the limit."},
       {"BackupTooLarge", "warning", "backup_size_bytes > " + FormatValue(rules.max_backup_size_gb * kGiB),
        "The newest {{ $labels.component }} backup is larger than the limit."},
+      {"ServiceDegraded", "warning", "ecap_dr_service_health{state=\"degraded\"} == 1",
+       "Service {{ $labels.service }} is degraded."},
+      {"ServiceFailed", "critical", "ecap_dr_service_health{state=\"failed\"} == 1",
+       "Service {{ $labels.service }} has failed."},
+      {"FailoverRtoViolated", "warning", "ecap_dr_last_failover_rto_seconds > ecap_dr_rto_target_seconds" + recent,
+       "The last failover took longer than the RTO target."},
+      {"FailoverRpoViolated", "warning", "ecap_dr_last_failover_rpo_seconds > ecap_dr_rpo_target_seconds" + recent,
+       "The last failover lost more than the RPO target."},
+      {"WalArchiveLagTooHigh", "critical", "ecap_dr_wal_archive_lag_seconds > ecap_dr_rpo_target_seconds",
+       "The WAL archive is further behind than the RPO target."},
+      {"S3MirrorLagTooHigh", "critical", "ecap_dr_s3_mirror_lag_seconds > ecap_dr_rpo_target_seconds",
+       "The data-lake mirror is further behind than the RPO target."},
+      {"RepositorySpaceLow", "critical",
+       "ecap_dr_repository_free_bytes >= 0 and ecap_dr_repository_free_bytes < " +
+           FormatValue(rules.min_free_space_gb * kGiB),
+       "The file system of the repository is running out of space."},
+      {"AccessDenialsHigh", "warning",
+       "increase(ecap_dr_access_denials_total[" + rules.access_denial_window + "]) > " +
+           std::to_string(rules.max_access_denials),
+       "More operations than the limit were denied."},
+      {"MasterKeyTooOld", "warning", "ecap_dr_master_key_age_seconds > " + FormatValue(rules.key_rotation_days * 86400),
+       "The master key is older than the rotation period."},
   };
   std::string out =
       "# Generated by `ecap-dr alert rules --format prometheus` from alerting.rules: the rules\n"

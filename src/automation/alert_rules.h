@@ -13,9 +13,32 @@
 //                                 (a component never backed up is too old)
 //   BackupTooLong       warning   last backup run took over max_backup_duration_minutes {job}
 //   BackupTooLarge      warning   newest backup over max_backup_size_gb (GiB)   {component}
+//
+// and the coordinator's and the repository's state, which ops::GatherAlertInputs
+// collects (at most once a minute in serve; never per scrape):
+//
+//   ServiceDegraded     warning   a dr_coordinator service's check is degraded  {service}
+//   ServiceFailed       critical  a dr_coordinator service's check failed       {service}
+//   FailoverRtoViolated warning   the last failover took longer than the RTO target
+//   FailoverRpoViolated warning   the last failover lost more than the RPO target (the
+//                                 database's, or the mirror's when storage failed over)
+//                                 (both: for 7 days after that failover, or until a newer one)
+//   WalArchiveLagTooHigh critical PostgreSQL's WAL archive is further behind than the RPO target
+//   S3MirrorLagTooHigh  critical  the data-lake mirror is further behind than the RPO target
+//   RepositorySpaceLow  critical  a local repository's file system has less free space
+//                                 than min_free_space_gb (GiB; 0: never)
+//   AccessDenialsHigh   warning   more than max_access_denials denied operations within
+//                                 access_denial_window
+//   MasterKeyTooOld     warning   the master key is older than key_rotation_days
+//
+// An input that could not be gathered (or does not apply: no coordinator, no
+// WAL archive, no mirror, an S3 repository, no event history, no encryption)
+// is unknown, and an unknown input never fires its rule. The one rule where a
+// missing thing counts is BackupTooOld (a component never backed up).
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,7 +59,34 @@ struct AlertInputs {
     double size_bytes = 0;
   };
   std::map<std::string, Component> components;
+
+  // What ops::GatherAlertInputs finds; nullopt (an absent service): unknown.
+  // The targets the failover and lag rules compare with (dr_coordinator.*_target_minutes).
+  double rto_target_seconds = 15 * 60;
+  double rpo_target_seconds = 5 * 60;
+  // Each dr_coordinator service's last check: "healthy", "degraded" or "failed".
+  std::map<std::string, std::string> service_health;
+  // The newest failover_completed event of the history.
+  struct Failover {
+    TimePoint at{};
+    std::optional<double> rto_seconds;
+    std::optional<double> rpo_seconds;  // the database's, or the mirror's lag when storage failed over (the larger)
+  };
+  std::optional<Failover> last_failover;
+  std::optional<double> wal_archive_lag_seconds;
+  std::optional<double> s3_mirror_lag_seconds;
+  std::optional<double> repository_free_bytes;
+  std::optional<int64_t> access_denials_in_window;  // within alerting.rules.access_denial_window
+  std::optional<double> master_key_age_seconds;
+  // For the metrics only (counters since the history began): events by outcome,
+  // "succeeded" and "failed"; empty: no history.
+  std::optional<int64_t> access_denials_total;
+  std::map<std::string, int64_t> restores;
+  std::map<std::string, int64_t> verifications;
 };
+
+// How long a failover's RTO or RPO violation keeps its alert firing.
+inline constexpr std::chrono::hours kFailoverAlertPeriod{24 * 7};
 
 // The alerts firing for `in` (state firing, starts_at = in.now).
 std::vector<notify::Alert> EvaluateRules(const config::AlertRules& rules, const AlertInputs& in);

@@ -1,5 +1,7 @@
 #include "automation/alert_rules.h"
 
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "base/time_util.h"
@@ -34,7 +36,7 @@ JobRun MakeRun(const std::string& outcome, TimePoint started, std::chrono::secon
 
 std::vector<std::string> Names(const std::vector<notify::Alert>& alerts) {
   std::vector<std::string> out;
-  for (const auto& a : alerts) out.push_back(a.name + "/" + (a.labels.count("job") ? a.labels.at("job") : a.labels.at("component")));
+  for (const auto& a : alerts) out.push_back(a.labels.empty() ? a.name : a.name + "/" + a.labels.begin()->second);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -89,6 +91,140 @@ TEST(AlertRulesTest, TheTrackerKeepsTheStartAndResolvesOnce) {
   EXPECT_EQ(FormatUtc(*resolved[0].ends_at), "2026-03-10T03:00:00Z");
   EXPECT_TRUE(tracker.Update({}, T("2026-03-10T03:01:00Z")).empty());  // resolved once
   EXPECT_TRUE(tracker.Firing().empty());
+}
+
+// The rules over gathered inputs: each quiet at its threshold, firing past it,
+// with the same fingerprint whatever the value, and resolved once back.
+TEST(AlertRulesTest, EachGatheredRuleFiresPastItsThresholdAndResolves) {
+  config::AlertRules rules;  // 10 GiB free, 10 denials per 1h, 90 days; the targets: 15 and 5 min
+  const double gib = 1024.0 * 1024 * 1024;
+  struct Case {
+    std::string alert;
+    std::string severity;
+    std::function<void(AlertInputs&, double)> set;
+    double quiet;   // at the threshold: no alert
+    double firing;  // past it
+    double further;
+  };
+  TimePoint now = T("2026-03-10T12:00:00Z");
+  auto failover = [&](AlertInputs& in) -> AlertInputs::Failover& {
+    if (!in.last_failover) in.last_failover = AlertInputs::Failover{.at = now - hours(2)};
+    return *in.last_failover;
+  };
+  const std::vector<Case> cases = {
+      {"FailoverRtoViolated", "warning", [&](AlertInputs& in, double v) { failover(in).rto_seconds = v; }, 900, 901, 5000},
+      {"FailoverRpoViolated", "warning", [&](AlertInputs& in, double v) { failover(in).rpo_seconds = v; }, 300, 301, 5000},
+      {"WalArchiveLagTooHigh", "critical", [](AlertInputs& in, double v) { in.wal_archive_lag_seconds = v; }, 300, 301, 9e4},
+      {"S3MirrorLagTooHigh", "critical", [](AlertInputs& in, double v) { in.s3_mirror_lag_seconds = v; }, 300, 301, 9e4},
+      {"RepositorySpaceLow", "critical", [](AlertInputs& in, double v) { in.repository_free_bytes = v; }, 10 * gib,
+       10 * gib - 1, 0},
+      {"AccessDenialsHigh", "warning",
+       [](AlertInputs& in, double v) { in.access_denials_in_window = static_cast<int64_t>(v); }, 10, 11, 500},
+      {"MasterKeyTooOld", "warning", [](AlertInputs& in, double v) { in.master_key_age_seconds = v; }, 90 * 86400.0,
+       90 * 86400.0 + 1, 400 * 86400.0},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.alert);
+    AlertInputs in;
+    in.now = now;
+    EXPECT_TRUE(EvaluateRules(rules, in).empty());  // unknown
+    c.set(in, c.quiet);
+    EXPECT_TRUE(EvaluateRules(rules, in).empty());
+    c.set(in, c.firing);
+    auto fired = EvaluateRules(rules, in);
+    ASSERT_EQ(fired.size(), 1u);
+    EXPECT_EQ(fired[0].name, c.alert);
+    EXPECT_EQ(fired[0].severity, c.severity);
+    EXPECT_FALSE(fired[0].annotations.at("summary").empty());
+    std::string fingerprint = fired[0].Fingerprint();
+    AlertTracker tracker;
+    ASSERT_EQ(tracker.Update(fired, now).size(), 1u);
+    c.set(in, c.further);
+    auto worse = EvaluateRules(rules, in);
+    ASSERT_EQ(worse.size(), 1u);
+    EXPECT_EQ(worse[0].Fingerprint(), fingerprint);  // the value is no label: still the same alert
+    EXPECT_EQ(tracker.Update(worse, now + minutes(1)).size(), 1u);
+    c.set(in, c.quiet);
+    auto resolved = tracker.Update(EvaluateRules(rules, in), now + minutes(2));
+    ASSERT_EQ(resolved.size(), 1u);
+    EXPECT_FALSE(resolved[0].firing());
+    EXPECT_EQ(resolved[0].Fingerprint(), fingerprint);
+    EXPECT_EQ(FormatUtc(resolved[0].starts_at), FormatUtc(now));
+  }
+}
+
+TEST(AlertRulesTest, ServicesByTheirHealthAndFailoversForAWeek) {
+  config::AlertRules rules;
+  AlertInputs in;
+  in.now = T("2026-03-10T12:00:00Z");
+  in.service_health = {{"db", "healthy"}, {"lake", "degraded"}, {"api", "failed"}};
+  auto alerts = EvaluateRules(rules, in);
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].name, "ServiceFailed");  // in the services' order
+  EXPECT_EQ(alerts[0].severity, "critical");
+  EXPECT_EQ(alerts[0].annotations.at("summary"), "service api has failed");
+  EXPECT_EQ(alerts[1].name, "ServiceDegraded");
+  EXPECT_EQ(alerts[1].labels, (std::map<std::string, std::string>{{"service", "lake"}}));
+  std::string api = alerts[0].Fingerprint();
+  in.service_health["api"] = "degraded";  // another alert now: ServiceFailed resolves, ServiceDegraded fires
+  auto after = EvaluateRules(rules, in);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_NE(after[0].Fingerprint(), api);
+  EXPECT_NE(after[1].Fingerprint(), api);
+
+  // A failover over its targets is news for a week; one whose figures are unknown is none.
+  AlertInputs f;
+  f.rto_target_seconds = 60;
+  f.rpo_target_seconds = 10;
+  f.last_failover = AlertInputs::Failover{.at = T("2026-03-10T12:00:00Z"), .rto_seconds = 78, .rpo_seconds = 12};
+  f.now = T("2026-03-17T11:59:00Z");
+  EXPECT_EQ(Names(EvaluateRules(rules, f)), (std::vector<std::string>{"FailoverRpoViolated", "FailoverRtoViolated"}));
+  EXPECT_EQ(EvaluateRules(rules, f)[0].annotations.at("summary"),
+            "the failover of 2026-03-10T12:00:00Z took 1.3 min (RTO target 1.0 min)");
+  f.now = T("2026-03-17T12:00:00Z");
+  EXPECT_TRUE(EvaluateRules(rules, f).empty());
+  f.now = T("2026-03-10T13:00:00Z");
+  f.last_failover->rto_seconds.reset();
+  f.last_failover->rpo_seconds.reset();
+  EXPECT_TRUE(EvaluateRules(rules, f).empty());
+}
+
+// Every input unknown, with thresholds any known value would break: nothing fires.
+TEST(AlertRulesTest, UnknownInputsNeverFire) {
+  config::AlertRules rules;
+  rules.min_free_space_gb = 1e9;
+  rules.max_access_denials = 0;
+  rules.key_rotation_days = 1;
+  AlertInputs in;
+  in.now = T("2026-03-10T12:00:00Z");
+  in.rto_target_seconds = in.rpo_target_seconds = 0;
+  EXPECT_TRUE(EvaluateRules(rules, in).empty());
+  in.service_health["db"] = "unknown";  // no verdict is no alert either
+  EXPECT_TRUE(EvaluateRules(rules, in).empty());
+}
+
+TEST(AlertRulesTest, PrometheusRulesCarryTheNewAlertsOverTheExportedSeries) {
+  config::AlertRules rules;
+  rules.min_free_space_gb = 2;
+  rules.max_access_denials = 3;
+  rules.access_denial_window = "15m";
+  rules.key_rotation_days = 30;
+  std::string text = PrometheusRules(rules);
+  for (const char* line :
+       {"      - alert: ServiceDegraded\n        expr: 'ecap_dr_service_health{state=\"degraded\"} == 1'\n",
+        "      - alert: ServiceFailed\n        expr: 'ecap_dr_service_health{state=\"failed\"} == 1'\n",
+        "      - alert: FailoverRtoViolated\n        expr: 'ecap_dr_last_failover_rto_seconds > ecap_dr_rto_target_seconds "
+        "and time() - ecap_dr_last_failover_timestamp_seconds < 604800'\n",
+        "      - alert: FailoverRpoViolated\n        expr: 'ecap_dr_last_failover_rpo_seconds > ecap_dr_rpo_target_seconds "
+        "and time() - ecap_dr_last_failover_timestamp_seconds < 604800'\n",
+        "      - alert: WalArchiveLagTooHigh\n        expr: 'ecap_dr_wal_archive_lag_seconds > ecap_dr_rpo_target_seconds'\n",
+        "      - alert: S3MirrorLagTooHigh\n        expr: 'ecap_dr_s3_mirror_lag_seconds > ecap_dr_rpo_target_seconds'\n",
+        "      - alert: RepositorySpaceLow\n        expr: 'ecap_dr_repository_free_bytes >= 0 and "
+        "ecap_dr_repository_free_bytes < 2147483648'\n",
+        "      - alert: AccessDenialsHigh\n        expr: 'increase(ecap_dr_access_denials_total[15m]) > 3'\n",
+        "      - alert: MasterKeyTooOld\n        expr: 'ecap_dr_master_key_age_seconds > 2592000'\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\nin:\n" << text;
+  }
 }
 
 }  // namespace

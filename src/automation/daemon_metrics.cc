@@ -15,6 +15,15 @@ using Type = MetricRegistry::Type;
 // A job's runs take from a minute to hours: buckets 1 min .. 4 h.
 const std::vector<double> kDurationBuckets = {30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400};
 const char* const kOutcomes[] = {"succeeded", "failed", "cancelled", "skipped", "interrupted"};
+const char* const kEventOutcomes[] = {"succeeded", "failed"};  // restores, verifications
+const char* const kHealthStates[] = {"healthy", "degraded", "failed"};
+
+// A counter that follows a count kept elsewhere (the event history): it only
+// grows, so a history that was cleared does not make it go back.
+void RaiseTo(MetricRegistry& r, const std::string& name, const Labels& l, double count) {
+  double now = r.Get(name, l);
+  if (count > now) r.Add(name, l, count - now);
+}
 
 double UnixSeconds(TimePoint t) { return std::chrono::duration<double>(t.time_since_epoch()).count(); }
 
@@ -64,7 +73,37 @@ DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::stri
   r.Declare("ecap_dr_repository_free_bytes", Type::kGauge,
             "Free space where the repository is stored (-1: unknown, e.g. object storage).");
 
+  r.Declare("ecap_dr_service_health", Type::kGauge,
+            "Each dr_coordinator service's last check: 1 for its state (healthy, degraded, failed), 0 for the others.");
+  r.Declare("ecap_dr_rto_target_seconds", Type::kGauge, "The recovery time objective (dr_coordinator.rto_target_minutes).");
+  r.Declare("ecap_dr_rpo_target_seconds", Type::kGauge, "The recovery point objective (dr_coordinator.rpo_target_minutes).");
+  r.Declare("ecap_dr_last_failover_timestamp_seconds", Type::kGauge, "When the last failover completed (unix time; 0: never).");
+  r.Declare("ecap_dr_last_failover_rto_seconds", Type::kGauge, "How long the last failover took (-1: unknown).");
+  r.Declare("ecap_dr_last_failover_rpo_seconds", Type::kGauge,
+            "Changes the last failover lost, in seconds: the database's or the mirror's, the larger (-1: unknown).");
+  r.Declare("ecap_dr_wal_archive_lag_seconds", Type::kGauge,
+            "Age of the oldest PostgreSQL change not yet archived (-1: unknown or no WAL archive).");
+  r.Declare("ecap_dr_s3_mirror_lag_seconds", Type::kGauge,
+            "Age of the oldest data-lake change not yet mirrored (-1: unknown or no mirror).");
+  r.Declare("ecap_dr_master_key_age_seconds", Type::kGauge, "Age of the master key (-1: unknown or unencrypted).");
+  r.Declare("ecap_dr_access_denials_total", Type::kCounter, "Operations denied by access control (the event history).");
+  r.Declare("ecap_dr_restores_total", Type::kCounter, "Restores by outcome (the event history).");
+  r.Declare("ecap_dr_verifications_total", Type::kCounter, "Backup verifications by outcome (the event history).");
+
   r.Set("ecap_dr_build_info", {{"version", DR_VERSION}}, 1);
+  r.Set("ecap_dr_rto_target_seconds", {}, 15 * 60);
+  r.Set("ecap_dr_rpo_target_seconds", {}, 5 * 60);
+  r.Set("ecap_dr_last_failover_timestamp_seconds", {}, 0);
+  for (const char* gauge : {"ecap_dr_last_failover_rto_seconds", "ecap_dr_last_failover_rpo_seconds",
+                            "ecap_dr_wal_archive_lag_seconds", "ecap_dr_s3_mirror_lag_seconds",
+                            "ecap_dr_master_key_age_seconds"}) {
+    r.Set(gauge, {}, -1);
+  }
+  r.Add("ecap_dr_access_denials_total", {}, 0);
+  for (const char* outcome : kEventOutcomes) {
+    r.Add("ecap_dr_restores_total", {{"outcome", outcome}}, 0);
+    r.Add("ecap_dr_verifications_total", {{"outcome", outcome}}, 0);
+  }
   r.Set("ecap_dr_start_time_seconds", {}, UnixSeconds(clock_.Now()));
   r.Set("ecap_dr_repository_backups", {}, 0);
   r.Set("ecap_dr_repository_free_bytes", {}, -1);
@@ -153,12 +192,43 @@ void DaemonMetrics::ObserveListing(const json& listing) {
   registry_.Set("ecap_dr_repository_backups", {}, count);
   // At start the counter begins at what the repository holds (failed backups leave nothing there).
   for (const auto& [type, n] : by_type) {
-    Labels l{{"type", type}, {"status", "completed"}};
-    if (registry_.Get("backups_total", l) < n) registry_.Add("backups_total", l, n - registry_.Get("backups_total", l));
+    RaiseTo(registry_, "backups_total", {{"type", type}, {"status", "completed"}}, n);
   }
 }
 
 void DaemonMetrics::SetRepositoryFreeBytes(double bytes) { registry_.Set("ecap_dr_repository_free_bytes", {}, bytes); }
+
+void DaemonMetrics::ObserveConfig(const config::Config& config) {
+  registry_.Set("ecap_dr_rto_target_seconds", {}, config.coordinator.rto_target_minutes * 60);
+  registry_.Set("ecap_dr_rpo_target_seconds", {}, config.coordinator.rpo_target_minutes * 60);
+  if (!config.coordinator_configured) return;
+  for (const auto& s : config.coordinator.services) {
+    for (const char* state : kHealthStates) registry_.Set("ecap_dr_service_health", {{"service", s.name}, {"state", state}}, 0);
+  }
+}
+
+void DaemonMetrics::ObserveInputs(const AlertInputs& in) {
+  auto& r = registry_;
+  for (const auto& [service, health] : in.service_health) {
+    for (const char* state : kHealthStates) {
+      r.Set("ecap_dr_service_health", {{"service", service}, {"state", state}}, health == state ? 1 : 0);
+    }
+  }
+  auto known = [](const std::optional<double>& v) { return v.value_or(-1); };
+  if (in.last_failover) {
+    r.Set("ecap_dr_last_failover_timestamp_seconds", {}, UnixSeconds(in.last_failover->at));
+    r.Set("ecap_dr_last_failover_rto_seconds", {}, known(in.last_failover->rto_seconds));
+    r.Set("ecap_dr_last_failover_rpo_seconds", {}, known(in.last_failover->rpo_seconds));
+  }
+  r.Set("ecap_dr_wal_archive_lag_seconds", {}, known(in.wal_archive_lag_seconds));
+  r.Set("ecap_dr_s3_mirror_lag_seconds", {}, known(in.s3_mirror_lag_seconds));
+  r.Set("ecap_dr_master_key_age_seconds", {}, known(in.master_key_age_seconds));
+  if (in.access_denials_total) RaiseTo(r, "ecap_dr_access_denials_total", {}, static_cast<double>(*in.access_denials_total));
+  for (const auto& [outcome, n] : in.restores) RaiseTo(r, "ecap_dr_restores_total", {{"outcome", outcome}}, static_cast<double>(n));
+  for (const auto& [outcome, n] : in.verifications) {
+    RaiseTo(r, "ecap_dr_verifications_total", {{"outcome", outcome}}, static_cast<double>(n));
+  }
+}
 
 void DaemonMetrics::RunStarted(const Job& job, const JobRun&) {
   registry_.Set("ecap_dr_job_running", {{"job", job.name()}}, 1);

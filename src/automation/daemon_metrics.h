@@ -8,9 +8,17 @@
 //   last completion times, the expected interval, runs by outcome, attempts,
 //   whether it runs now and a duration histogram (1 min .. 4 h buckets); per
 //   component the last successful backup's time; the repository's backup count
-//   and free space; build info and start time.
+//   and free space; build info and start time;
+// - what ops::GatherAlertInputs finds (at most once a minute; ObserveInputs):
+//   each dr_coordinator service's health as a state set
+//   (ecap_dr_service_health{service,state} 1 for its state, 0 for the others;
+//   all 0 until checked), the last failover's time, RTO and RPO beside the
+//   targets, the WAL archive's and the data-lake mirror's lag, the master key's
+//   age (each -1 while unknown), and counters of access denials, restores and
+//   verifications by outcome (the event history's counts, so they survive a
+//   restart).
 //
-// Labels are job, component, outcome, type and status: never a backup id.
+// Labels are job, component, service, state, outcome, type and status: never a backup id.
 // Every series exists from start (a component never backed up has a last
 // success of 0, so "too old" alerts fire for it) and is rebuilt after a
 // restart from the job state and the repository's listing. A scrape renders
@@ -50,6 +58,13 @@ class DaemonMetrics : public SchedulerObserver {
   void ObserveListing(const nlohmann::json& listing);
   // Free space where the repository lives (bytes); negative: unknown.
   void SetRepositoryFreeBytes(double bytes);
+  // The series the configuration decides: each dr_coordinator service's
+  // health states and the RTO/RPO targets. Once, at start.
+  void ObserveConfig(const config::Config& config);
+  // What ops::GatherAlertInputs found; an unknown input leaves its gauge at -1
+  // and its counter where it was. (Free space comes from SetRepositoryFreeBytes,
+  // after every run: fresher than a gathering.)
+  void ObserveInputs(const AlertInputs& in);
 
   void RunStarted(const Job& job, const JobRun& run) override;
   void RunFinished(const Job& job, const JobRun& run) override;

@@ -98,5 +98,60 @@ TEST(DaemonMetricsTest, SeriesExistFromStartAndFollowRunsAndRestarts) {
   EXPECT_TRUE(Has(text, "ecap_dr_job_last_success_timestamp_seconds{job=\"nightly\"} 1772366520"));
 }
 
+// The gathered series: there from start (unknown is -1, counters 0), then
+// what ObserveInputs is given; counters follow the history's counts upwards only.
+TEST(DaemonMetricsTest, GatheredSeriesExistFromStartAndFollowTheInputs) {
+  FakeClock clock(*ParseUtc("2026-03-01T12:00:00Z"));
+  DaemonMetrics m({BackupJob("nightly")}, {"files"}, clock);
+  config::Config config;
+  config.coordinator_configured = true;
+  config.coordinator.rto_target_minutes = 20;
+  config.coordinator.services = {{.name = "db", .type = "postgresql"}, {.name = "lake", .type = "s3"}};
+  m.ObserveConfig(config);
+  std::string text = m.Render();
+  for (const char* line : {"ecap_dr_service_health{service=\"db\",state=\"healthy\"} 0",
+                           "ecap_dr_service_health{service=\"lake\",state=\"failed\"} 0",
+                           "ecap_dr_rto_target_seconds 1200", "ecap_dr_rpo_target_seconds 300",
+                           "ecap_dr_last_failover_timestamp_seconds 0", "ecap_dr_last_failover_rto_seconds -1",
+                           "ecap_dr_last_failover_rpo_seconds -1", "ecap_dr_wal_archive_lag_seconds -1",
+                           "ecap_dr_s3_mirror_lag_seconds -1", "ecap_dr_master_key_age_seconds -1",
+                           "ecap_dr_access_denials_total 0", "ecap_dr_restores_total{outcome=\"succeeded\"} 0",
+                           "ecap_dr_restores_total{outcome=\"failed\"} 0",
+                           "ecap_dr_verifications_total{outcome=\"failed\"} 0", "# TYPE ecap_dr_access_denials_total counter",
+                           "# TYPE ecap_dr_service_health gauge"}) {
+    EXPECT_TRUE(Has(text, line)) << line << "\n" << text;
+  }
+  EXPECT_NE(text.find("ecap_dr_build_info{version=\""), std::string::npos);
+
+  AlertInputs in;
+  in.service_health = {{"db", "degraded"}, {"lake", "healthy"}};
+  in.last_failover = AlertInputs::Failover{.at = *ParseUtc("2026-03-01T11:00:00Z"), .rto_seconds = 95.5};
+  in.wal_archive_lag_seconds = 42;
+  in.master_key_age_seconds = 86400;
+  in.access_denials_total = 7;
+  in.restores = {{"succeeded", 2}, {"failed", 1}};
+  in.verifications = {{"succeeded", 5}, {"failed", 0}};
+  m.ObserveInputs(in);
+  text = m.Render();
+  for (const char* line : {"ecap_dr_service_health{service=\"db\",state=\"degraded\"} 1",
+                           "ecap_dr_service_health{service=\"db\",state=\"healthy\"} 0",
+                           "ecap_dr_service_health{service=\"lake\",state=\"healthy\"} 1",
+                           "ecap_dr_last_failover_timestamp_seconds 1772362800", "ecap_dr_last_failover_rto_seconds 95.5",
+                           "ecap_dr_last_failover_rpo_seconds -1", "ecap_dr_wal_archive_lag_seconds 42",
+                           "ecap_dr_s3_mirror_lag_seconds -1", "ecap_dr_master_key_age_seconds 86400",
+                           "ecap_dr_access_denials_total 7", "ecap_dr_restores_total{outcome=\"succeeded\"} 2",
+                           "ecap_dr_restores_total{outcome=\"failed\"} 1",
+                           "ecap_dr_verifications_total{outcome=\"succeeded\"} 5"}) {
+    EXPECT_TRUE(Has(text, line)) << line << "\n" << text;
+  }
+  // Lags that became unknown read -1 again; a history with fewer events leaves the counters.
+  in.wal_archive_lag_seconds.reset();
+  in.access_denials_total = 3;
+  m.ObserveInputs(in);
+  text = m.Render();
+  EXPECT_TRUE(Has(text, "ecap_dr_wal_archive_lag_seconds -1")) << text;
+  EXPECT_TRUE(Has(text, "ecap_dr_access_denials_total 7")) << text;
+}
+
 }  // namespace
 }  // namespace dr::automation

@@ -52,7 +52,7 @@ void RegisterAlertCommands(CLI::App& app, CliContext& ctx) {
         for (const auto& a : r.data["alerts"]) {
           std::string labels;
           for (const auto& [k, v] : a["labels"].items()) labels += (labels.empty() ? "" : ",") + k + "=" + v.get<std::string>();
-          fmt::print("{:<19} {:<8} {:<24} {}\n", a["name"].get<std::string>(), a["severity"].get<std::string>(), labels,
+          fmt::print("{:<20} {:<8} {:<24} {}\n", a["name"].get<std::string>(), a["severity"].get<std::string>(), labels,
                      a["annotations"].value("summary", ""));
         }
       });

@@ -393,9 +393,12 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
     errors.push_back(name + ":" + std::to_string(line("alerting.notifications.email.smtp_port")) +
                      ": alerting.notifications.email: give either port or smtp_port (its older name), not both");
   }
-  if (auto d = ParseConfigDuration(config.alerting.repeat_interval); !d.ok()) {
-    errors.push_back(name + ":" + std::to_string(line("alerting.repeat_interval")) +
-                     ": alerting.repeat_interval: " + d.status().message());
+  for (const auto& [path, value] : {std::pair<const char*, const std::string*>{"alerting.repeat_interval",
+                                                                                &config.alerting.repeat_interval},
+                                    {"alerting.rules.access_denial_window", &config.alerting.rules.access_denial_window}}) {
+    if (auto d = ParseConfigDuration(*value); !d.ok()) {
+      errors.push_back(name + ":" + std::to_string(line(path)) + ": " + path + ": " + d.status().message());
+    }
   }
   for (const auto& p : config.kafka.properties) {
     if (p.find('=') == std::string::npos || p.front() == '=') {
@@ -465,6 +468,11 @@ Result<std::chrono::seconds> ParseConfigDuration(const std::string& text) {
 std::chrono::seconds AlertingConfig::RepeatInterval() const {
   auto d = ParseConfigDuration(repeat_interval);
   return d.ok() ? *d : std::chrono::hours(4);  // the loader refused anything else
+}
+
+std::chrono::seconds AlertRules::AccessDenialWindow() const {
+  auto d = ParseConfigDuration(access_denial_window);
+  return d.ok() ? *d : std::chrono::hours(1);  // the loader refused anything else
 }
 
 std::string RepositoryLocation::Describe() const {

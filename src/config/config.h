@@ -75,6 +75,15 @@ struct AlertRules {
   double max_backup_duration_minutes = 60;
   double max_backup_size_gb = 100;
   double max_backup_age_hours = 25;
+  // Free space where a local repository lives, in GiB; 0: never alert.
+  double min_free_space_gb = 10;
+  // More access denials than this within access_denial_window: alert.
+  int max_access_denials = 10;
+  std::string access_denial_window = "1h";  // a ParseConfigDuration duration (the loader checked it)
+  // A master key older than this many days: alert (the guide: rotate quarterly).
+  double key_rotation_days = 90;
+
+  std::chrono::seconds AccessDenialWindow() const;
 };
 
 struct EmailConfig {

@@ -233,6 +233,7 @@ void SampleValues(const RecordType& keys, json& out) {
     std::string text = "v-" + std::string(o.path);
     // Keys with a form, or that exclude another: a value the loader accepts.
     if (o.path == "alerting.repeat_interval") text = "90m";
+    if (o.path == "alerting.rules.access_denial_window") text = "15m";
     const OptionDetails& d = o.details;
     switch (o.type) {
       case OptionType::kSection:
@@ -406,6 +407,47 @@ TEST(ConfigTest, RepeatIntervalIsADuration) {
   EXPECT_THAT(c, StatusIs(Code::kConfig));
   EXPECT_EQ(c.status().message(),
             "x.yaml:2: alerting.repeat_interval: invalid duration 'soon' (use 90s, 30m, 4h, 1d, 2w or 1h30m)");
+}
+
+// The rules of the second half of issue 13: defaults, and a bad value of each
+// new key named with its file and line.
+TEST(ConfigTest, NewAlertRuleKeysHaveDefaultsAndBadValuesAreNamed) {
+  auto defaults = LoadConfigString("alerting:\n  rules: {}\n", "x.yaml");
+  ASSERT_OK(defaults);
+  const AlertRules& r = defaults->alerting.rules;
+  EXPECT_EQ(r.min_free_space_gb, 10);
+  EXPECT_EQ(r.max_access_denials, 10);
+  EXPECT_EQ(r.AccessDenialWindow(), std::chrono::hours(1));
+  EXPECT_EQ(r.key_rotation_days, 90);
+  auto set = LoadConfigString("alerting:\n  rules:\n    min_free_space_gb: 0.5\n    max_access_denials: 3\n"
+                              "    access_denial_window: 15m\n    key_rotation_days: 30\n",
+                              "x.yaml");
+  ASSERT_OK(set);
+  EXPECT_EQ(set->alerting.rules.min_free_space_gb, 0.5);
+  EXPECT_EQ(set->alerting.rules.max_access_denials, 3);
+  EXPECT_EQ(set->alerting.rules.AccessDenialWindow(), std::chrono::minutes(15));
+  EXPECT_EQ(set->alerting.rules.key_rotation_days, 30);
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"min_free_space_gb: -1", "x.yaml:4:24: alerting.rules.min_free_space_gb: expected a value >= 0, got '-1'"},
+      {"min_free_space_gb: lots", "x.yaml:4:24: alerting.rules.min_free_space_gb: expected a number, got 'lots'"},
+      {"max_access_denials: 2.5",
+       "x.yaml:4:25: alerting.rules.max_access_denials: expected an integer, got '2.5'"},
+      {"max_access_denials: -3",
+       "x.yaml:4:25: alerting.rules.max_access_denials: expected a value between 0 and 2147483647, got '-3'"},
+      {"access_denial_window: soon",
+       "x.yaml:4: alerting.rules.access_denial_window: invalid duration 'soon' (use 90s, 30m, 4h, 1d, 2w or 1h30m)"},
+      {"access_denial_window: 0m",
+       "x.yaml:4: alerting.rules.access_denial_window: invalid duration '0m': it must be longer than zero"},
+      {"key_rotation_days: 0", "x.yaml:4:24: alerting.rules.key_rotation_days: expected a value >= 1, got '0'"},
+      {"key_rotation_days: quarterly",
+       "x.yaml:4:24: alerting.rules.key_rotation_days: expected a number, got 'quarterly'"},
+  };
+  for (const auto& [line, message] : bad) {
+    auto c = LoadConfigString("# rules\nalerting:\n  rules:\n    " + line + "\n", "x.yaml");
+    EXPECT_THAT(c, StatusIs(Code::kConfig)) << line;
+    EXPECT_EQ(c.status().message(), message) << line;
+  }
 }
 
 }  // namespace

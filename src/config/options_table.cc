@@ -323,6 +323,14 @@ RecordType RootKeys() {
            "alert when a backup is larger")
       .Key("alerting.rules.max_backup_age_hours", [](C& c) -> auto& { return c.alerting.rules.max_backup_age_hours; },
            "alert when the newest backup is older")
+      .Key("alerting.rules.min_free_space_gb", [](C& c) -> auto& { return c.alerting.rules.min_free_space_gb; },
+           "alert when a local repository's file system has less free space (GiB); 0: never")
+      .Key("alerting.rules.max_access_denials", [](C& c) -> auto& { return c.alerting.rules.max_access_denials; },
+           "alert when more operations than this were denied within `access_denial_window`")
+      .Key("alerting.rules.access_denial_window", [](C& c) -> auto& { return c.alerting.rules.access_denial_window; },
+           "the window access denials are counted in: 15m, 1h, 1d")
+      .Key("alerting.rules.key_rotation_days", [](C& c) -> auto& { return c.alerting.rules.key_rotation_days; },
+           "alert when the master key is older (days; the guide rotates quarterly)", {.min = 1})
       .Key("alerting.repeat_interval", [](C& c) -> auto& { return c.alerting.repeat_interval; },
            "notify a firing alert again after this long: 90s, 30m, 4h, 1d, 1h30m")
       .Section("alerting.notifications", "Channels.")

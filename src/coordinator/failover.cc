@@ -9,6 +9,7 @@
 #include "coordinator/health_check.h"
 #include "engine/engine.h"
 #include "net/postgres/pg_client.h"
+#include "source/s3lake/mirror.h"
 
 namespace dr::coordinator {
 
@@ -294,12 +295,8 @@ class FailoverPlan {
       out.details = "active bucket " + c_.storage_replica_bucket;
       // The storage RPO: the mirror's lag when its last pass ended, plus the time since.
       if (!in_.mirror_pass_file.empty()) {
-        auto pass = ReadFile(in_.mirror_pass_file);
-        json p = pass.ok() ? json::parse(*pass, nullptr, false) : json();
-        auto finished = p.is_object() ? ParseUtc(p.value("finished_at", "")) : std::nullopt;
-        if (finished) {
-          result_.storage_rpo_seconds =
-              p.value("lag_seconds", 0.0) + std::max(0.0, Secs(deps_.clock.Now() - *finished));
+        if (auto lag = source::MirrorLagSeconds(in_.mirror_pass_file, deps_.clock.Now())) {
+          result_.storage_rpo_seconds = *lag;
           out.details += "; mirror behind by " + std::to_string(static_cast<int64_t>(result_.storage_rpo_seconds)) + " s";
         } else {
           out.details += "; mirror lag unknown (no completed pass of s3 mirror)";

@@ -98,4 +98,26 @@ Result<std::vector<Event>> EventStore::List(int limit, const std::vector<std::st
   return out;
 }
 
+Result<std::map<std::string, int64_t>> EventStore::Count(const std::vector<std::string>& types,
+                                                         const std::string& since) {
+  std::map<std::string, int64_t> out;
+  std::string sql = "SELECT event_type, count(*) FROM events WHERE event_type IN (";
+  for (size_t i = 0; i < types.size(); ++i) {
+    sql += i ? ",?" : "?";
+    out[types[i]] = 0;
+  }
+  sql += ")";
+  if (!since.empty()) sql += " AND timestamp >= ?";  // one format throughout: text order is time order
+  sql += " GROUP BY event_type";
+  Statement st(*db_, sql.c_str());
+  if (!st.prepared()) return db_->Error("unable to count events");
+  int n = 1;
+  for (const auto& t : types) st.Bind(n++, t);
+  if (!since.empty()) st.Bind(n, since);
+  Statement::Step step;
+  while ((step = st.Next()) == Statement::Step::kRow) out[st.Text(0)] = st.Int(1);
+  if (step != Statement::Step::kDone) return db_->Error("unable to count events");
+  return out;
+}
+
 }  // namespace dr::events

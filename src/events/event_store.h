@@ -10,6 +10,7 @@
 // without either there is no state directory to write to, and no history.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,10 @@ class EventStore : public EventSink {
   Status Record(const std::string& timestamp, const std::string& event_type, const nlohmann::json& data);
   // Newest first; types empty: every type.
   Result<std::vector<Event>> List(int limit, const std::vector<std::string>& types = {});
+  // How many events of each of `types` (not empty) the history holds, counting
+  // only those stamped at or after `since` (as Emit stamps: ISO 8601 UTC with
+  // milliseconds; "" counts every one). A type without events maps to 0.
+  Result<std::map<std::string, int64_t>> Count(const std::vector<std::string>& types, const std::string& since = "");
   const std::string& path() const;
 
  private:

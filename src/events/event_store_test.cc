@@ -31,6 +31,22 @@ TEST(EventStoreTest, KeepsEventsNewestFirst) {
   EXPECT_EQ((*again)->List(10)->size(), 3u);
 }
 
+TEST(EventStoreTest, CountsByTypeSinceATime) {
+  test::TempDir dir;
+  auto store = EventStore::Open(dir / "events.db");
+  ASSERT_OK(store);
+  ASSERT_OK((*store)->Record("2026-11-26T09:59:59.999Z", "access_denied", {}));
+  ASSERT_OK((*store)->Record("2026-11-26T10:00:00.000Z", "access_denied", {}));
+  ASSERT_OK((*store)->Record("2026-11-26T10:30:00.000Z", "access_denied", {}));
+  ASSERT_OK((*store)->Record("2026-11-26T10:31:00.000Z", "restore_failed", {}));
+  auto all = (*store)->Count({"access_denied", "restore_completed", "restore_failed"});
+  ASSERT_OK(all);
+  EXPECT_EQ(*all, (std::map<std::string, int64_t>{{"access_denied", 3}, {"restore_completed", 0}, {"restore_failed", 1}}));
+  auto recent = (*store)->Count({"access_denied"}, "2026-11-26T10:00:00.000Z");
+  ASSERT_OK(recent);
+  EXPECT_EQ(recent->at("access_denied"), 2);  // the window's start is inside it
+}
+
 TEST(EventStoreTest, EmitStampsTheClocksTime) {
   test::TempDir dir;
   FakeClock clock;

@@ -2,6 +2,7 @@
 
 #include "automation/alert_rules.h"
 #include "automation/daemon_metrics.h"
+#include "ops/alert_inputs.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
 
@@ -74,9 +75,13 @@ OpResult AlertList(OperationContext& ctx) {
   OpResult listing = ListBackups(ctx);
   if (!listing.ok()) return op.Finish(ErrorResult(listing.status));
   metrics.ObserveListing(listing.data);
-  automation::AlertInputs in{.now = ctx.clock->Now(), .jobs = *statuses, .components = metrics.Components()};
+  GatheredInputs gathered = GatherAlertInputs(ctx);
+  automation::AlertInputs& in = gathered.inputs;
+  in.jobs = *statuses;
+  in.components = metrics.Components();
   OpResult out{.data = automation::AlertsJson(automation::EvaluateRules(ctx.config.alerting.rules, in))};
   out.warnings = listing.warnings;
+  out.warnings.insert(out.warnings.end(), gathered.warnings.begin(), gathered.warnings.end());
   return op.Finish(std::move(out));
 }
 

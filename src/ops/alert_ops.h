@@ -22,8 +22,9 @@ OpResult AlertTest(OperationContext& ctx, const std::string& channel,
                    automation::notify::Transports transports = {});
 
 // alert.list: the alerts the daemon's rules (automation/alert_rules.h) find
-// now, evaluated here from the job state and the repository's listing, as
-// `serve` evaluates them. data: AlertsJson.
+// now, evaluated here from the job state, the repository's listing and
+// GatherAlertInputs (alert_inputs.h), as `serve` evaluates them. data:
+// AlertsJson; what could not be gathered is in the warnings.
 OpResult AlertList(OperationContext& ctx);
 
 }  // namespace dr::ops

@@ -82,14 +82,14 @@ OpResult Operation::Finish(OpResult result, const json& audit_details, const std
   return result;
 }
 
-std::unique_ptr<backup::BackupManager> Operation::NewManager() const {
+std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   backup::ManagerOptions options;
-  options.clock = ctx_.clock;
-  options.progress = ctx_.progress;
-  options.username = ctx_.identity.user;
-  options.stop = ctx_.stop;
-  if (ctx_.open_backend) options.backend = ctx_.open_backend();
-  return std::make_unique<backup::BackupManager>(ctx_.config, std::move(options));
+  options.clock = ctx.clock;
+  options.progress = ctx.progress;
+  options.username = ctx.identity.user;
+  options.stop = ctx.stop;
+  if (ctx.open_backend) options.backend = ctx.open_backend();
+  return std::make_unique<backup::BackupManager>(ctx.config, std::move(options));
 }
 
 Status CheckPermission(OperationContext& ctx, const std::string& permission, const std::string& target) {
@@ -114,5 +114,7 @@ void RecordUnauthenticated(OperationContext& ctx, const std::string& what, const
   (void)security::AuditLog(ctx.config.audit.log_file, *ctx.clock)
       .Append(ctx.identity, {"api.authenticate", what, "denied", {{"reason", reason}}});
 }
+
+std::unique_ptr<backup::BackupManager> Operation::NewManager() const { return ops::NewManager(ctx_); }
 
 }  // namespace dr::ops

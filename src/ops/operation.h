@@ -78,6 +78,10 @@ struct OpResult {
 // The result of an operation that failed before it had a result.
 OpResult ErrorResult(Status status);
 
+// A BackupManager over the configured repository (ctx.open_backend when set),
+// with ctx's clock, user and stop token. Operation::NewManager for operations.
+std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx);
+
 // Runs one operation's frame. Usage:
 //   Operation op(ctx, "backup.create", id);
 //   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);

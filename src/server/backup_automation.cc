@@ -1,6 +1,5 @@
 #include "server/backup_automation.h"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +18,7 @@
 #include "backup/backup_manager.h"
 #include "coordinator/leader.h"
 #include "events/event_store.h"
+#include "ops/alert_inputs.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
 #include "server/api_auth.h"
@@ -79,14 +79,6 @@ std::string HostId() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-// Free bytes where a local repository lives; -1 for object storage or an error.
-double FreeBytes(const config::RepositoryLocation& repo) {
-  if (repo.type != "local" || repo.path.empty()) return -1;
-  struct statvfs fs {};
-  if (statvfs(repo.path.c_str(), &fs) != 0) return -1;
-  return static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
-}
-
 }  // namespace
 
 struct BackupAutomation::State {
@@ -126,7 +118,8 @@ Status BackupAutomation::Start(std::stop_token stop) {
   } else {
     log("metrics: the repository's backups could not be listed: " + listing.status.message());
   }
-  metrics.SetRepositoryFreeBytes(FreeBytes(config.repository));
+  metrics.SetRepositoryFreeBytes(ops::RepositoryFreeBytes(config.repository));
+  metrics.ObserveConfig(config);
 
   // Alerts: the rules after every run and every minute; what changed goes to
   // the channels (each its own queue), repeats held back until repeat_interval.
@@ -143,12 +136,20 @@ Status BackupAutomation::Start(std::stop_token stop) {
   automation::AlertTracker tracker;
   automation::notify::RepeatGate gate(config.alerting.RepeatInterval());
   automation::Scheduler* scheduler_ptr = nullptr;
+  // Health checks, the WAL archive, the history: at most once a minute, never per scrape.
+  ops::AlertInputsGatherer gatherer(ctx, std::chrono::minutes(1));
   auto evaluate = [&] {
     if (scheduler_ptr == nullptr) return;
     auto statuses = scheduler_ptr->Statuses();
     if (!statuses.ok()) return log("alerts: " + statuses.status().message());
-    automation::TimePoint now = options.clock->Now();
-    automation::AlertInputs in{.now = now, .jobs = *statuses, .components = metrics.Components()};
+    std::vector<std::string> warnings;
+    ops::GatheredInputs gathered = gatherer.Get(&warnings);
+    for (const auto& w : warnings) log("alerts: " + w);
+    metrics.ObserveInputs(gathered.inputs);
+    automation::AlertInputs& in = gathered.inputs;
+    automation::TimePoint now = in.now;
+    in.jobs = *statuses;
+    in.components = metrics.Components();
     std::lock_guard lock(alerts_mu);
     auto changed = gate.Filter(tracker.Update(automation::EvaluateRules(config.alerting.rules, in), now), now);
     for (const auto& a : changed) {
@@ -168,7 +169,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
     void RunStarted(const automation::Job& j, const automation::JobRun& r) override { metrics->RunStarted(j, r); }
     void RunFinished(const automation::Job& j, const automation::JobRun& r) override {
       metrics->RunFinished(j, r);
-      metrics->SetRepositoryFreeBytes(FreeBytes(*repo));
+      metrics->SetRepositoryFreeBytes(ops::RepositoryFreeBytes(*repo));
       // A backup or retention changed the repository's backups: list them again.
       if (j.config.action == "backup" || j.config.action == "retention") relist();
       evaluate();
@@ -249,7 +250,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
     return automation::AlertsJson(tracker.Firing());
   };
   deps.after_job = [&](const std::string& operation) {
-    metrics.SetRepositoryFreeBytes(FreeBytes(config.repository));
+    metrics.SetRepositoryFreeBytes(ops::RepositoryFreeBytes(config.repository));
     if (operation == "backup.create") relist();  // schedule.run: the scheduler's observer did
     evaluate();
   };

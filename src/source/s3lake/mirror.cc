@@ -88,6 +88,14 @@ Status CopyObject(net::s3::S3Client& from, net::s3::S3Client& to, const std::str
 
 std::string MirrorPassFile(const std::string& state_file) { return state_file + ".pass"; }
 
+std::optional<double> MirrorLagSeconds(const std::string& pass_file, std::chrono::system_clock::time_point now) {
+  auto text = ReadFile(pass_file);
+  json p = text.ok() ? json::parse(*text, nullptr, false) : json();
+  auto finished = p.is_object() ? ParseUtc(p.value("finished_at", "")) : std::nullopt;
+  if (!finished) return std::nullopt;
+  return p.value("lag_seconds", 0.0) + std::max(0.0, std::chrono::duration<double>(now - *finished).count());
+}
+
 Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock) {
   net::s3::S3Client from(options.source), to(options.target);
   MirrorResult result;

@@ -7,6 +7,8 @@
 // The lag (age of the oldest source change not yet mirrored) is the storage RPO.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -40,5 +42,9 @@ Result<MirrorResult> MirrorOnce(const MirrorOptions& options, Clock& clock);
 // Beside the state file, each pass leaves {"finished_at", "lag_seconds"}: the
 // storage RPO is that lag plus the time since (what changed since is unmirrored).
 std::string MirrorPassFile(const std::string& state_file);
+// The storage RPO at `now` from a pass file: the last pass's lag plus the time
+// since it ended. nullopt when there is no completed pass (no file, or one
+// that cannot be read or parsed).
+std::optional<double> MirrorLagSeconds(const std::string& pass_file, std::chrono::system_clock::time_point now);
 
 }  // namespace dr::source

@@ -29,6 +29,9 @@ TEST_F(ServeTest, ARunRecordedByScheduleRunShowsInTheDaemonsMetricsAndApiAndSigt
   EXPECT_NE(listed.out.find(backup_id), std::string::npos);
   EXPECT_NE(listed.out.find("job:nightly"), std::string::npos);  // the job's tag
 
+  // A verification before the daemon starts: its counter starts from the event history.
+  ASSERT_EQ(Dr("verify " + backup_id).exit_code, 0);
+
   auto list = Dr("schedule list");
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("time zone: Europe/Berlin"), std::string::npos) << list.out;
@@ -51,6 +54,27 @@ TEST_F(ServeTest, ARunRecordedByScheduleRunShowsInTheDaemonsMetricsAndApiAndSigt
                            "backup_size_bytes{component=\"files\"} 31"}) {
     EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
   }
+  // The gathered series exist from the first scrape, whether or not the first gathering is done.
+  for (const char* series : {"ecap_dr_access_denials_total ", "ecap_dr_restores_total{outcome=\"failed\"} ",
+                             "ecap_dr_rto_target_seconds 900", "ecap_dr_rpo_target_seconds 300",
+                             "ecap_dr_last_failover_rto_seconds -1", "ecap_dr_wal_archive_lag_seconds -1",
+                             "ecap_dr_s3_mirror_lag_seconds -1", "ecap_dr_master_key_age_seconds "}) {
+    EXPECT_NE(text.find(std::string("\n") + series), std::string::npos) << series << "\n" << text;
+  }
+  // The verification comes from the event history once the daemon gathered (right after it started).
+  std::string gathered = text;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       gathered.find("\necap_dr_verifications_total{outcome=\"succeeded\"} 1\n") == std::string::npos &&
+       std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(50))) {
+    gathered = Get(port, "/metrics").body;
+  }
+  EXPECT_NE(gathered.find("\necap_dr_verifications_total{outcome=\"succeeded\"} 1\n"), std::string::npos) << gathered;
+  std::smatch key_age;
+  ASSERT_TRUE(std::regex_search(gathered, key_age, std::regex("\necap_dr_master_key_age_seconds ([^\n]+)\n")));
+  EXPECT_GE(std::stod(key_age[1]), 0) << "the repository's key was created moments ago";
+  EXPECT_LT(std::stod(key_age[1]), 3600);
+
   std::smatch age;
   ASSERT_TRUE(std::regex_search(text, age, std::regex("\nbackup_age_hours\\{component=\"files\"\\} ([^\n]+)\n")))
       << text;
@@ -169,7 +193,7 @@ TEST_F(ServeTest, AlertRulesFindAFailedJobAndRenderForPrometheus) {
   EXPECT_TRUE(names.count("BackupFailed/broken")) << list.out;
   EXPECT_TRUE(names.count("BackupTooOld/files")) << list.out;  // no completed backup of files yet
   auto human = Dr("alert list");
-  EXPECT_NE(human.out.find("BackupFailed        critical job=broken"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("BackupFailed         critical job=broken"), std::string::npos) << human.out;
 
   auto rules = Dr("alert rules --format prometheus");
   ASSERT_EQ(rules.exit_code, 0) << rules.err;
@@ -185,6 +209,11 @@ tests:
       - {series: 'ecap_dr_job_last_success_timestamp_seconds{job="nightly"}', values: '100x5'}
       - {series: 'ecap_dr_job_info{job="nightly",action="backup"}', values: '1x5'}
       - {series: 'ecap_dr_job_last_duration_seconds{job="nightly"}', values: '4000x5'}
+      - {series: 'ecap_dr_repository_free_bytes', values: '1000000x10'}
+      - {series: 'ecap_dr_last_failover_rto_seconds', values: '1200x10'}
+      - {series: 'ecap_dr_rto_target_seconds', values: '900x10'}
+      - {series: 'ecap_dr_last_failover_timestamp_seconds', values: '60x10'}
+      - {series: 'ecap_dr_access_denials_total', values: '0+5x10'}
     alert_rule_test:
       - eval_time: 2m
         alertname: BackupTooOld
@@ -204,6 +233,24 @@ tests:
       - eval_time: 2m
         alertname: VerificationFailed
         exp_alerts: []
+      - eval_time: 2m
+        alertname: RepositorySpaceLow
+        exp_alerts:
+          - exp_labels: {severity: critical}
+            exp_annotations: {summary: 'The file system of the repository is running out of space.'}
+      - eval_time: 2m
+        alertname: FailoverRtoViolated
+        exp_alerts:
+          - exp_labels: {severity: warning}
+            exp_annotations: {summary: 'The last failover took longer than the RTO target.'}
+      - eval_time: 1m
+        alertname: AccessDenialsHigh
+        exp_alerts: []
+      - eval_time: 10m
+        alertname: AccessDenialsHigh
+        exp_alerts:
+          - exp_labels: {severity: warning}
+            exp_annotations: {summary: 'More operations than the limit were denied.'}
 )");
   std::string out = dir_ / "promtool.txt";
   int check = std::system(("cd " + dir_.path() + " && promtool check rules rules.yml > " + out + " 2>&1").c_str());
