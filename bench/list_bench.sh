@@ -11,7 +11,8 @@
 # every command shares and each backup writes its own summary into. "Cold":
 # the table is emptied before the first run, which then reads every snapshot
 # from the repository (and fills the table); "warm": the next 3 runs, which
-# read no snapshot, only the LIST of snapshot objects and the table.
+# read no snapshot, only the LIST of snapshot objects and the table. Emptying
+# the table needs the sqlite3 shell (Debian: sqlite3); without it "cold" is warm.
 #
 # If DIR already holds a repository made by this script, it is continued: only
 # the backups from the current count up to N are created (so a run at 1,000 can
