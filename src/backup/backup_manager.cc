@@ -394,6 +394,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   if (options_.test_hook) options_.test_hook("backup.before_commit");
   if (Status s = lock_->Confirm(); !s.ok()) return finish(s.WithContext("backup not committed"));
   if (Status s = repo.SaveSnapshot(snap); !s.ok()) return finish(s);
+  CacheSummary(repo, snap);
   result.stats = snap.stats;
   return finish(Status::Ok());
 }
@@ -521,21 +522,35 @@ Result<BackupListing> BackupManager::ListAllBackups() {
     present[info.name.id] = info.size;
     return Status::Ok();
   }));
-  // Summaries read before are used again while the snapshot is the same size:
-  // snapshots are written once, and pinning (the one rewrite) changes the size.
-  std::erase_if(summaries_, [&](const auto& entry) {
-    auto it = present.find(entry.first);
-    return it == present.end() || it->second != entry.second.size;
-  });
+  // Summaries read before (by any process, with the state directory's cache)
+  // are used again while the snapshot is the same size: snapshots are written
+  // once, and pinning (the one rewrite) changes the size. A cache that cannot
+  // be read is an empty one: the listing is slower, not wrong.
+  const std::string key = RepositoryKey(*repo);
+  auto loaded = summaries().Load(key);
+  SummaryCache::Entries cached = loaded.ok() ? std::move(loaded).value() : SummaryCache::Entries{};
+  SummaryCache::Entries read;      // summaries read now, to keep
+  std::vector<std::string> stale;  // entries of snapshots gone, changed or unreadable
+  for (const auto& entry : cached) {
+    if (!present.contains(entry.first)) stale.push_back(entry.first);
+  }
+  // What was read is kept even when the listing fails later: it was read whole
+  // and right. Removed first: a snapshot that changed size is in both.
+  auto remember = [&] {
+    (void)summaries().Remove(key, stale);
+    (void)summaries().Put(key, read);
+  };
   BackupListing out;
   for (const auto& [id, size] : present) {
-    if (auto cached = summaries_.find(id); cached != summaries_.end()) {
-      out.backups.push_back(cached->second.summary);
+    auto hit = cached.find(id);
+    if (hit != cached.end() && hit->second.size == size) {
+      out.backups.push_back(std::move(hit->second.summary));
       continue;
     }
+    if (hit != cached.end()) stale.push_back(id);
     auto snap = repo->LoadSnapshot(id, /*with_items=*/false);
     if (snap.ok()) {
-      summaries_[id] = {size, *snap};
+      read[id] = {size, *snap};
       out.backups.push_back(std::move(snap).value());
       continue;
     }
@@ -545,15 +560,28 @@ Result<BackupListing> BackupManager::ListAllBackups() {
       case Code::kUnavailable:
       case Code::kPermissionDenied:
       case Code::kCancelled:
+        remember();
         return snap.status();  // says nothing about this snapshot
-      default:
+      default:  // never cached: it is read (and reported) again next time
         out.damaged.push_back({id, snap.status()});
     }
   }
+  remember();
   std::sort(out.backups.begin(), out.backups.end(), [](const auto& a, const auto& b) {
     return a.start_time != b.start_time ? a.start_time < b.start_time : a.backup_id < b.backup_id;
   });
   return out;
+}
+
+void BackupManager::CacheSummary(repo::Repository& repo, const repo::Snapshot& snapshot) {
+  // The size is the listing's key, so it is asked of the storage, as the listing sees it.
+  auto info = repo.backend().Stat({ObjectKind::kSnapshot, snapshot.backup_id});
+  if (!info.ok()) return;
+  (void)summaries().Put(RepositoryKey(repo), {{snapshot.backup_id, {info->size, repo::SummaryOf(snapshot)}}});
+}
+
+void BackupManager::ForgetSummaries(repo::Repository& repo, const std::vector<std::string>& backup_ids) {
+  (void)summaries().Remove(RepositoryKey(repo), backup_ids);
 }
 
 Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
@@ -579,7 +607,9 @@ Status BackupManager::WalkBackup(const std::string& backup_id,
 Status BackupManager::DeleteBackup(const std::string& backup_id) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  return repo->RemoveSnapshot(backup_id);
+  Status removed = repo->RemoveSnapshot(backup_id);
+  if (removed.ok() || removed.code() == Code::kNotFound) ForgetSummaries(*repo, {backup_id});
+  return removed;
 }
 
 Result<repo::Snapshot> BackupManager::PinBackup(const std::string& backup_id, bool pinned) {
@@ -791,6 +821,7 @@ Result<RetentionResult> BackupManager::ApplyRetention(const RetentionRequest& re
   for (const auto& id : result.forgotten) {
     DR_RETURN_IF_ERROR(repo->CheckStop("retention apply"));
     DR_RETURN_IF_ERROR(repo->RemoveSnapshot(id));
+    ForgetSummaries(*repo, {id});
   }
   if (request.prune) {
     Progress progress = MakeProgress("prune", options_.progress);

@@ -19,6 +19,7 @@
 #include "dr/backend.h"
 #include "dr/clock.h"
 #include "backup/retention.h"
+#include "backup/summary_cache.h"
 #include "repo/checker.h"
 #include "repo/prune.h"
 #include "repo/lock.h"
@@ -196,6 +197,11 @@ struct ManagerOptions {
   std::stop_token stop;
   // Refresh and staleness of repository locks (tests shorten them on a fake clock).
   repo::LockTiming lock_timing;
+  // Summaries of snapshots kept between listings (summary_cache.h); it must
+  // outlive the manager. Null: the manager keeps its own, in memory (the
+  // listings of one manager only). ops/ gives every manager the one of the
+  // state directory.
+  SummaryCache* summary_cache = nullptr;
   // Called at named points of a job ("backup.before_lock"), for tests that must
   // act in a gap between two steps; empty in production.
   std::function<void(std::string_view point)> test_hook;
@@ -217,6 +223,10 @@ class BackupManager {
   VerifyResult VerifyBackupIntegrity(const std::string& backup_id, bool full = false);
   // Every backup, oldest first, as summaries: components with their meta and
   // item counts but no items (GetBackup loads one whole).
+  // A summary comes from the summary cache (ManagerOptions::summary_cache) when
+  // it holds the snapshot at its current size; the others are read and added,
+  // and entries of snapshots no longer listed are removed. Damaged snapshots
+  // are never cached: they are read (and reported) every time.
   // Fails on the first snapshot it cannot read: for retention and reports, which
   // must not decide on a partial view.
   Result<std::vector<repo::Snapshot>> ListBackups();
@@ -298,14 +308,13 @@ class BackupManager {
   Status LoadPrevious(const std::string& component);
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
-  // Summaries of snapshots listed before, by id: a manager that lives long (the
-  // daemon) lists 10,000 backups without reading them again. Checked against
-  // the listing's object sizes every time.
-  struct CachedSummary {
-    uint64_t size = 0;
-    repo::Snapshot summary;
-  };
-  std::map<std::string, CachedSummary> summaries_;
+  // The summary cache: options_.summary_cache, or own_summaries_.
+  SummaryCache& summaries() { return options_.summary_cache ? *options_.summary_cache : own_summaries_; }
+  // Best effort (the listing reads the snapshot when the cache lacks it):
+  // the summary of a backup just written, and the forgetting of removed ones.
+  void CacheSummary(repo::Repository& repo, const repo::Snapshot& snapshot);
+  void ForgetSummaries(repo::Repository& repo, const std::vector<std::string>& backup_ids);
+  MemorySummaryCache own_summaries_;
 };
 
 }  // namespace dr::backup

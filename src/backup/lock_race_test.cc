@@ -7,6 +7,7 @@
 #include "base/encoding.h"
 #include "base/fake_clock.h"
 #include "storage/memory/memory_backend.h"
+#include "test/support/counting_backend.h"
 #include "test/support/test_support.h"
 
 namespace dr::backup {
@@ -141,16 +142,7 @@ TEST_F(BackupLockTest, EveryOperationReleasesItsLock) {
 namespace dr::backup {
 namespace {
 
-// Counts reads of snapshots, to prove a listing used its cached summaries.
-class CountingBackend : public BackendWrapper {
- public:
-  using BackendWrapper::BackendWrapper;
-  Result<std::string> Get(const ObjectName& name, ByteRange range) override {
-    if (name.kind == ObjectKind::kSnapshot) ++snapshot_reads;
-    return BackendWrapper::Get(name, range);
-  }
-  int snapshot_reads = 0;
-};
+using test::CountingBackend;
 
 TEST_F(BackupLockTest, ListingAgainReadsOnlySnapshotsThatChanged) {
   auto counting = std::make_unique<CountingBackend>(test::BorrowBackend(*store_));

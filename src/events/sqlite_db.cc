@@ -75,6 +75,11 @@ Statement::Step Statement::Next() {
   }
 }
 
+void Statement::Reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+}
+
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(st_, column); }
 
 std::string Statement::Text(int column) const {

@@ -53,6 +53,8 @@ class Statement {
   enum class Step { kRow, kDone, kError };
   // Runs the statement to its next row.
   Step Next();
+  // Back to before the first row, to run it again with new bindings (a batch in one transaction).
+  void Reset();
   int64_t Int(int column) const;
   std::string Text(int column) const;  // "" for NULL
   bool IsNull(int column) const;

@@ -1,7 +1,12 @@
 #include "ops/operation.h"
 
+#include <map>
+#include <mutex>
+
 #include "backup/backup_manager.h"
+#include "backup/sqlite_summary_cache.h"
 #include "base/status_json.h"
+#include "events/event_store.h"
 #include "security/audit/audit_log.h"
 
 namespace dr::ops {
@@ -82,6 +87,24 @@ OpResult Operation::Finish(OpResult result, const json& audit_details, const std
   return result;
 }
 
+namespace {
+
+// The summary cache of a state directory's history file, one per file for the
+// process: the daemon's managers (one per operation) share its connection.
+// Null without a state directory: each manager then keeps its own in memory.
+backup::SummaryCache* SharedSummaryCache(const config::Config& config) {
+  std::string path = events::HistoryPath(config);
+  if (path.empty()) return nullptr;
+  static std::mutex mu;
+  static std::map<std::string, std::unique_ptr<backup::SqliteSummaryCache>> caches;
+  std::lock_guard lock(mu);
+  auto& cache = caches[path];
+  if (!cache) cache = std::make_unique<backup::SqliteSummaryCache>(path);
+  return cache.get();
+}
+
+}  // namespace
+
 std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   backup::ManagerOptions options;
   options.clock = ctx.clock;
@@ -89,6 +112,7 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   options.username = ctx.identity.user;
   options.stop = ctx.stop;
   if (ctx.open_backend) options.backend = ctx.open_backend();
+  options.summary_cache = SharedSummaryCache(ctx.config);
   return std::make_unique<backup::BackupManager>(ctx.config, std::move(options));
 }
 

@@ -13,6 +13,7 @@
 #include "ops/coordinator_ops.h"
 #include "security/audit/audit_log.h"
 #include "storage/memory/memory_backend.h"
+#include "test/support/counting_backend.h"
 #include "test/support/test_support.h"
 
 namespace dr::ops {
@@ -162,6 +163,30 @@ TEST_F(OpsTest, ACallersLastCheckAfterAuthorizationIsAuditedAsFailed) {
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0]["result"], "failed");
   EXPECT_TRUE(events_.types().empty());
+}
+
+// Every manager ops makes uses the state directory's summary cache: the next
+// command (a new manager) lists without reading a snapshot, with the same JSON
+// as a listing that reads them all (issue 12).
+TEST_F(OpsTest, ListingsUseTheStateDirectorysSummaryCache) {
+  As("root");
+  ASSERT_OK(InitRepository(ctx_).status);
+  ASSERT_OK(CreateBackup(ctx_, "b1", {.tags = {"daily"}}).status);
+  clock_.Advance(std::chrono::seconds(60));
+  ASSERT_OK(CreateBackup(ctx_, "b2", {}).status);
+  std::atomic<int> reads = 0;
+  ctx_.open_backend = [&] { return std::make_unique<test::CountingBackend>(test::BorrowBackend(*backend_), &reads); };
+  OpResult warm = ListBackups(ctx_);
+  ASSERT_OK(warm.status);
+  EXPECT_EQ(reads, 0);
+  ASSERT_EQ(warm.data["backups"].size(), 2u);
+  EXPECT_EQ(warm.data["backups"][0]["tags"], json({"daily"}));
+  // Without a state directory (no audit log): each manager reads every snapshot.
+  ctx_.config.audit.log_file = "";
+  OpResult cold = ListBackups(ctx_);
+  ASSERT_OK(cold.status);
+  EXPECT_EQ(reads, 2);
+  EXPECT_EQ(warm.data, cold.data);
 }
 
 // Backups and failovers land in one history, which `events` reads.

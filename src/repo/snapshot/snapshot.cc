@@ -171,6 +171,41 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
   return snap;
 }
 
+Snapshot SummaryOf(const Snapshot& whole) {
+  Snapshot summary = whole;
+  for (auto& c : summary.components) {
+    c.item_count = c.items.size();
+    c.item_bytes = 0;
+    for (const auto& item : c.items) c.item_bytes += item.size;
+    c.items.clear();
+  }
+  return summary;
+}
+
+json SummaryToJson(const Snapshot& summary) {
+  json j = summary.ToJson(/*with_blobs=*/false);
+  for (size_t i = 0; i < summary.components.size(); ++i) {
+    j["components"][i]["item_count"] = summary.components[i].item_count;
+    j["components"][i]["item_bytes"] = summary.components[i].item_bytes;
+  }
+  return j;
+}
+
+Result<Snapshot> SummaryFromJson(const json& j) {
+  DR_ASSIGN_OR_RETURN(Snapshot summary, Snapshot::FromJson(j));
+  try {
+    const json& components = j.at("components");
+    for (size_t i = 0; i < summary.components.size(); ++i) {
+      summary.components[i].items.clear();
+      summary.components[i].item_count = components.at(i).at("item_count").get<uint64_t>();
+      summary.components[i].item_bytes = components.at(i).at("item_bytes").get<uint64_t>();
+    }
+  } catch (const json::exception& e) {
+    return Corrupt(std::string("snapshot summary is malformed: ") + e.what());
+  }
+  return summary;
+}
+
 namespace {
 
 // SAX handler: every string inside a "blobs" array goes to fn as a blob id.

@@ -64,6 +64,17 @@ struct Snapshot {
 // soon as it is counted: a summary of a backup of millions of files costs
 // kilobytes, not the whole manifest (listing, retention).
 Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items);
+// A summary is a Snapshot without items, each component carrying its
+// item_count and item_bytes: what ParseSnapshot(text, false) returns.
+// SummaryOf makes one of a whole snapshot (a backup just written) equal to
+// the one parsing its manifest gives.
+Snapshot SummaryOf(const Snapshot& whole);
+// A summary as JSON and back, item counts included, for keeping summaries
+// outside the repository (backup/summary_cache.h). Not the manifest format:
+// no items are written. SummaryFromJson is kCorrupt for JSON it cannot read.
+nlohmann::json SummaryToJson(const Snapshot& summary);
+Result<Snapshot> SummaryFromJson(const nlohmann::json& j);
+
 // Calls fn for every blob id the manifest references, without building it
 // (nlohmann's SAX interface): prune's memory is its set of used ids.
 Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const BlobId&)>& fn);

@@ -46,6 +46,27 @@ TEST(SnapshotTest, WalkingItemsGivesWhatParsingWholeGives) {
   }
 }
 
+// The summary cache (backup/summary_cache.h) keeps SummaryOf a backup just
+// written and summaries as JSON: both must be what parsing the manifest gives.
+TEST(SnapshotTest, ASummaryOfTheWholeAndItsJsonAreWhatParsingGives) {
+  Snapshot whole = TwoComponents();
+  whole.duration_seconds = 0.1 + 0.2;  // not exact in binary: must survive the text
+  auto parsed = ParseSnapshot(whole.ToJson().dump(), /*with_items=*/false);
+  ASSERT_OK(parsed);
+  EXPECT_EQ(parsed->components.at(1).item_count, 3u);
+  EXPECT_EQ(parsed->components.at(1).item_bytes, 303u);
+  EXPECT_EQ(SummaryToJson(SummaryOf(whole)), SummaryToJson(*parsed));
+  auto back = SummaryFromJson(nlohmann::json::parse(SummaryToJson(*parsed).dump()));
+  ASSERT_OK(back);
+  EXPECT_EQ(SummaryToJson(*back), SummaryToJson(*parsed));
+  EXPECT_EQ(back->duration_seconds, whole.duration_seconds);
+  EXPECT_TRUE(back->components.at(0).items.empty());
+  EXPECT_EQ(back->components.at(0).item_bytes, 303u);
+  // Without the counts it is not a summary this wrote.
+  nlohmann::json no_counts = parsed->ToJson(false);
+  EXPECT_THAT(SummaryFromJson(no_counts), test::StatusIs(Code::kCorrupt));
+}
+
 TEST(SnapshotTest, AnErrorFromTheCallerEndsTheWalk) {
   std::string text = TwoComponents().ToJson().dump();
   int seen = 0;
