@@ -286,5 +286,50 @@ TEST_F(ServeApiTest, AFailedJobReachesTheWebhookAndSoDoesItsResolution) {
   serving.join();
 }
 
+// HTTPS: with a certificate and key the daemon serves the API over TLS only;
+// a client that trusts the certificate gets its answer, and a bad key pair is
+// refused at start with a message naming the files.
+TEST_F(ServeApiTest, ServesTheApiOverTlsWithTheConfiguredCertificate) {
+  std::string cert = dir_ / "tls/cert.pem", key = dir_ / "tls/key.pem";
+  std::filesystem::create_directories(dir_ / "tls");
+  int rc = std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                        "-addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " + cert + " 2>/dev/null").c_str());
+  ASSERT_EQ(WEXITSTATUS(rc), 0) << "openssl must be installed to make a test certificate";
+  std::string plain = ReadFileOrDie(config_);
+  std::string api = "  api:\n";
+  std::string text = plain;
+  text.insert(text.find(api) + api.size(), "    tls_certificate: \"" + cert + "\"\n    tls_key: \"" + key + "\"\n");
+  WriteFile(config_, text);
+  InitRepo();
+  int port = Start();
+  ASSERT_GT(port, 0);
+  net::HttpCall call;
+  call.url = "https://127.0.0.1:" + std::to_string(port) + "/api/v1/backups";
+  call.headers.push_back("Authorization: Bearer " + std::string(kViewerToken));
+  call.ca_bundle = cert;
+  call.timeout_ms = 30000;
+  auto reply = net::HttpSend(call);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->status, 200) << reply->body;
+  EXPECT_NE(reply->body.find("\"backups\""), std::string::npos);
+  // Plain HTTP on the TLS port gets no API answer.
+  auto clear = net::HttpRequest("GET", "http://127.0.0.1:" + std::to_string(port) + "/healthz", "", 5000);
+  EXPECT_TRUE(!clear.ok() || clear->status != 200);
+  EXPECT_EQ(Stop(), 0);
+
+  // A key that is not the certificate's: serve refuses to start, naming both files.
+  WriteFile(dir_ / "tls/other.pem", "");
+  rc = std::system(("openssl genrsa -out " + dir_ / "tls/other.pem" + " 2048 2>/dev/null").c_str());
+  ASSERT_EQ(WEXITSTATUS(rc), 0);
+  text = plain;
+  text.insert(text.find(api) + api.size(),
+              "    tls_certificate: \"" + cert + "\"\n    tls_key: \"" + dir_ / "tls/other.pem" + "\"\n");
+  WriteFile(config_, text);
+  auto refused = Dr("serve", "timeout 60");  // were it to start, it would not hang the test
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("could not be loaded"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find(cert), std::string::npos) << refused.err;
+}
+
 }  // namespace
 }  // namespace dr::test
