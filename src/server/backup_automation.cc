@@ -258,7 +258,10 @@ Status BackupAutomation::Start(std::stop_token stop) {
   router.Add("GET", "/", Access::kTokenLogin, [&](ApiCall& call) {
     ops::OperationContext caller = CallerContext(deps, call);
     ops::OpResult r = ops::RunChecked(caller, "status.read", "status page", [&] {
-      return ops::OpResult{.data = StatusView(config, scheduler, metrics, deps.firing_alerts(), *options.clock)};
+      // The health the daemon last gathered (at most a minute old; gathered now if older).
+      ops::GatheredInputs gathered = gatherer.Get();
+      return ops::OpResult{.data = StatusView(config, scheduler, metrics, deps.firing_alerts(),
+                                              gathered.inputs.service_health, *options.clock)};
     });
     if (!r.ok()) return SendResult(call, r);
     call.response.set_content(RenderStatusPage(r.data), "text/html; charset=utf-8");

@@ -13,19 +13,24 @@ using nlohmann::json;
 
 namespace {
 
-// Each watched service's newest health change; "unknown" for one that never changed.
-json Services(const config::Config& config, const std::vector<events::Event>& changes) {
+// Each watched service: its state from the daemon's last check, else from its
+// newest health change; since when, when a change into that state is on record.
+json Services(const config::Config& config, const std::map<std::string, std::string>& health,
+              const std::vector<events::Event>& changes) {
   json out = json::array();
   if (!config.coordinator_configured) return out;
   for (const auto& svc : config.coordinator.services) {
     json row{{"name", svc.name}, {"status", "unknown"}, {"since", nullptr}, {"error", ""}};
+    auto checked = health.find(svc.name);
     for (const auto& e : changes) {  // newest first
       if (e.data.value("service", "") != svc.name) continue;
+      if (checked != health.end() && e.data.value("to", "") != checked->second) break;
       row["status"] = e.data.value("to", "unknown");
       row["since"] = e.timestamp;
       row["error"] = e.data.value("error", "");
       break;
     }
+    if (checked != health.end()) row["status"] = checked->second;
     out.push_back(row);
   }
   return out;
@@ -34,7 +39,7 @@ json Services(const config::Config& config, const std::vector<events::Event>& ch
 }  // namespace
 
 json StatusView(const config::Config& config, automation::Scheduler& scheduler, automation::DaemonMetrics& metrics,
-                const json& alerts, Clock& clock) {
+                const json& alerts, const std::map<std::string, std::string>& health, Clock& clock) {
   auto now = clock.Now();
   char host[256] = "localhost";
   ::gethostname(host, sizeof(host) - 1);
@@ -46,7 +51,7 @@ json StatusView(const config::Config& config, automation::Scheduler& scheduler, 
             {"alerts", alerts.value("alerts", json::array())},
             {"last_failover", nullptr},
             {"events", json::array()},
-            {"services", json::array()}};
+            {"services", Services(config, health, {})}};
 
   // Components: the newest backup of each, and the jobs that back it up.
   std::map<std::string, std::vector<std::string>> scheduled_by;
@@ -79,7 +84,7 @@ json StatusView(const config::Config& config, automation::Scheduler& scheduler, 
   if (auto recent = (*store)->List(15); recent.ok()) {
     for (const auto& e : *recent) view["events"].push_back(e.ToJson());
   }
-  if (auto changes = (*store)->List(1000, {"health_changed"}); changes.ok()) view["services"] = Services(config, *changes);
+  if (auto changes = (*store)->List(1000, {"health_changed"}); changes.ok()) view["services"] = Services(config, health, *changes);
   if (auto failovers = (*store)->List(1, {"failover_completed", "failover_failed"}); failovers.ok() && !failovers->empty()) {
     const auto& e = failovers->front();
     json f = e.data;
