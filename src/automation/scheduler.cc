@@ -36,6 +36,8 @@ bool OwnerAlive(const std::string& owner) {
 
 }  // namespace
 
+std::string ProcessOwner() { return HostName() + ":" + std::to_string(getpid()); }
+
 Result<std::vector<Job>> JobsOf(const config::Config& config) {
   std::vector<Job> jobs;
   for (const auto& jc : config.automation.jobs) {
@@ -70,7 +72,7 @@ json JobStatus::ToJson(const cctz::time_zone& zone) const {
 Scheduler::Scheduler(std::vector<Job> jobs, RunStore& store, JobRunFn run, SchedulerOptions options,
                      SchedulerObserver* observer)
     : jobs_(std::move(jobs)), store_(store), run_(std::move(run)), options_(std::move(options)), observer_(observer) {
-  if (options_.owner.empty()) options_.owner = HostName() + ":" + std::to_string(getpid());
+  if (options_.owner.empty()) options_.owner = ProcessOwner();
 }
 
 Scheduler::~Scheduler() {

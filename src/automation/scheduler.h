@@ -75,6 +75,9 @@ class SchedulerObserver {
   virtual void Log(const std::string& /*line*/) {}
 };
 
+// This process as a run's owner (and a daemon's id in a leader election): "host:pid".
+std::string ProcessOwner();
+
 struct SchedulerOptions {
   Clock* clock = &RealClock();
   cctz::time_zone zone = cctz::utc_time_zone();
@@ -84,7 +87,7 @@ struct SchedulerOptions {
   std::chrono::seconds retry_delay{60};
   std::chrono::seconds max_retry_delay{1800};
   std::chrono::seconds lock_retry{30};
-  std::string owner;  // host:pid, stored with each run; default: this process
+  std::string owner;  // host:pid, stored with each run; default: ProcessOwner()
   // The longest sleep between two looks at the wall clock (a clock set
   // forward or back is noticed within it). Tests of long spans raise it.
   std::chrono::seconds max_sleep{60};

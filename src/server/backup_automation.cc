@@ -72,13 +72,6 @@ Result<std::unique_ptr<httplib::Server>> NewHttpServer(const config::AutomationC
   return std::unique_ptr<httplib::Server>(std::move(server));
 }
 
-// host:pid, as the scheduler names a run's owner.
-std::string HostId() {
-  char host[256] = "localhost";
-  ::gethostname(host, sizeof(host) - 1);
-  return std::string(host) + ":" + std::to_string(::getpid());
-}
-
 }  // namespace
 
 struct BackupAutomation::State {
@@ -197,7 +190,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
   metrics.registry().Set("ecap_dr_automation_leader", {}, 1);
   if (!config.coordinator.etcd_endpoints.empty()) {
     const auto& c = config.coordinator;
-    std::string id = setup.options.owner.empty() ? HostId() : setup.options.owner;
+    std::string id = setup.options.owner.empty() ? automation::ProcessOwner() : setup.options.owner;
     leader = std::make_unique<coordinator::EtcdLeader>(c.etcd_endpoints, "/ecap-dr/automation/leader", id,
                                                        c.lease_seconds);
     metrics.registry().Set("ecap_dr_automation_leader", {}, 0);

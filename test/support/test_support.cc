@@ -7,6 +7,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace dr::test {
 
@@ -93,5 +94,14 @@ class BorrowedBackend : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> BorrowBackend(Backend& target) { return std::make_unique<BorrowedBackend>(target); }
+
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
 
 }  // namespace dr::test

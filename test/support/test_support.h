@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,11 @@ std::string TextData(size_t n, uint64_t seed);
 
 void WriteFile(const std::string& path, const std::string& data);
 std::string ReadFileOrDie(const std::string& path);
+
+// Waits for a condition another process or thread brings about: asks `done`
+// every 20 ms until it holds (true) or `timeout` passed (false). The timeout
+// is a bound for a test that would otherwise hang, never the thing tested.
+bool Eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout);
 
 }  // namespace dr::test
 

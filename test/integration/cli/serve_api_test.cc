@@ -261,10 +261,7 @@ TEST_F(ServeApiTest, AFailedJobReachesTheWebhookAndSoDoesItsResolution) {
     return std::string();
   };
   auto wait_for_state = [&](const std::string& want) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline && state_of_broken() != want) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    Eventually([&] { return state_of_broken() == want; }, std::chrono::seconds(60));
     return state_of_broken();
   };
 

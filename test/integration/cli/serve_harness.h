@@ -99,16 +99,17 @@ class ServeTest : public CliFixture {
   }
   // Polls an API job until it ends (or 120 s pass); returns its last document.
   nlohmann::json WaitForJob(int port, const std::string& token, const std::string& id) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     nlohmann::json job;
-    while (std::chrono::steady_clock::now() < deadline) {
+    bool ended = Eventually([&] {
       auto reply = Call(port, "GET", "/api/v1/jobs/" + id, token);
-      if (reply.status != 200) return nlohmann::json{{"http_status", reply.status}, {"body", reply.body}};
+      if (reply.status != 200) {
+        job = nlohmann::json{{"http_status", reply.status}, {"body", reply.body}};
+        return true;
+      }
       job = nlohmann::json::parse(reply.body);
-      if (job["state"] != "running") return job;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    ADD_FAILURE() << "job " << id << " still running after 120 s";
+      return job["state"] != "running";
+    }, std::chrono::seconds(120));
+    if (!ended) ADD_FAILURE() << "job " << id << " still running after 120 s";
     return job;
   }
 

@@ -26,7 +26,6 @@ namespace dr::test {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 class ServePgTest : public CliFixture {
  protected:
@@ -94,11 +93,7 @@ class ServePgTest : public CliFixture {
   }
   // Waits (up to 60 s) until `done` holds; false (and a failure naming `what`) otherwise.
   bool WaitFor(const std::string& what, const std::function<bool()>& done) {
-    auto deadline = Clock::now() + std::chrono::seconds(60);
-    while (Clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (Eventually(done, std::chrono::seconds(60))) return true;
     ADD_FAILURE() << "still waiting for: " << what << "\n--- daemon 0:\n" << ReadLog(0) << "\n--- daemon 1:\n" << ReadLog(1);
     return false;
   }
