@@ -58,4 +58,10 @@ class Subprocess {
 // Runs a command to completion; returns its stdout, or an error with its stderr.
 Result<std::string> RunCommand(const SubprocessOptions& options);
 
+// Runs a shell command with a timeout (coreutils timeout, then SIGKILL);
+// returns its exit code (124 on timeout) and fills output with its stdout+stderr tail.
+// Hooks of the failover, command health checks, runbook shell steps.
+Result<int> RunShell(const std::string& command, double timeout_seconds, std::string* output,
+                     const std::vector<std::string>& env = {});
+
 }  // namespace dr

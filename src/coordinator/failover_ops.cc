@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/subprocess.h"
 #include "coordinator/dns.h"
 #include "coordinator/health_check.h"
 #include "net/postgres/pg_client.h"

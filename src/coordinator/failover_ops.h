@@ -2,7 +2,7 @@
 // database pair (PostgreSQL), the DNS record, and the command hooks. The
 // failover plan (failover.h) only talks to these, so its ordering and rollback
 // are tested with fakes (failover_test.cc); the real implementations below
-// use libpq, RFC 2136 updates (dns.h) and RunShell (health_check.h), and are
+// use libpq, RFC 2136 updates (dns.h) and RunShell (base/subprocess.h), and are
 // exercised against real servers by test/integration/coordinator.
 #pragma once
 

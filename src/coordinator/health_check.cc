@@ -203,27 +203,6 @@ int64_t ParseLsn(const std::string& lsn) {
   }
 }
 
-Result<int> RunShell(const std::string& command, double timeout_seconds, std::string* output,
-                     const std::vector<std::string>& env) {
-  char secs[32];
-  std::snprintf(secs, sizeof secs, "%.3f", timeout_seconds);
-  DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start({.argv = {"timeout", "-k", "2", secs, "/bin/sh", "-c", command},
-                                                     .env = env}));
-  std::string out;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::read(child->stdout_fd(), buf, sizeof buf)) > 0) {
-    if (out.size() < 8192) out.append(buf, static_cast<size_t>(n));
-  }
-  DR_ASSIGN_OR_RETURN(int rc, child->Wait());
-  std::string err = child->StderrTail();
-  if (output != nullptr) {
-    *output = out + err;
-    while (!output->empty() && (output->back() == '\n' || output->back() == ' ')) output->pop_back();
-  }
-  return rc;
-}
-
 CheckResult RunCheck(const config::CoordinatedService& service, const CheckContext& context) {
   auto start = Steady::now();
   CheckResult r;

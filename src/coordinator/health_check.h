@@ -37,9 +37,5 @@ CheckResult RunCheck(const config::CoordinatedService& service, const CheckConte
 // "16/B374D848" -> 0x16B374D848; nullopt-like -1 for anything else.
 int64_t ParseLsn(const std::string& lsn);
 
-// Runs a shell command with a timeout (coreutils timeout, then SIGKILL);
-// returns its exit code (124 on timeout) and fills output with its stdout+stderr tail.
-Result<int> RunShell(const std::string& command, double timeout_seconds, std::string* output,
-                     const std::vector<std::string>& env = {});
 
 }  // namespace dr::coordinator

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -52,6 +53,8 @@ const char* StepStateName(StepState state) {
     case StepState::kPlanned: return "planned";
     case StepState::kDeclined: return "declined";
     case StepState::kCancelled: return "cancelled";
+    case StepState::kSkipped: return "skipped";
+    case StepState::kResumed: return "resumed";
   }
   return "unknown";
 }
@@ -72,6 +75,7 @@ const char* RunStatusName(RunStatus status) {
     case RunStatus::kDeclined: return "declined";
     case RunStatus::kCancelled: return "cancelled";
     case RunStatus::kDryRun: return "dry_run";
+    case RunStatus::kAborted: return "aborted";
   }
   return "unknown";
 }
@@ -194,6 +198,7 @@ Result<RunResult> Runner::Run(const std::vector<Step>& plan) {
   RunResult result;
   result.status = options_.dry_run ? RunStatus::kDryRun : RunStatus::kCompleted;
   std::vector<const Step*> completed;
+  std::set<std::string> planned;  // dry run: the steps described, not run
   auto stop_at = [&](const Step& step, RunStatus status, StepState state, Status error) {
     result.status = status;
     result.stopped_at = step.id;
@@ -207,18 +212,46 @@ Result<RunResult> Runner::Run(const std::vector<Step>& plan) {
               Status(Code::kCancelled, "stopped before step '" + step.id + "'"));
       break;
     }
-    if (options_.dry_run && !step.read_only) {
-      StepReport planned{.id = step.id, .state = StepState::kPlanned,
+    // In a dry run a check runs only when what it checks ran too: one that
+    // comes after a planned step would check a change that was not made.
+    bool after_planned = false;
+    for (const auto& dep : step.depends_on) after_planned = after_planned || planned.count(dep);
+    if (options_.dry_run && (!step.read_only || after_planned)) {
+      planned.insert(step.id);
+      StepReport described{.id = step.id, .state = StepState::kPlanned,
                          .details = step.description.empty() ? step.title : step.description};
       if (observer.on_start) observer.on_start(step);
-      result.steps.push_back(planned);
-      if (observer.on_finish) observer.on_finish(step, planned);
+      result.steps.push_back(described);
+      if (observer.on_finish) observer.on_finish(step, described);
       continue;
     }
-    if (!options_.dry_run && step.requires_confirmation && !(options_.confirm && options_.confirm(step))) {
-      stop_at(step, RunStatus::kDeclined, StepState::kDeclined,
-              Status(Code::kCancelled, "step '" + step.id + "' was not confirmed"));
-      break;
+    if (auto earlier = options_.done.find(step.id); !options_.dry_run && earlier != options_.done.end()) {
+      StepReport resumed = earlier->second;
+      resumed.id = step.id;
+      resumed.state = StepState::kResumed;
+      result.steps.push_back(resumed);
+      completed.push_back(&step);
+      continue;
+    }
+    if (!options_.dry_run && step.requires_confirmation) {
+      Answer answer = options_.confirm ? options_.confirm(step) : Answer::kNo;
+      if (answer == Answer::kNo) {
+        stop_at(step, RunStatus::kDeclined, StepState::kDeclined,
+                Status(Code::kCancelled, "step '" + step.id + "' was not confirmed"));
+        break;
+      }
+      if (answer == Answer::kSkip) {
+        StepReport skipped{.id = step.id, .state = StepState::kSkipped, .details = "skipped when asked"};
+        result.steps.push_back(skipped);
+        if (observer.on_finish) observer.on_finish(step, skipped);
+        continue;
+      }
+      if (answer == Answer::kAbort) {
+        stop_at(step, RunStatus::kAborted, StepState::kDeclined,
+                Status(Code::kCancelled, "the run was aborted at step '" + step.id + "'"));
+        Undo(completed, result);
+        break;
+      }
     }
     if (observer.on_start) observer.on_start(step);
     bool run_succeeded = false;

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -76,7 +77,9 @@ struct Step {
   std::string cannot_undo;
 
   // Changes nothing (a precondition check): it also runs in a dry run, so a
-  // plan that would be refused says so without changing anything.
+  // plan that would be refused says so without changing anything; unless it
+  // depends on a step the dry run only described (it would check a change
+  // that was not made).
   bool read_only = false;
   bool requires_confirmation = false;
   Duration timeout{};            // per attempt; zero: none
@@ -90,8 +93,11 @@ enum class StepState {
   kPlanned,    // dry run: described, not run
   kDeclined,   // the confirmation said no
   kCancelled,  // the stop predicate said stop before the step started
+  kSkipped,    // the confirmation said skip: not run, the run went on
+  kResumed,    // done by an earlier run of the plan (RunOptions::done): not run again
 };
-const char* StepStateName(StepState state);  // "ok", "failed", "planned", "declined", "cancelled"
+// "ok", "failed", "planned", "declined", "cancelled", "skipped", "resumed"
+const char* StepStateName(StepState state);
 
 struct StepReport {
   std::string id;
@@ -117,8 +123,17 @@ struct UndoReport {
   double duration_seconds = 0;
 };
 
-enum class RunStatus { kCompleted, kFailed, kDeclined, kCancelled, kDryRun };
-const char* RunStatusName(RunStatus status);  // "completed", "failed", "declined", "cancelled", "dry_run"
+enum class RunStatus { kCompleted, kFailed, kDeclined, kCancelled, kDryRun, kAborted };
+// "completed", "failed", "declined", "cancelled", "dry_run", "aborted"
+const char* RunStatusName(RunStatus status);
+
+// What a person answers when a step asks for confirmation.
+enum class Answer {
+  kYes,    // run it
+  kNo,     // do not: the run stops here as declined, what completed stays done
+  kSkip,   // do not run it, go on with the next step (recorded as skipped)
+  kAbort,  // stop here and roll back the completed steps, as after a failure
+};
 
 struct RunResult {
   RunStatus status = RunStatus::kCompleted;
@@ -137,10 +152,9 @@ struct Observer {
 
 struct RunOptions {
   bool dry_run = false;
-  // Asked before each step that requires confirmation; false declines it and
-  // stops the run. Without it, such a step is declined (never run unasked).
-  // Not asked in a dry run.
-  std::function<bool(const Step&)> confirm;
+  // Asked before each step that requires confirmation (see Answer). Without
+  // it, such a step is declined (never run unasked). Not asked in a dry run.
+  std::function<Answer(const Step&)> confirm;
   // Checked before each step and before each retry; true stops the run as
   // cancelled. What completed stays done: only a failure rolls back, since a
   // person who stops a run decides what happens next.
@@ -148,6 +162,10 @@ struct RunOptions {
   // Between retries and for StepContext::Sleep; default std::this_thread::sleep_for.
   std::function<void(Duration)> sleep;
   Observer observer;
+  // Resuming a run that was killed: the steps an earlier run completed, with
+  // what they reported. They are not run again (StepState::kResumed, their
+  // data kept) and are undone with the others when a later step fails.
+  std::map<std::string, StepReport> done;
 };
 
 // The order a plan runs in: every step after the steps it depends on, and

@@ -166,7 +166,7 @@ TEST_F(EngineTest, ADryRunDescribesTheSameStepsAndRunsOnlyReadOnlyChecks) {
   RunOptions options = Options();
   options.dry_run = true;
   int asked = 0;
-  options.confirm = [&](const Step&) { return ++asked > 0; };
+  options.confirm = [&](const Step&) { return ++asked > 0 ? Answer::kYes : Answer::kNo; };
   RunResult dry = Run(plan, options);
   EXPECT_EQ(dry.status, RunStatus::kDryRun);
   EXPECT_THAT(Ids(dry), ElementsAre("check:ok", "fence:planned", "promote:planned", "verify:planned"));
@@ -200,7 +200,7 @@ TEST_F(EngineTest, ADeclinedConfirmationStopsTheRunWithoutUndoing) {
   RunOptions options = Options();
   options.confirm = [&](const Step& s) {
     asked.push_back(s.id);
-    return false;
+    return Answer::kNo;
   };
   RunResult r = Run(plan, options);
   EXPECT_EQ(r.status, RunStatus::kDeclined);
@@ -217,9 +217,62 @@ TEST_F(EngineTest, ADeclinedConfirmationStopsTheRunWithoutUndoing) {
   EXPECT_THAT(log_, ElementsAre("run a"));
   // Confirmed: it runs.
   log_.clear();
-  options.confirm = [](const Step&) { return true; };
+  options.confirm = [](const Step&) { return Answer::kYes; };
   EXPECT_EQ(Run(plan, options).status, RunStatus::kCompleted);
   EXPECT_THAT(log_, ElementsAre("run a", "run risky", "run c"));
+}
+
+TEST_F(EngineTest, SkipGoesOnWithoutTheStepAndAbortRollsBackWhatCompleted) {
+  Step b = Logged("b", {"a"});
+  b.requires_confirmation = true;
+  Step c = Logged("c", {"b"});
+  c.requires_confirmation = true;
+  std::vector<Step> plan{Logged("a"), b, c, Logged("d", {"c"})};
+  RunOptions options = Options();
+  options.confirm = [](const Step& s) { return s.id == "b" ? Answer::kSkip : Answer::kYes; };
+  RunResult skipped = Run(plan, options);
+  EXPECT_EQ(skipped.status, RunStatus::kCompleted);
+  EXPECT_THAT(Ids(skipped), ElementsAre("a:ok", "b:skipped", "c:ok", "d:ok"));
+  EXPECT_THAT(log_, ElementsAre("run a", "run c", "run d"));
+
+  log_.clear();
+  options.confirm = [](const Step& s) { return s.id == "c" ? Answer::kAbort : Answer::kYes; };
+  RunResult aborted = Run(plan, options);
+  EXPECT_EQ(aborted.status, RunStatus::kAborted);
+  EXPECT_EQ(aborted.stopped_at, "c");
+  EXPECT_THAT(aborted.error.message(), HasSubstr("aborted at step 'c'"));
+  EXPECT_THAT(log_, ElementsAre("run a", "run b", "undo b", "undo a"));
+  EXPECT_THAT(Rollback(aborted), ElementsAre("b:rolled_back", "a:rolled_back"));
+}
+
+TEST_F(EngineTest, AResumedRunSkipsWhatAnEarlierRunCompletedAndStillUndoesIt) {
+  std::vector<Step> plan{Logged("a"), Logged("b", {"a"}), Failing("c", {"b"})};
+  RunOptions options = Options();
+  options.done["a"] = StepReport{.id = "a", .state = StepState::kOk, .details = "a done earlier",
+                                 .data = {{"backup_id", "b1"}}};
+  RunResult r = Run(plan, options);
+  EXPECT_EQ(r.status, RunStatus::kFailed);
+  EXPECT_THAT(Ids(r), ElementsAre("a:resumed", "b:ok", "c:failed"));
+  EXPECT_EQ(r.steps[0].data["backup_id"], "b1") << "what it output then is kept";
+  EXPECT_THAT(log_, ElementsAre("run b", "run c", "undo b", "undo a"));
+  // A dry run of a resumed plan still describes every step.
+  options.dry_run = true;
+  EXPECT_THAT(Ids(Run(plan, options)), ElementsAre("a:planned", "b:planned", "c:planned"));
+}
+
+TEST_F(EngineTest, ADryRunDescribesAChecksThatComesAfterADescribedStep) {
+  Step before = Logged("before", {}, false);
+  before.read_only = true;
+  Step after = Logged("after", {"change"}, false);
+  after.read_only = true;
+  Step later = Logged("later", {"after"}, false);
+  later.read_only = true;
+  RunOptions options = Options();
+  options.dry_run = true;
+  RunResult r = Run({before, Logged("change", {"before"}), after, later}, options);
+  EXPECT_EQ(r.status, RunStatus::kDryRun);
+  EXPECT_THAT(Ids(r), ElementsAre("before:ok", "change:planned", "after:planned", "later:planned"));
+  EXPECT_THAT(log_, ElementsAre("run before")) << "the checks of a change that was not made do not run";
 }
 
 TEST_F(EngineTest, AStepThatOverrunsItsTimeoutFailsNamingIt) {
