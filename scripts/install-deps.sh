@@ -13,7 +13,7 @@ packages=(
   zstd ca-certificates curl libcpp-httplib-dev
   radosgw ceph-mon ceph-osd
   bind9 bind9-utils bind9-dnsutils etcd-server python3-aiosmtpd prometheus-alertmanager prometheus systemd
-  chromium fonts-dejavu-core
+  chromium fonts-dejavu-core libcmark-dev libmstch-dev graphviz
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(restic borgbackup time)

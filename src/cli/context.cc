@@ -176,6 +176,7 @@ int RunCli(int argc, char** argv) {
   RegisterS3Commands(app, ctx);
   RegisterCoordinatorCommands(app, ctx);
   RegisterAlertCommands(app, ctx);
+  RegisterRunbookCommands(app, ctx);
   RegisterServeCommands(app, ctx);
   RejectEmptyValues(app);
   try {

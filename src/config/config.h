@@ -274,6 +274,10 @@ struct FilesConfig {
   std::vector<std::string> exclude;
 };
 
+struct RunbooksConfig {
+  std::string directory;  // the user's runbooks; empty: only the shipped ones
+};
+
 struct Config {
   std::string source;  // the file it was read from ("" for built-in defaults)
   BackupManagerConfig backup_manager;
@@ -285,6 +289,7 @@ struct Config {
   AuditConfig audit;
   AlertingConfig alerting;
   FilesConfig files;
+  RunbooksConfig runbooks;
   S3LakeConfig s3;
   KafkaConfig kafka;
   bool kafka_configured = false;

@@ -508,6 +508,10 @@ RecordType RootKeys() {
       .Section("files", "The files component.")
       .Key("files.paths", [](C& c) -> auto& { return c.files.paths; }, "files and directories to back up")
       .Key("files.exclude", [](C& c) -> auto& { return c.files.exclude; }, "glob patterns (fnmatch) of paths to skip")
+
+      .Section("runbooks", "The recovery runbooks (`ecap-dr runbook`).")
+      .Key("runbooks.directory", [](C& c) -> auto& { return c.runbooks.directory; },
+           "a directory of the user's runbooks (*.yaml); one named as a shipped runbook replaces it")
       .Done();
 }
 

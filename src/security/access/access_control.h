@@ -18,7 +18,7 @@ inline constexpr const char* kPermissions[] = {
     "retention.apply", "report.generate", "key.rotate",       "key.check",      "audit.read",
     "failover.execute", "runbook.execute", "repo.init",       "wal.push",       "wal.fetch",
     "config.read",    "repo.replicate",  "s3.mirror",        "alert.test",     "schedule.list",
-    "schedule.run",   "alert.list",      "status.read",
+    "schedule.run",   "alert.list",      "status.read",      "runbook.read",
 };
 
 struct Decision {

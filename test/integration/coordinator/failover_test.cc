@@ -196,6 +196,41 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   EXPECT_THAT(again.err, HasSubstr("no standby left"));
 }
 
+// The guide's database-failure runbook, executed for real with --auto-execute:
+// the primary is dead, the runbook's failover step promotes the standby and
+// moves the name, its checks find the database answering through it.
+TEST_F(FailoverTest, TheDatabaseFailureRunbookRecoversFromADeadPrimary) {
+  ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before')"));
+  ASSERT_TRUE(Eventually([&] { return Sql(*standby_, "select count(*) from orders") == "1\n"; }, std::chrono::seconds(30)));
+  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n");
+  ASSERT_OK(primary_->Kill());
+  auto r = Dr("--json runbook run database_failure --auto-execute --skip-confirmations --param service=orders-db "
+              "--param reason=\"primary lost\" </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = json::parse(r.out);
+  const json& log = j["execution_log"];
+  EXPECT_EQ(log["overall_status"], "completed");
+  std::vector<std::string> steps;
+  for (const auto& s : log["steps"]) steps.push_back(s["id"].get<std::string>() + ":" + s["state"].get<std::string>());
+  EXPECT_EQ(steps, (std::vector<std::string>{"assess_failure:ok", "stop_services:ok", "activate_replica:ok",
+                                             "update_dns:ok", "restart_services:ok", "verify_integrity:ok",
+                                             "setup_new_replica:ok", "update_monitoring:ok", "document_recovery:ok"}));
+  EXPECT_NE(log["steps"][0]["output"]["status"], "healthy") << "the assessment saw the dead primary";
+  EXPECT_EQ(log["steps"][2]["output"]["new_primary"], "127.0.0.20");
+  EXPECT_EQ(log["steps"][8]["output"]["completed"], 1) << "the report counts the failover";
+  EXPECT_EQ(DbAddress(), "127.0.0.20");
+  EXPECT_FALSE(InRecovery(*standby_));
+  ASSERT_OK(WriteThroughDns("after"));
+  EXPECT_EQ(Sql(*standby_, "select string_agg(note, ',' order by id) from orders"), "before,after\n");
+  // One history: the runbook's events around the failover's own.
+  auto events = json::parse(Dr("--json events --limit 100").out)["events"];
+  std::string types;
+  for (const auto& e : events) types += e["event_type"].get<std::string>() + " ";
+  EXPECT_THAT(types, HasSubstr("runbook_completed"));
+  EXPECT_THAT(types, HasSubstr("failover_completed"));
+  EXPECT_THAT(types, HasSubstr("runbook_started"));
+}
+
 TEST_F(FailoverTest, DnsCompareAndSwapRefusesARecordChangedBySomeoneElse) {
   auto ep = coordinator::ParseEndpoint(dns_->endpoint(), 53);
   auto key = coordinator::LoadTsigKey(dns_->key_file());

@@ -1,0 +1,264 @@
+#include "ops/runbook_actions.h"
+
+#include "base/time_util.h"
+#include "ops/audit_ops.h"
+#include "ops/backup_ops.h"
+#include "ops/coordinator_ops.h"
+
+namespace dr::ops {
+namespace {
+
+using nlohmann::json;
+using runbook::Arguments;
+using runbook::ActionSpec;
+
+std::string Arg(const Arguments& a, const std::string& name, const std::string& fallback = "") {
+  auto it = a.find(name);
+  return it == a.end() || it->second.empty() ? fallback : it->second;
+}
+
+bool BoolArg(const Arguments& a, const std::string& name) {
+  std::string v = Arg(a, name, "false");
+  return v == "true" || v == "yes" || v == "1";
+}
+
+std::vector<std::string> ListArg(const Arguments& a, const std::string& name) {
+  std::vector<std::string> out;
+  std::string v = Arg(a, name);
+  size_t start = 0;
+  while (start < v.size()) {
+    size_t comma = v.find(',', start);
+    std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// "2026-11-26T10:41:00Z", "2026-11-26 10:41:00+00" or "+00:00": PostgreSQL's way too.
+std::optional<std::chrono::system_clock::time_point> ParseTime(std::string text) {
+  if (text.size() > 10 && text[10] == ' ') text[10] = 'T';
+  for (const char* utc : {"+00:00", "+00"}) {
+    std::string suffix = utc;
+    if (text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      text = text.substr(0, text.size() - suffix.size()) + "Z";
+      break;
+    }
+  }
+  return ParseUtc(text);
+}
+
+// An operation's result as a step's: its error, or its data as the step's output.
+Status StepFrom(const OpResult& r, engine::StepOutput& out, const std::string& details) {
+  if (!r.data.is_null()) out.data = r.data;
+  if (!r.ok()) return r.status;
+  out.details = details;
+  return Status::Ok();
+}
+
+Result<std::string> BackupIdArg(OperationContext& ctx, const Arguments& a) {
+  std::string id = Arg(a, "backup", "latest");
+  if (id != "latest") return id;
+  DR_ASSIGN_OR_RETURN(json newest, FindBackup(ctx, "", "", ""));
+  return newest["backup_id"].get<std::string>();
+}
+
+// The health of `service` (or the overall status when empty) in a `health` result.
+Result<std::string> HealthOf(const OpResult& r, const std::string& service) {
+  if (r.data.is_null()) return r.status;
+  if (service.empty()) return r.data.value("overall_status", "unknown");
+  const json& services = r.data["services"];
+  if (!services.contains(service)) {
+    std::string names;
+    for (const auto& [name, v] : services.items()) names += (names.empty() ? "" : ", ") + name;
+    return NotFound("no service '" + service + "' in dr_coordinator.services (there are: " + names + ")");
+  }
+  return services[service].value("status", "unknown");
+}
+
+}  // namespace
+
+Result<json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
+                        const std::string& tag) {
+  std::optional<std::chrono::system_clock::time_point> limit;
+  if (!before.empty()) {
+    limit = ParseTime(before);
+    if (!limit) return InvalidArgument("'" + before + "' is not a time such as 2026-11-26T10:41:00Z");
+  }
+  OpResult listed = ListBackups(ctx);
+  if (!listed.ok()) return listed.status;
+  json best;
+  for (const auto& b : listed.data.value("backups", json::array())) {
+    if (b.value("status", "") != "completed") continue;
+    if (!component.empty() && !(b.contains("components") && b["components"].contains(component))) continue;
+    if (!tag.empty()) {
+      const json tags = b.value("tags", json::array());
+      if (std::find(tags.begin(), tags.end(), tag) == tags.end()) continue;
+    }
+    auto started = ParseUtc(b.value("start_time", ""));
+    if (limit && (!started || *started >= *limit)) continue;
+    if (best.is_null() || b.value("start_time", "") > best.value("start_time", "")) best = b;
+  }
+  if (best.is_null()) {
+    return NotFound("no completed backup" + (component.empty() ? "" : " of " + component) +
+                    (tag.empty() ? "" : " tagged " + tag) + (before.empty() ? "" : " started before " + before));
+  }
+  return json{{"backup_id", best["backup_id"]}, {"start_time", best["start_time"]}};
+}
+
+void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx) {
+  OperationContext* c = &ctx;
+
+  registry.Add({.name = "health_check",
+                .summary = "checks the services of dr_coordinator (ecap-dr health); with expect: healthy, fails unless healthy",
+                .optional = {"service", "expect"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = Health(*c);
+                  std::string service = Arg(a, "service");
+                  DR_ASSIGN_OR_RETURN(std::string status, HealthOf(r, service));
+                  out.data = r.data;
+                  out.data["status"] = status;
+                  out.details = (service.empty() ? "overall " : service + " ") + status;
+                  std::string expect = Arg(a, "expect", "any");
+                  if (expect != "any" && status != expect) {
+                    return Failed((service.empty() ? "the services are " : "service " + service + " is ") + status +
+                                  ", not " + expect + (r.ok() ? "" : ": " + r.status.message()));
+                  }
+                  return Status::Ok();
+                }});
+
+  registry.Add({.name = "wait_for",
+                .summary = "checks the health of a service (or of all) until it has the status (default healthy) or the time is up",
+                .optional = {"service", "status", "timeout", "interval"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext& step, engine::StepOutput& out) -> Status {
+                  std::string service = Arg(a, "service"), want = Arg(a, "status", "healthy");
+                  DR_ASSIGN_OR_RETURN(auto timeout, ParseDuration(Arg(a, "timeout", "5m")));
+                  DR_ASSIGN_OR_RETURN(auto interval, ParseDuration(Arg(a, "interval", "2s")));
+                  auto deadline = step.clock.Monotonic() + timeout;
+                  std::string last;
+                  for (int checks = 1;; ++checks) {
+                    OpResult r = Health(*c);
+                    DR_ASSIGN_OR_RETURN(last, HealthOf(r, service));
+                    if (last == want) {
+                      out.data = {{"status", last}, {"checks", checks}};
+                      out.details = (service.empty() ? "overall " : service + " ") + last + " after " +
+                                    std::to_string(checks) + " check(s)";
+                      return Status::Ok();
+                    }
+                    if (step.clock.Monotonic() + interval > deadline || step.Expired()) break;
+                    step.Sleep(interval);
+                  }
+                  return Failed((service.empty() ? "the services were " : "service " + service + " was ") + last +
+                                ", not " + want + ", after " + FormatDuration(timeout));
+                }});
+
+  registry.Add({.name = "failover",
+                .summary = "fails the database over to its standby (ecap-dr failover --yes): fence, promote, DNS, storage, compute",
+                .optional = {"reason", "force"},
+                .cannot_undo = "a promoted standby cannot become a standby again (the failover itself rolls back DNS and "
+                               "storage when a later part of it fails)",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  coordinator::FailoverRequest request{.reason = Arg(a, "reason", "runbook"), .force = BoolArg(a, "force")};
+                  OpResult r = Failover(*c, request);
+                  return StepFrom(r, out, "new primary " + r.data.value("new_primary", std::string("?")));
+                }});
+
+  registry.Add({.name = "find_backup",
+                .summary = "finds the newest completed backup (of a component, started before a time, with a tag)",
+                .optional = {"component", "before", "tag"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  DR_ASSIGN_OR_RETURN(out.data, FindBackup(*c, Arg(a, "component"), Arg(a, "before"), Arg(a, "tag")));
+                  out.details = "backup " + out.data["backup_id"].get<std::string>() + " of " +
+                                out.data["start_time"].get<std::string>();
+                  return Status::Ok();
+                }});
+
+  registry.Add({.name = "verify_backup",
+                .summary = "verifies a backup (ecap-dr verify; full: read and decrypt every blob)",
+                .optional = {"backup", "full"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
+                  OpResult r = Verify(*c, id, BoolArg(a, "full"));
+                  DR_RETURN_IF_ERROR(StepFrom(r, out, "backup " + id + " verified"));
+                  out.data["backup_id"] = id;
+                  return Status::Ok();
+                }});
+
+  registry.Add({.name = "restore",
+                .summary = "restores a backup (ecap-dr restore, with the flags of the same names)",
+                .required = {"backup"},
+                .optional = {"components", "target", "target_db", "databases", "clean", "target_time", "target_bucket",
+                             "prefix", "topic_prefix", "bootstrap_servers", "to_time", "overwrite"},
+                .cannot_undo = "restored data stays where it was restored to",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
+                  backup::RestoreRequest r;
+                  r.components = ListArg(a, "components");
+                  r.target_dir = Arg(a, "target");
+                  r.overwrite = BoolArg(a, "overwrite");
+                  r.postgres.target_db = Arg(a, "target_db");
+                  r.postgres.databases = ListArg(a, "databases");
+                  r.postgres.clean = BoolArg(a, "clean");
+                  r.postgres.target_time = Arg(a, "target_time");
+                  r.s3.target_bucket = Arg(a, "target_bucket");
+                  r.s3.prefix = Arg(a, "prefix");
+                  r.kafka.topic_prefix = Arg(a, "topic_prefix");
+                  r.kafka.bootstrap_servers = Arg(a, "bootstrap_servers");
+                  r.kafka.to_time = Arg(a, "to_time");
+                  OpResult result = Restore(*c, id, r);
+                  return StepFrom(result, out, "backup " + id + " restored");
+                }});
+
+  registry.Add({.name = "backup",
+                .summary = "takes a backup (ecap-dr backup create)",
+                .optional = {"components", "tags"},
+                .cannot_undo = "the backup is kept (retention removes it in time)",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  backup::BackupRequest request{.components = ListArg(a, "components"), .tags = ListArg(a, "tags")};
+                  request.tags.push_back("runbook");
+                  OpResult r = CreateBackup(*c, "", request);
+                  return StepFrom(r, out, "backup " + r.data.value("backup_id", std::string("?")));
+                }});
+
+  registry.Add({.name = "rotate_key",
+                .summary = "rotates the repository's master key (ecap-dr key rotate); old backups stay readable",
+                .cannot_undo = "the old master key is not brought back",
+                .run = [c](const Arguments&, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  return StepFrom(KeyRotate(*c), out, "master key rotated");
+                }});
+
+  registry.Add({.name = "verify_audit",
+                .summary = "verifies the audit log's hash chain (ecap-dr audit verify)",
+                .read_only = true,
+                .run = [c](const Arguments&, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  return StepFrom(AuditVerify(*c), out, "audit chain intact");
+                }});
+
+  registry.Add({.name = "report",
+                .summary = "the RTO/RPO report of the failovers on record (ecap-dr report rto-rpo)",
+                .optional = {"kind"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  std::string kind = Arg(a, "kind", "rto-rpo");
+                  if (kind != "rto-rpo") return InvalidArgument("report: kind '" + kind + "' is not rto-rpo");
+                  return StepFrom(RtoRpoReport(*c), out, "RTO/RPO report recorded");
+                }});
+
+  registry.Add({.name = "notify",
+                .summary = "records a notice in the event history (runbook_notice)",
+                .required = {"message"},
+                .cannot_undo = "a notice once recorded stays recorded",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  Operation op(*c, "runbook.execute", "notify");
+                  op.Emit("runbook_notice", {{"message", Arg(a, "message")}}, nullptr);
+                  out.details = Arg(a, "message");
+                  return Status::Ok();
+                }});
+}
+
+}  // namespace dr::ops

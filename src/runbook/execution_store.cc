@@ -1,0 +1,65 @@
+#include "runbook/execution_store.h"
+
+namespace dr::runbook {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS runbook_executions (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, runbook TEXT NOT NULL,"
+    " status TEXT NOT NULL, user TEXT NOT NULL, request TEXT NOT NULL, log TEXT NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS runbook_executions_seq ON runbook_executions(seq);";
+
+json Parse(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_object() ? j : json::object();  // a damaged row reads as empty, never throws
+}
+
+Execution Row(events::Statement& st) {
+  return {.id = st.Text(0), .runbook = st.Text(1), .status = st.Text(2), .user = st.Text(3),
+          .request = Parse(st.Text(4)), .log = Parse(st.Text(5))};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(const std::string& path) {
+  DR_ASSIGN_OR_RETURN(auto db, events::Database::Open(path, kSchema, "runbook executions"));
+  return std::unique_ptr<ExecutionStore>(new ExecutionStore(std::move(db)));
+}
+
+Status ExecutionStore::Save(const Execution& e) {
+  // seq orders the history: kept from the first save, a new row after the newest.
+  events::Statement st(*db_,
+                       "INSERT INTO runbook_executions (id, seq, runbook, status, user, request, log) VALUES"
+                       " (?, (SELECT IFNULL(MAX(seq), 0) + 1 FROM runbook_executions), ?, ?, ?, ?, ?)"
+                       " ON CONFLICT(id) DO UPDATE SET status = excluded.status, request = excluded.request,"
+                       " log = excluded.log");
+  if (!st.prepared()) return db_->Error("unable to record runbook execution " + e.id);
+  st.Bind(1, e.id).Bind(2, e.runbook).Bind(3, e.status).Bind(4, e.user).Bind(5, e.request.dump()).Bind(6, e.log.dump());
+  if (st.Next() != events::Statement::Step::kDone) return db_->Error("unable to record runbook execution " + e.id);
+  return Status::Ok();
+}
+
+Result<Execution> ExecutionStore::Find(const std::string& id) {
+  events::Statement st(*db_, "SELECT id, runbook, status, user, request, log FROM runbook_executions WHERE id = ?");
+  if (!st.prepared()) return db_->Error("unable to read runbook execution " + id);
+  st.Bind(1, id);
+  auto step = st.Next();
+  if (step == events::Statement::Step::kDone) return NotFound("no runbook execution '" + id + "' (see ecap-dr runbook history)");
+  if (step != events::Statement::Step::kRow) return db_->Error("unable to read runbook execution " + id);
+  return Row(st);
+}
+
+Result<std::vector<Execution>> ExecutionStore::History(int limit) {
+  events::Statement st(*db_,
+                       "SELECT id, runbook, status, user, request, log FROM runbook_executions ORDER BY seq DESC LIMIT ?");
+  if (!st.prepared()) return db_->Error("unable to read runbook executions");
+  st.Bind(1, int64_t{limit});
+  std::vector<Execution> out;
+  events::Statement::Step step;
+  while ((step = st.Next()) == events::Statement::Step::kRow) out.push_back(Row(st));
+  if (step != events::Statement::Step::kDone) return db_->Error("unable to read runbook executions");
+  return out;
+}
+
+}  // namespace dr::runbook
