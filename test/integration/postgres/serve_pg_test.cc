@@ -193,7 +193,10 @@ TEST_F(ServePgTest, SigtermMidBackupCancelsItAfterTheTimeoutAndLeavesTheReposito
   // pg_dump was stopped with the job. (Its session on the server waits for
   // the lock until it next talks to its client, as PostgreSQL does for any
   // client that went away; it ends once the lock is released.)
-  EXPECT_NE(std::system("pgrep -x pg_dump >/dev/null"), 0) << "a pg_dump outlived its cancelled job";
+  // Only this test's server's (-p PORT): other suites may run a pg_dump of their own meanwhile.
+  // ("[p]g_dump" does not match the shell that runs pgrep with this pattern.)
+  std::string pgrep = "pgrep -f '[p]g_dump .*-p " + std::to_string(pg_->port()) + " ' >/dev/null";
+  EXPECT_NE(std::system(pgrep.c_str()), 0) << "a pg_dump outlived its cancelled job";
   ASSERT_TRUE(lock->Exec("COMMIT").ok());
   ASSERT_TRUE(WaitFor("the orphaned session ends", [&] { return Waiting() == 0; }));
 

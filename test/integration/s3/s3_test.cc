@@ -332,16 +332,19 @@ TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
   EXPECT_EQ(b.Send("GET", "k/4", {}, {}, {})->status, 404);
 }
 
-// The scale: 10,000 small objects backed up and restored into another
-// bucket; the restored listing matches key for key, size for size and ETag
-// (the MD5 of single-part objects) for ETag.
-TEST_F(S3CliTest, TenThousandSmallObjectsRoundTrip) {
+// Thousands of small objects, over three listing pages (S3 lists 1,000 keys a
+// page), backed up and restored into another bucket; the restored listing
+// matches key for key, size for size and ETag (the MD5 of single-part
+// objects) for ETag. How it scales (10,000 to 100,000 objects, time and
+// memory against rclone and restic) is measured by bench/s3_bench.sh, not
+// here: under the sanitizers 10,000 objects took more than 5 minutes of CI.
+TEST_F(S3CliTest, ThousandsOfSmallObjectsOverSeveralListingPagesRoundTrip) {
   std::string lake = "many-" + std::to_string(::getpid()), restored = "many-r-" + std::to_string(::getpid());
   for (const auto& b : {lake, restored}) {
     net::s3::S3Client c(RgwOptions("", b).s3);
     ASSERT_EQ(c.Send("PUT", "", {}, {}, {})->status, 200);
   }
-  constexpr int kObjects = 10000, kThreads = 8;
+  constexpr int kObjects = 2500, kThreads = 8;
   std::vector<std::future<int>> uploads;
   for (int t = 0; t < kThreads; ++t) {
     uploads.push_back(std::async(std::launch::async, [&, t] {
