@@ -5,7 +5,10 @@
 #      share of one core, and peak RSS (VmHWM);
 #   2. scrapes: SCRAPES sequential GET /metrics against the daemon of a
 #      repository holding the backups of REPO_DIR (e.g. the 10,000 of
-#      bench/list_bench.sh): p50, p99 and max of curl's time_total.
+#      bench/list_bench.sh): p50, p99 and max of curl's time_total;
+#   3. the status page (GET /, with a token): PAGES sequential loads, the
+#      same percentiles. It answers "the newest backup of each component"
+#      (issue 12) from what the daemon holds, never from a listing.
 # Prints a Markdown table row per measurement.
 #
 # Usage: bench/serve_bench.sh DIR [REPO_DIR]
@@ -20,9 +23,11 @@ REPO_DIR=${2:-}
 DR=${ECAP_DR:-$ROOT/build/ecap-dr}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 SCRAPES=${SCRAPES:-2000}
+PAGES=${PAGES:-500}
 unset ECAP_BACKUP_ENCRYPTION_KEY ECAP_DR_CONFIG
 mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd); cd "$DIR"
 mkdir -p data state && echo "kept" > data/a.txt
+(umask 077; echo "bench-token-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')" > token)
 
 if [ -n "$REPO_DIR" ]; then
   REPO_DIR=$(cd "$REPO_DIR" && pwd)
@@ -34,7 +39,8 @@ port=$((20000 + RANDOM % 20000))
 {
   printf 'backup_manager:\n  backup_dir: "%s"\nencryption:\n  enabled: true\n  auto_generate_key: true\n  key_file: "%s"\n' "$repo" "$key"
   printf 'audit:\n  log_file: "%s/state/audit.log"\nfiles:\n  paths: ["%s/data"]\n' "$DIR" "$DIR"
-  printf 'automation:\n  listen: "127.0.0.1:%d"\n  timezone: UTC\n  jobs:\n' "$port"
+  printf 'automation:\n  listen: "127.0.0.1:%d"\n  timezone: UTC\n' "$port"
+  printf '  api:\n    tokens:\n      - {user: bench, token_file: "%s/token"}\n  jobs:\n' "$DIR"
   # 50 jobs, none due in the next hour: weekly on the day after tomorrow.
   day=$(date -u -d '+2 days' +%a | tr 'A-Z' 'a-z')
   for i in $(seq 1 50); do
@@ -63,8 +69,14 @@ cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.3
 for _ in $(seq 1 "$SCRAPES"); do
   curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$port/metrics"
 done | sort -n > scrape.times
-pct() { awk -v p="$1" '{a[NR] = $1} END {i = int(NR * p / 100); if (i < 1) i = 1; printf "%.2f", a[i] * 1000}' scrape.times; }
+for _ in $(seq 1 "$PAGES"); do
+  curl -s -o /dev/null -H "Authorization: Bearer $(cat token)" -w '%{time_total}\n' "http://127.0.0.1:$port/"
+done | sort -n > page.times
+curl -sf -o page.html -H "Authorization: Bearer $(cat token)" "http://127.0.0.1:$port/" || { echo "the status page failed" >&2; exit 1; }
+pct() { awk -v p="$1" '{a[NR] = $1} END {i = int(NR * p / 100); if (i < 1) i = 1; printf "%.2f", a[i] * 1000}' "${2:-scrape.times}"; }
 echo "| measurement | backups in the repository | result |"
 echo "|---|---:|---|"
 printf '| idle, 50 jobs, %d s | %d | %s%% of one core; RSS %d MB (peak %d MB) |\n' "$IDLE_SECONDS" "$backups" "$cpu" $((rss / 1024)) $((hwm / 1024))
 printf '| GET /metrics x %d | %d | p50 %s ms, p99 %s ms, max %s ms |\n' "$SCRAPES" "$backups" "$(pct 50)" "$(pct 99)" "$(pct 100)"
+printf '| GET / (status page) x %d | %d | p50 %s ms, p99 %s ms, max %s ms; %d bytes |\n' "$PAGES" "$backups" \
+  "$(pct 50 page.times)" "$(pct 99 page.times)" "$(pct 100 page.times)" "$(wc -c < page.html)"
