@@ -196,6 +196,37 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   EXPECT_THAT(again.err, HasSubstr("no standby left"));
 }
 
+// Every shipped runbook's dry run against the platform: each validates, runs
+// its read-only checks against the real services, and changes nothing.
+TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothing) {
+  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n");
+  auto list = Dr("--json runbook list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  int checked = 0;
+  const json runbooks = json::parse(list.out)["runbooks"];
+  for (const auto& rb : runbooks) {
+    std::string name = rb["name"];
+    SCOPED_TRACE(name);
+    std::string params = name == "data_corruption"    ? " --param corruption_time=2026-11-26T10:41:00Z"
+                         : name == "database_failure" ? " --param service=orders-db"
+                                                      : "";
+    auto r = Dr("--json runbook run " + name + " --dry-run" + params);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+    auto j = json::parse(r.out);
+    EXPECT_EQ(j["execution_log"]["overall_status"], "dry_run");
+    EXPECT_EQ(j["execution_log"]["steps"].size(), rb["steps"].get<size_t>());
+    for (const auto& s : j["execution_log"]["steps"]) {
+      if (s["state"] == "ok") ++checked;  // a read-only check that ran against the services
+      EXPECT_TRUE(s["state"] == "ok" || s["state"] == "planned") << s.dump();
+    }
+  }
+  EXPECT_GE(checked, 5) << "the health checks at the head of five runbooks ran";
+  EXPECT_EQ(DbAddress(), "127.0.0.10");
+  EXPECT_TRUE(InRecovery(*standby_));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "fenced"));
+  EXPECT_OK(primary_->Psql("postgres", "insert into orders (note) values ('still primary')"));
+}
+
 // The guide's database-failure runbook, executed for real with --auto-execute:
 // the primary is dead, the runbook's failover step promotes the standby and
 // moves the name, its checks find the database answering through it.
