@@ -251,7 +251,12 @@ OpResult RunbookShow(OperationContext& ctx, const std::string& name) {
     out["steps"][i]["action"]["read_only"] = spec->read_only;
     out["steps"][i]["action"]["cannot_undo"] = spec->cannot_undo;
   }
-  std::vector<std::string> problems = runbook::Validate(*rb, registry, {.config = ctx.config.ToJson(true)});
+  // Problems of the definition, not of a run: required parameters stand in as <name>.
+  runbook::PlanOptions options{.config = ctx.config.ToJson(true)};
+  for (const auto& p : rb->parameters) {
+    if (p.required) options.params[p.name] = "<" + p.name + ">";
+  }
+  std::vector<std::string> problems = runbook::Validate(*rb, registry, options);
   out["problems"] = problems;
   return op.Finish(OpResult{.data = out});
 }

@@ -53,6 +53,9 @@ TEST_F(RunbookCliTest, ListsAndShowsTheGuidesSevenScenarios) {
   EXPECT_THAT(show.out, HasSubstr("Database failure (DATABASE_FAILURE): 68 min"));
   EXPECT_THAT(show.out, HasSubstr("3. Activate replica [activate_replica] 10 min, asks"));
   EXPECT_THAT(show.out, HasSubstr("no undo:  a promoted standby cannot become a standby again"));
+  auto corruption = Dr("--json runbook show data_corruption");
+  ASSERT_EQ(corruption.exit_code, 0) << corruption.err;
+  EXPECT_TRUE(Json(corruption)["problems"].empty()) << "a required parameter is not a problem of the definition";
   auto unknown = Dr("runbook show disk_failure");
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_THAT(unknown.err, HasSubstr("no runbook named 'disk_failure' (there are: complete_region_failure,"));
