@@ -34,7 +34,10 @@ std::optional<std::string> ReadLine(int timeout_seconds) {
     if (left.count() <= 0) return std::nullopt;
     pollfd p{.fd = STDIN_FILENO, .events = POLLIN, .revents = 0};
     int n = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EINTR) {
+      if (Interrupted()) return std::nullopt;
+      continue;
+    }
     if (n <= 0) return std::nullopt;
     char c;
     ssize_t r = ::read(STDIN_FILENO, &c, 1);
@@ -57,6 +60,11 @@ engine::Answer Ask(const engine::Step& step, int timeout_seconds) {
     std::cerr << "Run it? [y]es / [n]o, stop here / [s]kip it / [a]bort and roll back (" << timeout_seconds
               << " s, then abort): " << std::flush;
     auto line = ReadLine(timeout_seconds);
+    if (!line && Interrupted()) {
+      // Ctrl-C: stop here, as the run's stop does; what completed stays done.
+      std::cerr << "\ninterrupted: stop" << std::endl;
+      return engine::Answer::kNo;
+    }
     if (!line) {
       std::cerr << "\nno answer: abort" << std::endl;
       return engine::Answer::kAbort;

@@ -49,6 +49,11 @@ std::optional<std::chrono::system_clock::time_point> ParseTime(std::string text)
   return ParseUtc(text);
 }
 
+// A text field of an operation's result; "?" when the operation failed before it had one.
+std::string Field(const OpResult& r, const char* key) {
+  return r.data.is_object() && r.data.contains(key) && r.data[key].is_string() ? r.data[key].get<std::string>() : "?";
+}
+
 // An operation's result as a step's: its error, or its data as the step's output.
 Status StepFrom(const OpResult& r, engine::StepOutput& out, const std::string& details) {
   if (!r.data.is_null()) out.data = r.data;
@@ -163,7 +168,7 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
                   coordinator::FailoverRequest request{.reason = Arg(a, "reason", "runbook"), .force = BoolArg(a, "force")};
                   OpResult r = Failover(*c, request);
-                  return StepFrom(r, out, "new primary " + r.data.value("new_primary", std::string("?")));
+                  return StepFrom(r, out, "new primary " + Field(r, "new_primary"));
                 }});
 
   registry.Add({.name = "find_backup",
@@ -222,7 +227,7 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   backup::BackupRequest request{.components = ListArg(a, "components"), .tags = ListArg(a, "tags")};
                   request.tags.push_back("runbook");
                   OpResult r = CreateBackup(*c, "", request);
-                  return StepFrom(r, out, "backup " + r.data.value("backup_id", std::string("?")));
+                  return StepFrom(r, out, "backup " + Field(r, "backup_id"));
                 }});
 
   registry.Add({.name = "rotate_key",

@@ -367,6 +367,16 @@ OpResult ResumeRunbook(OperationContext& ctx, const std::string& execution_id, c
     return op.Finish(ErrorResult(InvalidArgument("execution " + execution_id + " ended " + exec->status +
                                                  ": there is nothing to resume")));
   }
+  if (exec->request.value("dry_run", false)) {
+    return op.Finish(ErrorResult(InvalidArgument("execution " + execution_id +
+                                                 " is a dry run: run the runbook again, a dry run is not resumed")));
+  }
+  // A failure or an abort rolled its completed steps back: continuing after
+  // them would build on changes that were undone.
+  if (exec->status == "failed" || exec->status == "aborted") {
+    return op.Finish(ErrorResult(InvalidArgument("execution " + execution_id + " ended " + exec->status +
+                                                 " and its completed steps were rolled back: run the runbook again")));
+  }
   auto rb = runbook::FindRunbook(ctx.config.runbooks.directory, exec->runbook);
   if (!rb.ok()) return op.Finish(ErrorResult(rb.status()));
   RunbookRunRequest resumed = request;

@@ -217,6 +217,11 @@ TEST_F(RunbookOpsTest, AbortRollsBackAndADryRunChangesNothing) {
   EXPECT_EQ(rollback[0]["id"], "take_backup");
   EXPECT_EQ(rollback[0]["state"], "cannot_undo");
 
+  // Its completed steps were rolled back: it is not resumed on top of them.
+  OpResult resumed = ResumeRunbook(ctx_, aborted.data["execution_id"], request_);
+  EXPECT_EQ(resumed.status.code(), Code::kInvalidArgument);
+  EXPECT_THAT(resumed.status.message(), HasSubstr("completed steps were rolled back: run the runbook again"));
+
   OpResult before = ListBackups(ctx_);
   request_.dry_run = true;
   ctx_.identity.user = "viewer";  // a dry run needs runbook.read only
@@ -242,6 +247,24 @@ TEST_F(RunbookOpsTest, TheGuidesCppInterfaceReturnsTheExecutionLog) {
   EXPECT_EQ(declined["execution_log"]["overall_status"], "declined");
   EXPECT_EQ(declined["execution_log"]["stopped_at"], "immediate_isolation");
   EXPECT_EQ(declined["error"]["code"], "cancelled");
+}
+
+TEST_F(RunbookOpsTest, AnActionWhoseOperationFailsBeforeItRunsFailsTheStepNotTheProcess) {
+  // No dr_coordinator section: the failover operation has no result document at all.
+  test::WriteFile(dir_ / "runbooks/fail_over.yaml",
+                  "title: F\nsteps:\n  - id: go\n    title: Go\n    action: failover\n    with: {reason: test}\n");
+  request_ = {.name = "fail_over", .auto_execute = true, .skip_confirmations = true};
+  OpResult r = RunRunbook(ctx_, request_);
+  EXPECT_EQ(r.status.code(), Code::kConfig);
+  EXPECT_EQ(r.data["execution_log"]["overall_status"], "failed");
+  EXPECT_THAT(r.data["execution_log"]["steps"][0]["details"].get<std::string>(), HasSubstr("no dr_coordinator section"));
+  // A dry run is never resumed into a real run.
+  request_.dry_run = true;
+  request_.name = "files_recovery";
+  request_.params = {{"marker", dir_ / "marker"}};
+  OpResult dry = RunRunbook(ctx_, request_);
+  ASSERT_OK(dry.status);
+  EXPECT_THAT(ResumeRunbook(ctx_, dry.data["execution_id"], request_).status.message(), HasSubstr("nothing to resume"));
 }
 
 TEST_F(RunbookOpsTest, RunningNeedsRunbookExecuteAndBadInputIsNamed) {

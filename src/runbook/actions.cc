@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "base/subprocess.h"
 
 namespace dr::runbook {
@@ -41,6 +43,13 @@ std::string Tail(const std::string& text, size_t lines) {
   return pos == 0 ? text : text.substr(pos + 1);
 }
 
+// Output as valid UTF-8 (invalid bytes become U+FFFD), so the execution log
+// can always be written as JSON.
+std::string ValidUtf8(const std::string& text) {
+  return nlohmann::json::parse(nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+      .get<std::string>();
+}
+
 Status RunShellStep(const Arguments& args, engine::StepContext& ctx, engine::StepOutput& out) {
   const std::string& command = args.at("command");
   double timeout = kDefaultShellTimeoutSeconds;
@@ -49,7 +58,7 @@ Status RunShellStep(const Arguments& args, engine::StepContext& ctx, engine::Ste
   }
   std::string output;
   DR_ASSIGN_OR_RETURN(int code, RunShell(command, timeout, &output));
-  output = Tail(output, 20);
+  output = ValidUtf8(Tail(output, 20));
   out.data = {{"exit_code", code}, {"output", output}};
   if (code == 124) return Failed("'" + command + "' timed out after " + std::to_string(static_cast<int>(timeout)) + " s");
   if (code != 0) {

@@ -35,7 +35,9 @@ Status ExecutionStore::Save(const Execution& e) {
                        " ON CONFLICT(id) DO UPDATE SET status = excluded.status, request = excluded.request,"
                        " log = excluded.log");
   if (!st.prepared()) return db_->Error("unable to record runbook execution " + e.id);
-  st.Bind(1, e.id).Bind(2, e.runbook).Bind(3, e.status).Bind(4, e.user).Bind(5, e.request.dump()).Bind(6, e.log.dump());
+  // Invalid UTF-8 (a command's output) is replaced, never an exception.
+  auto text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  st.Bind(1, e.id).Bind(2, e.runbook).Bind(3, e.status).Bind(4, e.user).Bind(5, text(e.request)).Bind(6, text(e.log));
   if (st.Next() != events::Statement::Step::kDone) return db_->Error("unable to record runbook execution " + e.id);
   return Status::Ok();
 }

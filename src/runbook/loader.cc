@@ -1,6 +1,7 @@
 #include "runbook/loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
@@ -50,7 +51,10 @@ class Reader {
     DR_ASSIGN_OR_RETURN(std::string s, String(node, what));
     char* end = nullptr;
     double v = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size() || v < 0) return Error(node, what + ": expected a number >= 0, got '" + s + "'");
+    // Finite and bounded: "inf", "nan" or 1e300 minutes mean nothing here.
+    if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < 0 || v > 1e7) {
+      return Error(node, what + ": expected a number from 0 to 10000000, got '" + s + "'");
+    }
     return v;
   }
 
@@ -70,10 +74,16 @@ class Reader {
   // "90s", "5m", "1h" or a number of seconds.
   Result<int> Seconds(const YAML::Node& node, const std::string& what) const {
     DR_ASSIGN_OR_RETURN(std::string s, String(node, what));
-    if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::stoi(s);
-    auto d = ParseDuration(s);
-    if (!d.ok()) return Error(node, what + ": expected a duration such as 30s, 5m or 1h, got '" + s + "'");
-    return static_cast<int>(d->count());
+    int64_t seconds = -1;
+    if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      if (s.size() <= 9) seconds = std::stoll(s);
+    } else if (auto d = ParseDuration(s); d.ok()) {
+      seconds = d->count();
+    } else {
+      return Error(node, what + ": expected a duration such as 30s, 5m or 1h, got '" + s + "'");
+    }
+    if (seconds < 0 || seconds > 30 * 24 * 3600) return Error(node, what + ": expected at most 30 days, got '" + s + "'");
+    return static_cast<int>(seconds);
   }
 
   Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& what) const {
@@ -176,6 +186,9 @@ class Reader {
     }
     if (node["retries"]) {
       DR_ASSIGN_OR_RETURN(step.retries, Integer(node["retries"], what + ".retries"));
+      if (step.retries > 100) {
+        return Error(node["retries"], what + ".retries: expected at most 100, got " + std::to_string(step.retries));
+      }
     }
     if (node["retry_delay"]) {
       DR_ASSIGN_OR_RETURN(step.retry_delay_seconds, Seconds(node["retry_delay"], what + ".retry_delay"));

@@ -70,6 +70,15 @@ std::vector<const ActionCall*> Calls(const StepDef& step) {
   return calls;
 }
 
+// Runs an action; an exception from it (a bug) fails the step instead of the process.
+Status Guarded(const ActionSpec& spec, const Arguments& args, engine::StepContext& ctx, engine::StepOutput& out) {
+  try {
+    return spec.run(args, ctx, out);
+  } catch (const std::exception& e) {
+    return Failed("action " + spec.name + " failed unexpectedly: " + e.what());
+  }
+}
+
 }  // namespace
 
 Result<std::string> Substitute(const std::string& text, const std::map<std::string, std::string>& params,
@@ -284,7 +293,7 @@ Result<Plan> BuildPlan(const Runbook& rb, const ActionRegistry& actions, const P
     std::string id = def.id;
     step.run = [spec, call, arguments, outputs, used, last_output, id](engine::StepContext& ctx, engine::StepOutput& out) {
       DR_ASSIGN_OR_RETURN(*used, arguments(call));
-      Status s = spec->run(*used, ctx, out);
+      Status s = Guarded(*spec, *used, ctx, out);
       (*outputs)[id] = out.data;
       *last_output = out;
       return s;
@@ -295,7 +304,7 @@ Result<Plan> BuildPlan(const Runbook& rb, const ActionRegistry& actions, const P
       step.verify = [vspec, vcall, arguments](engine::StepContext& ctx, engine::StepOutput& out) {
         DR_ASSIGN_OR_RETURN(Arguments args, arguments(vcall));
         engine::StepOutput checked;
-        Status s = vspec->run(args, ctx, checked);
+        Status s = Guarded(*vspec, args, ctx, checked);
         if (!s.ok()) return s.WithContext("verification");
         if (!checked.details.empty()) out.details += (out.details.empty() ? "" : "; ") + ("verified: " + checked.details);
         return Status::Ok();
@@ -310,7 +319,7 @@ Result<Plan> BuildPlan(const Runbook& rb, const ActionRegistry& actions, const P
         std::function<void(engine::Duration)> sleep = [](engine::Duration d) { std::this_thread::sleep_for(d); };
         engine::StepContext ctx{.clock = *clock, .deadline = std::chrono::steady_clock::time_point::max(), .sleep = sleep};
         engine::StepOutput ignored;
-        return rspec->run(args, ctx, ignored);
+        return Guarded(*rspec, args, ctx, ignored);
       };
     } else if (spec->undo) {
       step.undo = [spec, used, last_output] { return spec->undo(*used, *last_output); };

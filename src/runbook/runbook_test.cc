@@ -119,12 +119,21 @@ TEST_F(RunbookTest, ErrorsNameTheFileTheLineAndTheKey) {
   EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n"),
               HasSubstr("my.yaml:3: step 'a': needs 'action' (a built-in) or 'shell' (a command)"));
   EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n    shell: x\n    retries: many\n"),
-              HasSubstr("my.yaml:6: step 'a'.retries: expected a number >= 0, got 'many'"));
+              HasSubstr("my.yaml:6: step 'a'.retries: expected a number from 0 to 10000000, got 'many'"));
   EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n    shell: x\n    shell: y\n"),
               HasSubstr("my.yaml:6"));
   EXPECT_THAT(ParseError("title: T\nsteps: [\n"), HasSubstr("my.yaml:"));
   EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: Bad-Id\n    title: A\n    shell: x\n"),
               HasSubstr("my.yaml:3: step 'Bad-Id': an id is lower-case letters, digits and '_'"));
+  // Numbers that mean nothing are refused, never overflowed.
+  EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n    shell: x\n    timeout: 9999999999\n"),
+              HasSubstr("my.yaml:6: step 'a'.timeout: expected at most 30 days"));
+  EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n    shell: x\n    retries: 1e10\n"),
+              HasSubstr("my.yaml:6: step 'a'.retries: expected a number from 0 to 10000000"));
+  EXPECT_THAT(ParseError("title: T\nsteps:\n  - id: a\n    title: A\n    shell: x\n    retries: 1000\n"),
+              HasSubstr("my.yaml:6: step 'a'.retries: expected at most 100"));
+  EXPECT_THAT(ParseError("title: T\nestimated_minutes: nan\nsteps:\n  - id: a\n    title: A\n    shell: x\n"),
+              HasSubstr("my.yaml:2: estimated_minutes: expected a number"));
 }
 
 TEST_F(RunbookTest, ValidationFindsCyclesUnknownActionsAndMissingParameters) {
@@ -213,6 +222,12 @@ TEST_F(RunbookTest, AShellStepFailsOnItsExitCodeAndKeepsTheOutputTail) {
   EXPECT_EQ(r.status, engine::RunStatus::kFailed);
   EXPECT_THAT(r.error.message(), HasSubstr("exited with code 3: out\nerr"));
   EXPECT_EQ(r.steps[0].data["exit_code"], 3);
+  // Output that is not UTF-8 is kept readable, so the execution log can always be written.
+  Runbook bytes = Parse("title: T\nsteps:\n  - id: a\n    title: A\n    shell: \"printf 'caf\\\\351'\"\n");
+  engine::RunResult ok = Run(bytes);
+  ASSERT_EQ(ok.status, engine::RunStatus::kCompleted) << ok.error.message();
+  EXPECT_EQ(ok.steps[0].data["output"], "caf\xEF\xBF\xBD");
+  EXPECT_NO_THROW(ok.steps[0].data.dump());
 }
 
 TEST_F(RunbookTest, AUserDirectoryOverridesAShippedRunbookAndAddsItsOwn) {
