@@ -77,6 +77,13 @@ engine::Answer Ask(const engine::Step& step, int timeout_seconds) {
   }
 }
 
+// --confirm-timeout, as run and resume both take it.
+void AddConfirmTimeout(CLI::App* command, int& seconds) {
+  command->add_option("--confirm-timeout", seconds, "seconds to wait for an answer before aborting")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+}
+
 Status ParseParams(const std::vector<std::string>& given, std::map<std::string, std::string>& out) {
   for (const auto& p : given) {
     size_t eq = p.find('=');
@@ -187,9 +194,7 @@ void RegisterRunbookCommands(CLI::App& app, CliContext& ctx) {
   run->add_flag("--skip-confirmations", args->request.skip_confirmations,
                 "do not ask before steps that do not require it; with --auto-execute, ask before none");
   run->add_option("--param", args->params, "NAME=VALUE for a parameter of the runbook; repeatable");
-  run->add_option("--confirm-timeout", args->confirm_timeout, "seconds to wait for an answer before aborting")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
+  AddConfirmTimeout(run, args->confirm_timeout);
   run->callback([&ctx, args] { ctx.run = [&ctx, args] { return Execute(ctx, args, ""); }; });
 
   auto resume_args = std::make_shared<RunArgs>();
@@ -197,9 +202,7 @@ void RegisterRunbookCommands(CLI::App& app, CliContext& ctx) {
   auto* resume = runbook->add_subcommand(
       "resume", "continue an execution that did not finish, from its first step that did not complete");
   resume->add_option("execution_id", *execution_id, "as runbook history lists it")->required();
-  resume->add_option("--confirm-timeout", resume_args->confirm_timeout, "seconds to wait for an answer before aborting")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
+  AddConfirmTimeout(resume, resume_args->confirm_timeout);
   resume->callback([&ctx, resume_args, execution_id] {
     ctx.run = [&ctx, resume_args, execution_id] { return Execute(ctx, resume_args, *execution_id); };
   });

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/backup_ops.h"
+#include "ops/runbook_actions.h"
 
 namespace dr::ops {
 namespace {
@@ -29,19 +30,9 @@ OpResult BackupJob(OperationContext& ctx, const config::JobConfig& job) {
 
 // The newest completed backup's id; kNotFound when there is none.
 Result<std::string> NewestBackup(OperationContext& ctx) {
-  OpResult listed = ListBackups(ctx);
-  if (!listed.ok()) return listed.status;
-  std::string newest_id, newest_time;
-  for (const auto& b : listed.data.value("backups", json::array())) {
-    if (b.value("status", "") != "completed") continue;
-    std::string t = b.value("start_time", "");
-    if (newest_id.empty() || t > newest_time) {
-      newest_id = b.value("backup_id", "");
-      newest_time = t;
-    }
-  }
-  if (newest_id.empty()) return NotFound("no completed backup to verify");
-  return newest_id;
+  auto newest = FindBackup(ctx, "", "", "");
+  if (!newest.ok()) return newest.status().code() == Code::kNotFound ? NotFound("no completed backup to verify") : newest.status();
+  return (*newest)["backup_id"].get<std::string>();
 }
 
 }  // namespace

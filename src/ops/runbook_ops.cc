@@ -91,14 +91,13 @@ class Execution {
     }
     auto plan = runbook::BuildPlan(rb_, registry, options);
     if (!plan.ok()) return op_.Finish(ErrorResult(plan.status().WithContext("runbook " + rb_.name)));
-    auto params = runbook::ResolveParameters(rb_, options);
 
     json& log = exec_.log;
     log["execution_id"] = exec_.id;
     log["runbook"] = rb_.name;
     log["title"] = rb_.title;
     log["failure_type"] = rb_.failure_type;
-    log["parameters"] = params.ok() ? json(*params) : json::object();
+    log["parameters"] = plan->params;
     log["options"] = {{"dry_run", request_.dry_run},
                       {"auto_execute", request_.auto_execute},
                       {"skip_confirmations", request_.skip_confirmations}};

@@ -249,6 +249,7 @@ Result<Plan> BuildPlan(const Runbook& rb, const ActionRegistry& actions, const P
   }
   DR_ASSIGN_OR_RETURN(auto params, ResolveParameters(rb, options));
   Plan plan;
+  plan.params = params;
   plan.outputs = std::make_shared<std::map<std::string, json>>(options.outputs);
   auto outputs = plan.outputs;
   json config = options.config;

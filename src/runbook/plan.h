@@ -53,6 +53,7 @@ Result<std::string> Substitute(const std::string& text, const std::map<std::stri
                                bool keep_unknown_steps = false);
 
 struct Plan {
+  std::map<std::string, std::string> params;  // ResolveParameters: what the steps substitute
   std::vector<engine::Step> steps;  // in the runbook's order
   // What each step output (data), filled as steps run; shared with the steps' functions.
   std::shared_ptr<std::map<std::string, nlohmann::json>> outputs;
