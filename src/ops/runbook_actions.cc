@@ -1,9 +1,14 @@
 #include "ops/runbook_actions.h"
 
+#include <cctype>
+#include <cstdio>
+#include <filesystem>
+
 #include "base/time_util.h"
 #include "ops/audit_ops.h"
 #include "ops/backup_ops.h"
 #include "ops/coordinator_ops.h"
+#include "ops/database_ops.h"
 
 namespace dr::ops {
 namespace {
@@ -36,17 +41,33 @@ std::vector<std::string> ListArg(const Arguments& a, const std::string& name) {
   return out;
 }
 
-// "2026-11-26T10:41:00Z", "2026-11-26 10:41:00+00" or "+00:00": PostgreSQL's way too.
+// "2026-11-26T10:41:00Z", PostgreSQL's "2026-11-26 10:41:00.123456+00", or
+// any offset ("+01", "-05:30"); fractions of a second to the microsecond.
 std::optional<std::chrono::system_clock::time_point> ParseTime(std::string text) {
-  if (text.size() > 10 && text[10] == ' ') text[10] = 'T';
-  for (const char* utc : {"+00:00", "+00"}) {
-    std::string suffix = utc;
-    if (text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      text = text.substr(0, text.size() - suffix.size()) + "Z";
-      break;
+  if (text.size() < 19) return std::nullopt;
+  if (text[10] == ' ') text[10] = 'T';
+  auto base = ParseUtc(text.substr(0, 19) + "Z");
+  if (!base) return std::nullopt;
+  size_t i = 19;
+  std::chrono::microseconds fraction{0};
+  if (i < text.size() && text[i] == '.') {
+    int64_t scale = 100000;
+    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, scale /= 10) {
+      fraction += std::chrono::microseconds((text[i] - '0') * scale);
     }
   }
-  return ParseUtc(text);
+  std::string zone = text.substr(i);
+  int offset_minutes = 0;
+  if (zone != "Z") {
+    int hh = 0, mm = 0;
+    char sign = 0;
+    bool ok = (zone.size() == 3 && std::sscanf(zone.c_str(), "%c%2d", &sign, &hh) == 2) ||
+              (zone.size() == 6 && zone[3] == ':' && std::sscanf(zone.c_str(), "%c%2d:%2d", &sign, &hh, &mm) == 3) ||
+              (zone.size() == 5 && std::sscanf(zone.c_str(), "%c%2d%2d", &sign, &hh, &mm) == 3);
+    if (!ok || (sign != '+' && sign != '-') || hh > 23 || mm > 59) return std::nullopt;
+    offset_minutes = (sign == '-' ? -1 : 1) * (hh * 60 + mm);
+  }
+  return *base + fraction - std::chrono::minutes(offset_minutes);
 }
 
 // A text field of an operation's result; "?" when the operation failed before it had one.
@@ -65,7 +86,7 @@ Status StepFrom(const OpResult& r, engine::StepOutput& out, const std::string& d
 Result<std::string> BackupIdArg(OperationContext& ctx, const Arguments& a) {
   std::string id = Arg(a, "backup", "latest");
   if (id != "latest") return id;
-  DR_ASSIGN_OR_RETURN(json newest, FindBackup(ctx, "", "", ""));
+  DR_ASSIGN_OR_RETURN(json newest, FindBackup(ctx, "", "", "", ""));
   return newest["backup_id"].get<std::string>();
 }
 
@@ -85,11 +106,13 @@ Result<std::string> HealthOf(const OpResult& r, const std::string& service) {
 }  // namespace
 
 Result<json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
-                        const std::string& tag) {
+                        const std::string& tag, const std::string& mode) {
   std::optional<std::chrono::system_clock::time_point> limit;
   if (!before.empty()) {
     limit = ParseTime(before);
-    if (!limit) return InvalidArgument("'" + before + "' is not a time such as 2026-11-26T10:41:00Z");
+    if (!limit) {
+      return InvalidArgument("'" + before + "' is not a time such as 2026-11-26T10:41:00Z or 2026-11-26 10:41:00+01");
+    }
   }
   OpResult listed = ListBackups(ctx);
   if (!listed.ok()) return listed.status;
@@ -101,12 +124,19 @@ Result<json> FindBackup(OperationContext& ctx, const std::string& component, con
       const json tags = b.value("tags", json::array());
       if (std::find(tags.begin(), tags.end(), tag) == tags.end()) continue;
     }
+    if (!mode.empty()) {
+      // A backup's PostgreSQL part says physical; anything else is logical.
+      bool physical = b.contains("components") && b["components"].contains("postgresql") &&
+                      b["components"]["postgresql"].contains("meta") &&
+                      b["components"]["postgresql"]["meta"].value("mode", "") == "physical";
+      if ((mode == "physical") != physical) continue;
+    }
     auto started = ParseUtc(b.value("start_time", ""));
     if (limit && (!started || *started >= *limit)) continue;
     if (best.is_null() || b.value("start_time", "") > best.value("start_time", "")) best = b;
   }
   if (best.is_null()) {
-    return NotFound("no completed backup" + (component.empty() ? "" : " of " + component) +
+    return NotFound("no completed " + (mode.empty() ? "" : mode + " ") + "backup" + (component.empty() ? "" : " of " + component) +
                     (tag.empty() ? "" : " tagged " + tag) + (before.empty() ? "" : " started before " + before));
   }
   return json{{"backup_id", best["backup_id"]}, {"start_time", best["start_time"]}};
@@ -173,10 +203,15 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
 
   registry.Add({.name = "find_backup",
                 .summary = "finds the newest completed backup (of a component, started before a time, with a tag)",
-                .optional = {"component", "before", "tag"},
+                .optional = {"component", "before", "tag", "mode"},
                 .read_only = true,
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
-                  DR_ASSIGN_OR_RETURN(out.data, FindBackup(*c, Arg(a, "component"), Arg(a, "before"), Arg(a, "tag")));
+                  std::string mode = Arg(a, "mode");
+                  if (!mode.empty() && mode != "physical" && mode != "logical") {
+                    return InvalidArgument("find_backup: mode must be physical or logical, not '" + mode + "'");
+                  }
+                  DR_ASSIGN_OR_RETURN(out.data,
+                                      FindBackup(*c, Arg(a, "component"), Arg(a, "before"), Arg(a, "tag"), mode));
                   out.details = "backup " + out.data["backup_id"].get<std::string>() + " of " +
                                 out.data["start_time"].get<std::string>();
                   return Status::Ok();
@@ -198,7 +233,8 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 .summary = "restores a backup (ecap-dr restore, with the flags of the same names)",
                 .required = {"backup"},
                 .optional = {"components", "target", "target_db", "databases", "clean", "target_time", "target_bucket",
-                             "prefix", "topic_prefix", "bootstrap_servers", "to_time", "overwrite"},
+                             "prefix", "topic_prefix", "bootstrap_servers", "to_time", "overwrite", "pgdata",
+                             "target_lsn", "target_name", "target_immediate", "keep_archiving"},
                 .cannot_undo = "restored data stays where it was restored to",
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
                   DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
@@ -210,6 +246,11 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   r.postgres.databases = ListArg(a, "databases");
                   r.postgres.clean = BoolArg(a, "clean");
                   r.postgres.target_time = Arg(a, "target_time");
+                  r.postgres.pgdata = Arg(a, "pgdata");
+                  r.postgres.target_lsn = Arg(a, "target_lsn");
+                  r.postgres.target_name = Arg(a, "target_name");
+                  r.postgres.target_immediate = BoolArg(a, "target_immediate");
+                  r.postgres.keep_archiving = BoolArg(a, "keep_archiving");
                   r.s3.target_bucket = Arg(a, "target_bucket");
                   r.s3.prefix = Arg(a, "prefix");
                   r.kafka.topic_prefix = Arg(a, "topic_prefix");
@@ -252,6 +293,134 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   std::string kind = Arg(a, "kind", "rto-rpo");
                   if (kind != "rto-rpo") return InvalidArgument("report: kind '" + kind + "' is not rto-rpo");
                   return StepFrom(RtoRpoReport(*c), out, "RTO/RPO report recorded");
+                }});
+
+  registry.Add({.name = "inspect_tables",
+                .summary = "counts the rows of tables of a database of the configured PostgreSQL server and says "
+                           "whether its writes are paused; changes nothing",
+                .required = {"tables"},
+                .optional = {"database"},
+                .read_only = true,
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = InspectTables(*c, Arg(a, "database"), ListArg(a, "tables"));
+                  DR_RETURN_IF_ERROR(StepFrom(r, out, ""));
+                  for (const auto& t : r.data["tables"]) {
+                    out.details += (out.details.empty() ? "" : ", ") + t["table"].get<std::string>() + ": " +
+                                   std::to_string(t["rows"].get<uint64_t>()) + " rows";
+                  }
+                  if (r.data["writes_paused"].get<bool>()) out.details += " (writes paused)";
+                  return Status::Ok();
+                }});
+
+  registry.Add({.name = "pause_writes",
+                .summary = "stops writes to a database of the configured PostgreSQL server: new sessions start "
+                           "read-only and open ones are ended (default: postgresql.database)",
+                .optional = {"database"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = PauseWrites(*c, Arg(a, "database"));
+                  DR_RETURN_IF_ERROR(StepFrom(r, out, "writes to " + Field(r, "database") + " paused"));
+                  out.details += "; " + std::to_string(r.data.value("sessions_ended", 0)) + " open session(s) ended";
+                  return Status::Ok();
+                },
+                .undo = [c](const Arguments& a, const engine::StepOutput& out) -> Status {
+                  // It was read-only before this step: leave it so.
+                  if (out.data.is_object() && out.data.value("was_paused", false)) return Status::Ok();
+                  return ResumeWrites(*c, Arg(a, "database")).status;
+                }});
+
+  registry.Add({.name = "resume_writes",
+                .summary = "lets writes into a database of the configured PostgreSQL server again (default: postgresql.database)",
+                .optional = {"database"},
+                .cannot_undo = "writes stay allowed (pause_writes stops them again)",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = ResumeWrites(*c, Arg(a, "database"));
+                  return StepFrom(r, out, "writes to " + Field(r, "database") + " resumed");
+                }});
+
+  registry.Add({.name = "pitr_restore",
+                .summary = "recovers a physical backup and the WAL archive to a point in time in a new data directory, "
+                           "and starts it as a scratch PostgreSQL server on loopback (ecap-dr restore --pgdata, then "
+                           "pg_ctl start)",
+                .required = {"backup", "pgdata"},
+                .optional = {"target_time", "target_lsn", "target_name", "port"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
+                  std::string pgdata = Arg(a, "pgdata");
+                  int port = 0;
+                  if (std::string p = Arg(a, "port"); !p.empty()) {
+                    if (p.find_first_not_of("0123456789") != std::string::npos || p.size() > 5 || std::stoi(p) > 65535) {
+                      return InvalidArgument("pitr_restore: port '" + p + "' is not a port number");
+                    }
+                    port = std::stoi(p);
+                  }
+                  backup::RestoreRequest r;
+                  r.components = {"postgresql"};
+                  r.postgres.pgdata = pgdata;
+                  r.postgres.target_time = Arg(a, "target_time");
+                  r.postgres.target_lsn = Arg(a, "target_lsn");
+                  r.postgres.target_name = Arg(a, "target_name");
+                  std::error_code ec;
+                  bool existed = std::filesystem::exists(pgdata, ec);
+                  OpResult restored = Restore(*c, id, r);
+                  OpResult started = restored.ok() ? StartScratchServer(*c, pgdata, port) : restored;
+                  if (!started.ok()) {
+                    // A retry starts afresh: the directory this step made goes.
+                    if (!existed) (void)StopScratchServer(*c, pgdata, true);
+                    return StepFrom(started, out, "");
+                  }
+                  out.data = started.data;
+                  out.data["backup_id"] = id;
+                  std::string target = !r.postgres.target_time.empty()  ? r.postgres.target_time
+                                       : !r.postgres.target_lsn.empty() ? "LSN " + r.postgres.target_lsn
+                                       : !r.postgres.target_name.empty() ? "restore point " + r.postgres.target_name
+                                                                         : "the end of the archive";
+                  out.details = "backup " + id + " recovered to " + target + " in " + pgdata + ", running on 127.0.0.1:" +
+                                std::to_string(started.data.value("port", 0));
+                  return Status::Ok();
+                },
+                .undo = [c](const Arguments& a, const engine::StepOutput& out) -> Status {
+                  std::string pgdata = out.data.is_object() ? out.data.value("pgdata", Arg(a, "pgdata")) : Arg(a, "pgdata");
+                  return StopScratchServer(*c, pgdata, true).status;
+                }});
+
+  for (bool apply : {false, true}) {
+    auto run = [c, apply](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+      OpResult r = RepairRows(*c, Arg(a, "from"), Arg(a, "database"), ListArg(a, "tables"), apply);
+      DR_RETURN_IF_ERROR(StepFrom(r, out, ""));
+      for (const auto& t : r.data["tables"]) {
+        out.details += (out.details.empty() ? "" : "; ") + t["table"].get<std::string>() + ": " +
+                       std::to_string(t["updated"].get<uint64_t>()) + (apply ? " row(s) set back, " : " row(s) differ, ") +
+                       std::to_string(t["inserted"].get<uint64_t>()) + (apply ? " put back" : " missing");
+        if (apply && !t["saved_as"].get<std::string>().empty()) {
+          out.details += " (damaged versions kept in " + t["saved_as"].get<std::string>() + ")";
+        }
+      }
+      return Status::Ok();
+    };
+    ActionSpec spec{.name = apply ? "repair_rows" : "compare_rows",
+                    .summary = apply ? "puts back, by primary key, the rows of a clean copy (from: its conninfo) into the "
+                                       "damaged tables of a database of the configured server: changed rows are set back "
+                                       "(their damaged versions kept in a table beside), deleted ones inserted again, "
+                                       "rows written since left alone; one transaction"
+                                     : "counts, by primary key, the rows of the damaged tables that differ from a clean "
+                                       "copy's (from: its conninfo) or are missing; changes nothing",
+                    .required = {"from", "tables"},
+                    .optional = {"database"},
+                    .read_only = !apply,
+                    .run = run};
+    if (apply) spec.cannot_undo = "the damaged versions of the rows it set back are kept in the tables named saved_as";
+    registry.Add(std::move(spec));
+  }
+
+  registry.Add({.name = "stop_scratch",
+                .summary = "stops a scratch PostgreSQL server that pitr_restore started (remove: also its data directory)",
+                .required = {"pgdata"},
+                .optional = {"remove"},
+                .cannot_undo = "a stopped copy stays stopped (pitr_restore makes a new one)",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  bool remove = BoolArg(a, "remove");
+                  OpResult r = StopScratchServer(*c, Arg(a, "pgdata"), remove);
+                  return StepFrom(r, out, "scratch server on " + Arg(a, "pgdata") + (remove ? " stopped and removed" : " stopped"));
                 }});
 
   registry.Add({.name = "notify",

@@ -7,14 +7,30 @@
 //                                        `health` until the service (every one when
 //                                        none is named) has the status (default healthy)
 //   failover      {reason, force}        `failover --yes`: fence, promote, DNS, storage, compute
-//   find_backup   {component, before, tag}
+//   find_backup   {component, before, tag, mode}
 //                                        the newest completed backup (with that component,
-//                                        started before that time, with that tag);
-//                                        outputs backup_id and start_time
+//                                        started before that time, with that tag,
+//                                        physical or logical); outputs backup_id and start_time
 //   verify_backup {backup, full}         `verify` (backup: an id or "latest")
 //   restore       {backup, components, target, target_db, databases, clean, target_time,
-//                  target_bucket, prefix, topic_prefix, bootstrap_servers, to_time, overwrite}
+//                  target_bucket, prefix, topic_prefix, bootstrap_servers, to_time, overwrite,
+//                  pgdata, target_lsn, target_name, target_immediate, keep_archiving}
 //                                        `restore` with those flags
+//   inspect_tables {tables, database}    row counts, and whether writes are paused (read-only)
+//   pause_writes  {database}             new sessions on the database start read-only, open
+//                                        ones are ended (undo: resume_writes)
+//   resume_writes {database}             lets writes in again
+//   pitr_restore  {backup, pgdata, target_time | target_lsn | target_name, port}
+//                                        a physical backup recovered to the target in a new
+//                                        data directory, started as a scratch server on
+//                                        loopback; outputs conninfo, port, pgdata (undo:
+//                                        stop it and remove the directory)
+//   compare_rows  {from, tables, database}
+//                                        what repair_rows would change (read-only)
+//   repair_rows   {from, tables, database}
+//                                        the rows of the clean copy at `from` (a conninfo)
+//                                        put back into the damaged tables by primary key
+//   stop_scratch  {pgdata, remove}       stops a scratch server (and removes its directory)
 //   backup        {components, tags}     `backup create`
 //   rotate_key    {}                     `key rotate`
 //   verify_audit  {}                     `audit verify`
@@ -32,8 +48,9 @@ namespace dr::ops {
 void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx);
 
 // The newest completed backup's id (with `component` when not empty, started
-// before `before` when set); kNotFound when there is none.
+// before `before` when set, with `tag`, whose PostgreSQL part is `mode`
+// "physical" or "logical"); kNotFound when there is none.
 Result<nlohmann::json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
-                                  const std::string& tag);
+                                  const std::string& tag, const std::string& mode = "");
 
 }  // namespace dr::ops

@@ -264,8 +264,9 @@ TEST_F(RunbookTest, TheSevenShippedRunbooksFollowTheGuide) {
        {100, {"Activate DR site", "Promote backup database", "Start backup cluster", "Update global DNS",
               "Verify functionality", "Establish new replication"}}},
       {"data_corruption",
+       // Two steps beyond the guide's: the repair from the clean copy, and its removal.
        {100, {"Assess corruption", "Stop writes", "Identify clean backup", "Restore from backup", "Verify integrity",
-              "Resume operations"}}},
+              "Repair damaged rows", "Resume operations", "Remove the clean copy"}}},
       {"security_breach",
        {150, {"Immediate isolation", "Change credentials", "Collect forensics", "Clean restoration", "Enhanced security",
               "Gradual restoration"}}},

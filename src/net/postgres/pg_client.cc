@@ -153,6 +153,67 @@ Result<std::string> Connection::QueryValue(const std::string& sql, const std::ve
 
 Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
 
+namespace {
+
+// The error of the result a COPY ended with, or Ok.
+Status CopyOutcome(PGconn* conn, const std::string& where, const std::string& what) {
+  Status status = Status::Ok();
+  while (PGresult* res = PQgetResult(conn)) {
+    if (status.ok() && PQresultStatus(res) != PGRES_COMMAND_OK) {
+      status = Failed(what + " on PostgreSQL at " + where + " failed: " +
+                      std::string(TrimWhitespace(PQresultErrorMessage(res))));
+    }
+    PQclear(res);
+  }
+  return status;
+}
+
+}  // namespace
+
+Result<uint64_t> Connection::CopyTo(const std::string& copy_out, Connection& to, const std::string& copy_in) {
+  auto* src = static_cast<PGconn*>(conn_);
+  auto* dst = static_cast<PGconn*>(to.conn_);
+  PGresult* res = PQexec(dst, copy_in.c_str());
+  bool in_ok = PQresultStatus(res) == PGRES_COPY_IN;
+  std::string in_error = in_ok ? "" : std::string(TrimWhitespace(PQresultErrorMessage(res)));
+  PQclear(res);
+  if (!in_ok) return Failed("COPY into PostgreSQL at " + to.where_ + " failed: " + in_error);
+  res = PQexec(src, copy_out.c_str());
+  bool out_ok = PQresultStatus(res) == PGRES_COPY_OUT;
+  std::string out_error = out_ok ? "" : std::string(TrimWhitespace(PQresultErrorMessage(res)));
+  PQclear(res);
+  if (!out_ok) {
+    PQputCopyEnd(dst, "the source of the copy failed");
+    (void)CopyOutcome(dst, to.where_, "COPY");
+    return Failed("COPY from PostgreSQL at " + where_ + " failed: " + out_error);
+  }
+  uint64_t bytes = 0;
+  Status status = Status::Ok();
+  for (;;) {
+    char* buffer = nullptr;
+    int n = PQgetCopyData(src, &buffer, 0);
+    if (n == -1) break;  // done
+    if (n < 0) {
+      status = Unavailable("COPY from PostgreSQL at " + where_ + " failed: " +
+                           std::string(TrimWhitespace(PQerrorMessage(src))));
+      break;
+    }
+    bytes += static_cast<uint64_t>(n);
+    int put = PQputCopyData(dst, buffer, n);
+    PQfreemem(buffer);
+    if (put != 1) {
+      status = Unavailable("COPY into PostgreSQL at " + to.where_ + " failed: " +
+                           std::string(TrimWhitespace(PQerrorMessage(dst))));
+      break;
+    }
+  }
+  if (Status s = CopyOutcome(src, where_, "COPY"); status.ok() && !s.ok()) status = s;
+  PQputCopyEnd(dst, status.ok() ? nullptr : "the source of the copy failed");
+  if (Status s = CopyOutcome(dst, to.where_, "COPY"); status.ok() && !s.ok()) status = s;
+  if (!status.ok()) return status;
+  return bytes;
+}
+
 std::string Connection::QuoteIdent(const std::string& name) {
   char* q = PQescapeIdentifier(static_cast<PGconn*>(conn_), name.c_str(), name.size());
   std::string out = q ? q : "\"\"";

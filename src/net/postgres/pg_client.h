@@ -47,6 +47,12 @@ class Connection {
                                                       const std::vector<std::string>& params = {});
   Result<std::string> QueryValue(const std::string& sql, const std::vector<std::string>& params = {});
   Status Exec(const std::string& sql);
+  // Runs `copy_out` (COPY ... TO STDOUT) here and feeds what it yields to
+  // `to` through `copy_in` (COPY ... FROM STDIN), chunk by chunk, so a table
+  // of any size passes without being held in memory. Returns the bytes
+  // copied. A failure on either side ends both COPYs (`to` reports the
+  // error; its transaction, if any, is then aborted).
+  Result<uint64_t> CopyTo(const std::string& copy_out, Connection& to, const std::string& copy_in);
   std::string QuoteIdent(const std::string& name);
   std::string QuoteLiteral(const std::string& value);  // 'it''s', E'...' where needed
   int server_version() const;  // e.g. 150018

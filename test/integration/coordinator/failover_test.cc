@@ -199,7 +199,10 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
 // Every shipped runbook's dry run against the platform: each validates, runs
 // its read-only checks against the real services, and changes nothing.
 TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothing) {
-  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n");
+  // The database the data-corruption runbook inspects is the configured one.
+  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n" +
+                         "postgresql: {host: \"" + primary_->host() + "\", port: " + std::to_string(primary_->port()) +
+                         ", database: postgres, username: postgres}\n");
   auto list = Dr("--json runbook list");
   ASSERT_EQ(list.exit_code, 0) << list.err;
   int checked = 0;
@@ -207,7 +210,9 @@ TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothin
   for (const auto& rb : runbooks) {
     std::string name = rb["name"];
     SCOPED_TRACE(name);
-    std::string params = name == "data_corruption"    ? " --param corruption_time=2026-11-26T10:41:00Z"
+    std::string params = name == "data_corruption"
+                             ? " --param corruption_time=2026-11-26T10:41:00Z --param tables=orders"
+                               " --param scratch_dir=/nonexistent/scratch"
                          : name == "database_failure" ? " --param service=orders-db"
                                                       : "";
     auto r = Dr("--json runbook run " + name + " --dry-run" + params);
