@@ -13,6 +13,7 @@
 
 #include "base/fs.h"
 #include "base/time_util.h"
+#include "coordinator/failover_parts.h"
 #include "coordinator/leader.h"
 #include "source/s3lake/mirror.h"
 
@@ -310,6 +311,44 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
                       return SaveState();
                     }};
   return RunFailover(request, input, deps);
+}
+
+Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, const std::string& to) {
+  DR_RETURN_IF_ERROR(Init());
+  const auto& c = config_.coordinator;
+  const config::CoordinatedService* db = Database();
+  bool needs_database = part != "storage_switch" && !(part == "dns_switch" && !to.empty() && to != "primary");
+  if (needs_database && db == nullptr) {
+    return ConfigError("no postgresql service with a standby in dr_coordinator.services: nothing to " + part);
+  }
+  config::CoordinatedService svc = db != nullptr ? Current(*db) : config::CoordinatedService{};
+  auto database = NewPostgresOps(svc.primary, svc.standby, std::max(1, static_cast<int>(svc.timeout_seconds + 0.999)));
+  auto dns = c.dns_server.empty() ? nullptr : NewDnsOps(c, std::max(1.0, svc.timeout_seconds));
+  auto hooks = NewShellHookRunner();
+  PartDeps deps{.database = *database,
+                .dns = dns.get(),
+                .hooks = *hooks,
+                .clock = clock_,
+                .sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
+                .save_state = [this](const std::string& key, const json& value) {
+                  state_[key] = value;
+                  return SaveState();
+                }};
+  Result<json> r = InvalidArgument("no failover part '" + part +
+                                   "' (there are: fence, promote, dns_switch, storage_switch, compute_hooks)");
+  if (part == "fence") r = FencePrimary(c, svc, deps);
+  if (part == "promote") r = PromoteStandby(c, svc, deps);
+  if (part == "dns_switch") r = SwitchDns(c, deps, to.empty() || to == "primary" ? HostOfConninfo(svc.primary) : to);
+  if (part == "storage_switch") {
+    std::string current = state_.contains("storage") ? state_["storage"].value("active_bucket", "") : "";
+    r = SwitchStorage(c, deps, to.empty() ? "replica" : to, current.empty() ? c.storage_primary_bucket : current);
+  }
+  if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
+  json event{{"part", part}, {"status", r.ok() ? "completed" : "failed"}};
+  if (r.ok()) event["result"] = *r;
+  if (!r.ok()) event["error"] = r.status().message();
+  RecordEvent("failover_part", event);
+  return r;
 }
 
 Result<std::vector<events::Event>> DisasterRecoveryCoordinator::Events(int limit, const std::vector<std::string>& types) {

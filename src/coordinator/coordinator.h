@@ -90,6 +90,12 @@ class DisasterRecoveryCoordinator {
   // the database has failed `failure_threshold` checks in a row.
   Status Monitor(const MonitorOptions& options);
   FailoverResult Failover(const FailoverRequest& request);
+  // One part of a failover on its own (failover_parts.h), for a runbook step:
+  // "fence", "promote", "dns_switch" (to: an address, or "primary" (default)
+  // for the database's primary as the state names it now), "storage_switch"
+  // (to: "replica" (default), "primary" or a bucket) or "compute_hooks".
+  // Records failover_part with its outcome. data: the part's.
+  Result<nlohmann::json> FailoverPart(const std::string& part, const std::string& to = "");
   Result<std::vector<events::Event>> Events(int limit, const std::vector<std::string>& types = {});
   // Every failover and drill against the RTO and RPO targets.
   Result<nlohmann::json> RtoRpoReport();

@@ -6,6 +6,7 @@
 #include "base/fs.h"
 #include "base/status_json.h"
 #include "base/time_util.h"
+#include "coordinator/failover_parts.h"
 #include "coordinator/health_check.h"
 #include "engine/engine.h"
 #include "net/postgres/pg_client.h"
@@ -22,13 +23,7 @@ double Secs(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
 }
 
-// The address a conninfo points at (what the DNS record holds for it).
-std::string HostOf(const std::string& conninfo) {
-  auto s = net::pg::ParseConninfo(conninfo);
-  if (!s.ok()) return "";
-  if (s->count("hostaddr")) return s->at("hostaddr");
-  return s->count("host") ? s->at("host") : "";
-}
+std::string HostOf(const std::string& conninfo) { return HostOfConninfo(conninfo); }
 
 std::string WithHost(const std::string& conninfo, const std::string& host) {
   auto s = net::pg::ParseConninfo(conninfo);
@@ -184,10 +179,7 @@ class FailoverPlan {
         out.details = "no fence command; the primary was unreachable";
         return Status::Ok();
       }
-      std::string output;
-      DR_ASSIGN_OR_RETURN(int rc, deps_.hooks.Run(c_.fence_command, c_.hook_timeout_seconds, &output,
-                                                  {"ECAP_DR_OLD_PRIMARY=" + OldPrimary()}));
-      if (rc != 0) return Failed("fence command exited with " + std::to_string(rc) + ": " + output);
+      DR_RETURN_IF_ERROR(RunFenceCommand(c_, deps_.hooks, OldPrimary()));
       out.details = "fenced with '" + c_.fence_command + "'";
       return Status::Ok();
     };
@@ -277,13 +269,7 @@ class FailoverPlan {
   }
 
   Status SwitchStorage(const std::string& bucket) {
-    if (!c_.storage_switch_hook.empty()) {
-      std::string out;
-      DR_ASSIGN_OR_RETURN(int rc, deps_.hooks.Run(c_.storage_switch_hook, c_.hook_timeout_seconds, &out,
-                                                  {"ECAP_DR_ACTIVE_BUCKET=" + bucket}));
-      if (rc != 0) return Failed("storage switch hook exited with " + std::to_string(rc) + ": " + out);
-    }
-    return deps_.save_state("storage", {{"active_bucket", bucket}, {"changed_at", Timestamp()}});
+    return SwitchStorageTo(c_, deps_.hooks, bucket, Timestamp(), deps_.save_state);
   }
 
   // The backup-region bucket becomes the active one.
@@ -315,11 +301,7 @@ class FailoverPlan {
                    .title = "run compute hook " + std::to_string(i + 1), .description = hook,
                    .depends_on = std::move(after), .cannot_undo = "a compute hook has no undo command"};
     s.run = [this, hook](engine::StepContext&, engine::StepOutput& out) -> Status {
-      std::string output;
-      DR_ASSIGN_OR_RETURN(int rc, deps_.hooks.Run(hook, c_.hook_timeout_seconds, &output,
-                                                  {"ECAP_DR_NEW_PRIMARY=" + NewPrimary()}));
-      if (rc == 124) return Failed("'" + hook + "' timed out");
-      if (rc != 0) return Failed("'" + hook + "' exited with " + std::to_string(rc) + ": " + output);
+      DR_RETURN_IF_ERROR(RunComputeHook(c_, deps_.hooks, hook, NewPrimary()));
       out.details = hook;
       return Status::Ok();
     };

@@ -56,6 +56,16 @@ OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& req
                    {{"status", r.status}, {"rto_seconds", r.rto_seconds}});
 }
 
+OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to) {
+  Operation op(ctx, "dr.failover", part);
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto c = NewCoordinator(ctx);
+  if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  auto r = (*c)->FailoverPart(part, to);
+  if (!r.ok()) return op.Finish(ErrorResult(r.status()));
+  return op.Finish(OpResult{.data = *r}, {{"part", part}});
+}
+
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {
   Operation op(ctx, "dr.events", "");
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);

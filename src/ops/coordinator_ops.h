@@ -19,6 +19,9 @@ OpResult Health(OperationContext& ctx);
 OpResult Monitor(OperationContext& ctx, coordinator::MonitorOptions options);
 // dr.failover (target: the reason). data: FailoverResult::ToJson; status: its error.
 OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& request);
+// dr.failover (target: the part); the coordinator records failover_part.
+// One part of a failover on its own (DisasterRecoveryCoordinator::FailoverPart).
+OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to);
 // dr.events: the one event history (events::HistoryPath), newest first.
 // Needs no dr_coordinator section: backups, restores, ... are recorded without one.
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types);

@@ -201,6 +201,62 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   return StepFrom(r, out, "new primary " + Field(r, "new_primary"));
                 }});
 
+  registry.Add({.name = "fence",
+                .summary = "runs dr_coordinator's fence command against the database's primary, then checks that it "
+                           "takes no more writes",
+                .cannot_undo = "the fence command has no undo: people bring the old primary back, as a standby",
+                .run = [c](const Arguments&, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "fence", "");
+                  return StepFrom(r, out, "fenced " + Field(r, "old_primary"));
+                }});
+
+  registry.Add({.name = "promote",
+                .summary = "promotes the database's standby (pg_promote), clears synchronous_standby_names, waits "
+                           "until it takes writes, and records it as the primary",
+                .cannot_undo = "a promoted standby cannot become a standby again",
+                .run = [c](const Arguments&, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "promote", "");
+                  return StepFrom(r, out, "promoted " + Field(r, "new_primary"));
+                }});
+
+  registry.Add({.name = "dns_switch",
+                .summary = "points dr_coordinator's DNS record at the database's primary (or at `to`) by "
+                           "compare-and-swap (RFC 2136)",
+                .optional = {"to"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "dns_switch", Arg(a, "to"));
+                  if (r.ok() && r.data.contains("skipped")) return StepFrom(r, out, Field(r, "skipped"));
+                  return StepFrom(r, out, Field(r, "record") + ": " + Field(r, "from") + " -> " + Field(r, "to"));
+                },
+                .undo = [c](const Arguments&, const engine::StepOutput& out) -> Status {
+                  if (!out.data.is_object() || out.data.contains("skipped")) return Status::Ok();
+                  if (!out.data.contains("from")) return Failed("no record of where the DNS name pointed before");
+                  return FailoverPart(*c, "dns_switch", out.data["from"].get<std::string>()).status;
+                }});
+
+  registry.Add({.name = "storage_switch",
+                .summary = "makes a bucket the active one (to: replica (default), primary or a bucket): "
+                           "dr_coordinator's storage switch hook with ECAP_DR_ACTIVE_BUCKET, and the state",
+                .optional = {"to"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "storage_switch", Arg(a, "to"));
+                  if (r.ok() && r.data.contains("skipped")) return StepFrom(r, out, Field(r, "skipped"));
+                  return StepFrom(r, out, "active bucket " + Field(r, "active_bucket") + " (was " + Field(r, "previous") + ")");
+                },
+                .undo = [c](const Arguments&, const engine::StepOutput& out) -> Status {
+                  if (!out.data.is_object() || out.data.contains("skipped")) return Status::Ok();
+                  if (!out.data.contains("previous")) return Failed("no record of the bucket active before");
+                  return FailoverPart(*c, "storage_switch", out.data["previous"].get<std::string>()).status;
+                }});
+
+  registry.Add({.name = "compute_hooks",
+                .summary = "runs dr_coordinator's compute hooks in order, with ECAP_DR_NEW_PRIMARY",
+                .cannot_undo = "a compute hook has no undo command",
+                .run = [c](const Arguments&, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "compute_hooks", "");
+                  return StepFrom(r, out, std::to_string(r.data.is_object() ? r.data.value("hooks", 0) : 0) + " hook(s) ran");
+                }});
+
   registry.Add({.name = "find_backup",
                 .summary = "finds the newest completed backup (of a component, started before a time, with a tag)",
                 .optional = {"component", "before", "tag", "mode"},

@@ -7,6 +7,13 @@
 //                                        `health` until the service (every one when
 //                                        none is named) has the status (default healthy)
 //   failover      {reason, force}        `failover --yes`: fence, promote, DNS, storage, compute
+//   fence         {}                     dr_coordinator's fence command; the primary must stop taking writes
+//   promote       {}                     pg_promote() on the standby, until it takes writes
+//   dns_switch    {to}                   the DNS record to the primary (or `to`), compare-and-swap
+//                                        (undo: back to where it pointed)
+//   storage_switch {to}                  the active bucket to replica (or primary, or a bucket)
+//                                        (undo: back to the one before)
+//   compute_hooks {}                     dr_coordinator's compute hooks
 //   find_backup   {component, before, tag, mode}
 //                                        the newest completed backup (with that component,
 //                                        started before that time, with that tag,

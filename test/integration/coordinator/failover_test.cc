@@ -232,6 +232,48 @@ TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothin
   EXPECT_OK(primary_->Psql("postgres", "insert into orders (note) values ('still primary')"));
 }
 
+// The failover's parts as runbook steps on the real platform (fence, promote,
+// DNS compare-and-swap, storage, compute), and a verification that fails
+// after them: DNS and storage are moved back, the promotion is named as what
+// cannot be undone.
+TEST_F(FailoverTest, AFailingVerificationAfterTheSwitchesMovesDnsAndStorageBack) {
+  std::filesystem::create_directories(dir_ / "runbooks");
+  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n" +
+                         "runbooks:\n  directory: \"" + dir_ / "runbooks" + "\"\n");
+  WriteFile(dir_ / "runbooks/switch.yaml",
+            "title: Switch by parts\nsteps:\n"
+            "  - {id: fence, title: Fence, action: fence}\n"
+            "  - {id: promote, title: Promote, action: promote}\n"
+            "  - {id: dns, title: DNS, action: dns_switch}\n"
+            "  - {id: storage, title: Storage, action: storage_switch}\n"
+            "  - id: compute\n    title: Compute\n    action: compute_hooks\n"
+            "    verify: {shell: \"test -f " + dir_ / "never" + "\"}\n");
+  auto r = Dr("--json runbook run switch --auto-execute --skip-confirmations </dev/null");
+  EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
+  json log = json::parse(r.out)["execution_log"];
+  EXPECT_EQ(log["overall_status"], "failed");
+  EXPECT_EQ(log["stopped_at"], "compute");
+  EXPECT_EQ(log["steps"][0]["output"]["old_primary"], "127.0.0.10");
+  EXPECT_EQ(log["steps"][1]["output"]["new_primary"], "127.0.0.20");
+  EXPECT_EQ(log["steps"][2]["output"]["from"], "127.0.0.10");
+  EXPECT_EQ(log["steps"][2]["output"]["to"], "127.0.0.20");
+  EXPECT_EQ(log["steps"][3]["output"]["active_bucket"], "lake-dr");
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "fenced"));
+  EXPECT_FALSE(InRecovery(*standby_)) << "promoted";
+  EXPECT_EQ(ReadFileOrDie(dir_ / "compute"), "127.0.0.20\n") << "the hook ran before its verification failed";
+  // Rolled back, newest first: storage, then DNS; the fence and the promotion cannot be.
+  std::string rollback = log["rollback"].dump();
+  EXPECT_THAT(rollback, HasSubstr("storage"));
+  EXPECT_THAT(rollback, HasSubstr("dns"));
+  EXPECT_EQ(DbAddress(), "127.0.0.10") << "the DNS name is back where it was";
+  EXPECT_EQ(ReadFileOrDie(dir_ / "bucket"), "lake\n") << "the primary bucket is active again";
+  EXPECT_THAT(r.out, HasSubstr("a promoted standby cannot become a standby again"));
+  auto events = json::parse(Dr("--json events --limit 100").out)["events"];
+  int parts = 0;
+  for (const auto& e : events) parts += e["event_type"] == "failover_part";
+  EXPECT_EQ(parts, 7) << "five parts, then the two switches back";
+}
+
 // The guide's database-failure runbook, executed for real with --auto-execute:
 // the primary is dead, the runbook's failover step promotes the standby and
 // moves the name, its checks find the database answering through it.

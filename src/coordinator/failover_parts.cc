@@ -1,0 +1,118 @@
+#include "coordinator/failover_parts.h"
+
+#include "base/time_util.h"
+#include "net/postgres/pg_client.h"
+
+namespace dr::coordinator {
+
+using nlohmann::json;
+
+std::string HostOfConninfo(const std::string& conninfo) {
+  auto s = net::pg::ParseConninfo(conninfo);
+  if (!s.ok()) return "";
+  if (s->count("hostaddr")) return s->at("hostaddr");
+  return s->count("host") ? s->at("host") : "";
+}
+
+Status RunFenceCommand(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& old_primary) {
+  std::string output;
+  DR_ASSIGN_OR_RETURN(int rc, hooks.Run(c.fence_command, c.hook_timeout_seconds, &output,
+                                        {"ECAP_DR_OLD_PRIMARY=" + old_primary}));
+  if (rc != 0) return Failed("fence command exited with " + std::to_string(rc) + ": " + output);
+  return Status::Ok();
+}
+
+Status SwitchStorageTo(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& bucket,
+                       const std::string& timestamp,
+                       const std::function<Status(const std::string&, const json&)>& save_state) {
+  if (!c.storage_switch_hook.empty()) {
+    std::string out;
+    DR_ASSIGN_OR_RETURN(int rc, hooks.Run(c.storage_switch_hook, c.hook_timeout_seconds, &out,
+                                          {"ECAP_DR_ACTIVE_BUCKET=" + bucket}));
+    if (rc != 0) return Failed("storage switch hook exited with " + std::to_string(rc) + ": " + out);
+  }
+  return save_state("storage", {{"active_bucket", bucket}, {"changed_at", timestamp}});
+}
+
+Status RunComputeHook(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& hook,
+                      const std::string& new_primary) {
+  std::string output;
+  DR_ASSIGN_OR_RETURN(int rc, hooks.Run(hook, c.hook_timeout_seconds, &output, {"ECAP_DR_NEW_PRIMARY=" + new_primary}));
+  if (rc == 124) return Failed("'" + hook + "' timed out");
+  if (rc != 0) return Failed("'" + hook + "' exited with " + std::to_string(rc) + ": " + output);
+  return Status::Ok();
+}
+
+Result<json> FencePrimary(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
+                          PartDeps& deps) {
+  if (c.fence_command.empty()) {
+    return ConfigError("dr_coordinator.failover.fence_command is not set: there is no way to fence the primary");
+  }
+  std::string old_primary = HostOfConninfo(service.primary);
+  DR_RETURN_IF_ERROR(RunFenceCommand(c, deps.hooks, old_primary));
+  if (deps.database.ProbeWrite(service.primary, 2).ok()) {
+    return Failed("the primary " + old_primary + " still takes writes after the fence command");
+  }
+  return json{{"old_primary", old_primary}, {"command", c.fence_command}};
+}
+
+Result<json> PromoteStandby(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
+                            PartDeps& deps) {
+  (void)c;
+  if (service.standby.empty()) return Failed("service '" + service.name + "' has no standby left to promote");
+  DR_ASSIGN_OR_RETURN(auto standby, deps.database.ReadStandby());
+  if (!standby.in_recovery) return Failed("standby " + standby.where + " is not in recovery: it is a primary already");
+  DR_ASSIGN_OR_RETURN(std::string where, deps.database.Promote());
+  DR_ASSIGN_OR_RETURN(std::string names, deps.database.ClearSynchronousStandbys());
+  int timeout = std::max(1, static_cast<int>(service.timeout_seconds + 0.999));
+  auto deadline = deps.clock.Monotonic() + std::chrono::seconds(60);
+  Status last = Status::Ok();
+  for (;;) {
+    last = deps.database.ProbeWrite(service.standby, timeout);
+    if (last.ok()) break;
+    if (deps.clock.Monotonic() >= deadline) return Failed("the promoted server does not take writes: " + last.message());
+    deps.sleep(std::chrono::milliseconds(50));
+  }
+  std::string new_primary = HostOfConninfo(service.standby);
+  (void)deps.save_state("database", {{"service", service.name}, {"primary", service.standby}, {"standby", ""},
+                                     {"previous_primary", service.primary},
+                                     {"failed_over_at", FormatUtc(deps.clock.Now(), true)}});
+  return json{{"new_primary", new_primary}, {"promoted", where}, {"previous_primary", HostOfConninfo(service.primary)},
+              {"synchronous_standby_names", names}};
+}
+
+Result<json> SwitchDns(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& to) {
+  // As in a failover: without a record there is nothing to move.
+  if (deps.dns == nullptr) return json{{"skipped", "no DNS record is configured (dr_coordinator.failover.dns)"}};
+  DR_ASSIGN_OR_RETURN(auto addrs, deps.dns->Resolve());
+  if (addrs.size() != 1) {
+    std::string held;
+    for (const auto& a : addrs) held += (held.empty() ? "" : ", ") + a;
+    return Failed(c.dns_record + " holds " + std::to_string(addrs.size()) + " addresses (" + held +
+                  "), not one: not switching it");
+  }
+  json out{{"record", c.dns_record}, {"from", addrs[0]}, {"to", to}};
+  if (addrs[0] != to) DR_RETURN_IF_ERROR(deps.dns->Swap(addrs[0], to));
+  return out;
+}
+
+Result<json> SwitchStorage(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& to,
+                           const std::string& current) {
+  if (c.storage_primary_bucket.empty() || c.storage_replica_bucket.empty()) {
+    return json{{"skipped", "no primary and replica bucket are configured (dr_coordinator.failover.storage)"}};
+  }
+  std::string bucket = to == "replica" ? c.storage_replica_bucket : to == "primary" ? c.storage_primary_bucket : to;
+  if (bucket != c.storage_primary_bucket && bucket != c.storage_replica_bucket) {
+    return InvalidArgument("storage can be switched to '" + c.storage_primary_bucket + "' (primary) or '" +
+                           c.storage_replica_bucket + "' (replica), not '" + to + "'");
+  }
+  DR_RETURN_IF_ERROR(SwitchStorageTo(c, deps.hooks, bucket, FormatUtc(deps.clock.Now(), true), deps.save_state));
+  return json{{"active_bucket", bucket}, {"previous", current}};
+}
+
+Result<json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& new_primary) {
+  for (const auto& hook : c.compute_hooks) DR_RETURN_IF_ERROR(RunComputeHook(c, deps.hooks, hook, new_primary));
+  return json{{"hooks", c.compute_hooks.size()}, {"new_primary", new_primary}};
+}
+
+}  // namespace dr::coordinator
