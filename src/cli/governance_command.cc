@@ -1,13 +1,15 @@
-// `ecap-dr access check`, `audit show|verify|rotate`, `key check|rotate`.
+// `ecap-dr access check|revoke|reinstate|revoked`, `audit show|verify|rotate`, `key check|rotate`.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "cli/context.h"
+#include "ops/access_ops.h"
 #include "ops/audit_ops.h"
 #include "ops/backup_ops.h"
 #include "security/access/access_control.h"
+#include "security/access/revocations.h"
 
 namespace dr::cli {
 
@@ -20,6 +22,9 @@ struct GovArgs {
   std::string user;
   std::string since;
   std::string audit_user;
+  std::string revoke_user;
+  std::string database_role;
+  std::string reason;
 };
 
 }  // namespace
@@ -38,6 +43,11 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
       if (!cfg.ok()) return ctx.Fail(cfg.status());
       std::string user = args->user.empty() ? ctx.identity.user : args->user;
       auto d = security::AccessControl(cfg->access_control).Check(user, args->permission);
+      auto revoked = security::FindRevocation(*cfg, user);
+      if (!revoked.ok()) d = {.allowed = false, .rule = revoked.status().message()};
+      if (revoked.ok() && revoked->has_value()) {
+        d = {.allowed = false, .rule = "access revoked at " + (*revoked)->revoked_at + " by " + (*revoked)->by};
+      }
       json j{{"user", user}, {"permission", args->permission}, {"allowed", d.allowed}, {"rule", d.rule}};
       if (ctx.json_output) {
         std::cout << j.dump(2) << std::endl;
@@ -45,6 +55,59 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
         fmt::print("{}: {} for user {} ({})\n", args->permission, d.allowed ? "allowed" : "denied", user, d.rule);
       }
       return d.allowed ? 0 : InfoOf(Code::kPermissionDenied).exit_code;
+    };
+  });
+
+  auto* revoke = access->add_subcommand(
+      "revoke", "after a breach: refuse every operation of a user (whatever access_control grants) and/or turn a "
+                "PostgreSQL role's logins off, ending its sessions");
+  revoke->add_option("user", args->revoke_user, "the ecap-dr user (an OS account, or an API token's user)");
+  revoke->add_option("--database-role", args->database_role, "a role of the configured PostgreSQL server: NOLOGIN");
+  revoke->add_option("--reason", args->reason, "recorded with the revocation");
+  revoke->callback([&ctx, args] {
+    ctx.run = [&ctx, args] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::RevokeAccess(*op, args->revoke_user, args->database_role, args->reason);
+      return ctx.Print(r, [&] {
+        if (!args->revoke_user.empty()) fmt::print("access of user {} revoked\n", args->revoke_user);
+        if (!args->database_role.empty()) {
+          fmt::print("PostgreSQL role {}: logins off, {} session(s) ended\n", args->database_role,
+                     r.data.value("sessions_ended", 0));
+        }
+      });
+    };
+  });
+  auto* reinstate = access->add_subcommand("reinstate", "undo a revocation: the user's operations and/or the role's logins");
+  reinstate->add_option("user", args->revoke_user, "the ecap-dr user");
+  reinstate->add_option("--database-role", args->database_role, "a role of the configured PostgreSQL server: LOGIN");
+  reinstate->callback([&ctx, args] {
+    ctx.run = [&ctx, args] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::ReinstateAccess(*op, args->revoke_user, args->database_role);
+      return ctx.Print(r, [&] {
+        if (!args->revoke_user.empty()) {
+          fmt::print("user {} {}\n", args->revoke_user,
+                     r.data.value("was_revoked", false) ? "reinstated" : "was not revoked: nothing to do");
+        }
+        if (!args->database_role.empty()) fmt::print("PostgreSQL role {}: logins on\n", args->database_role);
+      });
+    };
+  });
+  auto* revoked = access->add_subcommand("revoked", "the users whose access is revoked");
+  revoked->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::ListRevoked(*op);
+      return ctx.Print(r, [&] {
+        if (r.data["revoked"].empty()) fmt::print("no user's access is revoked\n");
+        for (const auto& u : r.data["revoked"]) {
+          fmt::print("{:<16} revoked {} by {}{}\n", u.value("user", ""), u.value("revoked_at", ""), u.value("by", ""),
+                     u.value("reason", "").empty() ? "" : ": " + u.value("reason", ""));
+        }
+      });
     };
   });
 

@@ -7,6 +7,7 @@
 #include "backup/sqlite_summary_cache.h"
 #include "base/status_json.h"
 #include "events/event_store.h"
+#include "security/access/revocations.h"
 #include "security/audit/audit_log.h"
 
 namespace dr::ops {
@@ -43,8 +44,21 @@ void Operation::Emit(const std::string& event_type, json data, std::vector<std::
   }
 }
 
+// A revoked user is refused before access control is asked (also when it is
+// disabled); so is everyone when the list of revocations cannot be read.
+static security::Decision Decide(const OperationContext& ctx, const std::string& permission) {
+  auto revoked = security::FindRevocation(ctx.config, ctx.identity.user);
+  if (!revoked.ok()) return {.allowed = false, .rule = revoked.status().message()};
+  if (revoked->has_value()) {
+    const security::Revocation& r = **revoked;
+    return {.allowed = false,
+            .rule = "access revoked at " + r.revoked_at + " by " + r.by + (r.reason.empty() ? "" : ": " + r.reason)};
+  }
+  return security::AccessControl(ctx.config.access_control).Check(ctx.identity.user, permission);
+}
+
 Status Operation::Authorize() {
-  security::Decision d = security::AccessControl(ctx_.config.access_control).Check(ctx_.identity.user, permission_);
+  security::Decision d = Decide(ctx_, permission_);
   if (!d.allowed) {
     Status denied(Code::kPermissionDenied, "permission denied: user '" + ctx_.identity.user + "' may not " +
                                                permission_ + " (" + d.rule + ")");

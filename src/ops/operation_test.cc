@@ -8,6 +8,7 @@
 #include "base/encoding.h"
 #include "base/fake_clock.h"
 #include "events/event_store.h"
+#include "ops/access_ops.h"
 #include "ops/backup_json_writer.h"
 #include "ops/backup_ops.h"
 #include "ops/coordinator_ops.h"
@@ -260,6 +261,51 @@ TEST_F(OpsTest, StreamedShowPrintsTheDocumentShowBuilds) {
                                              }});
   EXPECT_EQ(stopped.status.code(), Code::kNoSpace);
   EXPECT_EQ(AuditRecords().back()["result"], "failed");
+}
+
+// After a breach: a revoked user is refused every operation, whatever
+// access_control says and also with it disabled, until reinstated; nobody
+// revokes itself; a damaged list refuses everyone, naming the file.
+TEST_F(OpsTest, ARevokedUserIsRefusedEverythingUntilReinstated) {
+  As("root");
+  ASSERT_OK(InitRepository(ctx_).status);
+  As("alice");
+  ASSERT_OK(ListBackups(ctx_).status);
+  OpResult denied = RevokeAccess(ctx_, "bob", "", "");
+  EXPECT_EQ(denied.status.code(), Code::kPermissionDenied) << "revoking needs access.revoke";
+  As("root");
+  OpResult self = RevokeAccess(ctx_, "root", "", "");
+  EXPECT_EQ(self.status.code(), Code::kInvalidArgument);
+  EXPECT_THAT(self.status.message(), HasSubstr("cannot revoke its own access"));
+  OpResult revoked = RevokeAccess(ctx_, "alice", "", "token leaked");
+  ASSERT_OK(revoked.status);
+  EXPECT_EQ(revoked.data["by"], "root");
+  EXPECT_EQ(events_.events().back().event_type, "access_revoked");
+
+  As("alice");
+  OpResult refused = ListBackups(ctx_);
+  EXPECT_EQ(refused.status.code(), Code::kPermissionDenied);
+  EXPECT_THAT(refused.status.message(), HasSubstr("access revoked at"));
+  EXPECT_THAT(refused.status.message(), HasSubstr("by root: token leaked"));
+  ctx_.config.access_control.enabled = false;
+  EXPECT_EQ(ListBackups(ctx_).status.code(), Code::kPermissionDenied) << "also with access control off";
+  ctx_.config.access_control.enabled = true;
+
+  As("root");
+  OpResult list = ListRevoked(ctx_);
+  ASSERT_OK(list.status);
+  ASSERT_EQ(list.data["revoked"].size(), 1u);
+  EXPECT_EQ(list.data["revoked"][0]["user"], "alice");
+  OpResult back = ReinstateAccess(ctx_, "alice", "");
+  ASSERT_OK(back.status);
+  EXPECT_EQ(back.data["was_revoked"], true);
+  As("alice");
+  EXPECT_OK(ListBackups(ctx_).status);
+
+  test::WriteFile(dir_ / "audit/revoked_users.json", "{not json");
+  OpResult damaged = ListBackups(ctx_);
+  EXPECT_EQ(damaged.status.code(), Code::kPermissionDenied);
+  EXPECT_THAT(damaged.status.message(), HasSubstr("revoked_users.json is damaged"));
 }
 
 }  // namespace

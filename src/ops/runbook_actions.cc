@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "base/time_util.h"
+#include "ops/access_ops.h"
 #include "ops/audit_ops.h"
 #include "ops/backup_ops.h"
 #include "ops/coordinator_ops.h"
@@ -290,10 +291,25 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 .required = {"backup"},
                 .optional = {"components", "target", "target_db", "databases", "clean", "target_time", "target_bucket",
                              "prefix", "topic_prefix", "bootstrap_servers", "to_time", "overwrite", "pgdata",
-                             "target_lsn", "target_name", "target_immediate", "keep_archiving"},
+                             "target_lsn", "target_name", "target_immediate", "keep_archiving", "before", "verify",
+                             "mode"},
                 .cannot_undo = "restored data stays where it was restored to",
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
-                  DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
+                  std::string id = Arg(a, "backup");
+                  if (id == "latest") {
+                    // The newest with the first component asked for, before `before` when given.
+                    auto comps = ListArg(a, "components");
+                    DR_ASSIGN_OR_RETURN(json found, FindBackup(*c, comps.empty() ? "" : comps[0], Arg(a, "before"), "",
+                                                               Arg(a, "mode")));
+                    id = found["backup_id"].get<std::string>();
+                  }
+                  if (BoolArg(a, "verify")) {
+                    OpResult verified = Verify(*c, id, true);
+                    if (!verified.ok()) {
+                      return Status(verified.status.code(), "backup " + id + " did not pass a full verification, "
+                                                            "not restoring it: " + verified.status.message());
+                    }
+                  }
                   backup::RestoreRequest r;
                   r.components = ListArg(a, "components");
                   r.target_dir = Arg(a, "target");
@@ -313,7 +329,10 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   r.kafka.bootstrap_servers = Arg(a, "bootstrap_servers");
                   r.kafka.to_time = Arg(a, "to_time");
                   OpResult result = Restore(*c, id, r);
-                  return StepFrom(result, out, "backup " + id + " restored");
+                  DR_RETURN_IF_ERROR(StepFrom(result, out, std::string(BoolArg(a, "verify") ? "verified " : "") +
+                                                               "backup " + id + " restored"));
+                  out.data["backup_id"] = id;
+                  return Status::Ok();
                 }});
 
   registry.Add({.name = "backup",
@@ -477,6 +496,39 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   bool remove = BoolArg(a, "remove");
                   OpResult r = StopScratchServer(*c, Arg(a, "pgdata"), remove);
                   return StepFrom(r, out, "scratch server on " + Arg(a, "pgdata") + (remove ? " stopped and removed" : " stopped"));
+                }});
+
+  registry.Add({.name = "revoke_access",
+                .summary = "refuses every ecap-dr operation of a user (whatever access_control grants) and/or turns a "
+                           "PostgreSQL role's logins off, ending its sessions (ecap-dr access revoke)",
+                .optional = {"user", "database_role", "reason"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  if (Arg(a, "user").empty() && Arg(a, "database_role").empty()) {
+                    // Whoever runs the runbook may not know yet; the log says nothing was revoked.
+                    out.data = {{"revoked", false}};
+                    out.details = "no user and no database role named: nothing revoked";
+                    return Status::Ok();
+                  }
+                  OpResult r = RevokeAccess(*c, Arg(a, "user"), Arg(a, "database_role"), Arg(a, "reason", "runbook"));
+                  std::string who = Arg(a, "user").empty() ? "" : "user " + Arg(a, "user");
+                  if (!Arg(a, "database_role").empty()) {
+                    who += (who.empty() ? "" : " and ") + std::string("database role ") + Arg(a, "database_role");
+                  }
+                  return StepFrom(r, out, "access of " + who + " revoked");
+                },
+                .undo = [c](const Arguments& a, const engine::StepOutput&) -> Status {
+                  if (Arg(a, "user").empty() && Arg(a, "database_role").empty()) return Status::Ok();
+                  return ReinstateAccess(*c, Arg(a, "user"), Arg(a, "database_role")).status;
+                }});
+
+  registry.Add({.name = "reinstate_access",
+                .summary = "gives a revoked user its ecap-dr access back and/or turns a PostgreSQL role's logins on "
+                           "(ecap-dr access reinstate)",
+                .optional = {"user", "database_role"},
+                .cannot_undo = "access given back stays (revoke_access takes it again)",
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = ReinstateAccess(*c, Arg(a, "user"), Arg(a, "database_role"));
+                  return StepFrom(r, out, "access reinstated");
                 }});
 
   registry.Add({.name = "notify",

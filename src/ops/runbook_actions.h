@@ -21,8 +21,11 @@
 //   verify_backup {backup, full}         `verify` (backup: an id or "latest")
 //   restore       {backup, components, target, target_db, databases, clean, target_time,
 //                  target_bucket, prefix, topic_prefix, bootstrap_servers, to_time, overwrite,
-//                  pgdata, target_lsn, target_name, target_immediate, keep_archiving}
-//                                        `restore` with those flags
+//                  pgdata, target_lsn, target_name, target_immediate, keep_archiving,
+//                  before, verify, mode} `restore` with those flags; backup "latest": the newest
+//                                        with the first component (before that time, physical
+//                                        or logical);
+//                                        verify: a full verification first, no restore unless it passes
 //   inspect_tables {tables, database}    row counts, and whether writes are paused (read-only)
 //   pause_writes  {database}             new sessions on the database start read-only, open
 //                                        ones are ended (undo: resume_writes)
@@ -42,6 +45,10 @@
 //   rotate_key    {}                     `key rotate`
 //   verify_audit  {}                     `audit verify`
 //   report        {kind}                 `report rto-rpo`
+//   revoke_access {user, database_role, reason}
+//                                        `access revoke` (undo: reinstate)
+//   reinstate_access {user, database_role}
+//                                        `access reinstate`
 //   notify        {message}              records a runbook_notice event
 #pragma once
 

@@ -240,7 +240,7 @@ TEST_F(RunbookOpsTest, TheGuidesCppInterfaceReturnsTheExecutionLog) {
   json dry = runbook.ExecuteRunbook(runbook::FailureType::kSecurityBreach, {.dry_run = true});
   EXPECT_EQ(dry["runbook"], "security_breach");
   EXPECT_EQ(dry["execution_log"]["overall_status"], "dry_run");
-  EXPECT_EQ(dry["execution_log"]["steps"].size(), 6u);
+  EXPECT_EQ(dry["execution_log"]["steps"].size(), 7u);
   // As the guide calls it: nobody to confirm the first step, so nothing runs.
   json declined = runbook.ExecuteRunbook(runbook::FailureType::kSecurityBreach,
                                          {.auto_execute = false, .skip_confirmations = false});

@@ -268,7 +268,9 @@ TEST_F(RunbookTest, TheSevenShippedRunbooksFollowTheGuide) {
        {100, {"Assess corruption", "Stop writes", "Identify clean backup", "Restore from backup", "Verify integrity",
               "Repair damaged rows", "Resume operations", "Remove the clean copy"}}},
       {"security_breach",
-       {150, {"Immediate isolation", "Change credentials", "Collect forensics", "Clean restoration", "Enhanced security",
+       // One step beyond the guide's: the compromised user's and role's access revoked.
+       {150, {"Immediate isolation", "Revoke compromised access", "Change credentials", "Collect forensics",
+              "Clean restoration", "Enhanced security",
               "Gradual restoration"}}},
   };
   EXPECT_EQ(ShippedRunbooks().size(), guide.size());

@@ -14,11 +14,11 @@ namespace dr::security {
 
 // The permissions operations check; patterns may name any of them.
 inline constexpr const char* kPermissions[] = {
-    "backup.create",  "backup.list",     "backup.restore",   "backup.verify",  "backup.delete",
-    "retention.apply", "report.generate", "key.rotate",       "key.check",      "audit.read",
-    "failover.execute", "runbook.execute", "repo.init",       "wal.push",       "wal.fetch",
-    "config.read",    "repo.replicate",  "s3.mirror",        "alert.test",     "schedule.list",
-    "schedule.run",   "alert.list",      "status.read",      "runbook.read",
+    "backup.create",   "backup.list",     "backup.restore", "backup.verify", "backup.delete",  "backup.pin",
+    "retention.apply", "report.generate", "key.rotate",     "key.check",     "audit.read",     "access.revoke",
+    "dr.health",       "dr.monitor",      "dr.failover",    "dr.events",     "runbook.execute", "runbook.read",
+    "repo.init",       "repo.replicate",  "wal.push",       "wal.fetch",     "s3.mirror",      "alert.test",
+    "alert.list",      "schedule.list",   "schedule.run",   "status.read",
 };
 
 struct Decision {

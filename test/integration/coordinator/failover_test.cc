@@ -214,7 +214,9 @@ TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothin
                              ? " --param corruption_time=2026-11-26T10:41:00Z --param tables=orders"
                                " --param scratch_dir=/nonexistent/scratch"
                          : name == "database_failure" ? " --param service=orders-db"
-                                                      : "";
+                         : name == "security_breach"
+                             ? " --param compromised_user=mallory --param breach_time=2026-11-26T10:41:00Z"
+                             : "";
     auto r = Dr("--json runbook run " + name + " --dry-run" + params);
     ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
     auto j = json::parse(r.out);

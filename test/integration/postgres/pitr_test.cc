@@ -388,5 +388,64 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   EXPECT_EQ(log["steps"][1]["output"]["was_paused"], false);
 }
 
+// The guide's security-breach runbook executed for real: the intruder's
+// ecap-dr user and database role lose their access, the master key is
+// rotated, the audit chain verified, and the newest backup from before the
+// breach (not the one taken after it) is verified in full and restored
+// beside the live database; then access is given back by hand.
+TEST_F(PitrTest, TheSecurityBreachRunbookRevokesTheIntruderAndRestoresAVerifiedBackupFromBeforeTheBreach) {
+  TempDir pgdir;
+  auto pg = PgServer::Start(pgdir.path() + "/primary", {});
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  WriteConfigFor((*pg)->port());
+  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n");
+  auto sql = [&](const std::string& db, const std::string& q) {
+    auto r = (*pg)->Psql(db, q);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? *r : std::string("error");
+  };
+  sql("postgres", "create table orders (id int primary key, v text)");
+  sql("postgres", "insert into orders select g, 'ok' from generate_series(1, 100) g");
+  sql("postgres", "create role mallory login");
+  ASSERT_EQ(Dr("backup create --id clean_1 --component postgresql").exit_code, 0);
+  std::string breach_time = sql("postgres", "select clock_timestamp()::text");
+  breach_time.pop_back();
+  sql("postgres", "insert into orders select g, 'evil' from generate_series(101, 110) g");
+  ASSERT_EQ(Dr("backup create --id tainted --component postgresql").exit_code, 0);
+  std::string key_before = json::parse(Dr("--json key check").out).value("key_id", "");
+
+  auto r = Dr("--json runbook run security_breach --auto-execute --skip-confirmations --param compromised_user=mallory"
+              " --param compromised_database_role=mallory --param \"breach_time=" + breach_time + "\" </dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json log = json::parse(r.out)["execution_log"];
+  EXPECT_EQ(log["overall_status"], "completed");
+  std::vector<std::string> steps;
+  for (const auto& s : log["steps"]) steps.push_back(s["id"].get<std::string>() + ":" + s["state"].get<std::string>());
+  EXPECT_EQ(steps, (std::vector<std::string>{"immediate_isolation:ok", "revoke_access:ok", "change_credentials:ok",
+                                             "collect_forensics:ok", "clean_restoration:ok", "enhanced_security:ok",
+                                             "gradual_restoration:ok"}));
+  EXPECT_EQ(log["steps"][4]["output"]["backup_id"], "clean_1") << "the backup from before the breach";
+  EXPECT_EQ(sql("postgres_clean", "select v || '=' || count(*) from orders group by v"), "ok=100\n");
+  EXPECT_EQ(sql("postgres", "select count(*) from orders"), "110\n") << "the live database is not touched";
+  EXPECT_EQ(sql("postgres", "select rolcanlogin from pg_roles where rolname = 'mallory'"), "f\n");
+  auto revoked = json::parse(Dr("--json access revoked").out)["revoked"];
+  ASSERT_EQ(revoked.size(), 1u);
+  EXPECT_EQ(revoked[0]["user"], "mallory");
+  EXPECT_EQ(revoked[0]["reason"], "security breach");
+  auto check = Dr("access check backup.list --user mallory");
+  EXPECT_EQ(check.exit_code, 3);
+  EXPECT_THAT(check.out, HasSubstr("access revoked at"));
+  std::string key_after = json::parse(Dr("--json key check").out).value("key_id", "");
+  EXPECT_NE(key_after, key_before) << "the master key was rotated";
+  EXPECT_FALSE(key_after.empty());
+  EXPECT_EQ(Dr("audit verify").exit_code, 0);
+
+  auto back = Dr("access reinstate mallory --database-role mallory");
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_THAT(back.out, HasSubstr("user mallory reinstated"));
+  EXPECT_EQ(sql("postgres", "select rolcanlogin from pg_roles where rolname = 'mallory'"), "t\n");
+  EXPECT_EQ(Dr("access check backup.list --user mallory").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace dr::test
