@@ -17,54 +17,22 @@ ROOT=$(pwd)
 RUNS=${1:-10}
 WORK=${2:-/tmp/ecap-dr-drill}
 MODE=${MODE:-async}
-PGBIN=/usr/lib/postgresql/15/bin
 scripts/install-deps.sh
 BUILD_TARGETS=ecap-dr scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
 DR=$ROOT/build/ecap-dr
-as_pg() { runuser -u postgres -- "$@"; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
+source bench/platform.sh
 
 rows=()
 run_once() {
   local n=$1 R=$WORK/run$1
-  # PostgreSQL's files belong to postgres; named (which drops its capabilities) keeps its own in root's.
   local B=$R/pg N=$R/bind
-  rm -rf "$R"; mkdir -p "$B" "$N"; chmod 755 "$WORK" "$R" "$B"; chown postgres:postgres "$B"
-  local P; P=$(free_port)
-  as_pg $PGBIN/initdb -D "$B/primary" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
-  cat >> "$B/primary/postgresql.conf" <<CONF
-listen_addresses = '127.0.0.10'
-port = $P
-unix_socket_directories = '$B'
-wal_level = replica
-max_wal_senders = 10
-CONF
-  [[ $MODE == sync ]] && echo "synchronous_standby_names = '*'" >> "$B/primary/postgresql.conf"
-  echo "host all all 127.0.0.0/8 trust" >> "$B/primary/pg_hba.conf"
-  echo "host replication all 127.0.0.0/8 trust" >> "$B/primary/pg_hba.conf"
-  as_pg $PGBIN/pg_ctl -D "$B/primary" -l "$B/primary.log" -w -t 30 start >/dev/null
-  as_pg $PGBIN/pg_basebackup -h 127.0.0.10 -p "$P" -U postgres -D "$B/standby" -R -X stream -c fast
-  printf "listen_addresses = '127.0.0.20'\nport = %s\nunix_socket_directories = '%s/s'\n" "$P" "$B" >> "$B/standby/postgresql.conf"
-  mkdir -p "$B/s"; chown postgres:postgres "$B/s"
-  as_pg $PGBIN/pg_ctl -D "$B/standby" -l "$B/standby.log" -w -t 30 start >/dev/null
+  rm -rf "$R"; mkdir -p "$R" "$N"; chmod 755 "$WORK" "$R"
+  platform_pg "$B" "$([[ $MODE == sync ]] && echo "synchronous_standby_names = '*'")"
+  local P=$PG_PORT
   psql -h 127.0.0.10 -p "$P" -U postgres -qc "create table t (id bigserial primary key, at timestamptz default clock_timestamp())"
   $PGBIN/pgbench -h 127.0.0.10 -p "$P" -U postgres -i -s 5 -q postgres >/dev/null 2>&1
-
-  local D; D=$(free_port)
-  mkdir -p "$N/dns"; tsig-keygen -a hmac-sha256 ddns-key > "$N/ddns.key"
-  cat > "$N/named.conf" <<CONF
-include "$N/ddns.key";
-options { directory "$N/dns"; pid-file "$N/named.pid"; session-keyfile "$N/session.key";
-  listen-on port $D { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; allow-query { any; };
-  dnssec-validation no; notify no; };
-controls { };
-zone "platform.test" { type primary; file "$N/zone"; allow-update { key "ddns-key"; }; };
-CONF
-  printf '$TTL 60\n@ IN SOA ns1.platform.test. admin.platform.test. ( 1 60 60 3600 60 )\n  IN NS ns1.platform.test.\nns1 IN A 127.0.0.1\ndb IN A 127.0.0.10\n' > "$N/zone"
-  named -g -4 -c "$N/named.conf" >"$N/named.log" 2>&1 &
-  local NAMED=$!
-  until dig @127.0.0.1 -p "$D" +short db.platform.test A | grep -q 127; do sleep 0.05; done
+  platform_bind "$N"
+  local D=$DNS_PORT NAMED=$NAMED_PID
 
   cat > "$R/ecap.yaml" <<YAML
 dr_coordinator:

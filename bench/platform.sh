@@ -1,0 +1,64 @@
+# Shared by the benchmarks that need the coordinator's platform (source it):
+# PostgreSQL 15 primary on 127.0.0.10 with a streaming standby on 127.0.0.20
+# (same port), and BIND 9 serving platform.test with db -> 127.0.0.10 and
+# RFC 2136 updates signed with a TSIG key. Files of PostgreSQL belong to
+# postgres; named keeps its own in root's directories.
+#
+#   platform_pg DIR [EXTRA_CONF]   sets PG_PORT; DIR/primary, DIR/standby, logs beside
+#   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
+#   platform_stop DIR_PG           stops both servers (immediate) and named
+PGBIN=/usr/lib/postgresql/15/bin
+as_pg() { runuser -u postgres -- "$@"; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+
+platform_pg() {
+  local B=$1 extra=${2:-}
+  mkdir -p "$B" "$B/s"; chmod 755 "$B"; chown postgres:postgres "$B" "$B/s"
+  PG_PORT=$(free_port)
+  as_pg $PGBIN/initdb -D "$B/primary" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
+  cat >> "$B/primary/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.10'
+port = $PG_PORT
+unix_socket_directories = '$B'
+wal_level = replica
+max_wal_senders = 10
+$extra
+CONF
+  echo "host all all 127.0.0.0/8 trust" >> "$B/primary/pg_hba.conf"
+  echo "host replication all 127.0.0.0/8 trust" >> "$B/primary/pg_hba.conf"
+  as_pg $PGBIN/pg_ctl -D "$B/primary" -l "$B/primary.log" -w -t 30 start >/dev/null
+  as_pg $PGBIN/pg_basebackup -h 127.0.0.10 -p "$PG_PORT" -U postgres -D "$B/standby" -R -X stream -c fast
+  printf "listen_addresses = '127.0.0.20'\nport = %s\nunix_socket_directories = '%s/s'\narchive_mode = off\n" \
+    "$PG_PORT" "$B" >> "$B/standby/postgresql.conf"
+  as_pg $PGBIN/pg_ctl -D "$B/standby" -l "$B/standby.log" -w -t 30 start >/dev/null
+}
+
+platform_bind() {
+  local N=$1
+  mkdir -p "$N/dns"; tsig-keygen -a hmac-sha256 ddns-key > "$N/ddns.key"
+  DNS_PORT=$(free_port)
+  cat > "$N/named.conf" <<CONF
+include "$N/ddns.key";
+options { directory "$N/dns"; pid-file "$N/named.pid"; session-keyfile "$N/session.key";
+  listen-on port $DNS_PORT { 127.0.0.1; }; listen-on-v6 { none; }; recursion no; allow-query { any; };
+  dnssec-validation no; notify no; };
+controls { };
+zone "platform.test" { type primary; file "$N/zone"; allow-update { key "ddns-key"; }; };
+CONF
+  printf '$TTL 60\n@ IN SOA ns1.platform.test. admin.platform.test. ( 1 60 60 3600 60 )\n  IN NS ns1.platform.test.\nns1 IN A 127.0.0.1\ndb IN A 127.0.0.10\n' > "$N/zone"
+  named -g -4 -c "$N/named.conf" >"$N/named.log" 2>&1 &
+  NAMED_PID=$!
+  until dig @127.0.0.1 -p "$DNS_PORT" +short db.platform.test A | grep -q 127; do sleep 0.05; done
+}
+
+platform_stop() {
+  local B=$1
+  as_pg $PGBIN/pg_ctl -D "$B/primary" -m immediate -w stop >/dev/null 2>&1 || true
+  as_pg $PGBIN/pg_ctl -D "$B/standby" -m immediate -w stop >/dev/null 2>&1 || true
+  if [[ -n ${NAMED_PID:-} ]]; then
+    kill "$NAMED_PID" 2>/dev/null || true
+    wait "$NAMED_PID" 2>/dev/null || true
+    NAMED_PID=
+  fi
+}
