@@ -71,6 +71,11 @@ class Execution {
   OpResult Run() {
     OpResult out;
     store_ = OpenStore(ctx_, out.warnings);
+    if (store_ != nullptr && !request_.dry_run) {
+      auto lock = store_->Claim(exec_.id);
+      if (!lock.ok()) return op_.Finish(ErrorResult(lock.status()));
+      lock_ = std::move(*lock);
+    }
     runbook::ActionRegistry registry = Registry(ctx_);
     runbook::PlanOptions options{.auto_execute = request_.auto_execute,
                                  .skip_confirmations = request_.skip_confirmations,
@@ -219,6 +224,7 @@ class Execution {
   const RunbookRunRequest& request_;
   runbook::Execution exec_;
   std::unique_ptr<runbook::ExecutionStore> store_;
+  std::unique_ptr<runbook::ExecutionLock> lock_;  // held while this process runs the execution
   bool save_warned_ = false;
   std::map<std::string, std::string> started_;
   std::map<std::string, std::string> confirmed_by_;

@@ -186,6 +186,31 @@ TEST_F(RunbookOpsTest, EachStepIsTheOperationOfItsCliTwinAndTheExecutionIsRecord
   EXPECT_EQ(history.data["executions"][0]["steps"].size(), 4u);
 }
 
+// While a process runs an execution, nobody resumes it a second time; once
+// that process is done (here: the run returned), resuming is possible again.
+TEST_F(RunbookOpsTest, AnExecutionThatIsRunningIsNotResumedTwice) {
+  std::string id;
+  OpResult during;
+  request_.confirm = [&](const engine::Step&) {
+    OpResult history = RunbookHistory(ctx_, 1);
+    id = history.data["executions"][0]["execution_id"];
+    RunbookRunRequest again;
+    again.confirm = [](const engine::Step&) { return engine::Answer::kYes; };
+    during = ResumeRunbook(ctx_, id, again);
+    return engine::Answer::kNo;  // this run stops here: declined
+  };
+  OpResult first = RunRunbook(ctx_, request_);
+  EXPECT_EQ(first.data["execution_log"]["overall_status"], "declined");
+  EXPECT_EQ(during.status.code(), Code::kLocked) << during.status.ToString();
+  EXPECT_THAT(during.status.message(), HasSubstr("execution " + id + " is running now"));
+  EXPECT_EQ(Backups(), 1u) << "the refused resume ran nothing";
+  RunbookRunRequest later;
+  later.confirm = [](const engine::Step&) { return engine::Answer::kYes; };
+  OpResult resumed = ResumeRunbook(ctx_, id, later);
+  ASSERT_OK(resumed.status);
+  EXPECT_EQ(resumed.data["execution_log"]["overall_status"], "completed");
+}
+
 TEST_F(RunbookOpsTest, ADeclinedStepStopsTheRunAndResumeContinuesWithoutRepeatingWhatCompleted) {
   request_.confirm = [](const engine::Step&) { return engine::Answer::kNo; };
   OpResult first = RunRunbook(ctx_, request_);

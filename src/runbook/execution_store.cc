@@ -1,5 +1,14 @@
 #include "runbook/execution_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "base/fs.h"
+
 namespace dr::runbook {
 namespace {
 
@@ -24,7 +33,33 @@ Execution Row(events::Statement& st) {
 
 Result<std::unique_ptr<ExecutionStore>> ExecutionStore::Open(const std::string& path) {
   DR_ASSIGN_OR_RETURN(auto db, events::Database::Open(path, kSchema, "runbook executions"));
-  return std::unique_ptr<ExecutionStore>(new ExecutionStore(std::move(db)));
+  std::string locks = (std::filesystem::path(path).parent_path() / "runbook-locks").string();
+  return std::unique_ptr<ExecutionStore>(new ExecutionStore(std::move(db), locks));
+}
+
+ExecutionLock::~ExecutionLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+Result<std::unique_ptr<ExecutionLock>> ExecutionStore::Claim(const std::string& id) {
+  DR_RETURN_IF_ERROR(MakeDirs(lock_dir_, 0700));
+  std::string path = lock_dir_ + "/" + id + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus(errno, "runbook execution lock " + path);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    char pid[32] = {0};
+    ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return ErrnoStatus(err, "runbook execution lock " + path);
+    std::string holder = n > 0 ? std::string(pid, static_cast<size_t>(n)) : std::string("?");
+    return Status(Code::kLocked, "execution " + id + " is running now (process " + holder +
+                                     "): it can be resumed only once that process has ended");
+  }
+  // Who holds it, for the message above (best effort).
+  std::string me = std::to_string(::getpid());
+  if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, me.data(), me.size(), 0);
+  return std::unique_ptr<ExecutionLock>(new ExecutionLock(fd));
 }
 
 Status ExecutionStore::Save(const Execution& e) {

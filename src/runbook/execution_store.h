@@ -28,9 +28,28 @@ struct Execution {
   nlohmann::json log = nlohmann::json::object();      // the result document as it stands
 };
 
+// Held by the process running an execution (an advisory lock, flock(2), on
+// <state>/runbook-locks/<id>.lock): a second `runbook resume` of it is refused
+// while the first runs. The kernel drops it when the process dies, however it
+// dies, so a run killed at any point can be resumed at once, with no timeout.
+class ExecutionLock {
+ public:
+  ~ExecutionLock();
+  ExecutionLock(const ExecutionLock&) = delete;
+  ExecutionLock& operator=(const ExecutionLock&) = delete;
+
+ private:
+  friend class ExecutionStore;
+  explicit ExecutionLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 class ExecutionStore {
  public:
   static Result<std::unique_ptr<ExecutionStore>> Open(const std::string& path);
+
+  // Takes the execution's lock; kLocked naming the process that holds it.
+  Result<std::unique_ptr<ExecutionLock>> Claim(const std::string& id);
 
   // Inserts or replaces the execution by id.
   Status Save(const Execution& execution);
@@ -40,8 +59,10 @@ class ExecutionStore {
   Result<std::vector<Execution>> History(int limit);
 
  private:
-  explicit ExecutionStore(std::unique_ptr<events::Database> db) : db_(std::move(db)) {}
+  ExecutionStore(std::unique_ptr<events::Database> db, std::string lock_dir)
+      : db_(std::move(db)), lock_dir_(std::move(lock_dir)) {}
   std::unique_ptr<events::Database> db_;
+  std::string lock_dir_;
 };
 
 }  // namespace dr::runbook

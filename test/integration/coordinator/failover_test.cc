@@ -15,10 +15,13 @@
 #include "base/time_util.h"
 #include "coordinator/dns.h"
 #include "net/postgres/pg_client.h"
+#include "net/s3/s3_client.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/dns_server.h"
 #include "test/support/etcd_server.h"
+#include "test/support/kafka_cluster.h"
 #include "test/support/pg_server.h"
+#include "test/support/rgw_server.h"
 
 namespace dr::test {
 namespace {
@@ -199,10 +202,31 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
 // Every shipped runbook's dry run against the platform: each validates, runs
 // its read-only checks against the real services, and changes nothing.
 TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothing) {
+  // The whole platform: the lake on radosgw and the brokers beside the database and DNS.
+  auto rgw = RgwServer::Start(dir_ / "rgw");
+  ASSERT_OK(rgw);
+  auto kafka = KafkaCluster::Start(1, {"orders:1"});
+  ASSERT_OK(kafka);
+  net::s3::S3Client lake({.endpoint = (*rgw)->endpoint(), .region = "us-east-1", .bucket = "lake",
+                          .path_style = true, .credentials = {RgwServer::kAccessKey, RgwServer::kSecretKey, ""}});
+  auto made = lake.Send("PUT", "", {}, {}, {});
+  ASSERT_TRUE(made.ok() && made->status == 200) << (made.ok() ? made->body : made.status().ToString());
+  WriteCoordinatorConfig("    - {name: lake, type: s3, bucket: lake}\n"
+                         "    - {name: events, type: kafka, bootstrap_servers: \"" + (*kafka)->bootstrap() + "\"}\n");
+  std::string config = ReadFileOrDie(config_);
+  config.replace(config.find("s3:\n"), 4, "s3:\n  endpoint: \"" + (*rgw)->endpoint() +
+                                              "\"\n  region: us-east-1\n  force_path_style: true\n  access_key_id: " +
+                                              RgwServer::kAccessKey + "\n  secret_access_key: " + RgwServer::kSecretKey +
+                                              "\n");
   // The database the data-corruption runbook inspects is the configured one.
-  WriteFile(config_, ReadFileOrDie(config_) + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n" +
+  WriteFile(config_, config + "audit:\n  log_file: \"" + dir_ / "state/audit.log" + "\"\n" +
                          "postgresql: {host: \"" + primary_->host() + "\", port: " + std::to_string(primary_->port()) +
                          ", database: postgres, username: postgres}\n");
+  auto health = Dr("--json health");
+  ASSERT_EQ(health.exit_code, 0) << health.err << health.out;
+  for (const auto& s : json::parse(health.out)["services"]) {
+    EXPECT_EQ(s["status"], "healthy") << s.dump();
+  }
   auto list = Dr("--json runbook list");
   ASSERT_EQ(list.exit_code, 0) << list.err;
   int checked = 0;
@@ -228,6 +252,7 @@ TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothin
     }
   }
   EXPECT_GE(checked, 5) << "the health checks at the head of five runbooks ran";
+  EXPECT_EQ(lake.Send("GET", ".ecap-dr-health-probe", {}, {}, {})->status, 404) << "the probes cleaned up";
   EXPECT_EQ(DbAddress(), "127.0.0.10");
   EXPECT_TRUE(InRecovery(*standby_));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "fenced"));
