@@ -186,6 +186,29 @@ TEST_F(RunbookOpsTest, EachStepIsTheOperationOfItsCliTwinAndTheExecutionIsRecord
   EXPECT_EQ(history.data["executions"][0]["steps"].size(), 4u);
 }
 
+// A step an earlier run completed is undone, when the resumed run fails
+// later, with the arguments it ran with.
+TEST_F(RunbookOpsTest, AResumedRunThatFailsUndoesTheStepsOfTheEarlierRunWithTheirArguments) {
+  test::WriteFile(dir_ / "runbooks/revoke_then_fail.yaml",
+                  "title: R\nsteps:\n  - {id: revoke, title: Revoke, action: revoke_access, with: {user: mallory}}\n"
+                  "  - {id: fail, title: Fail, shell: \"exit 3\", requires_confirmation: true}\n");
+  ctx_.config.access_control.users["mallory"] = {"backup.list"};
+  request_ = {.name = "revoke_then_fail", .auto_execute = true};
+  request_.confirm = [](const engine::Step&) { return engine::Answer::kNo; };
+  OpResult first = RunRunbook(ctx_, request_);
+  EXPECT_EQ(first.data["execution_log"]["overall_status"], "declined");
+  ctx_.identity.user = "mallory";
+  EXPECT_EQ(ListBackups(ctx_).status.code(), Code::kPermissionDenied) << "revoked by the first run";
+  ctx_.identity.user = "root";
+  RunbookRunRequest again;
+  again.confirm = [](const engine::Step&) { return engine::Answer::kYes; };
+  OpResult resumed = ResumeRunbook(ctx_, first.data["execution_id"], again);
+  EXPECT_EQ(resumed.data["execution_log"]["overall_status"], "failed");
+  EXPECT_THAT(resumed.data["execution_log"]["rollback"].dump(), HasSubstr("revoke"));
+  ctx_.identity.user = "mallory";
+  EXPECT_OK(ListBackups(ctx_).status) << "the resumed run's rollback reinstated mallory";
+}
+
 // While a process runs an execution, nobody resumes it a second time; once
 // that process is done (here: the run returned), resuming is possible again.
 TEST_F(RunbookOpsTest, AnExecutionThatIsRunningIsNotResumedTwice) {

@@ -292,6 +292,12 @@ Result<Plan> BuildPlan(const Runbook& rb, const ActionRegistry& actions, const P
     auto last_output = std::make_shared<engine::StepOutput>();
     ActionCall call = def.action;
     std::string id = def.id;
+    if (auto it = options.outputs.find(def.id); it != options.outputs.end()) {
+      // Completed by an earlier run (a resume): not run again, but undone with
+      // the arguments and the output it had when a later step fails.
+      if (auto args = arguments(call); args.ok()) *used = *args;
+      last_output->data = it->second;
+    }
     step.run = [spec, call, arguments, outputs, used, last_output, id](engine::StepContext& ctx, engine::StepOutput& out) {
       DR_ASSIGN_OR_RETURN(*used, arguments(call));
       Status s = Guarded(*spec, *used, ctx, out);
