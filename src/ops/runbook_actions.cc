@@ -106,8 +106,8 @@ Result<std::string> HealthOf(const OpResult& r, const std::string& service) {
 
 }  // namespace
 
-Result<json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
-                        const std::string& tag, const std::string& mode) {
+Result<std::vector<json>> FindBackups(OperationContext& ctx, const std::string& component, const std::string& before,
+                                      const std::string& tag, const std::string& mode) {
   std::optional<std::chrono::system_clock::time_point> limit;
   if (!before.empty()) {
     limit = ParseTime(before);
@@ -117,7 +117,7 @@ Result<json> FindBackup(OperationContext& ctx, const std::string& component, con
   }
   OpResult listed = ListBackups(ctx);
   if (!listed.ok()) return listed.status;
-  json best;
+  std::vector<json> found;
   for (const auto& b : listed.data.value("backups", json::array())) {
     if (b.value("status", "") != "completed") continue;
     if (!component.empty() && !(b.contains("components") && b["components"].contains(component))) continue;
@@ -134,13 +134,23 @@ Result<json> FindBackup(OperationContext& ctx, const std::string& component, con
     }
     auto started = ParseUtc(b.value("start_time", ""));
     if (limit && (!started || *started >= *limit)) continue;
-    if (best.is_null() || b.value("start_time", "") > best.value("start_time", "")) best = b;
+    found.push_back({{"backup_id", b["backup_id"]}, {"start_time", b["start_time"]}});
   }
-  if (best.is_null()) {
-    return NotFound("no completed " + (mode.empty() ? "" : mode + " ") + "backup" + (component.empty() ? "" : " of " + component) +
-                    (tag.empty() ? "" : " tagged " + tag) + (before.empty() ? "" : " started before " + before));
+  std::sort(found.begin(), found.end(), [](const json& a, const json& b) {
+    return a["start_time"].get<std::string>() > b["start_time"].get<std::string>();
+  });
+  if (found.empty()) {
+    return NotFound("no completed " + (mode.empty() ? "" : mode + " ") + "backup" +
+                    (component.empty() ? "" : " of " + component) + (tag.empty() ? "" : " tagged " + tag) +
+                    (before.empty() ? "" : " started before " + before));
   }
-  return json{{"backup_id", best["backup_id"]}, {"start_time", best["start_time"]}};
+  return found;
+}
+
+Result<json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
+                        const std::string& tag, const std::string& mode) {
+  DR_ASSIGN_OR_RETURN(auto found, FindBackups(ctx, component, before, tag, mode));
+  return found.front();
 }
 
 void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx) {
@@ -259,19 +269,41 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 }});
 
   registry.Add({.name = "find_backup",
-                .summary = "finds the newest completed backup (of a component, started before a time, with a tag)",
-                .optional = {"component", "before", "tag", "mode"},
+                .summary = "finds the newest completed backup (of a component, started before a time, with a tag, "
+                           "physical or logical); with verify: quick or full, the newest that passes that verification",
+                .optional = {"component", "before", "tag", "mode", "verify"},
                 .read_only = true,
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
-                  std::string mode = Arg(a, "mode");
+                  std::string mode = Arg(a, "mode"), verify = Arg(a, "verify");
                   if (!mode.empty() && mode != "physical" && mode != "logical") {
                     return InvalidArgument("find_backup: mode must be physical or logical, not '" + mode + "'");
                   }
-                  DR_ASSIGN_OR_RETURN(out.data,
-                                      FindBackup(*c, Arg(a, "component"), Arg(a, "before"), Arg(a, "tag"), mode));
-                  out.details = "backup " + out.data["backup_id"].get<std::string>() + " of " +
-                                out.data["start_time"].get<std::string>();
-                  return Status::Ok();
+                  if (!verify.empty() && verify != "quick" && verify != "full") {
+                    return InvalidArgument("find_backup: verify must be quick or full, not '" + verify + "'");
+                  }
+                  DR_ASSIGN_OR_RETURN(auto found,
+                                      FindBackups(*c, Arg(a, "component"), Arg(a, "before"), Arg(a, "tag"), mode));
+                  json failed = json::array();
+                  for (const auto& candidate : found) {
+                    std::string id = candidate["backup_id"];
+                    if (!verify.empty()) {
+                      OpResult v = Verify(*c, id, verify == "full");
+                      if (!v.ok()) {
+                        // A damaged backup is passed over for the one before it, and named.
+                        failed.push_back({{"backup_id", id}, {"error", v.status.message()}});
+                        continue;
+                      }
+                    }
+                    out.data = candidate;
+                    if (!verify.empty()) out.data["verified"] = verify;
+                    out.data["failed_verification"] = failed;
+                    out.details = "backup " + id + " of " + candidate["start_time"].get<std::string>() +
+                                  (verify.empty() ? "" : ", " + verify + " verification passed") +
+                                  (failed.empty() ? "" : "; " + std::to_string(failed.size()) + " newer one(s) failed it");
+                    return Status::Ok();
+                  }
+                  return Corrupt("none of the " + std::to_string(found.size()) + " matching backup(s) passed a " + verify +
+                                 " verification; the newest: " + failed.front()["error"].get<std::string>());
                 }});
 
   registry.Add({.name = "verify_backup",

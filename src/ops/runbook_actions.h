@@ -14,10 +14,11 @@
 //   storage_switch {to}                  the active bucket to replica (or primary, or a bucket)
 //                                        (undo: back to the one before)
 //   compute_hooks {}                     dr_coordinator's compute hooks
-//   find_backup   {component, before, tag, mode}
+//   find_backup   {component, before, tag, mode, verify}
 //                                        the newest completed backup (with that component,
 //                                        started before that time, with that tag,
-//                                        physical or logical); outputs backup_id and start_time
+//                                        physical or logical; with verify quick|full, the
+//                                        newest that passes it); outputs backup_id and start_time
 //   verify_backup {backup, full}         `verify` (backup: an id or "latest")
 //   restore       {backup, components, target, target_db, databases, clean, target_time,
 //                  target_bucket, prefix, topic_prefix, bootstrap_servers, to_time, overwrite,
@@ -66,5 +67,9 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
 // "physical" or "logical"); kNotFound when there is none.
 Result<nlohmann::json> FindBackup(OperationContext& ctx, const std::string& component, const std::string& before,
                                   const std::string& tag, const std::string& mode = "");
+// All of them, newest first ({backup_id, start_time}); kNotFound when there is none.
+Result<std::vector<nlohmann::json>> FindBackups(OperationContext& ctx, const std::string& component,
+                                                const std::string& before, const std::string& tag,
+                                                const std::string& mode = "");
 
 }  // namespace dr::ops

@@ -4,6 +4,8 @@
 // repeating what completed.
 #include "ops/runbook_ops.h"
 
+#include <set>
+
 #include <cstdlib>
 #include <sstream>
 
@@ -184,6 +186,44 @@ TEST_F(RunbookOpsTest, EachStepIsTheOperationOfItsCliTwinAndTheExecutionIsRecord
   EXPECT_EQ(history.data["executions"][0]["execution_id"], r.data["execution_id"]);
   EXPECT_EQ(history.data["executions"][0]["status"], "completed");
   EXPECT_EQ(history.data["executions"][0]["steps"].size(), 4u);
+}
+
+// "The last verified backup": a damaged newer backup is passed over, and named.
+TEST_F(RunbookOpsTest, FindBackupWithVerifyPassesOverADamagedNewerBackup) {
+  ASSERT_OK(CreateBackup(ctx_, "old", {}).status);
+  clock_.Advance(std::chrono::minutes(1));
+  std::set<std::string> packs_before;
+  ASSERT_OK(backend_->List(ObjectKind::kPack, [&](const ObjectInfo& o) {
+    packs_before.insert(o.name.id);
+    return Status::Ok();
+  }));
+  test::WriteFile(dir_ / "src/a.txt", "new content for the newer backup");
+  ASSERT_OK(CreateBackup(ctx_, "new", {}).status);
+  std::vector<ObjectName> fresh;
+  ASSERT_OK(backend_->List(ObjectKind::kPack, [&](const ObjectInfo& o) {
+    if (!packs_before.count(o.name.id)) fresh.push_back(o.name);
+    return Status::Ok();
+  }));
+  ASSERT_FALSE(fresh.empty());
+  for (const auto& name : fresh) {
+    auto data = backend_->Get(name, {});
+    ASSERT_OK(data);
+    std::string bad = *data;
+    bad[bad.size() / 2] ^= 0x5a;
+    ASSERT_OK(backend_->Put(name, bad, {.overwrite = true}));
+  }
+  test::WriteFile(dir_ / "runbooks/find.yaml",
+                  "title: F\nsteps:\n  - {id: plain, title: P, action: find_backup, with: {component: files}}\n"
+                  "  - {id: checked, title: C, action: find_backup, with: {component: files, verify: full}}\n");
+  request_ = {.name = "find", .auto_execute = true, .skip_confirmations = true};
+  OpResult r = RunRunbook(ctx_, request_);
+  ASSERT_OK(r.status);
+  const json& steps = r.data["execution_log"]["steps"];
+  EXPECT_EQ(steps[0]["output"]["backup_id"], "new");
+  EXPECT_EQ(steps[1]["output"]["backup_id"], "old");
+  EXPECT_EQ(steps[1]["output"]["verified"], "full");
+  ASSERT_EQ(steps[1]["output"]["failed_verification"].size(), 1u);
+  EXPECT_EQ(steps[1]["output"]["failed_verification"][0]["backup_id"], "new");
 }
 
 // A step an earlier run completed is undone, when the resumed run fails
