@@ -177,6 +177,7 @@ int RunCli(int argc, char** argv) {
   RegisterCoordinatorCommands(app, ctx);
   RegisterAlertCommands(app, ctx);
   RegisterRunbookCommands(app, ctx);
+  RegisterDrillCommands(app, ctx);
   RegisterServeCommands(app, ctx);
   RejectEmptyValues(app);
   try {

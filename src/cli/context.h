@@ -86,6 +86,7 @@ void RegisterS3Commands(CLI::App& app, CliContext& ctx);
 void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx);
 void RegisterAlertCommands(CLI::App& app, CliContext& ctx);
 void RegisterRunbookCommands(CLI::App& app, CliContext& ctx);
+void RegisterDrillCommands(CLI::App& app, CliContext& ctx);
 int ReportRtoRpo(CliContext& ctx);
 
 // Parses argv and runs the chosen command; returns the process exit code.

@@ -18,7 +18,7 @@ inline constexpr const char* kPermissions[] = {
     "retention.apply", "report.generate", "key.rotate",     "key.check",     "audit.read",     "access.revoke",
     "dr.health",       "dr.monitor",      "dr.failover",    "dr.events",     "runbook.execute", "runbook.read",
     "repo.init",       "repo.replicate",  "wal.push",       "wal.fetch",     "s3.mirror",      "alert.test",
-    "alert.list",      "schedule.list",   "schedule.run",   "status.read",
+    "alert.list",      "schedule.list",   "schedule.run",   "status.read",   "drill.run",
 };
 
 struct Decision {

@@ -1,0 +1,381 @@
+#include "drill/scratch_restore.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <set>
+
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "base/fs.h"
+#include "base/time_util.h"
+#include "source/postgres/postgres_spec.h"
+#include "source/postgres/scratch_server.h"
+#include "source/s3lake/mirror.h"
+
+namespace dr::drill {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kDbPrefix = "ecap_dr_drill_";
+
+double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// A drill's key in its targets' names: "drill-20261203T003000Z-ab12" -> "20261203t003000z_ab12".
+std::string KeyOf(const std::string& drill_id) {
+  std::string key = drill_id.rfind("drill-", 0) == 0 ? drill_id.substr(6) : drill_id;
+  for (char& ch : key) ch = ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return key;
+}
+
+// "ecap_dr_drill_<key>_<db>", within PostgreSQL's 63 bytes.
+std::string ScratchDatabase(const std::string& key, const std::string& db) {
+  return (kDbPrefix + key + "_" + db).substr(0, 63);
+}
+
+// A drill holds a flock on its scratch directory while it runs (the kernel
+// drops it when the process dies): a directory nobody holds is stale.
+int LockDirectory(const std::string& dir, bool wait) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool PostgresConfigured(const config::Config& c) {
+  return !c.postgresql.database.empty() || !c.postgresql.databases.empty();
+}
+
+Result<std::unique_ptr<source::pg::Connection>> Admin(const config::Config& c) {
+  return source::pg::Connection::Open(source::ServerFromConfig(c.postgresql), "postgres");
+}
+
+Status DropDatabase(const config::Config& c, const std::string& name) {
+  DR_ASSIGN_OR_RETURN(auto conn, Admin(c));
+  DR_RETURN_IF_ERROR(conn->Exec("SET default_transaction_read_only = off"));
+  return conn->Exec("DROP DATABASE IF EXISTS " + conn->QuoteIdent(name) + " WITH (FORCE)");
+}
+
+// Tables of the user's schemas and their exact row counts.
+Result<json> CountTables(source::pg::ServerTarget server, const std::string& database) {
+  DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::Open(server, database));
+  DR_ASSIGN_OR_RETURN(auto tables, conn->Query("SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM "
+                                               "pg_stat_user_tables ORDER BY 1 LIMIT 1000"));
+  uint64_t rows = 0;
+  json per_table = json::object();
+  for (const auto& t : tables) {
+    DR_ASSIGN_OR_RETURN(std::string n, conn->QueryValue("SELECT count(*) FROM " + t[0]));
+    per_table[t[0]] = std::stoull(n);
+    rows += std::stoull(n);
+  }
+  return json{{"tables", tables.size()}, {"rows", rows}, {"rows_per_table", per_table}};
+}
+
+// The user PostgreSQL runs as, for a scratch data directory's parent when ecap-dr runs as root.
+Status HandToPostgres(const std::string& dir) {
+  if (::geteuid() != 0) return Status::Ok();
+  passwd* pw = ::getpwnam("postgres");
+  if (pw == nullptr) return Failed("no 'postgres' user to run the scratch PostgreSQL server as");
+  if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) return ErrnoStatus(errno, "unable to give '" + dir + "' to postgres");
+  return Status::Ok();
+}
+
+class Drill {
+ public:
+  Drill(backup::BackupManager& manager, const config::Config& config, Clock& clock, const RestoreTestOptions& options,
+        RestoreTestResult& result)
+      : manager_(manager), config_(config), clock_(clock), options_(options), r_(result) {}
+
+  void Run() {
+    auto start = clock_.Monotonic();
+    RemoveStale();
+    Status s = RunComponents();
+    // Every scratch target goes, whatever happened above.
+    for (auto it = cleanups_.rbegin(); it != cleanups_.rend(); ++it) {
+      Status c = it->second();
+      if (c.ok()) {
+        r_.removed.push_back(it->first);
+      } else {
+        r_.cleanup_errors.push_back(it->first + ": " + c.message());
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(root_, ec);
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    for (const auto& c : r_.components) r_.rto_seconds += c.restore_seconds;
+    if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
+    r_.error = s;
+    r_.status = s.ok() ? "passed" : "failed";
+    r_.duration_seconds = Seconds(clock_.Monotonic() - start);
+  }
+
+ private:
+  void Progress(const std::string& line) const {
+    if (options_.progress) options_.progress(line);
+  }
+
+  // Targets an earlier drill left when it was killed before its cleanup: a
+  // directory no running drill holds, and the databases named after it or
+  // after no directory at all. A drill running beside this one keeps its own.
+  void RemoveStale() {
+    std::error_code ec;
+    std::set<std::string> running;
+    if (fs::exists(base_, ec)) {
+      for (const auto& entry : fs::directory_iterator(base_, ec)) {
+        int fd = LockDirectory(entry.path().string(), false);
+        if (fd < 0) {
+          running.insert(KeyOf(entry.path().filename().string()));
+          continue;
+        }
+        std::string pgdata = (entry.path() / "pg/data").string();
+        if (fs::exists(pgdata + "/postmaster.pid", ec)) {
+          (void)source::StopScratchServer(pgdata, config_.postgresql.bin_dir, true);
+        }
+        fs::remove_all(entry.path(), ec);
+        ::close(fd);
+        r_.stale_removed.push_back(entry.path().string());
+      }
+    }
+    if (!PostgresConfigured(config_)) return;
+    auto conn = Admin(config_);
+    if (!conn.ok()) return;  // the database's own restore will say what is wrong
+    auto stale = (*conn)->Query("SELECT datname FROM pg_database WHERE datname LIKE 'ecap\\_dr\\_drill\\_%'");
+    if (!stale.ok()) return;
+    for (const auto& row : *stale) {
+      bool in_use = false;
+      for (const auto& key : running) in_use = in_use || row[0].rfind(kDbPrefix + key + "_", 0) == 0;
+      if (!in_use && DropDatabase(config_, row[0]).ok()) r_.stale_removed.push_back("database " + row[0]);
+    }
+  }
+
+  Status RunComponents() {
+    std::string id = options_.backup_id;
+    if (id.empty()) {
+      DR_ASSIGN_OR_RETURN(auto all, manager_.ListBackups());
+      for (const auto& s : all) {
+        if (s.status == "completed" && s.start_time > newest_start_) {
+          newest_start_ = s.start_time;
+          id = s.backup_id;
+        }
+      }
+      if (id.empty()) return NotFound("no completed backup to restore: take one first (ecap-dr backup create)");
+    }
+    DR_ASSIGN_OR_RETURN(repo::Snapshot snapshot, manager_.GetBackup(id));
+    r_.backup_id = snapshot.backup_id;
+    r_.backup_end_time = snapshot.end_time;
+    MeasureRecoveryPoint(snapshot);
+    DR_RETURN_IF_ERROR(MakeDirs(root_, 0755));
+    ::chmod(base_.c_str(), 0755);  // the postgres user walks through them to a scratch data directory
+    ::chmod(root_.c_str(), 0755);
+    lock_fd_ = LockDirectory(root_, true);
+    if (lock_fd_ < 0) return ErrnoStatus(errno, "unable to lock the drill's scratch directory " + root_);
+    Status first = Status::Ok();
+    for (const auto& component : snapshot.components) {
+      if (options_.stop.stop_requested()) {
+        first = Status(Code::kCancelled, "the drill was interrupted before " + component.name);
+        break;
+      }
+      Progress("-> restore " + component.name + " of backup " + r_.backup_id);
+      ComponentResult c{.component = component.name};
+      Status s = component.name == "files"        ? Files(component, c)
+                 : component.name == "postgresql" ? Postgres(component, c)
+                                                  : NotTested(component, c);
+      if (!s.ok()) {
+        c.status = "failed";
+        c.error = s.message();
+        if (first.ok()) first = s.WithContext(component.name);
+      } else if (c.status.empty()) {
+        c.status = "passed";
+      }
+      Progress("   " + component.name + ": " + c.status + (c.error.empty() ? "" : " (" + c.error + ")"));
+      r_.components.push_back(std::move(c));
+    }
+    return first;
+  }
+
+  void MeasureRecoveryPoint(const repo::Snapshot& snapshot) {
+    auto now = clock_.Now();
+    if (auto end = ParseUtc(snapshot.end_time)) {
+      r_.backup_age_seconds = std::max(0.0, std::chrono::duration<double>(now - *end).count());
+    }
+    if (PostgresConfigured(config_)) {
+      auto wal = manager_.WalStatus();
+      if (wal.ok() && !wal->last_archived_wal.empty()) r_.wal_archive_lag_seconds = wal->archive_lag_seconds;
+    }
+    if (!config_.s3.mirror_source.empty()) {
+      if (auto lag = source::MirrorLagSeconds(source::MirrorPassFile(config_.s3.MirrorStateFile()), now)) {
+        r_.mirror_lag_seconds = *lag;
+      }
+    }
+    r_.rpo_seconds = r_.wal_archive_lag_seconds >= 0 ? r_.wal_archive_lag_seconds : r_.backup_age_seconds;
+  }
+
+  // One restore of `component` with `request`, timed.
+  Status Restore(const std::string& component, backup::RestoreRequest request, ComponentResult& c) {
+    request.components = {component};
+    auto t0 = clock_.Monotonic();
+    backup::RestoreResult restored = manager_.RestoreBackup(r_.backup_id, request);
+    c.restore_seconds += Seconds(clock_.Monotonic() - t0);
+    if (!restored.error.ok()) return restored.error;
+    if (restored.status != "completed") return Failed("restore " + restored.status);
+    return Status::Ok();
+  }
+
+  Status Files(const repo::SnapshotComponent& component, ComponentResult& c) {
+    c.scratch = root_ + "/files";
+    cleanups_.emplace_back("directory " + c.scratch, [dir = c.scratch] {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      return ec ? ErrnoStatus(ec.value(), "remove " + dir) : Status::Ok();
+    });
+    DR_RETURN_IF_ERROR(Restore("files", {.target_dir = c.scratch}, c));
+    uint64_t want_files = 0, want_bytes = 0, got_files = 0, got_bytes = 0;
+    for (const auto& item : component.items) {
+      if (item.kind != "file") continue;
+      ++want_files;
+      want_bytes += item.size;
+    }
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(c.scratch, ec); it != fs::recursive_directory_iterator(); ++it) {
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
+        ++got_files;
+        got_bytes += it->file_size(ec);
+      }
+    }
+    c.verification = {{"files", got_files}, {"bytes", got_bytes}, {"manifest_files", want_files},
+                      {"manifest_bytes", want_bytes}};
+    if (got_files != want_files || got_bytes != want_bytes) {
+      return Corrupt("restored " + std::to_string(got_files) + " files of " + std::to_string(got_bytes) +
+                     " bytes; the manifest has " + std::to_string(want_files) + " of " + std::to_string(want_bytes));
+    }
+    return Status::Ok();
+  }
+
+  Status Postgres(const repo::SnapshotComponent& component, ComponentResult& c) {
+    if (!PostgresConfigured(config_)) {
+      return ConfigError("the backup holds postgresql, but the configuration has no postgresql section to restore it to");
+    }
+    bool physical = component.meta.value("mode", "") == "physical";
+    return physical ? Physical(c) : Logical(component, c);
+  }
+
+  Status Logical(const repo::SnapshotComponent& component, ComponentResult& c) {
+    json databases = json::object();
+    for (const auto& item : component.items) {
+      if (item.kind != "pg_dump") continue;
+      std::string db = item.meta.value("database", "");
+      std::string scratch = ScratchDatabase(KeyOf(r_.drill_id), db);
+      c.scratch += (c.scratch.empty() ? "" : ", ") + ("database " + scratch);
+      cleanups_.emplace_back("database " + scratch, [this, scratch] { return DropDatabase(config_, scratch); });
+      backup::RestoreRequest request;
+      request.postgres.databases = {db};
+      request.postgres.target_db = scratch;
+      DR_RETURN_IF_ERROR(Restore("postgresql", request, c).WithContext("database " + db));
+      DR_ASSIGN_OR_RETURN(json counted, CountTables(source::ServerFromConfig(config_.postgresql), scratch));
+      databases[db] = counted;
+    }
+    c.verification = {{"databases", databases}};
+    if (databases.empty()) return Corrupt("the backup's postgresql part holds no database dump");
+    return Status::Ok();
+  }
+
+  Status Physical(ComponentResult& c) {
+    std::string parent = root_ + "/pg", pgdata = parent + "/data";
+    c.scratch = "scratch server on " + pgdata;
+    DR_RETURN_IF_ERROR(MakeDirs(parent, 0755));
+    DR_RETURN_IF_ERROR(HandToPostgres(parent));
+    cleanups_.emplace_back(c.scratch, [this, pgdata] {
+      return source::StopScratchServer(pgdata, config_.postgresql.bin_dir, true);
+    });
+    backup::RestoreRequest request;
+    request.postgres.pgdata = pgdata;
+    auto t0 = clock_.Monotonic();
+    DR_RETURN_IF_ERROR(Restore("postgresql", request, c));
+    auto login = source::ServerFromConfig(config_.postgresql);
+    DR_ASSIGN_OR_RETURN(auto server, source::StartScratchServer({.pgdata = pgdata, .bin_dir = config_.postgresql.bin_dir},
+                                                                login));
+    // Until it takes writes: recovery of the archive is part of the restore's time.
+    c.restore_seconds = Seconds(clock_.Monotonic() - t0);
+    login.host = "127.0.0.1";
+    login.port = server.port;
+    std::string db = config_.postgresql.database.empty() ? "postgres" : config_.postgresql.database;
+    DR_ASSIGN_OR_RETURN(json counted, CountTables(login, db));
+    c.verification = {{"databases", {{db, counted}}}, {"recovered_to", "the end of the WAL archive"}};
+    return Status::Ok();
+  }
+
+  Status NotTested(const repo::SnapshotComponent& component, ComponentResult& c) {
+    c.status = "not_tested";
+    c.error = "the restore-test drill does not restore " + component.name + " into a scratch target yet";
+    return Status::Ok();
+  }
+
+  backup::BackupManager& manager_;
+  const config::Config& config_;
+  Clock& clock_;
+  const RestoreTestOptions& options_;
+  RestoreTestResult& r_;
+  std::string newest_start_;
+  std::string base_ = options_.scratch_root.empty() ? std::string("/tmp/ecap-dr-drill") : options_.scratch_root;
+  std::string root_ = base_ + "/" + r_.drill_id;
+  std::vector<std::pair<std::string, std::function<Status()>>> cleanups_;
+  int lock_fd_ = -1;
+};
+
+}  // namespace
+
+json RestoreTestResult::ToJson() const {
+  json comps = json::array();
+  for (const auto& c : components) {
+    json j{{"component", c.component}, {"status", c.status}, {"scratch", c.scratch},
+           {"restore_seconds", c.restore_seconds}, {"verification", c.verification}};
+    if (!c.error.empty()) j["error"] = c.error;
+    comps.push_back(std::move(j));
+  }
+  json j{{"drill_id", drill_id},
+         {"scenario", scenario},
+         {"status", status},
+         {"backup_id", backup_id},
+         {"backup_end_time", backup_end_time},
+         {"components", comps},
+         {"rto_seconds", rto_seconds},
+         {"rpo_seconds", rpo_seconds},
+         {"rto_target_seconds", rto_target_seconds},
+         {"rpo_target_seconds", rpo_target_seconds},
+         {"rto_met", status == "passed" && rto_seconds <= rto_target_seconds},
+         {"rpo_met", rpo_seconds >= 0 && rpo_seconds <= rpo_target_seconds},
+         {"recovery_point", {{"backup_age_seconds", backup_age_seconds},
+                             {"wal_archive_lag_seconds", wal_archive_lag_seconds},
+                             {"mirror_lag_seconds", mirror_lag_seconds}}},
+         {"removed", removed},
+         {"stale_removed", stale_removed},
+         {"cleanup_errors", cleanup_errors},
+         {"duration_seconds", duration_seconds}};
+  return j;
+}
+
+RestoreTestResult RunRestoreTest(backup::BackupManager& manager, const config::Config& config, Clock& clock,
+                                 const RestoreTestOptions& options) {
+  RestoreTestResult result;
+  result.drill_id = options.drill_id.empty() ? "drill-" + CompactUtc(clock.Now()) + "-" +
+                                                   HexEncode(crypto::RandomBytes(2))
+                                             : options.drill_id;
+  result.rto_target_seconds = config.coordinator.rto_target_minutes * 60;
+  result.rpo_target_seconds = config.coordinator.rpo_target_minutes * 60;
+  Drill(manager, config, clock, options, result).Run();
+  return result;
+}
+
+}  // namespace dr::drill
