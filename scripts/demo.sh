@@ -3,7 +3,9 @@
 # sandbox that this script builds itself. It installs what is needed, builds
 # ecap-dr, generates sample e-commerce data, then: creates an encrypted
 # repository (with a generated master key), backs the data up, changes it and
-# backs it up again (deduplicated), verifies both backups fully, simulates the
+# backs it up again (deduplicated), verifies both backups fully, runs a
+# non-disruptive recovery drill (restore into scratch targets, checked and
+# timed, then removed), simulates the
 # loss of the data, restores it and proves every byte came back, and checks the
 # whole repository. It exits non-zero if any step fails.
 #
@@ -102,6 +104,8 @@ step "second backup (only the change is stored)" "$DR" backup create --id demo_b
 step "list backups" "$DR" backup list
 step "verify the second backup fully" "$DR" verify demo_backup_2 --full
 step "show what the backup holds" "$DR" backup show demo_backup_2
+step "recovery drill: the backup restored into scratch targets, checked, timed (RTO and RPO now), removed" \
+  "$DR" drill
 echo; echo "== disaster: the data directory and the shop database are lost"
 sha_before=$(cd data && find . -type f -print0 | sort -z | xargs -0 sha256sum)
 rm -rf data

@@ -237,7 +237,7 @@ struct DrCoordinatorConfig {
 // One job of `ecap-dr serve` (automation.jobs): an action on a schedule.
 struct JobConfig {
   std::string name;
-  std::string action;                   // backup, verify, retention, repo_check, replicate, s3_mirror
+  std::string action;                   // backup, verify, retention, repo_check, replicate, s3_mirror, restore_test
   std::vector<std::string> components;  // backup: which; empty: every configured one
   std::vector<std::string> paths;       // backup of files: instead of files.paths
   std::vector<std::string> tags;        // backup: tags (the job's name is added as job:NAME)

@@ -198,7 +198,7 @@ RecordType JobKeys() {
   return Table<J>("scheduled job")
       .Key("name", [](J& j) -> auto& { return j.name; }, "unique name (required)")
       .Key("action", [](J& j) -> auto& { return j.action; }, "what the job does (required)",
-           {.allowed = "backup|verify|retention|repo_check|replicate|s3_mirror"})
+           {.allowed = "backup|verify|retention|repo_check|replicate|s3_mirror|restore_test"})
       .Key("components", [](J& j) -> auto& { return j.components; }, "backup: the components; empty: every configured one")
       .Key("paths", [](J& j) -> auto& { return j.paths; }, "backup of files: these instead of `files.paths`")
       .Key("tags", [](J& j) -> auto& { return j.tags; }, "backup: tags (`job:<name>` is always added)")

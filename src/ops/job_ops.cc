@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ops/backup_ops.h"
+#include "ops/drill_ops.h"
 #include "ops/runbook_actions.h"
 
 namespace dr::ops {
@@ -48,6 +49,7 @@ OpResult RunJob(OperationContext& ctx, const config::JobConfig& job) {
   if (job.action == "repo_check") return CheckRepository(ctx, job.full);
   if (job.action == "replicate") return Replicate(ctx, /*check=*/false, /*read_data=*/false);
   if (job.action == "s3_mirror") return MirrorOnce(ctx);
+  if (job.action == "restore_test") return RunDrill(ctx, {.scenario = "restore-test"});
   return ErrorResult(ConfigError("job '" + job.name + "': unknown action '" + job.action + "'"));
 }
 

@@ -173,5 +173,20 @@ TEST_F(DrillTest, APhysicalBackupIsRecoveredInAScratchServerCheckedAndRemoved) {
   EXPECT_EQ(LiveDigest(), digest);
 }
 
+// The drill as a job of the automation daemon (`schedule run` runs it exactly
+// as the daemon would).
+TEST_F(DrillTest, TheRestoreTestRunsAsAScheduledJob) {
+  ASSERT_EQ(Dr("backup create --component postgresql --component files").exit_code, 0);
+  WriteFile(config_, ReadFileOrDie(config_) + "automation:\n  jobs:\n"
+                                              "    - {name: weekly-drill, action: restore_test, weekly: \"sun 06:00\"}\n");
+  auto run = Dr("--json schedule run weekly-drill");
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  json r = json::parse(run.out);
+  EXPECT_EQ(r["outcome"], "succeeded");
+  EXPECT_EQ(r["result"]["scenario"], "restore-test");
+  EXPECT_EQ(r["result"]["status"], "passed");
+  EXPECT_EQ(r["result"]["components"].size(), 2u);
+}
+
 }  // namespace
 }  // namespace dr::test
