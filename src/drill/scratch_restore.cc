@@ -15,9 +15,11 @@
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "base/time_util.h"
+#include "net/s3/s3_client.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/scratch_server.h"
 #include "source/s3lake/mirror.h"
+#include "source/s3lake/s3lake_spec.h"
 
 namespace dr::drill {
 
@@ -191,6 +193,7 @@ class Drill {
       ComponentResult c{.component = component.name};
       Status s = component.name == "files"        ? Files(component, c)
                  : component.name == "postgresql" ? Postgres(component, c)
+                 : component.name == "s3"         ? Lake(component, c)
                                                   : NotTested(component, c);
       if (!s.ok()) {
         c.status = "failed";
@@ -313,6 +316,56 @@ class Drill {
     std::string db = config_.postgresql.database.empty() ? "postgres" : config_.postgresql.database;
     DR_ASSIGN_OR_RETURN(json counted, CountTables(login, db));
     c.verification = {{"databases", {{db, counted}}}, {"recovered_to", "the end of the WAL archive"}};
+    return Status::Ok();
+  }
+
+  // Every object into a scratch bucket of the lake's endpoint, listed back
+  // and compared with the manifest; the objects and the bucket go after.
+  Status Lake(const repo::SnapshotComponent& component, ComponentResult& c) {
+    DR_ASSIGN_OR_RETURN(net::s3::S3Options o, source::LakeS3Options(config_.s3));
+    std::string bucket = "ecap-dr-drill-" + KeyOf(r_.drill_id);
+    std::replace(bucket.begin(), bucket.end(), '_', '-');
+    o.bucket = bucket.substr(0, 63);
+    c.scratch = "bucket " + o.bucket;
+    auto client = std::make_shared<net::s3::S3Client>(o);
+    auto made = client->Send("PUT", "", {}, {}, {});
+    if (!made.ok()) return made.status();
+    if (made->status != 200) return client->ErrorOf(*made, "create scratch bucket " + o.bucket);
+    cleanups_.emplace_back(c.scratch, [client, name = o.bucket] {
+      std::vector<std::string> keys;
+      DR_RETURN_IF_ERROR(client->ListObjects("", [&](const net::s3::ListedObject& obj) {
+        keys.push_back(obj.key);
+        return Status::Ok();
+      }));
+      for (const auto& key : keys) {
+        auto r = client->Send("DELETE", key, {}, {}, {});
+        if (!r.ok()) return r.status();
+        if (r->status / 100 != 2) return client->ErrorOf(*r, "delete s3://" + name + "/" + key);
+      }
+      auto r = client->Send("DELETE", "", {}, {}, {});
+      if (!r.ok()) return r.status();
+      return r->status / 100 == 2 ? Status::Ok() : client->ErrorOf(*r, "delete scratch bucket " + name);
+    });
+    backup::RestoreRequest request;
+    request.s3.target_bucket = o.bucket;
+    DR_RETURN_IF_ERROR(Restore("s3", request, c));
+    uint64_t want_objects = 0, want_bytes = 0, got_objects = 0, got_bytes = 0;
+    for (const auto& item : component.items) {
+      ++want_objects;
+      want_bytes += item.size;
+    }
+    DR_RETURN_IF_ERROR(client->ListObjects("", [&](const net::s3::ListedObject& obj) {
+      ++got_objects;
+      got_bytes += obj.size;
+      return Status::Ok();
+    }));
+    c.verification = {{"objects", got_objects}, {"bytes", got_bytes}, {"manifest_objects", want_objects},
+                      {"manifest_bytes", want_bytes}};
+    if (got_objects != want_objects || got_bytes != want_bytes) {
+      return Corrupt("the scratch bucket holds " + std::to_string(got_objects) + " objects of " +
+                     std::to_string(got_bytes) + " bytes; the manifest has " + std::to_string(want_objects) + " of " +
+                     std::to_string(want_bytes));
+    }
     return Status::Ok();
   }
 

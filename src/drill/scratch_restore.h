@@ -16,7 +16,10 @@
 //               physical: the base backup and the WAL archive recovered in a
 //               scratch server on loopback (source/postgres/scratch_server.h),
 //               stopped and removed after
-//   s3, kafka   not restored by this drill yet: reported "not_tested" with why
+//   s3          every object into a scratch bucket "ecap-dr-drill-<drill>" on the
+//               lake's endpoint (objects and bytes against the manifest), emptied
+//               and deleted after
+//   kafka       not restored by this drill yet: reported "not_tested" with why
 #pragma once
 
 #include <functional>

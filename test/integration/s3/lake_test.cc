@@ -51,6 +51,39 @@ TEST_F(LakeCliTest, KeysWithDotSegmentsBackUpAndRestoreExactly) {
   for (const auto& o : objects) ExpectRestored(dst, o);
 }
 
+// `ecap-dr drill`: the lake restored into a scratch bucket, counted against
+// the manifest, and the scratch bucket deleted; the lake itself unchanged.
+TEST_F(LakeCliTest, TheRestoreTestDrillRestoresTheLakeIntoAScratchBucketAndDeletesIt) {
+  std::string lake = Unique("drilled");
+  MakeBucket(lake);
+  net::s3::S3Client src(Lake(lake));
+  uint64_t bytes = 0;
+  for (int i = 0; i < 5; ++i) {
+    LakeObject o{"events/part-" + std::to_string(i) + ".json", TextData(1000 + 700 * i, i), {}, {}};
+    bytes += o.data.size();
+    Put(src, o);
+  }
+  WriteFile(config_, LakeConfig(repo_, key_, lake));
+  ASSERT_EQ(Dr("backup create --id lake1 --component s3").exit_code, 0);
+  auto keys = Keys(src);
+  auto r = Dr("--json drill");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto d = nlohmann::json::parse(r.out);
+  EXPECT_EQ(d["status"], "passed");
+  ASSERT_EQ(d["components"].size(), 1u);
+  const auto& c = d["components"][0];
+  EXPECT_EQ(c["component"], "s3");
+  EXPECT_EQ(c["verification"]["objects"], 5);
+  EXPECT_EQ(c["verification"]["bytes"], bytes);
+  std::string scratch = c["scratch"].get<std::string>().substr(std::string("bucket ").size());
+  EXPECT_THAT(scratch, ::testing::StartsWith("ecap-dr-drill-"));
+  net::s3::S3Client gone(Lake(scratch));
+  auto head = gone.Send("HEAD", "", {}, {}, {});
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_EQ(head->status, 404) << "the scratch bucket was deleted";
+  EXPECT_EQ(Keys(src), keys) << "the lake is unchanged";
+}
+
 // Content-Encoding, Cache-Control, Content-Disposition, Content-Language,
 // Expires, the website redirect, user metadata and tags survive a backup and
 // restore into another bucket, and an `s3 mirror`.
