@@ -73,6 +73,14 @@ struct AlertInputs {
     std::optional<double> rpo_seconds;  // the database's, or the mirror's lag when storage failed over (the larger)
   };
   std::optional<Failover> last_failover;
+  // The newest drill of each scenario (drill_completed / drill_failed events).
+  struct Drill {
+    TimePoint at{};
+    bool passed = false;
+    std::optional<double> rto_seconds;
+    std::optional<double> rpo_seconds;
+  };
+  std::map<std::string, Drill> last_drills;  // by scenario
   std::optional<double> wal_archive_lag_seconds;
   std::optional<double> s3_mirror_lag_seconds;
   std::optional<double> repository_free_bytes;

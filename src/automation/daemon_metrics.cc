@@ -81,6 +81,12 @@ DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::stri
   r.Declare("ecap_dr_last_failover_rto_seconds", Type::kGauge, "How long the last failover took (-1: unknown).");
   r.Declare("ecap_dr_last_failover_rpo_seconds", Type::kGauge,
             "Changes the last failover lost, in seconds: the database's or the mirror's, the larger (-1: unknown).");
+  r.Declare("ecap_dr_last_drill_timestamp_seconds", Type::kGauge, "When the last drill of a scenario ended (unix time; 0: never).");
+  r.Declare("ecap_dr_drill_passed", Type::kGauge, "Whether the last drill of a scenario passed (1) or failed (0).");
+  r.Declare("ecap_dr_drill_rto_seconds", Type::kGauge,
+            "The recovery time the last drill of a scenario measured (-1: unknown).");
+  r.Declare("ecap_dr_drill_rpo_seconds", Type::kGauge,
+            "The recovery point the last drill of a scenario measured, in seconds (-1: unknown).");
   r.Declare("ecap_dr_wal_archive_lag_seconds", Type::kGauge,
             "Age of the oldest PostgreSQL change not yet archived (-1: unknown or no WAL archive).");
   r.Declare("ecap_dr_s3_mirror_lag_seconds", Type::kGauge,
@@ -94,6 +100,11 @@ DaemonMetrics::DaemonMetrics(const std::vector<Job>& jobs, std::vector<std::stri
   r.Set("ecap_dr_rto_target_seconds", {}, 15 * 60);
   r.Set("ecap_dr_rpo_target_seconds", {}, 5 * 60);
   r.Set("ecap_dr_last_failover_timestamp_seconds", {}, 0);
+  // The one scenario there is so far, from start: "no drill" reads 0 (alert on its age).
+  r.Set("ecap_dr_last_drill_timestamp_seconds", {{"scenario", "restore-test"}}, 0);
+  r.Set("ecap_dr_drill_passed", {{"scenario", "restore-test"}}, 0);
+  r.Set("ecap_dr_drill_rto_seconds", {{"scenario", "restore-test"}}, -1);
+  r.Set("ecap_dr_drill_rpo_seconds", {{"scenario", "restore-test"}}, -1);
   for (const char* gauge : {"ecap_dr_last_failover_rto_seconds", "ecap_dr_last_failover_rpo_seconds",
                             "ecap_dr_wal_archive_lag_seconds", "ecap_dr_s3_mirror_lag_seconds",
                             "ecap_dr_master_key_age_seconds"}) {
@@ -219,6 +230,12 @@ void DaemonMetrics::ObserveInputs(const AlertInputs& in) {
     r.Set("ecap_dr_last_failover_timestamp_seconds", {}, UnixSeconds(in.last_failover->at));
     r.Set("ecap_dr_last_failover_rto_seconds", {}, known(in.last_failover->rto_seconds));
     r.Set("ecap_dr_last_failover_rpo_seconds", {}, known(in.last_failover->rpo_seconds));
+  }
+  for (const auto& [scenario, d] : in.last_drills) {
+    r.Set("ecap_dr_last_drill_timestamp_seconds", {{"scenario", scenario}}, UnixSeconds(d.at));
+    r.Set("ecap_dr_drill_passed", {{"scenario", scenario}}, d.passed ? 1 : 0);
+    r.Set("ecap_dr_drill_rto_seconds", {{"scenario", scenario}}, known(d.rto_seconds));
+    r.Set("ecap_dr_drill_rpo_seconds", {{"scenario", scenario}}, known(d.rpo_seconds));
   }
   r.Set("ecap_dr_wal_archive_lag_seconds", {}, known(in.wal_archive_lag_seconds));
   r.Set("ecap_dr_s3_mirror_lag_seconds", {}, known(in.s3_mirror_lag_seconds));

@@ -115,6 +115,8 @@ TEST(DaemonMetricsTest, GatheredSeriesExistFromStartAndFollowTheInputs) {
                            "ecap_dr_last_failover_timestamp_seconds 0", "ecap_dr_last_failover_rto_seconds -1",
                            "ecap_dr_last_failover_rpo_seconds -1", "ecap_dr_wal_archive_lag_seconds -1",
                            "ecap_dr_s3_mirror_lag_seconds -1", "ecap_dr_master_key_age_seconds -1",
+                           "ecap_dr_last_drill_timestamp_seconds{scenario=\"restore-test\"} 0",
+                           "ecap_dr_drill_rto_seconds{scenario=\"restore-test\"} -1",
                            "ecap_dr_access_denials_total 0", "ecap_dr_restores_total{outcome=\"succeeded\"} 0",
                            "ecap_dr_restores_total{outcome=\"failed\"} 0",
                            "ecap_dr_verifications_total{outcome=\"failed\"} 0", "# TYPE ecap_dr_access_denials_total counter",
@@ -126,6 +128,8 @@ TEST(DaemonMetricsTest, GatheredSeriesExistFromStartAndFollowTheInputs) {
   AlertInputs in;
   in.service_health = {{"db", "degraded"}, {"lake", "healthy"}};
   in.last_failover = AlertInputs::Failover{.at = *ParseUtc("2026-03-01T11:00:00Z"), .rto_seconds = 95.5};
+  in.last_drills["restore-test"] = {.at = *ParseUtc("2026-03-01T11:00:00Z"), .passed = true, .rto_seconds = 12.5,
+                                    .rpo_seconds = 30};
   in.wal_archive_lag_seconds = 42;
   in.master_key_age_seconds = 86400;
   in.access_denials_total = 7;
@@ -137,6 +141,10 @@ TEST(DaemonMetricsTest, GatheredSeriesExistFromStartAndFollowTheInputs) {
                            "ecap_dr_service_health{service=\"db\",state=\"healthy\"} 0",
                            "ecap_dr_service_health{service=\"lake\",state=\"healthy\"} 1",
                            "ecap_dr_last_failover_timestamp_seconds 1772362800", "ecap_dr_last_failover_rto_seconds 95.5",
+                           "ecap_dr_last_drill_timestamp_seconds{scenario=\"restore-test\"} 1772362800",
+                           "ecap_dr_drill_passed{scenario=\"restore-test\"} 1",
+                           "ecap_dr_drill_rto_seconds{scenario=\"restore-test\"} 12.5",
+                           "ecap_dr_drill_rpo_seconds{scenario=\"restore-test\"} 30",
                            "ecap_dr_last_failover_rpo_seconds -1", "ecap_dr_wal_archive_lag_seconds 42",
                            "ecap_dr_s3_mirror_lag_seconds -1", "ecap_dr_master_key_age_seconds 86400",
                            "ecap_dr_access_denials_total 7", "ecap_dr_restores_total{outcome=\"succeeded\"} 2",

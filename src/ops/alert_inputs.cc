@@ -53,6 +53,17 @@ Status GatherHistory(const OperationContext& ctx, AlertInputs& in) {
   std::string since = FormatUtc(in.now - ctx.config.alerting.rules.AccessDenialWindow(), true);
   DR_ASSIGN_OR_RETURN(auto recent, store->Count({"access_denied"}, since));
   in.access_denials_in_window = recent["access_denied"];
+  // The newest drill of each scenario (the drills of the last 100 runs are enough to find them).
+  DR_ASSIGN_OR_RETURN(auto drills, store->List(100, {"drill_completed", "drill_failed"}));
+  for (const auto& d : drills) {
+    auto at = ParseUtc(d.timestamp);
+    if (!at || !d.data.is_object()) continue;
+    std::string scenario = d.data.value("scenario", "restore-test");
+    if (in.last_drills.count(scenario)) continue;  // newest first: an older one
+    in.last_drills[scenario] = {.at = *at, .passed = d.event_type == "drill_completed",
+                                .rto_seconds = Known(d.data.value("rto_seconds", -1.0)),
+                                .rpo_seconds = Known(d.data.value("rpo_seconds", -1.0))};
+  }
   DR_ASSIGN_OR_RETURN(auto failovers, store->List(1, {"failover_completed"}));
   if (failovers.empty()) return Status::Ok();
   const events::Event& e = failovers.front();

@@ -87,6 +87,9 @@ TEST_F(AlertInputsTest, TheHistoryGivesCountsInTheWindowAndTheLastFailover) {
   ASSERT_OK(s.Record(Ago(minutes(5)), "failover_completed",
                      {{"rto_seconds", 1000.5}, {"rpo_seconds", 20.0}, {"storage_rpo_seconds", 400.0}}));
   ASSERT_OK(s.Record(Ago(minutes(4)), "failover_failed", {{"rto_seconds", -1.0}}));
+  ASSERT_OK(s.Record(Ago(minutes(3)), "drill_completed",
+                     {{"scenario", "restore-test"}, {"rto_seconds", 40.0}, {"rpo_seconds", 60.0}}));
+  ASSERT_OK(s.Record(Ago(minutes(2)), "drill_failed", {{"scenario", "restore-test"}, {"rto_seconds", 12.0}}));
 
   GatheredInputs g = GatherAlertInputs(ctx_);
   EXPECT_TRUE(g.warnings.empty()) << g.warnings.front();
@@ -99,6 +102,11 @@ TEST_F(AlertInputsTest, TheHistoryGivesCountsInTheWindowAndTheLastFailover) {
   EXPECT_EQ(FormatUtc(in.last_failover->at), FormatUtc(clock_.Now() - minutes(5)));
   EXPECT_EQ(in.last_failover->rto_seconds, 1000.5);
   EXPECT_EQ(in.last_failover->rpo_seconds, 400);  // the mirror lost more than the database
+  ASSERT_EQ(in.last_drills.size(), 1u);
+  const auto& drill = in.last_drills.at("restore-test");
+  EXPECT_FALSE(drill.passed) << "the newest drill of the scenario: the failed one";
+  EXPECT_EQ(drill.rto_seconds, 12.0);
+  EXPECT_FALSE(drill.rpo_seconds) << "it did not say";
 
   auto names = [](const std::vector<automation::notify::Alert>& alerts) {
     std::set<std::string> out;
