@@ -214,6 +214,9 @@ TEST(StatusPageTest, ShowsEachSectionAndEscapesWhatComesFromOutside) {
                 "annotations": {"summary": "The newest kafka backup is older than the limit."}, "starts_at": "2026-12-02T09:00:00Z"}],
     "last_failover": {"timestamp": "2026-12-01T12:00:00Z", "event_type": "failover_completed", "reason": "drill",
                       "rto_seconds": 140, "rpo_seconds": 2, "rto_met": true, "rpo_met": true},
+    "last_drill": {"timestamp": "2026-12-02T06:00:00Z", "event_type": "drill_failed", "scenario": "restore-test",
+                   "backup_id": "full_0", "rto_seconds": 75, "rpo_seconds": 400, "rto_met": false, "rpo_met": false,
+                   "error": "postgresql: <damaged>"},
     "events": [{"timestamp": "2026-12-02T09:58:00Z", "event_type": "backup_completed", "data": {"backup_id": "full_1", "user": "ops"}}]
   })");
   std::string html = RenderStatusPage(view);
@@ -227,6 +230,10 @@ TEST(StatusPageTest, ShowsEachSectionAndEscapesWhatComesFromOutside) {
   EXPECT_NE(html.find("2026-12-03 02:00:00 CET"), std::string::npos);
   EXPECT_NE(html.find("The newest kafka backup is older than the limit."), std::string::npos);
   EXPECT_NE(html.find("2m 20s"), std::string::npos) << "the failover's RTO";
+  EXPECT_NE(html.find("<h2>Last drill</h2>"), std::string::npos);
+  EXPECT_NE(html.find("<span class=\"badge bad\">failed</span>"), std::string::npos) << "the drill failed";
+  EXPECT_NE(html.find("<span class=\"badge bad\">1m 15s</span>"), std::string::npos) << "the drill's RTO, not met";
+  EXPECT_NE(html.find("postgresql: &lt;damaged&gt;"), std::string::npos) << "its error, escaped";
   EXPECT_NE(html.find("full_1"), std::string::npos);
   EXPECT_EQ(HtmlEscape("a&b\"'<>"), "a&amp;b&quot;&#39;&lt;&gt;");
 }

@@ -183,6 +183,25 @@ void Failover(std::ostringstream& out, const json& view) {
       << "</td></tr></table></section>";
 }
 
+void Drill(std::ostringstream& out, const json& view) {
+  out << "<section id=\"drill\"><h2>Last drill</h2>";
+  const json& d = view.value("last_drill", json());
+  if (!d.is_object()) {
+    out << "<p class=\"empty\">No drill is on record: run <code>ecap-dr drill</code>, or schedule a job with "
+           "<code>action: restore_test</code>.</p></section>";
+    return;
+  }
+  bool passed = Str(d, "event_type") == "drill_completed";
+  double rto = d.value("rto_seconds", -1.0), rpo = d.value("rpo_seconds", -1.0);
+  out << "<table><tr><th>When</th><th>Scenario</th><th>RTO now</th><th>RPO now</th><th>Backup</th></tr><tr><td>"
+      << HtmlEscape(Str(d, "timestamp")) << " " << Badge(passed ? "ok" : "bad", passed ? "passed" : "failed")
+      << "</td><td>" << HtmlEscape(Str(d, "scenario")) << "</td><td>" << Badge(d.value("rto_met", false) ? "ok" : "bad", Span(rto))
+      << " of " << HtmlEscape(Span(view.value("rto_target_seconds", 0.0))) << "</td><td>"
+      << Badge(d.value("rpo_met", false) ? "ok" : "bad", Span(rpo)) << " of "
+      << HtmlEscape(Span(view.value("rpo_target_seconds", 0.0))) << "</td><td>" << HtmlEscape(Str(d, "backup_id"))
+      << (d.contains("error") ? " " + HtmlEscape(Str(d, "error")) : std::string()) << "</td></tr></table></section>";
+}
+
 void Events(std::ostringstream& out, const json& view) {
   const json& events = view.value("events", json::array());
   out << "<section id=\"events\"><h2>Recent events</h2>";
@@ -244,6 +263,7 @@ std::string RenderStatusPage(const json& view) {
   Alerts(out, view);
   Jobs(out, view);
   Failover(out, view);
+  Drill(out, view);
   Events(out, view);
   out << "</body></html>\n";
   return out.str();

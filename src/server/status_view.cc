@@ -92,6 +92,13 @@ json StatusView(const config::Config& config, automation::Scheduler& scheduler, 
     f["event_type"] = e.event_type;
     view["last_failover"] = f;
   }
+  if (auto drills = (*store)->List(1, {"drill_completed", "drill_failed"}); drills.ok() && !drills->empty()) {
+    const auto& e = drills->front();
+    json d = e.data;
+    d["timestamp"] = e.timestamp;
+    d["event_type"] = e.event_type;
+    view["last_drill"] = d;
+  }
   return view;
 }
 
