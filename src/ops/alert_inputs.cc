@@ -58,7 +58,8 @@ Status GatherHistory(const OperationContext& ctx, AlertInputs& in) {
   for (const auto& d : drills) {
     auto at = ParseUtc(d.timestamp);
     if (!at || !d.data.is_object()) continue;
-    std::string scenario = d.data.value("scenario", "restore-test");
+    const json& named = d.data.contains("scenario") ? d.data["scenario"] : json();
+    std::string scenario = named.is_string() ? named.get<std::string>() : "restore-test";
     if (in.last_drills.count(scenario)) continue;  // newest first: an older one
     in.last_drills[scenario] = {.at = *at, .passed = d.event_type == "drill_completed",
                                 .rto_seconds = Known(d.data.value("rto_seconds", -1.0)),

@@ -302,6 +302,9 @@ TEST_F(OpsTest, ARevokedUserIsRefusedEverythingUntilReinstated) {
   As("alice");
   EXPECT_OK(ListBackups(ctx_).status);
 
+  // Edited by hand with a wrong type: still a revocation, never an exception.
+  test::WriteFile(dir_ / "audit/revoked_users.json", R"({"revoked": {"alice": {"revoked_at": 5, "by": null}}})");
+  EXPECT_EQ(ListBackups(ctx_).status.code(), Code::kPermissionDenied);
   test::WriteFile(dir_ / "audit/revoked_users.json", "{not json");
   OpResult damaged = ListBackups(ctx_);
   EXPECT_EQ(damaged.status.code(), Code::kPermissionDenied);

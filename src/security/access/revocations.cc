@@ -31,8 +31,13 @@ Status Save(const std::string& path, const json& revoked) {
   return WriteFileAtomic(path, json{{"revoked", revoked}}.dump(2) + "\n", {.mode = 0644, .overwrite = true, .sync = true});
 }
 
+// A field of a hand-edited list that is not text reads as "" (never an exception).
+std::string Text(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+}
+
 Revocation FromJson(const std::string& user, const json& j) {
-  return {.user = user, .revoked_at = j.value("revoked_at", ""), .by = j.value("by", ""), .reason = j.value("reason", "")};
+  return {.user = user, .revoked_at = Text(j, "revoked_at"), .by = Text(j, "by"), .reason = Text(j, "reason")};
 }
 
 }  // namespace
