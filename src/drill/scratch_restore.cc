@@ -103,7 +103,12 @@ class Drill {
   void Run() {
     auto start = clock_.Monotonic();
     RemoveStale();
-    Status s = RunComponents();
+    Status s = Status::Ok();
+    try {
+      s = RunComponents();
+    } catch (const std::exception& e) {  // whatever it was, the cleanup below still runs
+      s = Failed(std::string("the drill stopped: ") + e.what());
+    }
     // Every scratch target goes, whatever happened above.
     for (auto it = cleanups_.rbegin(); it != cleanups_.rend(); ++it) {
       Status c = it->second();
@@ -114,7 +119,10 @@ class Drill {
       }
     }
     std::error_code ec;
-    fs::remove_all(root_, ec);
+    // A target that could not be removed (a scratch server that would not
+    // stop) keeps its directory, named in cleanup_errors: deleting the data
+    // under a running server would orphan it.
+    if (r_.cleanup_errors.empty()) fs::remove_all(root_, ec);
     if (lock_fd_ >= 0) ::close(lock_fd_);
     for (const auto& c : r_.components) r_.rto_seconds += c.restore_seconds;
     if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
@@ -183,6 +191,12 @@ class Drill {
     ::chmod(root_.c_str(), 0755);
     lock_fd_ = LockDirectory(root_, true);
     if (lock_fd_ < 0) return ErrnoStatus(errno, "unable to lock the drill's scratch directory " + root_);
+    // Another drill's stale-target pass may have removed it between mkdir and flock.
+    struct stat locked {}, named {};
+    if (::fstat(lock_fd_, &locked) != 0 || ::stat(root_.c_str(), &named) != 0 || locked.st_ino != named.st_ino ||
+        locked.st_dev != named.st_dev) {
+      return Failed("the drill's scratch directory " + root_ + " was removed as it was made: run the drill again");
+    }
     Status first = Status::Ok();
     for (const auto& component : snapshot.components) {
       if (options_.stop.stop_requested()) {
@@ -251,12 +265,14 @@ class Drill {
       want_bytes += item.size;
     }
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(c.scratch, ec); it != fs::recursive_directory_iterator(); ++it) {
+    for (auto it = fs::recursive_directory_iterator(c.scratch, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
       if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
         ++got_files;
         got_bytes += it->file_size(ec);
       }
     }
+    if (ec) return ErrnoStatus(ec.value(), "count the restored files under " + c.scratch);
     c.verification = {{"files", got_files}, {"bytes", got_bytes}, {"manifest_files", want_files},
                       {"manifest_bytes", want_bytes}};
     if (got_files != want_files || got_bytes != want_bytes) {

@@ -451,7 +451,12 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 .required = {"backup", "pgdata"},
                 .optional = {"target_time", "target_lsn", "target_name", "port"},
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
-                  DR_ASSIGN_OR_RETURN(std::string id, BackupIdArg(*c, a));
+                  std::string id = Arg(a, "backup");
+                  if (id == "latest") {
+                    // Only a physical backup that started before the target can reach it.
+                    DR_ASSIGN_OR_RETURN(json found, FindBackup(*c, "postgresql", Arg(a, "target_time"), "", "physical"));
+                    id = found["backup_id"].get<std::string>();
+                  }
                   std::string pgdata = Arg(a, "pgdata");
                   int port = 0;
                   if (std::string p = Arg(a, "port"); !p.empty()) {
@@ -534,6 +539,9 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                 .summary = "refuses every ecap-dr operation of a user (whatever access_control grants) and/or turns a "
                            "PostgreSQL role's logins off, ending its sessions (ecap-dr access revoke)",
                 .optional = {"user", "database_role", "reason"},
+                // Containment is never undone by a rollback: a later step failing must
+                // not give the intruder access back. People reinstate by hand.
+                .cannot_undo = "a revocation stays until someone runs ecap-dr access reinstate",
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
                   if (Arg(a, "user").empty() && Arg(a, "database_role").empty()) {
                     // Whoever runs the runbook may not know yet; the log says nothing was revoked.
@@ -547,10 +555,6 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                     who += (who.empty() ? "" : " and ") + std::string("database role ") + Arg(a, "database_role");
                   }
                   return StepFrom(r, out, "access of " + who + " revoked");
-                },
-                .undo = [c](const Arguments& a, const engine::StepOutput&) -> Status {
-                  if (Arg(a, "user").empty() && Arg(a, "database_role").empty()) return Status::Ok();
-                  return ReinstateAccess(*c, Arg(a, "user"), Arg(a, "database_role")).status;
                 }});
 
   registry.Add({.name = "reinstate_access",

@@ -75,6 +75,18 @@ class Execution {
       auto lock = store_->Claim(exec_.id);
       if (!lock.ok()) return op_.Finish(ErrorResult(lock.status()));
       lock_ = std::move(*lock);
+      if (!exec_.log.empty()) {
+        // A resume: the run it continues may have ended between the checks
+        // and the lock. Continue from what is recorded now, or not at all.
+        auto fresh = store_->Find(exec_.id);
+        if (!fresh.ok()) return op_.Finish(ErrorResult(fresh.status()));
+        if (fresh->status != exec_.status) {
+          return op_.Finish(ErrorResult(Status(Code::kLocked, "execution " + exec_.id + " ended " + fresh->status +
+                                                                   " while this resume started; look at it with "
+                                                                   "`runbook history` before resuming again")));
+        }
+        exec_ = std::move(*fresh);
+      }
     }
     runbook::ActionRegistry registry = Registry(ctx_);
     runbook::PlanOptions options{.auto_execute = request_.auto_execute,

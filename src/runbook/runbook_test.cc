@@ -59,6 +59,19 @@ class RunbookTest : public ::testing::Test {
                      log_.push_back("check");
                      return check_fails_ ? Failed("the check saw nothing") : Status::Ok();
                    }});
+    registry_.Add({.name = "claim",
+                   .required = {"value"},
+                   .run = [this](const Arguments& a, engine::StepContext&, engine::StepOutput& out) {
+                     log_.push_back("claim " + a.at("value"));
+                     out.data = {{"held", a.at("value")}};
+                     return Status::Ok();
+                   },
+                   .undo = [this](const Arguments& a, const engine::StepOutput& out) {
+                     std::string held = out.data.is_object() ? out.data.value("held", "?") : "?";
+                     log_.push_back("release " + (a.count("value") ? a.at("value") : std::string("<no argument>")) +
+                                    " " + held);
+                     return Status::Ok();
+                   }});
     AddBasicActions(registry_);
     options_.config = {{"files", {{"paths", {"/etc/a", "/etc/b"}}}}};
   }
@@ -191,6 +204,22 @@ TEST_F(RunbookTest, AFailedVerificationRollsBackWithTheStepsRollbackAction) {
   EXPECT_EQ(r.rollback[0].state, engine::UndoState::kRolledBack);
   EXPECT_EQ(r.rollback[1].state, engine::UndoState::kCannotUndo);
   EXPECT_THAT(r.rollback[1].details, HasSubstr("action record has no undo"));
+}
+
+// A step an earlier run completed (a resume) is not run again, but when a
+// later step fails it is undone with the arguments and output it had.
+TEST_F(RunbookTest, AResumedRunUndoesTheEarlierRunsStepsWithTheirArguments) {
+  Runbook rb = Parse("title: T\nparameters:\n  what: {default: lock-7}\nsteps:\n"
+                     "  - {id: take, title: Take, action: claim, with: {value: \"${what}\"}}\n"
+                     "  - {id: look, title: Look, action: check}\n");
+  check_fails_ = true;
+  options_.auto_execute = options_.skip_confirmations = true;
+  options_.outputs["take"] = {{"held", "lock-7"}};
+  engine::RunOptions run;
+  run.done["take"] = engine::StepReport{.id = "take", .state = engine::StepState::kOk};
+  engine::RunResult r = Run(rb, run);
+  EXPECT_EQ(r.status, engine::RunStatus::kFailed);
+  EXPECT_THAT(log_, ElementsAre("check", "release lock-7 lock-7")) << "not claimed again, released as claimed";
 }
 
 TEST_F(RunbookTest, WhichStepsAskForAConfirmation) {

@@ -155,11 +155,17 @@ Status Connection::Exec(const std::string& sql) { return Query(sql).status(); }
 
 namespace {
 
-// The error of the result a COPY ended with, or Ok.
+// The error of the result a COPY ended with, or Ok. Stops at a result that is
+// still a COPY (PQgetResult would return it forever).
 Status CopyOutcome(PGconn* conn, const std::string& where, const std::string& what) {
   Status status = Status::Ok();
   while (PGresult* res = PQgetResult(conn)) {
-    if (status.ok() && PQresultStatus(res) != PGRES_COMMAND_OK) {
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
+      PQclear(res);
+      return Failed(what + " on PostgreSQL at " + where + " did not end");
+    }
+    if (status.ok() && st != PGRES_COMMAND_OK) {
       status = Failed(what + " on PostgreSQL at " + where + " failed: " +
                       std::string(TrimWhitespace(PQresultErrorMessage(res))));
     }
@@ -204,6 +210,18 @@ Result<uint64_t> Connection::CopyTo(const std::string& copy_out, Connection& to,
     if (put != 1) {
       status = Unavailable("COPY into PostgreSQL at " + to.where_ + " failed: " +
                            std::string(TrimWhitespace(PQerrorMessage(dst))));
+      // The source is still sending: cancel it and read to the end, so it
+      // leaves its COPY and the connection can be used (or closed) cleanly.
+      if (PGcancel* cancel = PQgetCancel(src)) {
+        char err[256];
+        (void)PQcancel(cancel, err, sizeof err);
+        PQfreeCancel(cancel);
+      }
+      for (int n = 0; n >= 0;) {
+        char* rest = nullptr;
+        n = PQgetCopyData(src, &rest, 0);
+        if (rest != nullptr) PQfreemem(rest);
+      }
       break;
     }
   }

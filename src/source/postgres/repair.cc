@@ -40,6 +40,7 @@ struct TableInfo {
   std::string schema;                // quoted
   std::vector<std::string> columns;  // quoted, generated columns left out
   std::vector<std::string> key;      // quoted primary-key columns
+  std::vector<std::string> identity_always;  // quoted: GENERATED ALWAYS AS IDENTITY (never SET)
 };
 
 Result<TableInfo> DescribeTable(Connection& conn, const std::string& table) {
@@ -52,10 +53,14 @@ Result<TableInfo> DescribeTable(Connection& conn, const std::string& table) {
   t.relname = rows[0][1];
   t.qualified = t.schema + "." + conn.QuoteIdent(rows[0][1]);
   std::string oid = rows[0][2];
-  DR_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname FROM pg_attribute WHERE attrelid = $1::oid AND attnum > 0 "
-                                            "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+  DR_ASSIGN_OR_RETURN(auto cols, conn.Query("SELECT attname, attidentity = 'a' FROM pg_attribute WHERE attrelid = "
+                                            "$1::oid AND attnum > 0 AND NOT attisdropped AND attgenerated = '' "
+                                            "ORDER BY attnum",
                                             {oid}));
-  for (const auto& c : cols) t.columns.push_back(conn.QuoteIdent(c[0]));
+  for (const auto& c : cols) {
+    t.columns.push_back(conn.QuoteIdent(c[0]));
+    if (c[1] == "t") t.identity_always.push_back(t.columns.back());
+  }
   DR_ASSIGN_OR_RETURN(auto key, conn.Query("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
                                            "i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND "
                                            "i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
@@ -92,7 +97,10 @@ Result<TableRepair> RepairTable(Connection& clean, Connection& live, const std::
   // As text: json and other types without an equality operator compare too.
   std::string differs = "ROW(" + Join(t.columns, ", ", "t.") + ")::text IS DISTINCT FROM ROW(" +
                         Join(t.columns, ", ", "c.") + ")::text";
-  std::string saved = "ecap_dr_repaired_" + t.relname.substr(0, 30) + "_" + stamp;
+  // At most 30 bytes of the name, cut between characters (UTF-8).
+  size_t cut = std::min<size_t>(t.relname.size(), 30);
+  while (cut > 0 && cut < t.relname.size() && (static_cast<unsigned char>(t.relname[cut]) & 0xC0) == 0x80) --cut;
+  std::string saved = "ecap_dr_repaired_" + t.relname.substr(0, cut) + "_" + stamp;
   std::string saved_q = t.schema + "." + live.QuoteIdent(saved);
   DR_ASSIGN_OR_RETURN(std::string changed,
                       live.QueryValue("WITH s AS (SELECT t.* FROM " + t.qualified + " t JOIN " + temp + " c ON " +
@@ -103,13 +111,17 @@ Result<TableRepair> RepairTable(Connection& clean, Connection& live, const std::
     out.saved_as = saved;
     std::vector<std::string> sets;
     for (const auto& c : t.columns) {
-      if (std::find(t.key.begin(), t.key.end(), c) == t.key.end()) sets.push_back(c + " = c." + c);
+      bool in_key = std::find(t.key.begin(), t.key.end(), c) != t.key.end();
+      bool always = std::find(t.identity_always.begin(), t.identity_always.end(), c) != t.identity_always.end();
+      if (!in_key && !always) sets.push_back(c + " = c." + c);
     }
-    DR_ASSIGN_OR_RETURN(std::string updated,
-                        live.QueryValue("WITH u AS (UPDATE " + t.qualified + " t SET " + Join(sets, ", ") + " FROM " +
-                                        temp + " c WHERE " + match + " AND " + differs +
-                                        " RETURNING 1) SELECT count(*) FROM u"));
-    out.updated = std::stoull(updated);
+    if (!sets.empty()) {  // every column in the key: equal keys are the same row
+      DR_ASSIGN_OR_RETURN(std::string updated,
+                          live.QueryValue("WITH u AS (UPDATE " + t.qualified + " t SET " + Join(sets, ", ") + " FROM " +
+                                          temp + " c WHERE " + match + " AND " + differs +
+                                          " RETURNING 1) SELECT count(*) FROM u"));
+      out.updated = std::stoull(updated);
+    }
   }
   DR_ASSIGN_OR_RETURN(std::string inserted,
                       live.QueryValue("WITH i AS (INSERT INTO " + t.qualified + " (" + cols +

@@ -309,6 +309,9 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   };
   sql("create table orders (id int primary key, customer text, amount numeric, meta jsonb)");
   sql("create table customers (id int primary key, name text)");
+  // Every column in the key but an identity one that is never set: nothing to set back, only rows to put back.
+  sql("create table tags (order_id int, tag text, n bigint generated always as identity, primary key (order_id, tag))");
+  sql("insert into tags (order_id, tag) select g, t from generate_series(1, 300) g, (values ('gift'), ('rush')) v(t)");
   sql("insert into orders select g, 'c' || g, g * 1.5, jsonb_build_object('n', g) from generate_series(1, 1000) g");
   sql("insert into customers select g, 'name ' || g from generate_series(1, 100) g");
   ASSERT_EQ(Dr("backup create --id base_c --component postgresql --physical").exit_code, 0);
@@ -317,11 +320,14 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   const std::string digest = "select md5(string_agg(o::text, ',' order by id)) from orders o where id <= 1200";
   std::string clean = sql(digest);
   std::string customers = sql("select md5(string_agg(c::text, ',' order by id)) from customers c");
+  const std::string tags_digest = "select md5(string_agg(t::text, ',' order by order_id, tag)) from tags t";
+  std::string tags = sql(tags_digest);
   std::string corruption_time = sql("select clock_timestamp()::text");
   corruption_time.pop_back();
   // The damage, then writes that are not damage.
   sql("update orders set amount = 0, customer = 'X', meta = '{}' where id % 10 = 0");
   sql("delete from orders where id % 17 = 0");
+  sql("delete from tags where order_id % 3 = 0");
   sql("insert into orders select g, 'late' || g, g, null from generate_series(2001, 2050) g");
   sql("update customers set name = 'renamed' where id = 7");
   customers = sql("select md5(string_agg(c::text, ',' order by id)) from customers c");
@@ -356,7 +362,7 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   fs::create_directories(parent);
   ASSERT_EQ(std::system(("chown postgres:postgres '" + parent + "'").c_str()), 0);
   auto r = Dr("--json runbook run data_corruption --auto-execute --skip-confirmations --param \"corruption_time=" +
-              corruption_time + "\" --param tables=orders --param scratch_dir=" + parent + "/data </dev/null");
+              corruption_time + "\" --param tables=orders,tags --param scratch_dir=" + parent + "/data </dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json log = json::parse(r.out)["execution_log"];
   EXPECT_EQ(log["overall_status"], "completed");
@@ -369,13 +375,16 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   EXPECT_EQ(log["steps"][2]["output"]["backup_id"], "base_c");
   const json& preview = log["steps"][4]["output"];
   EXPECT_EQ(preview["updated"], updated) << "the check counts the damaged rows";
-  EXPECT_EQ(preview["inserted"], deleted) << "and the deleted ones";
+  EXPECT_EQ(preview["inserted"], deleted + 200) << "and the deleted ones (orders and tags)";
   EXPECT_EQ(preview["applied"], false);
   const json& repair = log["steps"][5]["output"];
   EXPECT_EQ(repair["updated"], updated);
-  EXPECT_EQ(repair["inserted"], deleted);
+  EXPECT_EQ(repair["inserted"], deleted + 200);
 
   EXPECT_EQ(sql(digest), clean) << "every row of 1..1200 is as it was before the damage";
+  EXPECT_EQ(sql(tags_digest), tags) << "the deleted tags are back, identity values included";
+  EXPECT_EQ(repair["tables"][1]["inserted"], 200);
+  EXPECT_EQ(repair["tables"][1]["updated"], 0);
   EXPECT_EQ(sql("select count(*) from orders where id > 2000"), "50\n") << "rows written since the damage stay";
   EXPECT_EQ(sql("select md5(string_agg(c::text, ',' order by id)) from customers c"), customers)
       << "a table not named is not touched, with its newer writes";
