@@ -8,7 +8,6 @@
 #include "ops/access_ops.h"
 #include "ops/audit_ops.h"
 #include "ops/backup_ops.h"
-#include "security/access/access_control.h"
 #include "security/access/revocations.h"
 
 namespace dr::cli {
@@ -42,12 +41,7 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx) {
       auto cfg = ctx.LoadConfig();
       if (!cfg.ok()) return ctx.Fail(cfg.status());
       std::string user = args->user.empty() ? ctx.identity.user : args->user;
-      auto d = security::AccessControl(cfg->access_control).Check(user, args->permission);
-      auto revoked = security::FindRevocation(*cfg, user);
-      if (!revoked.ok()) d = {.allowed = false, .rule = revoked.status().message()};
-      if (revoked.ok() && revoked->has_value()) {
-        d = {.allowed = false, .rule = "access revoked at " + (*revoked)->revoked_at + " by " + (*revoked)->by};
-      }
+      auto d = security::DecideWithRevocations(*cfg, user, args->permission);
       json j{{"user", user}, {"permission", args->permission}, {"allowed", d.allowed}, {"rule", d.rule}};
       if (ctx.json_output) {
         std::cout << j.dump(2) << std::endl;

@@ -44,21 +44,8 @@ void Operation::Emit(const std::string& event_type, json data, std::vector<std::
   }
 }
 
-// A revoked user is refused before access control is asked (also when it is
-// disabled); so is everyone when the list of revocations cannot be read.
-static security::Decision Decide(const OperationContext& ctx, const std::string& permission) {
-  auto revoked = security::FindRevocation(ctx.config, ctx.identity.user);
-  if (!revoked.ok()) return {.allowed = false, .rule = revoked.status().message()};
-  if (revoked->has_value()) {
-    const security::Revocation& r = **revoked;
-    return {.allowed = false,
-            .rule = "access revoked at " + r.revoked_at + " by " + r.by + (r.reason.empty() ? "" : ": " + r.reason)};
-  }
-  return security::AccessControl(ctx.config.access_control).Check(ctx.identity.user, permission);
-}
-
 Status Operation::Authorize() {
-  security::Decision d = Decide(ctx_, permission_);
+  security::Decision d = security::DecideWithRevocations(ctx_.config, ctx_.identity.user, permission_);
   if (!d.allowed) {
     Status denied(Code::kPermissionDenied, "permission denied: user '" + ctx_.identity.user + "' may not " +
                                                permission_ + " (" + d.rule + ")");

@@ -84,4 +84,15 @@ Result<bool> RemoveRevocation(const config::Config& config, const std::string& u
   return true;
 }
 
+Decision DecideWithRevocations(const config::Config& config, const std::string& user, const std::string& permission) {
+  auto revoked = FindRevocation(config, user);
+  if (!revoked.ok()) return {.allowed = false, .rule = revoked.status().message()};
+  if (revoked->has_value()) {
+    const Revocation& r = **revoked;
+    return {.allowed = false,
+            .rule = "access revoked at " + r.revoked_at + " by " + r.by + (r.reason.empty() ? "" : ": " + r.reason)};
+  }
+  return AccessControl(config.access_control).Check(user, permission);
+}
+
 }  // namespace dr::security

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "security/access/access_control.h"
 #include "dr/clock.h"
 #include "dr/result.h"
 
@@ -37,5 +38,10 @@ Result<std::vector<Revocation>> ListRevocations(const config::Config& config);
 Status AddRevocation(const config::Config& config, const Revocation& r);
 // Removes it; returns whether there was one.
 Result<bool> RemoveRevocation(const config::Config& config, const std::string& user);
+
+// The whole decision for `user` and `permission`, as every operation takes it
+// and `access check` shows it: a revoked user is refused before access control
+// is asked (also when it is disabled); so is everyone when the list cannot be read.
+Decision DecideWithRevocations(const config::Config& config, const std::string& user, const std::string& permission);
 
 }  // namespace dr::security
