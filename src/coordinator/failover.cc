@@ -23,7 +23,6 @@ double Secs(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
 }
 
-std::string HostOf(const std::string& conninfo) { return HostOfConninfo(conninfo); }
 
 std::string WithHost(const std::string& conninfo, const std::string& host) {
   auto s = net::pg::ParseConninfo(conninfo);
@@ -236,21 +235,10 @@ class FailoverPlan {
     engine::Step s{.id = "wait_writable", .title = "wait until the new primary takes writes",
                    .description = "until " + NewPrimary() + " takes writes", .depends_on = {"sync_replication"}};
     s.run = [this](engine::StepContext& ctx, engine::StepOutput& out) -> Status {
-      auto deadline = deps_.clock.Monotonic() + std::chrono::seconds(60);
-      Status last = Status::Ok();
-      while (deps_.clock.Monotonic() < deadline) {
-        last = deps_.database.ProbeWrite(in_.service.standby, timeout_);
-        if (last.ok()) {
-          out.details = NewPrimary() + " takes writes";
-          // From here the new primary is the database: remember it before anything else can fail.
-          (void)deps_.save_state("database", {{"service", in_.service.name}, {"primary", in_.service.standby},
-                                              {"standby", ""}, {"previous_primary", in_.service.primary},
-                                              {"failed_over_at", Timestamp()}});
-          return Status::Ok();
-        }
-        ctx.Sleep(std::chrono::milliseconds(50));
-      }
-      return Failed("the promoted server does not take writes: " + last.message());
+      DR_RETURN_IF_ERROR(AwaitNewPrimary(in_.service, deps_.database, timeout_, deps_.clock,
+                                         [&ctx](std::chrono::milliseconds d) { ctx.Sleep(d); }, deps_.save_state));
+      out.details = NewPrimary() + " takes writes";
+      return Status::Ok();
     };
     return s;
   }
@@ -379,8 +367,8 @@ FailoverResult RunFailover(const FailoverRequest& request, const FailoverInput& 
   FailoverResult result;
   result.reason = request.reason;
   result.automatic = request.automatic;
-  result.old_primary = HostOf(in.service.primary);
-  result.new_primary = HostOf(in.service.standby);
+  result.old_primary = HostOfConninfo(in.service.primary);
+  result.new_primary = HostOfConninfo(in.service.standby);
   SysTime t0 = request.automatic && request.detected_at != SysTime{} ? request.detected_at : in.decided_at;
   if (!request.dry_run) {
     deps.record_event("failover_started", {{"reason", request.reason}, {"automatic", request.automatic},

@@ -43,6 +43,21 @@ Status RunComputeHook(const config::DrCoordinatorConfig& c, HookRunner& hooks, c
   return Status::Ok();
 }
 
+Status AwaitNewPrimary(const config::CoordinatedService& service, DatabaseOps& database, int probe_timeout,
+                       Clock& clock, const std::function<void(std::chrono::milliseconds)>& sleep,
+                       const std::function<Status(const std::string&, const json&)>& save_state) {
+  auto deadline = clock.Monotonic() + std::chrono::seconds(60);
+  for (;;) {
+    Status last = database.ProbeWrite(service.standby, probe_timeout);
+    if (last.ok()) break;
+    if (clock.Monotonic() >= deadline) return Failed("the promoted server does not take writes: " + last.message());
+    sleep(std::chrono::milliseconds(50));
+  }
+  (void)save_state("database", {{"service", service.name}, {"primary", service.standby}, {"standby", ""},
+                                {"previous_primary", service.primary}, {"failed_over_at", FormatUtc(clock.Now(), true)}});
+  return Status::Ok();
+}
+
 Result<json> FencePrimary(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
                           PartDeps& deps) {
   if (c.fence_command.empty()) {
@@ -65,18 +80,8 @@ Result<json> PromoteStandby(const config::DrCoordinatorConfig& c, const config::
   DR_ASSIGN_OR_RETURN(std::string where, deps.database.Promote());
   DR_ASSIGN_OR_RETURN(std::string names, deps.database.ClearSynchronousStandbys());
   int timeout = std::max(1, static_cast<int>(service.timeout_seconds + 0.999));
-  auto deadline = deps.clock.Monotonic() + std::chrono::seconds(60);
-  Status last = Status::Ok();
-  for (;;) {
-    last = deps.database.ProbeWrite(service.standby, timeout);
-    if (last.ok()) break;
-    if (deps.clock.Monotonic() >= deadline) return Failed("the promoted server does not take writes: " + last.message());
-    deps.sleep(std::chrono::milliseconds(50));
-  }
+  DR_RETURN_IF_ERROR(AwaitNewPrimary(service, deps.database, timeout, deps.clock, deps.sleep, deps.save_state));
   std::string new_primary = HostOfConninfo(service.standby);
-  (void)deps.save_state("database", {{"service", service.name}, {"primary", service.standby}, {"standby", ""},
-                                     {"previous_primary", service.primary},
-                                     {"failed_over_at", FormatUtc(deps.clock.Now(), true)}});
   return json{{"new_primary", new_primary}, {"promoted", where}, {"previous_primary", HostOfConninfo(service.primary)},
               {"synchronous_standby_names", names}};
 }

@@ -38,6 +38,14 @@ Status SwitchStorageTo(const config::DrCoordinatorConfig& c, HookRunner& hooks, 
 Status RunComputeHook(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& hook,
                       const std::string& new_primary);
 
+// Until the promoted standby of `service` takes writes (probes 50 ms apart, for
+// at most 60 s, each bounded by `probe_timeout`); then the state names it the
+// primary, before anything else can fail. The failover's wait_writable step and
+// the promote part both end with it.
+Status AwaitNewPrimary(const config::CoordinatedService& service, DatabaseOps& database, int probe_timeout,
+                       Clock& clock, const std::function<void(std::chrono::milliseconds)>& sleep,
+                       const std::function<Status(const std::string&, const nlohmann::json&)>& save_state);
+
 // fence: the fence command, then a check that the primary takes no more writes.
 // data: {old_primary, command}. kConfig without a fence_command.
 Result<nlohmann::json> FencePrimary(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
