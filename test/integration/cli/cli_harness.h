@@ -14,6 +14,9 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "test/support/dr_binary.h"
 #include "test/support/test_support.h"
@@ -72,6 +75,13 @@ class ScopedTmpfs {
   bool mounted_ = false;
   std::string error_;
 };
+
+// "id:state" of each step of a runbook's execution_log, in order.
+inline std::vector<std::string> StepStates(const nlohmann::json& execution_log) {
+  std::vector<std::string> out;
+  for (const auto& s : execution_log["steps"]) out.push_back(s["id"].get<std::string>() + ":" + s["state"].get<std::string>());
+  return out;
+}
 
 class CliFixture : public ::testing::Test {
  protected:

@@ -366,9 +366,7 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json log = json::parse(r.out)["execution_log"];
   EXPECT_EQ(log["overall_status"], "completed");
-  std::vector<std::string> steps;
-  for (const auto& s : log["steps"]) steps.push_back(s["id"].get<std::string>() + ":" + s["state"].get<std::string>());
-  EXPECT_EQ(steps, (std::vector<std::string>{"assess_corruption:ok", "stop_writes:ok", "identify_clean_backup:ok",
+  EXPECT_EQ(StepStates(log), (std::vector<std::string>{"assess_corruption:ok", "stop_writes:ok", "identify_clean_backup:ok",
                                              "restore_from_backup:ok", "verify_integrity:ok", "repair_rows:ok",
                                              "resume_operations:ok", "remove_clean_copy:ok"}))
       << r.out;
@@ -428,9 +426,7 @@ TEST_F(PitrTest, TheSecurityBreachRunbookRevokesTheIntruderAndRestoresAVerifiedB
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json log = json::parse(r.out)["execution_log"];
   EXPECT_EQ(log["overall_status"], "completed");
-  std::vector<std::string> steps;
-  for (const auto& s : log["steps"]) steps.push_back(s["id"].get<std::string>() + ":" + s["state"].get<std::string>());
-  EXPECT_EQ(steps, (std::vector<std::string>{"immediate_isolation:ok", "revoke_access:ok", "change_credentials:ok",
+  EXPECT_EQ(StepStates(log), (std::vector<std::string>{"immediate_isolation:ok", "revoke_access:ok", "change_credentials:ok",
                                              "collect_forensics:ok", "clean_restoration:ok", "enhanced_security:ok",
                                              "gradual_restoration:ok"}));
   EXPECT_EQ(log["steps"][4]["output"]["backup_id"], "clean_1") << "the backup from before the breach";
