@@ -30,6 +30,10 @@
 //   AccessDenialsHigh   warning   more than max_access_denials denied operations within
 //                                 access_denial_window
 //   MasterKeyTooOld     warning   the master key is older than key_rotation_days
+//   DrillFailed         critical  the last drill of a scenario failed          {scenario}
+//   DrillOverdue        warning   the last drill of a scenario is older than    {scenario}
+//                                 max_drill_age_days (after a first drill, like JobMissed;
+//                                 a scheduled restore_test job that never ran is JobMissed's)
 //
 // An input that could not be gathered (or does not apply: no coordinator, no
 // WAL archive, no mirror, an S3 repository, no event history, no encryption)

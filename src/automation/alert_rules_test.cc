@@ -203,6 +203,29 @@ TEST(AlertRulesTest, UnknownInputsNeverFire) {
   EXPECT_TRUE(EvaluateRules(rules, in).empty());
 }
 
+// A failed drill fires at once; a drill older than the period is overdue, per
+// scenario; a scenario never drilled is none of the two (JobMissed's, when scheduled).
+TEST(AlertRulesTest, AFailedOrOverdueDrillFiresPerScenario) {
+  config::AlertRules rules;  // 8 days
+  AlertInputs in;
+  in.now = T("2026-03-10T12:00:00Z");
+  EXPECT_TRUE(EvaluateRules(rules, in).empty());
+  in.last_drills["restore-test"] = {.at = in.now - hours(8 * 24), .passed = true};
+  in.last_drills["database"] = {.at = in.now - hours(1), .passed = false};
+  auto alerts = EvaluateRules(rules, in);
+  ASSERT_EQ(Names(alerts), (std::vector<std::string>{"DrillFailed/database"}));
+  EXPECT_EQ(alerts[0].severity, "critical");
+  EXPECT_EQ(alerts[0].annotations.at("summary"), "the last database drill (2026-03-10T11:00:00Z) failed");
+  in.now += minutes(1);
+  alerts = EvaluateRules(rules, in);
+  ASSERT_EQ(Names(alerts), (std::vector<std::string>{"DrillFailed/database", "DrillOverdue/restore-test"}));
+  EXPECT_EQ(alerts[1].severity, "warning");
+  EXPECT_EQ(alerts[1].annotations.at("summary"), "the last restore-test drill is 8.0 days old (drill every 8 days)");
+  rules.max_drill_age_days = 0;  // never overdue
+  EXPECT_EQ(Names(EvaluateRules(rules, in)), (std::vector<std::string>{"DrillFailed/database"}));
+  EXPECT_EQ(PrometheusRules(rules).find("DrillOverdue"), std::string::npos);
+}
+
 TEST(AlertRulesTest, PrometheusRulesCarryTheNewAlertsOverTheExportedSeries) {
   config::AlertRules rules;
   rules.min_free_space_gb = 2;
@@ -222,7 +245,10 @@ TEST(AlertRulesTest, PrometheusRulesCarryTheNewAlertsOverTheExportedSeries) {
         "      - alert: RepositorySpaceLow\n        expr: 'ecap_dr_repository_free_bytes >= 0 and "
         "ecap_dr_repository_free_bytes < 2147483648'\n",
         "      - alert: AccessDenialsHigh\n        expr: 'increase(ecap_dr_access_denials_total[15m]) > 3'\n",
-        "      - alert: MasterKeyTooOld\n        expr: 'ecap_dr_master_key_age_seconds > 2592000'\n"}) {
+        "      - alert: MasterKeyTooOld\n        expr: 'ecap_dr_master_key_age_seconds > 2592000'\n",
+        "      - alert: DrillFailed\n        expr: 'ecap_dr_last_drill_timestamp_seconds > 0 and ecap_dr_drill_passed == 0'\n",
+        "      - alert: DrillOverdue\n        expr: 'ecap_dr_last_drill_timestamp_seconds > 0 and "
+        "time() - ecap_dr_last_drill_timestamp_seconds > 691200'\n"}) {
     EXPECT_NE(text.find(line), std::string::npos) << line << "\nin:\n" << text;
   }
 }

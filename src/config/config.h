@@ -82,6 +82,9 @@ struct AlertRules {
   std::string access_denial_window = "1h";  // a ParseConfigDuration duration (the loader checked it)
   // A master key older than this many days: alert (the guide: rotate quarterly).
   double key_rotation_days = 90;
+  // A scenario whose last drill is older than this many days: alert (the
+  // guide verifies backups weekly; 0: never).
+  double max_drill_age_days = 8;
 
   std::chrono::seconds AccessDenialWindow() const;
 };

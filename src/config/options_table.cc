@@ -331,6 +331,8 @@ RecordType RootKeys() {
            "the window access denials are counted in: 15m, 1h, 1d")
       .Key("alerting.rules.key_rotation_days", [](C& c) -> auto& { return c.alerting.rules.key_rotation_days; },
            "alert when the master key is older (days; the guide rotates quarterly)", {.min = 1})
+      .Key("alerting.rules.max_drill_age_days", [](C& c) -> auto& { return c.alerting.rules.max_drill_age_days; },
+           "alert when a scenario drilled before has not been drilled for longer (days); 0: never", {.min = 0})
       .Key("alerting.repeat_interval", [](C& c) -> auto& { return c.alerting.repeat_interval; },
            "notify a firing alert again after this long: 90s, 30m, 4h, 1d, 1h30m")
       .Section("alerting.notifications", "Channels.")

@@ -214,6 +214,10 @@ tests:
       - {series: 'ecap_dr_rto_target_seconds', values: '900x10'}
       - {series: 'ecap_dr_last_failover_timestamp_seconds', values: '60x10'}
       - {series: 'ecap_dr_access_denials_total', values: '0+5x10'}
+      - {series: 'ecap_dr_last_drill_timestamp_seconds{scenario="restore-test"}', values: '0x5 60x5'}
+      - {series: 'ecap_dr_drill_passed{scenario="restore-test"}', values: '0x5 1x5'}
+      - {series: 'ecap_dr_last_drill_timestamp_seconds{scenario="database"}', values: '60x10'}
+      - {series: 'ecap_dr_drill_passed{scenario="database"}', values: '0x10'}
     alert_rule_test:
       - eval_time: 2m
         alertname: BackupTooOld
@@ -243,6 +247,14 @@ tests:
         exp_alerts:
           - exp_labels: {severity: warning}
             exp_annotations: {summary: 'The last failover took longer than the RTO target.'}
+      - eval_time: 8m
+        alertname: DrillFailed
+        exp_alerts:
+          - exp_labels: {severity: critical, scenario: database}
+            exp_annotations: {summary: 'The last database drill failed.'}
+      - eval_time: 8m
+        alertname: DrillOverdue
+        exp_alerts: []
       - eval_time: 1m
         alertname: AccessDenialsHigh
         exp_alerts: []

@@ -130,6 +130,15 @@ TEST_F(DrillTest, ADrillWhoseRestoreFailsSaysWhereAndWhyAndStillRemovesItsTarget
   EXPECT_FALSE(fs::exists("/tmp/ecap-dr-drill/" + d["drill_id"].get<std::string>()));
   auto events = json::parse(Dr("--json events --type drill_failed").out)["events"];
   EXPECT_EQ(events.size(), 1u);
+  // ... and it alerts until a drill passes.
+  auto alerts = Dr("--json alert list");
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  bool fired = false;
+  json firing = json::parse(alerts.out);
+  for (const auto& a : firing["alerts"]) {
+    if (a["name"] == "DrillFailed") fired = a["labels"].value("scenario", "") == "restore-test";
+  }
+  EXPECT_TRUE(fired) << alerts.out;
 }
 
 TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
