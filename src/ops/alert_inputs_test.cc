@@ -113,8 +113,9 @@ TEST_F(AlertInputsTest, TheHistoryGivesCountsInTheWindowAndTheLastFailover) {
     for (const auto& a : alerts) out.insert(a.name);
     return out;
   };
+  // The failover over both targets, and the failed drill.
   EXPECT_EQ(names(automation::EvaluateRules(ctx_.config.alerting.rules, in)),
-            (std::set<std::string>{"FailoverRtoViolated", "FailoverRpoViolated"}));
+            (std::set<std::string>{"FailoverRtoViolated", "FailoverRpoViolated", "DrillFailed"}));
   ctx_.config.alerting.rules.max_access_denials = 2;
   EXPECT_TRUE(names(automation::EvaluateRules(ctx_.config.alerting.rules, in)).count("AccessDenialsHigh"));
 }
