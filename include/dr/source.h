@@ -60,6 +60,10 @@ class ItemReader {
   // Writes the item's bytes to sink; every byte is authenticated first, and the
   // whole stream is checked against the recorded SHA-256 (kCorrupt if not).
   virtual Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) = 0;
+  // Requested when the restore is cancelled (the daemon's shutdown). A source
+  // whose restore waits on something outside (pg_restore blocked on a lock in
+  // the target database) must stop waiting then, as on backup (ItemWriter).
+  virtual std::stop_token stop_token() const { return {}; }
 };
 
 class Source {

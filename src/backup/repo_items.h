@@ -34,6 +34,7 @@ class RepoItemReader : public ItemReader {
  public:
   RepoItemReader(repo::Repository& repo, Progress* progress) : repo_(repo), progress_(progress) {}
   Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) override;
+  std::stop_token stop_token() const override { return repo_.stop_token(); }
 
  private:
   repo::Repository& repo_;

@@ -118,16 +118,29 @@ void Subprocess::CloseStdin() { CloseFd(stdin_fd_); }
 void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
 
 void Subprocess::Kill(int signal) {
+  std::lock_guard lock(reap_mu_);
   if (!reaped_ && pid_ > 0) ::kill(pid_, signal);
 }
 
 Result<int> Subprocess::Wait() {
-  if (reaped_) return InvalidArgument(name_ + " was already waited for");
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
+  {
+    std::lock_guard lock(reap_mu_);
+    if (reaped_) return InvalidArgument(name_ + " was already waited for");
+  }
+  // Wait for the end without reaping (the zombie keeps the pid), then reap
+  // under the lock Kill takes: a Kill from another thread never hits a reused pid.
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) < 0) {
     if (errno != EINTR) return ErrnoStatus(errno, "unable to wait for " + name_);
   }
-  reaped_ = true;
+  int status = 0;
+  {
+    std::lock_guard lock(reap_mu_);
+    while (::waitpid(pid_, &status, 0) < 0) {
+      if (errno != EINTR) return ErrnoStatus(errno, "unable to wait for " + name_);
+    }
+    reaped_ = true;
+  }
   if (stderr_reader_.joinable()) stderr_reader_.join();
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + WTERMSIG(status);

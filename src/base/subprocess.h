@@ -35,6 +35,8 @@ class Subprocess {
   void CloseStdout();
   // Waits for the child; returns its exit code (128+signal when killed).
   Result<int> Wait();
+  // Safe from another thread while Wait runs (a stop callback): the child is
+  // reaped only under the same lock, so its pid cannot be reused meanwhile.
   void Kill(int signal);
   pid_t pid() const { return pid_; }
   // The last few KB the child wrote to stderr (complete once Wait returned).
@@ -46,6 +48,7 @@ class Subprocess {
   Subprocess() = default;
   std::string name_;
   pid_t pid_ = -1;
+  std::mutex reap_mu_;  // Kill vs. the reaping in Wait
   bool reaped_ = false;
   int stdin_fd_ = -1;
   int stdout_fd_ = -1;

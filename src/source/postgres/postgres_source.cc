@@ -183,22 +183,47 @@ Status ToolError(Status s) {
   return s;
 }
 
+// Runs `during` (which feeds the child, or nothing) and waits for the child's
+// end. A cancelled restore kills the child at once: a pg_restore waiting for a
+// lock in the target database would otherwise hold the daemon's shutdown for
+// as long as the lock is held. kCancelled when stopped.
+Result<int> FinishChild(Subprocess& child, std::stop_token stop, const std::string& what,
+                        const std::function<void()>& during) {
+  Result<int> code = 0;
+  {
+    std::stop_callback stop_child(stop, [&child] { child.Kill(SIGKILL); });
+    during();
+    child.CloseStdin();
+    code = child.Wait();
+  }
+  if (stop.stop_requested()) return Status(Code::kCancelled, what + " cancelled");
+  return code;
+}
+
 // Feeds an item into a child's stdin (pg_restore, psql, tar) and checks the child's exit.
 Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const SubprocessOptions& options) {
   // A child that exits early must not kill us with SIGPIPE; the write error and its exit code say why.
   ::signal(SIGPIPE, SIG_IGN);
   DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
   ChildSink sink(child->stdin_fd(), options.argv[0]);
-  Status fed = reader.ReadItem(item, sink);
-  // Closing stdin early ends the child on a truncated input: pg_restore -1 rolls back.
-  child->CloseStdin();
-  DR_ASSIGN_OR_RETURN(int code, child->Wait());
+  Status fed;
+  // Closing stdin early (a failed read) ends the child on a truncated input: pg_restore -1 rolls back.
+  DR_ASSIGN_OR_RETURN(int code, FinishChild(*child, reader.stop_token(), "restore of item '" + item.name + "'",
+                                            [&] { fed = reader.ReadItem(item, sink); }));
   // The read failed (a corrupt or unreadable blob): that is the cause, with its
   // own exit code (4, 5); the child only saw its input end.
   // (ReadItem names the item in its own errors.)
   if (!fed.ok() && !sink.failed()) return fed;
   if (code != 0) return ToolError(child->ExitError(code)).WithContext("item '" + item.name + "'");
   return fed;
+}
+
+// Ends the server sessions a killed restore child left (application_name
+// `app`): one waiting for a lock would keep its place in the lock's queue, and
+// so block the table's readers, until the lock holder commits.
+void EndSessionsOf(pg::Connection& admin, const std::string& app) {
+  (void)admin.QueryValue("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1",
+                         {app});
 }
 
 }  // namespace
@@ -361,6 +386,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
   if (!admin_or.ok()) return admin_or.status().WithContext("restore item " + item_names);
   auto& admin = *admin_or;
   PostgresRestoreStats stats;
+  int restores = 0;
   if (options.globals && globals != nullptr) {
     DR_ASSIGN_OR_RETURN(std::string psql, pg::ToolPath(server, "psql"));
     // Roles that exist already make psql report errors it then skips; the rest applies.
@@ -422,6 +448,10 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       args.push_back("--clean");
       args.push_back("--if-exists");
     }
+    // pg_restore's sessions carry a name of their own, to be found again when the restore is cancelled.
+    std::string app = "ecap-dr-restore-" + std::to_string(::getpid()) + "-" + std::to_string(++restores);
+    std::vector<std::string> env = server.ToolEnv();
+    env.push_back("PGAPPNAME=" + app);
     Status s;
     if (options.jobs > 1) {
       // pg_restore -j needs a seekable file: stage the dump, restore it, remove it.
@@ -438,15 +468,19 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
         args.push_back("-j");
         args.push_back(std::to_string(options.jobs));
         args.push_back(staged);
-        s = ToolError(RunCommand({.argv = args, .env = server.ToolEnv(), .pipe_stdout = false}).status())
-                .WithContext("item '" + item->name + "'");
+        auto child = Subprocess::Start({.argv = args, .env = env, .pipe_stdout = false});
+        auto code = child.ok() ? FinishChild(**child, reader.stop_token(), "restore of item '" + item->name + "'", [] {})
+                               : Result<int>(child.status());
+        if (!code.ok()) s = code.status();
+        else if (*code != 0) s = ToolError((*child)->ExitError(*code)).WithContext("item '" + item->name + "'");
       }
       ::unlink(staged.c_str());
     } else {
       // One transaction: the restore applies whole or not at all.
       args.push_back("--single-transaction");
-      s = FeedChild(reader, *item, {.argv = args, .env = server.ToolEnv(), .pipe_stdin = true, .pipe_stdout = false});
+      s = FeedChild(reader, *item, {.argv = args, .env = env, .pipe_stdin = true, .pipe_stdout = false});
     }
+    if (s.code() == Code::kCancelled) EndSessionsOf(*admin, app);
     if (!s.ok()) {
       // Nothing half-restored stays under the final name without being said.
       std::string left;

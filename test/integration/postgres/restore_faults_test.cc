@@ -5,12 +5,16 @@
 // 3 permission denied), a message naming the backup, the item and the object,
 // no crash, and no database left under the final name without saying so.
 // A real PostgreSQL 15; the binary, or BackupManager where a backend is injected.
+#include <atomic>
 #include <filesystem>
+#include <stop_token>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "backup/backup_manager.h"
 #include "config/config.h"
+#include "net/postgres/pg_client.h"
 #include "storage/faulty/faulty_backend.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/pg_server.h"
@@ -223,6 +227,61 @@ TEST_F(PgRestoreFaultTest, KilledMidRestoreLeavesNothingUnderTheFinalName) {
   ASSERT_EQ(good.exit_code, 0) << good.err;
   EXPECT_EQ(*pg_->Psql("victim", "select count(*) from t"), "30000\n");
   EXPECT_FALSE(DatabaseExists("victim_ecap_dr_partial"));
+  ASSERT_TRUE(pg_->Tool("dropdb", "victim").ok());
+}
+
+// A restore cancelled (the daemon's shutdown) while pg_restore waits for a
+// lock in the target database, held by the test so the moment is certain:
+// pg_restore is stopped at once and its session ended (left waiting, it would
+// block the table's readers until the lock is released), the run ends
+// cancelled, and the database is as it was: the one-transaction restore and
+// the parallel one.
+TEST_F(PgRestoreFaultTest, CancelledWhileWaitingForALockStopsPgRestoreAndEndsItsSession) {
+  ASSERT_EQ(Dr("restore f1 --target-db victim").exit_code, 0);
+  auto cfg = config::LoadConfigFile(config_);
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto count = [](const std::string& sql) {
+    auto r = pg_->Psql("postgres", sql);
+    return r.ok() ? std::atoi(r->c_str()) : -1;
+  };
+  const std::string waiting = "select count(*) from pg_locks l join pg_database d on d.oid = l.database "
+                              "where not l.granted and d.datname = 'victim'";
+  const std::string sessions = "select count(*) from pg_stat_activity where application_name like 'ecap-dr-restore-%'";
+  for (int jobs : {0, 2}) {
+    SCOPED_TRACE("jobs " + std::to_string(jobs));
+    auto lock = net::pg::Connection::OpenConninfo(pg_->Conninfo() + " dbname=victim", 5);
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    ASSERT_TRUE((*lock)->Exec("BEGIN").ok());
+    ASSERT_TRUE((*lock)->Exec("LOCK TABLE t IN ACCESS EXCLUSIVE MODE").ok());
+    std::stop_source stop;
+    backup::ManagerOptions options;
+    options.stop = stop.get_token();
+    backup::BackupManager manager(*cfg, std::move(options));
+    backup::RestoreResult r;
+    std::atomic<bool> done{false};
+    std::thread restore([&] {
+      r = manager.RestoreBackup("f1", {.postgres = {.target_db = "victim", .clean = true, .jobs = jobs}});
+      done = true;
+    });
+    bool blocked = Eventually([&] { return count(waiting) >= 1; }, std::chrono::seconds(60));
+    stop.request_stop();
+    // Without the cancellation reaching pg_restore the restore ends only when the lock goes.
+    bool stopped = Eventually([&] { return done.load(); }, std::chrono::seconds(60));
+    if (!stopped) (void)(*lock)->Exec("COMMIT");
+    restore.join();
+    ASSERT_TRUE(blocked) << "pg_restore never waited for the lock";
+    ASSERT_TRUE(stopped) << "the cancelled restore went on waiting for the lock";
+    EXPECT_EQ(r.status, "cancelled");
+    EXPECT_EQ(r.error.code(), Code::kCancelled) << r.error.ToString();
+    EXPECT_THAT(r.error.message(), HasSubstr("restore of item 'faults.dump' cancelled"));
+    // Gone while the lock is still held: the child, its session, its place in the lock's queue.
+    std::string pgrep = "pgrep -f '[p]g_restore .*-p " + std::to_string(pg_->port()) + " ' >/dev/null";
+    EXPECT_NE(std::system(pgrep.c_str()), 0) << "a pg_restore outlived its cancelled restore";
+    EXPECT_TRUE(Eventually([&] { return count(sessions) == 0 && count(waiting) == 0; }, std::chrono::seconds(30)))
+        << "the cancelled restore's session still waits for the lock";
+    ASSERT_TRUE((*lock)->Exec("COMMIT").ok());
+    EXPECT_EQ(*pg_->Psql("victim", "select count(*) from t"), "30000\n");
+  }
   ASSERT_TRUE(pg_->Tool("dropdb", "victim").ok());
 }
 
