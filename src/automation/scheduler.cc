@@ -148,6 +148,7 @@ JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint 
   run.owner = options_.owner;
   // A job is worth more than its record: a store that cannot be written is logged, and the job runs.
   if (dr::Status s = store_.Begin(run); !s.ok()) Log("job " + job.name() + ": " + s.message());
+  Publish(run);
   Log("job " + job.name() + ": started (" + trigger + ", due " + FormatUtc(due) + ")");
   if (observer_) observer_->RunStarted(job, run);
 
@@ -199,10 +200,38 @@ JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint 
     return run;
   }
   if (dr::Status w = store_.Finish(run); !w.ok()) Log("job " + job.name() + ": " + w.message());
+  Publish(run);
   Log("job " + job.name() + ": " + run.outcome + " after " + std::to_string(run.attempts) + " attempt" +
       (run.attempts == 1 ? "" : "s") + (run.message.empty() ? "" : ": " + run.message));
   if (observer_) observer_->RunFinished(job, run);
   return run;
+}
+
+void Scheduler::Publish(const JobRun& run) {
+  // Manual runs (`schedule run`, the API) are no due time of the schedule.
+  if (options_.ledger == nullptr || run.trigger == "manual") return;
+  LedgerEntry entry{.job = run.job, .scheduled_for = run.scheduled_for, .trigger = run.trigger, .owner = run.owner,
+                    .outcome = run.outcome};
+  if (dr::Status s = options_.ledger->Put(entry); !s.ok()) Log("job " + run.job + ": " + s.message());
+}
+
+dr::Status Scheduler::TakeOver(JobRun& run, TimePoint now, std::set<std::string>& started) {
+  run.outcome = "interrupted";
+  run.finished = now;
+  run.error_code = "cancelled";
+  run.message = "its daemon (" + run.owner + ") stopped before it ended";
+  DR_RETURN_IF_ERROR(run.id != 0 ? store_.Finish(run) : store_.Record(run));
+  Publish(run);
+  const Job* job = Find(run.job);
+  if (job == nullptr || run.trigger == "manual" || started.count(run.job)) return dr::Status::Ok();
+  if (now - run.scheduled_for > options_.starting_deadline) {
+    Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; beyond the starting deadline, not run again");
+    return dr::Status::Ok();
+  }
+  Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; running it again");
+  Start(*job, "takeover", run.scheduled_for);
+  started.insert(run.job);
+  return dr::Status::Ok();
 }
 
 dr::Status Scheduler::Recover(TimePoint now) {
@@ -210,24 +239,31 @@ dr::Status Scheduler::Recover(TimePoint now) {
   DR_ASSIGN_OR_RETURN(auto unfinished, store_.Unfinished());
   for (auto& run : unfinished) {
     if (OwnerAlive(run.owner)) continue;
-    run.outcome = "interrupted";
-    run.finished = now;
-    run.error_code = "cancelled";
-    run.message = "its daemon (" + run.owner + ") stopped before it ended";
-    DR_RETURN_IF_ERROR(store_.Finish(run));
-    const Job* job = Find(run.job);
-    if (job == nullptr || run.trigger == "manual" || started.count(run.job)) continue;
-    if (now - run.scheduled_for > options_.starting_deadline) {
-      Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; beyond the starting deadline, not run again");
-      continue;
+    DR_RETURN_IF_ERROR(TakeOver(run, now, started));
+  }
+  // The ledger: runs the previous leader (on any host) started. One it left
+  // running is interrupted: it no longer leads, so it stopped acting.
+  std::map<std::string, TimePoint> shared_last;
+  if (options_.ledger != nullptr) {
+    DR_ASSIGN_OR_RETURN(auto entries, options_.ledger->All());
+    for (const auto& e : entries) {
+      if (e.trigger != "manual") shared_last[e.job] = e.scheduled_for;
+      if (e.outcome != "running" || e.owner == options_.owner || OwnerAlive(e.owner) || started.count(e.job)) continue;
+      JobRun run;
+      run.job = e.job;
+      run.trigger = e.trigger;
+      run.scheduled_for = e.scheduled_for;
+      run.started = now;
+      run.owner = e.owner;
+      DR_RETURN_IF_ERROR(TakeOver(run, now, started));
     }
-    Log("job " + run.job + ": run due at " + FormatUtc(run.scheduled_for) + " was interrupted; running it again");
-    Start(*job, "takeover", run.scheduled_for);
-    started.insert(run.job);
   }
   for (const auto& job : jobs_) {
     if (started.count(job.name())) continue;
     DR_ASSIGN_OR_RETURN(auto last, store_.LastScheduled(job.name()));
+    if (auto it = shared_last.find(job.name()); it != shared_last.end() && (!last || *last < it->second)) {
+      last = it->second;
+    }
     if (!last) continue;  // never ran under a daemon: its first due time is ahead
     auto missed = job.schedule.LatestAtOrBefore(now, options_.starting_deadline, options_.zone);
     if (missed && *missed > *last) {

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <thread>
@@ -39,6 +40,7 @@
 #include <cctz/time_zone.h>
 #include <nlohmann/json.hpp>
 
+#include "automation/run_ledger.h"
 #include "automation/run_store.h"
 #include "base/schedule.h"
 #include "config/config.h"
@@ -99,6 +101,13 @@ struct SchedulerOptions {
   // (RunStore::Disown), so the next leader runs each once more.
   std::function<bool()> leading;
   std::chrono::seconds leader_poll{1};
+  // Several daemons on different hosts (each its own state directory): the
+  // newest run of each job, shared through etcd. The leader writes each run
+  // it starts and ends there; a new leader takes over the run its
+  // predecessor left unfinished and counts the due times it ran, as it does
+  // with the runs of its own store. Null: the store alone (one host, or a
+  // state directory the daemons share).
+  RunLedger* ledger = nullptr;
 };
 
 // What `schedule list` and the API show of a job.
@@ -156,6 +165,12 @@ class Scheduler {
   // At start: marks runs a dead daemon left as interrupted and reruns them;
   // starts the runs missed while down.
   dr::Status Recover(TimePoint now);
+  // A run some daemon left unfinished (from the store or the ledger): recorded
+  // as interrupted, started again for its due time unless it was manual or is
+  // beyond the starting deadline. False when the record could not be written.
+  dr::Status TakeOver(JobRun& run, TimePoint now, std::set<std::string>& started);
+  // The shared ledger (when there is one) told of a run that starts or ends.
+  void Publish(const JobRun& run);
   void Shutdown();
   // Lost the lead: cancels every running job; their runs are handed over, not finished.
   void Abdicate();

@@ -353,5 +353,120 @@ TEST_F(SchedulerTest, OnlyTheLeaderRunsJobsAndANewLeaderRunsTheDeposedOnesJobOnc
   EXPECT_EQ((*history)[1].scheduled_for, (*history)[0].scheduled_for);
 }
 
+// The ledger several daemons share (etcd in serve), in memory: each daemon
+// writes through its own view, refused unless it leads (etcd's fenced put).
+struct SharedLedger {
+  std::mutex mu;
+  std::map<std::string, LedgerEntry> entries;
+};
+class LedgerView : public RunLedger {
+ public:
+  LedgerView(SharedLedger& shared, std::function<bool()> leading) : shared_(shared), leading_(std::move(leading)) {}
+  Status Put(const LedgerEntry& entry) override {
+    if (!leading_()) return Status(Code::kLocked, "this daemon no longer leads");
+    std::lock_guard lock(shared_.mu);
+    shared_.entries[entry.job] = entry;
+    return Status::Ok();
+  }
+  Result<std::vector<LedgerEntry>> All() override {
+    std::lock_guard lock(shared_.mu);
+    std::vector<LedgerEntry> out;
+    for (const auto& [job, e] : shared_.entries) out.push_back(e);
+    return out;
+  }
+
+ private:
+  SharedLedger& shared_;
+  std::function<bool()> leading_;
+};
+
+// Daemons on different hosts, each with a store of its own: the new leader
+// learns from the ledger which run the deposed one left and runs it once, and
+// a daemon that never ran a job catches up the due time the others missed.
+TEST_F(SchedulerTest, ALeaderOnAnotherHostTakesOverThroughTheSharedLedger) {
+  std::atomic<int> calls{0};
+  runner_.answer = [&](const Job&, std::stop_token stop) {
+    if (++calls > 1) return JobOutcome{Status::Ok(), nullptr};
+    bool finished = clock_.SleepFor(hours(10), stop);
+    return finished ? JobOutcome{Status::Ok(), nullptr} : JobOutcome{Status(Code::kCancelled, "stop requested"), nullptr};
+  };
+  SharedLedger shared;
+  std::atomic<char> leader{'a'};
+  std::map<char, std::unique_ptr<RunStore>> stores;
+  std::map<char, std::unique_ptr<LedgerView>> views;
+  auto options_for = [&](char name) {
+    auto store = RunStore::Open(dir_ / (std::string("host-") + name + ".db"));
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    stores[name] = std::move(*store);
+    auto o = Options();
+    o.owner = std::string("host-") + name + ":1";
+    o.leading = [&leader, name] { return leader.load() == name; };
+    views[name] = std::make_unique<LedgerView>(shared, o.leading);
+    o.ledger = views[name].get();
+    return o;
+  };
+  const Job quarter = MakeJob("quarter", "cron", "*/15 * * * *");
+  LogObserver log_a, log_b;
+  auto options_a = options_for('a'), options_b = options_for('b');
+  {
+    Scheduler a({quarter}, *stores['a'], runner_.Fn(), options_a, &log_a);
+    Scheduler b({quarter}, *stores['b'], runner_.Fn(), options_b, &log_b);
+    std::stop_source stop;
+    std::jthread loop_a([&] { EXPECT_TRUE(a.Run(stop.get_token()).ok()); });
+    std::jthread loop_b([&] { EXPECT_TRUE(b.Run(stop.get_token()).ok()); });
+    log_a.WaitFor("leading: this daemon runs the jobs");
+    log_b.WaitFor("following: another daemon leads");
+    clock_.WaitForSleepers(2);
+    clock_.Advance(minutes(15));
+    log_a.WaitFor("job quarter: started (schedule");
+    clock_.WaitForSleepers(3);
+    {
+      std::lock_guard lock(shared.mu);
+      EXPECT_EQ(shared.entries.at("quarter").outcome, "running");
+      EXPECT_EQ(shared.entries.at("quarter").owner, "host-a:1");
+    }
+
+    leader = 'b';
+    clock_.Advance(seconds(1));
+    log_a.WaitFor("left to the next leader");
+    log_b.WaitFor("job quarter: succeeded");
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("quarter"), 2u);
+  auto history = stores['b']->History("quarter", 10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 2u) << "b's own store knew nothing of the run: the ledger told it";
+  EXPECT_EQ((*history)[0].trigger, "takeover");
+  EXPECT_EQ((*history)[0].outcome, "succeeded");
+  EXPECT_EQ(FormatUtc((*history)[0].scheduled_for), "2026-03-01T00:15:00Z");
+  EXPECT_EQ((*history)[1].outcome, "interrupted");
+  EXPECT_EQ((*history)[1].owner, "host-a:1");
+  {
+    std::lock_guard lock(shared.mu);
+    const LedgerEntry& e = shared.entries.at("quarter");
+    EXPECT_EQ(e.outcome, "succeeded") << "the deposed leader's late write was refused";
+    EXPECT_EQ(e.owner, "host-b:1");
+  }
+
+  // Everyone down over 00:30; a third host, its store empty, leads at 00:31:
+  // the ledger says the job last ran for 00:15, so 00:30 is caught up once.
+  clock_.SetWall(*ParseUtc("2026-03-01T00:31:00Z"));
+  leader = 'c';
+  auto options_c = options_for('c');
+  {
+    Scheduler c({quarter}, *stores['c'], runner_.Fn(), options_c);
+    std::stop_source stop;
+    std::jthread loop([&] { EXPECT_TRUE(c.Run(stop.get_token()).ok()); });
+    clock_.WaitForSleepers(1);
+    c.WaitIdle();
+    stop.request_stop();
+  }
+  EXPECT_EQ(runner_.count("quarter"), 3u);
+  auto last = stores['c']->Last("quarter");
+  ASSERT_TRUE(last.ok() && *last);
+  EXPECT_EQ((*last)->trigger, "catch_up");
+  EXPECT_EQ(FormatUtc((*last)->scheduled_for), "2026-03-01T00:30:00Z");
+}
+
 }  // namespace
 }  // namespace dr::automation

@@ -3,47 +3,27 @@
 #include <nlohmann/json.hpp>
 
 #include "base/encoding.h"
-#include "net/http.h"
+#include "net/etcd.h"
 
 namespace dr::coordinator {
 
 using nlohmann::json;
 
-namespace {
-
-// int64 fields come back from the gateway as strings; requests accept either.
-std::string Str(const json& j, const char* key) {
-  if (!j.contains(key)) return "";
-  return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
-}
-
-}  // namespace
-
 EtcdLeader::EtcdLeader(std::vector<std::string> endpoints, std::string key, std::string id, int lease_seconds)
-    : endpoints_(std::move(endpoints)), key_(std::move(key)), id_(std::move(id)), lease_seconds_(lease_seconds) {}
+    : etcd_(std::move(endpoints), std::max(500, lease_seconds * 1000 / 3)),
+      key_(std::move(key)),
+      id_(std::move(id)),
+      lease_seconds_(lease_seconds) {}
 
 EtcdLeader::~EtcdLeader() = default;
-
-Result<std::string> EtcdLeader::Post(const std::string& path, const std::string& body) {
-  std::string last_error = "no etcd endpoint configured";
-  for (const auto& endpoint : endpoints_) {
-    auto reply = net::HttpRequest("POST", endpoint + path, body, std::max(500, lease_seconds_ * 1000 / 3));
-    if (reply.ok() && reply->status == 200) return reply->body;
-    last_error = "etcd " + endpoint + path + ": " +
-                 (reply.ok() ? "HTTP " + std::to_string(reply->status) + " " + reply->body : reply.status().message());
-  }
-  return Unavailable(last_error);
-}
 
 Result<bool> EtcdLeader::Campaign() {
   auto start = std::chrono::steady_clock::now();
   if (!lease_.empty()) {
     // Renew. A reply without a TTL means the lease is gone: leadership with it.
-    auto r = Post("/v3/lease/keepalive", json{{"ID", lease_}}.dump());
+    auto r = etcd_.Call("/v3/lease/keepalive", {{"ID", lease_}});
     if (!r.ok()) return r.status();  // keep leader_until_: it runs out by itself
-    json j = json::parse(*r, nullptr, false);
-    json result = j.is_object() ? j.value("result", json::object()) : json::object();
-    std::string ttl = Str(result, "TTL");
+    std::string ttl = net::EtcdString(r->value("result", json::object()), "TTL");
     if (ttl.empty() || ttl == "0") {
       lease_.clear();
       leader_until_ns_ = 0;
@@ -53,21 +33,20 @@ Result<bool> EtcdLeader::Campaign() {
     }
   }
   // Not leader: grant a lease and try to create the key under it.
-  DR_ASSIGN_OR_RETURN(std::string granted, Post("/v3/lease/grant", json{{"TTL", lease_seconds_}}.dump()));
-  std::string lease = Str(json::parse(granted, nullptr, false), "ID");
-  if (lease.empty()) return Failed("etcd did not grant a lease: " + granted);
+  DR_ASSIGN_OR_RETURN(json granted, etcd_.Call("/v3/lease/grant", {{"TTL", lease_seconds_}}));
+  std::string lease = net::EtcdString(granted, "ID");
+  if (lease.empty()) return Failed("etcd did not grant a lease: " + granted.dump());
   std::string k = Base64Encode(key_);
   json txn{{"compare", {{{"key", k}, {"result", "EQUAL"}, {"target", "CREATE"}, {"create_revision", "0"}}}},
            {"success", {{{"request_put", {{"key", k}, {"value", Base64Encode(id_)}, {"lease", lease}}}}}},
            {"failure", {{{"request_range", {{"key", k}}}}}}};
-  DR_ASSIGN_OR_RETURN(std::string answer, Post("/v3/kv/txn", txn.dump()));
-  json a = json::parse(answer, nullptr, false);
-  if (a.is_object() && a.value("succeeded", false)) {
+  DR_ASSIGN_OR_RETURN(json answer, etcd_.Call("/v3/kv/txn", txn));
+  if (answer.value("succeeded", false)) {
     lease_ = lease;
     SetDeadline(start);
     return true;
   }
-  (void)Post("/v3/lease/revoke", json{{"ID", lease}}.dump());  // not needed: someone else leads
+  (void)etcd_.Call("/v3/lease/revoke", {{"ID", lease}});  // not needed: someone else leads
   return false;
 }
 
@@ -85,16 +64,15 @@ bool EtcdLeader::IsLeader() const {
 }
 
 Result<std::string> EtcdLeader::Leader() {
-  DR_ASSIGN_OR_RETURN(std::string r, Post("/v3/kv/range", json{{"key", Base64Encode(key_)}}.dump()));
-  json j = json::parse(r, nullptr, false);
-  if (!j.is_object() || !j.contains("kvs") || j["kvs"].empty()) return std::string();
+  DR_ASSIGN_OR_RETURN(json j, etcd_.Call("/v3/kv/range", {{"key", Base64Encode(key_)}}));
+  if (!j.contains("kvs") || j["kvs"].empty()) return std::string();
   auto v = Base64Decode(j["kvs"][0].value("value", ""));
   return v ? *v : std::string();
 }
 
 void EtcdLeader::Resign() {
   if (lease_.empty()) return;
-  (void)Post("/v3/lease/revoke", json{{"ID", lease_}}.dump());
+  (void)etcd_.Call("/v3/lease/revoke", {{"ID", lease_}});
   lease_.clear();
   leader_until_ns_ = 0;
 }

@@ -1,5 +1,5 @@
 // Leader election among coordinators through etcd v3 (its HTTP/JSON gateway,
-// over libcurl): a lease with a TTL, and a key created only if absent
+// net/etcd.h): a lease with a TTL, and a key created only if absent
 // (a transaction comparing its create revision with 0) holding the leader's
 // id under that lease. The leader renews the lease every TTL/3; it counts
 // itself leader only until its last successful renewal plus the TTL minus a
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dr/result.h"
+#include "net/etcd.h"
 
 namespace dr::coordinator {
 
@@ -33,11 +34,12 @@ class EtcdLeader {
   // Gives up leadership at once (the key goes with the lease).
   void Resign();
   const std::string& id() const { return id_; }
+  // The election key: it holds the leader's id while there is one.
+  const std::string& key() const { return key_; }
 
  private:
-  Result<std::string> Post(const std::string& path, const std::string& body);
   void SetDeadline(std::chrono::steady_clock::time_point renewed);
-  std::vector<std::string> endpoints_;
+  net::EtcdClient etcd_;
   std::string key_;
   std::string id_;
   int lease_seconds_;

@@ -15,9 +15,11 @@
 #include "automation/daemon_metrics.h"
 #include "automation/notify/notifier.h"
 #include "automation/notify/repeat_gate.h"
+#include "automation/run_ledger.h"
 #include "backup/backup_manager.h"
 #include "coordinator/leader.h"
 #include "events/event_store.h"
+#include "net/etcd.h"
 #include "ops/alert_inputs.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
@@ -180,10 +182,13 @@ Status BackupAutomation::Start(std::stop_token stop) {
   observer.relist = relist;
   observer.evaluate = evaluate;
   // Several daemons: with dr_coordinator.etcd_endpoints they elect one leader,
-  // which alone runs jobs (every one serves /metrics and the API). They must
-  // share the job state: the same state directory (one host, or a shared
-  // filesystem that honours SQLite's locks).
+  // which alone runs jobs (every one serves /metrics and the API). Each keeps
+  // its history in its own state directory; the newest run of each job is
+  // shared through etcd (automation/run_ledger.h), so a leader on another host
+  // takes over what its predecessor left and neither repeats nor skips a job.
   std::unique_ptr<coordinator::EtcdLeader> leader;
+  std::unique_ptr<net::EtcdClient> etcd;
+  std::unique_ptr<automation::EtcdRunLedger> ledger;
   std::jthread campaign;
   metrics.registry().Declare("ecap_dr_automation_leader", automation::MetricRegistry::Type::kGauge,
                              "1 when this daemon leads and runs the jobs (always 1 without etcd).");
@@ -195,6 +200,9 @@ Status BackupAutomation::Start(std::stop_token stop) {
                                                        c.lease_seconds);
     metrics.registry().Set("ecap_dr_automation_leader", {}, 0);
     setup.options.leading = [&leader] { return leader->IsLeader(); };
+    etcd = std::make_unique<net::EtcdClient>(c.etcd_endpoints, std::max(500, c.lease_seconds * 1000 / 3));
+    ledger = std::make_unique<automation::EtcdRunLedger>(*etcd, "/ecap-dr/automation/runs/", leader->key(), id);
+    setup.options.ledger = ledger.get();
     setup.options.leader_poll = std::chrono::seconds(std::max(1, c.lease_seconds / 3));
     campaign = std::jthread([&, period = setup.options.leader_poll](std::stop_token done) {
       bool was = false;

@@ -74,10 +74,10 @@ class ServePgTest : public CliFixture {
     }
   }
 
-  // Starts a daemon, its stderr in serve-N.err; returns its index.
-  int StartDaemon() {
+  // Starts a daemon (of `config`, by default the fixture's), its stderr in serve-N.err; returns its index.
+  int StartDaemon(const std::string& config = "") {
     int n = static_cast<int>(pids_.size());
-    std::string cmd = "exec " + DrBinary() + " -c " + config_ + " serve 2>" + Log(n);
+    std::string cmd = "exec " + DrBinary() + " -c " + (config.empty() ? config_ : config) + " serve 2>" + Log(n);
     pid_t pid = ::fork();
     if (pid == 0) {
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
@@ -104,8 +104,8 @@ class ServePgTest : public CliFixture {
                                    "(select oid from pg_class where relname = 'orders')");
     return r.ok() ? std::atoi(r->c_str()) : -1;
   }
-  std::vector<automation::JobRun> Runs() {
-    auto store = automation::RunStore::Open(dir_ / "state/events.db");
+  std::vector<automation::JobRun> Runs(const std::string& state_dir = "state") {
+    auto store = automation::RunStore::Open(dir_ / (state_dir + "/events.db"));
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return {};
     auto runs = (*store)->History("pg", 100);
@@ -171,6 +171,52 @@ TEST_F(ServePgTest, AFollowerTakesOverTheKilledLeadersJobAndRunsItOnce) {
   EXPECT_NE(backups[0].dump().find("job:pg"), std::string::npos) << backups[0].dump();
   auto verify = Dr("verify " + backups[0]["backup_id"].get<std::string>());
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+}
+
+// Daemons on two hosts, each with a state directory of its own: the new
+// leader learns of the killed leader's unfinished run from etcd alone (its own
+// store has never seen it) and runs it once.
+TEST_F(ServePgTest, ALeaderWithAStateDirectoryOfItsOwnTakesOverThroughEtcd) {
+  auto etcd = EtcdServer::Start(dir_ / "etcd");
+  ASSERT_TRUE(etcd.ok()) << "etcd must start for this test: " << etcd.status().ToString();
+  etcd_ = std::move(*etcd);
+  Configure("  coordination:\n    etcd:\n      endpoints: [\"" + etcd_->endpoint() + "\"]\n      lease_seconds: 2\n", "");
+  std::string config_b = dir_ / "config-b.yaml";
+  std::string text = ReadFileOrDie(config_);
+  std::string state = "state_dir: \"" + dir_ / "state" + "\"";
+  ASSERT_NE(text.find(state), std::string::npos);
+  WriteFile(config_b, text.replace(text.find(state), state.size(), "state_dir: \"" + dir_ / "state-b" + "\""));
+  SeedInterruptedRun();  // in the first host's store only
+  auto lock = LockOrders();
+  ASSERT_NE(lock, nullptr);
+
+  int a = StartDaemon();
+  ASSERT_TRUE(WaitFor("daemon 0 runs the interrupted job", [&] { return LogHas(a, "job pg: started (takeover"); }));
+  ASSERT_TRUE(WaitFor("its pg_dump waits for the lock", [&] { return Waiting() == 1; }));
+  int b = StartDaemon(config_b);
+  ASSERT_TRUE(WaitFor("daemon 1 follows", [&] { return LogHas(b, "following: another daemon leads"); }));
+
+  ::kill(pids_[a], SIGKILL);
+  ::waitpid(pids_[a], nullptr, 0);
+  pids_[a] = -1;
+  ASSERT_TRUE(WaitFor("daemon 1 runs the job again", [&] { return LogHas(b, "job pg: started (takeover"); }));
+  ASSERT_TRUE(lock->Exec("COMMIT").ok());
+  ASSERT_TRUE(WaitFor("the job succeeds", [&] { return LogHas(b, "job pg: succeeded"); }));
+  ::kill(pids_[b], SIGTERM);
+  ASSERT_TRUE(WaitFor("daemon 1 exits", [&] { return ::waitpid(pids_[b], &exit_status_, WNOHANG) == pids_[b]; }));
+  pids_[b] = -1;
+
+  // The second host's record: the first host's run interrupted, its own run succeeded, for the same due time.
+  auto runs = Runs("state-b");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].outcome, "succeeded");
+  EXPECT_EQ(runs[0].trigger, "takeover");
+  EXPECT_EQ(runs[1].outcome, "interrupted");
+  EXPECT_EQ(runs[1].scheduled_for, runs[0].scheduled_for);
+  EXPECT_NE(runs[1].owner, runs[0].owner);
+  auto list = Dr("--json backup list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["backups"].size(), 1u) << "the job ran once to its end: " << list.out;
 }
 
 TEST_F(ServePgTest, SigtermMidBackupCancelsItAfterTheTimeoutAndLeavesTheRepositoryClean) {
