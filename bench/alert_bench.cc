@@ -2,7 +2,7 @@
 // `serve` does after every run and every minute (track, hold back repeats,
 // hand to the notifier), 1,000 times, each evaluation a change (an alert
 // fires or resolves), with every channel ecap-dr has configured: Slack,
-// webhook and Alertmanager to local HTTP receivers, and email to an SMTP
+// webhook, Alertmanager and PagerDuty to local HTTP receivers, and email to an SMTP
 // "server" that accepts connections and never says a word (the worst kind of
 // down: each attempt waits for its timeout). The scheduler starts a job on
 // the thread that evaluates, so the time an evaluation takes is how late a
@@ -50,11 +50,12 @@ int SilentListener(int* port) {
 
 int main(int argc, char** argv) {
   int evaluations = argc > 1 ? std::atoi(argv[1]) : 1000;
-  std::atomic<int> received[3] = {0, 0, 0};
+  std::atomic<int> received[4] = {0, 0, 0, 0};
   httplib::Server receiver;
   receiver.Post("/slack", [&](const httplib::Request&, httplib::Response& res) { ++received[0], res.status = 200; });
   receiver.Post("/hook", [&](const httplib::Request&, httplib::Response& res) { ++received[1], res.status = 200; });
   receiver.Post("/api/v2/alerts", [&](const httplib::Request&, httplib::Response& res) { ++received[2], res.status = 200; });
+  receiver.Post("/v2/enqueue", [&](const httplib::Request&, httplib::Response& res) { ++received[3], res.status = 202; });
   int http_port = receiver.bind_to_any_port("127.0.0.1");
   std::thread serving([&] { receiver.listen_after_bind(); });
   int smtp_port = 0;
@@ -68,6 +69,7 @@ int main(int argc, char** argv) {
   cfg.slack = {.enabled = true, .url = base + "/slack"};
   cfg.webhook = {.enabled = true, .url = base + "/hook"};
   cfg.alertmanager = {.enabled = true, .url = base};
+  cfg.pagerduty = {.enabled = true, .routing_key = "bench-routing-key", .url = base + "/v2/enqueue"};
   auto channels = notify::NewChannels(cfg);
   if (!channels.ok()) {
     std::fprintf(stderr, "channels: %s\n", channels.status().ToString().c_str());
@@ -109,11 +111,11 @@ int main(int argc, char** argv) {
   for (auto& f : healthy) f.wait();
   std::sort(ms.begin(), ms.end());
   auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p / 100 * ms.size()))]; };
-  std::printf("| evaluations | channels | evaluation p50 | p99 | max | delivered: slack / webhook / alertmanager | email (silent server) |\n");
+  std::printf("| evaluations | channels | evaluation p50 | p99 | max | delivered: slack / webhook / alertmanager / pagerduty | email (silent server) |\n");
   std::printf("|---:|---|---:|---:|---:|---|---|\n");
-  std::printf("| %d | email (down), slack, webhook, alertmanager | %.3f ms | %.3f ms | %.3f ms | %d / %d / %d | %d failed so far, the rest queued or dropped |\n",
+  std::printf("| %d | email (down), slack, webhook, alertmanager, pagerduty | %.3f ms | %.3f ms | %.3f ms | %d / %d / %d / %d | %d failed so far, the rest queued or dropped |\n",
               evaluations, pct(50), pct(99), ms.back(), received[0].load(), received[1].load(), received[2].load(),
-              failed_email.load());
+              received[3].load(), failed_email.load());
   receiver.stop();
   serving.join();
   ::close(silent);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "base/host.h"
 #include "base/time_util.h"
 
 namespace dr::automation {
@@ -17,12 +18,6 @@ using nlohmann::json;
 // configuration, a denial, damaged data or a missing backup will not.
 bool Retryable(const dr::Status& s) {
   return s.code() == Code::kUnavailable || s.code() == Code::kIoError || s.code() == Code::kFailed;
-}
-
-std::string HostName() {
-  char host[256] = {0};
-  if (gethostname(host, sizeof(host) - 1) != 0) return "localhost";
-  return host;
 }
 
 // A run whose owner is a live process on this host (a `schedule run` in a

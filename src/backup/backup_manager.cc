@@ -13,10 +13,11 @@
 #include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
+#include "base/host.h"
 #include "base/status_json.h"
+#include "base/time_util.h"
 #include "repo/lock.h"
 #include "security/audit/audit_log.h"
-#include "base/time_util.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/wal.h"
 #include "storage/local/local_backend.h"
@@ -29,12 +30,6 @@ using nlohmann::json;
 namespace {
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-std::string Hostname() {
-  char buf[256] = {0};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "";
-  return buf;
-}
 
 }  // namespace
 
@@ -352,7 +347,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.backup_type = request.backup_type;
   snap.tags = request.tags;
   snap.start_time = result.start_time;
-  snap.hostname = Hostname();
+  snap.hostname = HostName();
   snap.username = options_.username;
   snap.tool_version = DR_VERSION;
 

@@ -20,7 +20,7 @@ void RegisterAlertCommands(CLI::App& app, CliContext& ctx) {
       "test", "send a test alert through each enabled notification channel (or the one named) and wait for the "
               "outcome; exit 5 when a channel fails, 2 when it is not configured");
   test->add_option("--channel", *channel, "only this channel")
-      ->check(CLI::IsMember({"email", "slack", "webhook", "alertmanager"}));
+      ->check(CLI::IsMember({"email", "slack", "webhook", "alertmanager", "pagerduty"}));
   test->callback([&ctx, channel] {
     ctx.run = [&ctx, channel] {
       auto op = ctx.Ops();

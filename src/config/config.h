@@ -112,6 +112,13 @@ struct AlertmanagerConfig {
   std::string url;  // http://alertmanager:9093
 };
 
+// PagerDuty's Events API v2: one event per alert, de-duplicated by its fingerprint.
+struct PagerDutyConfig {
+  bool enabled = false;
+  std::string routing_key;  // secret: the integration key of a PagerDuty service
+  std::string url = "https://events.pagerduty.com/v2/enqueue";
+};
+
 struct AlertingConfig {
   AlertRules rules;
   // A firing alert is notified again after this long ("4h", "30m", "1h30m");
@@ -121,6 +128,7 @@ struct AlertingConfig {
   WebhookConfig slack;
   WebhookConfig webhook;
   AlertmanagerConfig alertmanager;
+  PagerDutyConfig pagerduty;
 
   std::chrono::seconds RepeatInterval() const;
 };

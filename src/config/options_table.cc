@@ -374,6 +374,13 @@ RecordType RootKeys() {
            "send alerts to Alertmanager")
       .Key("alerting.notifications.alertmanager.url", [](C& c) -> auto& { return c.alerting.alertmanager.url; },
            "Alertmanager's base URL: http://alertmanager:9093")
+      .Section("alerting.notifications.pagerduty", "PagerDuty Events API v2 (one event per alert; resolved alerts resolve).")
+      .Key("alerting.notifications.pagerduty.enabled", [](C& c) -> auto& { return c.alerting.pagerduty.enabled; },
+           "page through PagerDuty")
+      .Key("alerting.notifications.pagerduty.routing_key", [](C& c) -> auto& { return c.alerting.pagerduty.routing_key; },
+           "the integration key of the PagerDuty service (use `${PAGERDUTY_ROUTING_KEY}`)", {.secrecy = Secrecy::kSecret})
+      .Key("alerting.notifications.pagerduty.url", [](C& c) -> auto& { return c.alerting.pagerduty.url; },
+           "the Events API endpoint (a proxy's, or a test receiver's)")
 
       .Key("repository", [](C& c) -> auto& { return c.repository; },
            "Where backups are stored: a local directory or an S3 bucket.")

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/host.h"
 #include "base/time_util.h"
 #include "coordinator/failover_parts.h"
 #include "coordinator/leader.h"
@@ -191,10 +192,8 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
   std::unique_ptr<EtcdLeader> leader;
   std::jthread campaign;
   if (!c.etcd_endpoints.empty()) {
-    char host[256] = {0};
-    ::gethostname(host, sizeof host - 1);
     leader = std::make_unique<EtcdLeader>(c.etcd_endpoints, "/ecap-dr/coordinator/leader",
-                                          std::string(host) + ":" + std::to_string(::getpid()), c.lease_seconds);
+                                          HostName() + ":" + std::to_string(::getpid()), c.lease_seconds);
     campaign = std::jthread([&](std::stop_token stop) {
       bool was = false;
       std::string last_error;

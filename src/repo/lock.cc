@@ -8,6 +8,7 @@
 
 #include "base/crypto.h"
 #include "base/encoding.h"
+#include "base/host.h"
 #include "base/time_util.h"
 
 namespace dr::repo {
@@ -18,17 +19,11 @@ namespace {
 
 const char* kExclusive = "exclusive";
 
-std::string Hostname() {
-  char buf[256] = {0};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 // "time" is when the lock was taken, "refreshed" when it was last rewritten
 // (both by the holder's clock); locks written before refreshing existed have
 // only "time".
 std::string LockBody(const std::string& purpose, const std::string& token, const std::string& since, Clock& clock) {
-  return json{{"host", Hostname()},    {"pid", ::getpid()},
+  return json{{"host", HostName()},    {"pid", ::getpid()},
               {"purpose", purpose},    {"time", since},
               {"refreshed", FormatUtc(clock.Now())}, {"token", token}}
       .dump();
@@ -48,7 +43,7 @@ Result<Holder> ReadLock(Backend& backend, const std::string& id, Clock& clock, c
   std::string host = j.value("host", ""), time = j.value("time", ""), refreshed = j.value("refreshed", time);
   int pid = j.value("pid", 0);
   h.who = j.value("purpose", "?") + " (host " + host + ", pid " + std::to_string(pid) + ", since " + time + ")";
-  bool dead = host == Hostname() && pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
+  bool dead = host == HostName() && pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH;
   auto last = ParseUtc(refreshed);
   // The holder's clock may be behind ours by up to max_clock_skew: only a lock
   // older than stale_after by its clock AND ours is certainly not refreshed.

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/host.h"
 #include "base/time_util.h"
 #include "events/event_store.h"
 
@@ -41,10 +42,8 @@ json Services(const config::Config& config, const std::map<std::string, std::str
 json StatusView(const config::Config& config, automation::Scheduler& scheduler, automation::DaemonMetrics& metrics,
                 const json& alerts, const std::map<std::string, std::string>& health, Clock& clock) {
   auto now = clock.Now();
-  char host[256] = "localhost";
-  ::gethostname(host, sizeof(host) - 1);
   json view{{"generated_at", FormatUtc(now)},
-            {"host", host},
+            {"host", HostName()},
             {"rto_target_seconds", config.coordinator.rto_target_minutes * 60},
             {"rpo_target_seconds", config.coordinator.rpo_target_minutes * 60},
             {"max_backup_age_seconds", config.alerting.rules.max_backup_age_hours * 3600},

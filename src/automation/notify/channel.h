@@ -23,7 +23,7 @@ namespace dr::automation::notify {
 class Channel {
  public:
   virtual ~Channel() = default;
-  // "email", "slack", "webhook", "alertmanager".
+  // "email", "slack", "webhook", "alertmanager", "pagerduty".
   virtual std::string name() const = 0;
   // Where it sends, without secrets: "SMTP 127.0.0.1:25", "https://hooks.slack.com/...".
   virtual std::string target() const = 0;

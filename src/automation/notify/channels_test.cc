@@ -182,6 +182,53 @@ TEST(ChannelsTest, NewChannelsFollowsTheConfiguration) {
   ASSERT_EQ(only->size(), 1u);
 }
 
+// PagerDuty: one event per alert, de-duplicated by the alert's fingerprint; a
+// firing alert triggers, a resolved one resolves; the routing key is never shown.
+TEST(ChannelsTest, PagerDutyTriggersAndResolvesOneEventPerAlert) {
+  HttpRecorder rec;
+  rec.reply = {.status = 202, .body = R"({"status":"success","message":"Event processed"})"};
+  auto ch = NewPagerDutyChannel({.enabled = true, .routing_key = "R0UTING-KEY-0123456789abcdef",
+                                 .url = "https://events.pagerduty.com/v2/enqueue"},
+                                rec.Transport());
+  ASSERT_OK(ch);
+  EXPECT_EQ((*ch)->name(), "pagerduty");
+  EXPECT_EQ((*ch)->target(), "https://events.pagerduty.com/...");
+  Alert failed{.name = "BackupFailed", .labels = {{"job", "nightly"}}, .annotations = {{"summary", "job nightly failed"}},
+               .severity = "critical", .starts_at = kT0};
+  Alert old{.name = "BackupTooOld", .labels = {{"component", "kafka"}}, .severity = "warning",
+            .state = AlertState::kResolved, .starts_at = kT0, .ends_at = kT0 + std::chrono::minutes(5)};
+  ASSERT_OK((*ch)->Deliver(MakeNotification({failed, old}, kT0 + std::chrono::minutes(5))));
+  ASSERT_EQ(rec.calls.size(), 2u);
+  EXPECT_EQ(rec.calls[0].url, "https://events.pagerduty.com/v2/enqueue");
+  EXPECT_EQ(Header(rec.calls[0], "Content-Type"), "application/json");
+  auto trigger = nlohmann::json::parse(rec.calls[0].body);
+  EXPECT_EQ(trigger["routing_key"], "R0UTING-KEY-0123456789abcdef");
+  EXPECT_EQ(trigger["event_action"], "trigger");
+  EXPECT_EQ(trigger["dedup_key"], "ecap-dr-" + failed.Fingerprint());
+  EXPECT_EQ(trigger["payload"]["summary"], "BackupFailed job=nightly: job nightly failed");
+  EXPECT_EQ(trigger["payload"]["severity"], "critical");
+  EXPECT_EQ(trigger["payload"]["timestamp"], "2026-12-02T06:00:00Z");
+  EXPECT_EQ(trigger["payload"]["component"], "nightly");
+  EXPECT_EQ(trigger["payload"]["class"], "BackupFailed");
+  EXPECT_EQ(trigger["payload"]["custom_details"]["job"], "nightly");
+  EXPECT_FALSE(trigger["payload"]["source"].get<std::string>().empty());
+  auto resolve = nlohmann::json::parse(rec.calls[1].body);
+  EXPECT_EQ(resolve["event_action"], "resolve");
+  EXPECT_EQ(resolve["dedup_key"], "ecap-dr-" + old.Fingerprint());
+  EXPECT_FALSE(resolve.contains("payload"));
+
+  // Refused (a wrong key is 400): a permanent failure naming the target, never the key.
+  rec.reply = {.status = 400, .body = R"({"status":"invalid event","errors":["R0UTING-KEY-0123456789abcdef is invalid"]})"};
+  Status s = (*ch)->Deliver(Sample());
+  EXPECT_THAT(s, test::StatusIs(Code::kFailed));
+  EXPECT_THAT(s.message(), HasSubstr("https://events.pagerduty.com/... answered 400"));
+  Redactor redact((*ch)->secrets());
+  EXPECT_THAT(redact(s.message()), Not(HasSubstr("R0UTING-KEY")));
+  rec.reply = {.status = 429, .body = "rate limited"};
+  EXPECT_THAT((*ch)->Deliver(Sample()), test::StatusIs(Code::kUnavailable));  // retried
+  EXPECT_THAT(NewPagerDutyChannel({.enabled = true}).status(), test::StatusIs(Code::kConfig));
+}
+
 // Real transports against a loopback port nobody listens on: the failures
 // are clear, and neither the URL's token, the HMAC secret nor the password
 // shows in an outcome or a log line.

@@ -3,6 +3,7 @@
 #include "automation/notify/render.h"
 #include "base/crypto.h"
 #include "base/encoding.h"
+#include "base/host.h"
 
 namespace dr::automation::notify {
 namespace {
@@ -86,6 +87,30 @@ class AlertmanagerChannel : public JsonChannel {
   std::string base_url_;
 };
 
+class PagerDutyChannel : public Channel {
+ public:
+  PagerDutyChannel(config::PagerDutyConfig config, HttpTransport transport)
+      : config_(std::move(config)), transport_(std::move(transport)), source_(HostName()) {}
+  std::string name() const override { return "pagerduty"; }
+  std::string target() const override { return RedactUrl(config_.url); }
+  std::vector<std::string> secrets() const override { return {config_.routing_key, config_.url}; }
+
+  Status Deliver(const Notification& n) override {
+    for (const auto& event : PagerDutyEvents(n, config_.routing_key, source_)) {
+      const std::string body = event.dump();
+      net::HttpCall call{.method = "POST", .url = config_.url, .body = body, .timeout_ms = kTimeoutMs};
+      call.headers.push_back("Content-Type: application/json");
+      DR_RETURN_IF_ERROR(HttpOutcome(transport_(call), target()));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  config::PagerDutyConfig config_;
+  HttpTransport transport_;
+  std::string source_;
+};
+
 HttpTransport OrDefault(HttpTransport t) { return t ? std::move(t) : HttpTransport(net::HttpSend); }
 
 }  // namespace
@@ -111,6 +136,12 @@ Result<std::unique_ptr<Channel>> NewAlertmanagerChannel(const config::Alertmanag
   std::string base = config.url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   return std::unique_ptr<Channel>(std::make_unique<AlertmanagerChannel>(base, OrDefault(std::move(transport))));
+}
+
+Result<std::unique_ptr<Channel>> NewPagerDutyChannel(const config::PagerDutyConfig& config, HttpTransport transport) {
+  if (config.routing_key.empty()) return ConfigError("alerting.notifications.pagerduty.routing_key is not set");
+  if (config.url.empty()) return ConfigError("alerting.notifications.pagerduty.url is not set");
+  return std::unique_ptr<Channel>(std::make_unique<PagerDutyChannel>(config, OrDefault(std::move(transport))));
 }
 
 }  // namespace dr::automation::notify

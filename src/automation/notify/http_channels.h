@@ -1,6 +1,7 @@
 // The channels that POST JSON: Slack's incoming webhook, a generic webhook
 // carrying Alertmanager's webhook document (version 4) with an optional
-// HMAC-SHA256 signature, and Alertmanager's own API (POST {url}/api/v2/alerts).
+// HMAC-SHA256 signature, Alertmanager's own API (POST {url}/api/v2/alerts)
+// and PagerDuty's Events API v2.
 // Each returns kConfig when its section lacks the URL.
 #pragma once
 
@@ -21,5 +22,9 @@ Result<std::unique_ptr<Channel>> NewSlackChannel(const config::WebhookConfig& co
 Result<std::unique_ptr<Channel>> NewWebhookChannel(const config::WebhookConfig& config, HttpTransport transport = {});
 Result<std::unique_ptr<Channel>> NewAlertmanagerChannel(const config::AlertmanagerConfig& config,
                                                         HttpTransport transport = {});
+// PagerDuty: one POST per alert of a notification (render.h: PagerDutyEvents);
+// the first failure ends the delivery, and the retry sends every event again,
+// which the dedup keys make harmless.
+Result<std::unique_ptr<Channel>> NewPagerDutyChannel(const config::PagerDutyConfig& config, HttpTransport transport = {});
 
 }  // namespace dr::automation::notify

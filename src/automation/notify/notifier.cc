@@ -9,9 +9,9 @@ Result<std::vector<std::unique_ptr<Channel>>> NewChannels(const config::Alerting
                                                           const std::string& only, Transports transports) {
   bool known = only.empty();
   for (const char* name : kChannelNames) known = known || only == name;
-  if (!known) return InvalidArgument("unknown notification channel '" + only + "' (email, slack, webhook, alertmanager)");
+  if (!known) return InvalidArgument("unknown notification channel '" + only + "' (email, slack, webhook, alertmanager, pagerduty)");
   const bool enabled[] = {config.email.enabled, config.slack.enabled, config.webhook.enabled,
-                          config.alertmanager.enabled};
+                          config.alertmanager.enabled, config.pagerduty.enabled};
   std::vector<std::unique_ptr<Channel>> channels;
   for (size_t i = 0; i < std::size(kChannelNames); ++i) {
     std::string name = kChannelNames[i];
@@ -25,6 +25,7 @@ Result<std::vector<std::unique_ptr<Channel>>> NewChannels(const config::Alerting
     if (name == "slack") channel = NewSlackChannel(config.slack, transports.http);
     if (name == "webhook") channel = NewWebhookChannel(config.webhook, transports.http);
     if (name == "alertmanager") channel = NewAlertmanagerChannel(config.alertmanager, transports.http);
+    if (name == "pagerduty") channel = NewPagerDutyChannel(config.pagerduty, transports.http);
     if (!channel.ok()) return Status(channel.status().code(), name + ": " + channel.status().message());
     channels.push_back(std::move(*channel));
   }

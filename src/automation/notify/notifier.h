@@ -24,7 +24,7 @@
 
 namespace dr::automation::notify {
 
-inline constexpr const char* kChannelNames[] = {"email", "slack", "webhook", "alertmanager"};
+inline constexpr const char* kChannelNames[] = {"email", "slack", "webhook", "alertmanager", "pagerduty"};
 
 // The channels alerting.notifications enables, in kChannelNames order; with
 // `only`, just that one, whether enabled or not being the caller's question:

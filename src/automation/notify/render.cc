@@ -122,4 +122,33 @@ json AlertmanagerPayload(const Notification& n) {
   return out;
 }
 
+std::vector<json> PagerDutyEvents(const Notification& n, const std::string& routing_key, const std::string& source) {
+  std::vector<json> out;
+  for (const auto& a : n.alerts) {
+    json event{{"routing_key", routing_key},
+               {"event_action", a.firing() ? "trigger" : "resolve"},
+               {"dedup_key", "ecap-dr-" + a.Fingerprint()}};
+    if (a.firing()) {
+      std::string summary = a.name;
+      if (!a.labels.empty()) summary += " " + Labels(a.labels);
+      if (std::string s = Annotation(a, "summary"); !s.empty()) summary += ": " + s;
+      if (summary.size() > 1024) summary = summary.substr(0, 1021) + "...";  // the API's limit
+      // PagerDuty knows critical, error, warning and info.
+      std::string severity = a.severity == "critical" || a.severity == "warning" || a.severity == "info" ? a.severity
+                                                                                                          : "error";
+      json details = json::object();
+      for (const auto& [k, v] : a.labels) details[k] = v;
+      for (const auto& [k, v] : a.annotations) details[k] = v;
+      // The component the alert is about: its first label's value (job, component, service, scenario).
+      std::string component = a.labels.empty() ? "ecap-dr" : a.labels.begin()->second;
+      event["payload"] = {{"summary", summary},       {"source", source},       {"severity", severity},
+                          {"timestamp", FormatUtc(a.starts_at)}, {"component", component}, {"group", "ecap-dr"},
+                          {"class", a.name},          {"custom_details", details}};
+      event["client"] = "ecap-dr";
+    }
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
 }  // namespace dr::automation::notify

@@ -44,4 +44,13 @@ nlohmann::json WebhookPayload(const Notification& n, const std::string& receiver
 // resolved alert, which tells Alertmanager it resolved).
 nlohmann::json AlertmanagerPayload(const Notification& n);
 
+// PagerDuty Events API v2: one event per alert. A firing alert is a
+// "trigger" (payload: summary, source, severity, timestamp, component, group,
+// class, custom_details) and a resolved one a "resolve"; both carry the dedup
+// key "ecap-dr-<fingerprint>", so a repeat updates the open incident instead
+// of opening another, and the resolve closes it.
+// `source`: where the alert comes from (the daemon's host name).
+std::vector<nlohmann::json> PagerDutyEvents(const Notification& n, const std::string& routing_key,
+                                            const std::string& source);
+
 }  // namespace dr::automation::notify

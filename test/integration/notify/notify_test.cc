@@ -193,6 +193,29 @@ TEST_F(NotifyTest, WebhookCarriesAlertmanagerJsonSignedWithHmac) {
   EXPECT_EQ(a["endsAt"], "0001-01-01T00:00:00Z");
 }
 
+// PagerDuty's Events API v2, a local receiver in its place: `alert test` sends
+// one trigger event with the routing key, a dedup key and the payload; the
+// key never shows in what the command prints.
+TEST_F(NotifyTest, PagerDutyReceivesATriggerEventWithTheRoutingKey) {
+  Receiver pd;
+  auto r = AlertTest("    pagerduty: {enabled: true, routing_key: \"PD-ROUTING-KEY-0123456789\", url: \"" +
+                         pd.url("/v2/enqueue") + "\"}\n",
+                     "--channel pagerduty");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "pagerduty: ok (" + pd.url("") + "/...)\n");
+  EXPECT_THAT(r.out + r.err, Not(HasSubstr("PD-ROUTING-KEY")));
+  auto requests = pd.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].path, "/v2/enqueue");
+  auto event = json::parse(requests[0].body);
+  EXPECT_EQ(event["routing_key"], "PD-ROUTING-KEY-0123456789");
+  EXPECT_EQ(event["event_action"], "trigger");
+  EXPECT_EQ(event["dedup_key"].get<std::string>().rfind("ecap-dr-", 0), 0u);
+  EXPECT_EQ(event["payload"]["class"], "EcapDrTestAlert");
+  EXPECT_THAT(event["payload"]["summary"].get<std::string>(), HasSubstr("EcapDrTestAlert job=alert-test"));
+  for (const char* key : {"source", "severity", "timestamp"}) EXPECT_TRUE(event["payload"].contains(key)) << key;
+}
+
 TEST_F(NotifyTest, AWebhookAnswering500IsRetriedThenAClearError) {
   Receiver broken(500);
   auto r = AlertTest("    webhook: {enabled: true, url: \"" + broken.url("/hook/TOKEN-SECRET") + "\"}\n");
