@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/encoding.h"
 #include "base/time_util.h"
 
 namespace dr::backup {
@@ -29,17 +30,6 @@ json Slots(const std::set<std::string>& filled, std::chrono::system_clock::time_
     slots.push_back({{"slot", b}, {"filled", filled.count(b) > 0}});
   }
   return slots;
-}
-
-std::string Escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '<') out += "&lt;";
-    else if (c == '>') out += "&gt;";
-    else if (c == '&') out += "&amp;";
-    else out += c;
-  }
-  return out;
 }
 
 }  // namespace
@@ -204,39 +194,39 @@ std::string RenderHtml(const json& r) {
   bool ok = r["overall_status"] == "passed";
   std::ostringstream out;
   out << "<!doctype html><html><head><meta charset=\"utf-8\"><title>ecap-dr compliance report "
-      << Escape(r["month"].get<std::string>()) << "</title><style>"
+      << HtmlEscape(r["month"].get<std::string>()) << "</title><style>"
       << "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
       << "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}.passed{color:#116611}"
       << ".failed{color:#aa1111;font-weight:bold}.banner{padding:1em;font-size:1.4em;border-radius:6px}"
       << ".banner.passed{background:#e3f6e3}.banner.failed{background:#fbe3e3}</style></head><body>";
-  out << "<h1>ecap-dr compliance report, " << Escape(r["month"].get<std::string>()) << "</h1>";
-  out << "<p>Generated " << Escape(r["generated_at"].get<std::string>()) << " for repository <code>"
-      << Escape(r["repository"].get<std::string>()) << "</code>.</p>";
+  out << "<h1>ecap-dr compliance report, " << HtmlEscape(r["month"].get<std::string>()) << "</h1>";
+  out << "<p>Generated " << HtmlEscape(r["generated_at"].get<std::string>()) << " for repository <code>"
+      << HtmlEscape(r["repository"].get<std::string>()) << "</code>.</p>";
   out << "<div class=\"banner " << (ok ? "passed" : "failed") << "\">Overall: " << (ok ? "PASSED" : "FAILED")
       << "</div><table><tr><th>section</th><th>status</th></tr>";
   for (const auto& [name, status] : r["summary"].items()) {
-    out << "<tr><td>" << Escape(name) << "</td><td class=\"" << status.get<std::string>() << "\">"
+    out << "<tr><td>" << HtmlEscape(name) << "</td><td class=\"" << status.get<std::string>() << "\">"
         << status.get<std::string>() << "</td></tr>";
   }
   out << "</table>";
   for (const auto& [name, section] : r["sections"].items()) {
-    out << "<h2>" << Escape(name) << "</h2><table><tr><th>check</th><th>status</th><th>detail</th></tr>";
+    out << "<h2>" << HtmlEscape(name) << "</h2><table><tr><th>check</th><th>status</th><th>detail</th></tr>";
     for (const auto& c : section["checks"]) {
-      out << "<tr><td>" << Escape(c["check"].get<std::string>()) << "</td><td class=\""
+      out << "<tr><td>" << HtmlEscape(c["check"].get<std::string>()) << "</td><td class=\""
           << c["status"].get<std::string>() << "\">" << c["status"].get<std::string>() << "</td><td>"
-          << Escape(c["detail"].get<std::string>()) << "</td></tr>";
+          << HtmlEscape(c["detail"].get<std::string>()) << "</td></tr>";
     }
     out << "</table>";
   }
   out << "<h2>verification by backup</h2><table><tr><th>backup</th><th>started</th><th>last verified</th></tr>";
   for (const auto& b : r["sections"]["verification"]["backups"]) {
     std::string when = b["last_verified"].get<std::string>();
-    out << "<tr><td>" << Escape(b["backup_id"].get<std::string>()) << "</td><td>"
-        << Escape(b["start_time"].get<std::string>()) << "</td>";
+    out << "<tr><td>" << HtmlEscape(b["backup_id"].get<std::string>()) << "</td><td>"
+        << HtmlEscape(b["start_time"].get<std::string>()) << "</td>";
     if (when.empty()) {
       out << "<td class=\"failed\">never</td></tr>";
     } else {
-      out << "<td>" << Escape(when) << "</td></tr>";
+      out << "<td>" << HtmlEscape(when) << "</td></tr>";
     }
   }
   out << "</table></body></html>\n";

@@ -1,4 +1,4 @@
-// Hex and base64 encodings (base64 via OpenSSL's EVP_EncodeBlock/DecodeBlock).
+// Hex and base64 encodings (base64 via OpenSSL's EVP_EncodeBlock/DecodeBlock), and HTML escaping.
 #pragma once
 
 #include <optional>
@@ -25,5 +25,8 @@ std::string_view TrimWhitespace(std::string_view s);
 
 // "1.5 GiB", "312 KiB", "17 B".
 std::string HumanBytes(uint64_t bytes);
+
+// "&lt;" for "<" and so on: text safe in an HTML element or a quoted attribute.
+std::string HtmlEscape(std::string_view text);
 
 }  // namespace dr

@@ -5,8 +5,12 @@
 
 #include <iostream>
 
+#include <fstream>
+
+#include "base/fs.h"
 #include "base/interrupt.h"
 #include "cli/context.h"
+#include "drill/report.h"
 #include "ops/drill_ops.h"
 
 namespace dr::cli {
@@ -37,6 +41,21 @@ void PrintDrill(const json& d) {
   for (const auto& e : d.value("cleanup_errors", json::array())) fmt::print("NOT removed: {}\n", e.get<std::string>());
 }
 
+// --report DIR: the drill's page and its document, named after the drill.
+Status WriteReport(const std::string& dir, const ops::OpResult& r) {
+  DR_RETURN_IF_ERROR(MakeDirs(dir, 0755));
+  std::string base = dir + "/" + r.data.value("drill_id", "drill");
+  for (const auto& [path, text] : {std::pair{base + ".html", drill::DrillHtml(r.ToJson())},
+                                   std::pair{base + ".json", r.ToJson().dump(2) + "\n"}}) {
+    std::ofstream out(path, std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) return ErrnoStatus(errno, "unable to write the drill report " + path);
+  }
+  std::cerr << "drill report: " << base << ".html" << std::endl;
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
@@ -48,15 +67,27 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
       ->check(CLI::IsMember({"restore-test"}))
       ->capture_default_str();
   drill->add_option("--backup", request->backup_id, "the backup to restore (default: the newest completed)");
-  drill->callback([&ctx, request] {
-    ctx.run = [&ctx, request] {
+  auto report_dir = std::make_shared<std::string>();
+  drill->add_option("--report", *report_dir,
+                    "also write the drill's report into this directory: <drill id>.html (a self-contained page "
+                    "with the timeline) and <drill id>.json");
+  drill->callback([&ctx, request, report_dir] {
+    ctx.run = [&ctx, request, report_dir] {
       auto op = ctx.Ops();
       if (!op.ok()) return ctx.Fail(op.status());
       if (!ctx.quiet && !ctx.json_output) request->progress = [](const std::string& line) { std::cerr << line << std::endl; };
       InstallInterruptHandlers();
       op->stop = InterruptToken();  // Ctrl-C: no further component; the scratch targets still go
       ops::OpResult r = ops::RunDrill(*op, *request);
-      return ctx.Print(r, [&] { PrintDrill(r.data); }, {.human_on_failure = true});
+      int code = ctx.Print(r, [&] { PrintDrill(r.data); }, {.human_on_failure = true});
+      if (!report_dir->empty() && !r.data.is_null()) {
+        // The drill happened whatever the report's fate: a report that cannot be written is said, with its own code.
+        if (Status w = WriteReport(*report_dir, r); !w.ok()) {
+          std::cerr << "ecap-dr: error: " << w.message() << std::endl;
+          if (code == 0) code = w.exit_code();
+        }
+      }
+      return code;
     };
   });
 }

@@ -101,8 +101,11 @@ class Drill {
       : manager_(manager), config_(config), clock_(clock), options_(options), r_(result) {}
 
   void Run() {
-    auto start = clock_.Monotonic();
+    start_ = clock_.Monotonic();
+    auto start = start_;
+    r_.started_at = FormatUtc(clock_.Now());
     RemoveStale();
+    AddPhase("remove stale targets", start, "passed");
     Status s = Status::Ok();
     try {
       s = RunComponents();
@@ -110,6 +113,7 @@ class Drill {
       s = Failed(std::string("the drill stopped: ") + e.what());
     }
     // Every scratch target goes, whatever happened above.
+    auto cleanup_start = clock_.Monotonic();
     for (auto it = cleanups_.rbegin(); it != cleanups_.rend(); ++it) {
       Status c = it->second();
       if (c.ok()) {
@@ -124,6 +128,7 @@ class Drill {
     // under a running server would orphan it.
     if (r_.cleanup_errors.empty()) fs::remove_all(root_, ec);
     if (lock_fd_ >= 0) ::close(lock_fd_);
+    AddPhase("remove scratch targets", cleanup_start, r_.cleanup_errors.empty() ? "passed" : "failed");
     for (const auto& c : r_.components) r_.rto_seconds += c.restore_seconds;
     if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
     r_.error = s;
@@ -134,6 +139,11 @@ class Drill {
  private:
   void Progress(const std::string& line) const {
     if (options_.progress) options_.progress(line);
+  }
+  // A phase of the timeline that began at `since` and ends now.
+  void AddPhase(const std::string& name, std::chrono::steady_clock::time_point since, const std::string& status) {
+    r_.phases.push_back({.name = name, .start_seconds = Seconds(since - start_),
+                         .seconds = Seconds(clock_.Monotonic() - since), .status = status});
   }
 
   // Targets an earlier drill left when it was killed before its cleanup: a
@@ -204,6 +214,7 @@ class Drill {
         break;
       }
       Progress("-> restore " + component.name + " of backup " + r_.backup_id);
+      auto since = clock_.Monotonic();
       ComponentResult c{.component = component.name};
       Status s = component.name == "files"        ? Files(component, c)
                  : component.name == "postgresql" ? Postgres(component, c)
@@ -217,6 +228,7 @@ class Drill {
         c.status = "passed";
       }
       Progress("   " + component.name + ": " + c.status + (c.error.empty() ? "" : " (" + c.error + ")"));
+      AddPhase("restore and check " + component.name, since, c.status);
       r_.components.push_back(std::move(c));
     }
     return first;
@@ -401,6 +413,7 @@ class Drill {
   std::string root_ = base_ + "/" + r_.drill_id;
   std::vector<std::pair<std::string, std::function<Status()>>> cleanups_;
   int lock_fd_ = -1;
+  std::chrono::steady_clock::time_point start_{};
 };
 
 }  // namespace
@@ -413,7 +426,13 @@ json RestoreTestResult::ToJson() const {
     if (!c.error.empty()) j["error"] = c.error;
     comps.push_back(std::move(j));
   }
+  json phase_list = json::array();
+  for (const auto& p : phases) {
+    phase_list.push_back({{"name", p.name}, {"start_seconds", p.start_seconds}, {"seconds", p.seconds},
+                          {"status", p.status}});
+  }
   json j{{"drill_id", drill_id},
+         {"started_at", started_at},
          {"scenario", scenario},
          {"status", status},
          {"backup_id", backup_id},
@@ -431,7 +450,8 @@ json RestoreTestResult::ToJson() const {
          {"removed", removed},
          {"stale_removed", stale_removed},
          {"cleanup_errors", cleanup_errors},
-         {"duration_seconds", duration_seconds}};
+         {"duration_seconds", duration_seconds},
+         {"phases", phase_list}};
   return j;
 }
 

@@ -52,8 +52,17 @@ struct ComponentResult {
   std::string error;   // why it failed or was not tested
 };
 
+// One span of the drill's timeline: from `start_seconds` after the drill began, for `seconds`.
+struct Phase {
+  std::string name;    // "remove stale targets", "restore and check postgresql", "remove scratch targets"
+  double start_seconds = 0;
+  double seconds = 0;
+  std::string status;  // passed, failed, not_tested
+};
+
 struct RestoreTestResult {
   std::string drill_id;
+  std::string started_at;  // UTC, when the drill began
   std::string scenario = "restore-test";
   std::string status;  // passed, failed
   Status error;        // the first failure
@@ -71,6 +80,7 @@ struct RestoreTestResult {
   std::vector<std::string> stale_removed;  // left by an earlier drill that was killed
   std::vector<std::string> cleanup_errors; // targets that could not be removed (named)
   double duration_seconds = 0;
+  std::vector<Phase> phases;  // in the order they ran: the report's timeline
   nlohmann::json ToJson() const;
 };
 

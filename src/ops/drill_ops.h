@@ -21,4 +21,12 @@ struct DrillRequest {
 // result (drill/scratch_restore.h); status: its first failure.
 OpResult RunDrill(OperationContext& ctx, const DrillRequest& request);
 
+// report.generate (target "drill"), from the event history:
+// - drill_id given: that drill's whole result document, as the drill returned
+//   it (kNotFound naming it when the history has no such drill);
+// - else the drills of `month` (YYYY-MM; "": this month) aggregated per
+//   scenario (drill/report.h: MonthlyReport); the result's status is a failure
+//   when overall_status is not "passed" (exit 1), the report still in data.
+OpResult DrillReport(OperationContext& ctx, const std::string& month, const std::string& drill_id);
+
 }  // namespace dr::ops

@@ -27,7 +27,6 @@ namespace dr::server {
 
 std::string RenderStatusPage(const nlohmann::json& view);
 
-// "&lt;" for "<" and so on: text safe in an element or a quoted attribute.
-std::string HtmlEscape(const std::string& text);
+// (HTML escaping: dr::HtmlEscape, base/encoding.h.)
 
 }  // namespace dr::server

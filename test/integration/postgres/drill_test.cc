@@ -141,6 +141,76 @@ TEST_F(DrillTest, ADrillWhoseRestoreFailsSaysWhereAndWhyAndStillRemovesItsTarget
   EXPECT_TRUE(fired) << alerts.out;
 }
 
+// The drill's report: `--report DIR` writes its page and document; the page
+// renders in headless Chromium with a bar per phase of the timeline; the same
+// page comes back from the event history; and the month's report counts the
+// passed and the failed drill per scenario (exit 1: the last one failed).
+TEST_F(DrillTest, EachDrillHasAReportPageAndTheMonthIsAggregatedPerScenario) {
+  ASSERT_EQ(Dr("backup create --id nightly --component postgresql --component files").exit_code, 0);
+  std::string reports = dir_ / "reports";
+  auto passed = Dr("--json drill --report " + reports);
+  ASSERT_EQ(passed.exit_code, 0) << passed.err;
+  json d = json::parse(passed.out);
+  std::string id = d["drill_id"];
+  std::string page = ReadFileOrDie(reports + "/" + id + ".html");
+  EXPECT_EQ(json::parse(ReadFileOrDie(reports + "/" + id + ".json")), d);
+  ASSERT_EQ(d["phases"].size(), 4u) << d.dump();  // stale targets, postgresql, files, cleanup
+  EXPECT_EQ(d["phases"][1]["name"], "restore and check postgresql");
+  EXPECT_GE(d["phases"][3]["start_seconds"].get<double>(), d["phases"][2]["start_seconds"].get<double>());
+
+  // A real browser renders it: the verdict, both components, one bar per phase.
+  std::string chromium = "chromium --headless=new --no-sandbox --disable-gpu --no-first-run --user-data-dir=" +
+                         dir_ / "chromium";
+  std::string dom_file = dir_ / "dom.html";
+  int rc = std::system((chromium + " --dump-dom 'file://" + reports + "/" + id + ".html' > " + dom_file + " 2>" +
+                        dir_ / "chromium.err").c_str());
+  ASSERT_NE(WEXITSTATUS(rc), 127) << "chromium is not installed (scripts/install-deps.sh installs it)";
+  ASSERT_EQ(WEXITSTATUS(rc), 0) << ReadFileOrDie(dir_ / "chromium.err");
+  std::string dom = ReadFileOrDie(dom_file);
+  EXPECT_THAT(dom, HasSubstr("restore-test: PASSED"));
+  EXPECT_THAT(dom, HasSubstr("<td>postgresql</td><td class=\"passed\">passed</td>"));
+  EXPECT_THAT(dom, HasSubstr("<td>files</td><td class=\"passed\">passed</td>"));
+  size_t bars = 0;
+  for (size_t at = dom.find("<rect class=\"phase\""); at != std::string::npos; at = dom.find("<rect class=\"phase\"", at + 1)) {
+    ++bars;
+  }
+  EXPECT_EQ(bars, 4u) << dom;
+
+  // From the history, the very same page.
+  auto again = Dr("report drill --drill " + id + " --format html");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, page);
+  EXPECT_EQ(Dr("report drill --drill no-such-drill --format html").exit_code, 1);
+
+  // A failing drill, then the month: one passed, one failed, the last failed.
+  for (auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
+    if (e.is_regular_file()) FlipByte(e.path().string(), e.file_size() / 2);
+  }
+  EXPECT_EQ(Dr("drill").exit_code, 4);
+  auto month = Dr("report drill --format json");
+  EXPECT_EQ(month.exit_code, 1) << "the last drill failed: " << month.err;
+  json r = json::parse(month.out);
+  EXPECT_EQ(r["overall_status"], "failed");
+  ASSERT_EQ(r["scenarios"].size(), 1u);
+  const json& s = r["scenarios"][0];
+  EXPECT_EQ(s["scenario"], "restore-test");
+  EXPECT_EQ(s["drills"], 2);
+  EXPECT_EQ(s["passed"], 1);
+  EXPECT_EQ(s["failed"], 1);
+  EXPECT_EQ(s["last_status"], "failed");
+  EXPECT_EQ(s["rto_seconds"]["median"], d["rto_seconds"]) << "the RTO of the one drill that passed";
+  ASSERT_EQ(r["drills"].size(), 2u);
+  EXPECT_EQ(r["drills"][0]["drill_id"], id) << "oldest first";
+  auto markdown = Dr("report drill");
+  EXPECT_THAT(markdown.out, HasSubstr("| restore-test | 2 | 1 | 1 |"));
+  auto html = Dr("report drill --format html");
+  EXPECT_THAT(html.out, HasSubstr("<div class=\"banner failed\">Overall: failed</div>"));
+  auto empty = Dr("report drill --month 2020-01 --format json");
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_EQ(json::parse(empty.out)["overall_status"], "no_drills");
+  EXPECT_EQ(Dr("report drill --month 2026-13").exit_code, 2);
+}
+
 TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
   ASSERT_EQ(Dr("backup create --id nightly --component postgresql").exit_code, 0);
   ASSERT_TRUE(pg_->Psql("postgres", "create database ecap_dr_drill_20260101t000000z_shop").ok());
