@@ -53,6 +53,9 @@ struct PostgresConfig {
   bool archive_async = false;     // wal push also drains the backlog of ready segments in parallel
   int archive_push_jobs = 4;
   std::string spool_dir = "/tmp/ecap-dr-spool";  // async markers; writable by the PostgreSQL user
+  // Count every table's rows in the dump's own snapshot, beside pg_dump, and
+  // keep the counts with the dump: what a drill's restore is compared with.
+  bool count_rows = true;
 };
 
 struct EncryptionConfig {

@@ -298,6 +298,9 @@ RecordType RootKeys() {
            "parallel pushes in async mode", {.min = 1, .max = 64})
       .Key("postgresql.spool_dir", [](C& c) -> auto& { return c.postgresql.spool_dir; },
            "async archiving markers; writable by the PostgreSQL user")
+      .Key("postgresql.count_rows", [](C& c) -> auto& { return c.postgresql.count_rows; },
+           "a logical backup counts every table's rows in pg_dump's own snapshot (one more read of each table, "
+           "beside the dump) and keeps the counts; drills check the restore against them")
 
       .Section("encryption", "Repository encryption.")
       .Key("encryption.enabled", [](C& c) -> auto& { return c.encryption.enabled; }, "encrypt with AES-256-GCM")

@@ -17,6 +17,7 @@
 #include "base/time_util.h"
 #include "net/s3/s3_client.h"
 #include "source/postgres/postgres_spec.h"
+#include "source/postgres/row_counts.h"
 #include "source/postgres/scratch_server.h"
 #include "source/s3lake/mirror.h"
 #include "source/s3lake/s3lake_spec.h"
@@ -70,19 +71,10 @@ Status DropDatabase(const config::Config& c, const std::string& name) {
   return conn->Exec("DROP DATABASE IF EXISTS " + conn->QuoteIdent(name) + " WITH (FORCE)");
 }
 
-// Tables of the user's schemas and their exact row counts.
+// Tables of the user's schemas and their exact row counts (source/postgres/row_counts.h).
 Result<json> CountTables(source::pg::ServerTarget server, const std::string& database) {
   DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::Open(server, database));
-  DR_ASSIGN_OR_RETURN(auto tables, conn->Query("SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM "
-                                               "pg_stat_user_tables ORDER BY 1 LIMIT 1000"));
-  uint64_t rows = 0;
-  json per_table = json::object();
-  for (const auto& t : tables) {
-    DR_ASSIGN_OR_RETURN(std::string n, conn->QueryValue("SELECT count(*) FROM " + t[0]));
-    per_table[t[0]] = std::stoull(n);
-    rows += std::stoull(n);
-  }
-  return json{{"tables", tables.size()}, {"rows", rows}, {"rows_per_table", per_table}};
+  return source::CountRows(*conn);
 }
 
 // The user PostgreSQL runs as, for a scratch data directory's parent when ecap-dr runs as root.
@@ -315,7 +307,16 @@ class Drill {
       request.postgres.target_db = scratch;
       DR_RETURN_IF_ERROR(Restore("postgresql", request, c).WithContext("database " + db));
       DR_ASSIGN_OR_RETURN(json counted, CountTables(source::ServerFromConfig(config_.postgresql), scratch));
-      databases[db] = counted;
+      // Against what the backup counted in pg_dump's own snapshot, when it did.
+      if (item.meta.contains("row_counts")) {
+        std::string differ = source::CompareRowCounts(item.meta["row_counts"], counted);
+        counted["matches_backup"] = differ.empty();
+        databases[db] = counted;
+        if (!differ.empty()) return Corrupt("database " + db + " restored with other row counts: " + differ);
+      } else {
+        counted["matches_backup"] = nullptr;  // not counted at backup (postgresql.count_rows off, or an older backup)
+        databases[db] = counted;
+      }
     }
     c.verification = {{"databases", databases}};
     if (databases.empty()) return Corrupt("the backup's postgresql part holds no database dump");

@@ -176,6 +176,14 @@ Status CopyOutcome(PGconn* conn, const std::string& where, const std::string& wh
 
 }  // namespace
 
+void Connection::Cancel() {
+  if (PGcancel* cancel = PQgetCancel(static_cast<PGconn*>(conn_))) {
+    char err[256];
+    (void)PQcancel(cancel, err, sizeof err);
+    PQfreeCancel(cancel);
+  }
+}
+
 Result<uint64_t> Connection::CopyTo(const std::string& copy_out, Connection& to, const std::string& copy_in) {
   auto* src = static_cast<PGconn*>(conn_);
   auto* dst = static_cast<PGconn*>(to.conn_);
@@ -212,11 +220,7 @@ Result<uint64_t> Connection::CopyTo(const std::string& copy_out, Connection& to,
                            std::string(TrimWhitespace(PQerrorMessage(dst))));
       // The source is still sending: cancel it and read to the end, so it
       // leaves its COPY and the connection can be used (or closed) cleanly.
-      if (PGcancel* cancel = PQgetCancel(src)) {
-        char err[256];
-        (void)PQcancel(cancel, err, sizeof err);
-        PQfreeCancel(cancel);
-      }
+      Cancel();
       for (int n = 0; n >= 0;) {
         char* rest = nullptr;
         n = PQgetCopyData(src, &rest, 0);

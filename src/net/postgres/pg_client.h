@@ -53,6 +53,9 @@ class Connection {
   // copied. A failure on either side ends both COPYs (`to` reports the
   // error; its transaction, if any, is then aborted).
   Result<uint64_t> CopyTo(const std::string& copy_out, Connection& to, const std::string& copy_in);
+  // Asks the server to stop the statement this connection runs now; safe
+  // from another thread than the one running it (libpq's PQcancel).
+  void Cancel();
   std::string QuoteIdent(const std::string& name);
   std::string QuoteLiteral(const std::string& value);  // 'it''s', E'...' where needed
   int server_version() const;  // e.g. 150018

@@ -8,10 +8,12 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "source/postgres/database_properties.h"
+#include "source/postgres/row_counts.h"
 
 namespace dr::source {
 
@@ -25,7 +27,9 @@ std::vector<std::string> Concat(std::vector<std::string> a, const std::vector<st
 }
 
 // Streams a child's stdout into the writer as one item, then checks how the child ended.
-Status StreamChild(ItemWriter& writer, ItemHeader header, const SubprocessOptions& options) {
+// `amend` adds to the item's meta once the stream is consumed (ItemWriter::AddStream).
+Status StreamChild(ItemWriter& writer, ItemHeader header, const SubprocessOptions& options,
+                   const std::function<void(json&)>& amend = {}) {
   DR_ASSIGN_OR_RETURN(auto child, Subprocess::Start(options));
   FdSource out(child->stdout_fd(), header.name);
   std::string name = header.name;
@@ -34,7 +38,7 @@ Status StreamChild(ItemWriter& writer, ItemHeader header, const SubprocessOption
     // A cancelled backup stops the child: pg_dump waiting for a table lock
     // writes nothing, so the read would wait as long as the lock is held.
     std::stop_callback stop_child(writer.stop_token(), [&child] { child->Kill(SIGKILL); });
-    stored = writer.AddStream(std::move(header), out);
+    stored = writer.AddStream(std::move(header), out, amend);
   }
   if (!stored.ok()) child->Kill(SIGKILL);
   child->CloseStdout();
@@ -127,9 +131,55 @@ Status PostgresSource::Backup(ItemWriter& writer) {
     // -Z0: pg_dump's own gzip would defeat deduplication and cost more CPU than zstd.
     SubprocessOptions opts{.argv = Concat({pg_dump, "-Fc", "-Z0", "-d", db}, server.ToolArgs()),
                            .env = server.ToolEnv()};
-    DR_RETURN_IF_ERROR(StreamChild(writer, {db + ".dump", "pg_dump", meta}, opts));
+    DR_RETURN_IF_ERROR(DumpDatabase(writer, db, std::move(meta), std::move(opts)));
   }
   return Status::Ok();
+}
+
+// One database's dump, and (count_rows) its tables' row counts in the dump's
+// own snapshot: a transaction exports its snapshot, pg_dump runs on it
+// (--snapshot), and the rows are counted in that transaction beside the dump,
+// which holds the snapshot until both are done. Counts that could not be
+// taken leave the reason in the meta and the dump as it is.
+Status PostgresSource::DumpDatabase(ItemWriter& writer, const std::string& db, json meta, SubprocessOptions opts) {
+  std::unique_ptr<pg::Connection> snap;
+  if (options_.count_rows) {
+    auto conn = pg::Connection::Open(options_.server, db);
+    Status began = conn.ok() ? (*conn)->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") : conn.status();
+    auto id = began.ok() ? (*conn)->QueryValue("SELECT pg_export_snapshot()") : Result<std::string>(began);
+    if (id.ok()) {
+      snap = std::move(*conn);
+      opts.argv.push_back("--snapshot=" + *id);
+    } else {
+      meta["row_counts_error"] = id.status().message();
+    }
+  }
+  std::future<Result<json>> counting;
+  if (snap) counting = std::async(std::launch::async, [&snap] { return CountRows(*snap); });
+  auto counts = [&]() -> Result<json> {
+    if (!counting.valid()) return Status(Code::kCancelled, "not counted");
+    return counting.get();
+  };
+  Status dumped;
+  {
+    // A cancelled backup stops the counting too (a count of a large table would hold it).
+    std::stop_callback stop_count(writer.stop_token(), [&snap] {
+      if (snap) snap->Cancel();
+    });
+    dumped = StreamChild(writer, {db + ".dump", "pg_dump", meta}, opts, [&](json& m) {
+      auto c = counts();
+      if (c.ok()) {
+        m["row_counts"] = std::move(*c);
+      } else if (c.status().code() != Code::kCancelled) {
+        m["row_counts_error"] = c.status().message();
+      }
+    });
+  }
+  if (counting.valid()) {  // the dump failed before its stream was consumed: stop the counting and wait for it
+    snap->Cancel();
+    (void)counting.get();
+  }
+  return dumped;
 }
 
 namespace {

@@ -7,7 +7,9 @@
 // Items: "globals.sql" (kind "pg_globals") and "<database>.dump" (kind
 // "pg_dump", meta: database, server and pg_dump versions, size, and
 // "database_properties": owner, privileges, settings, ... (database_properties.h);
-// backups made before that was recorded lack it and still restore).
+// "row_counts": every table's rows in the dump's own snapshot (row_counts.h),
+// or "row_counts_error" saying why there are none; backups made before either
+// was recorded lack them and still restore).
 //
 // Physical part (options.physical): one item "base.tar" (kind "pg_basebackup"),
 // `pg_basebackup -D - -Ft -X fetch` streamed, with the WAL start and stop
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/subprocess.h"
 #include "dr/source.h"
 #include "repo/snapshot/snapshot.h"
 #include "source/postgres/client.h"
@@ -28,6 +31,8 @@ struct PostgresOptions {
   pg::ServerTarget server;
   std::vector<std::string> databases;
   bool physical = false;
+  // Each dump's row counts, taken in its own snapshot (row_counts.h).
+  bool count_rows = true;
 };
 
 class PostgresSource : public Source {
@@ -39,6 +44,7 @@ class PostgresSource : public Source {
 
  private:
   Status DumpGlobals(ItemWriter& writer, const std::string& dumpall);
+  Status DumpDatabase(ItemWriter& writer, const std::string& db, nlohmann::json meta, SubprocessOptions opts);
   Status BackupPhysical(ItemWriter& writer);
   PostgresOptions options_;
 };

@@ -53,7 +53,7 @@ SourceSpec<PostgresRestoreArgs> PostgresSpec() {
                  const repo::SnapshotComponent*) -> Result<std::unique_ptr<Source>> {
     const auto& pg = env.config->postgresql;
     return std::unique_ptr<Source>(
-        std::make_unique<PostgresSource>(PostgresOptions{ServerFromConfig(pg), pg.databases, args.physical}));
+        std::make_unique<PostgresSource>(PostgresOptions{ServerFromConfig(pg), pg.databases, args.physical, pg.count_rows}));
   };
   spec.modes = {
       {kServer, "component 'postgresql' (a logical backup restored into a server)"},

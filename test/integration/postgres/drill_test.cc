@@ -58,6 +58,17 @@ TEST_F(DrillTest, RestoreTestRestoresEveryComponentIntoScratchTargetsChecksThemA
   std::string databases = Databases(), digest = LiveDigest();
   auto tree = ListTree(dir_ / "data");
 
+  // The backup counted the rows in its dump's own snapshot.
+  auto shown = Dr("--json backup show nightly");
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  json backup = json::parse(shown.out);
+  json counts;
+  for (const auto& item : backup["components"]["postgresql"]["item_details"]) {
+    if (item["name"] == "shop.dump") counts = item["meta"]["row_counts"];
+  }
+  ASSERT_TRUE(counts.is_object()) << shown.out;
+  EXPECT_EQ(counts["rows_per_table"], json({{"public.customers", 20}, {"public.orders", 500}}));
+
   auto r = Dr("--json drill");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json d = json::parse(r.out);
@@ -79,6 +90,7 @@ TEST_F(DrillTest, RestoreTestRestoresEveryComponentIntoScratchTargetsChecksThemA
       EXPECT_EQ(shop["tables"], 2);
       EXPECT_EQ(shop["rows"], 520);
       EXPECT_EQ(shop["rows_per_table"]["public.orders"], 500);
+      EXPECT_EQ(shop["matches_backup"], true) << "against the counts the backup took in pg_dump's snapshot";
     }
   }
   EXPECT_GT(d["rto_seconds"].get<double>(), 0);
