@@ -38,12 +38,16 @@ Status EtcdRunLedger::Put(const LedgerEntry& entry) {
   return Status::Ok();
 }
 
-Result<std::vector<LedgerEntry>> EtcdRunLedger::All() {
+Result<std::vector<LedgerEntry>> EtcdRunLedger::All(std::vector<std::string>* problems) {
   DR_ASSIGN_OR_RETURN(auto kvs, etcd_.Range(prefix_));
   std::vector<LedgerEntry> out;
   for (const auto& [key, value] : kvs) {
-    DR_ASSIGN_OR_RETURN(LedgerEntry e, LedgerEntry::FromJson(value));
-    out.push_back(std::move(e));
+    auto e = LedgerEntry::FromJson(value);
+    if (e.ok()) {
+      out.push_back(std::move(*e));
+    } else if (problems != nullptr) {
+      problems->push_back("etcd key " + key + " left out: " + e.status().message());
+    }
   }
   return out;
 }

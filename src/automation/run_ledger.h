@@ -36,8 +36,10 @@ class RunLedger {
   // no longer leads is refused (kLocked), so a deposed leader never
   // overwrites what its successor wrote.
   virtual Status Put(const LedgerEntry& entry) = 0;
-  // The newest run of every job that has one.
-  virtual Result<std::vector<LedgerEntry>> All() = 0;
+  // The newest run of every job that has one. An entry that cannot be read
+  // is left out and said in `problems` (when given): one bad value must not
+  // keep a new leader from the rest.
+  virtual Result<std::vector<LedgerEntry>> All(std::vector<std::string>* problems = nullptr) = 0;
 };
 
 // The ledger in etcd: one key per job under `prefix`, each write in a
@@ -46,7 +48,7 @@ class EtcdRunLedger : public RunLedger {
  public:
   EtcdRunLedger(net::EtcdClient& etcd, std::string prefix, std::string election_key, std::string leader_id);
   Status Put(const LedgerEntry& entry) override;
-  Result<std::vector<LedgerEntry>> All() override;
+  Result<std::vector<LedgerEntry>> All(std::vector<std::string>* problems = nullptr) override;
 
  private:
   net::EtcdClient& etcd_;

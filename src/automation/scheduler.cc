@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <set>
 
 #include "base/host.h"
@@ -20,18 +22,39 @@ bool Retryable(const dr::Status& s) {
   return s.code() == Code::kUnavailable || s.code() == Code::kIoError || s.code() == Code::kFailed;
 }
 
+// When process `pid` started (clock ticks since boot, /proc/<pid>/stat field
+// 22): with the pid, it names a process for good ("" when it is gone).
+std::string ProcessStart(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  auto paren = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos) return "";
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return field;
+  }
+  return "";
+}
+
 // A run whose owner is a live process on this host (a `schedule run` in a
-// terminal) is not abandoned, whatever its row says.
+// terminal) is not abandoned, whatever its row says. An owner with a start
+// time ("host:pid@start") is that very process, not a later one with its pid.
 bool OwnerAlive(const std::string& owner) {
   auto colon = owner.rfind(':');
   if (colon == std::string::npos || owner.substr(0, colon) != HostName()) return false;
-  pid_t pid = static_cast<pid_t>(std::atol(owner.c_str() + colon + 1));
-  return pid > 0 && pid != getpid() && kill(pid, 0) == 0;
+  std::string rest = owner.substr(colon + 1);
+  pid_t pid = static_cast<pid_t>(std::atol(rest.c_str()));
+  if (pid <= 0 || pid == getpid() || kill(pid, 0) != 0) return false;
+  auto at = rest.find('@');
+  return at == std::string::npos || ProcessStart(pid) == rest.substr(at + 1);
 }
 
 }  // namespace
 
-std::string ProcessOwner() { return HostName() + ":" + std::to_string(getpid()); }
+// The start time makes the owner unique for good: a daemon restarted in a
+// container is often pid 1 again, and must not take its predecessor's runs for its own.
+std::string ProcessOwner() { return HostName() + ":" + std::to_string(getpid()) + "@" + ProcessStart(getpid()); }
 
 Result<std::vector<Job>> JobsOf(const config::Config& config) {
   std::vector<Job> jobs;
@@ -122,8 +145,8 @@ void Scheduler::Start(const Job& job, const std::string& trigger, TimePoint due)
   running_[job.name()] = true;
   auto worker = std::make_unique<Worker>();
   std::stop_token stop = worker->stop.get_token();
-  worker->thread = std::jthread([this, &job, trigger, due, stop] {
-    Execute(job, trigger, due, stop);
+  worker->thread = std::jthread([this, &job, trigger, due, stop, term = term_] {
+    Execute(job, trigger, due, stop, term);
     std::lock_guard done(mu_);
     running_[job.name()] = false;
     if (RunningLocked() == 0 && shutting_down_) idle_.request_stop();
@@ -133,7 +156,8 @@ void Scheduler::Start(const Job& job, const std::string& trigger, TimePoint due)
   workers_[job.name()] = std::move(worker);
 }
 
-JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint due, std::stop_token stop) {
+JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint due, std::stop_token stop,
+                          uint64_t term) {
   Clock& clock = *options_.clock;
   JobRun run;
   run.job = job.name();
@@ -185,7 +209,8 @@ JobRun Scheduler::Execute(const Job& job, const std::string& trigger, TimePoint 
   bool handed_over = false;
   {
     std::lock_guard lock(mu_);
-    handed_over = abdicated_ && run.outcome == "cancelled";
+    // Cancelled by a lost lead: also when the lead came back meanwhile (a later term).
+    handed_over = run.outcome == "cancelled" && (abdicated_ || term != term_);
   }
   if (handed_over) {
     // Deposed mid-run: the next leader runs it again; this run is not its end.
@@ -231,33 +256,61 @@ dr::Status Scheduler::TakeOver(JobRun& run, TimePoint now, std::set<std::string>
 
 dr::Status Scheduler::Recover(TimePoint now) {
   std::set<std::string> started;
+  // What the leaders before this one (on any host) started, newest per job.
+  // Unreadable: this daemon's own runs alone, said in the log.
+  std::map<std::string, LedgerEntry> shared;
+  if (options_.ledger != nullptr) {
+    std::vector<std::string> problems;
+    auto entries = options_.ledger->All(&problems);
+    for (const auto& p : problems) Log("shared run ledger: " + p);
+    if (!entries.ok()) {
+      Log("the shared run ledger could not be read (" + entries.status().message() +
+          "); recovering from this daemon's own runs only");
+    } else {
+      for (auto& e : *entries) shared[e.job] = std::move(e);
+    }
+  }
   DR_ASSIGN_OR_RETURN(auto unfinished, store_.Unfinished());
   for (auto& run : unfinished) {
     if (OwnerAlive(run.owner)) continue;
+    // A later due time, or this one ended, in the ledger: another leader ran it
+    // since. The row is closed here, neither published nor run again.
+    if (auto it = shared.find(run.job); it != shared.end() &&
+        (it->second.scheduled_for > run.scheduled_for ||
+         (it->second.scheduled_for == run.scheduled_for && it->second.outcome != "running"))) {
+      run.outcome = "interrupted";
+      run.finished = now;
+      run.error_code = "cancelled";
+      run.message = "its daemon (" + (run.owner.empty() ? std::string("a deposed leader") : run.owner) +
+                    ") stopped before it ended; another leader has run the job since";
+      DR_RETURN_IF_ERROR(store_.Finish(run));
+      continue;
+    }
     DR_RETURN_IF_ERROR(TakeOver(run, now, started));
   }
-  // The ledger: runs the previous leader (on any host) started. One it left
-  // running is interrupted: it no longer leads, so it stopped acting.
-  std::map<std::string, TimePoint> shared_last;
-  if (options_.ledger != nullptr) {
-    DR_ASSIGN_OR_RETURN(auto entries, options_.ledger->All());
-    for (const auto& e : entries) {
-      if (e.trigger != "manual") shared_last[e.job] = e.scheduled_for;
-      if (e.outcome != "running" || e.owner == options_.owner || OwnerAlive(e.owner) || started.count(e.job)) continue;
-      JobRun run;
+  // Runs a previous leader left running. (Not asked whether their owner lives:
+  // a leader that lost the lead cancels its runs, and only leaders write here.)
+  for (const auto& [job, e] : shared) {
+    if (e.outcome != "running" || e.owner == options_.owner || started.count(job)) continue;
+    JobRun run;
+    for (const auto& row : unfinished) {  // the same run in this daemon's store (a shared state directory)
+      if (row.job == job && row.scheduled_for == e.scheduled_for && row.outcome == "running") run = row;
+    }
+    if (run.id == 0) {
       run.job = e.job;
       run.trigger = e.trigger;
       run.scheduled_for = e.scheduled_for;
       run.started = now;
       run.owner = e.owner;
-      DR_RETURN_IF_ERROR(TakeOver(run, now, started));
     }
+    DR_RETURN_IF_ERROR(TakeOver(run, now, started));
   }
   for (const auto& job : jobs_) {
     if (started.count(job.name())) continue;
     DR_ASSIGN_OR_RETURN(auto last, store_.LastScheduled(job.name()));
-    if (auto it = shared_last.find(job.name()); it != shared_last.end() && (!last || *last < it->second)) {
-      last = it->second;
+    if (auto it = shared.find(job.name());
+        it != shared.end() && it->second.trigger != "manual" && (!last || *last < it->second.scheduled_for)) {
+      last = it->second.scheduled_for;
     }
     if (!last) continue;  // never ran under a daemon: its first due time is ahead
     auto missed = job.schedule.LatestAtOrBefore(now, options_.starting_deadline, options_.zone);
@@ -286,6 +339,7 @@ dr::Status Scheduler::Run(std::stop_token stop) {
       {
         std::lock_guard lock(mu_);
         abdicated_ = false;
+        ++term_;
       }
       if (dr::Status s = Recover(now); !s.ok()) {
         if (first) return s;
@@ -376,7 +430,12 @@ void Scheduler::WaitIdle() {
 Result<JobRun> Scheduler::RunNow(const std::string& name, std::stop_token stop) {
   const Job* job = Find(name);
   if (job == nullptr) return NotFound("no job named '" + name + "' in automation.jobs");
-  return Execute(*job, "manual", options_.clock->Now(), stop);
+  uint64_t term;
+  {
+    std::lock_guard lock(mu_);
+    term = term_;
+  }
+  return Execute(*job, "manual", options_.clock->Now(), stop, term);
 }
 
 Result<std::vector<JobStatus>> Scheduler::Statuses(int next_count) {

@@ -77,7 +77,8 @@ class SchedulerObserver {
   virtual void Log(const std::string& /*line*/) {}
 };
 
-// This process as a run's owner (and a daemon's id in a leader election): "host:pid".
+// This process as a run's owner (and a daemon's id in a leader election):
+// "host:pid@start", the start time telling it from a later process with its pid.
 std::string ProcessOwner();
 
 struct SchedulerOptions {
@@ -89,7 +90,7 @@ struct SchedulerOptions {
   std::chrono::seconds retry_delay{60};
   std::chrono::seconds max_retry_delay{1800};
   std::chrono::seconds lock_retry{30};
-  std::string owner;  // host:pid, stored with each run; default: ProcessOwner()
+  std::string owner;  // host:pid@start, stored with each run; default: ProcessOwner()
   // The longest sleep between two looks at the wall clock (a clock set
   // forward or back is noticed within it). Tests of long spans raise it.
   std::chrono::seconds max_sleep{60};
@@ -161,13 +162,14 @@ class Scheduler {
   // Starts `job` in a thread of its own for `due`, unless it is running (then records a skipped run).
   void Start(const Job& job, const std::string& trigger, TimePoint due);
   // One run: attempts, retries, lock waits; records it and tells the observer.
-  JobRun Execute(const Job& job, const std::string& trigger, TimePoint due, std::stop_token stop);
+  // `term`: the lead it started under (a run that outlives it is handed over).
+  JobRun Execute(const Job& job, const std::string& trigger, TimePoint due, std::stop_token stop, uint64_t term);
   // At start: marks runs a dead daemon left as interrupted and reruns them;
   // starts the runs missed while down.
   dr::Status Recover(TimePoint now);
   // A run some daemon left unfinished (from the store or the ledger): recorded
   // as interrupted, started again for its due time unless it was manual or is
-  // beyond the starting deadline. False when the record could not be written.
+  // beyond the starting deadline. An error when the record could not be written.
   dr::Status TakeOver(JobRun& run, TimePoint now, std::set<std::string>& started);
   // The shared ledger (when there is one) told of a run that starts or ends.
   void Publish(const JobRun& run);
@@ -187,6 +189,7 @@ class Scheduler {
   std::map<std::string, std::unique_ptr<Worker>> workers_;  // by job name: its latest run's thread
   std::map<std::string, bool> running_;
   bool abdicated_ = false;  // the running jobs were cancelled because the lead was lost
+  uint64_t term_ = 0;       // counts the times this daemon became leader
   std::stop_source idle_;  // requested when no run is going during shutdown
   bool shutting_down_ = false;
 };

@@ -368,7 +368,7 @@ class LedgerView : public RunLedger {
     shared_.entries[entry.job] = entry;
     return Status::Ok();
   }
-  Result<std::vector<LedgerEntry>> All() override {
+  Result<std::vector<LedgerEntry>> All(std::vector<std::string>* = nullptr) override {
     std::lock_guard lock(shared_.mu);
     std::vector<LedgerEntry> out;
     for (const auto& [job, e] : shared_.entries) out.push_back(e);
@@ -444,7 +444,7 @@ TEST_F(SchedulerTest, ALeaderOnAnotherHostTakesOverThroughTheSharedLedger) {
   {
     std::lock_guard lock(shared.mu);
     const LedgerEntry& e = shared.entries.at("quarter");
-    EXPECT_EQ(e.outcome, "succeeded") << "the deposed leader's late write was refused";
+    EXPECT_EQ(e.outcome, "succeeded") << "the deposed leader handed its run over without writing over b's";
     EXPECT_EQ(e.owner, "host-b:1");
   }
 
@@ -466,6 +466,46 @@ TEST_F(SchedulerTest, ALeaderOnAnotherHostTakesOverThroughTheSharedLedger) {
   ASSERT_TRUE(last.ok() && *last);
   EXPECT_EQ((*last)->trigger, "catch_up");
   EXPECT_EQ(FormatUtc((*last)->scheduled_for), "2026-03-01T00:30:00Z");
+}
+
+// A run this daemon's store still holds as unfinished (it was deposed, then
+// down) that another leader has since run to its end: closed, not run again;
+// and a ledger entry that cannot be read is left out, not fatal.
+TEST_F(SchedulerTest, ARunAnotherLeaderFinishedSinceIsNotRunAgain) {
+  JobRun left;
+  left.job = "nightly";
+  left.scheduled_for = *ParseUtc("2026-02-28T23:50:00Z");
+  left.started = left.scheduled_for;
+  left.owner = "";  // disowned when this daemon lost the lead
+  ASSERT_TRUE(store_->Begin(left).ok());
+  SharedLedger shared;
+  shared.entries["nightly"] = {.job = "nightly", .scheduled_for = left.scheduled_for, .trigger = "takeover",
+                               .owner = "host-b:7@1", .outcome = "succeeded"};
+  struct BadLedger : LedgerView {
+    using LedgerView::LedgerView;
+    Result<std::vector<LedgerEntry>> All(std::vector<std::string>* problems) override {
+      if (problems != nullptr) problems->push_back("etcd key /ecap-dr/automation/runs/x left out: not JSON");
+      return LedgerView::All(problems);
+    }
+  } view(shared, [] { return true; });
+  auto options = Options();
+  options.ledger = &view;
+  LogObserver log;
+  Scheduler s({MakeJob("nightly", "daily", "23:50")}, *store_, runner_.Fn(), options, &log);
+  std::stop_source stop;
+  std::jthread loop([&] { EXPECT_TRUE(s.Run(stop.get_token()).ok()); });
+  clock_.WaitForSleepers(1);
+  s.WaitIdle();
+  stop.request_stop();
+  loop.join();
+  EXPECT_EQ(runner_.count("nightly"), 0u);
+  auto history = store_->History("nightly", 10);
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ((*history)[0].outcome, "interrupted");
+  EXPECT_NE((*history)[0].message.find("another leader has run the job since"), std::string::npos);
+  log.WaitFor("shared run ledger: etcd key /ecap-dr/automation/runs/x left out");
+  std::lock_guard lock(shared.mu);
+  EXPECT_EQ(shared.entries.at("nightly").outcome, "succeeded") << "not written over";
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ class EtcdLeader {
   const std::string& id() const { return id_; }
   // The election key: it holds the leader's id while there is one.
   const std::string& key() const { return key_; }
+  // Its etcd client (stateless, safe from any thread), for writes fenced by the key.
+  net::EtcdClient& client() { return etcd_; }
 
  private:
   void SetDeadline(std::chrono::steady_clock::time_point renewed);

@@ -36,6 +36,7 @@ Result<std::vector<std::pair<std::string, std::string>>> EtcdClient::Range(const
   std::string end = prefix;
   while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
   if (!end.empty()) end.back() = static_cast<char>(end.back() + 1);
+  else end = std::string(1, '\0');  // an empty (or all-0xff) prefix: every key from it on
   DR_ASSIGN_OR_RETURN(json j, Call("/v3/kv/range", {{"key", Base64Encode(prefix)}, {"range_end", Base64Encode(end)}}));
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& kv : j.value("kvs", json::array())) {

@@ -19,7 +19,6 @@
 #include "backup/backup_manager.h"
 #include "coordinator/leader.h"
 #include "events/event_store.h"
-#include "net/etcd.h"
 #include "ops/alert_inputs.h"
 #include "ops/backup_ops.h"
 #include "ops/schedule_ops.h"
@@ -187,7 +186,6 @@ Status BackupAutomation::Start(std::stop_token stop) {
   // shared through etcd (automation/run_ledger.h), so a leader on another host
   // takes over what its predecessor left and neither repeats nor skips a job.
   std::unique_ptr<coordinator::EtcdLeader> leader;
-  std::unique_ptr<net::EtcdClient> etcd;
   std::unique_ptr<automation::EtcdRunLedger> ledger;
   std::jthread campaign;
   metrics.registry().Declare("ecap_dr_automation_leader", automation::MetricRegistry::Type::kGauge,
@@ -200,8 +198,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
                                                        c.lease_seconds);
     metrics.registry().Set("ecap_dr_automation_leader", {}, 0);
     setup.options.leading = [&leader] { return leader->IsLeader(); };
-    etcd = std::make_unique<net::EtcdClient>(c.etcd_endpoints, std::max(500, c.lease_seconds * 1000 / 3));
-    ledger = std::make_unique<automation::EtcdRunLedger>(*etcd, "/ecap-dr/automation/runs/", leader->key(), id);
+    ledger = std::make_unique<automation::EtcdRunLedger>(leader->client(), "/ecap-dr/automation/runs/", leader->key(), id);
     setup.options.ledger = ledger.get();
     setup.options.leader_poll = std::chrono::seconds(std::max(1, c.lease_seconds / 3));
     campaign = std::jthread([&, period = setup.options.leader_poll](std::stop_token done) {
