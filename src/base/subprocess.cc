@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 #include "base/encoding.h"
 
@@ -120,6 +124,49 @@ void Subprocess::CloseStdout() { CloseFd(stdout_fd_); }
 void Subprocess::Kill(int signal) {
   std::lock_guard lock(reap_mu_);
   if (!reaped_ && pid_ > 0) ::kill(pid_, signal);
+}
+
+namespace {
+
+// The processes below `root` (children, their children, ...), from /proc.
+std::vector<pid_t> Descendants(pid_t root) {
+  std::map<pid_t, std::vector<pid_t>> children;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), {});
+    auto paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream fields(stat.substr(paren + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (fields >> state >> ppid) children[ppid].push_back(static_cast<pid_t>(std::stol(name)));
+  }
+  std::vector<pid_t> out, todo{root};
+  while (!todo.empty()) {
+    pid_t p = todo.back();
+    todo.pop_back();
+    for (pid_t c : children[p]) {
+      out.push_back(c);
+      todo.push_back(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool Subprocess::KillTree(int signal) {
+  std::lock_guard lock(reap_mu_);
+  if (reaped_ || pid_ <= 0) return false;
+  ::kill(pid_, SIGSTOP);
+  std::vector<pid_t> below = Descendants(pid_);
+  ::kill(pid_, signal);
+  for (pid_t p : below) ::kill(p, signal);
+  ::kill(pid_, SIGCONT);  // a stopped process acts on nothing but SIGKILL until continued
+  return true;
 }
 
 Result<int> Subprocess::Wait() {

@@ -38,6 +38,11 @@ class Subprocess {
   // Safe from another thread while Wait runs (a stop callback): the child is
   // reaped only under the same lock, so its pid cannot be reused meanwhile.
   void Kill(int signal);
+  // Kill, for the child and every process it started (pg_restore -j's
+  // workers, which would otherwise go on, and hold Wait on the stderr pipe
+  // they share). The child is stopped first, so it starts no new one
+  // meanwhile. Returns whether the child was still there to be signalled.
+  bool KillTree(int signal);
   pid_t pid() const { return pid_; }
   // The last few KB the child wrote to stderr (complete once Wait returned).
   std::string StderrTail();

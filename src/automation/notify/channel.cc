@@ -41,11 +41,11 @@ std::string RedactUrl(const std::string& url) {
   return out;
 }
 
-Status HttpOutcome(const Result<net::HttpReply>& reply, const std::string& target) {
+Status HttpOutcome(const Result<net::HttpReply>& reply, const std::string& target, const Redactor* redact) {
   if (!reply.ok()) return Unavailable(target + " is unreachable: " + reply.status().message());
   long code = reply->status;
   if (code >= 200 && code < 300) return Status::Ok();
-  std::string body = reply->body.substr(0, 200);
+  std::string body = (redact != nullptr ? (*redact)(reply->body) : reply->body).substr(0, 200);
   for (char& c : body) {
     if (c == '\n' || c == '\r') c = ' ';
   }

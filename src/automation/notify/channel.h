@@ -58,6 +58,8 @@ using HttpTransport = std::function<Result<net::HttpReply>(const net::HttpCall&)
 
 // The Status of an HTTP delivery to `target` (see Channel::Deliver): 2xx ok,
 // a transport error, 408, 429 and 5xx kUnavailable, other answers kFailed.
-Status HttpOutcome(const Result<net::HttpReply>& reply, const std::string& target);
+// The reply's body (its first 200 bytes) is quoted after `redact` scrubbed it
+// whole: a secret the server echoes is never cut in two and half shown.
+Status HttpOutcome(const Result<net::HttpReply>& reply, const std::string& target, const Redactor* redact = nullptr);
 
 }  // namespace dr::automation::notify

@@ -78,7 +78,12 @@ void ChannelQueue::Run(std::stop_token stop) {
 DeliveryOutcome ChannelQueue::Deliver(const Notification& n, std::stop_token stop) {
   const RetryPolicy& retry = options_.retry;
   for (int attempt = 1;; ++attempt) {
-    Status s = channel_->Deliver(n);
+    Status s;
+    try {
+      s = channel_->Deliver(n);
+    } catch (const std::exception& e) {  // a channel's bug must not end the daemon: it is one failed delivery
+      s = Failed(channel_->name() + ": the delivery failed: " + e.what());
+    }
     if (s.ok()) {
       if (attempt > 1) Log(channel_->name() + ": delivered after " + std::to_string(attempt) + " attempts");
       return Outcome(n, Status::Ok(), attempt);

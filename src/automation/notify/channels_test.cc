@@ -3,6 +3,7 @@
 #include "automation/notify/email_channel.h"
 #include "automation/notify/http_channels.h"
 #include "automation/notify/notifier.h"
+#include "automation/notify/render.h"
 
 #include <deque>
 
@@ -227,6 +228,34 @@ TEST(ChannelsTest, PagerDutyTriggersAndResolvesOneEventPerAlert) {
   rec.reply = {.status = 429, .body = "rate limited"};
   EXPECT_THAT((*ch)->Deliver(Sample()), test::StatusIs(Code::kUnavailable));  // retried
   EXPECT_THAT(NewPagerDutyChannel({.enabled = true}).status(), test::StatusIs(Code::kConfig));
+
+  // A long summary of non-ASCII text (a localized pg_dump message) is cut
+  // between characters to PagerDuty's 1,024 bytes; one event refused does
+  // not keep the next from being sent.
+  HttpRecorder long_rec;
+  long_rec.reply = {.status = 400, .body = "invalid"};
+  auto pd = NewPagerDutyChannel({.enabled = true, .routing_key = "k", .url = "http://127.0.0.1:1/v2/enqueue"},
+                                long_rec.Transport());
+  ASSERT_OK(pd);
+  std::string text;
+  while (text.size() < 3000) text += "échec ";
+  Alert wordy{.name = "BackupFailed", .labels = {{"job", "nightly"}}, .annotations = {{"summary", text}},
+              .severity = "critical", .starts_at = kT0};
+  Alert other{.name = "JobFailed", .labels = {{"job", "weekly"}}, .starts_at = kT0};
+  EXPECT_THAT((*pd)->Deliver(MakeNotification({wordy, other}, kT0)), test::StatusIs(Code::kFailed));
+  ASSERT_EQ(long_rec.calls.size(), 2u) << "the second event was sent after the first was refused";
+  auto parsed = nlohmann::json::parse(long_rec.calls[0].body);  // valid JSON, so valid UTF-8
+  std::string summary = parsed["payload"]["summary"];
+  EXPECT_LE(summary.size(), 1024u);
+  EXPECT_EQ(summary.substr(summary.size() - 3), "...");
+  EXPECT_EQ(summary.find("\xEF\xBF\xBD"), std::string::npos) << "cut inside a character (U+FFFD in its place)";
+  for (size_t cut = 1018; cut <= 1022; ++cut) {  // wherever the limit falls in the text, the cut is clean
+    wordy.annotations["summary"] = std::string(cut - 27, 'x') + text;
+    auto events = PagerDutyEvents(MakeNotification({wordy}, kT0), "k", "h");
+    std::string cut_summary = events[0]["payload"]["summary"];
+    EXPECT_NO_THROW((void)events[0].dump()) << cut;  // strict: throws on invalid UTF-8
+    EXPECT_LE(cut_summary.size(), 1024u);
+  }
 }
 
 // Real transports against a loopback port nobody listens on: the failures

@@ -21,11 +21,13 @@ class JsonChannel : public Channel {
   std::vector<std::string> secrets() const override { return {url_}; }
 
   Status Deliver(const Notification& n) override {
-    const std::string body = Body(n).dump();  // the call views it
+    // Invalid UTF-8 in an alert's text (a tool's localized message) is replaced, never thrown.
+    const std::string body = Body(n).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // the call views it
     net::HttpCall call{.method = "POST", .url = url_, .body = body, .timeout_ms = kTimeoutMs};
     call.headers.push_back("Content-Type: application/json");
     AddHeaders(call);
-    return HttpOutcome(transport_(call), target());
+    Redactor redact(secrets());
+    return HttpOutcome(transport_(call), target(), &redact);
   }
 
  protected:
@@ -95,14 +97,21 @@ class PagerDutyChannel : public Channel {
   std::string target() const override { return RedactUrl(config_.url); }
   std::vector<std::string> secrets() const override { return {config_.routing_key, config_.url}; }
 
+  // Every event is sent: one refused (a 400) does not keep the others, resolves
+  // among them, from PagerDuty. A transient failure ends the delivery at once,
+  // and the retry sends all again, which the dedup keys make harmless.
   Status Deliver(const Notification& n) override {
+    Redactor redact(secrets());
+    Status first = Status::Ok();
     for (const auto& event : PagerDutyEvents(n, config_.routing_key, source_)) {
-      const std::string body = event.dump();
+      const std::string body = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       net::HttpCall call{.method = "POST", .url = config_.url, .body = body, .timeout_ms = kTimeoutMs};
       call.headers.push_back("Content-Type: application/json");
-      DR_RETURN_IF_ERROR(HttpOutcome(transport_(call), target()));
+      Status s = HttpOutcome(transport_(call), target(), &redact);
+      if (s.code() == Code::kUnavailable) return s;
+      if (!s.ok() && first.ok()) first = s;
     }
-    return Status::Ok();
+    return first;
   }
 
  private:

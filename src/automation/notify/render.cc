@@ -132,7 +132,11 @@ std::vector<json> PagerDutyEvents(const Notification& n, const std::string& rout
       std::string summary = a.name;
       if (!a.labels.empty()) summary += " " + Labels(a.labels);
       if (std::string s = Annotation(a, "summary"); !s.empty()) summary += ": " + s;
-      if (summary.size() > 1024) summary = summary.substr(0, 1021) + "...";  // the API's limit
+      if (summary.size() > 1024) {  // the API's limit; cut between characters, never inside one
+        size_t cut = 1021;
+        while (cut > 0 && (static_cast<unsigned char>(summary[cut]) & 0xC0) == 0x80) --cut;
+        summary = summary.substr(0, cut) + "...";
+      }
       // PagerDuty knows critical, error, warning and info.
       std::string severity = a.severity == "critical" || a.severity == "warning" || a.severity == "info" ? a.severity
                                                                                                           : "error";

@@ -6,10 +6,13 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <future>
 
+#include "base/crypto.h"
+#include "base/encoding.h"
 #include "base/fs.h"
 #include "base/subprocess.h"
 #include "source/postgres/database_properties.h"
@@ -240,13 +243,16 @@ Status ToolError(Status s) {
 Result<int> FinishChild(Subprocess& child, std::stop_token stop, const std::string& what,
                         const std::function<void()>& during) {
   Result<int> code = 0;
+  std::atomic<bool> killed{false};
   {
-    std::stop_callback stop_child(stop, [&child] { child.Kill(SIGKILL); });
+    // The whole tree: pg_restore -j's workers wait on locks too.
+    std::stop_callback stop_child(stop, [&child, &killed] { killed = child.KillTree(SIGKILL); });
     during();
     child.CloseStdin();
     code = child.Wait();
   }
-  if (stop.stop_requested()) return Status(Code::kCancelled, what + " cancelled");
+  // Cancelled only if the child was stopped: one that had ended by itself did its work.
+  if (killed) return Status(Code::kCancelled, what + " cancelled");
   return code;
 }
 
@@ -268,12 +274,24 @@ Status FeedChild(ItemReader& reader, const repo::SnapshotItem& item, const Subpr
   return fed;
 }
 
-// Ends the server sessions a killed restore child left (application_name
-// `app`): one waiting for a lock would keep its place in the lock's queue, and
-// so block the table's readers, until the lock holder commits.
-void EndSessionsOf(pg::Connection& admin, const std::string& app) {
-  (void)admin.QueryValue("select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1",
-                         {app});
+// Ends the server sessions a killed restore child left in `db`
+// (application_name `app`): one waiting for a lock would keep its place in the
+// lock's queue, and so block the table's readers, until the lock holder
+// commits. "" when done, else what the caller should say.
+std::string EndSessionsOf(pg::Connection& admin, const std::string& app, const std::string& db) {
+  Status ended = admin.QueryValue("select count(pg_terminate_backend(pid)) from pg_stat_activity "
+                                  "where application_name = $1 and datname = $2",
+                                  {app, db})
+                     .status();
+  return ended.ok() ? "" : "; its server sessions may still wait (unable to end them: " + ended.message() + ")";
+}
+
+// Names pg_restore's sessions uniquely: several restores may run at once in
+// one daemon, and daemons of several hosts against one server.
+std::string RestoreSessionName() {
+  static std::atomic<uint64_t> restores{0};
+  static const std::string process = HexEncode(crypto::RandomBytes(4));
+  return "ecap-dr-restore-" + process + "-" + std::to_string(++restores);
 }
 
 }  // namespace
@@ -436,7 +454,6 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
   if (!admin_or.ok()) return admin_or.status().WithContext("restore item " + item_names);
   auto& admin = *admin_or;
   PostgresRestoreStats stats;
-  int restores = 0;
   if (options.globals && globals != nullptr) {
     DR_ASSIGN_OR_RETURN(std::string psql, pg::ToolPath(server, "psql"));
     // Roles that exist already make psql report errors it then skips; the rest applies.
@@ -499,7 +516,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       args.push_back("--if-exists");
     }
     // pg_restore's sessions carry a name of their own, to be found again when the restore is cancelled.
-    std::string app = "ecap-dr-restore-" + std::to_string(::getpid()) + "-" + std::to_string(++restores);
+    std::string app = RestoreSessionName();
     std::vector<std::string> env = server.ToolEnv();
     env.push_back("PGAPPNAME=" + app);
     Status s;
@@ -530,12 +547,15 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       args.push_back("--single-transaction");
       s = FeedChild(reader, *item, {.argv = args, .env = env, .pipe_stdin = true, .pipe_stdout = false});
     }
-    if (s.code() == Code::kCancelled) EndSessionsOf(*admin, app);
+    std::string sessions_left;
+    if (s.code() == Code::kCancelled) sessions_left = EndSessionsOf(*admin, app, fill);
     if (!s.ok()) {
       // Nothing half-restored stays under the final name without being said.
       std::string left;
       if (created) {
-        Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(fill));
+        // WITH (FORCE) (PostgreSQL 13+): a session of the killed restore may not have ended yet.
+        Status dropped = admin->Exec("drop database if exists " + admin->QuoteIdent(fill) +
+                                     (admin->server_version() >= 130000 ? " with (force)" : ""));
         left = dropped.ok() ? "the database this restore created was dropped again"
                             : "the database '" + fill + "' this restore created could not be dropped and is "
                                   "incomplete: " + dropped.message();
@@ -544,7 +564,7 @@ Result<PostgresRestoreStats> RestorePostgres(const repo::SnapshotComponent& comp
       } else {
         left = "the existing database was left as it was (the restore is one transaction)";
       }
-      return Status(s.code(), s.message() + " (" + left + ")").WithContext("restore " + where);
+      return Status(s.code(), s.message() + " (" + left + sessions_left + ")").WithContext("restore " + where);
     }
     if (created) {
       // Owner, privileges and settings first, under the partial name: the
