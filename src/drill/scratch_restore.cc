@@ -8,7 +8,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "base/crypto.h"
@@ -30,6 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kDbPrefix = "ecap_dr_drill_";
+constexpr const char* kBucketPrefix = "ecap-dr-drill-";
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -38,6 +42,46 @@ std::string KeyOf(const std::string& drill_id) {
   std::string key = drill_id.rfind("drill-", 0) == 0 ? drill_id.substr(6) : drill_id;
   for (char& ch : key) ch = ch == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return key;
+}
+
+// "ecap-dr-drill-<key>" (dashes for underscores), within S3's 63 characters.
+std::string ScratchBucket(const std::string& key) {
+  std::string bucket = std::string(kBucketPrefix) + key;
+  std::replace(bucket.begin(), bucket.end(), '_', '-');
+  return bucket.substr(0, 63);
+}
+
+// When the drill of scratch bucket "ecap-dr-drill-20261203t003000z-ab12" began
+// (nullopt for a name without that time: a drill id the caller chose).
+std::optional<std::chrono::system_clock::time_point> BucketTime(const std::string& bucket) {
+  std::string stamp = bucket.substr(std::string(kBucketPrefix).size(), 16);
+  std::tm tm{};
+  char t = 0, z = 0;
+  if (stamp.size() != 16 || std::sscanf(stamp.c_str(), "%4d%2d%2d%c%2d%2d%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                                        &t, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 8 || t != 't' || z != 'z') {
+    return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+}
+
+// Empties a scratch bucket and deletes it.
+Status RemoveBucket(net::s3::S3Client& client) {
+  const std::string& name = client.options().bucket;
+  std::vector<std::string> keys;
+  DR_RETURN_IF_ERROR(client.ListObjects("", [&](const net::s3::ListedObject& obj) {
+    keys.push_back(obj.key);
+    return Status::Ok();
+  }));
+  for (const auto& key : keys) {
+    auto r = client.Send("DELETE", key, {}, {}, {});
+    if (!r.ok()) return r.status();
+    if (r->status / 100 != 2) return client.ErrorOf(*r, "delete s3://" + name + "/" + key);
+  }
+  auto r = client.Send("DELETE", "", {}, {}, {});
+  if (!r.ok()) return r.status();
+  return r->status / 100 == 2 ? Status::Ok() : client.ErrorOf(*r, "delete scratch bucket " + name);
 }
 
 // "ecap_dr_drill_<key>_<db>", within PostgreSQL's 63 bytes.
@@ -160,6 +204,7 @@ class Drill {
         r_.stale_removed.push_back(entry.path().string());
       }
     }
+    RemoveStaleBuckets(running);
     if (!PostgresConfigured(config_)) return;
     auto conn = Admin(config_);
     if (!conn.ok()) return;  // the database's own restore will say what is wrong
@@ -169,6 +214,28 @@ class Drill {
       bool in_use = false;
       for (const auto& key : running) in_use = in_use || row[0].rfind(kDbPrefix + key + "_", 0) == 0;
       if (!in_use && DropDatabase(config_, row[0]).ok()) r_.stale_removed.push_back("database " + row[0]);
+    }
+  }
+
+  // Scratch buckets of the lake's endpoint that no running drill holds and
+  // whose drill began over a day ago (its time is in the name): a drill of
+  // another host, whose lock this one cannot see, may be using a newer one.
+  void RemoveStaleBuckets(const std::set<std::string>& running) {
+    auto o = source::LakeS3Options(config_.s3);
+    if (!o.ok()) return;  // no lake configured
+    net::s3::S3Client service(*o);
+    auto buckets = service.ListBuckets();
+    if (!buckets.ok()) return;  // the lake's own restore will say what is wrong
+    std::set<std::string> held;
+    for (const auto& key : running) held.insert(ScratchBucket(key));
+    for (const auto& name : *buckets) {
+      if (name.rfind(kBucketPrefix, 0) != 0 || held.count(name)) continue;
+      auto began = BucketTime(name);
+      if (!began || clock_.Now() - *began < std::chrono::hours(24)) continue;
+      net::s3::S3Options scratch = *o;
+      scratch.bucket = name;
+      net::s3::S3Client client(scratch);
+      if (RemoveBucket(client).ok()) r_.stale_removed.push_back("bucket " + name);
     }
   }
 
@@ -352,29 +419,13 @@ class Drill {
   // and compared with the manifest; the objects and the bucket go after.
   Status Lake(const repo::SnapshotComponent& component, ComponentResult& c) {
     DR_ASSIGN_OR_RETURN(net::s3::S3Options o, source::LakeS3Options(config_.s3));
-    std::string bucket = "ecap-dr-drill-" + KeyOf(r_.drill_id);
-    std::replace(bucket.begin(), bucket.end(), '_', '-');
-    o.bucket = bucket.substr(0, 63);
+    o.bucket = ScratchBucket(KeyOf(r_.drill_id));
     c.scratch = "bucket " + o.bucket;
     auto client = std::make_shared<net::s3::S3Client>(o);
     auto made = client->Send("PUT", "", {}, {}, {});
     if (!made.ok()) return made.status();
     if (made->status != 200) return client->ErrorOf(*made, "create scratch bucket " + o.bucket);
-    cleanups_.emplace_back(c.scratch, [client, name = o.bucket] {
-      std::vector<std::string> keys;
-      DR_RETURN_IF_ERROR(client->ListObjects("", [&](const net::s3::ListedObject& obj) {
-        keys.push_back(obj.key);
-        return Status::Ok();
-      }));
-      for (const auto& key : keys) {
-        auto r = client->Send("DELETE", key, {}, {}, {});
-        if (!r.ok()) return r.status();
-        if (r->status / 100 != 2) return client->ErrorOf(*r, "delete s3://" + name + "/" + key);
-      }
-      auto r = client->Send("DELETE", "", {}, {}, {});
-      if (!r.ok()) return r.status();
-      return r->status / 100 == 2 ? Status::Ok() : client->ErrorOf(*r, "delete scratch bucket " + name);
-    });
+    cleanups_.emplace_back(c.scratch, [client] { return RemoveBucket(*client); });
     backup::RestoreRequest request;
     request.s3.target_bucket = o.bucket;
     DR_RETURN_IF_ERROR(Restore("s3", request, c));

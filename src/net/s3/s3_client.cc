@@ -44,8 +44,10 @@ std::string S3Client::Url(const std::string& key) const { return "s3://" + optio
 Result<S3Response> S3Client::Send(const std::string& method, const std::string& key,
                                   const std::vector<std::pair<std::string, std::string>>& query,
                                   std::map<std::string, std::string> headers, std::string_view body) {
-  std::string host = options_.path_style ? host_ : options_.bucket + "." + host_;
-  std::string path = options_.path_style ? "/" + options_.bucket : "";
+  // No bucket: a service request (ListBuckets) to the endpoint itself.
+  bool service = options_.bucket.empty();
+  std::string host = options_.path_style || service ? host_ : options_.bucket + "." + host_;
+  std::string path = options_.path_style && !service ? "/" + options_.bucket : "";
   path += "/" + UriEncode(key, /*keep_slash=*/true);
   std::string canonical_query = CanonicalQuery(query);
   std::string url = scheme_ + "://" + host + path + (canonical_query.empty() ? "" : "?" + canonical_query);
@@ -121,6 +123,23 @@ Status S3Client::ListObjects(const std::string& prefix, const std::function<Stat
     token = root.child_value("NextContinuationToken");
     if (token.empty()) return Corrupt("truncated listing without a continuation token for " + Url(prefix));
   }
+}
+
+Result<std::vector<std::string>> S3Client::ListBuckets() {
+  S3Options o = options_;
+  o.bucket.clear();
+  S3Client service(o);
+  DR_ASSIGN_OR_RETURN(S3Response r, service.Send("GET", "", {}, {}, {}));
+  if (r.status != 200) return service.ErrorOf(r, "list the buckets");
+  pugi::xml_document doc;
+  if (!doc.load_buffer(r.body.data(), r.body.size())) {
+    return Corrupt("the bucket listing of " + options_.endpoint + " is not XML");
+  }
+  std::vector<std::string> names;
+  for (auto b : doc.child("ListAllMyBucketsResult").child("Buckets").children("Bucket")) {
+    names.emplace_back(b.child_value("Name"));
+  }
+  return names;
 }
 
 Status S3Client::ErrorOf(const S3Response& r, const std::string& what) const {

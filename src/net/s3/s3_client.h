@@ -61,6 +61,8 @@ class S3Client {
   Status ErrorOf(const S3Response& response, const std::string& what) const;
   // ListObjectsV2 over every page under prefix; stops at the visitor's first error.
   Status ListObjects(const std::string& prefix, const std::function<Status(const ListedObject&)>& visit);
+  // The names of the buckets these credentials own on the endpoint (ListBuckets, a service request).
+  Result<std::vector<std::string>> ListBuckets();
   std::string Url(const std::string& key) const;  // s3://bucket/key, for messages
   const S3Options& options() const { return options_; }
   uint64_t requests() const;  // requests sent, retries included

@@ -5,9 +5,11 @@
 // bucket; and how an incremental backup keeps metadata up to date.
 #include <httplib.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "backup/repo_items.h"
+#include "base/time_util.h"
 #include "repo/repository.h"
 #include "source/s3lake/s3lake_source.h"
 #include "storage/memory/memory_backend.h"
@@ -66,6 +68,17 @@ TEST_F(LakeCliTest, TheRestoreTestDrillRestoresTheLakeIntoAScratchBucketAndDelet
   WriteFile(config_, LakeConfig(repo_, key_, lake));
   ASSERT_EQ(Dr("backup create --id lake1 --component s3").exit_code, 0);
   auto keys = Keys(src);
+  // Scratch buckets a killed drill left: one from 2020 (its time is in its
+  // name), which goes, and one of a drill begun minutes ago, perhaps on
+  // another host whose lock this drill cannot see, which stays.
+  std::string old_bucket = "ecap-dr-drill-20200101t000000z-dead";
+  std::string recent_bucket = "ecap-dr-drill-" + CompactUtc(std::chrono::system_clock::now()) + "-beef";
+  std::transform(recent_bucket.begin(), recent_bucket.end(), recent_bucket.begin(), ::tolower);
+  for (const auto& b : {old_bucket, recent_bucket}) {
+    MakeBucket(b);
+    net::s3::S3Client left(Lake(b));
+    Put(left, LakeObject{"events/left.json", TextData(100, 9), {}, {}});
+  }
   auto r = Dr("--json drill");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto d = nlohmann::json::parse(r.out);
@@ -82,6 +95,13 @@ TEST_F(LakeCliTest, TheRestoreTestDrillRestoresTheLakeIntoAScratchBucketAndDelet
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   EXPECT_EQ(head->status, 404) << "the scratch bucket was deleted";
   EXPECT_EQ(Keys(src), keys) << "the lake is unchanged";
+  EXPECT_NE(d["stale_removed"].dump().find("bucket " + old_bucket), std::string::npos) << d.dump();
+  net::s3::S3Client old_client(Lake(old_bucket)), recent_client(Lake(recent_bucket));
+  auto old_head = old_client.Send("HEAD", "", {}, {}, {});
+  auto recent_head = recent_client.Send("HEAD", "", {}, {}, {});
+  ASSERT_TRUE(old_head.ok() && recent_head.ok());
+  EXPECT_EQ(old_head->status, 404) << "the 2020 drill's bucket was removed";
+  EXPECT_EQ(recent_head->status, 200) << "a recent drill's bucket is left alone";
 }
 
 // Content-Encoding, Cache-Control, Content-Disposition, Content-Language,
