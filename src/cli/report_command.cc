@@ -52,13 +52,13 @@ void RegisterReportCommands(CLI::App& app, CliContext& ctx) {
       ->check(CLI::IsMember({"json", "markdown", "html"}))
       ->capture_default_str();
   drills->add_option("--month", *drill_month, "YYYY-MM (default: this month)");
-  drills->add_option("--drill", *drill_id, "one drill (its id, as `drill` printed it): its whole report; "
-                                           "--format html or json")
+  drills->add_option("--drill", *drill_id, "one drill (its id, as `drill` printed it): its whole report, "
+                                           "as a page (html, the default here) or json")
       ->excludes("--month");
   drills->callback([&ctx, drill_format, drill_month, drill_id] {
     ctx.run = [&ctx, drill_format, drill_month, drill_id] {
       if (!drill_id->empty() && *drill_format == "markdown" && !ctx.json_output) {
-        return ctx.Fail(InvalidArgument("one drill's report is --format html or json"));
+        *drill_format = "html";  // one drill's report is a page (or json); markdown is the month's
       }
       auto op = ctx.Ops();
       if (!op.ok()) return ctx.Fail(op.status());

@@ -40,6 +40,7 @@ std::string Met(bool met) { return met ? "<span class=\"passed\">met</span>" : "
 // The phases as bars on a time axis: one row each, from its start for its length.
 std::string TimelineSvg(const json& phases, double total) {
   if (!phases.is_array() || phases.empty()) return "<p>No phases were recorded.</p>";
+  for (const auto& p : phases) total = std::max(total, Num(p, "start_seconds", 0) + Num(p, "seconds", 0));
   total = std::max(total, 0.001);
   const int label = 230, width = 460, row = 24;
   int height = static_cast<int>(phases.size()) * row + 30;
@@ -48,7 +49,8 @@ std::string TimelineSvg(const json& phases, double total) {
       << label + width + 80 << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"12\">";
   int y = 0;
   for (const auto& p : phases) {
-    double start = std::max(0.0, Num(p, "start_seconds", 0)), seconds = std::max(0.0, Num(p, "seconds", 0));
+    double start = std::clamp(Num(p, "start_seconds", 0), 0.0, total);
+    double seconds = std::clamp(Num(p, "seconds", 0), 0.0, total - start);
     int x = label + static_cast<int>(start / total * width);
     int w = std::max(2, static_cast<int>(seconds / total * width));
     std::string status = Str(p, "status", "passed");
@@ -107,8 +109,9 @@ std::string DrillHtml(const json& d) {
       << ", WAL archive lag " << Duration(Num(point, "wal_archive_lag_seconds")) << ", lake mirror lag "
       << Duration(Num(point, "mirror_lag_seconds")) << "</td></tr>"
       << "<tr><th>drill took</th><td>" << Duration(Num(d, "duration_seconds")) << "</td></tr></table>";
-  if (d.contains("error") && d["error"].is_object()) {
-    out << "<p class=\"failed\" id=\"error\">" << HtmlEscape(Str(d["error"], "message")) << "</p>";
+  if (d.contains("error")) {  // {"code", "message"}; a bare string in drills recorded before the whole result was
+    std::string message = d["error"].is_string() ? d["error"].get<std::string>() : Str(d["error"], "message");
+    out << "<p class=\"failed\" id=\"error\">" << HtmlEscape(message) << "</p>";
   }
   out << "<h2>Components</h2><table id=\"components\"><tr><th>component</th><th>status</th><th>restore</th>"
       << "<th>restored into</th><th>checked</th></tr>";
@@ -121,13 +124,15 @@ std::string DrillHtml(const json& d) {
   }
   out << "</table><h2>Timeline</h2>" << TimelineSvg(d.value("phases", json::array()), Num(d, "duration_seconds", 0));
   out << "<h2>Scratch targets</h2><ul id=\"removed\">";
-  for (const auto& r : d.value("removed", json::array())) out << "<li>removed: " << HtmlEscape(r.get<std::string>()) << "</li>";
-  for (const auto& r : d.value("stale_removed", json::array())) {
-    out << "<li>removed, left by an interrupted drill: " << HtmlEscape(r.get<std::string>()) << "</li>";
-  }
-  for (const auto& r : d.value("cleanup_errors", json::array())) {
-    out << "<li class=\"failed\">NOT removed: " << HtmlEscape(r.get<std::string>()) << "</li>";
-  }
+  auto list = [&](const char* key, const std::string& before, const char* cls) {
+    const json items = d.is_object() && d.contains(key) && d[key].is_array() ? d[key] : json::array();
+    for (const auto& r : items) {
+      out << "<li" << cls << ">" << before << HtmlEscape(r.is_string() ? r.get<std::string>() : r.dump()) << "</li>";
+    }
+  };
+  list("removed", "removed: ", "");
+  list("stale_removed", "removed, left by an interrupted drill: ", "");
+  list("cleanup_errors", "NOT removed: ", " class=\"failed\"");
   out << "</ul></body></html>\n";
   return out.str();
 }

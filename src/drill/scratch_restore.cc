@@ -8,8 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <optional>
 #include <set>
@@ -55,15 +53,19 @@ std::string ScratchBucket(const std::string& key) {
 // (nullopt for a name without that time: a drill id the caller chose).
 std::optional<std::chrono::system_clock::time_point> BucketTime(const std::string& bucket) {
   std::string stamp = bucket.substr(std::string(kBucketPrefix).size(), 16);
-  std::tm tm{};
-  char t = 0, z = 0;
-  if (stamp.size() != 16 || std::sscanf(stamp.c_str(), "%4d%2d%2d%c%2d%2d%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                        &t, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 8 || t != 't' || z != 'z') {
-    return std::nullopt;
+  // "YYYYMMDDtHHMMSSz", digits where digits belong, read back exactly as a drill writes it.
+  if (stamp.size() != 16) return std::nullopt;
+  for (size_t i = 0; i < 16; ++i) {
+    bool ok = i == 8 ? stamp[i] == 't' : i == 15 ? stamp[i] == 'z' : std::isdigit(static_cast<unsigned char>(stamp[i]));
+    if (!ok) return std::nullopt;
   }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return std::chrono::system_clock::from_time_t(::timegm(&tm));
+  std::string upper = stamp;
+  upper[8] = 'T';
+  upper[15] = 'Z';
+  auto t = ParseUtc(upper.substr(0, 4) + "-" + upper.substr(4, 2) + "-" + upper.substr(6, 2) + "T" +
+                    upper.substr(9, 2) + ":" + upper.substr(11, 2) + ":" + upper.substr(13, 2) + "Z");
+  if (!t || CompactUtc(*t) != upper) return std::nullopt;  // a month 13 or a day 99 is no time
+  return t;
 }
 
 // Empties a scratch bucket and deletes it.
@@ -221,8 +223,9 @@ class Drill {
   // whose drill began over a day ago (its time is in the name): a drill of
   // another host, whose lock this one cannot see, may be using a newer one.
   void RemoveStaleBuckets(const std::set<std::string>& running) {
+    if (config_.s3.buckets.empty()) return;  // no lake: no endpoint of ours to look at
     auto o = source::LakeS3Options(config_.s3);
-    if (!o.ok()) return;  // no lake configured
+    if (!o.ok()) return;
     net::s3::S3Client service(*o);
     auto buckets = service.ListBuckets();
     if (!buckets.ok()) return;  // the lake's own restore will say what is wrong

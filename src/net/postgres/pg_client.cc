@@ -176,6 +176,17 @@ Status CopyOutcome(PGconn* conn, const std::string& where, const std::string& wh
 
 }  // namespace
 
+std::function<void()> Connection::MakeCanceller() {
+  std::shared_ptr<PGcancel> cancel(PQgetCancel(static_cast<PGconn*>(conn_)), [](PGcancel* c) {
+    if (c != nullptr) PQfreeCancel(c);
+  });
+  return [cancel] {
+    if (!cancel) return;
+    char err[256];
+    (void)PQcancel(cancel.get(), err, sizeof err);
+  };
+}
+
 void Connection::Cancel() {
   if (PGcancel* cancel = PQgetCancel(static_cast<PGconn*>(conn_))) {
     char err[256];

@@ -5,6 +5,7 @@
 // passed in PGPASSWORD (never on a command line).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,9 +54,14 @@ class Connection {
   // copied. A failure on either side ends both COPYs (`to` reports the
   // error; its transaction, if any, is then aborted).
   Result<uint64_t> CopyTo(const std::string& copy_out, Connection& to, const std::string& copy_in);
-  // Asks the server to stop the statement this connection runs now; safe
-  // from another thread than the one running it (libpq's PQcancel).
+  // Asks the server to stop the statement this connection runs now, from the
+  // thread that uses the connection (between two of its own calls).
   void Cancel();
+  // The same from any other thread: made here, on the connection's thread,
+  // the returned function only calls PQcancel, which libpq allows while
+  // another thread uses the connection. A cancel that finds no statement
+  // running is lost: the caller also tells its worker to stop.
+  std::function<void()> MakeCanceller();
   std::string QuoteIdent(const std::string& name);
   std::string QuoteLiteral(const std::string& value);  // 'it''s', E'...' where needed
   int server_version() const;  // e.g. 150018

@@ -140,37 +140,58 @@ Status PostgresSource::Backup(ItemWriter& writer) {
 }
 
 // One database's dump, and (count_rows) its tables' row counts in the dump's
-// own snapshot: a transaction exports its snapshot, pg_dump runs on it
-// (--snapshot), and the rows are counted in that transaction beside the dump,
-// which holds the snapshot until both are done. Counts that could not be
-// taken leave the reason in the meta and the dump as it is.
+// own snapshot. One transaction exports its snapshot and stays idle, holding
+// it, until pg_dump is done; pg_dump runs on it (--snapshot). The rows are
+// counted beside the dump on a second connection that imports the same
+// snapshot and locks its tables first (as pg_dump does, so a TRUNCATE cannot
+// empty one under it), and commits as soon as it is done: an error while
+// counting aborts only that transaction, never the snapshot pg_dump imports,
+// and no lock of the count outlives it. Counts that could not be taken leave
+// the reason in the meta and the dump as it is.
 Status PostgresSource::DumpDatabase(ItemWriter& writer, const std::string& db, json meta, SubprocessOptions opts) {
-  std::unique_ptr<pg::Connection> snap;
+  std::unique_ptr<pg::Connection> exporter, counter;
+  std::function<void()> cancel_count;
   if (options_.count_rows) {
-    auto conn = pg::Connection::Open(options_.server, db);
-    Status began = conn.ok() ? (*conn)->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY") : conn.status();
-    auto id = began.ok() ? (*conn)->QueryValue("SELECT pg_export_snapshot()") : Result<std::string>(began);
-    if (id.ok()) {
-      snap = std::move(*conn);
-      opts.argv.push_back("--snapshot=" + *id);
+    auto snapshot = [&]() -> Result<std::string> {
+      DR_ASSIGN_OR_RETURN(exporter, pg::Connection::Open(options_.server, db));
+      DR_RETURN_IF_ERROR(exporter->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+      DR_ASSIGN_OR_RETURN(std::string id, exporter->QueryValue("SELECT pg_export_snapshot()"));
+      DR_ASSIGN_OR_RETURN(counter, pg::Connection::Open(options_.server, db));
+      // No limit of the role's or the database's may cut a count of a large table short.
+      DR_RETURN_IF_ERROR(counter->Exec("SET statement_timeout = 0"));
+      DR_RETURN_IF_ERROR(counter->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
+      DR_RETURN_IF_ERROR(counter->Exec("SET TRANSACTION SNAPSHOT " + counter->QuoteLiteral(id)));
+      return id;
+    }();
+    if (snapshot.ok()) {
+      opts.argv.push_back("--snapshot=" + *snapshot);
+      cancel_count = counter->MakeCanceller();  // on this thread, before the counting starts
     } else {
-      meta["row_counts_error"] = id.status().message();
+      meta["row_counts_error"] = snapshot.status().message();
+      counter.reset();
+      exporter.reset();  // no --snapshot: pg_dump takes its own, as without count_rows
     }
   }
+  std::stop_source stop_counting;
   std::future<Result<json>> counting;
-  if (snap) counting = std::async(std::launch::async, [&snap] { return CountRows(*snap); });
-  auto counts = [&]() -> Result<json> {
-    if (!counting.valid()) return Status(Code::kCancelled, "not counted");
-    return counting.get();
+  if (counter) {
+    counting = std::async(std::launch::async, [&counter, stop = stop_counting.get_token()] {
+      auto counted = CountRows(*counter, stop, /*lock=*/true);
+      (void)counter->Exec("COMMIT");  // the count's locks go now, not with the dump
+      return counted;
+    });
+  }
+  auto stop_count = [&] {
+    stop_counting.request_stop();  // before the cancel: a cancel between two counts would be lost
+    if (cancel_count) cancel_count();
   };
   Status dumped;
   {
     // A cancelled backup stops the counting too (a count of a large table would hold it).
-    std::stop_callback stop_count(writer.stop_token(), [&snap] {
-      if (snap) snap->Cancel();
-    });
+    std::stop_callback on_stop(writer.stop_token(), stop_count);
     dumped = StreamChild(writer, {db + ".dump", "pg_dump", meta}, opts, [&](json& m) {
-      auto c = counts();
+      if (!counting.valid()) return;
+      auto c = counting.get();
       if (c.ok()) {
         m["row_counts"] = std::move(*c);
       } else if (c.status().code() != Code::kCancelled) {
@@ -179,7 +200,7 @@ Status PostgresSource::DumpDatabase(ItemWriter& writer, const std::string& db, j
     });
   }
   if (counting.valid()) {  // the dump failed before its stream was consumed: stop the counting and wait for it
-    snap->Cancel();
+    stop_count();
     (void)counting.get();
   }
   return dumped;

@@ -4,12 +4,24 @@ namespace dr::source {
 
 using nlohmann::json;
 
-Result<json> CountRows(pg::Connection& conn) {
-  DR_ASSIGN_OR_RETURN(auto tables, conn.Query("SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM "
-                                              "pg_stat_user_tables ORDER BY 1"));
+Result<json> CountRows(pg::Connection& conn, std::stop_token stop, bool lock) {
+  DR_ASSIGN_OR_RETURN(auto tables,
+                      conn.Query("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                 "WHERE c.relkind = 'r' AND c.relpersistence = 'p' "
+                                 "AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                                 "AND n.nspname !~ '^pg_(temp|toast)' "
+                                 "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+                                 "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY 1"));
+  if (lock && !tables.empty()) {
+    std::string list;
+    for (const auto& t : tables) list += (list.empty() ? "" : ", ") + t[0];
+    DR_RETURN_IF_ERROR(conn.Exec("LOCK TABLE " + list + " IN ACCESS SHARE MODE"));
+  }
   uint64_t rows = 0;
   json per_table = json::object();
   for (const auto& t : tables) {
+    if (stop.stop_requested()) return Status(Code::kCancelled, "the row count was stopped");
     DR_ASSIGN_OR_RETURN(std::string n, conn.QueryValue("SELECT count(*) FROM " + t[0]));
     uint64_t count = std::stoull(n.empty() ? "0" : n);
     per_table[t[0]] = count;

@@ -4,6 +4,8 @@
 // and compares. One query for both sides, so they count the same tables.
 #pragma once
 
+#include <stop_token>
+
 #include <nlohmann/json.hpp>
 
 #include "source/postgres/client.h"
@@ -11,8 +13,14 @@
 namespace dr::source {
 
 // {"tables": N, "rows": N, "rows_per_table": {"public.orders": N, ...}} over
-// the tables of pg_stat_user_tables (partitions each, not their parents).
-Result<nlohmann::json> CountRows(pg::Connection& conn);
+// the tables that hold rows a dump carries and a restore brings back: plain,
+// permanent tables (partitions each, not their parents; no unlogged, temporary
+// or TOAST table, no materialized view, which a restore refreshes anew; no
+// table of an extension, which CREATE EXTENSION fills) outside the system
+// schemas. `lock`: first LOCK them all IN ACCESS SHARE MODE, as pg_dump does,
+// so that no TRUNCATE (which ignores snapshots) empties one meanwhile.
+// `stop`: checked before each table (kCancelled).
+Result<nlohmann::json> CountRows(pg::Connection& conn, std::stop_token stop = {}, bool lock = false);
 
 // Where the restored counts differ from the backup's: "" when they match,
 // else a sentence naming the first tables that differ (and how).

@@ -72,9 +72,10 @@ TEST_F(LakeCliTest, TheRestoreTestDrillRestoresTheLakeIntoAScratchBucketAndDelet
   // name), which goes, and one of a drill begun minutes ago, perhaps on
   // another host whose lock this drill cannot see, which stays.
   std::string old_bucket = "ecap-dr-drill-20200101t000000z-dead";
+  std::string no_time = "ecap-dr-drill-20201399t000000z-bad1";  // month 13: no drill's time, so left alone
   std::string recent_bucket = "ecap-dr-drill-" + CompactUtc(std::chrono::system_clock::now()) + "-beef";
   std::transform(recent_bucket.begin(), recent_bucket.end(), recent_bucket.begin(), ::tolower);
-  for (const auto& b : {old_bucket, recent_bucket}) {
+  for (const auto& b : {old_bucket, recent_bucket, no_time}) {
     MakeBucket(b);
     net::s3::S3Client left(Lake(b));
     Put(left, LakeObject{"events/left.json", TextData(100, 9), {}, {}});
@@ -102,6 +103,14 @@ TEST_F(LakeCliTest, TheRestoreTestDrillRestoresTheLakeIntoAScratchBucketAndDelet
   ASSERT_TRUE(old_head.ok() && recent_head.ok());
   EXPECT_EQ(old_head->status, 404) << "the 2020 drill's bucket was removed";
   EXPECT_EQ(recent_head->status, 200) << "a recent drill's bucket is left alone";
+  net::s3::S3Client odd_client(Lake(no_time));
+  auto odd_head = odd_client.Send("HEAD", "", {}, {}, {});
+  ASSERT_TRUE(odd_head.ok());
+  EXPECT_EQ(odd_head->status, 200) << "a name without a valid time is left alone";
+  for (auto* c : {&recent_client, &odd_client}) {
+    (void)c->Send("DELETE", "events/left.json", {}, {}, {});
+    (void)c->Send("DELETE", "", {}, {}, {});
+  }
 }
 
 // Content-Encoding, Cache-Control, Content-Disposition, Content-Language,
