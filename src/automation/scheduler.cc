@@ -50,6 +50,15 @@ bool OwnerAlive(const std::string& owner) {
   return at == std::string::npos || ProcessStart(pid) == rest.substr(at + 1);
 }
 
+// A run its daemon left unfinished, as it ends in the record (`more` adds to why).
+void MarkInterrupted(JobRun& run, TimePoint now, const std::string& more) {
+  run.outcome = "interrupted";
+  run.finished = now;
+  run.error_code = "cancelled";
+  run.message = "its daemon (" + (run.owner.empty() ? std::string("a deposed leader") : run.owner) +
+                ") stopped before it ended" + more;
+}
+
 }  // namespace
 
 // The start time makes the owner unique for good: a daemon restarted in a
@@ -236,10 +245,7 @@ void Scheduler::Publish(const JobRun& run) {
 }
 
 dr::Status Scheduler::TakeOver(JobRun& run, TimePoint now, std::set<std::string>& started) {
-  run.outcome = "interrupted";
-  run.finished = now;
-  run.error_code = "cancelled";
-  run.message = "its daemon (" + run.owner + ") stopped before it ended";
+  MarkInterrupted(run, now, "");
   DR_RETURN_IF_ERROR(run.id != 0 ? store_.Finish(run) : store_.Record(run));
   Publish(run);
   const Job* job = Find(run.job);
@@ -278,11 +284,7 @@ dr::Status Scheduler::Recover(TimePoint now) {
     if (auto it = shared.find(run.job); it != shared.end() &&
         (it->second.scheduled_for > run.scheduled_for ||
          (it->second.scheduled_for == run.scheduled_for && it->second.outcome != "running"))) {
-      run.outcome = "interrupted";
-      run.finished = now;
-      run.error_code = "cancelled";
-      run.message = "its daemon (" + (run.owner.empty() ? std::string("a deposed leader") : run.owner) +
-                    ") stopped before it ended; another leader has run the job since";
+      MarkInterrupted(run, now, "; another leader has run the job since");
       DR_RETURN_IF_ERROR(store_.Finish(run));
       continue;
     }

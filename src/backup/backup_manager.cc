@@ -948,12 +948,7 @@ Result<json> BackupManager::ComplianceReport(const std::string& month) {
   ComplianceInputs in;
   in.config = &config_;
   in.now = options_.clock->Now();
-  in.month = month.empty() ? CompactUtc(in.now).substr(0, 4) + "-" + CompactUtc(in.now).substr(4, 2) : month;
-  int month_number = in.month.size() == 7 ? std::atoi(in.month.c_str() + 5) : 0;
-  if (in.month.size() != 7 || in.month[4] != '-' || month_number < 1 || month_number > 12 ||
-      !ParseUtc(in.month + "-01T00:00:00Z")) {
-    return InvalidArgument("invalid month '" + month + "' (use YYYY-MM)");
-  }
+  DR_ASSIGN_OR_RETURN(in.month, ReportMonth(month, in.now));
   DR_ASSIGN_OR_RETURN(in.backups, ListBackups());
   DR_ASSIGN_OR_RETURN(in.key_check, KeyCheck());
   security::AuditLog audit(config_.audit.log_file);

@@ -33,6 +33,15 @@ std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char
 
 std::string CompactUtc(std::chrono::system_clock::time_point t) { return FormatUtcPattern(t, "%Y%m%dT%H%M%SZ"); }
 
+Result<std::string> ReportMonth(const std::string& month, std::chrono::system_clock::time_point now) {
+  std::string m = month.empty() ? FormatUtcPattern(now, "%Y-%m") : month;
+  int number = m.size() == 7 ? std::atoi(m.c_str() + 5) : 0;
+  if (m.size() != 7 || m[4] != '-' || number < 1 || number > 12 || !ParseUtc(m + "-01T00:00:00Z")) {
+    return InvalidArgument("invalid month '" + month + "' (use YYYY-MM)");
+  }
+  return m;
+}
+
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text) {
   std::tm tm{};
   int ms = 0;

@@ -13,6 +13,9 @@ namespace dr {
 std::string FormatUtc(std::chrono::system_clock::time_point t, bool millis = false);
 // "20261126T104100Z": for generated backup ids.
 std::string CompactUtc(std::chrono::system_clock::time_point t);
+// A report's month: "YYYY-MM" as given, or the month of `now` (UTC) when "";
+// kInvalidArgument "invalid month '...' (use YYYY-MM)" otherwise.
+Result<std::string> ReportMonth(const std::string& month, std::chrono::system_clock::time_point now);
 // strftime(format) of t in UTC: "%Y-%m-%d" for days, "%G-W%V" for ISO weeks, "%Y-%m" for months.
 std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char* format);
 // Parses what FormatUtc writes, with or without milliseconds.

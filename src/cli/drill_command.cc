@@ -5,8 +5,6 @@
 
 #include <iostream>
 
-#include <fstream>
-
 #include "base/fs.h"
 #include "base/interrupt.h"
 #include "cli/context.h"
@@ -47,10 +45,7 @@ Status WriteReport(const std::string& dir, const ops::OpResult& r) {
   std::string base = dir + "/" + r.data.value("drill_id", "drill");
   for (const auto& [path, text] : {std::pair{base + ".html", drill::DrillHtml(r.ToJson())},
                                    std::pair{base + ".json", r.ToJson().dump(2) + "\n"}}) {
-    std::ofstream out(path, std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) return ErrnoStatus(errno, "unable to write the drill report " + path);
+    DR_RETURN_IF_ERROR(WriteFileAtomic(path, text, {}).WithContext("the drill report"));
   }
   std::cerr << "drill report: " << base << ".html" << std::endl;
   return Status::Ok();

@@ -140,10 +140,9 @@ class Drill {
 
   void Run() {
     start_ = clock_.Monotonic();
-    auto start = start_;
     r_.started_at = FormatUtc(clock_.Now());
     RemoveStale();
-    AddPhase("remove stale targets", start, "passed");
+    AddPhase("remove stale targets", start_, "passed");
     Status s = Status::Ok();
     try {
       s = RunComponents();
@@ -171,7 +170,7 @@ class Drill {
     if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
     r_.error = s;
     r_.status = s.ok() ? "passed" : "failed";
-    r_.duration_seconds = Seconds(clock_.Monotonic() - start);
+    r_.duration_seconds = Seconds(clock_.Monotonic() - start_);
   }
 
  private:
@@ -377,16 +376,13 @@ class Drill {
       request.postgres.target_db = scratch;
       DR_RETURN_IF_ERROR(Restore("postgresql", request, c).WithContext("database " + db));
       DR_ASSIGN_OR_RETURN(json counted, CountTables(source::ServerFromConfig(config_.postgresql), scratch));
-      // Against what the backup counted in pg_dump's own snapshot, when it did.
-      if (item.meta.contains("row_counts")) {
-        std::string differ = source::CompareRowCounts(item.meta["row_counts"], counted);
-        counted["matches_backup"] = differ.empty();
-        databases[db] = counted;
-        if (!differ.empty()) return Corrupt("database " + db + " restored with other row counts: " + differ);
-      } else {
-        counted["matches_backup"] = nullptr;  // not counted at backup (postgresql.count_rows off, or an older backup)
-        databases[db] = counted;
-      }
+      // Against what the backup counted in pg_dump's own snapshot, when it did
+      // (null: not counted at backup, postgresql.count_rows off or an older backup).
+      std::string differ;
+      if (item.meta.contains("row_counts")) differ = source::CompareRowCounts(item.meta["row_counts"], counted);
+      counted["matches_backup"] = item.meta.contains("row_counts") ? json(differ.empty()) : json(nullptr);
+      databases[db] = counted;
+      if (!differ.empty()) return Corrupt("database " + db + " restored with other row counts: " + differ);
     }
     c.verification = {{"databases", databases}};
     if (databases.empty()) return Corrupt("the backup's postgresql part holds no database dump");

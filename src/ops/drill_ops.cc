@@ -1,7 +1,6 @@
 #include "ops/drill_ops.h"
 
 #include <filesystem>
-#include <regex>
 
 #include "backup/backup_manager.h"
 #include "base/time_util.h"
@@ -43,10 +42,9 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
 OpResult DrillReport(OperationContext& ctx, const std::string& month, const std::string& drill_id) {
   Operation op(ctx, "report.generate", "drill");
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
-  std::string when = month.empty() ? FormatUtcPattern(ctx.clock->Now(), "%Y-%m") : month;
-  if (!std::regex_match(when, std::regex("[0-9]{4}-(0[1-9]|1[0-2])"))) {
-    return op.Finish(ErrorResult(InvalidArgument("--month '" + month + "' is not a month: YYYY-MM, e.g. 2026-11")));
-  }
+  auto valid = ReportMonth(month, ctx.clock->Now());
+  if (!valid.ok()) return op.Finish(ErrorResult(valid.status()));
+  const std::string& when = *valid;
   std::string path = events::HistoryPath(ctx.config);
   std::vector<events::Event> drills;
   if (!path.empty() && std::filesystem::exists(path)) {
