@@ -101,6 +101,7 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
   return {.compression_level = config_.backup_manager.compression_level,
           .pack_size = repo::kDefaultPackSize,
           .threads = static_cast<size_t>(config_.backup_manager.threads),
+          .io_concurrency = static_cast<size_t>(config_.backup_manager.io_concurrency),
           .clock = options_.clock,
           .stop = options_.stop};
 }

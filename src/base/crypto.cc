@@ -76,6 +76,15 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std
                                std::string_view sealed) {
   DR_CHECK(key.size() == kKeySize && nonce.size() == kNonceSize);
   if (sealed.size() < kTagSize) return Corrupt("sealed data is shorter than its tag");
+  std::string out(sealed.size() - kTagSize, '\0');
+  DR_RETURN_IF_ERROR(AesGcmOpenInto(key, nonce, aad, sealed, out.data()));
+  return out;
+}
+
+Status AesGcmOpenInto(std::string_view key, std::string_view nonce, std::string_view aad, std::string_view sealed,
+                      char* out) {
+  DR_CHECK(key.size() == kKeySize && nonce.size() == kNonceSize);
+  if (sealed.size() < kTagSize) return Corrupt("sealed data is shorter than its tag");
   size_t ct_len = sealed.size() - kTagSize;
   CipherCtx ctx(EVP_CIPHER_CTX_new());
   DR_CHECK(EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, U(key), U(nonce)) == 1);
@@ -83,8 +92,7 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std
   if (!aad.empty()) {
     DR_CHECK(EVP_DecryptUpdate(ctx.get(), nullptr, &len, U(aad), static_cast<int>(aad.size())) == 1);
   }
-  std::string out(ct_len, '\0');
-  auto* dst = reinterpret_cast<unsigned char*>(out.data());
+  auto* dst = reinterpret_cast<unsigned char*>(out);
   DR_CHECK(EVP_DecryptUpdate(ctx.get(), dst, &len, U(sealed), static_cast<int>(ct_len)) == 1);
   std::string tag(sealed.substr(ct_len));
   DR_CHECK(EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagSize, tag.data()) == 1);
@@ -92,7 +100,7 @@ Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std
   if (EVP_DecryptFinal_ex(ctx.get(), dst + len, &final_len) != 1) {
     return Corrupt("authentication failed (AES-256-GCM tag mismatch)");
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace dr::crypto

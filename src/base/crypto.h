@@ -37,5 +37,9 @@ void AesGcmSeal(std::string_view key, std::string_view nonce, std::string_view a
 // Returns plaintext, or kCorrupt when the tag does not authenticate (wrong key or damaged data).
 Result<std::string> AesGcmOpen(std::string_view key, std::string_view nonce, std::string_view aad,
                                std::string_view ciphertext_and_tag);
+// The same into out, which has room for the plaintext (the input less the tag):
+// restore opens blobs into reused buffers, without allocating or zeroing them.
+Status AesGcmOpenInto(std::string_view key, std::string_view nonce, std::string_view aad,
+                      std::string_view ciphertext_and_tag, char* out);
 
 }  // namespace dr::crypto

@@ -32,6 +32,7 @@ struct BackupManagerConfig {
   RetentionPolicies retention_policies;
   int compression_level = 3;  // zstd level 1..19; 0 stores uncompressed
   int threads = 0;            // 0: one per core
+  int io_concurrency = 0;     // storage reads in flight while restoring; 0: the backend's own (S3 16, local 8)
 };
 
 struct AwsConfig {

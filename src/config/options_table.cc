@@ -269,6 +269,10 @@ RecordType RootKeys() {
            "zstd level; 0 stores uncompressed", {.min = 0, .max = 19})
       .Key("backup_manager.threads", [](C& c) -> auto& { return c.backup_manager.threads; },
            "worker threads; 0: one per core", {.min = 0, .max = 256})
+      .Key("backup_manager.io_concurrency", [](C& c) -> auto& { return c.backup_manager.io_concurrency; },
+           "storage reads in flight while restoring (ranged GETs on S3); 0: the repository's own default (S3 16, "
+           "local disk 8)",
+           {.min = 0, .max = 256})
 
       .Section("aws", "Regions.")
       .Key("aws.region", [](C& c) -> auto& { return c.aws.region; }, "primary region")

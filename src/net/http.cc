@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstring>
 
 #include "base/encoding.h"
@@ -27,10 +28,23 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
 struct Download {
   std::string* body;
   size_t max;
+  const std::map<std::string, std::string>* headers;
+  bool sized = false;
 };
 
 size_t WriteBody(char* buf, size_t size, size_t n, void* user) {
   auto* down = static_cast<Download*>(user);
+  if (!down->sized) {
+    // Room for the whole body at once: a pack range of several MiB grown by
+    // doubling would be copied ~20 times and briefly held twice.
+    down->sized = true;
+    auto length = down->headers->find("content-length");
+    size_t expected = 0;
+    if (length != down->headers->end() &&
+        std::from_chars(length->second.data(), length->second.data() + length->second.size(), expected).ec == std::errc()) {
+      down->body->reserve(std::min(expected, down->max));
+    }
+  }
   // Past the limit the bytes are dropped but accepted: the request still succeeds.
   if (down->body->size() < down->max) down->body->append(buf, std::min(size * n, down->max - down->body->size()));
   return size * n;
@@ -100,7 +114,7 @@ Result<HttpReply> HttpTransport::Perform(const HttpCall& call) {
   for (const auto& h : call.headers) list = curl_slist_append(list, h.c_str());
   HttpReply reply;
   Upload upload{call.body, 0};
-  Download download{&reply.body, call.max_body};
+  Download download{&reply.body, call.max_body, &reply.headers};
   curl_easy_setopt(curl, CURLOPT_URL, call.url.c_str());
   if (call.path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   if (list != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);

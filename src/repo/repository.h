@@ -36,6 +36,7 @@
 #include "dr/io.h"
 #include "repo/chunker/chunker.h"
 #include "repo/crypto/keys.h"
+#include "repo/fetch_plan.h"
 #include "repo/index/index.h"
 #include "repo/pack/pack.h"
 #include "repo/snapshot/snapshot.h"
@@ -46,6 +47,16 @@ struct RepositoryOptions {
   int compression_level = 3;  // zstd level; 0 stores data uncompressed
   size_t pack_size = kDefaultPackSize;
   size_t threads = 0;  // 0: one per core
+  // Storage requests in flight at once while restoring (ranged GETs). 0: what
+  // the backend says it serves well (BackendProperties::max_connections: S3 16,
+  // local disk 8). Separate from threads: a restore from object storage waits on
+  // round trips, not on the CPU.
+  size_t io_concurrency = 0;
+  // How restore merges neighbouring blobs into one read (repo/fetch_plan.h), and
+  // how many bytes it reads ahead of what it has written: memory stays bounded by
+  // read_ahead plus one fetch per decoding worker.
+  FetchOptions fetch;
+  uint64_t read_ahead = 64 << 20;
   Clock* clock = &RealClock();
   // false: skip loading indexes and scanning packs (WAL push/fetch only need keys).
   bool load_index = true;
@@ -161,8 +172,10 @@ class Repository {
   Status RemoveSnapshot(const std::string& backup_id);
   // Authenticated plaintext of one blob; kCorrupt/kNotFound name the blob and its pack.
   Result<std::string> LoadBlob(const BlobId& id);
-  // Writes the blobs' plaintext to sink in order, reading ahead in parallel;
-  // every byte is authenticated before it is written.
+  // Writes the blobs' plaintext to sink in order; every byte is authenticated
+  // before it is written. Neighbouring blobs of a pack are read in one ranged
+  // GET (FetchPlanner), up to io_concurrency reads run ahead of decryption on
+  // their own threads, and the blobs are opened on the worker pool.
   Result<StreamResult> RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress);
   // Reads and authenticates a pack's trailer only (its last few KiB): what the
   // quick check uses to catch a pack that is present at its size but damaged.
@@ -179,8 +192,26 @@ class Repository {
   Status LoadIndexes();
   Status ScanUnindexedPacks();
   Result<std::vector<PackEntry>> ReadTrailer(const ObjectInfo& info);
-  Result<BlobId> SaveBlob(std::string chunk);
+  // A chunk compressed and sealed, not yet packed; `sealed` is empty when the
+  // repository has the blob already (or it is pending in this session).
+  struct SealedBlob {
+    BlobId id;
+    std::string sealed;
+    uint32_t raw_length = 0;
+  };
+  Result<SealedBlob> SaveBlob(std::string chunk);
   Result<std::string> LoadSnapshotText(const std::string& backup_id);
+  // Authenticates and decompresses one sealed blob into out (raw_length bytes); `where` names it in errors.
+  Status OpenBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length, const std::string& where,
+                  char* out) const;
+  struct Buffer {
+    std::unique_ptr<char[]> data;
+    size_t capacity = 0;
+    size_t size = 0;
+  };
+  class BufferPool;
+  struct FetchedRange;
+  std::shared_ptr<const FetchedRange> ReadRange(Fetch fetch);
   Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
   Status WritePack(PackBuilder builder);
   // Hands a full pack to the writer threads; waits for the oldest write when
@@ -200,6 +231,7 @@ class Repository {
   std::vector<std::string> unindexed_packs_;
   std::vector<PackRecord> orphan_records_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<ThreadPool> io_pool_;  // restore's reads (io_concurrency threads)
 
   mutable std::mutex write_mu_;  // guards everything below
   std::unordered_set<BlobId, BlobIdHash> pending_;

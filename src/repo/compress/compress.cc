@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <cstring>
 #include <memory>
 
 namespace dr::repo::compress {
@@ -50,13 +51,31 @@ Result<std::string> Decompress(CompressionId id, std::string_view data, size_t m
     return Corrupt("zstd frame has no valid content size");
   }
   if (size > max_size) return Corrupt("zstd frame claims " + std::to_string(size) + " bytes, more than allowed");
-  thread_local DCtxHolder holder;
   std::string out(size, '\0');
-  size_t n = ZSTD_decompressDCtx(holder.ctx, out.data(), out.size(), data.data(), data.size());
+  DR_RETURN_IF_ERROR(DecompressInto(id, data, out.data(), out.size()));
+  return out;
+}
+
+Status DecompressInto(CompressionId id, std::string_view data, char* out, size_t size) {
+  if (id == CompressionId::kNone) {
+    if (data.size() != size) return Corrupt("stored data is " + std::to_string(data.size()) + " bytes, expected " + std::to_string(size));
+    std::memcpy(out, data.data(), size);
+    return Status::Ok();
+  }
+  if (id != CompressionId::kZstd) {
+    return Corrupt("unknown compression id " + std::to_string(static_cast<int>(id)));
+  }
+  unsigned long long frame = ZSTD_getFrameContentSize(data.data(), data.size());
+  if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN) {
+    return Corrupt("zstd frame has no valid content size");
+  }
+  if (frame != size) return Corrupt("zstd frame claims " + std::to_string(frame) + " bytes, expected " + std::to_string(size));
+  thread_local DCtxHolder holder;
+  size_t n = ZSTD_decompressDCtx(holder.ctx, out, size, data.data(), data.size());
   if (ZSTD_isError(n) || n != size) {
     return Corrupt(std::string("zstd decompression failed: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
   }
-  return out;
+  return Status::Ok();
 }
 
 }  // namespace dr::repo::compress

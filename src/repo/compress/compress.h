@@ -16,5 +16,8 @@ CompressionId Compress(std::string_view data, int level, std::string& out);
 
 // Decompresses data stored with id; refuses (kCorrupt) outputs above max_size.
 Result<std::string> Decompress(CompressionId id, std::string_view data, size_t max_size);
+// Decompresses into out, which holds exactly `size` bytes: kCorrupt when the
+// data does not decompress to that size. Nothing is allocated or zeroed.
+Status DecompressInto(CompressionId id, std::string_view data, char* out, size_t size);
 
 }  // namespace dr::repo::compress

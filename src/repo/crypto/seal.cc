@@ -53,7 +53,17 @@ std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payl
   return out;
 }
 
-Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed, std::string_view context) {
+namespace {
+
+// A sealed object whose header this key and type accept.
+struct Sealed {
+  CipherId cipher;
+  CompressionId compression;
+  std::string_view header;
+  std::string_view body;  // ciphertext and tag
+};
+
+Result<Sealed> CheckHeader(const SealKey& key, ObjectType type, std::string_view sealed) {
   if (sealed.size() < kSealOverhead) return Corrupt("sealed object is truncated (" + std::to_string(sealed.size()) + " bytes)");
   auto version = static_cast<uint8_t>(sealed[0]);
   auto cipher = static_cast<CipherId>(sealed[1]);
@@ -72,23 +82,54 @@ Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_vie
     return Corrupt("object was sealed with key id " + std::to_string(GetU32(sealed.data() + 4)) +
                    ", the repository key has id " + std::to_string(key.key_id));
   }
-  std::string_view header = sealed.substr(0, kSealHeaderSize);
-  std::string_view body = sealed.substr(kSealHeaderSize);
-  std::string aad = std::string(header) + std::string(context);
-  Payload p;
-  p.compression = compression;
-  if (cipher == CipherId::kAes256Gcm) {
-    DR_ASSIGN_OR_RETURN(p.data, crypto::AesGcmOpen(key.key, header.substr(8), aad, body));
-  } else if (cipher == CipherId::kNone) {
-    std::string_view data = body.substr(0, body.size() - kSealTagSize);
-    if (NoneTag(aad, data) != body.substr(data.size())) {
-      return Corrupt("checksum mismatch (SHA-256)");
-    }
-    p.data.assign(data);
-  } else {
+  if (cipher != CipherId::kAes256Gcm && cipher != CipherId::kNone) {
     return Corrupt("unknown cipher id " + std::to_string(static_cast<int>(cipher)));
   }
+  return Sealed{cipher, compression, sealed.substr(0, kSealHeaderSize), sealed.substr(kSealHeaderSize)};
+}
+
+// The payload of an unencrypted object once its tag matched.
+Result<std::string_view> CheckNoneTag(const Sealed& s, std::string_view aad) {
+  std::string_view data = s.body.substr(0, s.body.size() - kSealTagSize);
+  if (NoneTag(aad, data) != s.body.substr(data.size())) return Corrupt("checksum mismatch (SHA-256)");
+  return data;
+}
+
+}  // namespace
+
+Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed, std::string_view context) {
+  DR_ASSIGN_OR_RETURN(Sealed s, CheckHeader(key, type, sealed));
+  std::string aad = std::string(s.header) + std::string(context);
+  Payload p;
+  p.compression = s.compression;
+  if (s.cipher == CipherId::kAes256Gcm) {
+    DR_ASSIGN_OR_RETURN(p.data, crypto::AesGcmOpen(key.key, s.header.substr(8), aad, s.body));
+  } else {
+    DR_ASSIGN_OR_RETURN(std::string_view data, CheckNoneTag(s, aad));
+    p.data.assign(data);
+  }
   return p;
+}
+
+Status UnsealInto(const SealKey& key, ObjectType type, std::string_view sealed, std::string_view context, char* out,
+                  size_t raw_length, std::string& scratch) {
+  DR_ASSIGN_OR_RETURN(Sealed s, CheckHeader(key, type, sealed));
+  std::string aad = std::string(s.header) + std::string(context);
+  if (s.cipher == CipherId::kNone) {
+    DR_ASSIGN_OR_RETURN(std::string_view data, CheckNoneTag(s, aad));
+    return compress::DecompressInto(s.compression, data, out, raw_length);
+  }
+  size_t payload = s.body.size() - crypto::kTagSize;
+  if (s.compression == CompressionId::kNone) {
+    // Stored raw: decrypted straight into place.
+    if (payload != raw_length) {
+      return Corrupt("stored data is " + std::to_string(payload) + " bytes, expected " + std::to_string(raw_length));
+    }
+    return crypto::AesGcmOpenInto(key.key, s.header.substr(8), aad, s.body, out);
+  }
+  if (scratch.size() < payload) scratch.resize(payload);  // grows only: reused without being zeroed again
+  DR_RETURN_IF_ERROR(crypto::AesGcmOpenInto(key.key, s.header.substr(8), aad, s.body, scratch.data()));
+  return compress::DecompressInto(s.compression, std::string_view(scratch.data(), payload), out, raw_length);
 }
 
 Result<std::string> DecodePayload(const Payload& payload, size_t max_size) {

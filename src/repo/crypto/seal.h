@@ -40,6 +40,12 @@ std::string SealPayload(const SealKey& key, ObjectType type, const Payload& payl
 Result<Payload> OpenPayload(const SealKey& key, ObjectType type, std::string_view sealed,
                             std::string_view context = {});
 Result<std::string> DecodePayload(const Payload& payload, size_t max_size = kMaxPlaintext);
+// OpenPayload and DecodePayload at once into out, which has room for exactly
+// raw_length bytes (kCorrupt when the object holds another length). scratch
+// holds a compressed payload between the two steps; pass the same string again
+// and nothing is allocated (restore's hot path: no allocation, no zeroing).
+Status UnsealInto(const SealKey& key, ObjectType type, std::string_view sealed, std::string_view context, char* out,
+                  size_t raw_length, std::string& scratch);
 
 // Both halves at once, for small objects (indexes, snapshots, key files).
 std::string Seal(const SealKey& key, ObjectType type, std::string_view plaintext, int level,

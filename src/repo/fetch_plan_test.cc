@@ -1,0 +1,150 @@
+#include "repo/fetch_plan.h"
+
+#include <atomic>
+
+#include "repo/repository.h"
+#include "storage/memory/memory_backend.h"
+#include "test/support/test_support.h"
+
+namespace dr::repo {
+namespace {
+
+BlobId Id(int n) {
+  BlobId id;
+  id.bytes[0] = static_cast<unsigned char>(n);
+  id.bytes[1] = static_cast<unsigned char>(n >> 8);
+  return id;
+}
+
+// Pack "A": blobs 0..9 of 100 bytes each, back to back; pack "B": blobs 10 and 11.
+void TwoPacks(Index& index) {
+  PackRecord a{"aaaa", 4096, {}};
+  for (int i = 0; i < 10; ++i) a.entries.push_back({ObjectType::kData, Id(i), uint32_t(i) * 100, 100, 300});
+  index.AddPack(a);
+  PackRecord b{"bbbb", 4096, {}};
+  for (int i = 10; i < 12; ++i) b.entries.push_back({ObjectType::kData, Id(i), uint32_t(i - 10) * 100, 100, 300});
+  index.AddPack(b);
+}
+
+std::vector<Fetch> Plan(const Index& index, const std::vector<BlobId>& blobs, FetchOptions options) {
+  FetchPlanner planner(index, blobs, options);
+  std::vector<Fetch> out;
+  while (!planner.done()) out.push_back(planner.Next());
+  return out;
+}
+
+TEST(FetchPlanTest, NeighbouringBlobsOfAPackAreOneRead) {
+  Index index;
+  TwoPacks(index);
+  auto plan = Plan(index, {Id(0), Id(1), Id(2), Id(10), Id(11)}, {.max_gap = 0, .max_length = 1 << 20});
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].pack_id, "aaaa");
+  EXPECT_EQ(plan[0].offset, 0u);
+  EXPECT_EQ(plan[0].length, 300u);
+  ASSERT_EQ(plan[0].parts.size(), 3u);
+  EXPECT_EQ(plan[0].parts[2].id, Id(2));
+  EXPECT_EQ(plan[0].parts[2].offset, 200u);
+  EXPECT_EQ(plan[0].parts[2].raw_length, 300u);
+  EXPECT_EQ(plan[1].pack_id, "bbbb");
+  EXPECT_EQ(plan[1].parts.size(), 2u);
+}
+
+TEST(FetchPlanTest, AGapWithinMaxGapIsReadAndAWiderOneSplits) {
+  Index index;
+  TwoPacks(index);
+  // 0 then 2: a 100-byte gap (blob 1); 2 then 6: 300 bytes.
+  auto plan = Plan(index, {Id(0), Id(2), Id(6)}, {.max_gap = 100, .max_length = 1 << 20});
+  ASSERT_EQ(plan.size(), 2u);
+  EXPECT_EQ(plan[0].length, 300u);
+  EXPECT_EQ(plan[0].parts[1].offset, 200u);
+  EXPECT_EQ(plan[1].offset, 600u);
+  EXPECT_EQ(plan[1].parts.size(), 1u);
+}
+
+TEST(FetchPlanTest, NoReadIsLongerThanMaxLength) {
+  Index index;
+  TwoPacks(index);
+  std::vector<BlobId> blobs;
+  for (int i = 0; i < 10; ++i) blobs.push_back(Id(i));
+  auto plan = Plan(index, blobs, {.max_gap = 0, .max_length = 350});
+  ASSERT_EQ(plan.size(), 4u);  // 3 + 3 + 3 + 1 blobs
+  for (const auto& f : plan) EXPECT_LE(f.length, 350u);
+  EXPECT_EQ(plan[3].offset, 900u);
+}
+
+TEST(FetchPlanTest, TheRangeGrowsAtEitherEndAndARepeatedBlobIsServedByIt) {
+  Index index;
+  TwoPacks(index);
+  // Workers packed 3 before 2; the stream repeats a chunk (3 again); 1 adjoins the range's start.
+  auto plan = Plan(index, {Id(3), Id(2), Id(4), Id(3), Id(1), Id(8)}, {.max_gap = 0, .max_length = 1 << 20});
+  ASSERT_EQ(plan.size(), 2u);
+  ASSERT_EQ(plan[0].parts.size(), 5u);
+  EXPECT_EQ(plan[0].offset, 100u);
+  EXPECT_EQ(plan[0].length, 400u);
+  EXPECT_EQ(plan[0].parts[0].offset, 200u);
+  EXPECT_EQ(plan[0].parts[1].offset, 100u);
+  EXPECT_EQ(plan[0].parts[3].offset, 200u);
+  EXPECT_EQ(plan[0].parts[4].offset, 0u);
+  EXPECT_EQ(plan[1].offset, 800u) << "a gap wider than max_gap splits";
+}
+
+TEST(FetchPlanTest, ABlobInNoIndexIsAFetchOfItsOwnThatReadsNothing) {
+  Index index;
+  TwoPacks(index);
+  auto plan = Plan(index, {Id(0), Id(1), Id(99), Id(2)}, {});
+  ASSERT_EQ(plan.size(), 3u);
+  EXPECT_EQ(plan[0].parts.size(), 2u);
+  EXPECT_EQ(plan[1].missing.code(), Code::kNotFound);
+  EXPECT_THAT(plan[1].missing.message(), ::testing::HasSubstr("blob '" + Id(99).ShortHex() + "' is not in any index"));
+  EXPECT_EQ(plan[1].length, 0u);
+  EXPECT_EQ(plan[2].parts[0].id, Id(2));
+}
+
+// Counts reads of packs, and the most that ran at once.
+class CountingBackend : public BackendWrapper {
+ public:
+  using BackendWrapper::BackendWrapper;
+  Result<std::string> Get(const ObjectName& name, ByteRange range) override {
+    if (name.kind != ObjectKind::kPack) return target_->Get(name, range);
+    int now = ++running_;
+    int seen = most_.load();
+    while (now > seen && !most_.compare_exchange_weak(seen, now)) {
+    }
+    ++gets_;
+    auto r = target_->Get(name, range);
+    --running_;
+    return r;
+  }
+  std::atomic<int> gets_{0}, running_{0}, most_{0};
+};
+
+TEST(FetchPlanTest, ARestoreReadsEachPackInFewRangedGets) {
+  auto be = std::make_unique<CountingBackend>(storage::NewMemoryBackend());
+  CountingBackend& counting = *be;
+  const std::string key(32, 'k');
+  RepositoryOptions options{.compression_level = 3, .pack_size = 4 << 20, .threads = 2, .io_concurrency = 3};
+  options.fetch.max_length = 16 << 20;
+  auto repo = Repository::Init(*be, {.encrypted = true, .master_key = key, .chunker = {}}, options);
+  ASSERT_OK(repo);
+  std::string data = test::RandomData(24 << 20, 7);
+  StringSource src(data);
+  auto saved = (*repo)->SaveStream(src, nullptr);
+  ASSERT_OK(saved);
+  ASSERT_OK((*repo)->Flush());
+  size_t packs = (*repo)->index().Packs().size();
+
+  ASSERT_GE(saved->blobs.size(), 3 * packs) << "several blobs per pack, or nothing is merged";
+
+  counting.gets_ = 0;
+  std::string out;
+  StringSink sink(out);
+  auto restored = (*repo)->RestoreStream(saved->blobs, sink, nullptr);
+  ASSERT_OK(restored);
+  EXPECT_EQ(out, data);
+  EXPECT_EQ(restored->sha256, saved->sha256);
+  EXPECT_EQ(counting.gets_.load(), static_cast<int>(packs)) << "one GET per pack for " << saved->blobs.size() << " blobs";
+  EXPECT_LE(counting.most_.load(), 3) << "no more reads at once than io_concurrency";
+}
+
+}  // namespace
+}  // namespace dr::repo
