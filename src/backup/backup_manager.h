@@ -43,6 +43,9 @@ struct BackupRequest {
   std::vector<std::string> tags;
   std::string backup_type = "full";
   bool physical = false;  // postgresql: pg_basebackup instead of pg_dump
+  // files, s3: read every file and object again, even those the previous backup
+  // holds unchanged (same size, mtime, ctime and inode; same ETag).
+  bool read_all = false;
   // Create the repository first when there is none; otherwise a missing
   // repository is kNotFound ("run repo init"), so a typo is never a new repository.
   bool init_repository = false;
@@ -296,7 +299,9 @@ class BackupManager {
   Progress MakeProgress(std::string label, bool terminal) const;
   std::string GenerateId(const std::string& type);
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
-  source::SourceEnv SourceEnv() const { return {.config = &config_, .kafka_admin = options_.kafka_admin}; }
+  source::SourceEnv SourceEnv() const {
+    return {.config = &config_, .kafka_admin = options_.kafka_admin, .clock = options_.clock};
+  }
 
   config::Config config_;
   ManagerOptions options_;

@@ -22,6 +22,7 @@ Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
   for (const auto& id : item.blobs) {
     if (!repo_.index().Has(id)) return NotFound("item '" + item.name + "' of an earlier backup lost its data");
   }
+  input_bytes_ += item.size;  // the backup's size is what it holds, read now or not
   component_.items.push_back(item);
   return Status::Ok();
 }

@@ -76,7 +76,8 @@ std::string KnownSourceNames() {
 }
 
 source::BackupArgs BackupArgsOf(const BackupRequest& request) {
-  return {.paths = request.paths, .streams = request.streams, .physical = request.physical};
+  return {.paths = request.paths, .streams = request.streams, .physical = request.physical,
+          .read_all = request.read_all};
 }
 
 source::ItemTarget ItemTargetOf(const RestoreRequest& request) {

@@ -28,6 +28,7 @@ struct CreateArgs {
   std::vector<std::string> tags;
   std::string type = "full";
   bool physical = false;
+  bool read_all = false;
   bool init = false;
 };
 
@@ -47,6 +48,7 @@ int Create(CliContext& ctx, CreateArgs& args) {
   request.tags = args.tags;
   request.backup_type = args.type;
   request.physical = args.physical;
+  request.read_all = args.read_all;
   request.init_repository = args.init;
   if (!args.stdin_name.empty()) {
     op->before_run = [&] {
@@ -172,6 +174,9 @@ void RegisterBackupCommands(CLI::App& app, CliContext& ctx) {
   create->add_flag("--physical", args->physical,
                    "postgresql: a physical base backup (pg_basebackup) for point-in-time recovery with the WAL "
                    "archive, instead of pg_dump");
+  create->add_flag("--read-all", args->read_all,
+                   "files, s3: read every file and object again (default: take those whose size, mtime, ctime and "
+                   "inode, or ETag, match the previous backup from it unread)");
   create->add_flag("--init", args->init,
                    "create the repository first if there is none (default: refuse, so that a mistyped "
                    "backup_dir is an error rather than a new empty repository)");

@@ -126,6 +126,7 @@ void AddBackupRoutes(ApiRouter& router, const ApiDeps& deps) {
           b.Read("tags", request.tags);
           b.Read("paths", request.paths);
           b.Read("physical", request.physical);
+          b.Read("read_all", request.read_all);
         })) {
       return;
     }

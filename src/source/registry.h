@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "dr/clock.h"
 #include "dr/io.h"
 #include "dr/source.h"
 #include "source/files/files_source.h"
@@ -45,6 +46,9 @@ struct SourceEnv {
   const config::Config* config = nullptr;
   // Kafka admin operations; null: librdkafka's (tests substitute a scripted one).
   kafka::Admin* kafka_admin = nullptr;
+  // Wall-clock time where a source compares with it (files: a file changed in the
+  // last second is not trusted to be unchanged next time).
+  const Clock* clock = &RealClock();
 };
 
 // `backup create`'s inputs besides the component names.
@@ -52,6 +56,9 @@ struct BackupArgs {
   std::vector<std::string> paths;     // files: paths to back up (empty: files.paths)
   std::vector<StreamInput> streams;   // files: named streams (stdin)
   bool physical = false;              // postgresql: pg_basebackup instead of pg_dump
+  // files, s3: read everything again instead of reusing what the previous
+  // backup holds unchanged (its size, times and inode or ETag still match).
+  bool read_all = false;
 };
 
 // The restore options every source that writes items out as files or to a

@@ -37,9 +37,18 @@ std::string Normalize(std::string path) {
   return path;
 }
 
-json MetaOf(const struct stat& st) {
-  return json{{"mode", st.st_mode & 07777}, {"mtime", static_cast<int64_t>(st.st_mtime)},
-              {"uid", st.st_uid}, {"gid", st.st_gid}};
+int64_t Nanos(const struct timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+json MetaOf(const struct stat& st, int64_t settled_before_ns = 0) {
+  json meta{{"mode", st.st_mode & 07777}, {"mtime", static_cast<int64_t>(st.st_mtime)},
+            {"uid", st.st_uid}, {"gid", st.st_gid}};
+  if (S_ISREG(st.st_mode) && Nanos(st.st_ctim) < settled_before_ns) {
+    // What the next backup compares to decide a file is unchanged (FilesOptions::previous).
+    meta["mtime_ns"] = Nanos(st.st_mtim);
+    meta["ctime_ns"] = Nanos(st.st_ctim);
+    meta["inode"] = static_cast<uint64_t>(st.st_ino);
+  }
+  return meta;
 }
 
 // Refuses names that would escape the restore target.
@@ -107,6 +116,20 @@ class WritebackSink : public ByteSink {
 
 }  // namespace
 
+const repo::SnapshotItem* FilesSource::Unchanged(const std::string& name, const struct stat& st) const {
+  auto it = previous_.find(name);
+  if (it == previous_.end()) return nullptr;
+  const repo::SnapshotItem& item = *it->second;
+  const json& meta = item.meta;
+  auto same = [&](const char* key, auto value) {
+    auto field = meta.find(key);
+    return field != meta.end() && field->is_number_integer() && field->get<decltype(value)>() == value;
+  };
+  bool unchanged = item.size == static_cast<uint64_t>(st.st_size) && same("mtime_ns", Nanos(st.st_mtim)) &&
+                   same("ctime_ns", Nanos(st.st_ctim)) && same("inode", static_cast<uint64_t>(st.st_ino));
+  return unchanged ? &item : nullptr;
+}
+
 bool FilesSource::Excluded(const std::string& path) const {
   for (const auto& pattern : options_.exclude) {
     if (::fnmatch(pattern.c_str(), path.c_str(), 0) == 0) return true;
@@ -144,11 +167,20 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
     return writer.AddEntry({name, "symlink", meta});
   }
   if (!S_ISREG(st.st_mode)) return Status::Ok();  // sockets, fifos, devices: nothing to restore
+  if (const repo::SnapshotItem* item = Unchanged(name, st)) {
+    // Its data must still be in the repository (a prune may have removed it); if not, it is read.
+    if (writer.AddUnchanged(*item).ok()) {
+      ++files_unchanged_;
+      return Status::Ok();
+    }
+  }
+  ++files_read_;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "unable to open '" + path + "'");
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // read once, front to back: larger readahead
   FdSource source(fd, path);
-  Status s = writer.AddStream({name, "file", MetaOf(st)}, source);
+  int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.clock->Now().time_since_epoch()).count();
+  Status s = writer.AddStream({name, "file", MetaOf(st, now_ns - 1000000000)}, source);
   ::close(fd);
   return s;
 }
@@ -157,7 +189,7 @@ uint64_t FilesSource::SizeUnder(const std::string& path) const {
   if (Excluded(path)) return 0;
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;  // AddPath reports it
-  if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
+  if (S_ISREG(st.st_mode)) return Unchanged(ItemNameOf(path), st) ? 0 : static_cast<uint64_t>(st.st_size);
   if (!S_ISDIR(st.st_mode)) return 0;
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) return 0;
@@ -171,6 +203,11 @@ uint64_t FilesSource::SizeUnder(const std::string& path) const {
 }
 
 Status FilesSource::Backup(ItemWriter& writer) {
+  if (options_.previous != nullptr) {
+    for (const auto& item : options_.previous->items) {
+      if (item.kind == "file") previous_[item.name] = &item;
+    }
+  }
   // A walk over the metadata first, as restic's scanner does, so that progress
   // can show a total, a percentage and an ETA. Standard input counts when it is
   // a file; from a pipe its size is unknown, and then so is the total.
@@ -193,6 +230,7 @@ Status FilesSource::Backup(ItemWriter& writer) {
     FdSource source(stream.fd, stream.name);
     DR_RETURN_IF_ERROR(writer.AddStream({stream.name, "stream", json::object()}, source));
   }
+  writer.SetComponentMeta({{"files_read", files_read_}, {"files_unchanged", files_unchanged_}});
   return Status::Ok();
 }
 

@@ -6,9 +6,14 @@
 // ("etc/ecap/app.yaml") or by the name given to a stream ("orders.csv").
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
+#include "dr/clock.h"
 #include "dr/source.h"
 #include "repo/snapshot/snapshot.h"
 
@@ -23,6 +28,18 @@ struct FilesOptions {
   std::vector<std::string> paths;
   std::vector<std::string> exclude;  // fnmatch(3) patterns, matched against the absolute path
   std::vector<StreamInput> streams;
+  // The newest earlier backup's files component, or null. A regular file whose
+  // size, mtime, ctime (to the nanosecond) and inode match its item there is
+  // taken from it unread, as restic does with its parent snapshot: a write
+  // changes mtime and ctime, and a file put in place by rename changes the
+  // inode. Items of older backups, which recorded none of these, are read.
+  const repo::SnapshotComponent* previous = nullptr;
+  // Timestamps have a granularity (the kernel's clock tick): a file changed
+  // again within the tick of its last change keeps its mtime and ctime. So a
+  // file whose ctime is within a second of the time it is backed up is not
+  // recorded as comparable, and the next backup reads it again (git's "racy
+  // clean" rule).
+  const Clock* clock = &RealClock();
 };
 
 class FilesSource : public Source {
@@ -36,8 +53,13 @@ class FilesSource : public Source {
   bool Excluded(const std::string& path) const;
   // The bytes of the regular files under path that AddPath will read (0 for what cannot be read).
   uint64_t SizeUnder(const std::string& path) const;
+  // The previous backup's item for this file when the file has not changed since, else null.
+  const repo::SnapshotItem* Unchanged(const std::string& name, const struct stat& st) const;
 
   FilesOptions options_;
+  std::unordered_map<std::string_view, const repo::SnapshotItem*> previous_;  // files by name
+  uint64_t files_read_ = 0;
+  uint64_t files_unchanged_ = 0;
 };
 
 struct FilesRestoreOptions {

@@ -15,11 +15,13 @@ SourceSpec<NoRestoreOptions> FilesSpec() {
     return Status::Ok();
   };
   spec.requested = [](const BackupArgs& args) { return !args.paths.empty() || !args.streams.empty(); };
+  // Files whose size, mtime, ctime and inode match the newest earlier backup are not read again.
+  spec.incremental = true;
   spec.make = [](const SourceEnv& env, const BackupArgs& args,
-                 const repo::SnapshotComponent*) -> Result<std::unique_ptr<Source>> {
+                 const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     const auto& files = env.config->files;
-    return std::unique_ptr<Source>(std::make_unique<FilesSource>(
-        FilesOptions{args.paths.empty() ? files.paths : args.paths, files.exclude, args.streams}));
+    return std::unique_ptr<Source>(std::make_unique<FilesSource>(FilesOptions{
+        args.paths.empty() ? files.paths : args.paths, files.exclude, args.streams, args.read_all ? nullptr : previous, env.clock}));
   };
   spec.modes = {{"files", "component 'files'"}};
   spec.options = {

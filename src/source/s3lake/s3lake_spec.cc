@@ -26,11 +26,11 @@ SourceSpec<S3RestoreArgs> S3LakeSpec() {
   };
   // Unchanged objects are taken from the newest earlier backup of the lake.
   spec.incremental = true;
-  spec.make = [](const SourceEnv& env, const BackupArgs&,
+  spec.make = [](const SourceEnv& env, const BackupArgs& args,
                  const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     DR_ASSIGN_OR_RETURN(auto s3, LakeS3Options(env.config->s3));
-    return std::unique_ptr<Source>(
-        std::make_unique<S3LakeSource>(S3LakeOptions{s3, env.config->s3.buckets, previous}));
+    return std::unique_ptr<Source>(std::make_unique<S3LakeSource>(
+        S3LakeOptions{s3, env.config->s3.buckets, args.read_all ? nullptr : previous}));
   };
   spec.modes = {{"s3", "component 's3'"}};
   spec.options = {
