@@ -1,5 +1,6 @@
 #include "repo/chunker/chunker.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -43,16 +44,24 @@ size_t FindCutPoint(const GearTable& gear, const ChunkerParams& params, const un
 }
 
 Chunker::Chunker(ByteSource& source, const GearTable& gear, const ChunkerParams& params)
-    : source_(source), gear_(gear), params_(params), buf_(params.max_size * 2, '\0') {}
+    : source_(source), gear_(gear), params_(params) {}
 
 Status Chunker::Fill() {
   if (pos_ > 0 && end_ - pos_ < params_.max_size) {
-    std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+    std::memmove(buf_.get(), buf_.get() + pos_, end_ - pos_);
     end_ -= pos_;
     pos_ = 0;
   }
   while (!eof_ && end_ - pos_ < params_.max_size) {
-    DR_ASSIGN_OR_RETURN(size_t got, source_.Read(buf_.data() + end_, buf_.size() - end_));
+    if (end_ == capacity_) {
+      // Here pos_ is 0 and end_ < max_size, so 2 x max_size always has room.
+      size_t grown = std::min(std::max<size_t>(capacity_ * 2, 64 << 10), params_.max_size * 2);
+      std::unique_ptr<char[]> bigger(new char[grown]);
+      if (end_ > 0) std::memcpy(bigger.get(), buf_.get(), end_);
+      buf_ = std::move(bigger);
+      capacity_ = grown;
+    }
+    DR_ASSIGN_OR_RETURN(size_t got, source_.Read(buf_.get() + end_, capacity_ - end_));
     if (got == 0) eof_ = true;
     end_ += got;
   }
@@ -62,9 +71,9 @@ Status Chunker::Fill() {
 Result<bool> Chunker::Next(std::string* chunk) {
   DR_RETURN_IF_ERROR(Fill());
   if (pos_ == end_) return false;
-  auto* data = reinterpret_cast<const unsigned char*>(buf_.data() + pos_);
+  auto* data = reinterpret_cast<const unsigned char*>(buf_.get() + pos_);
   size_t len = FindCutPoint(gear_, params_, data, end_ - pos_);
-  chunk->assign(buf_.data() + pos_, len);
+  chunk->assign(buf_.get() + pos_, len);
   pos_ += len;
   return true;
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <string>
 
@@ -45,7 +46,12 @@ class Chunker {
   ByteSource& source_;
   const GearTable& gear_;
   ChunkerParams params_;
-  std::string buf_;
+  // Grows by doubling from 64 KiB to 2 x max_size as the stream turns out to
+  // need it, and is never zeroed: a backup of many small files makes a Chunker
+  // per file, and a buffer of 2 x 4 MiB zeroed for each took two thirds of the
+  // CPU of a backup of 30,000 small files.
+  std::unique_ptr<char[]> buf_;
+  size_t capacity_ = 0;
   size_t pos_ = 0;  // start of unconsumed data in buf_
   size_t end_ = 0;  // end of valid data in buf_
   bool eof_ = false;
