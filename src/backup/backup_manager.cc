@@ -232,7 +232,8 @@ std::string BackupManager::GenerateId(const std::string& type) {
   return id;
 }
 
-Status BackupManager::LoadPrevious(const std::string& component) {
+Status BackupManager::LoadPrevious(const std::string& component,
+                                   const std::function<bool(const repo::SnapshotComponent&)>& fits) {
   previous_.reset();
   // Summaries: find the newest, then load it whole. A damaged snapshot is passed
   // over (it would otherwise fail every later backup of the component): the
@@ -244,16 +245,28 @@ Status BackupManager::LoadPrevious(const std::string& component) {
     if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(std::move(w));
   }
   auto& backups = listing.backups;
-  for (auto it = backups.rbegin(); it != backups.rend(); ++it) {
+  // With `fits`, the newest few candidates are loaded until one fits: a backup
+  // of another job's paths in between does not make this one read everything.
+  constexpr int kCandidates = 3;
+  int tried = 0;
+  for (auto it = backups.rbegin(); it != backups.rend() && tried < kCandidates; ++it) {
     bool has = std::any_of(it->components.begin(), it->components.end(),
                            [&](const auto& c) { return c.name == component; });
     if (!has) continue;
+    ++tried;
     DR_ASSIGN_OR_RETURN(repo::Repository * repo, Repository());
-    DR_ASSIGN_OR_RETURN(repo::Snapshot full, repo->LoadSnapshot(it->backup_id));
-    for (auto& c : full.components) {
-      if (c.name == component) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
+    auto full = repo->LoadSnapshot(it->backup_id);
+    if (!full.ok()) {
+      // A base that only saves reading is looked for further back.
+      if (!fits || full.status().code() == Code::kCancelled) return full.status();
+      warnings_.push_back("backup '" + it->backup_id + "' could not be read and was not used as the base of this backup: " +
+                          full.status().message());
+      continue;
     }
-    break;
+    for (auto& c : full->components) {
+      if (c.name == component && (!fits || fits(c))) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
+    }
+    if (previous_ || !fits) break;
   }
   return Status::Ok();
 }
@@ -356,8 +369,14 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   source::BackupArgs args = BackupArgsOf(request);
   for (const auto& name : *components) {
     const SourceEntry& spec = *FindSource(name);  // ChooseComponents checked the name
-    if (spec.incremental) {
-      if (Status st = LoadPrevious(name); !st.ok()) return finish(st);
+    previous_.reset();
+    if (spec.incremental && !(spec.base_fits && request.read_all)) {
+      std::function<bool(const repo::SnapshotComponent&)> fits;
+      if (spec.base_fits) fits = [&](const repo::SnapshotComponent& c) { return spec.base_fits(c, config_, args); };
+      Status st = LoadPrevious(name, fits);
+      if (!st.ok() && (!spec.base_fits || st.code() == Code::kCancelled)) return finish(st);
+      // Only reading is saved by a base: without one, everything is read.
+      if (!st.ok()) result.warnings.push_back(name + ": no earlier backup to compare with, everything is read: " + st.message());
     }
     auto source = spec.make(SourceEnv(), args, spec.incremental ? previous_.get() : nullptr);
     if (!source.ok()) return finish(source.status());

@@ -310,7 +310,10 @@ class BackupManager {
   std::unique_ptr<repo::RepoLock> lock_;       // the operation's lock; released after repo_ is closed
   std::unique_ptr<repo::Repository> repo_;
   // The newest earlier backup's component of that name (or none), for an incremental source.
-  Status LoadPrevious(const std::string& component);
+  // The base of an incremental backup of component: the newest earlier one
+  // (that `fits`, when given) into previous_, or none.
+  Status LoadPrevious(const std::string& component,
+                      const std::function<bool(const repo::SnapshotComponent&)>& fits = {});
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
   // The summary cache: options_.summary_cache, or own_summaries_.

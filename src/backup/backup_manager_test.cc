@@ -125,23 +125,25 @@ TEST_F(BackupManagerTest, RecordsTimesSizesAndDedup) {
 
 // The second backup of a tree reads only what changed since the first, by
 // size, mtime, ctime and inode, and still restores the whole tree.
-// The wall clock a second after the newest change (ctime) of the files under dir, plus `after`.
-std::chrono::system_clock::time_point AfterLastChange(const std::string& dir, std::chrono::milliseconds after) {
-  int64_t newest = 0;
+// The newest (or the oldest) change time (ctime) of the files under dir, plus `after`.
+std::chrono::system_clock::time_point AfterChange(const std::string& dir, std::chrono::milliseconds after,
+                                                  bool oldest = false) {
+  int64_t found = oldest ? INT64_MAX : 0;
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
     struct stat st {};
-    if (::lstat(e.path().c_str(), &st) == 0) {
-      newest = std::max<int64_t>(newest, int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec);
+    if (e.is_regular_file() && ::lstat(e.path().c_str(), &st) == 0) {
+      int64_t ns = int64_t{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec;
+      found = oldest ? std::min(found, ns) : std::max(found, ns);
     }
   }
   return std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
-             std::chrono::nanoseconds(newest))) + after;
+             std::chrono::nanoseconds(found))) + after;
 }
 
 TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
   for (int i = 0; i < 20; ++i) test::WriteFile(dir_ / ("src/many/f" + std::to_string(i)), test::RandomData(5000, 100 + i));
   // The backup runs well after the files' last change: none is "racy".
-  clock_.SetWall(AfterLastChange(dir_ / "src", std::chrono::seconds(60)));
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
   auto manager = NewManager();
   ASSERT_EQ(manager->CreateFullBackup("one").status, "completed");
   auto meta = [&](const std::string& id) {
@@ -178,7 +180,7 @@ TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
   EXPECT_EQ(test::ReadFileOrDie(out + "nested/b.bin"), test::RandomData(700000, 3));
   struct stat mode {};
   ASSERT_EQ(::stat((out + "many/f5").c_str(), &mode), 0);
-  EXPECT_EQ(mode.st_mode & 0777, 0600u) << "the unchanged data comes with the new mode";
+  EXPECT_EQ(mode.st_mode & 0777, 0600u) << "a changed mode changes ctime: the file is read with its new mode";
 
   ASSERT_EQ(manager->CreateFullBackup("three", {.read_all = true}).status, "completed");
   EXPECT_EQ(meta("three")["files_read"], 22) << "--read-all reads everything";
@@ -190,7 +192,8 @@ TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
 // same timestamp tick, unseen: the next backup reads it again.
 TEST_F(BackupManagerTest, AFileChangedJustBeforeItsBackupIsReadAgainNextTime) {
   test::WriteFile(dir_ / "src/fresh", "written just now");
-  clock_.SetWall(AfterLastChange(dir_ / "src", std::chrono::milliseconds(500)));
+  // Half a second after the oldest change: every file changed within the second before the backup.
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::milliseconds(500), /*oldest=*/true));
   auto manager = NewManager();
   ASSERT_EQ(manager->CreateFullBackup("one").status, "completed");
   clock_.Advance(std::chrono::seconds(60));
@@ -202,6 +205,39 @@ TEST_F(BackupManagerTest, AFileChangedJustBeforeItsBackupIsReadAgainNextTime) {
   snap = manager->GetBackup("three");
   ASSERT_OK(snap);
   EXPECT_EQ(snap->components.at(0).meta["files_read"], 0) << "settled since: taken unread";
+}
+
+// The base of a files backup is the newest one of the same paths: a backup of
+// another tree in between (another job, a stdin dump) does not make it read
+// everything; a base that cannot be read is a warning, not a failed backup.
+TEST_F(BackupManagerTest, TheBaseIsTheNewestBackupOfTheSamePaths) {
+  test::WriteFile(dir_ / "other/x.txt", "another job's tree");
+  clock_.SetWall(AfterChange(dir_.path(), std::chrono::seconds(60)));
+  auto manager = NewManager();
+  ASSERT_EQ(manager->CreateFullBackup("mine").status, "completed");
+  ASSERT_EQ(manager->CreateFullBackup("theirs", {.paths = {dir_ / "other"}}).status, "completed");
+  ASSERT_EQ(manager->CreateFullBackup("again").status, "completed");
+  auto snap = manager->GetBackup("again");
+  ASSERT_OK(snap);
+  EXPECT_EQ(snap->components.at(0).meta["files_read"], 0) << "based on 'mine', not on 'theirs'";
+  EXPECT_EQ(snap->components.at(0).meta["files_unchanged"], 2);
+
+  // A subtree of a backed-up root fits too.
+  ASSERT_EQ(manager->CreateFullBackup("sub", {.paths = {dir_ / "src/nested"}}).status, "completed");
+  EXPECT_EQ(manager->GetBackup("sub")->components.at(0).meta["files_unchanged"], 1);
+
+  // The newest fitting base damaged: the backup still completes, takes the next older one, and says why.
+  ASSERT_EQ(manager->CreateFullBackup("newest").status, "completed");
+  auto repo = manager->Repository();
+  ASSERT_OK(repo);
+  ASSERT_OK((*repo)->backend().Put({ObjectKind::kSnapshot, "newest"}, "damaged", {.overwrite = true}));
+  auto next = manager->CreateFullBackup("after-damage");
+  ASSERT_EQ(next.status, "completed") << next.error.ToString();
+  EXPECT_EQ(manager->GetBackup("after-damage")->components.at(0).meta["files_unchanged"], 2)
+      << "an older base of the same paths ('again') is used";
+  bool warned = std::any_of(next.warnings.begin(), next.warnings.end(),
+                            [](const std::string& w) { return w.find("'newest'") != std::string::npos; });
+  EXPECT_TRUE(warned) << "the damaged backup is named in a warning";
 }
 
 // A mistyped backup_dir used to become a new, empty repository on the first

@@ -19,6 +19,7 @@ SourceEntry Bind(source::SourceSpec<Options> spec, std::function<const Options&(
   e.check = spec.check;
   e.requested = spec.requested;
   e.incremental = spec.incremental;
+  e.base_fits = spec.base_fits;
   e.make = spec.make;
   e.modes = spec.modes;
   std::string first = spec.modes.front().id;

@@ -27,6 +27,7 @@ struct SourceEntry {
   std::function<Status(const config::Config&, const source::BackupArgs&)> check;
   std::function<bool(const source::BackupArgs&)> requested;
   bool incremental = false;
+  std::function<bool(const repo::SnapshotComponent&, const config::Config&, const source::BackupArgs&)> base_fits;
   std::function<Result<std::unique_ptr<Source>>(const source::SourceEnv&, const source::BackupArgs&,
                                                 const repo::SnapshotComponent*)>
       make;

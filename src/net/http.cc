@@ -34,19 +34,28 @@ struct Download {
 
 size_t WriteBody(char* buf, size_t size, size_t n, void* user) {
   auto* down = static_cast<Download*>(user);
+  size_t expected = 0;
   if (!down->sized) {
     // Room for the whole body at once: a pack range of several MiB grown by
     // doubling would be copied ~20 times and briefly held twice.
     down->sized = true;
     auto length = down->headers->find("content-length");
-    size_t expected = 0;
     if (length != down->headers->end() &&
         std::from_chars(length->second.data(), length->second.data() + length->second.size(), expected).ec == std::errc()) {
-      down->body->reserve(std::min(expected, down->max));
+      // A server's claim is capped: a bogus Content-Length must not allocate gigabytes up front.
+      expected = std::min({expected, down->max, size_t{256} << 20});
+    } else {
+      expected = 0;
     }
   }
-  // Past the limit the bytes are dropped but accepted: the request still succeeds.
-  if (down->body->size() < down->max) down->body->append(buf, std::min(size * n, down->max - down->body->size()));
+  // No exception may cross libcurl's C frames: running out of memory ends the transfer as an error.
+  try {
+    if (expected > 0) down->body->reserve(expected);
+    // Past the limit the bytes are dropped but accepted: the request still succeeds.
+    if (down->body->size() < down->max) down->body->append(buf, std::min(size * n, down->max - down->body->size()));
+  } catch (const std::exception&) {
+    return 0;
+  }
   return size * n;
 }
 

@@ -64,10 +64,7 @@ Repository::Repository(Backend& backend, RepositoryOptions options)
     : backend_(backend),
       options_(std::move(options)),
       pool_(std::make_unique<ThreadPool>(options_.threads)),
-      io_pool_(std::make_unique<ThreadPool>(options_.io_concurrency > 0
-                                                ? options_.io_concurrency
-                                                : static_cast<size_t>(std::max(1, backend.Properties().max_connections)))),
-      writers_(std::make_unique<ThreadPool>(kPackWriters)) {}
+      writers_(std::make_unique<ThreadPool>(PackWriters())) {}
 
 Repository::~Repository() = default;
 
@@ -362,7 +359,7 @@ Status Repository::QueuePackWrite(PackBuilder builder) {
     std::lock_guard lock(writes_mu_);
     pack_writes_.push_back(
         writers_->Submit([this, b = std::move(builder)]() mutable { return WritePack(std::move(b)); }));
-    if (pack_writes_.size() <= kMaxPendingPacks) return Status::Ok();
+    if (pack_writes_.size() <= writers_->size()) return Status::Ok();
     oldest = std::move(pack_writes_.front());
     pack_writes_.pop_front();
   }
@@ -626,13 +623,55 @@ std::shared_ptr<const Repository::FetchedRange> Repository::ReadRange(Fetch fetc
     out->status = f.missing;
     return out;
   }
-  auto bytes = backend_.Get({ObjectKind::kPack, f.pack_id}, {f.offset, f.length});
-  if (bytes.ok()) {
-    out->bytes = std::move(*bytes);
-  } else {
-    out->status = bytes.status();
+  try {
+    auto bytes = backend_.Get({ObjectKind::kPack, f.pack_id}, {f.offset, f.length});
+    if (!bytes.ok()) {
+      out->status = bytes.status();
+    } else if (bytes->size() != f.length) {
+      out->status = Corrupt("pack returned " + std::to_string(bytes->size()) + " bytes for a range of " +
+                            std::to_string(f.length));
+    } else {
+      out->bytes = std::move(*bytes);
+    }
+  } catch (const std::exception& e) {
+    out->status = Status(Code::kFailed, std::string("reading the pack: ") + e.what());
   }
   return out;
+}
+
+Result<Repository::Buffer> Repository::DecodePart(const FetchedRange& range, size_t p, BufferPool& buffers,
+                                                  const std::atomic<bool>& failed) {
+  const Fetch& f = range.fetch;
+  const Fetch::Part& blob = f.parts[p];
+  if (!f.missing.ok()) return f.missing;
+  if (failed) return Status(Code::kCancelled, "restore already failed");  // never written: the error is set
+  if (range.status.ok()) {
+    Buffer out = buffers.Take(blob.raw_length);
+    DR_RETURN_IF_ERROR(OpenBlob(blob.id, std::string_view(range.bytes).substr(blob.offset, blob.length),
+                                blob.raw_length, f.Where(p), out.data.get()));
+    return out;
+  }
+  if (range.status.code() == Code::kNotFound) return NotFound(f.Where(p) + ": pack is missing");
+  if (f.parts.size() == 1 || range.status.code() == Code::kCancelled) return range.status.WithContext(f.Where(p));
+  // A merged read failed: read this blob alone, so that a fault in one blob's
+  // bytes fails that blob, named, and its neighbours still restore. Once one
+  // has failed, the rest do nothing (failed), so a dead server costs one more
+  // read, not one per blob.
+  DR_ASSIGN_OR_RETURN(std::string alone, LoadBlob(blob.id));
+  if (alone.size() != blob.raw_length) return Corrupt(f.Where(p) + ": content does not match its indexed length");
+  Buffer out = buffers.Take(blob.raw_length);
+  std::memcpy(out.data.get(), alone.data(), out.size);
+  return out;
+}
+
+ThreadPool& Repository::IoPool() {
+  std::call_once(io_pool_once_, [this] { io_pool_ = std::make_unique<ThreadPool>(IoConcurrency()); });
+  return *io_pool_;
+}
+
+size_t Repository::IoConcurrency() const {
+  return options_.io_concurrency > 0 ? options_.io_concurrency
+                                     : static_cast<size_t>(std::max(1, backend_.Properties().max_connections));
 }
 
 Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress) {
@@ -650,12 +689,14 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   BufferPool buffers;
   Status error;
 
+  std::atomic<bool> failed{false};  // set once the restore has failed: tasks still queued do nothing
+  ThreadPool& io = IoPool();
   auto read_more = [&] {
-    while (error.ok() && !planner.done() && reads.size() < io_pool_->size() &&
+    while (error.ok() && !planner.done() && reads.size() < io.size() &&
            (reads.empty() || read_bytes < options_.read_ahead)) {
       Fetch fetch = planner.Next();
       read_bytes += fetch.length;
-      reads.push_back(io_pool_->Submit([this, f = std::move(fetch)]() mutable { return ReadRange(std::move(f)); }));
+      reads.push_back(io.Submit([this, f = std::move(fetch)]() mutable { return ReadRange(std::move(f)); }));
     }
   };
   auto ready = [](const auto& future) { return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready; };
@@ -674,27 +715,18 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
         part = 0;
         read_more();
       }
-      decodes.push_back(pool_->Submit([this, &buffers, range = current, p = part]() -> Result<Buffer> {
-        const Fetch& f = range->fetch;
-        const Fetch::Part& blob = f.parts[p];
-        if (!f.missing.ok()) return f.missing;
-        Buffer out = buffers.Take(blob.raw_length);
-        if (range->status.ok()) {
-          DR_RETURN_IF_ERROR(OpenBlob(blob.id, std::string_view(range->bytes).substr(blob.offset, blob.length),
-                                      blob.raw_length, f.Where(p), out.data.get()));
-          return out;
+      // Tasks reference buffers and failed: nothing may escape them as an exception.
+      decodes.push_back(pool_->Submit([this, &buffers, &failed, range = current, p = part]() -> Result<Buffer> {
+        try {
+          return DecodePart(*range, p, buffers, failed);
+        } catch (const std::exception& e) {
+          return Status(Code::kFailed, "restoring blob '" + range->fetch.parts[p].id.ShortHex() + "': " + e.what());
         }
-        if (range->status.code() == Code::kNotFound) return NotFound(f.Where(p) + ": pack is missing");
-        if (f.parts.size() == 1) return range->status.WithContext(f.Where(p));
-        // A merged read failed: read this blob alone, so that a fault in one
-        // blob's bytes fails that blob, named, and its neighbours still restore.
-        DR_ASSIGN_OR_RETURN(std::string alone, LoadBlob(blob.id));
-        std::memcpy(out.data.get(), alone.data(), out.size);
-        return out;
       }));
       ++part;
     }
     if (decodes.empty()) break;
+    failed = !error.ok();
     Result<Buffer> data = decodes.front().get();
     decodes.pop_front();
     if (!error.ok()) continue;  // drain what is in flight, write nothing more

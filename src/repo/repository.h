@@ -18,6 +18,7 @@
 // at once (no lock is needed to append).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>
@@ -211,6 +212,11 @@ class Repository {
   };
   class BufferPool;
   struct FetchedRange;
+  // Part p of a read, authenticated and decompressed into a buffer of the pool.
+  Result<Buffer> DecodePart(const FetchedRange& range, size_t p, BufferPool& buffers, const std::atomic<bool>& failed);
+  // Restore's reading threads, made on first use (a WAL push never needs them).
+  ThreadPool& IoPool();
+  size_t IoConcurrency() const;
   std::shared_ptr<const FetchedRange> ReadRange(Fetch fetch);
   Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
   Status WritePack(PackBuilder builder);
@@ -231,7 +237,8 @@ class Repository {
   std::vector<std::string> unindexed_packs_;
   std::vector<PackRecord> orphan_records_;
   std::unique_ptr<ThreadPool> pool_;
-  std::unique_ptr<ThreadPool> io_pool_;  // restore's reads (io_concurrency threads)
+  std::once_flag io_pool_once_;
+  std::unique_ptr<ThreadPool> io_pool_;  // restore's reads (io_concurrency threads); see IoPool()
 
   mutable std::mutex write_mu_;  // guards everything below
   std::unordered_set<BlobId, BlobIdHash> pending_;
@@ -243,8 +250,10 @@ class Repository {
   // Full packs go to storage on threads of their own, so a slow write (a
   // 16 MiB fsync, an S3 upload) never holds a compression worker and, through
   // it, the whole pipeline. Declared last: stopped first.
-  static constexpr size_t kPackWriters = 2;
-  static constexpr size_t kMaxPendingPacks = 2;
+  // Two writers on local disk; on object storage (io_concurrency 16) four, as
+  // an upload waits on the network more than a local write waits on the disk.
+  // As many packs may wait for a writer: each holds one pack (16 MiB).
+  size_t PackWriters() const { return std::clamp<size_t>(IoConcurrency() / 4, 2, 4); }
   std::mutex writes_mu_;
   std::deque<std::future<Status>> pack_writes_;
   std::unique_ptr<ThreadPool> writers_;

@@ -111,6 +111,11 @@ struct SourceSpec {
   // this source alone, whatever else is configured. Empty: never.
   std::function<bool(const BackupArgs&)> requested;
   bool incremental = false;  // make() is given the newest earlier backup's component
+  // Set when that earlier component only saves reading (files, s3): --read-all
+  // does without it, one that cannot be loaded is a warning rather than a failed
+  // backup, and the base is the newest earlier component this says fits (files:
+  // one whose paths cover this backup's). Unset: the newest, and it must load.
+  std::function<bool(const repo::SnapshotComponent& earlier, const config::Config&, const BackupArgs&)> base_fits;
   std::function<Result<std::unique_ptr<Source>>(const SourceEnv&, const BackupArgs&,
                                                 const repo::SnapshotComponent* previous)>
       make;

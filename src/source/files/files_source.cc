@@ -230,8 +230,26 @@ Status FilesSource::Backup(ItemWriter& writer) {
     FdSource source(stream.fd, stream.name);
     DR_RETURN_IF_ERROR(writer.AddStream({stream.name, "stream", json::object()}, source));
   }
-  writer.SetComponentMeta({{"files_read", files_read_}, {"files_unchanged", files_unchanged_}});
+  json roots = json::array();
+  for (const auto& p : options_.paths) roots.push_back(Normalize(Absolute(p)));
+  writer.SetComponentMeta({{"paths", roots}, {"files_read", files_read_}, {"files_unchanged", files_unchanged_}});
   return Status::Ok();
+}
+
+bool FilesBaseFits(const repo::SnapshotComponent& earlier, const std::vector<std::string>& paths) {
+  auto roots = earlier.meta.find("paths");
+  if (roots == earlier.meta.end() || !roots->is_array() || paths.empty()) return false;
+  for (const auto& p : paths) {
+    std::string path = Normalize(Absolute(p));
+    bool covered = false;
+    for (const auto& r : *roots) {
+      if (!r.is_string()) continue;
+      const std::string& root = r.get_ref<const std::string&>();
+      covered = covered || path == root || root == "/" || path.rfind(root + "/", 0) == 0;
+    }
+    if (!covered) return false;
+  }
+  return true;
 }
 
 namespace {

@@ -62,6 +62,11 @@ class FilesSource : public Source {
   uint64_t files_unchanged_ = 0;
 };
 
+// Whether an earlier backup's files component can be the base of a backup of
+// `paths`: it recorded its roots (component meta "paths") and each of these is
+// one of them or under one. Another job's tree, or a stdin-only backup, is not.
+bool FilesBaseFits(const repo::SnapshotComponent& earlier, const std::vector<std::string>& paths);
+
 struct FilesRestoreOptions {
   std::string target_dir;            // restore under this directory
   std::vector<std::string> items;    // only these items (and, for a directory, what is under it); empty = all

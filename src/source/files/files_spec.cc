@@ -17,6 +17,9 @@ SourceSpec<NoRestoreOptions> FilesSpec() {
   spec.requested = [](const BackupArgs& args) { return !args.paths.empty() || !args.streams.empty(); };
   // Files whose size, mtime, ctime and inode match the newest earlier backup are not read again.
   spec.incremental = true;
+  spec.base_fits = [](const repo::SnapshotComponent& earlier, const config::Config& c, const BackupArgs& args) {
+    return FilesBaseFits(earlier, args.paths.empty() ? c.files.paths : args.paths);
+  };
   spec.make = [](const SourceEnv& env, const BackupArgs& args,
                  const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     const auto& files = env.config->files;

@@ -26,6 +26,7 @@ SourceSpec<S3RestoreArgs> S3LakeSpec() {
   };
   // Unchanged objects are taken from the newest earlier backup of the lake.
   spec.incremental = true;
+  spec.base_fits = [](const repo::SnapshotComponent&, const config::Config&, const BackupArgs&) { return true; };
   spec.make = [](const SourceEnv& env, const BackupArgs& args,
                  const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     DR_ASSIGN_OR_RETURN(auto s3, LakeS3Options(env.config->s3));
