@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <future>
 
 #include <nlohmann/json.hpp>
@@ -241,48 +242,101 @@ Status Repository::Broken(Status status) {
   return broken_;
 }
 
+// Packs a stream's sealed blobs in the stream's order, whichever worker seals
+// them: the worker that completes the run at the head packs it. A restore then
+// finds a stream's blobs side by side and reads them with few ranged GETs
+// (repo/fetch_plan.h). Packing happens as blobs are sealed, not when the
+// stream's reader gets round to it, so a stalled source (a pipe, pg_dump
+// waiting on a lock) still has its data packed and written.
+struct Repository::PackSequencer {
+  std::mutex mu;
+  uint64_t next = 0;  // the chunk packed next
+  std::map<uint64_t, SealedBlob> ready;
+  Status error;  // the first failure to pack
+};
+
+Result<BlobId> Repository::SealAndPack(std::string chunk, uint64_t seq, PackSequencer& sequencer) {
+  Result<SealedBlob> sealed = Status(Code::kFailed, "not sealed");
+  try {
+    sealed = SaveBlob(std::move(chunk));
+  } catch (const std::exception& e) {
+    sealed = Status(Code::kFailed, std::string("sealing a chunk: ") + e.what());
+  }
+  Result<BlobId> id = sealed.ok() ? Result<BlobId>(sealed->id) : Result<BlobId>(sealed.status());
+  std::lock_guard lock(sequencer.mu);
+  // A chunk that failed still takes its turn (as nothing to pack), or the ones after it would wait forever.
+  sequencer.ready.emplace(seq, sealed.ok() ? std::move(*sealed) : SealedBlob{});
+  try {
+    while (!sequencer.ready.empty() && sequencer.ready.begin()->first == sequencer.next) {
+      SealedBlob blob = std::move(sequencer.ready.begin()->second);
+      sequencer.ready.erase(sequencer.ready.begin());
+      ++sequencer.next;
+      if (blob.sealed.empty()) continue;  // known already, or failed
+      Status added = sequencer.error.ok() ? AddToPack(blob.id, blob.sealed, blob.raw_length) : sequencer.error;
+      std::lock_guard stats(write_mu_);
+      if (added.ok()) {
+        stats_.new_blobs++;
+        stats_.new_bytes += blob.raw_length;
+      } else {
+        // Not packed: a later stream of this session must write it, not take it for pending.
+        pending_.erase(blob.id);
+        if (sequencer.error.ok()) sequencer.error = added;
+      }
+    }
+  } catch (const std::exception& e) {
+    if (sequencer.error.ok()) sequencer.error = Status(Code::kFailed, std::string("packing a blob: ") + e.what());
+  }
+  return id;
+}
+
 Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progress) {
   {
     std::lock_guard lock(write_mu_);
     if (!broken_.ok()) return broken_;
   }
+  DR_RETURN_IF_ERROR(CheckStop("backup"));
   Chunker chunker(source, gear_, config_.chunker);
   crypto::Sha256Stream sha;
   StreamResult result;
-  std::deque<std::future<Result<SealedBlob>>> inflight;
+  PackSequencer sequencer;
+  uint64_t seq = 0;
+  std::deque<std::future<Result<BlobId>>> inflight;
   const size_t max_inflight = 2 * (pool_->size() + 1);
   Status error;
-  // Blobs are compressed and sealed in parallel but packed here, in the
-  // stream's order: a restore then finds a stream's blobs side by side and
-  // reads them with few ranged GETs (repo/fetch_plan.h).
   auto drain_one = [&] {
-    Result<SealedBlob> blob = inflight.front().get();
+    Result<BlobId> id = inflight.front().get();
     inflight.pop_front();
-    if (blob.ok() && !blob->sealed.empty()) {
-      Status added = error.ok() ? AddToPack(blob->id, blob->sealed, blob->raw_length) : error;
-      std::lock_guard lock(write_mu_);
-      if (added.ok()) {
-        stats_.new_blobs++;
-        stats_.new_bytes += blob->raw_length;
-      } else {
-        // Not packed: a later stream of this session must write it, not take it for pending.
-        pending_.erase(blob->id);
-        blob = added;
-      }
-    }
-    if (!blob.ok()) {
-      if (error.ok()) error = blob.status();
+    if (!id.ok()) {
+      if (error.ok()) error = id.status();
     } else {
-      result.blobs.push_back(blob->id);
+      result.blobs.push_back(*id);
     }
   };
-  // One chunk read ahead: a stream that is a single chunk (a small file) is
-  // sealed on this thread, since handing it to a worker and waiting for it
-  // cost more than the work (futex round trips: a quarter of the CPU of a
-  // backup of 30,000 small files).
+  auto take = [&](const std::string& chunk) {
+    sha.Update(chunk);
+    result.size += chunk.size();
+    if (progress) progress->Add(chunk.size());
+  };
   std::string chunk;
   Result<bool> have = chunker.Next(&chunk);
-  bool first = true;
+  if (have.ok() && *have) {
+    // A stream of a single chunk (a small file) is sealed on this thread:
+    // handing it to a worker and waiting for it cost more than the work (futex
+    // round trips: a quarter of the CPU of a backup of 30,000 small files).
+    std::string second;
+    Result<bool> more = chunker.Next(&second);
+    take(chunk);
+    if (more.ok() && !*more) {
+      std::promise<Result<BlobId>> done;
+      done.set_value(SealAndPack(std::move(chunk), seq++, sequencer));
+      inflight.push_back(done.get_future());
+    } else {
+      inflight.push_back(
+          pool_->Submit([this, &sequencer, c = std::move(chunk), n = seq++]() mutable { return SealAndPack(std::move(c), n, sequencer); }));
+    }
+    chunk = std::move(second);
+    have = std::move(more);
+  }
   while (error.ok()) {
     if (Status s = CheckStop("backup"); !s.ok()) {
       error = s;
@@ -293,25 +347,16 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
       break;
     }
     if (!*have) break;
-    std::string next;
-    Result<bool> more = chunker.Next(&next);
-    sha.Update(chunk);
-    result.size += chunk.size();
-    if (progress) progress->Add(chunk.size());
+    take(chunk);
     while (inflight.size() >= max_inflight && error.ok()) drain_one();
     if (!error.ok()) break;
-    if (first && more.ok() && !*more) {
-      std::promise<Result<SealedBlob>> sealed;
-      sealed.set_value(SaveBlob(std::move(chunk)));
-      inflight.push_back(sealed.get_future());
-    } else {
-      inflight.push_back(pool_->Submit([this, c = std::move(chunk)]() mutable { return SaveBlob(std::move(c)); }));
-    }
-    first = false;
-    chunk = std::move(next);
-    have = std::move(more);
+    inflight.push_back(
+        pool_->Submit([this, &sequencer, c = std::move(chunk), n = seq++]() mutable { return SealAndPack(std::move(c), n, sequencer); }));
+    chunk.clear();
+    have = chunker.Next(&chunk);
   }
-  while (!inflight.empty()) drain_one();
+  while (!inflight.empty()) drain_one();  // the tasks reference the sequencer: all end before it does
+  if (error.ok()) error = sequencer.error;
   if (!error.ok()) return error;
   result.sha256 = HexEncode(sha.Finish());
   return result;

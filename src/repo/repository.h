@@ -201,6 +201,9 @@ class Repository {
     uint32_t raw_length = 0;
   };
   Result<SealedBlob> SaveBlob(std::string chunk);
+  struct PackSequencer;
+  // Seals chunk number seq of a stream and packs, in order, every sealed chunk the sequencer can.
+  Result<BlobId> SealAndPack(std::string chunk, uint64_t seq, PackSequencer& sequencer);
   Result<std::string> LoadSnapshotText(const std::string& backup_id);
   // Authenticates and decompresses one sealed blob into out (raw_length bytes); `where` names it in errors.
   Status OpenBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length, const std::string& where,
