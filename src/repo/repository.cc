@@ -65,7 +65,7 @@ Repository::Repository(Backend& backend, RepositoryOptions options)
     : backend_(backend),
       options_(std::move(options)),
       pool_(std::make_unique<ThreadPool>(options_.threads)),
-      writers_(std::make_unique<ThreadPool>(PackWriters())) {}
+      writers_(std::make_unique<ThreadPool>(kPackWriters)) {}
 
 Repository::~Repository() = default;
 
@@ -404,7 +404,7 @@ Status Repository::QueuePackWrite(PackBuilder builder) {
     std::lock_guard lock(writes_mu_);
     pack_writes_.push_back(
         writers_->Submit([this, b = std::move(builder)]() mutable { return WritePack(std::move(b)); }));
-    if (pack_writes_.size() <= writers_->size()) return Status::Ok();
+    if (pack_writes_.size() <= kMaxPendingPacks) return Status::Ok();
     oldest = std::move(pack_writes_.front());
     pack_writes_.pop_front();
   }

@@ -253,10 +253,9 @@ class Repository {
   // Full packs go to storage on threads of their own, so a slow write (a
   // 16 MiB fsync, an S3 upload) never holds a compression worker and, through
   // it, the whole pipeline. Declared last: stopped first.
-  // Two writers on local disk; on object storage (io_concurrency 16) four, as
-  // an upload waits on the network more than a local write waits on the disk.
-  // As many packs may wait for a writer: each holds one pack (16 MiB).
-  size_t PackWriters() const { return std::clamp<size_t>(IoConcurrency() / 4, 2, 4); }
+  // Four writers on S3 measured no faster than two (docs/BENCHMARKS.md, issue 15).
+  static constexpr size_t kPackWriters = 2;
+  static constexpr size_t kMaxPendingPacks = 2;
   std::mutex writes_mu_;
   std::deque<std::future<Status>> pack_writes_;
   std::unique_ptr<ThreadPool> writers_;
