@@ -69,7 +69,8 @@ int Create(CliContext& ctx, CreateArgs& args) {
     double duration = j["duration_seconds"].get<double>();
     double secs = std::max(duration, 1e-6);
     uint64_t input = j["size_bytes"].get<uint64_t>();
-    fmt::print("backup {} completed: {}, {} read, {} new, {} stored, in {:.1f} s ({}/s)\n", id,
+    // The size is what the backup holds: files and objects taken unread from the previous backup count.
+    fmt::print("backup {} completed: {} of {}, {} new, {} stored, in {:.1f} s ({}/s)\n", id,
                Count(ItemCount(j["components"]), "item"), HumanBytes(input), HumanBytes(j["new_bytes"].get<uint64_t>()),
                HumanBytes(j["stored_bytes"].get<uint64_t>()), duration, HumanBytes(static_cast<uint64_t>(input / secs)));
   }, options);
@@ -87,7 +88,7 @@ class ShowText {
     fmt::print("backup {}\n  type: {}\n  status: {}\n  start: {}\n  end: {}\n  duration: {:.1f} s\n",
                str("backup_id"), str("backup_type"), str("status"), str("start_time"), str("end_time"),
                j_["duration_seconds"].get<double>());
-    fmt::print("  host: {}\n  user: {}\n  size: {} read, {} new, {} stored\n", str("hostname"), str("username"),
+    fmt::print("  host: {}\n  user: {}\n  size: {} ({} new, {} stored)\n", str("hostname"), str("username"),
                HumanBytes(j_["size_bytes"].get<uint64_t>()), HumanBytes(j_["new_bytes"].get<uint64_t>()),
                HumanBytes(j_["stored_bytes"].get<uint64_t>()));
   }
