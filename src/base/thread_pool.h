@@ -45,4 +45,23 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 };
 
+// Waits, when the scope ends (also by an exception), for every future still in
+// `futures` (a container of std::future): their tasks reference the scope's
+// locals, and destroying a task's future does not wait for the task.
+template <typename Futures>
+class WaitOnExit {
+ public:
+  explicit WaitOnExit(Futures& futures) : futures_(futures) {}
+  ~WaitOnExit() {
+    for (auto& f : futures_) {
+      if (f.valid()) f.wait();
+    }
+  }
+  WaitOnExit(const WaitOnExit&) = delete;
+  WaitOnExit& operator=(const WaitOnExit&) = delete;
+
+ private:
+  Futures& futures_;
+};
+
 }  // namespace dr

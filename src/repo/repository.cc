@@ -260,7 +260,8 @@ Result<BlobId> Repository::SealAndPack(std::string chunk, uint64_t seq, PackSequ
   try {
     sealed = SaveBlob(std::move(chunk));
   } catch (const std::exception& e) {
-    sealed = Status(Code::kFailed, std::string("sealing a chunk: ") + e.what());
+    // The blob may be pending already: the writer is dead, as after any write error.
+    sealed = Broken(Status(Code::kFailed, std::string("sealing a chunk: ") + e.what()));
   }
   Result<BlobId> id = sealed.ok() ? Result<BlobId>(sealed->id) : Result<BlobId>(sealed.status());
   std::lock_guard lock(sequencer.mu);
@@ -284,7 +285,8 @@ Result<BlobId> Repository::SealAndPack(std::string chunk, uint64_t seq, PackSequ
       }
     }
   } catch (const std::exception& e) {
-    if (sequencer.error.ok()) sequencer.error = Status(Code::kFailed, std::string("packing a blob: ") + e.what());
+    Status broken = Broken(Status(Code::kFailed, std::string("packing a blob: ") + e.what()));
+    if (sequencer.error.ok()) sequencer.error = broken;
   }
   return id;
 }
@@ -301,6 +303,7 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
   PackSequencer sequencer;
   uint64_t seq = 0;
   std::deque<std::future<Result<BlobId>>> inflight;
+  WaitOnExit wait_inflight(inflight);  // the tasks reference the sequencer
   const size_t max_inflight = 2 * (pool_->size() + 1);
   Status error;
   auto drain_one = [&] {
@@ -403,7 +406,13 @@ Status Repository::QueuePackWrite(PackBuilder builder) {
   {
     std::lock_guard lock(writes_mu_);
     pack_writes_.push_back(
-        writers_->Submit([this, b = std::move(builder)]() mutable { return WritePack(std::move(b)); }));
+        writers_->Submit([this, b = std::move(builder)]() mutable {
+          try {
+            return WritePack(std::move(b));
+          } catch (const std::exception& e) {
+            return Broken(Status(Code::kFailed, std::string("writing a pack: ") + e.what()));
+          }
+        }));
     if (pack_writes_.size() <= kMaxPendingPacks) return Status::Ok();
     oldest = std::move(pack_writes_.front());
     pack_writes_.pop_front();
@@ -735,6 +744,9 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   Status error;
 
   std::atomic<bool> failed{false};  // set once the restore has failed: tasks still queued do nothing
+  // Declared after what the tasks reference: an exception leaving this function waits for them first.
+  WaitOnExit wait_reads(reads);
+  WaitOnExit wait_decodes(decodes);
   ThreadPool& io = IoPool();
   auto read_more = [&] {
     while (error.ok() && !planner.done() && reads.size() < io.size() &&
