@@ -239,11 +239,12 @@ Status BackupManager::LoadPrevious(const std::string& component,
   // over (it would otherwise fail every later backup of the component): the
   // newest readable one is the base, and at worst unchanged data is read again.
   DR_ASSIGN_OR_RETURN(BackupListing listing, ListAllBackups());
-  for (const auto& d : listing.damaged) {
-    std::string w = "backup '" + d.backup_id + "' is damaged and was not used as the base of this backup: " +
-                    d.error.message();
+  auto passed_over = [&](const std::string& backup_id, const char* why, const Status& error) {
+    std::string w = "backup '" + backup_id + "' " + why + " and was not used as the base of this backup: " +
+                    error.message();
     if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(std::move(w));
-  }
+  };
+  for (const auto& d : listing.damaged) passed_over(d.backup_id, "is damaged", d.error);
   auto& backups = listing.backups;
   // With `fits`, the newest few candidates are loaded until one fits: a backup
   // of another job's paths in between does not make this one read everything.
@@ -259,8 +260,7 @@ Status BackupManager::LoadPrevious(const std::string& component,
     if (!full.ok()) {
       // A base that only saves reading is looked for further back.
       if (!fits || full.status().code() == Code::kCancelled) return full.status();
-      warnings_.push_back("backup '" + it->backup_id + "' could not be read and was not used as the base of this backup: " +
-                          full.status().message());
+      passed_over(it->backup_id, "could not be read", full.status());
       continue;
     }
     for (auto& c : full->components) {

@@ -4,9 +4,13 @@
 
 namespace dr::repo {
 
-std::string Fetch::Where(size_t part) const {
-  return "blob '" + parts[part].id.ShortHex() + "' in pack '" + pack_id.substr(0, 12) + "'";
+std::string BlobWhere(const BlobId& id, const std::string& pack_id) {
+  return "blob '" + id.ShortHex() + "' in pack '" + pack_id.substr(0, 12) + "'";
 }
+
+Status BlobNotIndexed(const BlobId& id) { return NotFound("blob '" + id.ShortHex() + "' is not in any index or pack"); }
+
+std::string Fetch::Where(size_t part) const { return BlobWhere(parts[part].id, pack_id); }
 
 FetchPlanner::FetchPlanner(const Index& index, const std::vector<BlobId>& blobs, FetchOptions options)
     : index_(index), blobs_(blobs), options_(options) {}
@@ -17,7 +21,7 @@ Fetch FetchPlanner::Next() {
   auto loc = index_.Find(first);
   if (!loc) {
     fetch.parts.push_back({first, 0, 0, 0});
-    fetch.missing = NotFound("blob '" + first.ShortHex() + "' is not in any index or pack");
+    fetch.missing = BlobNotIndexed(first);
     return fetch;
   }
   // Offsets are the pack's while the range grows (at either end: workers

@@ -28,6 +28,11 @@ struct FetchOptions {
   uint64_t max_length = 8 << 20;
 };
 
+// "blob '<id>' in pack '<pack>'": how restore's errors name a blob.
+std::string BlobWhere(const BlobId& id, const std::string& pack_id);
+// kNotFound: "blob '<id>' is not in any index or pack".
+Status BlobNotIndexed(const BlobId& id);
+
 // One ranged GET of a pack and the blobs it serves, in the stream's order.
 struct Fetch {
   struct Part {

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <future>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -315,6 +315,11 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
       result.blobs.push_back(*id);
     }
   };
+  auto submit = [&](std::string chunk) {
+    inflight.push_back(pool_->Submit([this, &sequencer, c = std::move(chunk), n = seq++]() mutable {
+      return SealAndPack(std::move(c), n, sequencer);
+    }));
+  };
   auto take = [&](const std::string& chunk) {
     sha.Update(chunk);
     result.size += chunk.size();
@@ -334,8 +339,7 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
       done.set_value(SealAndPack(std::move(chunk), seq++, sequencer));
       inflight.push_back(done.get_future());
     } else {
-      inflight.push_back(
-          pool_->Submit([this, &sequencer, c = std::move(chunk), n = seq++]() mutable { return SealAndPack(std::move(c), n, sequencer); }));
+      submit(std::move(chunk));
     }
     chunk = std::move(second);
     have = std::move(more);
@@ -353,8 +357,7 @@ Result<StreamResult> Repository::SaveStream(ByteSource& source, Progress* progre
     take(chunk);
     while (inflight.size() >= max_inflight && error.ok()) drain_one();
     if (!error.ok()) break;
-    inflight.push_back(
-        pool_->Submit([this, &sequencer, c = std::move(chunk), n = seq++]() mutable { return SealAndPack(std::move(c), n, sequencer); }));
+    submit(std::move(chunk));
     chunk.clear();
     have = chunker.Next(&chunk);
   }
@@ -609,8 +612,8 @@ Status Repository::RemoveSnapshot(const std::string& backup_id) {
 
 Result<std::string> Repository::LoadBlob(const BlobId& id) {
   auto loc = index_.Find(id);
-  if (!loc) return NotFound("blob '" + id.ShortHex() + "' is not in any index or pack");
-  std::string where = "blob '" + id.ShortHex() + "' in pack '" + loc->pack_id.substr(0, 12) + "'";
+  if (!loc) return BlobNotIndexed(id);
+  std::string where = BlobWhere(id, loc->pack_id);
   auto sealed = backend_.Get({ObjectKind::kPack, loc->pack_id}, {loc->offset, loc->length});
   if (!sealed.ok()) {
     if (sealed.status().code() == Code::kNotFound) return NotFound(where + ": pack is missing");
@@ -839,7 +842,7 @@ Result<std::vector<PackEntry>> Repository::ReadPackEntries(const std::string& pa
   auto entries = ParsePackTrailer(seal_key_, bytes, bytes.size());
   if (!entries.ok()) return entries.status().WithContext("pack '" + pack_id.substr(0, 12) + "'");
   for (const auto& e : *entries) {
-    std::string where = "blob '" + e.id.ShortHex() + "' in pack '" + pack_id.substr(0, 12) + "'";
+    std::string where = BlobWhere(e.id, pack_id);
     auto payload =
         OpenPayload(seal_key_, ObjectType::kData, std::string_view(bytes).substr(e.offset, e.length), e.id.raw());
     if (!payload.ok()) return Corrupt(where + ": " + payload.status().message());

@@ -18,7 +18,6 @@
 // at once (no lock is needed to append).
 #pragma once
 
-#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <deque>

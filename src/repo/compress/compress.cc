@@ -38,38 +38,41 @@ CompressionId Compress(std::string_view data, int level, std::string& out) {
   return CompressionId::kZstd;
 }
 
-Result<std::string> Decompress(CompressionId id, std::string_view data, size_t max_size) {
-  if (id == CompressionId::kNone) {
-    if (data.size() > max_size) return Corrupt("stored data is larger than allowed");
-    return std::string(data);
-  }
-  if (id != CompressionId::kZstd) {
-    return Corrupt("unknown compression id " + std::to_string(static_cast<int>(id)));
-  }
+namespace {
+
+// How many bytes data decompresses to, as its id says (zstd: the frame's header).
+Result<size_t> ContentSize(CompressionId id, std::string_view data) {
+  if (id == CompressionId::kNone) return data.size();
+  if (id != CompressionId::kZstd) return Corrupt("unknown compression id " + std::to_string(static_cast<int>(id)));
   unsigned long long size = ZSTD_getFrameContentSize(data.data(), data.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
     return Corrupt("zstd frame has no valid content size");
   }
-  if (size > max_size) return Corrupt("zstd frame claims " + std::to_string(size) + " bytes, more than allowed");
+  return static_cast<size_t>(size);
+}
+
+std::string Claims(CompressionId id, size_t size) {
+  return id == CompressionId::kNone ? "stored data is " + std::to_string(size) + " bytes"
+                                    : "zstd frame claims " + std::to_string(size) + " bytes";
+}
+
+}  // namespace
+
+Result<std::string> Decompress(CompressionId id, std::string_view data, size_t max_size) {
+  DR_ASSIGN_OR_RETURN(size_t size, ContentSize(id, data));
+  if (size > max_size) return Corrupt(Claims(id, size) + ", more than allowed");
   std::string out(size, '\0');
   DR_RETURN_IF_ERROR(DecompressInto(id, data, out.data(), out.size()));
   return out;
 }
 
 Status DecompressInto(CompressionId id, std::string_view data, char* out, size_t size) {
+  DR_ASSIGN_OR_RETURN(size_t claimed, ContentSize(id, data));
+  if (claimed != size) return Corrupt(Claims(id, claimed) + ", expected " + std::to_string(size));
   if (id == CompressionId::kNone) {
-    if (data.size() != size) return Corrupt("stored data is " + std::to_string(data.size()) + " bytes, expected " + std::to_string(size));
     std::memcpy(out, data.data(), size);
     return Status::Ok();
   }
-  if (id != CompressionId::kZstd) {
-    return Corrupt("unknown compression id " + std::to_string(static_cast<int>(id)));
-  }
-  unsigned long long frame = ZSTD_getFrameContentSize(data.data(), data.size());
-  if (frame == ZSTD_CONTENTSIZE_ERROR || frame == ZSTD_CONTENTSIZE_UNKNOWN) {
-    return Corrupt("zstd frame has no valid content size");
-  }
-  if (frame != size) return Corrupt("zstd frame claims " + std::to_string(frame) + " bytes, expected " + std::to_string(size));
   thread_local DCtxHolder holder;
   size_t n = ZSTD_decompressDCtx(holder.ctx, out, size, data.data(), data.size());
   if (ZSTD_isError(n) || n != size) {
