@@ -48,6 +48,7 @@ json BackupResult::ToJson() const {
          {"stored_bytes", stats.stored_bytes},
          {"blob_count", stats.blob_count},
          {"new_blob_count", stats.new_blob_count},
+         {"metadata_bytes", stats.metadata_bytes},
          {"warnings", warnings}};
   if (!error.ok()) j["error"] = ErrorJson(error);
   return j;
@@ -383,13 +384,12 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
     repo::SnapshotComponent component{name, {}, nlohmann::json::object()};
     RepoItemWriter writer(repo, component, &progress);
     if (Status s = (*source)->Backup(writer); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
+    if (Status s = writer.Finish(); !s.ok()) return finish(s.WithContext("component '" + name + "'"));
     snap.stats.input_bytes += writer.input_bytes();
     for (const auto& w : component.meta.value("warnings", json::array())) {
       if (w.is_string()) result.warnings.push_back(name + ": " + w.get<std::string>());
     }
-    uint64_t size = 0;
-    for (const auto& item : component.items) size += item.size;
-    result.components.push_back({name, component.items.size(), size});
+    result.components.push_back({name, component.item_count, component.item_bytes});
     snap.components.push_back(std::move(component));
     // A lock lost midway: stop now rather than read the next component for nothing.
     if (Status s = lock_->Check(); !s.ok()) return finish(s.WithContext("backup stopped"));
@@ -402,6 +402,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
   snap.stats.new_blob_count = after.new_blobs - before.new_blobs;
   snap.stats.new_bytes = after.new_bytes - before.new_bytes;
   snap.stats.stored_bytes = after.stored_bytes - before.stored_bytes;
+  snap.stats.metadata_bytes = after.new_metadata_bytes - before.new_metadata_bytes;
   snap.end_time = FormatUtc(options_.clock->Now(), true);
   snap.duration_seconds = Seconds(options_.clock->Monotonic() - start);
   // The snapshot goes last: until it is written the backup does not exist. Not
@@ -431,14 +432,11 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   };
   auto repo_or = OpenLocked(LockMode::kSharedIfWritable, "restore " + backup_id);
   if (!repo_or.ok()) return finish(repo_or.status());
-  auto snap = (*repo_or)->LoadSnapshot(backup_id);
+  // The summary, then the items of the components restored (a damaged list of
+  // another component is not this restore's business).
+  auto snap = (*repo_or)->LoadSnapshot(backup_id, /*with_items=*/false);
   if (!snap.ok()) return finish(snap.status());
-  uint64_t total = 0;
-  for (const auto& c : snap->components) {
-    for (const auto& item : c.items) total += item.size;
-  }
   Progress progress = MakeProgress("restore " + backup_id, options_.progress && !request.single_sink);
-  progress.SetTotal(total);
   RepoItemReader reader(**repo_or, &progress);
   std::vector<std::string> chosen = request.components;
   std::string present;
@@ -461,9 +459,15 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     if (source == nullptr) {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }
+    if (Status s = (*repo_or)->LoadItems(backup_id, *c); !s.ok()) return finish(s);
     plan.emplace_back(source, &*c);
     modes.push_back(source->mode_for(*c, request));
   }
+  uint64_t total = 0;
+  for (const auto& [source, component] : plan) {
+    for (const auto& item : component->items) total += item.size;
+  }
+  progress.SetTotal(total);
   // Before anything is written: an option that would be ignored is a usage error.
   if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
   for (const auto& [source, component] : plan) {
@@ -605,10 +609,16 @@ Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
   return std::move(listing.backups);
 }
 
-Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id) {
+Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id, bool with_items) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
-  return repo->LoadSnapshot(backup_id);
+  return repo->LoadSnapshot(backup_id, with_items);
+}
+
+Status BackupManager::LoadItems(const std::string& backup_id, repo::SnapshotComponent& component) {
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  return repo->LoadItems(backup_id, component);
 }
 
 Status BackupManager::WalkBackup(const std::string& backup_id,
@@ -631,7 +641,11 @@ Result<repo::Snapshot> BackupManager::PinBackup(const std::string& backup_id, bo
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo,
                       OpenLocked(LockMode::kExclusive, (pinned ? "pin " : "unpin ") + backup_id, /*load_index=*/false));
-  DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(backup_id));
+  // Format 2: the header alone is rewritten, its lists named as they are.
+  DR_ASSIGN_OR_RETURN(repo::Snapshot snap, repo->LoadSnapshot(backup_id, /*with_items=*/false));
+  for (auto& c : snap.components) {
+    if (!c.list) DR_RETURN_IF_ERROR(repo->LoadItems(backup_id, c));  // format 1: the items, written as a list
+  }
   auto& tags = snap.tags;
   bool has = std::find(tags.begin(), tags.end(), "pinned") != tags.end();
   if (has == pinned) return snap;  // already so: nothing to write

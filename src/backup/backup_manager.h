@@ -237,7 +237,11 @@ class BackupManager {
   // instead of failing the whole list. Storage that does not answer (or may not
   // be read) is still an error: then every snapshot would look damaged.
   Result<BackupListing> ListAllBackups();
-  Result<repo::Snapshot> GetBackup(const std::string& backup_id);
+  // with_items false: the summary (Repository::LoadSnapshot).
+  Result<repo::Snapshot> GetBackup(const std::string& backup_id, bool with_items = true);
+  // The items of one component of a summary GetBackup gave: a damaged item list
+  // fails that component alone (the drill tests each on its own).
+  Status LoadItems(const std::string& backup_id, repo::SnapshotComponent& component);
   // The backup's summary, then its items one by one, grouped by component in
   // name order (Repository::WalkSnapshot), without holding them all: `backup
   // show` of a backup of millions of files. The callbacks' first error ends it.

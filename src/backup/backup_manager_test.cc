@@ -188,6 +188,42 @@ TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
             "passed");
 }
 
+// Snapshot format 2: what an incremental backup of a large tree writes grows
+// with what changed. The item lists of 3,000 files are hundreds of KiB; three
+// files changed add a few blobs of them, and the data of the three files.
+TEST_F(BackupManagerTest, AnIncrementalBackupWritesMetadataInProportionToTheChange) {
+  for (int d = 0; d < 30; ++d) {
+    for (int i = 0; i < 100; ++i) {
+      test::WriteFile(dir_ / ("src/tree/d" + std::to_string(d) + "/f" + std::to_string(i)), "{\"n\": " + std::to_string(i) + "}");
+    }
+  }
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
+  auto manager = NewManager();
+  auto first = manager->CreateFullBackup("one");
+  ASSERT_EQ(first.status, "completed") << first.error.ToString();
+  EXPECT_GT(first.stats.metadata_bytes, 3000u * 200) << "about 300 bytes of item per file";
+
+  for (const char* f : {"src/tree/d0/f1", "src/tree/d15/f50", "src/tree/d29/f99"}) {
+    test::WriteFile(dir_ / f, std::string("{\"changed\": \"") + f + "\"}");
+  }
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
+  auto second = manager->CreateFullBackup("two");
+  ASSERT_EQ(second.status, "completed") << second.error.ToString();
+  EXPECT_EQ(second.stats.new_bytes, 29u + 31 + 31) << "the three files' new data";
+  EXPECT_GT(second.stats.metadata_bytes, 0u);
+  EXPECT_LT(second.stats.metadata_bytes * 10, first.stats.metadata_bytes)
+      << "3 changed files of 3,000 rewrote " << second.stats.metadata_bytes << " of " << first.stats.metadata_bytes
+      << " bytes of item lists";
+  EXPECT_LT(second.stats.stored_bytes * 5, first.stats.stored_bytes);
+
+  auto restored = manager->RestoreBackup("two", {.target_dir = dir_ / "out"});
+  ASSERT_EQ(restored.status, "completed") << restored.error.ToString();
+  std::string out = dir_ / "out" + dir_.path() + "/src/tree/";
+  EXPECT_EQ(test::ReadFileOrDie(out + "d15/f50"), "{\"changed\": \"src/tree/d15/f50\"}");
+  EXPECT_EQ(test::ReadFileOrDie(out + "d15/f51"), "{\"n\": 51}");
+  EXPECT_EQ(restored.items_restored, 3000u + 30 + 1 + 2 + 2) << "files, their directories, and the fixture's own";
+}
+
 // A file changed within a second of its backup could change again within the
 // same timestamp tick, unseen: the next backup reads it again.
 TEST_F(BackupManagerTest, AFileChangedJustBeforeItsBackupIsReadAgainNextTime) {

@@ -8,14 +8,12 @@ Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data,
   if (!saved.ok()) return saved.status().WithContext("back up '" + header.name + "'");
   input_bytes_ += saved->size;
   if (amend) amend(header.meta);
-  component_.items.push_back({std::move(header.name), std::move(header.kind), saved->size, saved->sha256,
-                              std::move(saved->blobs), std::move(header.meta)});
-  return Status::Ok();
+  return list_.Add({std::move(header.name), std::move(header.kind), saved->size, saved->sha256,
+                    std::move(saved->blobs), std::move(header.meta)});
 }
 
 Status RepoItemWriter::AddEntry(ItemHeader header) {
-  component_.items.push_back({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
-  return Status::Ok();
+  return list_.Add({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
 }
 
 Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
@@ -23,7 +21,14 @@ Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
     if (!repo_.index().Has(id)) return NotFound("item '" + item.name + "' of an earlier backup lost its data");
   }
   input_bytes_ += item.size;  // the backup's size is what it holds, read now or not
-  component_.items.push_back(item);
+  return list_.Add(item);
+}
+
+Status RepoItemWriter::Finish() {
+  DR_ASSIGN_OR_RETURN(repo::ItemList list, list_.Finish());
+  component_.list = std::move(list);
+  component_.item_count = list_.count();
+  component_.item_bytes = list_.bytes();
   return Status::Ok();
 }
 

@@ -4,14 +4,17 @@
 
 #include "base/progress.h"
 #include "dr/source.h"
+#include "repo/item_list.h"
 #include "repo/repository.h"
 
 namespace dr::backup {
 
+// Items go to the component's item list as they come (repo/item_list.h): the
+// component ends with a list and counts, never with its items in memory.
 class RepoItemWriter : public ItemWriter {
  public:
   RepoItemWriter(repo::Repository& repo, repo::SnapshotComponent& component, Progress* progress)
-      : repo_(repo), component_(component), progress_(progress) {}
+      : repo_(repo), component_(component), progress_(progress), list_(repo) {}
   Status AddStream(ItemHeader header, ByteSource& data,
                    const std::function<void(nlohmann::json&)>& amend = {}) override;
   Status AddEntry(ItemHeader header) override;
@@ -22,11 +25,15 @@ class RepoItemWriter : public ItemWriter {
   }
   std::stop_token stop_token() const override { return repo_.stop_token(); }
   uint64_t input_bytes() const { return input_bytes_; }
+  // After the source's backup: writes what is pending and sets the
+  // component's list, item_count and item_bytes.
+  Status Finish();
 
  private:
   repo::Repository& repo_;
   repo::SnapshotComponent& component_;
   Progress* progress_;
+  repo::ItemListWriter list_;
   uint64_t input_bytes_ = 0;
 };
 

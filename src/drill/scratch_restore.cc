@@ -253,7 +253,7 @@ class Drill {
       }
       if (id.empty()) return NotFound("no completed backup to restore: take one first (ecap-dr backup create)");
     }
-    DR_ASSIGN_OR_RETURN(repo::Snapshot snapshot, manager_.GetBackup(id));
+    DR_ASSIGN_OR_RETURN(repo::Snapshot snapshot, manager_.GetBackup(id, /*with_items=*/false));
     r_.backup_id = snapshot.backup_id;
     r_.backup_end_time = snapshot.end_time;
     MeasureRecoveryPoint(snapshot);
@@ -269,7 +269,7 @@ class Drill {
       return Failed("the drill's scratch directory " + root_ + " was removed as it was made: run the drill again");
     }
     Status first = Status::Ok();
-    for (const auto& component : snapshot.components) {
+    for (auto& component : snapshot.components) {
       if (options_.stop.stop_requested()) {
         first = Status(Code::kCancelled, "the drill was interrupted before " + component.name);
         break;
@@ -277,10 +277,15 @@ class Drill {
       Progress("-> restore " + component.name + " of backup " + r_.backup_id);
       auto since = clock_.Monotonic();
       ComponentResult c{.component = component.name};
-      Status s = component.name == "files"        ? Files(component, c)
+      // One component's items at a time: a damaged item list fails its own component only.
+      Status s = manager_.LoadItems(r_.backup_id, component);
+      if (s.ok()) {
+        s = component.name == "files"        ? Files(component, c)
                  : component.name == "postgresql" ? Postgres(component, c)
                  : component.name == "s3"         ? Lake(component, c)
                                                   : NotTested(component, c);
+        component.items = {};  // the next component's items need the room
+      }
       if (!s.ok()) {
         c.status = "failed";
         c.error = s.message();

@@ -36,6 +36,7 @@ json BackupJson(const repo::Snapshot& s, bool with_items) {
               {"stored_bytes", s.stats.stored_bytes},
               {"blob_count", s.stats.blob_count},
               {"new_blob_count", s.stats.new_blob_count},
+              {"metadata_bytes", s.stats.metadata_bytes},
               {"components", std::move(comps)}};
 }
 

@@ -10,6 +10,9 @@
 namespace dr::repo {
 
 inline constexpr int kRepositoryVersion = 1;  // §Config
+// §Snapshots: 1 lists the items in the manifest; 2 stores them in item list
+// blobs (§Item lists). Both are read; 2 is written.
+inline constexpr int kSnapshotFormat = 2;
 
 // §Sealed objects: every blob, pack trailer, index, snapshot and key file body.
 inline constexpr uint8_t kSealVersion = 1;

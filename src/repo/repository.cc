@@ -13,6 +13,8 @@
 #include "base/encoding.h"
 #include "base/interrupt.h"
 #include "base/time_util.h"
+#include "repo/item_list.h"
+#include "repo/snapshot/item_lines.h"
 
 namespace dr::repo {
 
@@ -97,6 +99,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(Backend& backend, const Ini
   DR_RETURN_IF_ERROR(backend.Put(kConfigName, ConfigToJson(repo->config_), {.overwrite = false}));
   repo->seal_key_ = repo->keys_.seal_key();
   repo->gear_ = MakeGearTable(repo->keys_.chunker_seed);
+  if (options.load_index) DR_RETURN_IF_ERROR(repo->LoadIndex());  // empty: nothing to read
   return repo;
 }
 
@@ -143,10 +146,18 @@ Result<std::unique_ptr<Repository>> Repository::Open(Backend& backend, std::stri
   repo->seal_key_ = repo->keys_.seal_key();
   repo->gear_ = MakeGearTable(repo->keys_.chunker_seed);
   if (options.load_index) {
-    DR_RETURN_IF_ERROR(repo->LoadIndexes());
-    DR_RETURN_IF_ERROR(repo->ScanUnindexedPacks());
+    DR_RETURN_IF_ERROR(repo->LoadIndex());
   }
   return repo;
+}
+
+Status Repository::LoadIndex() {
+  std::call_once(index_once_, [this] {
+    index_status_ = LoadIndexes();
+    if (index_status_.ok()) index_status_ = ScanUnindexedPacks();
+    index_loaded_ = index_status_.ok();
+  });
+  return index_status_;
 }
 
 Status Repository::LoadIndexes() {
@@ -374,12 +385,12 @@ Status Repository::CheckStop(std::string_view what) const {
   return Status::Ok();
 }
 
-Result<Repository::SealedBlob> Repository::SaveBlob(std::string chunk) {
+Result<Repository::SealedBlob> Repository::SaveBlob(std::string chunk, bool metadata) {
   SealedBlob out{BlobId::FromRaw(crypto::HmacSha256(keys_.id_key, chunk)), "", static_cast<uint32_t>(chunk.size())};
   {
     std::lock_guard lock(write_mu_);
     if (!broken_.ok()) return broken_;
-    stats_.blobs++;
+    if (!metadata) stats_.blobs++;
     if (index_.Has(out.id) || !pending_.insert(out.id).second) return out;
   }
   Payload payload = EncodePayload(chunk, options_.compression_level);
@@ -391,15 +402,17 @@ Result<Repository::SealedBlob> Repository::SaveBlob(std::string chunk) {
   return out;
 }
 
-Status Repository::AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length) {
+Status Repository::AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length, bool metadata) {
   PackBuilder full;
   {
     std::lock_guard lock(write_mu_);
     if (!broken_.ok()) return broken_;
-    if (builder_.count() == 0) builder_.Reserve(options_.pack_size + sealed.size() + kChunkMax);
-    builder_.Add(ObjectType::kData, id, sealed, raw_length);
-    if (builder_.size() < options_.pack_size) return Status::Ok();
-    std::swap(full, builder_);
+    PackBuilder& builder = metadata ? metadata_builder_ : builder_;
+    // Item list blobs are small: their pack grows as it needs to.
+    if (builder.count() == 0 && !metadata) builder.Reserve(options_.pack_size + sealed.size() + kChunkMax);
+    builder.Add(ObjectType::kData, id, sealed, raw_length);
+    if (builder.size() < options_.pack_size) return Status::Ok();
+    std::swap(full, builder);
   }
   return QueuePackWrite(std::move(full));
 }
@@ -452,13 +465,17 @@ Status Repository::WritePack(PackBuilder builder) {
 
 Status Repository::Flush() {
   DR_RETURN_IF_ERROR(WaitPackWrites());
-  PackBuilder last;
+  PackBuilder last, last_metadata;
   {
     std::lock_guard lock(write_mu_);
     if (!broken_.ok()) return broken_;
     std::swap(last, builder_);
+    std::swap(last_metadata, metadata_builder_);
   }
+  // Item lists stay in packs of their own, also for a small backup: damage to a
+  // data pack (a truncated tail) must not take the list of every item with it.
   if (last.count() > 0) DR_RETURN_IF_ERROR(WritePack(std::move(last)));
+  if (last_metadata.count() > 0) DR_RETURN_IF_ERROR(WritePack(std::move(last_metadata)));
   std::vector<PackRecord> packs;
   {
     std::lock_guard lock(write_mu_);
@@ -479,9 +496,28 @@ WriteStats Repository::write_stats() const {
 
 Status Repository::SaveSnapshot(const Snapshot& snapshot, bool replace) {
   DR_RETURN_IF_ERROR(ValidateBackupId(snapshot.backup_id));
+  // Components whose items are in memory (a snapshot built whole) get their
+  // lists written here; a backup writes them as it goes (ItemListWriter).
+  const Snapshot* whole = &snapshot;
+  Snapshot listed;
+  if (std::any_of(snapshot.components.begin(), snapshot.components.end(), [](const auto& c) { return !c.list; })) {
+    DR_RETURN_IF_ERROR(LoadIndex());  // deduplicate against what is stored, as a backup does
+    listed = snapshot;
+    for (auto& c : listed.components) {
+      if (c.list) continue;
+      ItemListWriter writer(*this);
+      for (const auto& item : c.items) DR_RETURN_IF_ERROR(writer.Add(item));
+      DR_ASSIGN_OR_RETURN(c.list, writer.Finish());
+      c.item_count = writer.count();
+      c.item_bytes = writer.bytes();
+      c.items.clear();
+    }
+    DR_RETURN_IF_ERROR(Flush());  // the lists are durable before the snapshot that names them
+    whole = &listed;
+  }
   // The backup id is the seal context: a snapshot renamed on storage fails authentication.
   std::string sealed =
-      Seal(seal_key_, ObjectType::kSnapshot, snapshot.ToJson().dump(), options_.compression_level, snapshot.backup_id);
+      Seal(seal_key_, ObjectType::kSnapshot, whole->ToJson().dump(), options_.compression_level, snapshot.backup_id);
   Status s = backend_.Put({ObjectKind::kSnapshot, snapshot.backup_id}, sealed, {.overwrite = replace});
   if (s.code() == Code::kAlreadyExists) {
     return AlreadyExists("backup id '" + snapshot.backup_id + "' already exists in repository " + location());
@@ -568,11 +604,48 @@ Result<std::string> Repository::LoadSnapshotText(const std::string& backup_id) {
   return plain;
 }
 
+namespace {
+// An item list that cannot be read is a damaged backup (kCorrupt, as a damaged
+// manifest is), not a missing one: the snapshot is there, a blob it needs is not.
+// Errors of the caller's own making (a cancel, a failing sink) keep their code.
+Status ListError(Status s, const std::string& component, const std::string& backup_id) {
+  if (s.ok()) return s;
+  std::string context = "item list of component '" + component + "' of backup '" + backup_id + "'";
+  if (s.code() == Code::kNotFound) return Status(Code::kCorrupt, context + ": " + s.message());
+  return s.WithContext(context);
+}
+}  // namespace
+
 Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool with_items) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
   auto snap = ParseSnapshot(text, with_items);
   if (!snap.ok()) return snap.status().WithContext("snapshot of backup '" + backup_id + "'");
+  if (!with_items) return snap;
+  for (auto& c : snap->components) DR_RETURN_IF_ERROR(LoadItems(backup_id, c));
   return snap;
+}
+
+Status Repository::LoadItems(const std::string& backup_id, SnapshotComponent& c) {
+  if (!c.list) {
+    if (!c.items.empty() || c.item_count == 0) return Status::Ok();
+    // A format-1 summary: the items are in the manifest.
+    DR_ASSIGN_OR_RETURN(Snapshot whole, LoadSnapshot(backup_id, /*with_items=*/true));
+    for (auto& w : whole.components) {
+      if (w.name == c.name) c.items = std::move(w.items);
+    }
+    return Status::Ok();
+  }
+  c.items.clear();
+  c.items.reserve(c.item_count);
+  DR_RETURN_IF_ERROR(ListError(ForEachItem(*c.list,
+                                           [&](SnapshotItem&& item) {
+                                             c.items.push_back(std::move(item));
+                                             return Status::Ok();
+                                           }),
+                               c.name, backup_id));
+  // The items are now what the component is: saving it again lists them anew.
+  c.list.reset();
+  return Status::Ok();
 }
 
 Status Repository::WalkSnapshot(const std::string& backup_id, const std::function<Status(const Snapshot&)>& header,
@@ -585,6 +658,19 @@ Status Repository::WalkSnapshot(const std::string& backup_id, const std::functio
   std::vector<size_t> by_name = ComponentsByName(*summary);
   bool manifest_order = true;
   for (size_t i = 0; i < by_name.size(); ++i) manifest_order = manifest_order && by_name[i] == i;
+  bool lists = std::any_of(summary->components.begin(), summary->components.end(), [](const auto& c) { return c.list; });
+  if (lists) {
+    // Format 2: each component's list is read once, in the order asked for.
+    std::vector<size_t> all(summary->components.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    for (size_t c : order == ItemOrder::kManifest ? all : by_name) {
+      const SnapshotComponent& component = summary->components[c];
+      if (!component.list) continue;
+      DR_RETURN_IF_ERROR(ListError(ForEachItem(*component.list, [&](SnapshotItem&& it) { return item(c, std::move(it)); }),
+                                   component.name, backup_id));
+    }
+    return Status::Ok();
+  }
   if (order == ItemOrder::kManifest || (manifest_order && by_name.size() == summary->components.size())) {
     return repo::ForEachSnapshotItem(text, item).WithContext(context);
   }
@@ -600,7 +686,112 @@ Status Repository::WalkSnapshot(const std::string& backup_id, const std::functio
 
 Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
-  return repo::ForEachSnapshotBlob(text, fn).WithContext("snapshot of backup '" + backup_id + "'");
+  std::string context = "snapshot of backup '" + backup_id + "'";
+  DR_RETURN_IF_ERROR(repo::ForEachSnapshotBlob(text, fn).WithContext(context));
+  auto summary = ParseSnapshot(text, /*with_items=*/false);
+  if (!summary.ok()) return summary.status().WithContext(context);
+  // Format 2: the list blobs at every level, and the data blobs of every item.
+  std::function<Status(SnapshotItem&&)> on_item = [&](SnapshotItem&& item) {
+    for (const auto& id : item.blobs) fn(id);
+    return Status::Ok();
+  };
+  for (const auto& c : summary->components) {
+    if (!c.list) continue;
+    DR_RETURN_IF_ERROR(LoadIndex());
+    DR_RETURN_IF_ERROR(ListError(WalkList(c.list->levels, c.list->blobs, &fn, &on_item), c.name, backup_id));
+  }
+  return Status::Ok();
+}
+
+Result<BlobId> Repository::SaveMetadataBlob(std::string plaintext) {
+  DR_RETURN_IF_ERROR(CheckStop("backup"));
+  Result<SealedBlob> sealed = Status(Code::kFailed, "not sealed");
+  try {
+    sealed = SaveBlob(std::move(plaintext), /*metadata=*/true);
+  } catch (const std::exception& e) {
+    return Broken(Status(Code::kFailed, std::string("sealing an item list blob: ") + e.what()));
+  }
+  if (!sealed.ok()) return sealed.status();
+  if (sealed->sealed.empty()) return sealed->id;  // stored already: an unchanged run of items
+  DR_RETURN_IF_ERROR(AddToPack(sealed->id, sealed->sealed, sealed->raw_length, /*metadata=*/true));
+  std::lock_guard lock(write_mu_);
+  stats_.new_metadata_bytes += sealed->raw_length;
+  return sealed->id;
+}
+
+namespace {
+// Cuts what RestoreStream writes into item lines: a line never spans two item
+// list blobs, but writes need not end at one.
+class ItemLineSink : public ByteSink {
+ public:
+  explicit ItemLineSink(const std::function<Status(SnapshotItem&&)>& fn) : fn_(fn) {}
+  Status Write(std::string_view data) override {
+    size_t end = data.rfind('\n');
+    if (end == std::string_view::npos) {
+      partial_.append(data);
+      return Status::Ok();
+    }
+    Status st;
+    if (partial_.empty()) {
+      st = Lines(data.substr(0, end + 1));
+    } else {
+      partial_.append(data.substr(0, end + 1));
+      st = Lines(partial_);
+      partial_.clear();
+    }
+    partial_.append(data.substr(end + 1));
+    return st;
+  }
+  Status Finish() const {
+    return partial_.empty() ? Status::Ok() : Corrupt("an item list does not end with a complete line");
+  }
+
+ private:
+  Status Lines(std::string_view text) {
+    return ForEachLine(text, [&](std::string_view line) {
+      DR_ASSIGN_OR_RETURN(SnapshotItem item, DecodeItemLine(line));
+      return fn_(std::move(item));
+    });
+  }
+  const std::function<Status(SnapshotItem&&)>& fn_;
+  std::string partial_;
+};
+}  // namespace
+
+Status Repository::WalkList(int level, const std::vector<BlobId>& ids,
+                            const std::function<void(const BlobId&)>* on_blob,
+                            const std::function<Status(SnapshotItem&&)>* on_item) {
+  if (on_blob != nullptr) {
+    for (const auto& id : ids) (*on_blob)(id);
+  }
+  if (level == 0) {
+    if (on_item == nullptr) return Status::Ok();
+    // One restore of the whole run: neighbouring list blobs are read together.
+    ItemLineSink sink(*on_item);
+    DR_RETURN_IF_ERROR(RestoreStream(ids, sink, nullptr).status());
+    return sink.Finish();
+  }
+  for (const auto& id : ids) {
+    DR_ASSIGN_OR_RETURN(std::string raw, LoadBlob(id));
+    if (raw.empty() || raw.size() % 32 != 0) {
+      return Corrupt("item list blob " + id.ShortHex() + " is not a list of blob ids");
+    }
+    std::vector<BlobId> children;
+    children.reserve(raw.size() / 32);
+    for (size_t at = 0; at < raw.size(); at += 32) children.push_back(BlobId::FromRaw(std::string_view(raw).substr(at, 32)));
+    DR_RETURN_IF_ERROR(WalkList(level - 1, children, on_blob, on_item));
+  }
+  return Status::Ok();
+}
+
+Status Repository::ForEachItem(const ItemList& list, const std::function<Status(SnapshotItem&&)>& fn) {
+  DR_RETURN_IF_ERROR(LoadIndex());
+  return WalkList(list.levels, list.blobs, nullptr, &fn);
+}
+
+Status Repository::ForEachListBlob(const ItemList& list, const std::function<void(const BlobId&)>& fn) {
+  DR_RETURN_IF_ERROR(LoadIndex());
+  return WalkList(list.levels, list.blobs, &fn, nullptr);
 }
 
 Status Repository::RemoveSnapshot(const std::string& backup_id) {

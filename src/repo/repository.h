@@ -91,6 +91,7 @@ struct WriteStats {
   uint64_t new_blobs = 0;     // blobs written
   uint64_t new_bytes = 0;     // plaintext bytes of written blobs
   uint64_t stored_bytes = 0;  // bytes of packs and indexes written
+  uint64_t new_metadata_bytes = 0;  // plaintext bytes of item list blobs written (not in new_bytes)
 };
 
 class Repository {
@@ -111,8 +112,12 @@ class Repository {
   std::stop_token stop_token() const { return options_.stop; }
   Backend& backend() { return backend_; }
   const Index& index() const { return index_; }
-  // false when opened with load_index false (snapshots and named objects only).
-  bool index_loaded() const { return options_.load_index; }
+  // false when opened with load_index false (snapshots and named objects only)
+  // and no item list has been read since (that loads it: LoadIndex).
+  bool index_loaded() const { return index_loaded_.load(); }
+  // Loads the index of a repository opened without it, once; what reading a
+  // format-2 item list needs (its blobs are in packs). Thread-safe.
+  Status LoadIndex();
   std::string location() const { return backend_.Properties().location; }
   // Problems found while opening (damaged index files); `repo check` reports them.
   const std::vector<std::string>& open_warnings() const { return open_warnings_; }
@@ -133,7 +138,13 @@ class Repository {
   Status WriteIndex(const std::vector<PackRecord>& packs);
   // Refuses (kAlreadyExists) an id that exists; call Flush first.
   // replace: overwrite an existing snapshot of that id (pinning); otherwise an existing id is kAlreadyExists.
+  // Writes format 2: a component without a list has its items written as one
+  // (ItemListWriter) and flushed first.
   Status SaveSnapshot(const Snapshot& snapshot, bool replace = false);
+  // Seals and packs one blob of an item list (snapshot format 2), deduplicated
+  // like any blob but kept in packs of its own, so that reading a backup's
+  // items reads few, dense packs. Counted in new_metadata_bytes.
+  Result<BlobId> SaveMetadataBlob(std::string plaintext);
   WriteStats write_stats() const;
 
   // --- keys ---
@@ -156,8 +167,13 @@ class Repository {
 
   // --- reading ---
   Result<std::vector<std::string>> ListSnapshotIds();
-  // with_items false: a summary (components with item counts, no items).
+  // with_items false: a summary (components with item counts and, format 2,
+  // their lists, no items). With items, a component holds its items and no
+  // list: SaveSnapshot writes what the items then are.
   Result<Snapshot> LoadSnapshot(const std::string& backup_id, bool with_items = true);
+  // Loads the items of one component of a summary (of backup_id), so that a
+  // damaged list fails that component alone; kCorrupt names list, component and backup.
+  Status LoadItems(const std::string& backup_id, SnapshotComponent& component);
   // The summary (header), then every item with the index of its component,
   // without building the manifest whole (backup show): in manifest order, or
   // the items of one component after another in ComponentsByName order (one
@@ -168,7 +184,14 @@ class Repository {
                       const std::function<Status(size_t, SnapshotItem&&)>& item,
                       ItemOrder order = ItemOrder::kManifest);
   // Every blob id the backup references, without loading its manifest whole.
+  // Format 2: the blobs of the item lists too, at every level.
   Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn);
+  // Every item of a format-2 item list, in order. Memory is one id list blob
+  // per level plus RestoreStream's read-ahead, whatever the number of items.
+  Status ForEachItem(const ItemList& list, const std::function<Status(SnapshotItem&&)>& fn);
+  // The ids of the list's own blobs at every level, without reading its items
+  // (only the id list blobs above them): what check and verify look at first.
+  Status ForEachListBlob(const ItemList& list, const std::function<void(const BlobId&)>& fn);
   Status RemoveSnapshot(const std::string& backup_id);
   // Authenticated plaintext of one blob; kCorrupt/kNotFound name the blob and its pack.
   Result<std::string> LoadBlob(const BlobId& id);
@@ -191,6 +214,9 @@ class Repository {
   Repository(Backend& backend, RepositoryOptions options);
   Status LoadIndexes();
   Status ScanUnindexedPacks();
+  std::once_flag index_once_;
+  Status index_status_;
+  std::atomic<bool> index_loaded_{false};
   Result<std::vector<PackEntry>> ReadTrailer(const ObjectInfo& info);
   // A chunk compressed and sealed, not yet packed; `sealed` is empty when the
   // repository has the blob already (or it is pending in this session).
@@ -199,11 +225,16 @@ class Repository {
     std::string sealed;
     uint32_t raw_length = 0;
   };
-  Result<SealedBlob> SaveBlob(std::string chunk);
+  // metadata: an item list blob, not counted as a referenced data blob.
+  Result<SealedBlob> SaveBlob(std::string chunk, bool metadata = false);
   struct PackSequencer;
   // Seals chunk number seq of a stream and packs, in order, every sealed chunk the sequencer can.
   Result<BlobId> SealAndPack(std::string chunk, uint64_t seq, PackSequencer& sequencer);
   Result<std::string> LoadSnapshotText(const std::string& backup_id);
+  // Walks `ids` at `level` of an item list: on_blob (if any) gets every list
+  // blob id at this level and below, on_item (if any) every item.
+  Status WalkList(int level, const std::vector<BlobId>& ids, const std::function<void(const BlobId&)>* on_blob,
+                  const std::function<Status(SnapshotItem&&)>* on_item);
   // Authenticates and decompresses one sealed blob into out (raw_length bytes); `where` names it in errors.
   Status OpenBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length, const std::string& where,
                   char* out) const;
@@ -220,7 +251,8 @@ class Repository {
   ThreadPool& IoPool();
   size_t IoConcurrency() const;
   std::shared_ptr<const FetchedRange> ReadRange(Fetch fetch);
-  Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length);
+  // metadata: into the open metadata pack (item lists), not the data pack.
+  Status AddToPack(const BlobId& id, std::string_view sealed, uint32_t raw_length, bool metadata = false);
   Status WritePack(PackBuilder builder);
   // Hands a full pack to the writer threads; waits for the oldest write when
   // too many are pending (memory stays bounded).
@@ -245,6 +277,7 @@ class Repository {
   mutable std::mutex write_mu_;  // guards everything below
   std::unordered_set<BlobId, BlobIdHash> pending_;
   PackBuilder builder_;
+  PackBuilder metadata_builder_;
   std::vector<PackRecord> written_packs_;
   WriteStats stats_;
   Status broken_;  // after a write error the writer is dead: every later call returns it

@@ -110,7 +110,10 @@ TEST(RepositoryTest, FlippedByteIsNamedByBlobAndPack) {
   ASSERT_EQ(saved->blobs.size(), 1u);
   ASSERT_OK(repo->Flush());
   ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("b1", *saved)));
-  faulty->CorruptReads(ObjectKind::kPack, 100);
+  // The data blob's pack, not the item list's (snapshot format 2 keeps lists in packs of their own).
+  auto where = repo->index().Find(saved->blobs[0]);
+  ASSERT_TRUE(where.has_value());
+  faulty->CorruptReadsCovering({ObjectKind::kPack, where->pack_id}, where->offset + 100);
   auto v = VerifyBackup(*repo, "b1", /*full=*/true, nullptr);
   ASSERT_FALSE(v.ok());
   ASSERT_EQ(v.items.size(), 1u);

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "base/encoding.h"
+#include "repo/format.h"
 
 namespace dr::repo {
 
@@ -17,24 +18,40 @@ std::optional<BlobId> BlobId::FromHex(std::string_view hex) {
 
 std::string BlobId::hex() const { return HexEncode(raw()); }
 
+json ItemToJson(const SnapshotItem& item, bool with_blobs) {
+  json j{{"name", item.name}, {"kind", item.kind}, {"size", item.size}, {"sha256", item.sha256}, {"meta", item.meta}};
+  if (with_blobs) {
+    json blobs = json::array();
+    for (const auto& b : item.blobs) blobs.push_back(b.hex());
+    j["blobs"] = std::move(blobs);
+  } else {
+    j["blob_count"] = item.blobs.size();
+  }
+  return j;
+}
+
 json Snapshot::ToJson(bool with_blobs) const {
   json components_json = json::array();
+  bool lists = false;
   for (const auto& c : components) {
-    json items = json::array();
-    for (const auto& item : c.items) {
-      json j{{"name", item.name}, {"kind", item.kind}, {"size", item.size}, {"sha256", item.sha256}, {"meta", item.meta}};
-      if (with_blobs) {
-        json blobs = json::array();
-        for (const auto& b : item.blobs) blobs.push_back(b.hex());
-        j["blobs"] = std::move(blobs);
-      } else {
-        j["blob_count"] = item.blobs.size();
-      }
-      items.push_back(std::move(j));
+    json cj{{"name", c.name}, {"meta", c.meta}};
+    if (c.list) {
+      // Format 2: the items are in the list's blobs; the counts are kept here
+      // so that a summary never reads them.
+      lists = true;
+      json blobs = json::array();
+      for (const auto& b : c.list->blobs) blobs.push_back(b.hex());
+      cj["item_count"] = c.item_count;
+      cj["item_bytes"] = c.item_bytes;
+      cj["item_list"] = {{"levels", c.list->levels}, {"blobs", std::move(blobs)}};
+    } else {
+      json items = json::array();
+      for (const auto& item : c.items) items.push_back(ItemToJson(item, with_blobs));
+      cj["items"] = std::move(items);
     }
-    components_json.push_back({{"name", c.name}, {"meta", c.meta}, {"items", std::move(items)}});
+    components_json.push_back(std::move(cj));
   }
-  return json{{"format", 1},
+  return json{{"format", lists ? kSnapshotFormat : 1},
               {"backup_id", backup_id},
               {"backup_type", backup_type},
               {"status", status},
@@ -50,11 +67,11 @@ json Snapshot::ToJson(bool with_blobs) const {
                 {"new_bytes", stats.new_bytes},
                 {"stored_bytes", stats.stored_bytes},
                 {"blob_count", stats.blob_count},
-                {"new_blob_count", stats.new_blob_count}}},
+                {"new_blob_count", stats.new_blob_count},
+                {"metadata_bytes", stats.metadata_bytes}}},
               {"components", std::move(components_json)}};
 }
 
-namespace {
 Result<SnapshotItem> ItemFromJson(const json& ij) {
   try {
     SnapshotItem item;
@@ -73,11 +90,30 @@ Result<SnapshotItem> ItemFromJson(const json& ij) {
     return Corrupt(std::string("snapshot item is malformed: ") + e.what());
   }
 }
+
+namespace {
+Result<ItemList> ItemListFromJson(const json& lj) {
+  ItemList list;
+  list.levels = lj.at("levels").get<int>();
+  if (list.levels < 0 || list.levels > 16) return Corrupt("item list has " + std::to_string(list.levels) + " levels");
+  for (const auto& b : lj.at("blobs")) {
+    auto id = BlobId::FromHex(b.get<std::string>());
+    if (!id) return Corrupt("item list names a malformed blob id");
+    list.blobs.push_back(*id);
+  }
+  return list;
+}
 }  // namespace
 
 Result<Snapshot> Snapshot::FromJson(const json& j) {
   try {
     Snapshot s;
+    int format = j.value("format", 1);
+    if (format > kSnapshotFormat) {
+      return Status(Code::kFailed, "snapshot format " + std::to_string(format) +
+                                       " is newer than this ecap-dr reads (" + std::to_string(kSnapshotFormat) +
+                                       "); upgrade ecap-dr");
+    }
     s.backup_id = j.at("backup_id").get<std::string>();
     s.backup_type = j.value("backup_type", "full");
     s.status = j.value("status", "completed");
@@ -90,11 +126,17 @@ Result<Snapshot> Snapshot::FromJson(const json& j) {
     s.tool_version = j.value("tool_version", "");
     const json& st = j.at("stats");
     s.stats = {st.value("input_bytes", 0ull), st.value("new_bytes", 0ull), st.value("stored_bytes", 0ull),
-               st.value("blob_count", 0ull), st.value("new_blob_count", 0ull)};
+               st.value("blob_count", 0ull), st.value("new_blob_count", 0ull), st.value("metadata_bytes", 0ull)};
     for (const auto& cj : j.at("components")) {
       SnapshotComponent c;
       c.name = cj.at("name").get<std::string>();
       c.meta = cj.value("meta", json::object());
+      if (cj.contains("item_list")) {
+        DR_ASSIGN_OR_RETURN(ItemList list, ItemListFromJson(cj.at("item_list")));
+        c.list = std::move(list);
+        c.item_count = cj.at("item_count").get<uint64_t>();
+        c.item_bytes = cj.at("item_bytes").get<uint64_t>();
+      }
       for (const auto& ij : cj.value("items", json::array())) {
         DR_ASSIGN_OR_RETURN(SnapshotItem item, ItemFromJson(ij));
         c.item_count++;
@@ -165,6 +207,7 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
   if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   DR_ASSIGN_OR_RETURN(Snapshot snap, Snapshot::FromJson(j));
   for (size_t i = 0; i < snap.components.size() && i < counts.size(); ++i) {
+    if (snap.components[i].list) continue;  // format 2: counted in the manifest
     snap.components[i].item_count = counts[i].first;
     snap.components[i].item_bytes = counts[i].second;
   }
@@ -174,6 +217,7 @@ Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items) {
 Snapshot SummaryOf(const Snapshot& whole) {
   Snapshot summary = whole;
   for (auto& c : summary.components) {
+    if (c.list) continue;  // counted when the list was written
     c.item_count = c.items.size();
     c.item_bytes = 0;
     for (const auto& item : c.items) c.item_bytes += item.size;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,24 @@ struct SnapshotItem {
   nlohmann::json meta = nlohmann::json::object();  // source-specific: mode, mtime, link target, ...
 };
 
+// Where a component's items are stored in snapshot format 2 (docs/format.md
+// §Item lists): `blobs` are item list blobs when levels is 0, else id list
+// blobs one level up. Built by ItemListWriter, read by Repository::ForEachItem.
+struct ItemList {
+  int levels = 0;
+  std::vector<BlobId> blobs;
+  bool operator==(const ItemList&) const = default;
+};
+
 struct SnapshotComponent {
   std::string name;  // "files", "postgresql", "s3", "kafka"
   std::vector<SnapshotItem> items;  // empty in a summary (ParseSnapshot without items)
   nlohmann::json meta = nlohmann::json::object();
   uint64_t item_count = 0;  // set by parsing, with or without the items
   uint64_t item_bytes = 0;
+  // Format 2: the stored item list. When set, it is what SaveSnapshot writes
+  // (items, if also loaded, are ignored there); format-1 manifests have none.
+  std::optional<ItemList> list;
 };
 
 struct SnapshotStats {
@@ -40,6 +53,7 @@ struct SnapshotStats {
   uint64_t stored_bytes = 0;   // bytes this backup added to storage (sealed, packed)
   uint64_t blob_count = 0;     // blobs referenced
   uint64_t new_blob_count = 0; // blobs added
+  uint64_t metadata_bytes = 0; // plaintext bytes of item list blobs this backup added (format 2)
 };
 
 struct Snapshot {
@@ -60,9 +74,16 @@ struct Snapshot {
   static Result<Snapshot> FromJson(const nlohmann::json& j);
 };
 
+// One item as JSON (the manifest's and the item lines' form) and back;
+// ItemFromJson is kCorrupt for what it cannot read.
+nlohmann::json ItemToJson(const SnapshotItem& item, bool with_blobs);
+Result<SnapshotItem> ItemFromJson(const nlohmann::json& j);
+
 // Parses a snapshot manifest. Without items, each item is read and dropped as
 // soon as it is counted: a summary of a backup of millions of files costs
-// kilobytes, not the whole manifest (listing, retention).
+// kilobytes, not the whole manifest (listing, retention). A format-2 manifest
+// holds no items, only each component's ItemList and counts: its items are
+// read through the repository (Repository::LoadSnapshot, ForEachItem).
 Result<Snapshot> ParseSnapshot(std::string_view text, bool with_items);
 // A summary is a Snapshot without items, each component carrying its
 // item_count and item_bytes: what ParseSnapshot(text, false) returns.

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -114,13 +115,16 @@ class CliFixture : public ::testing::Test {
     return out;
   }
   // The path of the repository's only pack (fails the test if there is not exactly one).
-  std::string OnePack() const {
-    std::vector<std::string> packs;
+  // The one pack of a small backup's data. Its item lists (snapshot format 2)
+  // are in a pack of their own, a few KiB: the data pack is the larger.
+  std::string DataPack() const {
+    std::vector<std::pair<uintmax_t, std::string>> packs;
     for (auto& e : std::filesystem::recursive_directory_iterator(repo_ + "/data")) {
-      if (e.is_regular_file()) packs.push_back(e.path().string());
+      if (e.is_regular_file()) packs.emplace_back(e.file_size(), e.path().string());
     }
-    EXPECT_EQ(packs.size(), 1u);
-    return packs.empty() ? "" : packs[0];
+    EXPECT_EQ(packs.size(), 2u) << "one pack of data, one of item lists";
+    std::sort(packs.begin(), packs.end());
+    return packs.empty() ? "" : packs.back().second;
   }
   static void FlipByte(const std::string& path, uint64_t offset) {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);

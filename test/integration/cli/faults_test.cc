@@ -83,7 +83,7 @@ TEST_F(FaultTest, FlippedByteIsNamedAndNeverRestored) {
   WriteFile(dir_ / "data/big.bin", RandomData(3 << 20, 21));
   InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
-  std::string pack = OnePack();
+  std::string pack = DataPack();
   FlipByte(pack, fs::file_size(pack) / 3);
   std::string pack_id = fs::path(pack).filename();
 
@@ -122,7 +122,7 @@ TEST_F(FaultTest, TruncatedAndMissingPacksAreNamed) {
   WriteFile(dir_ / "data/big.bin", RandomData(2 << 20, 22));
   InitRepo();
   ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "data").exit_code, 0);
-  std::string pack = OnePack();
+  std::string pack = DataPack();
   std::string pack_id = fs::path(pack).filename();
   fs::resize_file(pack, fs::file_size(pack) - 1000);
   auto v = Dr("verify b1");

@@ -28,6 +28,23 @@ TEST(FormatFixture, Version1RepositoryStillRestores) {
   }
   EXPECT_EQ(restore.out, expected);
   EXPECT_EQ(RunDr("-c " + dir / "c.yaml" + " repo check --read-data", key).exit_code, 0);
+
+  // A backup written into it now is format 2 (item lists); both read, and the
+  // old backup's data is shared.
+  WriteFile(dir / "new.csv", expected);
+  auto backup = RunDr("-c " + dir / "c.yaml" + " --json backup create --id new_v2 --files " + dir / "new.csv", key);
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_EQ(nlohmann::json::parse(backup.out)["new_bytes"], 0) << "the same bytes as the v1 backup's orders.csv";
+  auto listed = RunDr("-c " + dir / "c.yaml" + " --json backup list", key);
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.out.find("fixture_v1"), std::string::npos);
+  EXPECT_NE(listed.out.find("new_v2"), std::string::npos);
+  auto again = RunDr("-c " + dir / "c.yaml" + " restore fixture_v1 --item orders.csv --stdout", key);
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, expected);
+  ASSERT_EQ(RunDr("-c " + dir / "c.yaml" + " restore new_v2 --target " + dir / "out", key).exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir / "out" + dir.path() + "/new.csv"), expected);
+  EXPECT_EQ(RunDr("-c " + dir / "c.yaml" + " repo check --read-data", key).exit_code, 0);
 }
 
 }  // namespace

@@ -32,14 +32,25 @@ class RestoreFaultTest : public CliFixture {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     item_ = (dir_ / "data/big.bin").substr(1);
   }
+  // The packs of data; the backup's item list (snapshot format 2) is in a
+  // pack of its own, of a few KiB (ListPack).
   std::vector<std::string> Packs() const {
     std::vector<std::string> packs;
     for (auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
-      if (e.is_regular_file()) packs.push_back(e.path().string());
+      if (e.is_regular_file() && e.file_size() > kListPackMax) packs.push_back(e.path().string());
     }
     std::sort(packs.begin(), packs.end());
     return packs;
   }
+  std::string ListPack() const {
+    std::vector<std::string> packs;
+    for (auto& e : fs::recursive_directory_iterator(repo_ + "/data")) {
+      if (e.is_regular_file() && e.file_size() <= kListPackMax) packs.push_back(e.path().string());
+    }
+    EXPECT_EQ(packs.size(), 1u);
+    return packs.empty() ? "" : packs[0];
+  }
+  static constexpr uintmax_t kListPackMax = 64 << 10;
   static std::vector<std::string> RegularFiles(const std::string& root) {
     std::vector<std::string> out;
     if (!fs::exists(root)) return out;
@@ -104,6 +115,34 @@ TEST_F(RestoreFaultTest, TwoFlippedBytesAreCorruptAndNeverRestored) {
   auto r = Dr("restore b1 --target " + dir_ / "out");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(ReadFileOrDie(dir_ / "out/" + item_), RandomData(40 << 20, 61));
+}
+
+// The item list is what names the items: damaged, nothing can be restored,
+// and every reader says which list, of which backup, in which pack.
+TEST_F(RestoreFaultTest, ADamagedItemListIsCorruptForEveryReader) {
+  std::string pack = ListPack();
+  std::string pack_id = fs::path(pack).filename();
+  FlipByte(pack, 40);
+  for (const char* cmd : {"verify b1", "verify b1 --full", "restore b1 --target OUT", "repo check", "backup show b1"}) {
+    std::string args = cmd;
+    if (auto p = args.find("OUT"); p != std::string::npos) args.replace(p, 3, dir_ / "out");
+    auto r = Dr(args);
+    EXPECT_EQ(r.exit_code, 4) << args << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("item list of component 'files'")) << args;
+    EXPECT_THAT(r.err, HasSubstr(pack_id.substr(0, 12))) << args;
+  }
+  EXPECT_TRUE(RegularFiles(dir_ / "out").empty());
+  auto listed = Dr("backup list");
+  EXPECT_EQ(listed.exit_code, 0) << "a listing reads no item: " << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("b1"));
+  fs::remove(pack);
+  auto missing = Dr("--json verify b1");
+  EXPECT_EQ(missing.exit_code, 4) << missing.err;
+  EXPECT_THAT(missing.out, HasSubstr("which is missing"));
+  EXPECT_THAT(missing.out, HasSubstr(pack_id));
+  auto restore = Dr("restore b1 --target " + dir_ / "out");
+  EXPECT_EQ(restore.exit_code, 4) << restore.err;
+  EXPECT_THAT(restore.err, HasSubstr("pack is missing"));
 }
 
 TEST_F(RestoreFaultTest, ARestoreOntoAFullDiskIsExit6AndLeavesNoPartialFile) {

@@ -52,7 +52,9 @@ LakeBackup& Backup() {
     source::S3LakeSource lake({.s3 = Lake(""), .targets = {b->bucket}});
     backup::RepoItemWriter writer(*b->repo, b->component, nullptr);
     EXPECT_OK(lake.Backup(writer));
+    EXPECT_OK(writer.Finish());
     EXPECT_OK(b->repo->Flush());
+    EXPECT_OK(b->repo->LoadItems("faults", b->component));  // the items back from their list, as a restore reads them
     EXPECT_EQ(b->component.items.size(), b->objects.size());
     EXPECT_GT(b->component.items.back().blobs.size(), 2u) << "the last object must span several blobs";
     return b;
@@ -206,6 +208,9 @@ TEST(LakeBackupTest, UnchangedObjectsOfAnOlderBackupGetTheirMetadataWithoutARead
   source::S3LakeSource lake({.s3 = Lake(""), .targets = {b.bucket}, .previous = &old});
   backup::RepoItemWriter writer(*b.repo, next, nullptr);
   ASSERT_OK(lake.Backup(writer));
+  ASSERT_OK(writer.Finish());
+  ASSERT_OK(b.repo->Flush());
+  ASSERT_OK(b.repo->LoadItems("next", next));
   EXPECT_EQ(lake.stats().objects_read, 0u);
   EXPECT_EQ(lake.stats().objects_unchanged, b.objects.size());
   ASSERT_EQ(next.items.size(), b.component.items.size());

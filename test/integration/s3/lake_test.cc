@@ -253,7 +253,9 @@ TEST(LakeBackupTest, MetadataReplacedInPlaceIsTakenByTheNextBackup) {
     source::S3LakeSource lake_source({.s3 = Lake(""), .targets = {lake}, .previous = previous});
     backup::RepoItemWriter writer(**repo, out, nullptr);
     ASSERT_OK(lake_source.Backup(writer));
+    ASSERT_OK(writer.Finish());
     ASSERT_OK((*repo)->Flush());  // as a backup does: its blobs are indexed, the next one may reuse them
+    ASSERT_OK((*repo)->LoadItems("lake", out));
     ASSERT_EQ(out.items.size(), 1u);
     read = lake_source.stats().objects_read;
   };
