@@ -200,6 +200,14 @@ Result<repo::Repository*> BackupManager::OpenRepository(bool create, bool load_i
 
 Result<repo::Repository*> BackupManager::Repository() { return OpenRepository(false); }
 
+Result<std::pair<int, int>> BackupManager::UpgradeRepository() {
+  JobScope job(*this);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenLocked(LockMode::kExclusive, "upgrade", /*load_index=*/false));
+  DR_RETURN_IF_ERROR(lock_->Confirm());
+  DR_ASSIGN_OR_RETURN(int was, repo->Upgrade());
+  return std::make_pair(was, repo->config().version);
+}
+
 Result<InitResult> BackupManager::InitRepository() {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(Backend * backend, GetBackend());
@@ -257,16 +265,24 @@ Status BackupManager::LoadPrevious(const std::string& component,
     if (!has) continue;
     ++tried;
     DR_ASSIGN_OR_RETURN(repo::Repository * repo, Repository());
-    auto full = repo->LoadSnapshot(it->backup_id);
-    if (!full.ok()) {
+    // The summary, then this component's items alone: another component's
+    // damaged list is not this backup's business, nor its items this one's memory.
+    auto summary = repo->LoadSnapshot(it->backup_id, /*with_items=*/false);
+    Status loaded = summary.status();
+    repo::SnapshotComponent* base = nullptr;
+    if (loaded.ok()) {
+      for (auto& c : summary->components) {
+        if (c.name == component && (!fits || fits(c))) base = &c;
+      }
+      if (base != nullptr) loaded = repo->LoadItems(it->backup_id, *base);
+    }
+    if (!loaded.ok()) {
       // A base that only saves reading is looked for further back.
-      if (!fits || full.status().code() == Code::kCancelled) return full.status();
-      passed_over(it->backup_id, "could not be read", full.status());
+      if (!fits || loaded.code() == Code::kCancelled) return loaded;
+      passed_over(it->backup_id, "could not be read", loaded);
       continue;
     }
-    for (auto& c : full->components) {
-      if (c.name == component && (!fits || fits(c))) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(c));
-    }
+    if (base != nullptr) previous_ = std::make_unique<repo::SnapshotComponent>(std::move(*base));
     if (previous_ || !fits) break;
   }
   return Status::Ok();
@@ -609,15 +625,20 @@ Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
   return std::move(listing.backups);
 }
 
+// Items are read from packs (snapshot format 2): under a shared lock, as a
+// restore reads, or a prune repacking meanwhile would make them look damaged.
 Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id, bool with_items) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
+                      with_items ? OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false)
+                                 : OpenRepository(false, /*load_index=*/false));
   return repo->LoadSnapshot(backup_id, with_items);
 }
 
 Status BackupManager::LoadItems(const std::string& backup_id, repo::SnapshotComponent& component) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
+                      OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false));
   return repo->LoadItems(backup_id, component);
 }
 
@@ -625,7 +646,8 @@ Status BackupManager::WalkBackup(const std::string& backup_id,
                                  const std::function<Status(const repo::Snapshot&)>& header,
                                  const std::function<Status(size_t, repo::SnapshotItem&&)>& item) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
+                      OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false));
   return repo->WalkSnapshot(backup_id, header, item, repo::Repository::ItemOrder::kByComponentName);
 }
 

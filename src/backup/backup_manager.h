@@ -219,6 +219,10 @@ class BackupManager {
   ~BackupManager();
 
   Result<InitResult> InitRepository();
+  // Raises a version-1 repository to the current format (docs/format.md
+  // §Config), under the exclusive lock: later backups are written as item
+  // lists, and older ecap-dr versions refuse the repository. {from, to}.
+  Result<std::pair<int, int>> UpgradeRepository();
   // id empty: generated as <type>_<UTC time>. kNotFound when there is no repository,
   // unless request.init_repository.
   BackupResult CreateFullBackup(const std::string& backup_id, const BackupRequest& request = {});

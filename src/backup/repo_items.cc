@@ -8,12 +8,12 @@ Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data,
   if (!saved.ok()) return saved.status().WithContext("back up '" + header.name + "'");
   input_bytes_ += saved->size;
   if (amend) amend(header.meta);
-  return list_.Add({std::move(header.name), std::move(header.kind), saved->size, saved->sha256,
-                    std::move(saved->blobs), std::move(header.meta)});
+  return Add({std::move(header.name), std::move(header.kind), saved->size, saved->sha256, std::move(saved->blobs),
+              std::move(header.meta)});
 }
 
 Status RepoItemWriter::AddEntry(ItemHeader header) {
-  return list_.Add({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
+  return Add({std::move(header.name), std::move(header.kind), 0, "", {}, std::move(header.meta)});
 }
 
 Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
@@ -21,10 +21,19 @@ Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
     if (!repo_.index().Has(id)) return NotFound("item '" + item.name + "' of an earlier backup lost its data");
   }
   input_bytes_ += item.size;  // the backup's size is what it holds, read now or not
-  return list_.Add(item);
+  return Add(item);
+}
+
+Status RepoItemWriter::Add(repo::SnapshotItem item) {
+  if (repo_.writes_item_lists()) return list_.Add(item);
+  component_.item_count++;
+  component_.item_bytes += item.size;
+  component_.items.push_back(std::move(item));  // a version-1 repository: the manifest lists them
+  return Status::Ok();
 }
 
 Status RepoItemWriter::Finish() {
+  if (!repo_.writes_item_lists()) return Status::Ok();
   DR_ASSIGN_OR_RETURN(repo::ItemList list, list_.Finish());
   component_.list = std::move(list);
   component_.item_count = list_.count();

@@ -10,7 +10,8 @@
 namespace dr::backup {
 
 // Items go to the component's item list as they come (repo/item_list.h): the
-// component ends with a list and counts, never with its items in memory.
+// component ends with a list and counts, never with its items in memory. In a
+// version-1 repository (not upgraded) they are kept for its format-1 manifest.
 class RepoItemWriter : public ItemWriter {
  public:
   RepoItemWriter(repo::Repository& repo, repo::SnapshotComponent& component, Progress* progress)
@@ -30,6 +31,7 @@ class RepoItemWriter : public ItemWriter {
   Status Finish();
 
  private:
+  Status Add(repo::SnapshotItem item);
   repo::Repository& repo_;
   repo::SnapshotComponent& component_;
   Progress* progress_;

@@ -36,6 +36,27 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
+  auto* upgrade = repo->add_subcommand(
+      "upgrade", "raise a repository made by an older ecap-dr to this version's format (permission repo.init): "
+                 "later backups store their items as item lists, and older versions refuse the repository");
+  upgrade->callback([&ctx] {
+    ctx.run = [&ctx] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult res = ops::UpgradeRepository(*op);
+      const json& j = res.data;
+      return ctx.Print(res, [&] {
+        if (j["upgraded"].get<bool>()) {
+          fmt::print("repository upgraded from format version {} to {}: existing backups are unchanged, "
+                     "new ones store their items as item lists; ecap-dr versions older than snapshot format 2 refuse it\n",
+                     j["from_version"].get<int>(), j["version"].get<int>());
+        } else {
+          fmt::print("repository is at format version {} already: nothing to do\n", j["version"].get<int>());
+        }
+      });
+    };
+  });
+
   auto replicate_check = std::make_shared<bool>(true);
   auto replicate_read = std::make_shared<bool>(false);
   auto* replicate = repo->add_subcommand(

@@ -177,6 +177,23 @@ OpResult InitRepository(OperationContext& ctx) {
                    {{"location", r->location}, {"repository_id", r->repository_id}, {"encrypted", r->encrypted}});
 }
 
+OpResult UpgradeRepository(OperationContext& ctx) {
+  Operation op(ctx, "repo.init", "upgrade");
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto manager = op.NewManager();
+  auto r = manager->UpgradeRepository();
+  OpResult out;
+  AddWarnings(out, manager->warnings());
+  if (!r.ok()) {
+    out.status = r.status();
+    return op.Finish(std::move(out));
+  }
+  out.data = json{{"status", "completed"}, {"from_version", r->first}, {"version", r->second},
+                  {"upgraded", r->first != r->second}};
+  return op.Finish(std::move(out), json::object(), r->first != r->second ? "repository_upgraded" : "",
+                   {{"from_version", r->first}, {"version", r->second}});
+}
+
 OpResult CheckRepository(OperationContext& ctx, bool read_data) {
   Operation op(ctx, "backup.verify", "");
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);

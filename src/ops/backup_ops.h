@@ -42,6 +42,8 @@ OpResult Verify(OperationContext& ctx, const std::string& backup_id, bool full);
 OpResult ApplyRetention(OperationContext& ctx, const backup::RetentionRequest& request);
 // repo.init; repository_initialized.
 OpResult InitRepository(OperationContext& ctx);
+// `repo upgrade`: the repository at this version's format; permission repo.init.
+OpResult UpgradeRepository(OperationContext& ctx);
 // backup.verify; repository_checked. status: the first error finding's code.
 OpResult CheckRepository(OperationContext& ctx, bool read_data);
 // repo.replicate; replication_completed / replication_failed.

@@ -160,6 +160,7 @@ std::vector<Finding> CheckItemLists(Repository& repo, const std::map<std::string
   for (const auto& c : summary->components) {
     if (!c.list) continue;
     std::string what = "backup '" + backup_id + "' item list of component '" + c.name + "': ";
+    size_t before = findings.size();
     std::vector<BlobId> ids;
     Status walked = repo.ForEachListBlob(*c.list, [&](const BlobId& id) { ids.push_back(id); });
     for (const auto& id : ids) {
@@ -170,7 +171,7 @@ std::vector<Finding> CheckItemLists(Repository& repo, const std::map<std::string
       f->message = what + f->message;
       findings.push_back(*f);
     }
-    if (!walked.ok() && findings.empty()) {
+    if (!walked.ok() && findings.size() == before) {
       findings.push_back({"error", what + walked.message(), backup_id, c.name, "", "", walked.code()});
     }
   }

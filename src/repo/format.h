@@ -9,9 +9,13 @@
 
 namespace dr::repo {
 
-inline constexpr int kRepositoryVersion = 1;  // §Config
+// §Config. 2: backups are written in snapshot format 2 (item lists), which a
+// reader of version 1 would take for empty backups (and whose data its prune
+// would delete): it refuses a version-2 repository by name. Version-1
+// repositories keep taking format-1 backups until `repo upgrade`.
+inline constexpr int kRepositoryVersion = 2;
 // §Snapshots: 1 lists the items in the manifest; 2 stores them in item list
-// blobs (§Item lists). Both are read; 2 is written.
+// blobs (§Item lists). Both are read.
 inline constexpr int kSnapshotFormat = 2;
 
 // §Sealed objects: every blob, pack trailer, index, snapshot and key file body.

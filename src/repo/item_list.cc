@@ -5,12 +5,13 @@ namespace dr::repo {
 ItemListWriter::ItemListWriter(Repository& repo, size_t top_max) : repo_(repo), top_max_(top_max < 1 ? 1 : top_max) {}
 
 Status ItemListWriter::Add(const SnapshotItem& item) {
+  DR_RETURN_IF_ERROR(error_);
   std::string line = EncodeItemLine(item);
   items_ += line;
   ++count_;
   bytes_ += item.size;
-  if (CutAfterItem(repo_.keys().chunker_seed, item.name, line.size(), items_.size())) return CutItems();
-  return Status::Ok();
+  if (CutAfterItem(repo_.keys().chunker_seed, item.name, line.size(), items_.size())) error_ = CutItems();
+  return error_;
 }
 
 Status ItemListWriter::CutItems() {
@@ -36,6 +37,8 @@ Status ItemListWriter::CutIds(size_t level) {
 }
 
 Result<ItemList> ItemListWriter::Finish() {
+  DR_RETURN_IF_ERROR(error_);
+  error_ = Status(Code::kFailed, "internal error: item list written after Finish");
   if (!items_.empty()) DR_RETURN_IF_ERROR(CutItems());
   // From the bottom up: what is pending at a level goes one level up, until the
   // highest level is few enough ids to name in the snapshot.

@@ -33,6 +33,7 @@ class ItemListWriter {
 
   Repository& repo_;
   size_t top_max_;
+  Status error_;  // the first failure: the items of a failed cut are gone, so every later call fails
   std::string items_;  // item lines of the blob being filled
   struct Level {
     std::string ids;  // raw ids of the blob being filled at this level

@@ -4,6 +4,7 @@
 #include "repo/item_list.h"
 
 #include <set>
+#include <unordered_set>
 
 #include "repo/snapshot/item_lines.h"
 #include "storage/faulty/faulty_backend.h"
@@ -160,6 +161,35 @@ TEST_F(ItemListTest, ASnapshotNamesItsListsAndEveryBlobIsWalked) {
   EXPECT_GE(list_blobs, 3000u * 100 / kItemBlobMax);
 }
 
+// Prune's walk skips what it has walked whole (a list blob is its subtree):
+// what it finds is exactly what a full walk of every backup finds.
+TEST_F(ItemListTest, AWalkThatSkipsKnownListsFindsEveryBlob) {
+  auto items = Items(3000);
+  Snapshot a;
+  a.backup_id = "a";
+  a.components.push_back({"files", items, {}});
+  a.components.push_back({"copy", items, {}});  // the same list twice in one backup
+  ASSERT_OK(repo_->SaveSnapshot(a));
+  for (int i : {7, 1500, 2999}) items[i].blobs = {BlobId::FromRaw(std::string(32, 'x') + std::to_string(i))};
+  items.insert(items.begin() + 100, Items(1, 90000)[0]);
+  items.back().blobs.push_back(BlobId::FromRaw(std::string(32, 'y')));
+  Snapshot b;
+  b.backup_id = "b";
+  b.components.push_back({"files", items, {}});
+  ASSERT_OK(repo_->SaveSnapshot(b));
+
+  std::set<std::string> full, skipping;
+  std::unordered_set<BlobId, BlobIdHash> used;
+  for (const char* id : {"a", "b"}) {
+    ASSERT_OK(repo_->ForEachSnapshotBlob(id, [&](const BlobId& x) { full.insert(x.hex()); }));
+    ASSERT_OK(repo_->ForEachSnapshotBlob(
+        id, [&](const BlobId& x) { used.insert(x); }, [&](const BlobId& x) { return used.count(x) > 0; }));
+  }
+  for (const auto& x : used) skipping.insert(x.hex());
+  EXPECT_EQ(skipping, full);
+  EXPECT_TRUE(full.count(BlobId::FromRaw(std::string(32, 'y')).hex())) << "b's new data blob";
+}
+
 TEST_F(ItemListTest, ADamagedListBlobIsNamedWithItsComponent) {
   Snapshot snap;
   snap.backup_id = "b1";
@@ -194,6 +224,47 @@ TEST_F(ItemListTest, AFormatOneManifestStillReadsAndANewerFormatIsRefused) {
   auto refused = ParseSnapshot(newer.dump(), false);
   EXPECT_FALSE(refused.ok());
   EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("snapshot format 3 is newer"));
+}
+
+// A version-1 repository keeps taking format-1 manifests (an older ecap-dr
+// reading it would take item lists for empty backups) until it is upgraded.
+TEST_F(ItemListTest, AVersionOneRepositoryWritesFormatOneUntilUpgraded) {
+  auto be = storage::NewMemoryBackend();
+  auto r = Repository::Init(*be, {.encrypted = true, .master_key = std::string(32, 'k'), .chunker = {}, .version = 1},
+                            {.compression_level = 3, .pack_size = 1 << 20, .threads = 2});
+  ASSERT_OK(r);
+  Repository& old = **r;
+  EXPECT_FALSE(old.writes_item_lists());
+  Snapshot snap;
+  snap.backup_id = "v1";
+  snap.components.push_back({"files", Items(50), {}});
+  ASSERT_OK(old.SaveSnapshot(snap));
+  EXPECT_EQ(old.write_stats().new_metadata_bytes, 0u);
+  auto summary = old.LoadSnapshot("v1", /*with_items=*/false);
+  ASSERT_OK(summary);
+  EXPECT_FALSE(summary->components[0].list.has_value()) << "format 1: the items are in the manifest";
+  EXPECT_EQ(summary->components[0].item_count, 50u);
+
+  auto was = old.Upgrade();
+  ASSERT_OK(was);
+  EXPECT_EQ(*was, 1);
+  EXPECT_TRUE(old.writes_item_lists());
+  auto reopened = Repository::Open(*be, std::string(32, 'k'), {});
+  ASSERT_OK(reopened);
+  EXPECT_EQ((*reopened)->config().version, kRepositoryVersion);
+  snap.backup_id = "v2";
+  ASSERT_OK((*reopened)->SaveSnapshot(snap));
+  auto listed = (*reopened)->LoadSnapshot("v2", /*with_items=*/false);
+  ASSERT_OK(listed);
+  EXPECT_TRUE(listed->components[0].list.has_value());
+  for (const char* id : {"v1", "v2"}) {
+    auto whole = (*reopened)->LoadSnapshot(id);
+    ASSERT_OK(whole);
+    ExpectSame(whole->components[0].items, Items(50));
+  }
+  auto same = (*reopened)->Upgrade();
+  ASSERT_OK(same);
+  EXPECT_EQ(*same, kRepositoryVersion) << "at the current version: nothing written";
 }
 
 TEST_F(ItemListTest, CutsDependOnTheItemsNotOnWhereTheyStand) {

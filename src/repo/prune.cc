@@ -30,7 +30,8 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
   DR_ASSIGN_OR_RETURN(auto ids, repo.ListSnapshotIds());
   for (const auto& id : ids) {
     // Streamed: the set of ids is all prune keeps of a manifest.
-    DR_RETURN_IF_ERROR(repo.ForEachSnapshotBlob(id, [&used](const BlobId& b) { used.insert(b); }));
+    DR_RETURN_IF_ERROR(repo.ForEachSnapshotBlob(
+        id, [&used](const BlobId& b) { used.insert(b); }, [&used](const BlobId& b) { return used.count(b) > 0; }));
     stats.snapshots++;
   }
 

@@ -91,6 +91,7 @@ Result<std::unique_ptr<Repository>> Repository::Init(Backend& backend, const Ini
   repo->config_.created = FormatUtc(options.clock->Now());
   repo->config_.encrypted = init.encrypted;
   repo->config_.chunker = init.chunker;
+  repo->config_.version = init.version;
   repo->keys_ = DataKeys::Generate(init.encrypted);
   // The key file goes first: a config without keys would be a repository nobody can open.
   std::string key_file = WrapDataKeys(repo->keys_, init.master_key, repo->config_.created);
@@ -494,13 +495,36 @@ WriteStats Repository::write_stats() const {
   return stats_;
 }
 
+Result<int> Repository::Upgrade() {
+  int was = config_.version;
+  if (was >= kRepositoryVersion) return was;
+  RepoConfig upgraded = config_;
+  upgraded.version = kRepositoryVersion;
+  DR_RETURN_IF_ERROR(backend_.Put(kConfigName, ConfigToJson(upgraded), {.overwrite = true})
+                         .WithContext("unable to upgrade repository " + location()));
+  config_ = upgraded;
+  return was;
+}
+
 Status Repository::SaveSnapshot(const Snapshot& snapshot, bool replace) {
   DR_RETURN_IF_ERROR(ValidateBackupId(snapshot.backup_id));
+  for (const auto& c : snapshot.components) {
+    // A summary's component: saving it would lose its items.
+    if (!c.list && c.items.empty() && c.item_count > 0) {
+      return Status(Code::kFailed, "internal error: component '" + c.name + "' of backup '" + snapshot.backup_id +
+                                       "' has " + std::to_string(c.item_count) + " items, none of them loaded");
+    }
+    if (c.list && !writes_item_lists()) {
+      return Status(Code::kFailed, "internal error: backup '" + snapshot.backup_id +
+                                       "' has item lists, which version-1 repository " + location() + " cannot name");
+    }
+  }
   // Components whose items are in memory (a snapshot built whole) get their
   // lists written here; a backup writes them as it goes (ItemListWriter).
   const Snapshot* whole = &snapshot;
   Snapshot listed;
-  if (std::any_of(snapshot.components.begin(), snapshot.components.end(), [](const auto& c) { return !c.list; })) {
+  if (writes_item_lists() &&
+      std::any_of(snapshot.components.begin(), snapshot.components.end(), [](const auto& c) { return !c.list; })) {
     DR_RETURN_IF_ERROR(LoadIndex());  // deduplicate against what is stored, as a backup does
     listed = snapshot;
     for (auto& c : listed.components) {
@@ -684,12 +708,17 @@ Status Repository::WalkSnapshot(const std::string& backup_id, const std::functio
   return Status::Ok();
 }
 
-Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn) {
+Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn,
+                                       const std::function<bool(const BlobId&)>& known) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
   std::string context = "snapshot of backup '" + backup_id + "'";
-  DR_RETURN_IF_ERROR(repo::ForEachSnapshotBlob(text, fn).WithContext(context));
   auto summary = ParseSnapshot(text, /*with_items=*/false);
   if (!summary.ok()) return summary.status().WithContext(context);
+  bool lists = std::any_of(summary->components.begin(), summary->components.end(), [](const auto& c) { return c.list; });
+  // Format 1: every "blobs" array of the manifest. Not for format 2, whose
+  // item_list.blobs would then be reported before WalkList asks `known`
+  // about them, and the lists below would be skipped.
+  if (!lists) return repo::ForEachSnapshotBlob(text, fn).WithContext(context);
   // Format 2: the list blobs at every level, and the data blobs of every item.
   std::function<Status(SnapshotItem&&)> on_item = [&](SnapshotItem&& item) {
     for (const auto& id : item.blobs) fn(id);
@@ -698,7 +727,8 @@ Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::
   for (const auto& c : summary->components) {
     if (!c.list) continue;
     DR_RETURN_IF_ERROR(LoadIndex());
-    DR_RETURN_IF_ERROR(ListError(WalkList(c.list->levels, c.list->blobs, &fn, &on_item), c.name, backup_id));
+    DR_RETURN_IF_ERROR(
+        ListError(WalkList(c.list->levels, c.list->blobs, &fn, &on_item, known ? &known : nullptr), c.name, backup_id));
   }
   return Status::Ok();
 }
@@ -760,18 +790,23 @@ class ItemLineSink : public ByteSink {
 
 Status Repository::WalkList(int level, const std::vector<BlobId>& ids,
                             const std::function<void(const BlobId&)>* on_blob,
-                            const std::function<Status(SnapshotItem&&)>* on_item) {
-  if (on_blob != nullptr) {
-    for (const auto& id : ids) (*on_blob)(id);
+                            const std::function<Status(SnapshotItem&&)>* on_item,
+                            const std::function<bool(const BlobId&)>* known) {
+  std::vector<BlobId> fresh;  // the ids to walk below: known ones were walked before
+  fresh.reserve(ids.size());
+  for (const auto& id : ids) {
+    bool seen = known != nullptr && (*known)(id);  // asked before on_blob records it
+    if (on_blob != nullptr) (*on_blob)(id);
+    if (!seen) fresh.push_back(id);
   }
   if (level == 0) {
-    if (on_item == nullptr) return Status::Ok();
+    if (on_item == nullptr || fresh.empty()) return Status::Ok();
     // One restore of the whole run: neighbouring list blobs are read together.
     ItemLineSink sink(*on_item);
-    DR_RETURN_IF_ERROR(RestoreStream(ids, sink, nullptr).status());
+    DR_RETURN_IF_ERROR(RestoreStream(fresh, sink, nullptr).status());
     return sink.Finish();
   }
-  for (const auto& id : ids) {
+  for (const auto& id : fresh) {
     DR_ASSIGN_OR_RETURN(std::string raw, LoadBlob(id));
     if (raw.empty() || raw.size() % 32 != 0) {
       return Corrupt("item list blob " + id.ShortHex() + " is not a list of blob ids");
@@ -779,7 +814,7 @@ Status Repository::WalkList(int level, const std::vector<BlobId>& ids,
     std::vector<BlobId> children;
     children.reserve(raw.size() / 32);
     for (size_t at = 0; at < raw.size(); at += 32) children.push_back(BlobId::FromRaw(std::string_view(raw).substr(at, 32)));
-    DR_RETURN_IF_ERROR(WalkList(level - 1, children, on_blob, on_item));
+    DR_RETURN_IF_ERROR(WalkList(level - 1, children, on_blob, on_item, known));
   }
   return Status::Ok();
 }

@@ -70,6 +70,7 @@ struct InitOptions {
   bool encrypted = true;
   std::string master_key;  // 32 bytes when encrypted
   ChunkerParams chunker;
+  int version = kRepositoryVersion;  // 1 only to test what older repositories do
 };
 
 struct RepoConfig {
@@ -107,6 +108,14 @@ class Repository {
   static Result<bool> Exists(Backend& backend);
 
   const RepoConfig& config() const { return config_; }
+  // Version 2 and later: backups are written as item lists (snapshot format 2);
+  // a version-1 repository gets format-1 manifests until Upgrade.
+  bool writes_item_lists() const { return config_.version >= 2; }
+  // Rewrites the config at this version's format (kRepositoryVersion): older
+  // ecap-dr versions then refuse the repository instead of misreading the
+  // backups written after. The caller holds the exclusive lock. Returns the
+  // version it had (equal to the current one: nothing was written).
+  Result<int> Upgrade();
   const DataKeys& keys() const { return keys_; }
   // Requested when the operation using the repository is cancelled.
   std::stop_token stop_token() const { return options_.stop; }
@@ -184,8 +193,12 @@ class Repository {
                       const std::function<Status(size_t, SnapshotItem&&)>& item,
                       ItemOrder order = ItemOrder::kManifest);
   // Every blob id the backup references, without loading its manifest whole.
-  // Format 2: the blobs of the item lists too, at every level.
-  Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn);
+  // Format 2: the blobs of the item lists too, at every level. `known` (if
+  // given) says which ids fn has had already: below a known list blob nothing
+  // is read again (a list blob is its whole subtree, content-addressed), so
+  // prune reads an unchanged list once, not once per backup.
+  Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn,
+                             const std::function<bool(const BlobId&)>& known = {});
   // Every item of a format-2 item list, in order. Memory is one id list blob
   // per level plus RestoreStream's read-ahead, whatever the number of items.
   Status ForEachItem(const ItemList& list, const std::function<Status(SnapshotItem&&)>& fn);
@@ -232,9 +245,11 @@ class Repository {
   Result<BlobId> SealAndPack(std::string chunk, uint64_t seq, PackSequencer& sequencer);
   Result<std::string> LoadSnapshotText(const std::string& backup_id);
   // Walks `ids` at `level` of an item list: on_blob (if any) gets every list
-  // blob id at this level and below, on_item (if any) every item.
+  // blob id at this level and below, on_item (if any) every item; below an id
+  // `known` (if any) says on_blob had before, nothing is walked.
   Status WalkList(int level, const std::vector<BlobId>& ids, const std::function<void(const BlobId&)>* on_blob,
-                  const std::function<Status(SnapshotItem&&)>* on_item);
+                  const std::function<Status(SnapshotItem&&)>* on_item,
+                  const std::function<bool(const BlobId&)>* known = nullptr);
   // Authenticates and decompresses one sealed blob into out (raw_length bytes); `where` names it in errors.
   Status OpenBlob(const BlobId& id, std::string_view sealed, uint32_t raw_length, const std::string& where,
                   char* out) const;

@@ -29,21 +29,36 @@ TEST(FormatFixture, Version1RepositoryStillRestores) {
   EXPECT_EQ(restore.out, expected);
   EXPECT_EQ(RunDr("-c " + dir / "c.yaml" + " repo check --read-data", key).exit_code, 0);
 
-  // A backup written into it now is format 2 (item lists); both read, and the
-  // old backup's data is shared.
+  // Until it is upgraded, a backup written into it is format 1 (no item list)...
   WriteFile(dir / "new.csv", expected);
+  auto v1 = RunDr("-c " + dir / "c.yaml" + " --json backup create --id new_v1 --files " + dir / "new.csv", key);
+  ASSERT_EQ(v1.exit_code, 0) << v1.err;
+  EXPECT_EQ(nlohmann::json::parse(v1.out)["metadata_bytes"], 0) << "format 1: the items are in the manifest";
+  // ... and after `repo upgrade`, format 2; every backup reads, and the data is shared.
+  auto upgrade = RunDr("-c " + dir / "c.yaml" + " --json repo upgrade", key);
+  ASSERT_EQ(upgrade.exit_code, 0) << upgrade.err;
+  EXPECT_EQ(nlohmann::json::parse(upgrade.out)["from_version"], 1);
+  EXPECT_EQ(nlohmann::json::parse(upgrade.out)["version"], 2);
+  auto again_up = RunDr("-c " + dir / "c.yaml" + " repo upgrade", key);
+  EXPECT_EQ(again_up.exit_code, 0) << again_up.err;
+  EXPECT_NE(again_up.out.find("nothing to do"), std::string::npos) << again_up.out;
   auto backup = RunDr("-c " + dir / "c.yaml" + " --json backup create --id new_v2 --files " + dir / "new.csv", key);
   ASSERT_EQ(backup.exit_code, 0) << backup.err;
   EXPECT_EQ(nlohmann::json::parse(backup.out)["new_bytes"], 0) << "the same bytes as the v1 backup's orders.csv";
+  EXPECT_GT(nlohmann::json::parse(backup.out)["metadata_bytes"].get<int>(), 0) << "format 2: an item list";
   auto listed = RunDr("-c " + dir / "c.yaml" + " --json backup list", key);
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
   EXPECT_NE(listed.out.find("fixture_v1"), std::string::npos);
+  EXPECT_NE(listed.out.find("new_v1"), std::string::npos);
   EXPECT_NE(listed.out.find("new_v2"), std::string::npos);
   auto again = RunDr("-c " + dir / "c.yaml" + " restore fixture_v1 --item orders.csv --stdout", key);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.out, expected);
-  ASSERT_EQ(RunDr("-c " + dir / "c.yaml" + " restore new_v2 --target " + dir / "out", key).exit_code, 0);
-  EXPECT_EQ(ReadFileOrDie(dir / "out" + dir.path() + "/new.csv"), expected);
+  for (const char* id : {"new_v1", "new_v2"}) {
+    std::string out = dir / (std::string("out-") + id);
+    ASSERT_EQ(RunDr("-c " + dir / "c.yaml" + " restore " + id + " --target " + out, key).exit_code, 0) << id;
+    EXPECT_EQ(ReadFileOrDie(out + dir.path() + "/new.csv"), expected) << id;
+  }
   EXPECT_EQ(RunDr("-c " + dir / "c.yaml" + " repo check --read-data", key).exit_code, 0);
 }
 
