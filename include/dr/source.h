@@ -66,6 +66,16 @@ class ItemReader {
   virtual std::stop_token stop_token() const { return {}; }
 };
 
+// An earlier backup's item list read front to back (snapshot format 2), one
+// batch at a time: how a source whose walk visits names in the list's own
+// order compares with its base without holding it (the files walk).
+class ItemCursor {
+ public:
+  virtual ~ItemCursor() = default;
+  // The next item, nullptr after the last; valid until the next call.
+  virtual Result<const repo::SnapshotItem*> Next() = 0;
+};
+
 class Source {
  public:
   virtual ~Source() = default;

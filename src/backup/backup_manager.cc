@@ -241,8 +241,18 @@ std::string BackupManager::GenerateId(const std::string& type) {
   return id;
 }
 
+source::SourceEnv BackupManager::SourceEnv() const {
+  source::SourceEnv env{.config = &config_, .kafka_admin = options_.kafka_admin, .clock = options_.clock};
+  if (repo::Repository* repo = repo_.get()) {
+    env.open_list = [repo](const repo::ItemList& list) -> std::unique_ptr<ItemCursor> {
+      return std::make_unique<RepoItemCursor>(*repo, list);
+    };
+  }
+  return env;
+}
+
 Status BackupManager::LoadPrevious(const std::string& component,
-                                   const std::function<bool(const repo::SnapshotComponent&)>& fits) {
+                                   const std::function<bool(const repo::SnapshotComponent&)>& fits, bool summary_only) {
   previous_.reset();
   // Summaries: find the newest, then load it whole. A damaged snapshot is passed
   // over (it would otherwise fail every later backup of the component): the
@@ -274,7 +284,7 @@ Status BackupManager::LoadPrevious(const std::string& component,
       for (auto& c : summary->components) {
         if (c.name == component && (!fits || fits(c))) base = &c;
       }
-      if (base != nullptr) loaded = repo->LoadItems(it->backup_id, *base);
+      if (base != nullptr && !(summary_only && base->list)) loaded = repo->LoadItems(it->backup_id, *base);
     }
     if (!loaded.ok()) {
       // A base that only saves reading is looked for further back.
@@ -390,7 +400,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
     if (spec.incremental && !(spec.base_fits && request.read_all)) {
       std::function<bool(const repo::SnapshotComponent&)> fits;
       if (spec.base_fits) fits = [&](const repo::SnapshotComponent& c) { return spec.base_fits(c, config_, args); };
-      Status st = LoadPrevious(name, fits);
+      Status st = LoadPrevious(name, fits, spec.reads_base_in_order);
       if (!st.ok() && (!spec.base_fits || st.code() == Code::kCancelled)) return finish(st);
       // Only reading is saved by a base: without one, everything is read.
       if (!st.ok()) result.warnings.push_back(name + ": no earlier backup to compare with, everything is read: " + st.message());

@@ -307,9 +307,7 @@ class BackupManager {
   Progress MakeProgress(std::string label, bool terminal) const;
   std::string GenerateId(const std::string& type);
   Result<std::vector<std::string>> ChooseComponents(const BackupRequest& request) const;
-  source::SourceEnv SourceEnv() const {
-    return {.config = &config_, .kafka_admin = options_.kafka_admin, .clock = options_.clock};
-  }
+  source::SourceEnv SourceEnv() const;
 
   config::Config config_;
   ManagerOptions options_;
@@ -319,9 +317,11 @@ class BackupManager {
   std::unique_ptr<repo::Repository> repo_;
   // The newest earlier backup's component of that name (or none), for an incremental source.
   // The base of an incremental backup of component: the newest earlier one
-  // (that `fits`, when given) into previous_, or none.
+  // (that `fits`, when given) into previous_, or none. summary_only: a
+  // format-2 base stays a summary (its list, no items), for a source that reads
+  // it in order (SourceEnv::open_list).
   Status LoadPrevious(const std::string& component,
-                      const std::function<bool(const repo::SnapshotComponent&)>& fits = {});
+                      const std::function<bool(const repo::SnapshotComponent&)>& fits = {}, bool summary_only = false);
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup
   std::vector<std::string> warnings_;
   // The summary cache: options_.summary_cache, or own_summaries_.

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "base/encoding.h"
+#include "source/files/files_source.h"
 #include "storage/memory/memory_backend.h"
 #include "test/support/test_support.h"
 
@@ -186,6 +187,36 @@ TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
   EXPECT_EQ(meta("three")["files_read"], 22) << "--read-all reads everything";
   EXPECT_EQ(manager->VerifyBackupIntegrity("two", /*full=*/true).ToJson()["verification_results"]["overall_status"],
             "passed");
+}
+
+// The base is read as a list in walk order: roots given in any order are
+// walked sorted, so every unchanged file is found, whatever order they are named in.
+TEST_F(BackupManagerTest, TheBaseIsFoundInWalkOrderWhateverOrderTheRootsAreGivenIn) {
+  EXPECT_TRUE(source::WalkBefore("a", "a/b"));
+  EXPECT_TRUE(source::WalkBefore("a/b", "a-c")) << "a directory's contents before its next sibling";
+  EXPECT_TRUE(source::WalkBefore("a/z/y", "a/zz"));
+  EXPECT_FALSE(source::WalkBefore("a/b", "a/b"));
+  EXPECT_FALSE(source::WalkBefore("b", "a/b"));
+  for (const char* d : {"src/zeta", "src/alpha", "src/alpha-2", "src/alpha/inner"}) {
+    for (int i = 0; i < 5; ++i) test::WriteFile(dir_ / (std::string(d) + "/f" + std::to_string(i)), d + std::to_string(i));
+  }
+  config_.files.paths = {dir_ / "src/zeta", dir_ / "src/alpha-2", dir_ / "src/alpha"};
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
+  auto manager = NewManager();
+  ASSERT_EQ(manager->CreateFullBackup("one").status, "completed");
+  test::WriteFile(dir_ / "src/alpha/inner/f3", "changed");
+  clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
+  auto second = manager->CreateFullBackup("two");
+  ASSERT_EQ(second.status, "completed") << second.error.ToString();
+  EXPECT_TRUE(second.warnings.empty()) << second.warnings.front();
+  auto snap = manager->GetBackup("two", /*with_items=*/false);
+  ASSERT_OK(snap);
+  EXPECT_EQ(snap->components.at(0).meta["files_read"], 1);
+  EXPECT_EQ(snap->components.at(0).meta["files_unchanged"], 19);
+  auto restored = manager->RestoreBackup("two", {.target_dir = dir_ / "out"});
+  ASSERT_EQ(restored.status, "completed") << restored.error.ToString();
+  EXPECT_EQ(test::ReadFileOrDie(dir_ / "out" + dir_.path() + "/src/alpha/inner/f3"), "changed");
+  EXPECT_EQ(test::ReadFileOrDie(dir_ / "out" + dir_.path() + "/src/zeta/f4"), "src/zeta4");
 }
 
 // Snapshot format 2: what an incremental backup of a large tree writes grows

@@ -5,6 +5,7 @@
 #include "base/progress.h"
 #include "dr/source.h"
 #include "repo/item_list.h"
+#include "repo/item_list_reader.h"
 #include "repo/repository.h"
 
 namespace dr::backup {
@@ -37,6 +38,16 @@ class RepoItemWriter : public ItemWriter {
   Progress* progress_;
   repo::ItemListWriter list_;
   uint64_t input_bytes_ = 0;
+};
+
+// An incremental base's item list, read in order (SourceEnv::open_list).
+class RepoItemCursor : public ItemCursor {
+ public:
+  RepoItemCursor(repo::Repository& repo, repo::ItemList list) : reader_(repo, std::move(list)) {}
+  Result<const repo::SnapshotItem*> Next() override { return reader_.Next(); }
+
+ private:
+  repo::ItemListReader reader_;
 };
 
 class RepoItemReader : public ItemReader {

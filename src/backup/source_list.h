@@ -28,6 +28,7 @@ struct SourceEntry {
   std::function<bool(const source::BackupArgs&)> requested;
   bool incremental = false;
   std::function<bool(const repo::SnapshotComponent&, const config::Config&, const source::BackupArgs&)> base_fits;
+  bool reads_base_in_order = false;
   std::function<Result<std::unique_ptr<Source>>(const source::SourceEnv&, const source::BackupArgs&,
                                                 const repo::SnapshotComponent*)>
       make;

@@ -49,6 +49,10 @@ struct SourceEnv {
   // Wall-clock time where a source compares with it (files: a file changed in the
   // last second is not trusted to be unchanged next time).
   const Clock* clock = &RealClock();
+  // Opens a cursor over an item list of the repository (an incremental base
+  // given as a summary component, its `list` set and no items). Unset: bases
+  // come with their items loaded.
+  std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
 };
 
 // `backup create`'s inputs besides the component names.
@@ -116,6 +120,9 @@ struct SourceSpec {
   // backup, and the base is the newest earlier component this says fits (files:
   // one whose paths cover this backup's). Unset: the newest, and it must load.
   std::function<bool(const repo::SnapshotComponent& earlier, const config::Config&, const BackupArgs&)> base_fits;
+  // make() takes a format-2 base as a summary (its list, no items) and reads it
+  // through SourceEnv::open_list, in order: memory does not grow with the base.
+  bool reads_base_in_order = false;
   std::function<Result<std::unique_ptr<Source>>(const SourceEnv&, const BackupArgs&,
                                                 const repo::SnapshotComponent* previous)>
       make;

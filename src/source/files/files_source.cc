@@ -116,10 +116,82 @@ class WritebackSink : public ByteSink {
 
 }  // namespace
 
-const repo::SnapshotItem* FilesSource::Unchanged(const std::string& name, const struct stat& st) const {
-  auto it = previous_.find(name);
-  if (it == previous_.end()) return nullptr;
-  const repo::SnapshotItem& item = *it->second;
+bool WalkBefore(std::string_view a, std::string_view b) {
+  while (true) {
+    size_t ea = a.find('/'), eb = b.find('/');
+    std::string_view ca = a.substr(0, ea), cb = b.substr(0, eb);
+    if (ca != cb) return ca < cb;
+    if (ea == std::string_view::npos) return eb != std::string_view::npos;  // a is b, or above it
+    if (eb == std::string_view::npos) return false;
+    a.remove_prefix(ea + 1);
+    b.remove_prefix(eb + 1);
+  }
+}
+
+// An incremental base read as a list, in walk order: the walk visits names in
+// the order the previous walk wrote them (sorted roots, sorted children, a
+// directory before what is in it), so each lookup moves a cursor forward and
+// the base is never held whole. A list out of that order (a backup whose roots
+// were walked unsorted) or one that cannot be read turns it off: the files
+// after that are read, which is slower, never wrong.
+class OrderedBase {
+ public:
+  explicit OrderedBase(std::unique_ptr<ItemCursor> cursor) : cursor_(std::move(cursor)) {}
+  // The base's item named `name`, or null. Names are asked in walk order.
+  const repo::SnapshotItem* Find(const std::string& name) {
+    if (off_) return nullptr;
+    if (asked_ && !WalkBefore(last_, name)) return TurnOff(Status::Ok());
+    asked_ = true;
+    last_ = name;
+    if (!started_) {
+      started_ = true;
+      if (!Advance()) return nullptr;
+    }
+    while (current_ != nullptr && WalkBefore(current_->name, name)) {
+      std::string before = current_->name;
+      if (!Advance()) return nullptr;
+      if (current_ != nullptr && !WalkBefore(before, current_->name)) return TurnOff(Status::Ok());
+    }
+    return current_ != nullptr && current_->name == name ? current_ : nullptr;
+  }
+  // Why it was turned off when the list could not be read.
+  const Status& error() const { return error_; }
+
+ private:
+  bool Advance() {
+    auto next = cursor_->Next();
+    if (!next.ok()) {
+      TurnOff(next.status());
+      return false;
+    }
+    current_ = *next;
+    return true;
+  }
+  const repo::SnapshotItem* TurnOff(Status why) {
+    off_ = true;
+    current_ = nullptr;
+    if (error_.ok()) error_ = std::move(why);
+    return nullptr;
+  }
+  std::unique_ptr<ItemCursor> cursor_;
+  const repo::SnapshotItem* current_ = nullptr;
+  bool started_ = false, asked_ = false, off_ = false;
+  std::string last_;
+  Status error_;
+};
+
+FilesSource::FilesSource(FilesOptions options) : options_(std::move(options)) {}
+FilesSource::~FilesSource() = default;
+
+const repo::SnapshotItem* FilesSource::Unchanged(const std::string& name, const struct stat& st, OrderedBase* ordered) const {
+  const repo::SnapshotItem* found = nullptr;
+  if (ordered != nullptr) {
+    found = ordered->Find(name);
+  } else if (auto it = previous_.find(name); it != previous_.end()) {
+    found = it->second;
+  }
+  if (found == nullptr || found->kind != "file") return nullptr;
+  const repo::SnapshotItem& item = *found;
   const json& meta = item.meta;
   auto same = [&](const char* key, auto value) {
     auto field = meta.find(key);
@@ -167,7 +239,7 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
     return writer.AddEntry({name, "symlink", meta});
   }
   if (!S_ISREG(st.st_mode)) return Status::Ok();  // sockets, fifos, devices: nothing to restore
-  if (const repo::SnapshotItem* item = Unchanged(name, st)) {
+  if (const repo::SnapshotItem* item = Unchanged(name, st, base_.get())) {
     // Its data must still be in the repository (a prune may have removed it); if not, it is read.
     if (writer.AddUnchanged(*item).ok()) {
       ++files_unchanged_;
@@ -189,31 +261,51 @@ uint64_t FilesSource::SizeUnder(const std::string& path) const {
   if (Excluded(path)) return 0;
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;  // AddPath reports it
-  if (S_ISREG(st.st_mode)) return Unchanged(ItemNameOf(path), st) ? 0 : static_cast<uint64_t>(st.st_size);
+  if (S_ISREG(st.st_mode)) {
+    return Unchanged(ItemNameOf(path), st, size_base_.get()) ? 0 : static_cast<uint64_t>(st.st_size);
+  }
   if (!S_ISDIR(st.st_mode)) return 0;
   DIR* dir = ::opendir(path.c_str());
   if (dir == nullptr) return 0;
-  uint64_t total = 0;
+  std::vector<std::string> children;
   while (dirent* entry = ::readdir(dir)) {
     std::string child = entry->d_name;
-    if (child != "." && child != "..") total += SizeUnder((path == "/" ? "" : path) + "/" + child);
+    if (child != "." && child != "..") children.push_back(child);
   }
   ::closedir(dir);
+  std::sort(children.begin(), children.end());  // the walk's order: the base is read in it
+  uint64_t total = 0;
+  for (const auto& child : children) total += SizeUnder((path == "/" ? "" : path) + "/" + child);
   return total;
 }
 
+std::vector<std::string> FilesSource::Roots() const {
+  std::vector<std::string> roots;
+  for (const auto& p : options_.paths) roots.push_back(Normalize(Absolute(p)));
+  // Walked in order, so that the items are in walk order (OrderedBase).
+  std::stable_sort(roots.begin(), roots.end(),
+                   [](const std::string& a, const std::string& b) { return WalkBefore(ItemNameOf(a), ItemNameOf(b)); });
+  return roots;
+}
+
 Status FilesSource::Backup(ItemWriter& writer) {
-  if (options_.previous != nullptr) {
-    for (const auto& item : options_.previous->items) {
-      if (item.kind == "file") previous_[item.name] = &item;
+  if (const repo::SnapshotComponent* base = options_.previous) {
+    if (base->list && options_.open_list) {
+      base_ = std::make_unique<OrderedBase>(options_.open_list(*base->list));
+      size_base_ = std::make_unique<OrderedBase>(options_.open_list(*base->list));
+    } else {
+      for (const auto& item : base->items) {
+        if (item.kind == "file") previous_[item.name] = &item;
+      }
     }
   }
+  std::vector<std::string> roots = Roots();
   // A walk over the metadata first, as restic's scanner does, so that progress
   // can show a total, a percentage and an ETA. Standard input counts when it is
   // a file; from a pipe its size is unknown, and then so is the total.
   uint64_t expected = 0;
   bool known = true;
-  for (const auto& p : options_.paths) expected += SizeUnder(Normalize(Absolute(p)));
+  for (const auto& root : roots) expected += SizeUnder(root);
   for (const auto& stream : options_.streams) {
     struct stat st {};
     if (::fstat(stream.fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -223,16 +315,17 @@ Status FilesSource::Backup(ItemWriter& writer) {
     }
   }
   if (known) writer.ExpectBytes(expected);
-  for (const auto& p : options_.paths) {
-    DR_RETURN_IF_ERROR(AddPath(writer, Normalize(Absolute(p))));
-  }
+  for (const auto& root : roots) DR_RETURN_IF_ERROR(AddPath(writer, root));
   for (const auto& stream : options_.streams) {
     FdSource source(stream.fd, stream.name);
     DR_RETURN_IF_ERROR(writer.AddStream({stream.name, "stream", json::object()}, source));
   }
-  json roots = json::array();
-  for (const auto& p : options_.paths) roots.push_back(Normalize(Absolute(p)));
-  writer.SetComponentMeta({{"paths", roots}, {"files_read", files_read_}, {"files_unchanged", files_unchanged_}});
+  json meta{{"paths", roots}, {"files_read", files_read_}, {"files_unchanged", files_unchanged_}};
+  if (base_ && !base_->error().ok()) {
+    meta["warnings"] = json::array({"the previous backup's item list could not be read (" + base_->error().message() +
+                                    "): the files after that point were read again"});
+  }
+  writer.SetComponentMeta(std::move(meta));
   return Status::Ok();
 }
 

@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -33,6 +35,9 @@ struct FilesOptions {
   // taken from it unread, as restic does with its parent snapshot: a write
   // changes mtime and ctime, and a file put in place by rename changes the
   // inode. Items of older backups, which recorded none of these, are read.
+  // A format-2 base comes as a summary (its list, no items) and is read in walk
+  // order through open_list (OrderedBase in files_source.cc): memory does not
+  // grow with the base.
   const repo::SnapshotComponent* previous = nullptr;
   // Timestamps have a granularity (the kernel's clock tick): a file changed
   // again within the tick of its last change keeps its mtime and ctime. So a
@@ -40,11 +45,19 @@ struct FilesOptions {
   // recorded as comparable, and the next backup reads it again (git's "racy
   // clean" rule).
   const Clock* clock = &RealClock();
+  std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
 };
+
+// Whether item name a comes before b in the walk's order: component by
+// component, bytewise, a directory before what is in it ("a" < "a/b" < "a-c").
+bool WalkBefore(std::string_view a, std::string_view b);
+
+class OrderedBase;
 
 class FilesSource : public Source {
  public:
-  explicit FilesSource(FilesOptions options) : options_(std::move(options)) {}
+  explicit FilesSource(FilesOptions options);
+  ~FilesSource() override;
   std::string component() const override { return "files"; }
   Status Backup(ItemWriter& writer) override;
 
@@ -53,11 +66,17 @@ class FilesSource : public Source {
   bool Excluded(const std::string& path) const;
   // The bytes of the regular files under path that AddPath will read (0 for what cannot be read).
   uint64_t SizeUnder(const std::string& path) const;
-  // The previous backup's item for this file when the file has not changed since, else null.
-  const repo::SnapshotItem* Unchanged(const std::string& name, const struct stat& st) const;
+  // The previous backup's item for this file when the file has not changed
+  // since, else null. `ordered`: the base read in order (the walk's own, or
+  // SizeUnder's), when the base is a list.
+  const repo::SnapshotItem* Unchanged(const std::string& name, const struct stat& st, OrderedBase* ordered) const;
+  // The roots in walk order, absolute and normalized.
+  std::vector<std::string> Roots() const;
 
   FilesOptions options_;
-  std::unordered_map<std::string_view, const repo::SnapshotItem*> previous_;  // files by name
+  std::unordered_map<std::string_view, const repo::SnapshotItem*> previous_;  // files by name (base with items)
+  std::unique_ptr<OrderedBase> base_;        // the base as a list, for the walk
+  std::unique_ptr<OrderedBase> size_base_;   // and for SizeUnder's walk before it
   uint64_t files_read_ = 0;
   uint64_t files_unchanged_ = 0;
 };

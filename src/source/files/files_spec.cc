@@ -20,11 +20,13 @@ SourceSpec<NoRestoreOptions> FilesSpec() {
   spec.base_fits = [](const repo::SnapshotComponent& earlier, const config::Config& c, const BackupArgs& args) {
     return FilesBaseFits(earlier, args.paths.empty() ? c.files.paths : args.paths);
   };
+  spec.reads_base_in_order = true;
   spec.make = [](const SourceEnv& env, const BackupArgs& args,
                  const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     const auto& files = env.config->files;
-    return std::unique_ptr<Source>(std::make_unique<FilesSource>(FilesOptions{
-        args.paths.empty() ? files.paths : args.paths, files.exclude, args.streams, args.read_all ? nullptr : previous, env.clock}));
+    return std::unique_ptr<Source>(std::make_unique<FilesSource>(
+        FilesOptions{args.paths.empty() ? files.paths : args.paths, files.exclude, args.streams,
+                     args.read_all ? nullptr : previous, env.clock, env.open_list}));
   };
   spec.modes = {{"files", "component 'files'"}};
   spec.options = {
