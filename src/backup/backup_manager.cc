@@ -635,20 +635,33 @@ Result<std::vector<repo::Snapshot>> BackupManager::ListBackups() {
   return std::move(listing.backups);
 }
 
-// Items are read from packs (snapshot format 2): under a shared lock, as a
-// restore reads, or a prune repacking meanwhile would make them look damaged.
+// Item lists (snapshot format 2) are read from packs: under a shared lock, as
+// a restore reads, or a prune repacking meanwhile would make them look damaged.
+// Only then: a format-1 backup's items are in its manifest, and a show of it
+// works during a prune as it always did.
+Result<repo::Repository*> BackupManager::OpenForItems(const std::string& backup_id, bool lists) {
+  if (!lists) return OpenRepository(false, /*load_index=*/false);
+  return OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false);
+}
+
+namespace {
+bool HasLists(const repo::Snapshot& s) {
+  return std::any_of(s.components.begin(), s.components.end(), [](const auto& c) { return c.list.has_value(); });
+}
+}  // namespace
+
 Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id, bool with_items) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
-                      with_items ? OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false)
-                                 : OpenRepository(false, /*load_index=*/false));
-  return repo->LoadSnapshot(backup_id, with_items);
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Snapshot summary, repo->LoadSnapshot(backup_id, /*with_items=*/false));
+  if (!with_items) return summary;
+  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, HasLists(summary)));
+  return repo->LoadSnapshot(backup_id, /*with_items=*/true);
 }
 
 Status BackupManager::LoadItems(const std::string& backup_id, repo::SnapshotComponent& component) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
-                      OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenForItems(backup_id, component.list.has_value()));
   return repo->LoadItems(backup_id, component);
 }
 
@@ -656,8 +669,9 @@ Status BackupManager::WalkBackup(const std::string& backup_id,
                                  const std::function<Status(const repo::Snapshot&)>& header,
                                  const std::function<Status(size_t, repo::SnapshotItem&&)>& item) {
   JobScope job(*this);
-  DR_ASSIGN_OR_RETURN(repo::Repository * repo,
-                      OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
+  DR_ASSIGN_OR_RETURN(repo::Snapshot summary, repo->LoadSnapshot(backup_id, /*with_items=*/false));
+  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, HasLists(summary)));
   return repo->WalkSnapshot(backup_id, header, item, repo::Repository::ItemOrder::kByComponentName);
 }
 

@@ -302,6 +302,9 @@ class BackupManager {
   Result<repo::Repository*> OpenLocked(LockMode mode, const std::string& purpose, bool load_index = true);
   Result<Backend*> GetBackend();
   Result<repo::Repository*> OpenRepository(bool create, bool load_index = true);
+  // The repository to read a backup's items from: under the shared lock when
+  // they are in item lists (packs), else as it is.
+  Result<repo::Repository*> OpenForItems(const std::string& backup_id, bool lists);
   repo::RepositoryOptions RepoOptions() const;
   // Progress to the attached observer, or else on the terminal when `terminal`.
   Progress MakeProgress(std::string label, bool terminal) const;

@@ -200,7 +200,9 @@ TEST_F(BackupManagerTest, TheBaseIsFoundInWalkOrderWhateverOrderTheRootsAreGiven
   for (const char* d : {"src/zeta", "src/alpha", "src/alpha-2", "src/alpha/inner"}) {
     for (int i = 0; i < 5; ++i) test::WriteFile(dir_ / (std::string(d) + "/f" + std::to_string(i)), d + std::to_string(i));
   }
-  config_.files.paths = {dir_ / "src/zeta", dir_ / "src/alpha-2", dir_ / "src/alpha"};
+  // Unsorted, one given twice and one inside another: each is walked once.
+  config_.files.paths = {dir_ / "src/zeta", dir_ / "src/alpha-2", dir_ / "src/alpha/inner", dir_ / "src/alpha",
+                         dir_ / "src/zeta/"};
   clock_.SetWall(AfterChange(dir_ / "src", std::chrono::seconds(60)));
   auto manager = NewManager();
   ASSERT_EQ(manager->CreateFullBackup("one").status, "completed");
@@ -213,6 +215,7 @@ TEST_F(BackupManagerTest, TheBaseIsFoundInWalkOrderWhateverOrderTheRootsAreGiven
   ASSERT_OK(snap);
   EXPECT_EQ(snap->components.at(0).meta["files_read"], 1);
   EXPECT_EQ(snap->components.at(0).meta["files_unchanged"], 19);
+  EXPECT_EQ(snap->components.at(0).item_count, 20u + 4) << "20 files and 4 directories, each once";
   auto restored = manager->RestoreBackup("two", {.target_dir = dir_ / "out"});
   ASSERT_EQ(restored.status, "completed") << restored.error.ToString();
   EXPECT_EQ(test::ReadFileOrDie(dir_ / "out" + dir_.path() + "/src/alpha/inner/f3"), "changed");

@@ -24,11 +24,11 @@ Status RepoItemWriter::AddUnchanged(const repo::SnapshotItem& item) {
   return Add(item);
 }
 
-Status RepoItemWriter::Add(repo::SnapshotItem item) {
+Status RepoItemWriter::Add(const repo::SnapshotItem& item) {
   if (repo_.writes_item_lists()) return list_.Add(item);
   component_.item_count++;
   component_.item_bytes += item.size;
-  component_.items.push_back(std::move(item));  // a version-1 repository: the manifest lists them
+  component_.items.push_back(item);  // a version-1 repository: the manifest lists them
   return Status::Ok();
 }
 

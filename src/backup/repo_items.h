@@ -32,7 +32,7 @@ class RepoItemWriter : public ItemWriter {
   Status Finish();
 
  private:
-  Status Add(repo::SnapshotItem item);
+  Status Add(const repo::SnapshotItem& item);
   repo::Repository& repo_;
   repo::SnapshotComponent& component_;
   Progress* progress_;

@@ -1,5 +1,7 @@
 #include "repo/item_list_reader.h"
 
+#include <algorithm>
+
 #include "repo/snapshot/item_lines.h"
 
 namespace dr::repo {
@@ -9,9 +11,15 @@ ItemListReader::ItemListReader(Repository& repo, ItemList list) : repo_(repo) {
 }
 
 Result<const SnapshotItem*> ItemListReader::Next() {
+  DR_RETURN_IF_ERROR(error_);
   while (pos_ >= batch_.size()) {
-    DR_ASSIGN_OR_RETURN(bool more, Refill());
-    if (!more) return nullptr;
+    Result<bool> more = Refill();
+    if (!more.ok()) {
+      batch_.clear();
+      error_ = more.status();
+      return error_;
+    }
+    if (!*more) return nullptr;
   }
   return &batch_[pos_++];
 }

@@ -32,6 +32,7 @@ class ItemListReader {
   std::vector<Frame> stack_;
   std::vector<SnapshotItem> batch_;
   size_t pos_ = 0;
+  Status error_;  // the first failure: every later Next returns it
 };
 
 }  // namespace dr::repo

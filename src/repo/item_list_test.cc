@@ -179,11 +179,16 @@ TEST_F(ItemListTest, AWalkThatSkipsKnownListsFindsEveryBlob) {
   ASSERT_OK(repo_->SaveSnapshot(b));
 
   std::set<std::string> full, skipping;
-  std::unordered_set<BlobId, BlobIdHash> used;
+  std::unordered_set<BlobId, BlobIdHash> used, walked;
+  // A data blob whose id is a list blob's (the same bytes stored as a file)
+  // must not stop the walk of that list: prune asks about list blobs apart.
+  auto first_list = repo_->LoadSnapshot("a", /*with_items=*/false);
+  ASSERT_OK(first_list);
+  used.insert(first_list->components[0].list->blobs.at(0));
   for (const char* id : {"a", "b"}) {
     ASSERT_OK(repo_->ForEachSnapshotBlob(id, [&](const BlobId& x) { full.insert(x.hex()); }));
     ASSERT_OK(repo_->ForEachSnapshotBlob(
-        id, [&](const BlobId& x) { used.insert(x); }, [&](const BlobId& x) { return used.count(x) > 0; }));
+        id, [&](const BlobId& x) { used.insert(x); }, [&](const BlobId& x) { return !walked.insert(x).second; }));
   }
   for (const auto& x : used) skipping.insert(x.hex());
   EXPECT_EQ(skipping, full);

@@ -27,11 +27,16 @@ Result<PruneStats> Prune(Repository& repo, const PruneOptions& options) {
 
   // 1. What the remaining snapshots use.
   std::unordered_set<BlobId, BlobIdHash> used;
+  std::unordered_set<BlobId, BlobIdHash> walked_lists;
   DR_ASSIGN_OR_RETURN(auto ids, repo.ListSnapshotIds());
   for (const auto& id : ids) {
     // Streamed: the set of ids is all prune keeps of a manifest.
+    // A list blob walked once is its whole subtree: not read again for the next
+    // backup that shares it. Kept apart from `used`: a data blob with the same
+    // bytes (and so the same id) as a list blob must not stop its walk.
     DR_RETURN_IF_ERROR(repo.ForEachSnapshotBlob(
-        id, [&used](const BlobId& b) { used.insert(b); }, [&used](const BlobId& b) { return used.count(b) > 0; }));
+        id, [&used](const BlobId& b) { used.insert(b); },
+        [&walked_lists](const BlobId& b) { return !walked_lists.insert(b).second; }));
     stats.snapshots++;
   }
 

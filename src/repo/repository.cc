@@ -714,11 +714,9 @@ Status Repository::ForEachSnapshotBlob(const std::string& backup_id, const std::
   std::string context = "snapshot of backup '" + backup_id + "'";
   auto summary = ParseSnapshot(text, /*with_items=*/false);
   if (!summary.ok()) return summary.status().WithContext(context);
-  bool lists = std::any_of(summary->components.begin(), summary->components.end(), [](const auto& c) { return c.list; });
-  // Format 1: every "blobs" array of the manifest. Not for format 2, whose
-  // item_list.blobs would then be reported before WalkList asks `known`
-  // about them, and the lists below would be skipped.
-  if (!lists) return repo::ForEachSnapshotBlob(text, fn).WithContext(context);
+  // Format 1: every "blobs" array of the manifest (in format 2, the top list
+  // blobs: reported again below, which fn takes as it takes duplicates).
+  DR_RETURN_IF_ERROR(repo::ForEachSnapshotBlob(text, fn).WithContext(context));
   // Format 2: the list blobs at every level, and the data blobs of every item.
   std::function<Status(SnapshotItem&&)> on_item = [&](SnapshotItem&& item) {
     for (const auto& id : item.blobs) fn(id);

@@ -194,9 +194,10 @@ class Repository {
                       ItemOrder order = ItemOrder::kManifest);
   // Every blob id the backup references, without loading its manifest whole.
   // Format 2: the blobs of the item lists too, at every level. `known` (if
-  // given) says which ids fn has had already: below a known list blob nothing
-  // is read again (a list blob is its whole subtree, content-addressed), so
-  // prune reads an unchanged list once, not once per backup.
+  // given) is asked once about every list blob (not data blobs) before it is
+  // walked: true says it was walked before, and below it nothing is read again
+  // (a list blob is its whole subtree, content-addressed), so prune reads an
+  // unchanged list once, not once per backup. The caller records what it is asked.
   Status ForEachSnapshotBlob(const std::string& backup_id, const std::function<void(const BlobId&)>& fn,
                              const std::function<bool(const BlobId&)>& known = {});
   // Every item of a format-2 item list, in order. Memory is one id list blob

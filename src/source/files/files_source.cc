@@ -285,7 +285,18 @@ std::vector<std::string> FilesSource::Roots() const {
   // Walked in order, so that the items are in walk order (OrderedBase).
   std::stable_sort(roots.begin(), roots.end(),
                    [](const std::string& a, const std::string& b) { return WalkBefore(ItemNameOf(a), ItemNameOf(b)); });
-  return roots;
+  // A root given twice, or inside another (the walk does not follow symlinks,
+  // so it is reached there as it is), would be walked twice: its items twice
+  // in the list, out of walk order.
+  std::vector<std::string> distinct;
+  for (auto& root : roots) {
+    if (!distinct.empty()) {
+      const std::string& above = distinct.back();
+      if (root == above || above == "/" || root.rfind(above + "/", 0) == 0) continue;
+    }
+    distinct.push_back(std::move(root));
+  }
+  return distinct;
 }
 
 Status FilesSource::Backup(ItemWriter& writer) {
