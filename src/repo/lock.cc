@@ -208,7 +208,8 @@ Result<std::unique_ptr<RepoLock>> RepoLock::AcquireExclusive(Backend& backend, c
     (void)backend.Remove({ObjectKind::kLock, kExclusive});
     put = backend.Put({ObjectKind::kLock, kExclusive}, LockBody(purpose, token, since, clock), {.overwrite = false});
     if (put.code() == Code::kAlreadyExists) {  // another process took the stale lock over first
-      return Status(Code::kLocked, "repository " + backend.Properties().location + " is locked by another prune");
+      return Status(Code::kLocked, "repository " + backend.Properties().location +
+                                       " is locked by another process that needs it alone (a prune, pin or upgrade)");
     }
   }
   DR_RETURN_IF_ERROR(put);
@@ -217,7 +218,7 @@ Result<std::unique_ptr<RepoLock>> RepoLock::AcquireExclusive(Backend& backend, c
   if (other) {
     (void)lock->Release();
     return Status(Code::kLocked, "repository " + backend.Properties().location + " is in use by " + other->who +
-                                     "; prune needs it alone, try again when that has finished");
+                                     "; " + purpose + " needs it alone, try again when that has finished");
   }
   lock->StartRefreshing();
   return lock;
