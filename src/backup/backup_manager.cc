@@ -644,18 +644,12 @@ Result<repo::Repository*> BackupManager::OpenForItems(const std::string& backup_
   return OpenLocked(LockMode::kSharedIfWritable, "show " + backup_id, /*load_index=*/false);
 }
 
-namespace {
-bool HasLists(const repo::Snapshot& s) {
-  return std::any_of(s.components.begin(), s.components.end(), [](const auto& c) { return c.list.has_value(); });
-}
-}  // namespace
-
 Result<repo::Snapshot> BackupManager::GetBackup(const std::string& backup_id, bool with_items) {
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   DR_ASSIGN_OR_RETURN(repo::Snapshot summary, repo->LoadSnapshot(backup_id, /*with_items=*/false));
   if (!with_items) return summary;
-  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, HasLists(summary)));
+  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, repo::HasItemLists(summary)));
   return repo->LoadSnapshot(backup_id, /*with_items=*/true);
 }
 
@@ -671,7 +665,7 @@ Status BackupManager::WalkBackup(const std::string& backup_id,
   JobScope job(*this);
   DR_ASSIGN_OR_RETURN(repo::Repository * repo, OpenRepository(false, /*load_index=*/false));
   DR_ASSIGN_OR_RETURN(repo::Snapshot summary, repo->LoadSnapshot(backup_id, /*with_items=*/false));
-  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, HasLists(summary)));
+  DR_ASSIGN_OR_RETURN(repo, OpenForItems(backup_id, repo::HasItemLists(summary)));
   return repo->WalkSnapshot(backup_id, header, item, repo::Repository::ItemOrder::kByComponentName);
 }
 

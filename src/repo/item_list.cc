@@ -45,11 +45,7 @@ Result<ItemList> ItemListWriter::Finish() {
   for (size_t level = 0; level < levels_.size(); ++level) {
     bool highest = level + 1 == levels_.size();
     if (highest && levels_[level].count <= top_max_) {
-      ItemList list;
-      list.levels = static_cast<int>(level);
-      std::string_view raw = levels_[level].ids;
-      for (size_t at = 0; at < raw.size(); at += 32) list.blobs.push_back(BlobId::FromRaw(raw.substr(at, 32)));
-      return list;
+      return ItemList{static_cast<int>(level), SplitIds(levels_[level].ids)};
     }
     if (levels_[level].count > 0) DR_RETURN_IF_ERROR(CutIds(level));
   }

@@ -36,15 +36,9 @@ Result<bool> ItemListReader::Refill() {
     }
     if (top.level > 0) {
       // One id list blob down.
-      const BlobId id = top.ids[top.next++];
       int level = top.level - 1;
-      DR_ASSIGN_OR_RETURN(std::string raw, repo_.LoadBlob(id));
-      if (raw.empty() || raw.size() % 32 != 0) {
-        return Corrupt("item list blob " + id.ShortHex() + " is not a list of blob ids");
-      }
-      Frame child{level, {}, 0};
-      for (size_t at = 0; at < raw.size(); at += 32) child.ids.push_back(BlobId::FromRaw(std::string_view(raw).substr(at, 32)));
-      stack_.push_back(std::move(child));  // `top` is not used after this
+      DR_ASSIGN_OR_RETURN(std::vector<BlobId> ids, repo_.LoadIdList(top.ids[top.next++]));
+      stack_.push_back({level, std::move(ids), 0});  // `top` is not used after this
       continue;
     }
     size_t end = std::min(top.ids.size(), top.next + kBatchBlobs);
@@ -54,8 +48,7 @@ Result<bool> ItemListReader::Refill() {
     std::string text;
     StringSink sink(text);
     DR_RETURN_IF_ERROR(repo_.RestoreStream(run, sink, nullptr).status());
-    DR_RETURN_IF_ERROR(ForEachLine(text, [&](std::string_view line) {
-      DR_ASSIGN_OR_RETURN(SnapshotItem item, DecodeItemLine(line));
+    DR_RETURN_IF_ERROR(ForEachItemLine(text, [&](SnapshotItem&& item) {
       batch_.push_back(std::move(item));
       return Status::Ok();
     }));

@@ -682,8 +682,7 @@ Status Repository::WalkSnapshot(const std::string& backup_id, const std::functio
   std::vector<size_t> by_name = ComponentsByName(*summary);
   bool manifest_order = true;
   for (size_t i = 0; i < by_name.size(); ++i) manifest_order = manifest_order && by_name[i] == i;
-  bool lists = std::any_of(summary->components.begin(), summary->components.end(), [](const auto& c) { return c.list; });
-  if (lists) {
+  if (HasItemLists(*summary)) {
     // Format 2: each component's list is read once, in the order asked for.
     std::vector<size_t> all(summary->components.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
@@ -775,12 +774,7 @@ class ItemLineSink : public ByteSink {
   }
 
  private:
-  Status Lines(std::string_view text) {
-    return ForEachLine(text, [&](std::string_view line) {
-      DR_ASSIGN_OR_RETURN(SnapshotItem item, DecodeItemLine(line));
-      return fn_(std::move(item));
-    });
-  }
+  Status Lines(std::string_view text) { return ForEachItemLine(text, fn_); }
   const std::function<Status(SnapshotItem&&)>& fn_;
   std::string partial_;
 };
@@ -805,16 +799,16 @@ Status Repository::WalkList(int level, const std::vector<BlobId>& ids,
     return sink.Finish();
   }
   for (const auto& id : fresh) {
-    DR_ASSIGN_OR_RETURN(std::string raw, LoadBlob(id));
-    if (raw.empty() || raw.size() % 32 != 0) {
-      return Corrupt("item list blob " + id.ShortHex() + " is not a list of blob ids");
-    }
-    std::vector<BlobId> children;
-    children.reserve(raw.size() / 32);
-    for (size_t at = 0; at < raw.size(); at += 32) children.push_back(BlobId::FromRaw(std::string_view(raw).substr(at, 32)));
+    DR_ASSIGN_OR_RETURN(std::vector<BlobId> children, LoadIdList(id));
     DR_RETURN_IF_ERROR(WalkList(level - 1, children, on_blob, on_item, known));
   }
   return Status::Ok();
+}
+
+Result<std::vector<BlobId>> Repository::LoadIdList(const BlobId& id) {
+  DR_ASSIGN_OR_RETURN(std::string raw, LoadBlob(id));
+  if (raw.empty() || raw.size() % 32 != 0) return Corrupt("item list blob " + id.ShortHex() + " is not a list of blob ids");
+  return SplitIds(raw);
 }
 
 Status Repository::ForEachItem(const ItemList& list, const std::function<Status(SnapshotItem&&)>& fn) {

@@ -203,6 +203,9 @@ class Repository {
   // Every item of a format-2 item list, in order. Memory is one id list blob
   // per level plus RestoreStream's read-ahead, whatever the number of items.
   Status ForEachItem(const ItemList& list, const std::function<Status(SnapshotItem&&)>& fn);
+  // The ids in one id list blob of an item list (a level above the items);
+  // kCorrupt when the blob is not such a list.
+  Result<std::vector<BlobId>> LoadIdList(const BlobId& id);
   // The ids of the list's own blobs at every level, without reading its items
   // (only the id list blobs above them): what check and verify look at first.
   Status ForEachListBlob(const ItemList& list, const std::function<void(const BlobId&)>& fn);

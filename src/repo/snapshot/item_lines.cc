@@ -54,4 +54,18 @@ Status ForEachLine(std::string_view text, const std::function<Status(std::string
   return Status::Ok();
 }
 
+Status ForEachItemLine(std::string_view text, const std::function<Status(SnapshotItem&&)>& fn) {
+  return ForEachLine(text, [&](std::string_view line) {
+    DR_ASSIGN_OR_RETURN(SnapshotItem item, DecodeItemLine(line));
+    return fn(std::move(item));
+  });
+}
+
+std::vector<BlobId> SplitIds(std::string_view raw) {
+  std::vector<BlobId> ids;
+  ids.reserve(raw.size() / 32);
+  for (size_t at = 0; at + 32 <= raw.size(); at += 32) ids.push_back(BlobId::FromRaw(raw.substr(at, 32)));
+  return ids;
+}
+
 }  // namespace dr::repo

@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dr/result.h"
 #include "repo/blob_id.h"
@@ -49,5 +50,10 @@ bool CutAfterId(const BlobId& id, size_t count);
 // Splits a concatenation of item lines, calling fn with each line (without its
 // '\n'); kCorrupt when the text does not end in '\n'.
 Status ForEachLine(std::string_view text, const std::function<Status(std::string_view)>& fn);
+// The same, calling fn with each line decoded as an item.
+Status ForEachItemLine(std::string_view text, const std::function<Status(SnapshotItem&&)>& fn);
+// The ids of an id list blob's plaintext (raw 32-byte ids, in order); the
+// caller checks that its size is a multiple of 32.
+std::vector<BlobId> SplitIds(std::string_view raw);
 
 }  // namespace dr::repo

@@ -1,5 +1,6 @@
 #include "repo/snapshot/snapshot.h"
 
+#include <algorithm>
 #include <map>
 
 #include "base/encoding.h"
@@ -326,6 +327,10 @@ Status ForEachSnapshotItem(std::string_view text, const std::function<Status(siz
   DR_RETURN_IF_ERROR(error);
   if (j.is_discarded()) return Corrupt("snapshot manifest is not valid JSON");
   return Status::Ok();
+}
+
+bool HasItemLists(const Snapshot& snapshot) {
+  return std::any_of(snapshot.components.begin(), snapshot.components.end(), [](const auto& c) { return c.list; });
 }
 
 std::vector<size_t> ComponentsByName(const Snapshot& snapshot) {

@@ -104,6 +104,9 @@ Status ForEachSnapshotBlob(std::string_view text, const std::function<void(const
 // The first error fn returns ends the walk and is returned.
 Status ForEachSnapshotItem(std::string_view text, const std::function<Status(size_t, SnapshotItem&&)>& fn);
 
+// Whether any component's items are in an item list (format 2), read from packs.
+bool HasItemLists(const Snapshot& snapshot);
+
 // The indices of the components in the order of their names, as a JSON object
 // keyed by name lists them (the public JSON, `backup show`); of two components
 // with the same name (no writer makes them) only the later is listed, as such
