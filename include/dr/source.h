@@ -8,6 +8,7 @@
 #include <functional>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -54,12 +55,44 @@ class ItemWriter {
   virtual std::stop_token stop_token() const { return {}; }
 };
 
+// Where ItemReader::ReadItems puts each item of a batch.
+class ItemSinks {
+ public:
+  virtual ~ItemSinks() = default;
+  // The sink for items[i]'s bytes, valid until Done(i) or Abandon(i). It may be
+  // asked for again after Abandon(i): it then starts afresh (a batch that failed
+  // is read again item by item).
+  virtual Result<ByteSink*> Open(size_t i) = 0;
+  // All of items[i]'s bytes were written and matched its size and SHA-256.
+  virtual Status Done(size_t i) = 0;
+  // items[i] was not read whole: nothing of it may stay.
+  virtual void Abandon(size_t i) = 0;
+};
+
 class ItemReader {
  public:
   virtual ~ItemReader() = default;
   // Writes the item's bytes to sink; every byte is authenticated first, and the
   // whole stream is checked against the recorded SHA-256 (kCorrupt if not).
   virtual Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) = 0;
+  // Reads many items, in order, each into the sink `sinks` opens for it: how a
+  // restore of many small files reads them, their blobs fetched together as one
+  // stream (neighbours in one request) rather than an item at a time. Items
+  // Done before an error stay done; the error names the item it is about, as
+  // ReadItem's do. This default reads them one by one.
+  virtual Status ReadItems(const std::vector<const repo::SnapshotItem*>& items, ItemSinks& sinks) {
+    for (size_t i = 0; i < items.size(); ++i) {
+      auto sink = sinks.Open(i);
+      if (!sink.ok()) return sink.status();
+      Status s = ReadItem(*items[i], **sink);
+      if (s.ok()) s = sinks.Done(i);
+      if (!s.ok()) {
+        sinks.Abandon(i);
+        return s;
+      }
+    }
+    return Status::Ok();
+  }
   // Requested when the restore is cancelled (the daemon's shutdown). A source
   // whose restore waits on something outside (pg_restore blocked on a lock in
   // the target database) must stop waiting then, as on backup (ItemWriter).

@@ -485,19 +485,24 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
     if (source == nullptr) {
       return finish(Failed("backup '" + backup_id + "' has component '" + name + "', which this ecap-dr cannot restore"));
     }
-    if (Status s = (*repo_or)->LoadItems(backup_id, *c); !s.ok()) return finish(s);
+    // A source that walks the list is given the summary: its items never all in memory.
+    if (!(source->restores_from_list && c->list)) {
+      if (Status s = (*repo_or)->LoadItems(backup_id, *c); !s.ok()) return finish(s);
+    }
     plan.emplace_back(source, &*c);
     modes.push_back(source->mode_for(*c, request));
   }
   uint64_t total = 0;
-  for (const auto& [source, component] : plan) {
-    for (const auto& item : component->items) total += item.size;
-  }
+  for (const auto& [source, component] : plan) total += component->item_bytes;
   progress.SetTotal(total);
   // Before anything is written: an option that would be ignored is a usage error.
   if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
   for (const auto& [source, component] : plan) {
-    auto stats = source->restore(SourceEnv(), *component, reader, request);
+    source::SourceEnv env = SourceEnv();
+    env.open_list = [repo = *repo_or, name = component->name, &backup_id](const repo::ItemList& list) {
+      return std::unique_ptr<ItemCursor>(std::make_unique<RepoItemCursor>(*repo, list, name, backup_id));
+    };
+    auto stats = source->restore(env, *component, reader, request);
     if (!stats.ok()) return finish(stats.status().WithContext("restore backup '" + backup_id + "'"));
     result.items_restored += stats->items;
     result.bytes_restored += stats->bytes;

@@ -1,5 +1,10 @@
 #include "backup/repo_items.h"
 
+#include <optional>
+
+#include "base/crypto.h"
+#include "base/encoding.h"
+
 namespace dr::backup {
 
 Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data,
@@ -50,6 +55,95 @@ Status RepoItemReader::ReadItem(const repo::SnapshotItem& item, ByteSink& sink) 
     return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
   }
   return Status::Ok();
+}
+
+namespace {
+
+// Cuts one stream of many items' bytes back into the items: each item's bytes
+// go to its own sink and are checked against its size and SHA-256 before the
+// item is Done.
+class ItemSplitter : public ByteSink {
+ public:
+  ItemSplitter(const std::vector<const repo::SnapshotItem*>& items, ItemSinks& sinks) : items_(items), sinks_(sinks) {}
+
+  Status Write(std::string_view data) override {
+    while (!data.empty()) {
+      DR_RETURN_IF_ERROR(Begin());
+      if (next_ == items_.size()) return Corrupt("the batch holds more bytes than its items");
+      size_t n = std::min<uint64_t>(data.size(), items_[next_]->size - written_);
+      DR_RETURN_IF_ERROR(sink_->Write(data.substr(0, n)));
+      sha_->Update(data.substr(0, n));
+      written_ += n;
+      data.remove_prefix(n);
+      DR_RETURN_IF_ERROR(EndIfWhole());
+    }
+    return Status::Ok();
+  }
+  // After the stream: the empty items at its end.
+  Status Finish() {
+    DR_RETURN_IF_ERROR(Begin());
+    if (next_ != items_.size()) return Corrupt("item '" + items_[next_]->name + "' was cut short");
+    return Status::Ok();
+  }
+  // The item being written, abandoned: where to read on from one by one.
+  size_t Stop() {
+    if (sink_ != nullptr) sinks_.Abandon(next_);
+    sink_ = nullptr;
+    return next_;
+  }
+
+ private:
+  // Opens the next item's sink, finishing the empty items on the way.
+  Status Begin() {
+    while (sink_ == nullptr && next_ < items_.size()) {
+      DR_ASSIGN_OR_RETURN(sink_, sinks_.Open(next_));
+      sha_.emplace();
+      written_ = 0;
+      DR_RETURN_IF_ERROR(EndIfWhole());
+    }
+    return Status::Ok();
+  }
+  Status EndIfWhole() {
+    const repo::SnapshotItem& item = *items_[next_];
+    if (written_ < item.size) return Status::Ok();
+    if (!item.sha256.empty() && HexEncode(sha_->Finish()) != item.sha256) {
+      return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
+    }
+    DR_RETURN_IF_ERROR(sinks_.Done(next_));
+    sink_ = nullptr;
+    ++next_;
+    return Status::Ok();
+  }
+
+  const std::vector<const repo::SnapshotItem*>& items_;
+  ItemSinks& sinks_;
+  size_t next_ = 0;  // the item being written, or the next to open
+  ByteSink* sink_ = nullptr;
+  std::optional<crypto::Sha256Stream> sha_;
+  uint64_t written_ = 0;
+};
+
+}  // namespace
+
+Status RepoItemReader::ReadItems(const std::vector<const repo::SnapshotItem*>& items, ItemSinks& sinks) {
+  std::vector<repo::BlobId> blobs;
+  for (const auto* item : items) blobs.insert(blobs.end(), item->blobs.begin(), item->blobs.end());
+  ItemSplitter splitter(items, sinks);
+  Status s = repo_.RestoreStream(blobs, splitter, progress_).status();
+  if (s.ok()) s = splitter.Finish();
+  size_t from = splitter.Stop();
+  if (s.ok() || s.code() == Code::kCancelled) return s;
+  // Again one by one from where it stopped: the first error is then the item's own.
+  std::vector<const repo::SnapshotItem*> rest(items.begin() + static_cast<std::ptrdiff_t>(from), items.end());
+  struct Offset : ItemSinks {
+    ItemSinks& inner;
+    size_t from;
+    Offset(ItemSinks& i, size_t f) : inner(i), from(f) {}
+    Result<ByteSink*> Open(size_t i) override { return inner.Open(from + i); }
+    Status Done(size_t i) override { return inner.Done(from + i); }
+    void Abandon(size_t i) override { inner.Abandon(from + i); }
+  } offset(sinks, from);
+  return ItemReader::ReadItems(rest, offset);
 }
 
 }  // namespace dr::backup

@@ -40,20 +40,33 @@ class RepoItemWriter : public ItemWriter {
   uint64_t input_bytes_ = 0;
 };
 
-// An incremental base's item list, read in order (SourceEnv::open_list).
+// A component's item list read in order (SourceEnv::open_list): an
+// incremental base, or what a restore walks. Given the component and backup,
+// its errors name them as LoadItems' do (repo::ListError).
 class RepoItemCursor : public ItemCursor {
  public:
-  RepoItemCursor(repo::Repository& repo, repo::ItemList list) : reader_(repo, std::move(list)) {}
-  Result<const repo::SnapshotItem*> Next() override { return reader_.Next(); }
+  RepoItemCursor(repo::Repository& repo, repo::ItemList list, std::string component = "", std::string backup_id = "")
+      : reader_(repo, std::move(list)), component_(std::move(component)), backup_id_(std::move(backup_id)) {}
+  Result<const repo::SnapshotItem*> Next() override {
+    auto next = reader_.Next();
+    if (next.ok() || backup_id_.empty()) return next;
+    return repo::ListError(next.status(), component_, backup_id_);
+  }
 
  private:
   repo::ItemListReader reader_;
+  std::string component_, backup_id_;
 };
 
 class RepoItemReader : public ItemReader {
  public:
   RepoItemReader(repo::Repository& repo, Progress* progress) : repo_(repo), progress_(progress) {}
   Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) override;
+  // The items' blobs as one RestoreStream (FetchPlanner merges neighbours into
+  // one request), cut back into items at their recorded sizes. A batch that
+  // fails is read again item by item from the item it stopped at, so the error
+  // names the item and blob as ReadItem's would (and a transient one is retried).
+  Status ReadItems(const std::vector<const repo::SnapshotItem*>& items, ItemSinks& sinks) override;
   std::stop_token stop_token() const override { return repo_.stop_token(); }
 
  private:

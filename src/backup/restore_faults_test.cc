@@ -132,6 +132,50 @@ TEST_P(ManagerRestoreFaultsTest, AStdinStreamToStdout) {
   EXPECT_THAT(r.error.message(), HasSubstr("orders.csv"));
 }
 
+// Many small files are read as one batch (their blobs in merged reads): a
+// damaged blob among them still fails the restore naming that file and its
+// blob, the files before it stay restored, and nothing partial is left.
+TEST(SmallFilesRestoreFaultTest, ADamagedBlobInABatchNamesItsFile) {
+  ::setenv("ECAP_BACKUP_ENCRYPTION_KEY", Base64Encode(std::string(32, 'K')).c_str(), 1);
+  test::TempDir dir;
+  for (int i = 0; i < 300; ++i) test::WriteFile(dir / ("src/f" + std::to_string(1000 + i)), test::RandomData(100, i));
+  auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
+  storage::FaultyBackend* faulty = be.get();
+  config::Config config;
+  ManagerOptions options;
+  options.backend = std::move(be);
+  BackupManager manager(config, std::move(options));
+  auto created = manager.CreateFullBackup("b1", {.paths = {dir / "src"}, .init_repository = true});
+  ASSERT_EQ(created.status, "completed") << created.error.ToString();
+  auto snap = manager.GetBackup("b1");
+  ASSERT_OK(snap);
+  const repo::SnapshotItem* bad = nullptr;
+  for (const auto& item : snap->components.at(0).items) {
+    if (item.name.ends_with("/f1150")) bad = &item;
+  }
+  ASSERT_NE(bad, nullptr);
+  ASSERT_EQ(bad->blobs.size(), 1u);
+  auto repo = manager.Repository();
+  ASSERT_OK(repo);
+  auto loc = (*repo)->index().Find(bad->blobs[0]);
+  ASSERT_TRUE(loc.has_value());
+  faulty->CorruptReadsCovering({ObjectKind::kPack, loc->pack_id}, loc->offset + loc->length / 2);
+
+  std::string target = dir / "out";
+  auto r = manager.RestoreBackup("b1", {.target_dir = target});
+  ASSERT_EQ(r.status, "failed");
+  EXPECT_THAT(r.error, StatusIs(Code::kCorrupt));
+  EXPECT_THAT(r.error.message(), HasSubstr("item '" + bad->name + "'"));
+  EXPECT_THAT(r.error.message(), HasSubstr("blob '" + bad->blobs[0].ShortHex() + "'"));
+  std::string out = target + dir.path() + "/src/";
+  EXPECT_EQ(test::ReadFileOrDie(out + "f1149"), test::RandomData(100, 149)) << "restored before the damage";
+  EXPECT_FALSE(fs::exists(out + "f1150"));
+  for (auto& e : fs::recursive_directory_iterator(target)) {
+    EXPECT_EQ(e.path().filename().string().find(".ecap-dr-partial-"), std::string::npos) << e.path();
+  }
+  ::unsetenv("ECAP_BACKUP_ENCRYPTION_KEY");
+}
+
 std::string MatrixName(const ::testing::TestParamInfo<std::tuple<Fault, int>>& info) {
   Fault f = std::get<0>(info.param);
   int p = std::get<1>(info.param);

@@ -21,6 +21,7 @@ SourceEntry Bind(source::SourceSpec<Options> spec, std::function<const Options&(
   e.incremental = spec.incremental;
   e.base_fits = spec.base_fits;
   e.reads_base_in_order = spec.reads_base_in_order;
+  e.restores_from_list = spec.restores_from_list;
   e.make = spec.make;
   e.modes = spec.modes;
   std::string first = spec.modes.front().id;

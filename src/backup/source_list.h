@@ -38,6 +38,7 @@ struct SourceEntry {
   std::function<Result<source::RestoreStats>(const source::SourceEnv&, const repo::SnapshotComponent&, ItemReader&,
                                              const RestoreRequest&)>
       restore;
+  bool restores_from_list = false;
 };
 
 // Every registered source, in the default backup order.

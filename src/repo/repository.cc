@@ -628,17 +628,12 @@ Result<std::string> Repository::LoadSnapshotText(const std::string& backup_id) {
   return plain;
 }
 
-namespace {
-// An item list that cannot be read is a damaged backup (kCorrupt, as a damaged
-// manifest is), not a missing one: the snapshot is there, a blob it needs is not.
-// Errors of the caller's own making (a cancel, a failing sink) keep their code.
 Status ListError(Status s, const std::string& component, const std::string& backup_id) {
   if (s.ok()) return s;
   std::string context = "item list of component '" + component + "' of backup '" + backup_id + "'";
   if (s.code() == Code::kNotFound) return Status(Code::kCorrupt, context + ": " + s.message());
   return s.WithContext(context);
 }
-}  // namespace
 
 Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool with_items) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));

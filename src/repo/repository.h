@@ -312,4 +312,10 @@ class Repository {
   std::unique_ptr<ThreadPool> writers_;
 };
 
+// An error reading the item list of `component` of backup_id, named so: one
+// that cannot be read is a damaged backup (kCorrupt, as a damaged manifest is),
+// not a missing one: the snapshot is there, a blob it needs is not. Errors of
+// the caller's own making (a cancel, a failing sink) keep their code.
+Status ListError(Status s, const std::string& component, const std::string& backup_id);
+
 }  // namespace dr::repo

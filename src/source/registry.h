@@ -49,9 +49,9 @@ struct SourceEnv {
   // Wall-clock time where a source compares with it (files: a file changed in the
   // last second is not trusted to be unchanged next time).
   const Clock* clock = &RealClock();
-  // Opens a cursor over an item list of the repository (an incremental base
-  // given as a summary component, its `list` set and no items). Unset: bases
-  // come with their items loaded.
+  // Opens a cursor over an item list of the repository (an incremental base,
+  // or a component restored, given as a summary component: its `list` set and
+  // no items). Unset: components come with their items loaded.
   std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
 };
 
@@ -133,6 +133,9 @@ struct SourceSpec {
   std::function<Result<RestoreStats>(const SourceEnv&, const repo::SnapshotComponent&, ItemReader&,
                                      const ItemTarget&, const Options&)>
       restore;
+  // restore() takes a format-2 component as a summary (its list, no items) and
+  // walks the list through SourceEnv::open_list: memory does not grow with it.
+  bool restores_from_list = false;
 };
 
 }  // namespace dr::source

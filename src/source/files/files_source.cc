@@ -4,13 +4,11 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <set>
 
 #include "base/fs.h"
 
@@ -50,69 +48,6 @@ json MetaOf(const struct stat& st, int64_t settled_before_ns = 0) {
   }
   return meta;
 }
-
-// Refuses names that would escape the restore target.
-bool SafeName(const std::string& name) {
-  if (name.empty() || name[0] == '/') return false;
-  size_t start = 0;
-  while (start <= name.size()) {
-    size_t end = name.find('/', start);
-    std::string part = name.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (part == ".." || part == "." || part.empty()) return false;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return true;
-}
-
-bool Selected(const std::string& name, const std::vector<std::string>& items) {
-  if (items.empty()) return true;
-  for (const auto& sel : items) {
-    std::string s = Normalize(sel);
-    while (!s.empty() && s[0] == '/') s.erase(0, 1);
-    if (name == s || name.rfind(s + "/", 0) == 0) return true;
-  }
-  return false;
-}
-
-void ApplyMeta(const std::string& path, const json& meta) {
-  // Best effort, as tar does: ownership needs privileges the restoring user may not have.
-  if (meta.contains("mode")) ::chmod(path.c_str(), static_cast<mode_t>(meta["mode"].get<int>()));
-  if (meta.contains("uid") && ::geteuid() == 0) {
-    if (::lchown(path.c_str(), meta["uid"].get<uid_t>(), meta.value("gid", 0u)) != 0) { /* keep going */ }
-  }
-  if (meta.contains("mtime")) {
-    struct timeval tv[2] = {{meta["mtime"].get<time_t>(), 0}, {meta["mtime"].get<time_t>(), 0}};
-    ::utimes(path.c_str(), tv);
-  }
-}
-
-// Writes a restored file and keeps the kernel writing it back as it goes
-// (sync_file_range every 32 MiB), so the fsync before the rename does not wait
-// for gigabytes of dirty pages at the end: compute and disk overlap.
-class WritebackSink : public ByteSink {
- public:
-  WritebackSink(int fd, std::string name) : sink_(fd, name), fd_(fd) {}
-  Status Write(std::string_view data) override {
-    DR_RETURN_IF_ERROR(sink_.Write(data));
-    written_ += data.size();
-    if (written_ - flushed_ >= kWindow) {
-      // Start writeback without waiting for it: the disk works while we decrypt
-      // the next window, and the final fsync only waits for the tail.
-      ::sync_file_range(fd_, static_cast<off_t>(flushed_), static_cast<off_t>(written_ - flushed_),
-                        SYNC_FILE_RANGE_WRITE);
-      flushed_ = written_;
-    }
-    return Status::Ok();
-  }
-
- private:
-  static constexpr uint64_t kWindow = 32u << 20;
-  FdSink sink_;
-  int fd_;
-  uint64_t written_ = 0;
-  uint64_t flushed_ = 0;
-};
 
 }  // namespace
 
@@ -354,124 +289,6 @@ bool FilesBaseFits(const repo::SnapshotComponent& earlier, const std::vector<std
     if (!covered) return false;
   }
   return true;
-}
-
-namespace {
-
-// What restoring `selected` into target would collide with: an existing file
-// without overwrite, a directory where a file goes (or a file where a directory
-// goes, or in the path above either). Every collision is named, up to a few.
-Status CheckTarget(const std::string& target, const std::vector<const repo::SnapshotItem*>& selected, bool overwrite) {
-  std::vector<std::string> conflicts;
-  bool needs_overwrite = false;
-  auto kind_at = [](const std::string& path) -> int {  // 0 none, 1 directory, 2 something else
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0) return 0;
-    return S_ISDIR(st.st_mode) ? 1 : 2;
-  };
-  std::set<std::string> parents_checked;
-  for (const auto* item : selected) {
-    std::string path = target + "/" + item->name;
-    // Each directory above the item must be a directory or not exist yet.
-    for (size_t slash = path.find('/', target.size() + 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-      std::string parent = path.substr(0, slash);
-      if (!parents_checked.insert(parent).second) continue;
-      if (kind_at(parent) == 2) conflicts.push_back("'" + parent + "' exists and is not a directory");
-    }
-    int existing = kind_at(path);
-    if (existing == 0) continue;
-    if (item->kind == "dir") {
-      if (existing == 2) conflicts.push_back("'" + path + "' exists and is not a directory");
-    } else if (existing == 1) {
-      conflicts.push_back("'" + path + "' exists and is a directory");
-    } else if (!overwrite) {
-      conflicts.push_back("'" + path + "' already exists");
-      needs_overwrite = true;
-    }
-  }
-  if (conflicts.empty()) return Status::Ok();
-  constexpr size_t kShown = 5;
-  std::string message = "the restore target " + target + " has " + std::to_string(conflicts.size()) +
-                        (conflicts.size() == 1 ? " conflict" : " conflicts") + "; nothing was written: ";
-  for (size_t i = 0; i < conflicts.size() && i < kShown; ++i) message += (i > 0 ? "; " : "") + conflicts[i];
-  if (conflicts.size() > kShown) message += "; and " + std::to_string(conflicts.size() - kShown) + " more";
-  if (needs_overwrite) message += " (use --overwrite to replace existing files)";
-  return AlreadyExists(message);
-}
-
-}  // namespace
-
-Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
-                                       const FilesRestoreOptions& options) {
-  FilesRestoreStats stats;
-  std::vector<const repo::SnapshotItem*> selected;
-  for (const auto& item : component.items) {
-    if (!SafeName(item.name)) return Corrupt("backup item '" + item.name + "' has an unsafe name; refusing to restore it");
-    if (Selected(item.name, options.items)) selected.push_back(&item);
-  }
-  if (!options.items.empty() && selected.empty()) {
-    return NotFound("no item named '" + options.items.front() + "' in component 'files'");
-  }
-  if (options.single_sink != nullptr) {
-    std::vector<const repo::SnapshotItem*> streams;
-    for (const auto* item : selected) {
-      if (item->kind == "file" || item->kind == "stream") streams.push_back(item);
-    }
-    if (streams.size() != 1) {
-      return InvalidArgument("--stdout needs exactly one file item, the selection has " + std::to_string(streams.size()));
-    }
-    DR_RETURN_IF_ERROR(reader.ReadItem(*streams[0], *options.single_sink));
-    return FilesRestoreStats{1, streams[0]->size};
-  }
-  if (options.target_dir.empty()) return InvalidArgument("no restore target: give --target DIR or --stdout");
-  // Every conflict is found before the first byte is written: a refusal after
-  // 30 MB would leave a half-restored target for the user to clean up.
-  DR_RETURN_IF_ERROR(CheckTarget(options.target_dir, selected, options.overwrite));
-  DR_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0755));
-  std::vector<std::pair<std::string, json>> dirs;  // metadata applied last, after their content
-  for (const auto* item : selected) {
-    std::string path = options.target_dir + "/" + item->name;
-    auto slash = path.rfind('/');
-    DR_RETURN_IF_ERROR(MakeDirs(path.substr(0, slash), 0755));
-    if (item->kind == "dir") {
-      DR_RETURN_IF_ERROR(MakeDirs(path, 0755));
-      dirs.emplace_back(path, item->meta);
-      ++stats.items;
-      continue;
-    }
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0) {
-      if (!options.overwrite) {
-        return AlreadyExists("'" + path + "' already exists; use --overwrite to replace it");
-      }
-      if (S_ISDIR(st.st_mode)) return AlreadyExists("'" + path + "' exists and is a directory");
-    }
-    if (item->kind == "symlink") {
-      ::unlink(path.c_str());
-      if (::symlink(item->meta.value("target", "").c_str(), path.c_str()) != 0) {
-        return ErrnoStatus(errno, "unable to create symlink '" + path + "'");
-      }
-      ++stats.items;
-      continue;
-    }
-    std::string tmp = path.substr(0, slash + 1) + ".ecap-dr-partial-" + item->name.substr(item->name.rfind('/') + 1);
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) return ErrnoStatus(errno, "unable to create '" + tmp + "'");
-    WritebackSink sink(fd, path);
-    Status s = reader.ReadItem(*item, sink);  // names the item in its errors
-    if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "unable to sync '" + path + "'");
-    ::close(fd);
-    if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = ErrnoStatus(errno, "unable to rename into '" + path + "'");
-    if (!s.ok()) {
-      ::unlink(tmp.c_str());  // nothing partial is left, under either name
-      return s;
-    }
-    ApplyMeta(path, item->meta);
-    ++stats.items;
-    stats.bytes += item->size;
-  }
-  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) ApplyMeta(it->first, it->second);
-  return stats;
 }
 
 }  // namespace dr::source

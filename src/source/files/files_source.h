@@ -91,6 +91,10 @@ struct FilesRestoreOptions {
   std::vector<std::string> items;    // only these items (and, for a directory, what is under it); empty = all
   bool overwrite = false;            // replace existing files instead of refusing
   ByteSink* single_sink = nullptr;   // write the one selected item here (--stdout) instead
+  // Opens a cursor over the component's item list (snapshot format 2): the
+  // restore walks it rather than holding the items. Unset, or a component
+  // without a list: its items, loaded.
+  std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
 };
 
 struct FilesRestoreStats {
@@ -98,9 +102,11 @@ struct FilesRestoreStats {
   uint64_t bytes = 0;
 };
 
-// Restores the files component. Files are written to a temporary name and
-// renamed into place only once their SHA-256 matched, so a failed restore never
-// leaves a partial file under the real name.
+// Restores the files component (files_restore.cc). Files are written to a
+// temporary name and renamed into place only once their SHA-256 matched, so a
+// failed restore never leaves a partial file under the real name. Nothing is
+// written before the whole selection was checked against the target. Memory
+// does not grow with the number of items when the component has a list.
 Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component, ItemReader& reader,
                                        const FilesRestoreOptions& options);
 

@@ -35,12 +35,14 @@ SourceSpec<NoRestoreOptions> FilesSpec() {
       {"--item", [](const ItemTarget& t, const Opts&) { return !t.items.empty(); }, {"files"}},
       {"--overwrite", [](const ItemTarget& t, const Opts&) { return t.overwrite; }, {"files"}},
   };
-  spec.restore = [](const SourceEnv&, const repo::SnapshotComponent& component, ItemReader& reader,
+  spec.restore = [](const SourceEnv& env, const repo::SnapshotComponent& component, ItemReader& reader,
                     const ItemTarget& t, const Opts&) -> Result<RestoreStats> {
-    DR_ASSIGN_OR_RETURN(FilesRestoreStats stats,
-                        RestoreFiles(component, reader, {t.target_dir, t.items, t.overwrite, t.single_sink}));
+    DR_ASSIGN_OR_RETURN(FilesRestoreStats stats, RestoreFiles(component, reader,
+                                                              {t.target_dir, t.items, t.overwrite, t.single_sink,
+                                                               env.open_list}));
     return RestoreStats{.items = stats.items, .bytes = stats.bytes};
   };
+  spec.restores_from_list = true;
   return spec;
 }
 
