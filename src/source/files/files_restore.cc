@@ -115,16 +115,9 @@ class Items {
       if (!SafeName(item.name)) return Corrupt("backup item '" + item.name + "' has an unsafe name; refusing to restore it");
       return fn(item, Selected(item.name, selection_));
     };
-    if (!component_.list || !options_.open_list) {
-      for (const auto* item : sorted_) DR_RETURN_IF_ERROR(one(*item));
-      return Status::Ok();
-    }
-    std::unique_ptr<ItemCursor> cursor = options_.open_list(*component_.list);
-    while (true) {
-      DR_ASSIGN_OR_RETURN(const repo::SnapshotItem* item, cursor->Next());
-      if (item == nullptr) return Status::Ok();
-      DR_RETURN_IF_ERROR(one(*item));
-    }
+    if (component_.list && options_.open_list) return ForEachComponentItem(component_, options_.open_list, one);
+    for (const auto* item : sorted_) DR_RETURN_IF_ERROR(one(*item));
+    return Status::Ok();
   }
   const std::vector<std::string>& selection() const { return selection_; }
 

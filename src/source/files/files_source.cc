@@ -63,68 +63,11 @@ bool WalkBefore(std::string_view a, std::string_view b) {
   }
 }
 
-// An incremental base read as a list, in walk order: the walk visits names in
-// the order the previous walk wrote them (sorted roots, sorted children, a
-// directory before what is in it), so each lookup moves a cursor forward and
-// the base is never held whole. A list out of that order (a backup whose roots
-// were walked unsorted) or one that cannot be read turns it off: the files
-// after that are read, which is slower, never wrong.
-class OrderedBase {
- public:
-  explicit OrderedBase(std::unique_ptr<ItemCursor> cursor) : cursor_(std::move(cursor)) {}
-  // The base's item named `name`, or null. Names are asked in walk order.
-  const repo::SnapshotItem* Find(const std::string& name) {
-    if (off_) return nullptr;
-    if (asked_ && !WalkBefore(last_, name)) return TurnOff(Status::Ok());
-    asked_ = true;
-    last_ = name;
-    if (!started_) {
-      started_ = true;
-      if (!Advance()) return nullptr;
-    }
-    while (current_ != nullptr && WalkBefore(current_->name, name)) {
-      std::string before = current_->name;
-      if (!Advance()) return nullptr;
-      if (current_ != nullptr && !WalkBefore(before, current_->name)) return TurnOff(Status::Ok());
-    }
-    return current_ != nullptr && current_->name == name ? current_ : nullptr;
-  }
-  // Why it was turned off when the list could not be read.
-  const Status& error() const { return error_; }
-
- private:
-  bool Advance() {
-    auto next = cursor_->Next();
-    if (!next.ok()) {
-      TurnOff(next.status());
-      return false;
-    }
-    current_ = *next;
-    return true;
-  }
-  const repo::SnapshotItem* TurnOff(Status why) {
-    off_ = true;
-    current_ = nullptr;
-    if (error_.ok()) error_ = std::move(why);
-    return nullptr;
-  }
-  std::unique_ptr<ItemCursor> cursor_;
-  const repo::SnapshotItem* current_ = nullptr;
-  bool started_ = false, asked_ = false, off_ = false;
-  std::string last_;
-  Status error_;
-};
-
 FilesSource::FilesSource(FilesOptions options) : options_(std::move(options)) {}
 FilesSource::~FilesSource() = default;
 
-const repo::SnapshotItem* FilesSource::Unchanged(const std::string& name, const struct stat& st, OrderedBase* ordered) const {
-  const repo::SnapshotItem* found = nullptr;
-  if (ordered != nullptr) {
-    found = ordered->Find(name);
-  } else if (auto it = previous_.find(name); it != previous_.end()) {
-    found = it->second;
-  }
+const repo::SnapshotItem* FilesSource::Unchanged(const std::string& name, const struct stat& st, BaseItems& base) const {
+  const repo::SnapshotItem* found = base.Find(name);
   if (found == nullptr || found->kind != "file") return nullptr;
   const repo::SnapshotItem& item = *found;
   const json& meta = item.meta;
@@ -174,7 +117,7 @@ Status FilesSource::AddPath(ItemWriter& writer, const std::string& path) {
     return writer.AddEntry({name, "symlink", meta});
   }
   if (!S_ISREG(st.st_mode)) return Status::Ok();  // sockets, fifos, devices: nothing to restore
-  if (const repo::SnapshotItem* item = Unchanged(name, st, base_.get())) {
+  if (const repo::SnapshotItem* item = Unchanged(name, st, base_)) {
     // Its data must still be in the repository (a prune may have removed it); if not, it is read.
     if (writer.AddUnchanged(*item).ok()) {
       ++files_unchanged_;
@@ -197,7 +140,7 @@ uint64_t FilesSource::SizeUnder(const std::string& path) const {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return 0;  // AddPath reports it
   if (S_ISREG(st.st_mode)) {
-    return Unchanged(ItemNameOf(path), st, size_base_.get()) ? 0 : static_cast<uint64_t>(st.st_size);
+    return Unchanged(ItemNameOf(path), st, size_base_) ? 0 : static_cast<uint64_t>(st.st_size);
   }
   if (!S_ISDIR(st.st_mode)) return 0;
   DIR* dir = ::opendir(path.c_str());
@@ -217,7 +160,7 @@ uint64_t FilesSource::SizeUnder(const std::string& path) const {
 std::vector<std::string> FilesSource::Roots() const {
   std::vector<std::string> roots;
   for (const auto& p : options_.paths) roots.push_back(Normalize(Absolute(p)));
-  // Walked in order, so that the items are in walk order (OrderedBase).
+  // Walked in order, so that the items are in walk order (BaseItems).
   std::stable_sort(roots.begin(), roots.end(),
                    [](const std::string& a, const std::string& b) { return WalkBefore(ItemNameOf(a), ItemNameOf(b)); });
   // A root given twice, or inside another (the walk does not follow symlinks,
@@ -235,16 +178,8 @@ std::vector<std::string> FilesSource::Roots() const {
 }
 
 Status FilesSource::Backup(ItemWriter& writer) {
-  if (const repo::SnapshotComponent* base = options_.previous) {
-    if (base->list && options_.open_list) {
-      base_ = std::make_unique<OrderedBase>(options_.open_list(*base->list));
-      size_base_ = std::make_unique<OrderedBase>(options_.open_list(*base->list));
-    } else {
-      for (const auto& item : base->items) {
-        if (item.kind == "file") previous_[item.name] = &item;
-      }
-    }
-  }
+  base_ = BaseItems(options_.previous, options_.open_list, WalkBefore);
+  size_base_ = base_.Again();
   std::vector<std::string> roots = Roots();
   // A walk over the metadata first, as restic's scanner does, so that progress
   // can show a total, a percentage and an ETA. Standard input counts when it is
@@ -267,8 +202,8 @@ Status FilesSource::Backup(ItemWriter& writer) {
     DR_RETURN_IF_ERROR(writer.AddStream({stream.name, "stream", json::object()}, source));
   }
   json meta{{"paths", roots}, {"files_read", files_read_}, {"files_unchanged", files_unchanged_}};
-  if (base_ && !base_->error().ok()) {
-    meta["warnings"] = json::array({"the previous backup's item list could not be read (" + base_->error().message() +
+  if (!base_.error().ok()) {
+    meta["warnings"] = json::array({"the previous backup's item list could not be read (" + base_.error().message() +
                                     "): the files after that point were read again"});
   }
   writer.SetComponentMeta(std::move(meta));

@@ -12,12 +12,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "dr/clock.h"
 #include "dr/source.h"
 #include "repo/snapshot/snapshot.h"
+#include "source/component_items.h"
 
 namespace dr::source {
 
@@ -36,7 +36,7 @@ struct FilesOptions {
   // changes mtime and ctime, and a file put in place by rename changes the
   // inode. Items of older backups, which recorded none of these, are read.
   // A format-2 base comes as a summary (its list, no items) and is read in walk
-  // order through open_list (OrderedBase in files_source.cc): memory does not
+  // order through open_list (BaseItems, component_items.h): memory does not
   // grow with the base.
   const repo::SnapshotComponent* previous = nullptr;
   // Timestamps have a granularity (the kernel's clock tick): a file changed
@@ -45,14 +45,12 @@ struct FilesOptions {
   // recorded as comparable, and the next backup reads it again (git's "racy
   // clean" rule).
   const Clock* clock = &RealClock();
-  std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
+  OpenList open_list;
 };
 
 // Whether item name a comes before b in the walk's order: component by
 // component, bytewise, a directory before what is in it ("a" < "a/b" < "a-c").
 bool WalkBefore(std::string_view a, std::string_view b);
-
-class OrderedBase;
 
 class FilesSource : public Source {
  public:
@@ -67,16 +65,15 @@ class FilesSource : public Source {
   // The bytes of the regular files under path that AddPath will read (0 for what cannot be read).
   uint64_t SizeUnder(const std::string& path) const;
   // The previous backup's item for this file when the file has not changed
-  // since, else null. `ordered`: the base read in order (the walk's own, or
-  // SizeUnder's), when the base is a list.
-  const repo::SnapshotItem* Unchanged(const std::string& name, const struct stat& st, OrderedBase* ordered) const;
+  // since, else null. `base`: the walk's own lookup, or SizeUnder's (each
+  // reads a list base in its own order).
+  const repo::SnapshotItem* Unchanged(const std::string& name, const struct stat& st, BaseItems& base) const;
   // The roots in walk order, absolute and normalized.
   std::vector<std::string> Roots() const;
 
   FilesOptions options_;
-  std::unordered_map<std::string_view, const repo::SnapshotItem*> previous_;  // files by name (base with items)
-  std::unique_ptr<OrderedBase> base_;        // the base as a list, for the walk
-  std::unique_ptr<OrderedBase> size_base_;   // and for SizeUnder's walk before it
+  BaseItems base_;               // the previous backup's items, for the walk
+  mutable BaseItems size_base_;  // and for SizeUnder's walk before it
   uint64_t files_read_ = 0;
   uint64_t files_unchanged_ = 0;
 };
@@ -94,7 +91,7 @@ struct FilesRestoreOptions {
   // Opens a cursor over the component's item list (snapshot format 2): the
   // restore walks it rather than holding the items. Unset, or a component
   // without a list: its items, loaded.
-  std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
+  OpenList open_list;
 };
 
 struct FilesRestoreStats {

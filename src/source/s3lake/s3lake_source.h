@@ -16,6 +16,7 @@
 
 #include "dr/source.h"
 #include "net/s3/s3_client.h"
+#include "source/component_items.h"
 #include "repo/snapshot/snapshot.h"
 
 namespace dr::source {
@@ -23,7 +24,13 @@ namespace dr::source {
 struct S3LakeOptions {
   net::s3::S3Options s3;         // endpoint, region, credentials; the bucket comes from targets
   std::vector<std::string> targets;  // "bucket" or "bucket/prefix/"
-  const repo::SnapshotComponent* previous = nullptr;  // the last backup's "s3" component, if any
+  // The last backup's "s3" component, if any. A format-2 base comes as a
+  // summary and is read through open_list in listing order (BaseItems).
+  const repo::SnapshotComponent* previous = nullptr;
+  OpenList open_list;
+  // Objects handled per window of the listing (about a listing page): what is
+  // held of a target at a time. Tests make it small to cross windows.
+  size_t window = 1000;
 };
 
 struct S3LakeStats {
@@ -42,6 +49,10 @@ class S3LakeSource : public Source {
   const S3LakeStats& stats() const { return stats_; }
 
  private:
+  // Backs up one window of a target's listing (in listing order).
+  Status BackupObjects(ItemWriter& writer, net::s3::S3Client& client, const std::string& bucket,
+                       const std::vector<net::s3::ListedObject>& objects, BaseItems& base);
+
   S3LakeOptions options_;
   S3LakeStats stats_;
 };
@@ -52,9 +63,10 @@ struct S3LakeRestoreOptions {
   std::string prefix;         // only keys starting with this
   uint64_t multipart_threshold = 64u << 20;
   uint64_t part_size = 16u << 20;
+  OpenList open_list;  // walks a format-2 component's list (ForEachComponentItem)
 };
 
-// Puts every selected object back, with its metadata and tags (object_meta.h);
+// Puts every selected object back, walking the component's items in order, with its metadata and tags (object_meta.h);
 // large objects go up as multipart uploads (aborted on failure). An object
 // becomes visible only once all its bytes were authenticated and its SHA-256
 // matched, so a failure leaves no partial object under its key. Stops at the

@@ -31,8 +31,9 @@ SourceSpec<S3RestoreArgs> S3LakeSpec() {
                  const repo::SnapshotComponent* previous) -> Result<std::unique_ptr<Source>> {
     DR_ASSIGN_OR_RETURN(auto s3, LakeS3Options(env.config->s3));
     return std::unique_ptr<Source>(std::make_unique<S3LakeSource>(
-        S3LakeOptions{s3, env.config->s3.buckets, args.read_all ? nullptr : previous}));
+        S3LakeOptions{s3, env.config->s3.buckets, args.read_all ? nullptr : previous, env.open_list}));
   };
+  spec.reads_base_in_order = true;
   spec.modes = {{"s3", "component 's3'"}};
   spec.options = {
       {"--target-bucket", [](const ItemTarget&, const Opts& o) { return !o.target_bucket.empty(); }, {"s3"}},
@@ -43,12 +44,13 @@ SourceSpec<S3RestoreArgs> S3LakeSpec() {
     DR_ASSIGN_OR_RETURN(auto s3, LakeS3Options(env.config->s3));
     DR_ASSIGN_OR_RETURN(auto stats,
                         RestoreS3Lake(component, reader, {.s3 = s3, .target_bucket = o.target_bucket,
-                                                          .prefix = o.prefix}));
+                                                          .prefix = o.prefix, .open_list = env.open_list}));
     return RestoreStats{
         .items = stats.first,
         .bytes = stats.second,
         .target = o.target_bucket.empty() ? "the original buckets" : "s3://" + o.target_bucket};
   };
+  spec.restores_from_list = true;
   return spec;
 }
 

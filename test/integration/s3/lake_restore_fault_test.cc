@@ -221,5 +221,48 @@ TEST(LakeBackupTest, UnchangedObjectsOfAnOlderBackupGetTheirMetadataWithoutARead
   }
 }
 
+
+// A base written by this version is a summary with an item list: the next
+// backup reads it in listing order, window after window of the listing, and
+// finds every unchanged object. A target inside another is listed once.
+TEST(LakeBackupTest, AListBaseIsReadInListingOrderWindowAfterWindow) {
+  LakeBackup& b = Backup();
+  repo::SnapshotComponent base{"s3", {}, nlohmann::json::object()};
+  {
+    source::S3LakeSource lake({.s3 = Lake(""), .targets = {b.bucket}, .previous = &b.component});
+    backup::RepoItemWriter writer(*b.repo, base, nullptr);
+    ASSERT_OK(lake.Backup(writer));
+    ASSERT_OK(writer.Finish());
+    ASSERT_OK(b.repo->Flush());
+  }
+  ASSERT_TRUE(base.list.has_value());
+  ASSERT_TRUE(base.items.empty());
+  int cursors = 0;
+  source::OpenList open = [&](const repo::ItemList& list) {
+    ++cursors;
+    return std::unique_ptr<ItemCursor>(std::make_unique<backup::RepoItemCursor>(*b.repo, list));
+  };
+  repo::SnapshotComponent next{"s3", {}, nlohmann::json::object()};
+  source::S3LakeSource lake({.s3 = Lake(""),
+                             .targets = {b.bucket + "/m/", b.bucket},
+                             .previous = &base,
+                             .open_list = open,
+                             .window = 5});
+  backup::RepoItemWriter writer(*b.repo, next, nullptr);
+  ASSERT_OK(lake.Backup(writer));
+  ASSERT_OK(writer.Finish());
+  ASSERT_OK(b.repo->Flush());
+  EXPECT_EQ(cursors, 1);
+  EXPECT_EQ(lake.stats().objects, b.objects.size()) << "the target inside the other is not listed again";
+  EXPECT_EQ(lake.stats().objects_read, 0u);
+  EXPECT_EQ(lake.stats().objects_unchanged, b.objects.size());
+  ASSERT_OK(b.repo->LoadItems("next", next));
+  ASSERT_EQ(next.items.size(), b.component.items.size());
+  for (size_t i = 0; i < next.items.size(); ++i) {
+    EXPECT_EQ(next.items[i].name, b.component.items[i].name);
+    EXPECT_EQ(next.items[i].blobs, b.component.items[i].blobs) << next.items[i].name << ": the data is reused";
+  }
+}
+
 }  // namespace
 }  // namespace dr::test
