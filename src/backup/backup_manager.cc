@@ -497,6 +497,14 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   progress.SetTotal(total);
   // Before anything is written: an option that would be ignored is a usage error.
   if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
+  // And a damaged item list of any component restored is found, not only once
+  // the components before it were written (a lone component's restore walks
+  // its list before it writes).
+  for (const auto& [source, component] : plan) {
+    if (plan.size() == 1 || !component->list) continue;
+    Status walked = (*repo_or)->ForEachItem(*component->list, [](repo::SnapshotItem&&) { return Status::Ok(); });
+    if (!walked.ok()) return finish(repo::ListError(walked, component->name, backup_id));
+  }
   for (const auto& [source, component] : plan) {
     source::SourceEnv env = SourceEnv();
     env.open_list = [repo = *repo_or, name = component->name, &backup_id](const repo::ItemList& list) {

@@ -237,6 +237,33 @@ TEST_F(BackupManagerTest, ARestoreOfManySmallFilesKeepsTheirBytesModesAndTimes) 
   EXPECT_THAT(again.error.message(), ::testing::HasSubstr("and " + std::to_string(kFiles + 2 - 5) + " more"));
 }
 
+// A stdin stream is listed after the walked tree; named into one of its
+// directories, it comes out of walk order, and that directory's time is still
+// the backed-up one (its metadata waits for the end of the restore).
+TEST_F(BackupManagerTest, AStreamNamedIntoAWalkedDirectoryLeavesThatDirectorysTime) {
+  test::WriteFile(dir_ / "dump.sql", "select 1;");
+  // More files after src/nested than a batch holds: its metadata would be
+  // applied when they are flushed, before the stream is written into it.
+  for (int i = 0; i < 1100; ++i) test::WriteFile(dir_ / ("src/zz/f" + std::to_string(i)), "z");
+  struct timespec times[2] = {{1600000000, 0}, {1600000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "src/nested").c_str(), times, 0), 0);
+  int fd = ::open((dir_ / "dump.sql").c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::string name = std::string(dir_ / "src/nested/dump.sql").substr(1);
+  auto manager = NewManager();
+  auto created = manager->CreateFullBackup("one", {.paths = {dir_ / "src"}, .streams = {{name, fd}}});
+  ::close(fd);
+  ASSERT_EQ(created.status, "completed") << created.error.ToString();
+  auto restored = manager->RestoreBackup("one", {.target_dir = dir_ / "out"});
+  ASSERT_EQ(restored.status, "completed") << restored.error.ToString();
+  std::string out = dir_ / "out" + dir_.path() + "/src/nested";
+  EXPECT_EQ(test::ReadFileOrDie(out + "/dump.sql"), "select 1;");
+  EXPECT_EQ(test::ReadFileOrDie(out + "/b.bin"), test::RandomData(700000, 3));
+  struct stat st {};
+  ASSERT_EQ(::stat(out.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mtime, 1600000000);
+}
+
 // The base is read as a list in walk order: roots given in any order are
 // walked sorted, so every unchanged file is found, whatever order they are named in.
 TEST_F(BackupManagerTest, TheBaseIsFoundInWalkOrderWhateverOrderTheRootsAreGivenIn) {

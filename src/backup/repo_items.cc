@@ -127,12 +127,24 @@ class ItemSplitter : public ByteSink {
 
 Status RepoItemReader::ReadItems(const std::vector<const repo::SnapshotItem*>& items, ItemSinks& sinks) {
   std::vector<repo::BlobId> blobs;
-  for (const auto* item : items) blobs.insert(blobs.end(), item->blobs.begin(), item->blobs.end());
+  for (const auto* item : items) {
+    // The stream is cut at the recorded sizes: an item whose blobs do not add
+    // up to its size (or are not indexed) is read alone, where that is an error.
+    uint64_t size = 0;
+    for (const auto& id : item->blobs) {
+      auto loc = repo_.index().Find(id);
+      if (!loc) return ItemReader::ReadItems(items, sinks);
+      size += loc->raw_length;
+    }
+    if (size != item->size) return ItemReader::ReadItems(items, sinks);
+    blobs.insert(blobs.end(), item->blobs.begin(), item->blobs.end());
+  }
   ItemSplitter splitter(items, sinks);
   Status s = repo_.RestoreStream(blobs, splitter, progress_).status();
   if (s.ok()) s = splitter.Finish();
   size_t from = splitter.Stop();
   if (s.ok() || s.code() == Code::kCancelled) return s;
+  if (from == items.size()) return s;  // every item was done: what failed is past them
   // Again one by one from where it stopped: the first error is then the item's own.
   std::vector<const repo::SnapshotItem*> rest(items.begin() + static_cast<std::ptrdiff_t>(from), items.end());
   struct Offset : ItemSinks {

@@ -60,13 +60,21 @@ bool Selected(const std::string& name, const std::vector<std::string>& selection
 }
 
 void ApplyMeta(const std::string& path, const json& meta) {
-  // Best effort, as tar does: ownership needs privileges the restoring user may not have.
-  if (meta.contains("mode")) ::chmod(path.c_str(), static_cast<mode_t>(meta["mode"].get<int>()));
-  if (meta.contains("uid") && ::geteuid() == 0) {
-    if (::lchown(path.c_str(), meta["uid"].get<uid_t>(), meta.value("gid", 0u)) != 0) { /* keep going */ }
+  // Best effort, as tar does: ownership needs privileges the restoring user may
+  // not have. A field that is not a number is left alone, never thrown on.
+  auto number = [&](const char* key) -> std::optional<int64_t> {
+    auto it = meta.find(key);
+    if (it == meta.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<int64_t>();
+  };
+  if (auto mode = number("mode")) ::chmod(path.c_str(), static_cast<mode_t>(*mode));
+  if (auto uid = number("uid"); uid && ::geteuid() == 0) {
+    if (::lchown(path.c_str(), static_cast<uid_t>(*uid), static_cast<gid_t>(number("gid").value_or(0))) != 0) {
+      /* keep going */
+    }
   }
-  if (meta.contains("mtime")) {
-    struct timeval tv[2] = {{meta["mtime"].get<time_t>(), 0}, {meta["mtime"].get<time_t>(), 0}};
+  if (auto mtime = number("mtime")) {
+    struct timeval tv[2] = {{static_cast<time_t>(*mtime), 0}, {static_cast<time_t>(*mtime), 0}};
     ::utimes(path.c_str(), tv);
   }
 }
@@ -191,15 +199,30 @@ class TargetCheck {
 
 // The second pass: writes the selected items under the target as they come.
 // A file goes to a temporary name and is renamed into place once its bytes
-// matched their SHA-256. Files of up to kBatchItemBytes are read kBatchItems at
-// a time (ItemReader::ReadItems) and made durable by one syncfs at the end; a
-// larger file is read alone and fsynced before its rename.
+// matched their SHA-256 and are on disk, so that neither a failed restore nor
+// a crash leaves a partial file under its name. Files of up to kBatchItemBytes
+// are read kBatchItems at a time (ItemReader::ReadItems), written to their
+// temporary names, made durable by one syncfs, then renamed; a larger file is
+// read alone and fsynced before its rename.
 class TreeWriter : public ItemSinks {
  public:
-  TreeWriter(std::string target, bool overwrite, ItemReader& reader)
-      : target_(std::move(target)), overwrite_(overwrite), reader_(reader) {}
+  // in_order: the items come in walk order (the first pass saw them). If not
+  // (a stream named into a directory walked before it), every directory's
+  // metadata waits until the end.
+  TreeWriter(std::string target, bool overwrite, ItemReader& reader, bool in_order)
+      : target_(std::move(target)), overwrite_(overwrite), reader_(reader), in_order_(in_order) {}
   ~TreeWriter() override {
-    if (fd_ >= 0) ::close(fd_);
+    Discard();
+    for (const auto& file : written_) ::unlink(file.tmp.c_str());
+    if (target_fd_ >= 0) ::close(target_fd_);
+  }
+
+  // Opened before the first write: syncfs reports the write-back errors
+  // that happened since its descriptor was opened (Linux 5.8+).
+  Status Start() {
+    target_fd_ = ::open(target_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (target_fd_ < 0) return ErrnoStatus(errno, "unable to open the restore target " + target_);
+    return Status::Ok();
   }
 
   Status Add(const repo::SnapshotItem& item) {
@@ -230,25 +253,20 @@ class TreeWriter : public ItemSinks {
     DR_ASSIGN_OR_RETURN(ByteSink * sink, OpenFile(path));
     Status s = reader_.ReadItem(item, *sink);  // names the item in its errors
     if (s.ok() && ::fsync(fd_) != 0) s = ErrnoStatus(errno, "unable to sync '" + path + "'");
-    if (s.ok()) s = Place(item);
-    if (!s.ok()) Discard();
-    return s;
+    if (s.ok()) s = Close();
+    if (!s.ok()) {
+      Discard();
+      return s;
+    }
+    return Place({path_, tmp_, item.meta, item.size});
   }
 
-  // Writes what is pending, applies the metadata of the directories still
-  // open, and makes the batched files durable.
+  // Writes what is pending and applies the metadata of the directories still open.
   Result<FilesRestoreStats> Finish() {
     DR_RETURN_IF_ERROR(Flush());
     LeaveDirectoriesAbove("");
+    in_order_ = true;
     ApplyDirectoryMeta();
-    if (synced_pending_) {
-      int dir = ::open(target_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      if (dir < 0) return ErrnoStatus(errno, "unable to open the restore target " + target_);
-      int rc = ::syncfs(dir);
-      int err = errno;
-      ::close(dir);
-      if (rc != 0) return ErrnoStatus(err, "unable to sync the restore target " + target_);
-    }
     return stats_;
   }
 
@@ -259,8 +277,9 @@ class TreeWriter : public ItemSinks {
     return OpenFile(path);
   }
   Status Done(size_t i) override {
-    synced_pending_ = true;
-    return Place(batch_[i]);
+    DR_RETURN_IF_ERROR(Close());
+    written_.push_back({path_, tmp_, batch_[i].meta, batch_[i].size});
+    return Status::Ok();
   }
   void Abandon(size_t) override { Discard(); }
 
@@ -269,17 +288,41 @@ class TreeWriter : public ItemSinks {
   static constexpr size_t kBatchItems = 1024;
   static constexpr uint64_t kBatchBytes = 32u << 20;
 
+  // A file written and checked under its temporary name.
+  struct Written {
+    std::string path, tmp;
+    json meta;
+    uint64_t size = 0;
+  };
+
+  // Reads the batch into temporary files, makes them durable, renames them
+  // into place. What was read whole before an error is placed all the same,
+  // as a restore one file at a time would have.
   Status Flush() {
     if (batch_.empty()) return Status::Ok();
     std::vector<const repo::SnapshotItem*> items;
     for (const auto& item : batch_) items.push_back(&item);
-    Status s = reader_.ReadItems(items, *this);
+    Status read = reader_.ReadItems(items, *this);
     batch_.clear();
     batch_bytes_ = 0;
+    Status placed = Status::Ok();
+    if (!written_.empty() && ::syncfs(target_fd_) != 0) {
+      placed = ErrnoStatus(errno, "unable to sync the restore target " + target_);
+    }
+    for (auto& file : written_) {
+      if (placed.ok()) {
+        placed = Place(file);
+      } else {
+        ::unlink(file.tmp.c_str());
+      }
+    }
+    written_.clear();
+    DR_RETURN_IF_ERROR(read);
+    DR_RETURN_IF_ERROR(placed);
     // The directories left while the batch was pending hold its files: their
-    // metadata goes on now that these are written.
-    if (s.ok()) ApplyDirectoryMeta();
-    return s;
+    // metadata goes on now that these are in place.
+    ApplyDirectoryMeta();
+    return Status::Ok();
   }
 
   // The directories that path is not in are done with: their metadata is
@@ -296,6 +339,7 @@ class TreeWriter : public ItemSinks {
     if (batch_.empty()) ApplyDirectoryMeta();
   }
   void ApplyDirectoryMeta() {
+    if (!in_order_) return;
     for (const auto& [dir, meta] : left_dirs_) ApplyMeta(dir, meta);
     left_dirs_.clear();
   }
@@ -324,39 +368,44 @@ class TreeWriter : public ItemSinks {
     sink_.emplace(fd_, path);
     return &*sink_;
   }
-  // The file written and checked: under its name, with its metadata.
-  Status Place(const repo::SnapshotItem& item) {
-    int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) return ErrnoStatus(errno, "unable to write '" + path_ + "'");
-    if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      Status s = ErrnoStatus(errno, "unable to rename into '" + path_ + "'");
-      ::unlink(tmp_.c_str());
-      return s;
-    }
-    ApplyMeta(path_, item.meta);
-    ++stats_.items;
-    stats_.bytes += item.size;
+  Status Close() {
+    if (::close(std::exchange(fd_, -1)) != 0) return ErrnoStatus(errno, "unable to write '" + path_ + "'");
     return Status::Ok();
   }
-  // Nothing partial is left, under either name.
+  // The file under its name, with its metadata.
+  Status Place(const Written& file) {
+    if (::rename(file.tmp.c_str(), file.path.c_str()) != 0) {
+      Status s = ErrnoStatus(errno, "unable to rename into '" + file.path + "'");
+      ::unlink(file.tmp.c_str());
+      return s;
+    }
+    ApplyMeta(file.path, file.meta);
+    ++stats_.items;
+    stats_.bytes += file.size;
+    return Status::Ok();
+  }
+  // The file being written is given up: nothing of it is left.
   void Discard() {
-    if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    if (fd_ < 0) return;
+    ::close(std::exchange(fd_, -1));
     ::unlink(tmp_.c_str());
   }
 
   std::string target_;
   bool overwrite_;
   ItemReader& reader_;
+  int target_fd_ = -1;
   FilesRestoreStats stats_;
+  bool in_order_;  // false: directory metadata waits for Finish
   std::vector<std::pair<std::string, json>> open_dirs_;  // the directories the walk is in, outermost first
   std::vector<std::pair<std::string, json>> left_dirs_;  // left, their metadata not yet applied
   std::vector<repo::SnapshotItem> batch_;                // files to read together
   uint64_t batch_bytes_ = 0;
-  std::string made_;  // the last directory made sure of
-  int fd_ = -1;       // the file being written, under tmp_
+  std::vector<Written> written_;  // the batch's files under their temporary names
+  std::string made_;              // the last directory made sure of
+  int fd_ = -1;                   // the file being written, under tmp_
   std::string path_, tmp_;
   std::optional<WritebackSink> sink_;
-  bool synced_pending_ = false;  // batched files await the syncfs
 };
 
 }  // namespace
@@ -373,9 +422,13 @@ Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component,
   uint64_t selected = 0, streams = 0;
   std::optional<repo::SnapshotItem> single;  // --stdout's item
   TargetCheck check(options.target_dir, options.overwrite);
+  std::string last;
+  bool in_order = true;
   DR_RETURN_IF_ERROR(items.ForEach([&](const repo::SnapshotItem& item, bool chosen) {
     if (!chosen) return Status::Ok();
     ++selected;
+    in_order = in_order && (last.empty() || WalkBefore(last, item.name));
+    last = item.name;
     if (options.single_sink == nullptr) {
       check.Add(item);
     } else if (item.kind == "file" || item.kind == "stream") {
@@ -395,7 +448,8 @@ Result<FilesRestoreStats> RestoreFiles(const repo::SnapshotComponent& component,
   }
   DR_RETURN_IF_ERROR(check.Result());
   DR_RETURN_IF_ERROR(MakeDirs(options.target_dir, 0755));
-  TreeWriter writer(options.target_dir, options.overwrite, reader);
+  TreeWriter writer(options.target_dir, options.overwrite, reader, in_order);
+  DR_RETURN_IF_ERROR(writer.Start());
   DR_RETURN_IF_ERROR(items.ForEach([&](const repo::SnapshotItem& item, bool chosen) {
     return chosen ? writer.Add(item) : Status::Ok();
   }));

@@ -282,36 +282,3 @@ Status S3LakeSource::BackupObjects(ItemWriter& writer, net::s3::S3Client& client
 }
 
 }  // namespace dr::source
-
-namespace dr::source {
-
-Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponent& component, ItemReader& reader,
-                                                    const S3LakeRestoreOptions& options) {
-  std::map<std::string, std::unique_ptr<net::s3::S3Client>> clients;
-  uint64_t objects = 0, bytes = 0;
-  DR_RETURN_IF_ERROR(ForEachComponentItem(component, options.open_list, [&](const repo::SnapshotItem& item) {
-    if (item.kind != "s3_object") return Status::Ok();
-    std::string key = item.meta.value("key", "");
-    if (!options.prefix.empty() && key.rfind(options.prefix, 0) != 0) return Status::Ok();
-    std::string bucket = options.target_bucket.empty() ? item.meta.value("bucket", "") : options.target_bucket;
-    auto& client = clients[bucket];
-    if (!client) {
-      net::s3::S3Options s3 = options.s3;
-      s3.bucket = bucket;
-      client = std::make_unique<net::s3::S3Client>(s3);
-    }
-    // Everything the backup kept (an older backup: content type and user metadata).
-    UploadSink sink(*client, key, MetaFromItem(item.meta), {options.multipart_threshold, options.part_size});
-    // Every byte is authenticated and the whole object checked before it becomes visible.
-    Status s = reader.ReadItem(item, sink);
-    if (s.ok()) s = sink.Finish();
-    if (!s.ok()) return s.WithContext("restore " + client->Url(key));
-    objects++;
-    bytes += item.size;
-    return Status::Ok();
-  }));
-  if (objects == 0 && !options.prefix.empty()) return NotFound("no object under prefix '" + options.prefix + "' in the backup");
-  return std::make_pair(objects, bytes);
-}
-
-}  // namespace dr::source

@@ -66,11 +66,14 @@ struct S3LakeRestoreOptions {
   OpenList open_list;  // walks a format-2 component's list (ForEachComponentItem)
 };
 
-// Puts every selected object back, walking the component's items in order, with its metadata and tags (object_meta.h);
-// large objects go up as multipart uploads (aborted on failure). An object
-// becomes visible only once all its bytes were authenticated and its SHA-256
-// matched, so a failure leaves no partial object under its key. Stops at the
-// first error, which names the object. Returns objects and bytes.
+// Puts every selected object back, walking the component's items in order,
+// with its metadata and tags (object_meta.h) (s3lake_restore.cc). Small
+// objects are read in batches and PUT in parallel; large ones go up as
+// multipart uploads (aborted on failure). An object becomes visible only once
+// all its bytes were authenticated and its SHA-256 matched, so a failure
+// leaves no partial object under its key. Stops at the first error (the
+// objects of its batch being uploaded still finish), which names the object.
+// Returns objects and bytes.
 Result<std::pair<uint64_t, uint64_t>> RestoreS3Lake(const repo::SnapshotComponent& component, ItemReader& reader,
                                                     const S3LakeRestoreOptions& options);
 
