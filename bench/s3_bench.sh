@@ -9,9 +9,11 @@
 #   then restored from each (compared with cmp); the packs of the ecap-dr S3 repository are also
 #   downloaded with rclone --transfers 16 (the raw limit). Seconds, MB/s of the dump, peak RSS and
 #   CPU (cores) per run.
+# scale: lake backups of many small objects (SCALE_N, default 100,000): time, peak RSS and the
+#   metadata each backup writes, full and after 1% changed; backup show; a restore (not in "all").
 # Prints Markdown tables for docs/BENCHMARKS.md.
 #
-# Usage: bench/s3_bench.sh [WORK_DIR] [lake|repo|all]   (default /tmp/ecap-dr-s3bench, all)
+# Usage: bench/s3_bench.sh [WORK_DIR] [lake|repo|scale|all]   (default /tmp/ecap-dr-s3bench, all)
 #   BUILD_DIR=build-release keeps the Release build apart from a development build in build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -161,9 +163,62 @@ YAML
   printf '%s\n' "${repo_rows[@]}"
 }
 
+# scale: memory and metadata of lake backups as the object count grows (issue 15). N objects of
+# 1-4 KiB (SCALE_N, default 100,000) under 100 prefixes; a full backup, 1% of the objects rewritten,
+# an incremental backup, `backup show`, and a restore into another bucket (counted); rclone sync beside.
+scale_bench() {
+  local n=${SCALE_N:-100000}
+  for b in scale scale-rclone scale-restored; do $RC mkdir "rgw:$b"; done
+  python3 - "$n" <<'PY'
+import os, random, sys
+n = int(sys.argv[1]); random.seed(7)
+for i in range(n):
+    d = f"scale/events/p{i % 100:03d}"
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/obj-{i:07d}.json", "wb") as f: f.write(os.urandom(random.randint(1024, 4096)))
+PY
+  $RC copy scale rgw:scale --transfers 32 >/dev/null 2>&1
+  cat > scale.yaml <<YAML
+backup_manager: {backup_dir: "$WORK/scale-repo"}
+s3: {endpoint: $ENDPOINT, region: us-east-1, force_path_style: true, access_key_id: TESTKEY,
+     secret_access_key: TESTSECRET, buckets: [scale]}
+YAML
+  $DR -c scale.yaml -q repo init
+  local rows=()
+  scale_row() {  # what, "seconds rss cores", metadata written
+    read -r secs rss cores <<<"$2"
+    rows+=("| $1 | $secs | $rss | $3 |")
+    echo "${rows[-1]}" >&2
+  }
+  metadata() { $DR -c scale.yaml --json backup show "$1" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["metadata_bytes"] / 1e6, 1), "MB")'; }
+  scale_row "ecap-dr backup, full" "$(measure $DR -c scale.yaml -q backup create --id full --component s3)" "$(metadata full)"
+  scale_row "rclone sync --transfers 16, first" "$(measure $RC sync rgw:scale rgw:scale-rclone --transfers 16)" "-"
+  python3 - "$n" <<'PY'
+import os, sys
+n = int(sys.argv[1])
+for i in range(0, n, 100):
+    with open(f"scale/events/p{i % 100:03d}/obj-{i:07d}.json", "wb") as f: f.write(os.urandom(2048))
+PY
+  $RC copy scale rgw:scale --transfers 32 >/dev/null 2>&1
+  scale_row "ecap-dr backup, after 1% changed" "$(measure $DR -c scale.yaml -q backup create --id second --component s3)" "$(metadata second)"
+  scale_row "rclone sync --transfers 16, after 1% changed" "$(measure $RC sync rgw:scale rgw:scale-rclone --transfers 16)" "-"
+  scale_row "ecap-dr backup show" "$(measure $DR -c scale.yaml -q backup show second)" "-"
+  scale_row "ecap-dr restore --target-bucket" "$(measure $DR -c scale.yaml -q restore second --component s3 --target-bucket scale-restored)" "-"
+  local restored=$($RC size rgw:scale-restored --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
+  [ "$restored" = "$n" ] || { echo "the restore put back $restored objects of $n" >&2; exit 1; }
+  local read=$($DR -c scale.yaml --json backup show second | python3 -c 'import json,sys; m=json.load(sys.stdin)["components"]["s3"]["meta"]; print(m["objects_read"], m["requests"])')
+  echo "$n objects of 1-4 KiB under 100 prefixes; radosgw at $ENDPOINT; $(nproc) cores."
+  echo "Second backup: objects read and S3 requests sent: $read. The restore put back $restored objects."
+  echo
+  echo "| run | seconds | peak RSS (MB) | CPU (cores) | metadata written |"
+  echo "|---|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}" | sed -E 's/\| ([0-9.]+) ([0-9]+) ([0-9.]+) \|/| \1 | \2 | \3 |/'
+}
+
 case $PART in
   lake) lake_bench ;;
   repo) repo_bench ;;
+  scale) scale_bench ;;
   all) lake_bench; echo; repo_bench ;;
-  *) echo "unknown part '$PART' (lake, repo or all)" >&2; exit 2 ;;
+  *) echo "unknown part '$PART' (lake, repo, scale or all)" >&2; exit 2 ;;
 esac
