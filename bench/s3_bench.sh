@@ -187,7 +187,7 @@ YAML
   local rows=()
   scale_row() {  # what, "seconds rss cores", metadata written
     read -r secs rss cores <<<"$2"
-    rows+=("| $1 | $secs | $rss | $3 |")
+    rows+=("| $1 | $secs | $rss | $cores | $3 |")
     echo "${rows[-1]}" >&2
   }
   metadata() { $DR -c scale.yaml --json backup show "$1" | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["metadata_bytes"] / 1e6, 1), "MB")'; }
@@ -212,7 +212,7 @@ PY
   echo
   echo "| run | seconds | peak RSS (MB) | CPU (cores) | metadata written |"
   echo "|---|---:|---:|---:|---:|"
-  printf '%s\n' "${rows[@]}" | sed -E 's/\| ([0-9.]+) ([0-9]+) ([0-9.]+) \|/| \1 | \2 | \3 |/'
+  printf '%s\n' "${rows[@]}"
 }
 
 case $PART in

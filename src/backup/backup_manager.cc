@@ -467,6 +467,10 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   std::vector<std::string> chosen = request.components;
   std::string present;
   for (const auto& c : snap->components) present += (present.empty() ? "" : ", ") + c.name;
+  if (std::find(chosen.begin(), chosen.end(), "all") != chosen.end()) {  // --component all: every one it has
+    chosen.clear();
+    for (const auto& c : snap->components) chosen.push_back(c.name);
+  }
   if (chosen.empty()) {
     if (snap->components.size() != 1) {
       return finish(InvalidArgument("backup '" + backup_id + "' has the components " + present +

@@ -194,7 +194,7 @@ TEST_F(BackupManagerTest, UnchangedFilesAreTakenFromThePreviousBackupUnread) {
 // every file's and directory's mode and mtime, come back, a directory's mtime
 // set once what is in it was written.
 TEST_F(BackupManagerTest, ARestoreOfManySmallFilesKeepsTheirBytesModesAndTimes) {
-  constexpr int kFiles = 2500;  // more than two batches of 1024
+  constexpr int kFiles = source::kRestoreBatchFiles + 1000;  // more than a batch
   auto name = [](int i) { return "src/many/d" + std::to_string(i % 40) + "/f" + std::to_string(i); };
   for (int i = 0; i < kFiles; ++i) test::WriteFile(dir_ / name(i), test::RandomData(40 + i % 300, 1000 + i));
   for (int i = 0; i < kFiles; i += 7) ASSERT_EQ(::chmod((dir_ / name(i)).c_str(), 0640), 0);
@@ -244,7 +244,9 @@ TEST_F(BackupManagerTest, AStreamNamedIntoAWalkedDirectoryLeavesThatDirectorysTi
   test::WriteFile(dir_ / "dump.sql", "select 1;");
   // More files after src/nested than a batch holds: its metadata would be
   // applied when they are flushed, before the stream is written into it.
-  for (int i = 0; i < 1100; ++i) test::WriteFile(dir_ / ("src/zz/f" + std::to_string(i)), "z");
+  for (size_t i = 0; i < source::kRestoreBatchFiles + 100; ++i) {
+    test::WriteFile(dir_ / ("src/zz/f" + std::to_string(i)), "z");
+  }
   struct timespec times[2] = {{1600000000, 0}, {1600000000, 0}};
   ASSERT_EQ(::utimensat(AT_FDCWD, (dir_ / "src/nested").c_str(), times, 0), 0);
   int fd = ::open((dir_ / "dump.sql").c_str(), O_RDONLY);

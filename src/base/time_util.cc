@@ -62,6 +62,53 @@ std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string&
   return std::chrono::system_clock::from_time_t(secs) + std::chrono::milliseconds(ms);
 }
 
+Result<std::chrono::system_clock::time_point> ParseTimeArg(const std::string& text) {
+  auto bad = [&] {
+    return InvalidArgument("invalid time '" + text + "' (use 2026-11-26T10:41:00Z or \"2026-11-26 10:41:00+00\")");
+  };
+  std::tm tm{};
+  int consumed = 0;
+  char sep = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 7 ||
+      (sep != 'T' && sep != ' ')) {
+    return bad();
+  }
+  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 60) {
+    return bad();
+  }
+  std::string rest = text.substr(static_cast<size_t>(consumed));
+  std::chrono::nanoseconds fraction{0};
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = 1;
+    int64_t scale = 100000000;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
+      fraction += std::chrono::nanoseconds((rest[digits] - '0') * scale);
+      scale /= 10;
+      ++digits;
+    }
+    if (digits == 1) return bad();
+    rest = rest.substr(digits);
+  }
+  int offset_minutes = 0;
+  if (rest != "Z") {
+    int hours = 0, minutes = 0;
+    char sign = rest.empty() ? 0 : rest[0];
+    std::string zone = rest.size() > 1 ? rest.substr(1) : "";
+    bool ok = (sign == '+' || sign == '-') &&
+              ((zone.size() == 2 && std::sscanf(zone.c_str(), "%2d", &hours) == 1) ||
+               (zone.size() == 5 && zone[2] == ':' && std::sscanf(zone.c_str(), "%2d:%2d", &hours, &minutes) == 2) ||
+               (zone.size() == 4 && std::sscanf(zone.c_str(), "%2d%2d", &hours, &minutes) == 2));
+    if (!ok || hours > 14 || minutes > 59) return bad();
+    offset_minutes = (sign == '-' ? -1 : 1) * (hours * 60 + minutes);
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  auto t = std::chrono::system_clock::from_time_t(timegm(&tm)) - std::chrono::minutes(offset_minutes);
+  return t + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
+}
+
 Result<std::chrono::seconds> ParseDuration(const std::string& text) {
   auto bad = [&] { return InvalidArgument("invalid duration '" + text + "' (use 90s, 30m, 4h, 1d, 2w or 1h30m)"); };
   if (text.empty()) return bad();

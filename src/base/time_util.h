@@ -20,6 +20,11 @@ Result<std::string> ReportMonth(const std::string& month, std::chrono::system_cl
 std::string FormatUtcPattern(std::chrono::system_clock::time_point t, const char* format);
 // Parses what FormatUtc writes, with or without milliseconds.
 std::optional<std::chrono::system_clock::time_point> ParseUtc(const std::string& text);
+// A point in time as a user gives it: "2026-11-26T10:41:00Z", or as
+// PostgreSQL writes one, "2026-11-26 10:41:00+00" (a space or T, an optional
+// fraction, and Z or an offset: +00, +01:30, -0500). kInvalidArgument naming
+// the text and the forms otherwise.
+Result<std::chrono::system_clock::time_point> ParseTimeArg(const std::string& text);
 
 // "90s", "15m", "12h", "30d", "2w" and sums of them ("1h30m"), as Prometheus
 // writes durations. Errors (kInvalidArgument) name the text and the forms.

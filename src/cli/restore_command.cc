@@ -26,12 +26,30 @@ struct VerifyArgs {
   std::string backup_id;
   bool full = false;
 };
+
+// `restore --to-time T`: a line per component, then the effective RPO.
+void PrintPointInTime(const json& j) {
+  fmt::print("restored as of {}:\n", j.value("target_time", ""));
+  for (const auto& c : j.value("components", json::array())) {
+    std::string how = c.value("how", "");
+    std::string detail = how == "wal_replay"          ? "WAL replayed to the target"
+                         : how == "messages_to_time" ? "messages up to the target"
+                                                     : fmt::format("{:.0f} s before the target",
+                                                                   c.value("seconds_before_target", 0.0));
+    fmt::print("  {:<10} backup {} ({}, recovery point {}): {}\n", c.value("component", ""), c.value("backup_id", ""),
+               detail, c.value("recovery_point", ""), c.value("status", ""));
+  }
+  if (j.contains("rpo_seconds") && j.at("rpo_seconds").is_number()) {
+    fmt::print("effective recovery point objective: {:.0f} s\n", j.at("rpo_seconds").get<double>());
+  }
+}
 }  // namespace
 
 void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
   auto args = std::make_shared<RestoreArgs>();
   auto* cmd = app.add_subcommand("restore", "restore a backup into a directory, or one item to standard output");
-  cmd->add_option("backup_id", args->backup_id, "the backup to restore")->required();
+  cmd->add_option("backup_id", args->backup_id,
+                  "the backup to restore (without it, --to-time TIME restores each component as of that time)");
   cmd->add_option("--target", args->request.target_dir,
                   "directory to restore into (created if missing); for postgresql: extract the raw items there "
                   "(globals.sql, <database>.dump for pg_restore, base.tar) instead of restoring into a server");
@@ -41,7 +59,8 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                 "write the one selected item to standard output (for postgresql: the raw item, e.g. the pg_dump archive)");
   cmd->add_flag("--overwrite", args->request.overwrite, "replace files that exist in the target (default: refuse)");
   cmd->add_option("--component", args->request.components,
-                  "what to restore: files, postgresql, s3, kafka; repeatable (default: the backup's only component)");
+                  "what to restore: files, postgresql, s3, kafka or all; repeatable (default: the backup's only "
+                  "component; with --to-time and no backup id: all)");
   cmd->add_option("--target-bucket", args->request.s3.target_bucket,
                   "s3: restore the objects into this bucket (default: the buckets they came from)");
   cmd->add_option("--prefix", args->request.s3.prefix, "s3: restore only keys starting with this prefix");
@@ -82,7 +101,9 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                   "kafka: restore each topic as <prefix><name>, e.g. restored. (group offsets follow)");
   cmd->add_option("--to-time", args->request.kafka.to_time,
                   "kafka: point in time, e.g. 2026-11-26T10:41:00Z; each partition is restored up to its first "
-                  "message stamped later");
+                  "message stamped later. Without a backup id: every component as of this time, each from the "
+                  "backup that reaches closest to it (kafka cut at it, postgresql with --pgdata replayed to it), "
+                  "with how far before it each one's recovery point is");
   cmd->add_flag("--allow-existing-data", args->request.kafka.allow_existing_data,
                 "kafka: append to target topics that already hold messages (default: refuse)");
   cmd->callback([&ctx, args] {
@@ -101,10 +122,19 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         return ctx.Fail(InvalidArgument("restoring files needs --target DIR or --stdout"));
       }
       if (args->to_stdout && ctx.json_output) return ctx.Fail(InvalidArgument("--stdout and --json cannot be combined"));
+      if (args->backup_id.empty() && request.kafka.to_time.empty()) {
+        return ctx.Fail(InvalidArgument("give the backup to restore, or --to-time TIME to restore every component "
+                                        "as of that time"));
+      }
       auto op = ctx.Ops();
       if (!op.ok()) return ctx.Fail(op.status());
       FdSink out(STDOUT_FILENO, "standard output");
       if (args->to_stdout) request.single_sink = &out;
+      if (args->backup_id.empty()) {
+        std::string time = std::exchange(request.kafka.to_time, "");
+        ops::OpResult r = ops::RestoreToTime(*op, time, request);
+        return ctx.Print(r, [&] { PrintPointInTime(r.data); });
+      }
       ops::OpResult r = ops::Restore(*op, args->backup_id, request);
       if (args->to_stdout && r.ok()) {
         ctx.PrintWarnings(r.warnings);

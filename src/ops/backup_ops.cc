@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backup/compliance.h"
+#include "backup/point_in_time.h"
 #include "base/status_json.h"
 #include "ops/backup_json.h"
 
@@ -131,6 +132,25 @@ OpResult Restore(OperationContext& ctx, const std::string& backup_id, const back
   json event{{"backup_id", backup_id}, {"status", r.status}, {"items_restored", r.items_restored},
              {"bytes_restored", r.bytes_restored}, {"target", r.target}, {"duration_seconds", r.duration_seconds}};
   return op.Finish(std::move(out), {{"items", r.items_restored}, {"bytes", r.bytes_restored}},
+                   r.error.ok() ? "restore_completed" : "restore_failed", std::move(event));
+}
+
+OpResult RestoreToTime(OperationContext& ctx, const std::string& time, const backup::RestoreRequest& request) {
+  Operation op(ctx, "backup.restore", "as of " + time);
+  if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  auto manager = op.NewManager();
+  backup::PointInTimeResult r = backup::RestoreToTime(*manager, time, request, *ctx.clock);
+  OpResult out{.status = r.error, .data = r.ToJson()};
+  AddWarnings(out, manager->warnings());
+  AddWarnings(out, r.warnings);
+  json components = json::array();
+  for (const auto& c : r.components) {
+    components.push_back({{"component", c.component}, {"backup_id", c.backup_id},
+                          {"seconds_before_target", c.seconds_before_target}});
+  }
+  json event{{"target_time", r.target_time}, {"status", r.status}, {"components", components},
+             {"rpo_seconds", r.rpo_seconds}, {"duration_seconds", r.duration_seconds}};
+  return op.Finish(std::move(out), {{"target_time", r.target_time}, {"components", r.components.size()}},
                    r.error.ok() ? "restore_completed" : "restore_failed", std::move(event));
 }
 

@@ -35,6 +35,10 @@ OpResult DeleteBackup(OperationContext& ctx, const std::string& backup_id);
 OpResult PinBackup(OperationContext& ctx, const std::string& backup_id, bool pinned);
 // backup.restore; restore_completed / restore_failed. data: RestoreResult::ToJson.
 OpResult Restore(OperationContext& ctx, const std::string& backup_id, const backup::RestoreRequest& request);
+// `restore --to-time T` without a backup id: each component from the backup
+// that reaches closest to T (backup/point_in_time.h). backup.restore;
+// restore_completed / restore_failed. data: PointInTimeResult::ToJson.
+OpResult RestoreToTime(OperationContext& ctx, const std::string& time, const backup::RestoreRequest& request);
 // backup.verify; verify_passed / verify_failed. data: VerifyResult::ToJson
 // (verification_results.overall_status); status: the first finding's code.
 OpResult Verify(OperationContext& ctx, const std::string& backup_id, bool full);

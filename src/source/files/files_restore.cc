@@ -201,7 +201,7 @@ class TargetCheck {
 // A file goes to a temporary name and is renamed into place once its bytes
 // matched their SHA-256 and are on disk, so that neither a failed restore nor
 // a crash leaves a partial file under its name. Files of up to kBatchItemBytes
-// are read kBatchItems at a time (ItemReader::ReadItems), written to their
+// are read kRestoreBatchFiles at a time (ItemReader::ReadItems), written to their
 // temporary names, made durable by one syncfs, then renamed; a larger file is
 // read alone and fsynced before its rename.
 class TreeWriter : public ItemSinks {
@@ -246,7 +246,7 @@ class TreeWriter : public ItemSinks {
     if (item.size <= kBatchItemBytes) {
       batch_.push_back(item);
       batch_bytes_ += item.size;
-      if (batch_.size() >= kBatchItems || batch_bytes_ >= kBatchBytes) return Flush();
+      if (batch_.size() >= kRestoreBatchFiles || batch_bytes_ >= kBatchBytes) return Flush();
       return Status::Ok();
     }
     DR_RETURN_IF_ERROR(PrepareTarget(path));
@@ -285,8 +285,7 @@ class TreeWriter : public ItemSinks {
 
  private:
   static constexpr uint64_t kBatchItemBytes = 1u << 20;
-  static constexpr size_t kBatchItems = 1024;
-  static constexpr uint64_t kBatchBytes = 32u << 20;
+  static constexpr uint64_t kBatchBytes = 64u << 20;
 
   // A file written and checked under its temporary name.
   struct Written {

@@ -99,6 +99,11 @@ struct FilesRestoreStats {
   uint64_t bytes = 0;
 };
 
+// Files of up to 1 MiB are restored this many at a time (files_restore.cc):
+// read as one stream, then made durable by one syncfs before their renames.
+// A syncfs costs ~80 ms here, so a batch is large: 8,192 files.
+inline constexpr size_t kRestoreBatchFiles = 8192;
+
 // Restores the files component (files_restore.cc). Files are written to a
 // temporary name and renamed into place only once their SHA-256 matched, so a
 // failed restore never leaves a partial file under the real name. Nothing is

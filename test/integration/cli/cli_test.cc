@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/time_util.h"
 #include "test/integration/cli/cli_harness.h"
 
 namespace dr::test {
@@ -73,6 +74,53 @@ TEST_F(CliTest, BackupRestoreVerifyRoundTrip) {
 
 namespace dr::test {
 namespace {
+
+// `restore --to-time T` without a backup id: the tree as of T, from the
+// newest backup finished by then, with how far before T that is.
+TEST_F(CliTest, RestoreToTimeTakesTheNewestBackupFinishedByThen) {
+  InitRepo();
+  auto backup = [&](const std::string& id, const std::string& content) {
+    WriteFile(dir_ / "data/state.txt", content);
+    auto r = Dr("--json backup create --id " + id + " --files " + dir_ / "data");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out)["end_time"].get<std::string>();
+  };
+  backup("first", "one");
+  std::string second_end = backup("second", "two");
+  // The third must finish after the second's end (to the millisecond): wait
+  // for the clock to pass it, a condition, not a delay.
+  while (std::chrono::system_clock::now() <= *ParseUtc(second_end)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  backup("third", "three");
+
+  auto r = Dr("--json restore --to-time " + second_end + " --target " + dir_ / "out");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["target_time"], second_end);
+  ASSERT_EQ(j["components"].size(), 1u);
+  EXPECT_EQ(j["components"][0]["component"], "files");
+  EXPECT_EQ(j["components"][0]["backup_id"], "second");
+  EXPECT_EQ(j["components"][0]["status"], "completed");
+  EXPECT_GE(j["rpo_seconds"].get<double>(), 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / "out" + dir_.path() + "/data/state.txt"), "two");
+
+  auto text = Dr("restore --to-time " + second_end + " --target " + dir_ / "out2");
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("restored as of " + second_end));
+  EXPECT_THAT(text.out, HasSubstr("files      backup second"));
+  EXPECT_THAT(text.out, HasSubstr("effective recovery point objective:"));
+
+  auto none = Dr("restore --target " + dir_ / "out3");
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_THAT(none.err, HasSubstr("give the backup to restore, or --to-time TIME"));
+  auto early = Dr("restore --to-time 2020-01-01T00:00:00Z --target " + dir_ / "out3");
+  EXPECT_EQ(early.exit_code, 1) << early.err;
+  EXPECT_THAT(early.err, HasSubstr("no completed backup of component 'files' finished by 2020-01-01T00:00:00Z"));
+  auto bad = Dr("restore --to-time yesterday --target " + dir_ / "out3");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("invalid time 'yesterday'"));
+}
 
 TEST_F(CliTest, SecretsNeverReachJsonOutput) {
   WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\npostgresql:\n  host: db\n"

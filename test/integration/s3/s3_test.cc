@@ -14,6 +14,7 @@
 #include "storage/s3/s3_backend.h"
 #include "test/conformance/backend_suite.h"
 #include "test/support/rgw_server.h"
+#include "base/time_util.h"
 #include "coordinator/health_check.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/test_support.h"
@@ -259,8 +260,15 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   InitRepo();
   auto first = Dr("--json backup create --id lake1 --component s3");
   ASSERT_EQ(first.exit_code, 0) << first.err;
-  auto m1 = nlohmann::json::parse(Dr("--json backup show lake1").out)["components"]["s3"]["meta"];
+  auto shown1 = nlohmann::json::parse(Dr("--json backup show lake1").out);
+  auto m1 = shown1["components"]["s3"]["meta"];
   EXPECT_EQ(m1["objects_read"], 301);
+  // lake2 must start after lake1's end (to the millisecond): wait for the
+  // clock to pass it, a condition, not a delay.
+  std::string lake1_end = shown1["end_time"];
+  while (std::chrono::system_clock::now() <= *ParseUtc(lake1_end)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 
   // Change three objects, delete two, add one.
   put("events/2026/11/part 1.csv", "changed one");
@@ -291,6 +299,20 @@ TEST_F(S3CliTest, DataLakeIncrementalBackupAndRestoreAsOfAnEarlierBackup) {
   auto only = Dr("restore lake2 --component s3 --target-bucket " + restored + " --prefix events/2026/11/new");
   ASSERT_EQ(only.exit_code, 0) << only.err;
   EXPECT_EQ(check.Send("GET", "events/2026/11/new.csv", {}, {}, {})->body, "new");
+
+  // As of lake1's end, without naming a backup: lake1's objects, not lake2's.
+  std::string asof = "asof-" + std::to_string(::getpid());
+  net::s3::S3Client asof_bucket(RgwOptions("", asof).s3);
+  ASSERT_EQ(asof_bucket.Send("PUT", "", {}, {}, {})->status, 200);
+  auto pit = Dr("--json restore --to-time " + lake1_end + " --component s3 --target-bucket " + asof +
+                " --prefix events/2026/11/");
+  ASSERT_EQ(pit.exit_code, 0) << pit.err;
+  auto pj = nlohmann::json::parse(pit.out);
+  EXPECT_EQ(pj["components"][0]["backup_id"], "lake1");
+  EXPECT_EQ(pj["components"][0]["restore"]["items_restored"], 300);
+  EXPECT_EQ(asof_bucket.Send("GET", "events/2026/11/part 1.csv", {}, {}, {})->body, v1["events/2026/11/part 1.csv"]);
+  EXPECT_EQ(asof_bucket.Send("GET", "events/2026/11/part 5.csv", {}, {}, {})->body, v1["events/2026/11/part 5.csv"]);
+  EXPECT_EQ(asof_bucket.Send("GET", "events/2026/11/new.csv", {}, {}, {})->status, 404);
 }
 
 TEST_F(S3CliTest, MirrorCopiesChangesOnlyAndReportsLag) {
