@@ -468,6 +468,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   std::string present;
   for (const auto& c : snap->components) present += (present.empty() ? "" : ", ") + c.name;
   if (std::find(chosen.begin(), chosen.end(), "all") != chosen.end()) {  // --component all: every one it has
+    if (chosen.size() > 1) return finish(InvalidArgument("--component all restores every component: name no other with it"));
     chosen.clear();
     for (const auto& c : snap->components) chosen.push_back(c.name);
   }

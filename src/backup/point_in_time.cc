@@ -41,7 +41,9 @@ bool Physical(const repo::SnapshotComponent& c) { return c.meta.is_object() && c
 RestoreRequest ForComponent(const RestoreRequest& request, const ComponentAsOf& c, TimePoint target) {
   RestoreRequest out;
   out.components = {c.component};
-  if (c.component != "s3" && c.component != "kafka") {
+  // PostgreSQL laid out in --pgdata is not extracted: --target is the files'.
+  bool takes_items = c.component != "s3" && c.component != "kafka" && c.how != "wal_replay";
+  if (takes_items) {
     out.target_dir = request.target_dir;
     out.items = request.items;
     out.overwrite = request.overwrite;
@@ -73,20 +75,44 @@ Result<std::vector<ComponentAsOf>> PlanPointInTime(const BackupListing& listing,
     if (snap.status == "completed" && start && end) usable.push_back({&snap, *start, *end});
   }
   std::vector<std::string> names;
-  bool all = request.components.empty() ||
-             std::find(request.components.begin(), request.components.end(), "all") != request.components.end();
-  if (all) {
+  bool all = std::find(request.components.begin(), request.components.end(), "all") != request.components.end();
+  if (all && request.components.size() > 1) {
+    return InvalidArgument("--component all restores every component: name no other with it");
+  }
+  for (const auto& name : request.components) {
+    if (name != "all" && FindSource(name) == nullptr) {
+      return InvalidArgument("unknown component '" + name + "' (known: " + KnownSourceNames() + ", or all)");
+    }
+  }
+  if (all || request.components.empty()) {
+    // What the backups finished by T hold (a component first backed up later
+    // has nothing to restore as of T), and kafka backed up after it.
     std::set<std::string> seen;
     for (const auto& u : usable) {
       for (const auto& c : u.snap->components) {
-        if (seen.insert(c.name).second) names.push_back(c.name);
+        bool reaches = u.end <= target || c.name == "kafka";
+        if (reaches && seen.insert(c.name).second) names.push_back(c.name);
       }
     }
-    if (names.empty()) return NotFound("no completed backup in the repository to restore as of " + Utc(target));
+    if (names.empty()) {
+      std::string message = "no completed backup in the repository finished by " + Utc(target);
+      if (!usable.empty()) {
+        message += " (the oldest, " + usable.front().snap->backup_id + ", finished " + usable.front().snap->end_time + ")";
+      }
+      return NotFound(message);
+    }
+    if (!all && names.size() > 1) {
+      std::string present;
+      for (const auto& n : names) present += (present.empty() ? "" : ", ") + n;
+      return InvalidArgument("the backups up to " + Utc(target) + " hold the components " + present +
+                             "; choose what to restore with --component (or --component all)");
+    }
   } else {
     names = request.components;
   }
   bool replay_wal = !request.postgres.pgdata.empty();
+  // With --target or --stdout a PostgreSQL backup is extracted, whichever kind it is.
+  bool extract = !request.target_dir.empty() || request.single_sink != nullptr;
   std::vector<ComponentAsOf> plan;
   for (const auto& name : names) {
     std::optional<ComponentAsOf> chosen;
@@ -97,7 +123,7 @@ Result<std::vector<ComponentAsOf>> PlanPointInTime(const BackupListing& listing,
     for (auto it = usable.rbegin(); it != usable.rend() && !chosen; ++it) {
       const repo::SnapshotComponent* c = ComponentOf(*it->snap, name);
       if (c == nullptr || it->end > target) continue;
-      if (name == "postgresql" && Physical(*c) != replay_wal) continue;
+      if (name == "postgresql" && (replay_wal ? !Physical(*c) : !extract && Physical(*c))) continue;
       if (name == "postgresql" && replay_wal) {
         as_backup(*it, "wal_replay", target);
       } else {
@@ -165,9 +191,11 @@ PointInTimeResult RestoreToTime(BackupManager& manager, const std::string& time,
   auto target = ParseTimeArg(time);
   if (!target.ok()) return finish(target.status());
   result.target_time = Utc(*target);
-  if (!request.postgres.target_time.empty() || !request.kafka.to_time.empty()) {
+  const auto& pg = request.postgres;
+  if (!pg.target_time.empty() || !pg.target_lsn.empty() || !pg.target_name.empty() || pg.target_immediate ||
+      !request.kafka.to_time.empty()) {
     return finish(InvalidArgument("--to-time without a backup id sets every component's point in time: "
-                                  "give no --target-time with it"));
+                                  "give no --target-time, --target-lsn, --target-name or --target-immediate with it"));
   }
   auto listing = manager.ListAllBackups();
   if (!listing.ok()) return finish(listing.status());
@@ -196,6 +224,14 @@ PointInTimeResult RestoreToTime(BackupManager& manager, const std::string& time,
     modes.push_back(ModeFor(*component, ForComponent(request, c, *target)));
   }
   if (Status s = CheckRestoreOptions(request, modes); !s.ok()) return finish(s);
+  if (request.single_sink != nullptr && result.components.size() != 1) {
+    return finish(InvalidArgument("--stdout writes one item: restore one component with it (--component)"));
+  }
+  bool files = std::any_of(result.components.begin(), result.components.end(),
+                           [](const ComponentAsOf& c) { return c.component == "files"; });
+  if (files && request.target_dir.empty() && request.single_sink == nullptr) {
+    return finish(InvalidArgument("restoring files needs --target DIR or --stdout"));
+  }
   for (const auto& c : result.components) {
     RestoreResult restored = manager.RestoreBackup(c.backup_id, ForComponent(request, c, *target));
     result.warnings.insert(result.warnings.end(), restored.warnings.begin(), restored.warnings.end());

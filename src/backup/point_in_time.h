@@ -3,8 +3,10 @@
 // and how far before T each one's recovery point is (the effective RPO across
 // systems). Per component:
 //   postgresql  with --pgdata: the newest physical base backup finished by T,
-//               WAL replayed up to T ("wal_replay": recovery point T);
-//               else the newest logical backup finished by T ("backup").
+//               WAL replayed up to T ("wal_replay": recovery point T, if the
+//               archive reaches it); with --target or --stdout: the newest of
+//               either kind, extracted; else the newest logical backup
+//               finished by T, restored into its server ("backup").
 //   kafka       the oldest backup started at or after T, each partition cut at
 //               its first message stamped after T ("messages_to_time": recovery
 //               point T); none: the newest finished by T ("backup").
@@ -32,10 +34,12 @@ struct ComponentAsOf {
   double seconds_before_target = 0;
 };
 
-// The choice for each component (request.components; empty or "all": every
-// component some usable backup has), from the listing (oldest first), without
-// reading or writing anything. kNotFound names a component no backup reaches
-// (and the oldest backup of it there is).
+// The choice for each component (request.components; "all": every component
+// a backup finished by T has, and kafka; none named: the one such component,
+// kInvalidArgument listing them when there are several), from the listing
+// (oldest first), without reading or writing anything. A logical dump that
+// straddles T is not used (it is not finished by T). kNotFound names a
+// component no backup reaches (and the oldest backup of it there is).
 Result<std::vector<ComponentAsOf>> PlanPointInTime(const BackupListing& listing,
                                                    std::chrono::system_clock::time_point target,
                                                    const RestoreRequest& request);

@@ -48,7 +48,9 @@ BackupListing Listing() {
 }
 
 TEST(PointInTimeTest, EachComponentComesFromTheBackupClosestToTheTarget) {
-  auto plan = PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), {});
+  RestoreRequest all;
+  all.components = {"all"};
+  auto plan = PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), all);
   ASSERT_OK(plan);
   std::map<std::string, ComponentAsOf> by;
   for (const auto& c : *plan) by[c.component] = c;
@@ -62,6 +64,40 @@ TEST(PointInTimeTest, EachComponentComesFromTheBackupClosestToTheTarget) {
   EXPECT_EQ(by["kafka"].backup_id, "b1200") << "the oldest taken after the target, cut at it";
   EXPECT_EQ(by["kafka"].how, "messages_to_time");
   EXPECT_DOUBLE_EQ(by["kafka"].seconds_before_target, 0);
+}
+
+TEST(PointInTimeTest, WhatToRestoreIsNamedWhenTheBackupsHoldSeveralComponents) {
+  auto plan = PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), {});
+  EXPECT_THAT(plan.status(), StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(plan.status().message(), HasSubstr("hold the components postgresql, files, s3, kafka; choose what to "
+                                                 "restore with --component (or --component all)"));
+  RestoreRequest request;
+  request.components = {"all", "files"};
+  EXPECT_THAT(PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), request).status(),
+              StatusIs(Code::kInvalidArgument));
+  request.components = {"postgres"};
+  EXPECT_THAT(PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), request).status().message(),
+              HasSubstr("unknown component 'postgres' (known: files, postgresql, s3, kafka, or all)"));
+  // "all" at 10:20: what the backups finished by then hold, and kafka taken after.
+  request.components = {"all"};
+  plan = PlanPointInTime(Listing(), At("2026-11-26T10:20:00Z"), request);
+  ASSERT_OK(plan);
+  std::vector<std::string> names;
+  for (const auto& c : *plan) names.push_back(c.component + "=" + c.backup_id);
+  EXPECT_EQ(names, (std::vector<std::string>{"postgresql=b1000", "files=b1000", "s3=b1000", "kafka=b1100"}));
+}
+
+TEST(PointInTimeTest, ABackupRunningAtTheTargetIsNotUsed) {
+  RestoreRequest request;
+  request.components = {"files"};
+  auto plan = PlanPointInTime(Listing(), At("2026-11-26T10:03:00Z"), request);
+  EXPECT_THAT(plan.status(), StatusIs(Code::kNotFound)) << "b1000 ran from 10:00 to 10:05";
+  request.components = {"postgresql"};
+  request.target_dir = "/tmp/extract";  // extracted: a physical backup will do as well
+  plan = PlanPointInTime(Listing(), At("2026-11-26T11:30:00Z"), request);
+  ASSERT_OK(plan);
+  EXPECT_EQ(plan->at(0).backup_id, "b1030");
+  EXPECT_EQ(plan->at(0).how, "backup");
 }
 
 TEST(PointInTimeTest, WithPgdataTheBaseBackupIsReplayedToTheTarget) {
@@ -107,7 +143,9 @@ TEST(PointInTimeTest, TimesAreTakenAsUsersAndPostgresWriteThem) {
   EXPECT_EQ(*ParseTimeArg("2026-11-26 05:41:00-0500"), At("2026-11-26T10:41:00Z"));
   EXPECT_EQ(*ParseTimeArg("2026-11-26T10:41:00.250Z"), At("2026-11-26T10:41:00.250Z"));
   for (const char* bad : {"2026-11-26", "2026-11-26 10:41:00", "2026-13-01T00:00:00Z", "yesterday",
-                          "2026-11-26T10:41:00+2"}) {
+                          "2026-11-26T10:41:00+2", "2026-02-30T00:00:00Z", "2026-11-31T00:00:00Z",
+                          "2026-11-26T10:-5:00Z", "2026-11- 5T10:00:00Z", "2026-11-26T10:41:00+-1",
+                          "2026-11-26T10:41:00.Z", "2026-11-26T24:00:00Z"}) {
     EXPECT_THAT(ParseTimeArg(bad).status(), StatusIs(Code::kInvalidArgument)) << bad;
   }
 }
@@ -144,6 +182,12 @@ TEST(PointInTimeTest, AFilesTreeComesBackAsOfTheTarget) {
   EXPECT_EQ(j["target_time"], "2026-11-26T11:30:00Z");
   EXPECT_EQ(j["components"][0]["status"], "completed");
   EXPECT_EQ(j["components"][0]["restore"]["items_restored"], 2) << "src and state.txt";
+
+  // --stdout with no item named still needs one component; files need a target.
+  RestoreRequest no_target;
+  r = RestoreToTime(manager, "2026-11-26T11:30:00Z", no_target, clock);
+  EXPECT_THAT(r.error, StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(r.error.message(), HasSubstr("restoring files needs --target DIR"));
 
   // An option for a component that is not restored is refused before anything is written.
   request.target_dir = dir / "out2";

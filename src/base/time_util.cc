@@ -66,46 +66,60 @@ Result<std::chrono::system_clock::time_point> ParseTimeArg(const std::string& te
   auto bad = [&] {
     return InvalidArgument("invalid time '" + text + "' (use 2026-11-26T10:41:00Z or \"2026-11-26 10:41:00+00\")");
   };
-  std::tm tm{};
-  int consumed = 0;
-  char sep = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &sep,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 7 ||
-      (sep != 'T' && sep != ' ')) {
-    return bad();
-  }
-  if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-      tm.tm_sec > 60) {
-    return bad();
-  }
-  std::string rest = text.substr(static_cast<size_t>(consumed));
-  std::chrono::nanoseconds fraction{0};
-  if (!rest.empty() && rest[0] == '.') {
-    size_t digits = 1;
-    int64_t scale = 100000000;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
-      fraction += std::chrono::nanoseconds((rest[digits] - '0') * scale);
-      scale /= 10;
-      ++digits;
+  // Digits where digits go, nothing else: "YYYY-MM-DD?HH:MM:SS" first.
+  auto digits = [&](size_t at, size_t n, int& out) {
+    if (at + n > text.size()) return false;
+    out = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
     }
-    if (digits == 1) return bad();
-    rest = rest.substr(digits);
+    return true;
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(0, 4, year) || text.size() < 19 || text[4] != '-' || !digits(5, 2, month) || text[7] != '-' ||
+      !digits(8, 2, day) || (text[10] != 'T' && text[10] != ' ') || !digits(11, 2, hour) || text[13] != ':' ||
+      !digits(14, 2, minute) || text[16] != ':' || !digits(17, 2, second)) {
+    return bad();
   }
+  if (hour > 23 || minute > 59 || second > 59) return bad();
+  size_t pos = 19;
+  std::chrono::nanoseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    int64_t scale = 100000000;
+    size_t first = ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      fraction += std::chrono::nanoseconds((text[pos] - '0') * scale);
+      scale /= 10;
+      ++pos;
+    }
+    if (pos == first) return bad();
+  }
+  std::string zone = text.substr(pos);
   int offset_minutes = 0;
-  if (rest != "Z") {
+  if (zone != "Z") {
     int hours = 0, minutes = 0;
-    char sign = rest.empty() ? 0 : rest[0];
-    std::string zone = rest.size() > 1 ? rest.substr(1) : "";
-    bool ok = (sign == '+' || sign == '-') &&
-              ((zone.size() == 2 && std::sscanf(zone.c_str(), "%2d", &hours) == 1) ||
-               (zone.size() == 5 && zone[2] == ':' && std::sscanf(zone.c_str(), "%2d:%2d", &hours, &minutes) == 2) ||
-               (zone.size() == 4 && std::sscanf(zone.c_str(), "%2d%2d", &hours, &minutes) == 2));
+    bool ok = zone.size() >= 3 && (zone[0] == '+' || zone[0] == '-') && digits(pos + 1, 2, hours) &&
+              (zone.size() == 3 || (zone.size() == 6 && zone[3] == ':' && digits(pos + 4, 2, minutes)) ||
+               (zone.size() == 5 && digits(pos + 3, 2, minutes)));
     if (!ok || hours > 14 || minutes > 59) return bad();
-    offset_minutes = (sign == '-' ? -1 : 1) * (hours * 60 + minutes);
+    offset_minutes = (zone[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
   }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  auto t = std::chrono::system_clock::from_time_t(timegm(&tm)) - std::chrono::minutes(offset_minutes);
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::time_t secs = timegm(&tm);
+  // A day that does not exist (February 30th) comes back as another: refused, not moved.
+  std::tm back{};
+  if (gmtime_r(&secs, &back) == nullptr || back.tm_year != year - 1900 || back.tm_mon != month - 1 ||
+      back.tm_mday != day) {
+    return bad();
+  }
+  auto t = std::chrono::system_clock::from_time_t(secs) - std::chrono::minutes(offset_minutes);
   return t + std::chrono::duration_cast<std::chrono::system_clock::duration>(fraction);
 }
 

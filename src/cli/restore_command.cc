@@ -133,6 +133,10 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
       if (args->backup_id.empty()) {
         std::string time = std::exchange(request.kafka.to_time, "");
         ops::OpResult r = ops::RestoreToTime(*op, time, request);
+        if (args->to_stdout && r.ok()) {  // standard output holds the item: nothing else goes there
+          ctx.PrintWarnings(r.warnings);
+          return 0;
+        }
         return ctx.Print(r, [&] { PrintPointInTime(r.data); });
       }
       ops::OpResult r = ops::Restore(*op, args->backup_id, request);

@@ -149,7 +149,8 @@ OpResult RestoreToTime(OperationContext& ctx, const std::string& time, const bac
                           {"seconds_before_target", c.seconds_before_target}});
   }
   json event{{"target_time", r.target_time}, {"status", r.status}, {"components", components},
-             {"rpo_seconds", r.rpo_seconds}, {"duration_seconds", r.duration_seconds}};
+             {"rpo_seconds", r.rpo_seconds < 0 ? json(nullptr) : json(r.rpo_seconds)},
+             {"duration_seconds", r.duration_seconds}};
   return op.Finish(std::move(out), {{"target_time", r.target_time}, {"components", r.components.size()}},
                    r.error.ok() ? "restore_completed" : "restore_failed", std::move(event));
 }

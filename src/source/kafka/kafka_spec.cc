@@ -50,8 +50,8 @@ SourceSpec<KafkaRestoreArgs> KafkaSpec() {
       return ConfigError("restoring Kafka needs --bootstrap-servers or kafka.bootstrap_servers");
     }
     if (!o.to_time.empty()) {
-      auto t = ParseUtc(o.to_time);
-      if (!t) return InvalidArgument("--to-time '" + o.to_time + "' is not a UTC time like 2026-11-26T10:41:00Z");
+      auto t = ParseTimeArg(o.to_time);
+      if (!t.ok()) return t.status().WithContext("--to-time");
       k.to_time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
     }
     DR_ASSIGN_OR_RETURN(KafkaRestoreStats stats, RestoreKafka(component, reader, k));

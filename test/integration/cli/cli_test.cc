@@ -116,7 +116,11 @@ TEST_F(CliTest, RestoreToTimeTakesTheNewestBackupFinishedByThen) {
   EXPECT_THAT(none.err, HasSubstr("give the backup to restore, or --to-time TIME"));
   auto early = Dr("restore --to-time 2020-01-01T00:00:00Z --target " + dir_ / "out3");
   EXPECT_EQ(early.exit_code, 1) << early.err;
-  EXPECT_THAT(early.err, HasSubstr("no completed backup of component 'files' finished by 2020-01-01T00:00:00Z"));
+  EXPECT_THAT(early.err, HasSubstr("no completed backup in the repository finished by 2020-01-01T00:00:00Z "
+                                   "(the oldest, first, finished "));
+  auto early_files = Dr("restore --to-time 2020-01-01T00:00:00Z --component files --target " + dir_ / "out3");
+  EXPECT_EQ(early_files.exit_code, 1) << early_files.err;
+  EXPECT_THAT(early_files.err, HasSubstr("no completed backup of component 'files' finished by 2020-01-01T00:00:00Z"));
   auto bad = Dr("restore --to-time yesterday --target " + dir_ / "out3");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("invalid time 'yesterday'"));
