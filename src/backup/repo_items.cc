@@ -7,6 +7,17 @@
 
 namespace dr::backup {
 
+namespace {
+// What a restore read of an item (its size, its SHA-256 in hex) against what
+// the backup recorded: kCorrupt naming the item when they differ.
+Status MatchesRecord(const repo::SnapshotItem& item, uint64_t size, const std::string& sha256) {
+  if (size != item.size || (!item.sha256.empty() && sha256 != item.sha256)) {
+    return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
 Status RepoItemWriter::AddStream(ItemHeader header, ByteSource& data,
                                  const std::function<void(nlohmann::json&)>& amend) {
   auto saved = repo_.SaveStream(data, progress_);
@@ -50,11 +61,7 @@ Status RepoItemReader::ReadItem(const repo::SnapshotItem& item, ByteSink& sink) 
   // Every source's restore reads through here: name the item once, for all of them.
   auto result = repo_.RestoreStream(item.blobs, sink, progress_);
   if (!result.ok()) return result.status().WithContext("item '" + item.name + "'");
-  const repo::StreamResult& restored = *result;
-  if (restored.size != item.size || (!item.sha256.empty() && restored.sha256 != item.sha256)) {
-    return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
-  }
-  return Status::Ok();
+  return MatchesRecord(item, result->size, result->sha256);
 }
 
 namespace {
@@ -106,9 +113,7 @@ class ItemSplitter : public ByteSink {
   Status EndIfWhole() {
     const repo::SnapshotItem& item = *items_[next_];
     if (written_ < item.size) return Status::Ok();
-    if (!item.sha256.empty() && HexEncode(sha_->Finish()) != item.sha256) {
-      return Corrupt("item '" + item.name + "' does not match its recorded SHA-256 after restore");
-    }
+    DR_RETURN_IF_ERROR(MatchesRecord(item, written_, HexEncode(sha_->Finish())));
     DR_RETURN_IF_ERROR(sinks_.Done(next_));
     sink_ = nullptr;
     ++next_;

@@ -87,12 +87,10 @@ TEST_F(CliTest, RestoreToTimeTakesTheNewestBackupFinishedByThen) {
   };
   backup("first", "one");
   std::string second_end = backup("second", "two");
-  // The third must finish after the second's end (to the millisecond): wait
-  // for the clock to pass it, a condition, not a delay.
-  while (std::chrono::system_clock::now() <= *ParseUtc(second_end)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  backup("third", "three");
+  std::string third_end = backup("third", "three");
+  // Times are in milliseconds, and a backup started after another ended
+  // takes more than one: the third finished after the target.
+  ASSERT_GT(*ParseUtc(third_end), *ParseUtc(second_end));
 
   auto r = Dr("--json restore --to-time " + second_end + " --target " + dir_ / "out");
   ASSERT_EQ(r.exit_code, 0) << r.err;
