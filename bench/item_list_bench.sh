@@ -6,7 +6,11 @@
 # V1_MAX items, what format 1 cost: the manifest built whole and serialized.
 # Prints a Markdown table for docs/BENCHMARKS.md.
 #
-# Usage: bench/item_list_bench.sh [WORK_DIR] [COUNTS...]
+# DATA=1: every item also stores a distinct small data blob (changed items new
+# ones), and the walk looks every blob up in the index: the cost of the index
+# of N distinct blobs, as in a backup and a restore of N small objects.
+#
+# Usage: [DATA=1] bench/item_list_bench.sh [WORK_DIR] [COUNTS...]
 #        (default /tmp/ecap-dr-itemlist 100000 1000000 10000000; V1_MAX=1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +37,7 @@ for n in "${COUNTS[@]}"; do
   fi
   full=$("$BIN" "$WORK/repo" write "$n")
   incr=$("$BIN" "$WORK/repo" write "$n" 100)
-  walk=$("$BIN" "$WORK/repo" walk full)
+  if [ "${DATA:-0}" = 1 ]; then walk=$("$BIN" "$WORK/repo" walk full find); else walk=$("$BIN" "$WORK/repo" walk full); fi
   printf "| %s | %s | %.1f s, %s MB, %s MB | %.1f s, %s MB, %s MB | %.1f s, %s MB |\n" "$n" "$v1" \
     "$(field "$full" seconds)" "$(field "$full" peak_rss_mb | cut -d. -f1)" "$(mb "$(field "$full" stored_bytes)")" \
     "$(field "$incr" seconds)" "$(field "$incr" peak_rss_mb | cut -d. -f1)" "$(mb "$(field "$incr" stored_bytes)")" \

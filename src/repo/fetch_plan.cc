@@ -8,7 +8,12 @@ std::string BlobWhere(const BlobId& id, const std::string& pack_id) {
   return "blob '" + id.ShortHex() + "' in pack '" + pack_id.substr(0, 12) + "'";
 }
 
-Status BlobNotIndexed(const BlobId& id) { return NotFound("blob '" + id.ShortHex() + "' is not in any index or pack"); }
+Status BlobNotIndexed(const BlobId& id, const Index& index) {
+  Status missing = NotFound("blob '" + id.ShortHex() + "' is not in any index or pack");
+  // A temporary index file that could not be read is the likelier cause.
+  if (Status read = index.status(); !read.ok()) return Status(read.code(), missing.message() + " (" + read.message() + ")");
+  return missing;
+}
 
 std::string Fetch::Where(size_t part) const { return BlobWhere(parts[part].id, pack_id); }
 
@@ -21,7 +26,7 @@ Fetch FetchPlanner::Next() {
   auto loc = index_.Find(first);
   if (!loc) {
     fetch.parts.push_back({first, 0, 0, 0});
-    fetch.missing = BlobNotIndexed(first);
+    fetch.missing = BlobNotIndexed(first, index_);
     return fetch;
   }
   // Offsets are the pack's while the range grows (at either end: workers

@@ -31,7 +31,7 @@ struct FetchOptions {
 // "blob '<id>' in pack '<pack>'": how restore's errors name a blob.
 std::string BlobWhere(const BlobId& id, const std::string& pack_id);
 // kNotFound: "blob '<id>' is not in any index or pack".
-Status BlobNotIndexed(const BlobId& id);
+Status BlobNotIndexed(const BlobId& id, const Index& index);
 
 // One ranged GET of a pack and the blobs it serves, in the stream's order.
 struct Fetch {

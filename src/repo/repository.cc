@@ -66,6 +66,7 @@ Result<RepoConfig> ConfigFromJson(std::string_view text, const std::string& loca
 Repository::Repository(Backend& backend, RepositoryOptions options)
     : backend_(backend),
       options_(std::move(options)),
+      index_(options_.index),
       pool_(std::make_unique<ThreadPool>(options_.threads)),
       writers_(std::make_unique<ThreadPool>(kPackWriters)) {}
 
@@ -180,7 +181,7 @@ Status Repository::LoadIndexes() {
       open_warnings_.push_back("index '" + name + "' is damaged: " + packs.status().message());
       continue;
     }
-    for (const auto& p : *packs) index_.AddPack(p);
+    for (const auto& p : *packs) DR_RETURN_IF_ERROR(index_.AddPack(p));
   }
   return Status::Ok();
 }
@@ -201,7 +202,7 @@ Status Repository::ScanUnindexedPacks() {
       continue;
     }
     PackRecord record{info.name.id, info.size, std::move(entries).value()};
-    index_.AddPack(record);
+    DR_RETURN_IF_ERROR(index_.AddPack(record));
     unindexed_packs_.push_back(info.name.id);
     orphan_records_.push_back(std::move(record));
   }
@@ -458,9 +459,28 @@ Status Repository::WritePack(PackBuilder builder) {
   if (!s.ok() && s.code() != Code::kAlreadyExists) {
     return Broken(s.WithContext("unable to write pack '" + pack.id.substr(0, 12) + "' to " + location()));
   }
-  std::lock_guard lock(write_mu_);
-  stats_.stored_bytes += pack.bytes.size();
-  written_packs_.push_back({pack.id, pack.bytes.size(), std::move(pack.entries)});
+  std::vector<PackRecord> to_index;
+  {
+    std::lock_guard lock(write_mu_);
+    stats_.stored_bytes += pack.bytes.size();
+    PackRecord record{pack.id, pack.bytes.size(), std::move(pack.entries)};
+    // Stored: the index answers for its blobs from now on, so that what is
+    // pending stays a few packs' worth however long the backup.
+    if (Status added = index_.AddPack(record); !added.ok()) {
+      broken_ = added.WithContext("unable to index pack '" + pack.id.substr(0, 12) + "'");
+      return broken_;
+    }
+    for (const auto& e : record.entries) pending_.erase(e.id);
+    written_entries_ += record.entries.size();
+    written_packs_.push_back(std::move(record));
+    if (written_entries_ >= kIndexFileEntries) {
+      to_index.swap(written_packs_);
+      written_entries_ = 0;
+    }
+  }
+  if (!to_index.empty()) {
+    if (Status written = WriteIndex(to_index); !written.ok()) return Broken(written);
+  }
   return Status::Ok();
 }
 
@@ -481,12 +501,12 @@ Status Repository::Flush() {
   {
     std::lock_guard lock(write_mu_);
     packs.swap(written_packs_);
+    written_entries_ = 0;
+    // Every pack is written: nothing is pending any more.
+    pending_.clear();
   }
   if (packs.empty()) return Status::Ok();
   if (Status s = WriteIndex(packs); !s.ok()) return Broken(s);
-  std::lock_guard lock(write_mu_);
-  for (const auto& p : packs) index_.AddPack(p);
-  pending_.clear();
   return Status::Ok();
 }
 
@@ -825,7 +845,7 @@ Status Repository::RemoveSnapshot(const std::string& backup_id) {
 
 Result<std::string> Repository::LoadBlob(const BlobId& id) {
   auto loc = index_.Find(id);
-  if (!loc) return BlobNotIndexed(id);
+  if (!loc) return BlobNotIndexed(id, index_);
   std::string where = BlobWhere(id, loc->pack_id);
   auto sealed = backend_.Get({ObjectKind::kPack, loc->pack_id}, {loc->offset, loc->length});
   if (!sealed.ok()) {

@@ -60,6 +60,8 @@ struct RepositoryOptions {
   Clock* clock = &RealClock();
   // false: skip loading indexes and scanning packs (WAL push/fetch only need keys).
   bool load_index = true;
+  // How much of the index stays in memory, and where the rest goes (index.h).
+  IndexOptions index;
   // Requested: saving and restoring streams stop at the next chunk or blob with
   // kCancelled (as on SIGINT/SIGTERM, which they also poll). What was written
   // stays consistent: packs without a snapshot are adopted by the next backup.
@@ -297,7 +299,8 @@ class Repository {
   std::unordered_set<BlobId, BlobIdHash> pending_;
   PackBuilder builder_;
   PackBuilder metadata_builder_;
-  std::vector<PackRecord> written_packs_;
+  std::vector<PackRecord> written_packs_;  // in the index, not yet in an index file
+  size_t written_entries_ = 0;             // their entries
   WriteStats stats_;
   Status broken_;  // after a write error the writer is dead: every later call returns it
 
@@ -307,6 +310,10 @@ class Repository {
   // Four writers on S3 measured no faster than two (docs/BENCHMARKS.md, issue 15).
   static constexpr size_t kPackWriters = 2;
   static constexpr size_t kMaxPendingPacks = 2;
+  // A backup writes an index file whenever its packs not yet in one hold this
+  // many blobs, so what it keeps of them is bounded (and a backup killed late
+  // leaves fewer packs for the next one to read trailers of).
+  static constexpr size_t kIndexFileEntries = 64 * 1024;
   std::mutex writes_mu_;
   std::deque<std::future<Status>> pack_writes_;
   std::unique_ptr<ThreadPool> writers_;

@@ -1,8 +1,11 @@
 #include "test/support/test_support.h"
 
+#include <sys/mount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -10,6 +13,16 @@
 #include <thread>
 
 namespace dr::test {
+
+ScopedTmpfs::ScopedTmpfs(const std::string& path, const std::string& size) : path_(path) {
+  std::filesystem::create_directories(path);
+  mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  error_ = mounted_ ? "" : std::string("cannot mount a small tmpfs (this test needs root): ") + std::strerror(errno);
+}
+
+ScopedTmpfs::~ScopedTmpfs() {
+  if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
+}
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "ecap-dr-test-XXXXXX").string();

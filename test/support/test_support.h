@@ -39,6 +39,21 @@ class TempDir {
   std::string path_;
 };
 
+// A real filesystem that fills up: a tmpfs of `size` ("6m") mounted at `path`
+// for the life of the object (needs root, as CI has; the test fails otherwise).
+class ScopedTmpfs {
+ public:
+  ScopedTmpfs(const std::string& path, const std::string& size);
+  ~ScopedTmpfs();
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_;
+  bool mounted_ = false;
+  std::string error_;
+};
+
 // Deterministic pseudo-random bytes (incompressible) and text-like data (compressible).
 std::string RandomData(size_t n, uint64_t seed);
 std::string TextData(size_t n, uint64_t seed);

@@ -1,5 +1,8 @@
 #include "repo/index/index.h"
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "base/encoding.h"
 
 namespace dr::repo {
@@ -39,26 +42,82 @@ Result<std::vector<PackRecord>> DecodeIndexFile(std::string_view data) {
   return packs;
 }
 
-void Index::AddPack(const PackRecord& pack) {
+namespace {
+
+std::string DefaultSpillDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp && *tmp ? tmp : "/tmp";
+}
+
+}  // namespace
+
+Index::Index(IndexOptions options) : options_(std::move(options)) {
+  if (options_.spill_dir.empty()) options_.spill_dir = DefaultSpillDir();
+  options_.memory_entries = std::max<size_t>(options_.memory_entries, 1);
+}
+
+Status Index::AddPack(const PackRecord& pack) {
   std::unique_lock lock(mu_);
   auto [it, inserted] = pack_numbers_.emplace(pack.pack_id, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.emplace_back(pack.pack_id, pack.size);
   for (const auto& e : pack.entries) {
+    // An id in a run already keeps that copy: every id is in one place only.
+    if (Lookup(e.id)) continue;
     blobs_.emplace(e.id, Entry{it->second, e.offset, e.length, e.raw_length});
+    if (blobs_.size() >= options_.memory_entries) DR_RETURN_IF_ERROR(Spill());
   }
+  return Status::Ok();
+}
+
+Status Index::Spill() {
+  std::vector<IndexEntry> sorted;
+  sorted.reserve(blobs_.size());
+  for (const auto& [id, e] : blobs_) sorted.push_back({id, e.pack, e.offset, e.length, e.raw_length});
+  std::sort(sorted.begin(), sorted.end(), [](const IndexEntry& a, const IndexEntry& b) { return IdLess(a.id, b.id); });
+  DR_ASSIGN_OR_RETURN(auto run, IndexRun::Write(options_.spill_dir, sorted));
+  runs_.push_back(std::move(run));
+  // Release the buckets too: clear() would keep them.
+  std::unordered_map<BlobId, Entry, BlobIdHash>().swap(blobs_);
+  // Like a binary counter: a run is merged with the one before while that one
+  // is no larger, so there are at most log2(n / memory_entries) + 1 runs and
+  // an entry is rewritten as often.
+  while (runs_.size() >= 2 && runs_[runs_.size() - 2]->count() <= runs_.back()->count()) {
+    DR_ASSIGN_OR_RETURN(auto merged,
+                        IndexRun::Merge(options_.spill_dir, {runs_[runs_.size() - 2].get(), runs_.back().get()}));
+    runs_.pop_back();
+    runs_.back() = std::move(merged);
+  }
+  return Status::Ok();
+}
+
+std::optional<IndexEntry> Index::Lookup(const BlobId& id) const {
+  if (auto it = blobs_.find(id); it != blobs_.end()) {
+    return IndexEntry{id, it->second.pack, it->second.offset, it->second.length, it->second.raw_length};
+  }
+  for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
+    if (!(*run)->MayHave(id)) continue;
+    auto found = (*run)->Find(id);
+    if (!found.ok()) {
+      std::lock_guard lock(error_mu_);
+      if (error_.ok()) error_ = found.status();
+      continue;
+    }
+    if (*found) return *found;
+  }
+  return std::nullopt;
 }
 
 bool Index::Has(const BlobId& id) const {
   std::shared_lock lock(mu_);
-  return blobs_.count(id) > 0;
+  return Lookup(id).has_value();
 }
 
 std::optional<BlobLocation> Index::Find(const BlobId& id) const {
   std::shared_lock lock(mu_);
-  auto it = blobs_.find(id);
-  if (it == blobs_.end()) return std::nullopt;
-  const auto& [pack_id, pack_size] = packs_[it->second.pack];
-  return BlobLocation{pack_id, pack_size, it->second.offset, it->second.length, it->second.raw_length};
+  auto e = Lookup(id);
+  if (!e) return std::nullopt;
+  const auto& [pack_id, pack_size] = packs_[e->pack];
+  return BlobLocation{pack_id, pack_size, e->offset, e->length, e->raw_length};
 }
 
 bool Index::HasPack(const std::string& pack_id) const {
@@ -73,7 +132,26 @@ std::vector<std::pair<std::string, uint64_t>> Index::Packs() const {
 
 size_t Index::blob_count() const {
   std::shared_lock lock(mu_);
-  return blobs_.size();
+  size_t n = blobs_.size();
+  for (const auto& run : runs_) n += run->count();
+  return n;
+}
+
+Status Index::status() const {
+  std::lock_guard lock(error_mu_);
+  return error_;
+}
+
+size_t Index::run_count() const {
+  std::shared_lock lock(mu_);
+  return runs_.size();
+}
+
+size_t Index::run_memory_bytes() const {
+  std::shared_lock lock(mu_);
+  size_t n = 0;
+  for (const auto& run : runs_) n += run->memory_bytes();
+  return n;
 }
 
 }  // namespace dr::repo

@@ -1,10 +1,18 @@
 // The index maps blob id -> (pack, offset, length). Index files (docs/format.md
-// §Index) are sealed lists of packs with their entries; the in-memory Index is
-// their union. An id may appear in several packs (two backups racing); any
-// copy will do, and `repo check` accepts duplicates.
+// §Index) are sealed lists of packs with their entries; the Index is their
+// union. An id may appear in several packs (two backups racing); any copy will
+// do, and `repo check` accepts duplicates.
+//
+// Memory stays bounded whatever the number of blobs: the newest entries are
+// in a hash map of at most `memory_entries`; when it is full they are sorted
+// into a run on a temporary file (index_run.h), and runs of equal size are
+// merged, so a lookup asks O(log n) runs, most answering from their filter
+// alone. At 10 million blobs that is ~13 MB of filters and block keys instead
+// of ~900 MB of map (docs/BENCHMARKS.md).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
@@ -14,6 +22,7 @@
 
 #include "dr/result.h"
 #include "repo/blob_id.h"
+#include "repo/index/index_run.h"
 #include "repo/pack/pack.h"
 
 namespace dr::repo {
@@ -35,16 +44,35 @@ struct BlobLocation {
   uint32_t raw_length = 0;
 };
 
+struct IndexOptions {
+  // Entries held in memory before they go to a run on disk (~90 bytes each).
+  size_t memory_entries = 256 * 1024;
+  // Where runs are kept; "": $TMPDIR, else /tmp.
+  std::string spill_dir;
+};
+
 // Thread-safe.
 class Index {
  public:
-  void AddPack(const PackRecord& pack);
+  explicit Index(IndexOptions options = {});
+  // Adds the pack's entries that the index does not know yet. Fails (kNoSpace,
+  // kIoError, naming the directory) only when a run cannot be written; the
+  // entries added before stay.
+  Status AddPack(const PackRecord& pack);
+  // A run that could not be read answers "not here" (a blob is stored twice,
+  // a restore names the blob) and is kept in status().
   bool Has(const BlobId& id) const;
   std::optional<BlobLocation> Find(const BlobId& id) const;
   bool HasPack(const std::string& pack_id) const;
   // Every pack the index knows, with its size.
   std::vector<std::pair<std::string, uint64_t>> Packs() const;
+  // Distinct blobs.
   size_t blob_count() const;
+  // The first error reading a run, or ok.
+  Status status() const;
+  // Runs on disk and the memory they hold (tests, benchmarks).
+  size_t run_count() const;
+  size_t run_memory_bytes() const;
 
  private:
   struct Entry {
@@ -53,10 +81,17 @@ class Index {
     uint32_t length = 0;
     uint32_t raw_length = 0;
   };
+  std::optional<IndexEntry> Lookup(const BlobId& id) const;  // mu_ held
+  Status Spill();                                            // mu_ held exclusively
+
+  IndexOptions options_;
   mutable std::shared_mutex mu_;
   std::vector<std::pair<std::string, uint64_t>> packs_;
   std::unordered_map<std::string, uint32_t> pack_numbers_;
-  std::unordered_map<BlobId, Entry, BlobIdHash> blobs_;
+  std::unordered_map<BlobId, Entry, BlobIdHash> blobs_;  // newest entries, not yet in a run
+  std::vector<std::unique_ptr<IndexRun>> runs_;          // oldest first, sizes falling
+  mutable std::mutex error_mu_;
+  mutable Status error_;
 };
 
 }  // namespace dr::repo

@@ -56,27 +56,6 @@ inline pid_t Spawn(const std::string& args) {
   return pid;
 }
 
-// A real filesystem that fills up: a tmpfs of `size` ("6m") mounted at `path`
-// for the life of the object (needs root, as CI has; the test fails otherwise).
-class ScopedTmpfs {
- public:
-  ScopedTmpfs(const std::string& path, const std::string& size) : path_(path) {
-    std::filesystem::create_directories(path);
-    mounted_ = ::mount("tmpfs", path.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-    error_ = mounted_ ? "" : std::string("cannot mount a small tmpfs (this test needs root): ") + std::strerror(errno);
-  }
-  ~ScopedTmpfs() {
-    if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
-  }
-  bool mounted() const { return mounted_; }
-  const std::string& error() const { return error_; }
-
- private:
-  std::string path_;
-  bool mounted_ = false;
-  std::string error_;
-};
-
 // "id:state" of each step of a runbook's execution_log, in order.
 inline std::vector<std::string> StepStates(const nlohmann::json& execution_log) {
   std::vector<std::string> out;
