@@ -17,7 +17,34 @@ using nlohmann::json;
 
 namespace {
 
+// The database scenario: the outage as a client saw it, and every lost commit.
+void PrintDatabaseDrill(const json& d) {
+  const json w = d.value("writes", json::object());
+  fmt::print("drill {} (database, service {}): {}\n", d.value("drill_id", ""), d.value("service", ""),
+             d.value("status", "?"));
+  fmt::print("  primary through the name: {} before, {} after\n", d.value("address_before", "?"),
+             d.value("address_after", "?"));
+  double rto = d.value("rto_seconds", -1.0), rpo = d.value("rpo_seconds", -1.0);
+  fmt::print("  RTO {} (target {:.0f} s): {}; RPO {} (target {:.0f} s): {}\n",
+             rto < 0 ? std::string("not recovered") : fmt::format("{:.2f} s", rto), d.value("rto_target_seconds", 0.0),
+             d.value("rto_met", false) ? "met" : "NOT met",
+             rpo < 0 ? std::string("not measured") : fmt::format("{:.2f} s", rpo), d.value("rpo_target_seconds", 0.0),
+             d.value("rpo_met", false) ? "met" : "NOT met");
+  fmt::print("  commits acknowledged {} ({} before the fault), failed attempts {}, lost {}\n",
+             w.value("acknowledged", 0), w.value("acknowledged_before_fault", 0), w.value("failed_attempts", 0),
+             w.value("lost", 0));
+  for (const auto& l : w.value("lost_writes", json::array())) {
+    fmt::print("  LOST: commit {} acknowledged at {}\n", l.value("seq", 0), l.value("acknowledged_at", ""));
+  }
+  for (const auto& p : d.value("phases", json::array())) {
+    fmt::print("  {:>8.2f} s  {:<36} {:>8.2f} s  {}\n", p.value("start_seconds", 0.0), p.value("name", ""),
+               p.value("seconds", 0.0), p.value("status", ""));
+  }
+  for (const auto& e : d.value("cleanup_errors", json::array())) fmt::print("NOT removed: {}\n", e.get<std::string>());
+}
+
 void PrintDrill(const json& d) {
+  if (d.is_object() && d.value("scenario", "") == "database") return PrintDatabaseDrill(d);
   if (!d.is_object() || !d.contains("components")) return;
   fmt::print("drill {} ({}) of backup {}: {}\n", d.value("drill_id", ""), d.value("scenario", ""),
              d.value("backup_id", "?"), d.value("status", "?"));
@@ -58,10 +85,17 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
   auto* drill = app.add_subcommand(
       "drill", "a recovery drill: restore the newest backup of every component into scratch targets, check it "
                "against the manifest, measure the RTO and RPO the platform has now, remove the scratch targets");
-  drill->add_option("--scenario", request->scenario, "restore-test (non-disruptive: nothing live changes)")
-      ->check(CLI::IsMember({"restore-test"}))
+  drill->add_option("--scenario", request->scenario,
+                    "restore-test (non-disruptive: nothing live changes), or database (disruptive: the primary is "
+                    "made to fail under load, the database_failure runbook recovers, RTO and lost commits are "
+                    "measured; needs --disruptive and drill.environment: true)")
+      ->check(CLI::IsMember({"restore-test", "database"}))
       ->capture_default_str();
-  drill->add_option("--backup", request->backup_id, "the backup to restore (default: the newest completed)");
+  drill->add_option("--backup", request->backup_id, "restore-test: the backup to restore (default: the newest completed)");
+  drill->add_flag("--disruptive", request->disruptive,
+                  "allow a scenario that breaks the platform on purpose (only where drill.environment is true)");
+  drill->add_option("--service", request->service,
+                    "database: the postgresql service of dr_coordinator.services (default: the first)");
   auto report_dir = std::make_shared<std::string>();
   drill->add_option("--report", *report_dir,
                     "also write the drill's report into this directory: <drill id>.html (a self-contained page "

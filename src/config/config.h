@@ -293,6 +293,13 @@ struct RunbooksConfig {
   std::string directory;  // the user's runbooks; empty: only the shipped ones
 };
 
+// Drills (`ecap-dr drill`): where disruptive scenarios may run, and how their faults are made.
+struct DrillConfig {
+  bool environment = false;      // a platform disruptive drills may break
+  double timeout_seconds = 900;  // from the fault to the verified recovery
+  std::string database_fault;    // drill.faults.database: shell command
+};
+
 struct Config {
   std::string source;  // the file it was read from ("" for built-in defaults)
   BackupManagerConfig backup_manager;
@@ -305,6 +312,7 @@ struct Config {
   AlertingConfig alerting;
   FilesConfig files;
   RunbooksConfig runbooks;
+  DrillConfig drill;
   S3LakeConfig s3;
   KafkaConfig kafka;
   bool kafka_configured = false;

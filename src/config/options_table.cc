@@ -528,6 +528,18 @@ RecordType RootKeys() {
       .Section("runbooks", "The recovery runbooks (`ecap-dr runbook`).")
       .Key("runbooks.directory", [](C& c) -> auto& { return c.runbooks.directory; },
            "a directory of the user's runbooks (*.yaml); one named as a shipped runbook replaces it")
+
+      .Section("drill", "Disaster-recovery drills (`ecap-dr drill`). The default scenario changes nothing live; "
+                        "the disruptive ones break the platform on purpose and need both this section's "
+                        "environment: true and --disruptive.")
+      .Key("drill.environment", [](C& c) -> auto& { return c.drill.environment; },
+           "true: this platform is a drill environment that disruptive drills may break (never production)")
+      .Key("drill.timeout_seconds", [](C& c) -> auto& { return c.drill.timeout_seconds; },
+           "a disruptive scenario not recovered this long after its fault fails", {.min = 1, .max = 86400})
+      .Section("drill.faults", "How each disruptive scenario makes its fault: shell commands.")
+      .Key("drill.faults.database", [](C& c) -> auto& { return c.drill.database_fault; },
+           "shell command that makes the database primary fail (the database scenario), e.g. "
+           "\"kill -9 $(head -1 /var/lib/postgresql/15/main/postmaster.pid)\"")
       .Done();
 }
 

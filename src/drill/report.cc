@@ -122,7 +122,20 @@ std::string DrillHtml(const json& d) {
         << HtmlEscape(cs) << "</td><td>" << Duration(Num(c, "restore_seconds", 0)) << "</td><td><code>"
         << HtmlEscape(Str(c, "scratch")) << "</code></td><td><code>" << HtmlEscape(checked) << "</code></td></tr>";
   }
-  out << "</table><h2>Timeline</h2>" << TimelineSvg(d.value("phases", json::array()), Num(d, "duration_seconds", 0));
+  out << "</table>";
+  if (d.contains("writes") && d["writes"].is_object()) {  // a disruptive scenario's load generator
+    const json& w = d["writes"];
+    out << "<h2>Writes</h2><table id=\"writes\"><tr><th>acknowledged</th><td>" << Num(w, "acknowledged", 0)
+        << "</td></tr><tr><th>before the fault</th><td>" << Num(w, "acknowledged_before_fault", 0)
+        << "</td></tr><tr><th>failed attempts</th><td>" << Num(w, "failed_attempts", 0)
+        << "</td></tr><tr><th>lost</th><td>" << Num(w, "lost", 0) << "</td></tr></table><ul id=\"lost\">";
+    for (const auto& l : w.value("lost_writes", json::array())) {
+      out << "<li class=\"failed\">commit " << Num(l, "seq", 0) << " acknowledged at "
+          << HtmlEscape(Str(l, "acknowledged_at")) << " is lost</li>";
+    }
+    out << "</ul>";
+  }
+  out << "<h2>Timeline</h2>" << TimelineSvg(d.value("phases", json::array()), Num(d, "duration_seconds", 0));
   out << "<h2>Scratch targets</h2><ul id=\"removed\">";
   auto list = [&](const char* key, const std::string& before, const char* cls) {
     const json items = d.is_object() && d.contains(key) && d[key].is_array() ? d[key] : json::array();

@@ -3,21 +3,130 @@
 #include <filesystem>
 
 #include "backup/backup_manager.h"
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "base/subprocess.h"
 #include "base/time_util.h"
+#include "coordinator/dns.h"
+#include "drill/database_scenario.h"
 #include "drill/report.h"
 #include "drill/scratch_restore.h"
 #include "events/event_store.h"
+#include "ops/runbook_ops.h"
 
 namespace dr::ops {
 
 using nlohmann::json;
 
+namespace {
+
+// The fields `report rto-rpo`, `report drill` and the status page read from
+// every drill, with the whole result document.
+json DrillEvent(const json& data, const Status& error, const json& phases) {
+  json event{{"drill_id", data["drill_id"]},       {"scenario", data["scenario"]},
+             {"status", data["status"]},           {"backup_id", data.value("backup_id", "")},
+             {"reason", "drill " + data["scenario"].get<std::string>()},
+             {"rto_seconds", data["rto_seconds"]}, {"rpo_seconds", data["rpo_seconds"]},
+             {"rto_met", data["rto_met"]},         {"rpo_met", data["rpo_met"]},
+             {"phases", phases}};
+  if (!error.ok()) event["error"] = error.message();
+  return event;
+}
+
+// Where the database scenario may run and what it needs, checked before anything changes.
+Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
+  if (!request.disruptive) {
+    return InvalidArgument("drill scenario 'database' is disruptive (it makes the database primary fail): give "
+                           "--disruptive to run it");
+  }
+  if (!c.drill.environment) {
+    return Status(Code::kConfig, "this platform is not marked as a drill environment (drill.environment: true in " +
+                                     (c.source.empty() ? std::string("the configuration") : c.source) +
+                                     "): a disruptive drill would break production");
+  }
+  const config::CoordinatedService* found = nullptr;
+  for (const auto& s : c.coordinator.services) {
+    if (s.type == "postgresql" && (request.service.empty() || s.name == request.service)) {
+      found = &s;
+      break;
+    }
+  }
+  if (!found) {
+    return Status(Code::kConfig, request.service.empty() ? "no postgresql service in dr_coordinator.services to drill"
+                                                          : "no postgresql service '" + request.service +
+                                                                "' in dr_coordinator.services");
+  }
+  if (found->standby.empty()) {
+    return Status(Code::kConfig, "service '" + found->name + "' has no standby to fail over to");
+  }
+  if (c.coordinator.dns_server.empty() || c.coordinator.dns_record.empty()) {
+    return Status(Code::kConfig, "the database drill writes through the service's name: set "
+                                 "dr_coordinator.failover.dns.server and .record");
+  }
+  if (c.drill.database_fault.empty()) {
+    return Status(Code::kConfig, "drill.faults.database is not set: the command that makes the primary fail "
+                                 "(e.g. kill -9 of its postmaster)");
+  }
+  *service = *found;
+  return Status::Ok();
+}
+
+OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  config::CoordinatedService service;
+  if (Status s = CheckDatabaseDrill(c, request, &service); !s.ok()) return op.Finish(ErrorResult(s));
+  auto server = coordinator::ParseEndpoint(c.coordinator.dns_server, 53);
+  if (!server.ok()) return op.Finish(ErrorResult(server.status().WithContext("dr_coordinator.failover.dns.server")));
+  drill::DatabaseScenarioOptions options;
+  options.service = service;
+  options.resolve = [server = *server, record = c.coordinator.dns_record]() -> Result<std::string> {
+    DR_ASSIGN_OR_RETURN(auto addresses, coordinator::ResolveA(server, record, 1));
+    if (addresses.empty()) return NotFound("the name '" + record + "' resolves to no address");
+    return addresses.front();
+  };
+  options.inject = [&c]() -> Status {
+    std::string output;
+    DR_ASSIGN_OR_RETURN(int code, RunShell(c.drill.database_fault, c.coordinator.hook_timeout_seconds, &output));
+    if (code != 0) {
+      return Failed("drill.faults.database exited with " + std::to_string(code) + (output.empty() ? "" : ": " + output));
+    }
+    return Status::Ok();
+  };
+  std::string drill_id;
+  options.recover = [&](json& runbook) -> Status {
+    RunbookRunRequest run{.name = "database_failure", .auto_execute = true, .skip_confirmations = true,
+                          .params = {{"service", service.name}, {"reason", "drill " + drill_id}}};
+    run.progress = request.progress;
+    OpResult r = RunRunbook(ctx, run);
+    runbook = r.data.is_null() ? json::object() : r.data;
+    return r.status;
+  };
+  options.timeout_seconds = c.drill.timeout_seconds;
+  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
+  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
+  options.stop = ctx.stop;
+  options.progress = request.progress;
+  options.drill_id = drill_id = "drill-" + CompactUtc(ctx.clock->Now()) + "-" + HexEncode(crypto::RandomBytes(2));
+  drill::DatabaseScenarioResult r = drill::RunDatabaseScenario(*ctx.clock, options);
+  json data = r.ToJson();
+  json phases = json::object();
+  for (const auto& p : r.phases) phases[p.name] = p.seconds;
+  json event = DrillEvent(data, r.error, phases);
+  OpResult result{.status = r.error, .data = std::move(data)};
+  event["result"] = result.ToJson();
+  return op.Finish(std::move(result), {{"status", r.status}, {"rto_seconds", r.rto_seconds}},
+                   r.error.ok() ? "drill_completed" : "drill_failed", std::move(event));
+}
+
+}  // namespace
+
 OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   Operation op(ctx, "drill.run", request.scenario);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
   if (request.scenario != "restore-test") {
     return op.Finish(ErrorResult(InvalidArgument("no drill scenario '" + request.scenario +
-                                                 "' yet (there is: restore-test)")));
+                                                 "' yet (there are: restore-test, database)")));
   }
   auto manager = op.NewManager();
   drill::RestoreTestResult r = drill::RunRestoreTest(
@@ -26,12 +135,7 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   json data = r.ToJson();
   json phases = json::object();
   for (const auto& c : r.components) phases[c.component] = c.restore_seconds;
-  // The fields `report rto-rpo` reads from every failover and drill.
-  json event{{"drill_id", r.drill_id},     {"scenario", r.scenario},        {"status", r.status},
-             {"backup_id", r.backup_id},   {"reason", "drill " + r.scenario}, {"rto_seconds", r.rto_seconds},
-             {"rpo_seconds", r.rpo_seconds}, {"rto_met", data["rto_met"]},    {"rpo_met", data["rpo_met"]},
-             {"phases", phases}};
-  if (!r.error.ok()) event["error"] = r.error.message();
+  json event = DrillEvent(data, r.error, phases);
   OpResult result{.status = r.error, .data = std::move(data)};
   event["result"] = result.ToJson();  // the whole document, as --json prints it: `report drill --drill ID`
   return op.Finish(std::move(result),

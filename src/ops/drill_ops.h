@@ -12,13 +12,19 @@
 namespace dr::ops {
 
 struct DrillRequest {
-  std::string scenario = "restore-test";  // the only one so far
-  std::string backup_id;                  // "": the newest completed backup
+  // restore-test (non-disruptive), or database (disruptive: needs `disruptive`
+  // and drill.environment: true in the configuration).
+  std::string scenario = "restore-test";
+  std::string backup_id;  // restore-test: "" the newest completed backup
+  bool disruptive = false;
+  std::string service;    // database: the postgresql service ("": the first one configured)
   std::function<void(const std::string&)> progress;
 };
 
 // drill.run; drill_completed (passed) / drill_failed. data: the drill's
-// result (drill/scratch_restore.h); status: its first failure.
+// result (drill/scratch_restore.h, drill/database_scenario.h); status: its
+// first failure. A disruptive scenario is refused (kInvalidArgument without
+// `disruptive`, kConfig outside a drill environment) before anything changes.
 OpResult RunDrill(OperationContext& ctx, const DrillRequest& request);
 
 // report.generate (target "drill"), from the event history:

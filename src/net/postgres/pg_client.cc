@@ -117,6 +117,11 @@ Result<std::unique_ptr<Connection>> Connection::Connect(std::vector<const char*>
     }
     return Unavailable(text);
   }
+  // Server notices ("relation ... already exists, skipping", a FATAL that
+  // arrives between statements when the server goes away) are not ecap-dr's
+  // output: libpq's default prints them on stderr. Errors still reach the
+  // caller through the statement that fails.
+  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
   return c;
 }
 

@@ -335,6 +335,119 @@ TEST_F(FailoverTest, TheDatabaseFailureRunbookRecoversFromADeadPrimary) {
   EXPECT_THAT(types, HasSubstr("runbook_started"));
 }
 
+// The disruptive database drill on a drill platform: the primary is killed
+// under a load of single-row commits through the name, the database_failure
+// runbook fails over, and the drill counts every acknowledged commit on the
+// new primary. The standby is synchronous, so none may be lost.
+TEST_F(FailoverTest, TheDatabaseDrillKillsThePrimaryUnderLoadAndCountsEveryCommit) {
+  ASSERT_OK(primary_->Psql("postgres", "alter system set synchronous_standby_names = '*'"));
+  ASSERT_OK(primary_->Psql("postgres", "select pg_reload_conf()"));
+  ASSERT_TRUE(Eventually([&] { return Sql(*primary_, "select sync_state from pg_stat_replication") == "sync\n"; },
+                         std::chrono::seconds(30)));
+  std::string base = ReadFileOrDie(config_);
+  std::string drill = "drill:\n  timeout_seconds: 120\n  faults:\n    database: \"kill -9 $(head -1 " +
+                      dir_ / "primary/data/postmaster.pid" + ")\"\n";
+  // Refused without --disruptive, and outside a drill environment: nothing is touched.
+  WriteFile(config_, base + drill);
+  auto unflagged = Dr("drill --scenario database");
+  EXPECT_EQ(unflagged.exit_code, 2) << unflagged.err;
+  EXPECT_THAT(unflagged.err, HasSubstr("give --disruptive"));
+  auto production = Dr("drill --scenario database --disruptive");
+  EXPECT_EQ(production.exit_code, 2) << production.err;
+  EXPECT_THAT(production.err, HasSubstr("not marked as a drill environment (drill.environment: true"));
+  EXPECT_EQ(Sql(*primary_, "select pg_is_in_recovery()"), "f\n") << "the primary still runs";
+
+  WriteFile(config_, base + drill + "  environment: true\n");
+  auto r = Dr("--json drill --scenario database --disruptive --report " + dir_ / "reports");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["service"], "orders-db");
+  EXPECT_EQ(d["address_before"], "127.0.0.10");
+  EXPECT_EQ(d["address_after"], "127.0.0.20");
+  // The RTO spans the failover: no commit goes through the name before the
+  // runbook's failover step starts (the name still leads to the dead primary).
+  const json& steps = d["runbook"]["execution_log"]["steps"];
+  ASSERT_EQ(steps[2]["id"], "activate_replica");
+  double failover_started = std::chrono::duration<double>(*ParseUtc(steps[2]["started_at"].get<std::string>()) -
+                                                          *ParseUtc(d["fault_at"].get<std::string>()))
+                                .count();
+  EXPECT_GE(d["rto_seconds"].get<double>() + 0.002, failover_started);
+  EXPECT_LT(d["rto_seconds"].get<double>(), 120);
+  EXPECT_EQ(d["rto_met"], true);
+  const json& w = d["writes"];
+  EXPECT_GE(w["acknowledged_before_fault"].get<int>(), 20);
+  EXPECT_GT(w["acknowledged"].get<int>(), w["acknowledged_before_fault"].get<int>()) << "commits after the recovery";
+  EXPECT_EQ(w["lost"], 0) << d.dump(2);
+  EXPECT_EQ(d["rpo_seconds"], 0.0);
+  EXPECT_EQ(d["runbook"]["execution_log"]["overall_status"], "completed");
+  std::vector<std::string> phases;
+  for (const auto& p : d["phases"]) phases.push_back(p["name"].get<std::string>() + ":" + p["status"].get<std::string>());
+  EXPECT_EQ(phases, (std::vector<std::string>{"start the load generator:passed", "inject the fault:passed",
+                                              "recover (database_failure runbook):passed",
+                                              "first commit through the name:passed",
+                                              "count the commits that survived:passed",
+                                              "remove the drill's rows:passed"}));
+  // The standby is the primary now, and the drill's table is gone again.
+  EXPECT_FALSE(InRecovery(*standby_));
+  EXPECT_EQ(Sql(*standby_, "select to_regclass('ecap_dr_drill_writes') is null"), "t\n");
+  // In the history, the report and the page.
+  auto events = json::parse(Dr("--json events --limit 100").out)["events"];
+  std::string types;
+  for (const auto& e : events) types += e["event_type"].get<std::string>() + " ";
+  EXPECT_THAT(types, HasSubstr("drill_completed"));
+  EXPECT_THAT(types, HasSubstr("failover_completed"));
+  std::string page = ReadFileOrDie(dir_ / ("reports/" + d["drill_id"].get<std::string>() + ".html"));
+  EXPECT_THAT(page, HasSubstr("database: PASSED"));
+  EXPECT_THAT(page, HasSubstr("id=\"writes\""));
+}
+
+// Commits the standby never received are lost, and the drill names them:
+// the standby stops streaming before the drill, so every commit the old
+// primary acknowledged is missing after the failover, and only those.
+TEST_F(FailoverTest, TheDatabaseDrillNamesEveryCommitTheFailoverLost) {
+  ASSERT_OK(standby_->Psql("postgres", "alter system set primary_conninfo = ''"));
+  ASSERT_OK(standby_->Psql("postgres", "select pg_reload_conf()"));
+  ASSERT_TRUE(Eventually([&] { return Sql(*primary_, "select count(*) from pg_stat_replication") == "0\n"; },
+                         std::chrono::seconds(30)));
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 120\n  faults:\n"
+                     "    database: \"kill -9 $(head -1 " + dir_ / "primary/data/postmaster.pid" + ")\"\n");
+  auto r = Dr("--json drill --scenario database --disruptive");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "passed") << "a second's loss is within the RPO target";
+  EXPECT_EQ(d["address_after"], "127.0.0.20");
+  const json& w = d["writes"];
+  int lost = w["lost"].get<int>();
+  EXPECT_GE(lost, w["acknowledged_before_fault"].get<int>());
+  EXPECT_LT(lost, w["acknowledged"].get<int>()) << "the commits on the new primary survived";
+  // Exactly the commits before the failover: 1..lost, each with when it was acknowledged.
+  ASSERT_EQ(w["lost_writes"].size(), static_cast<size_t>(lost));
+  for (int i = 0; i < lost; ++i) {
+    EXPECT_EQ(w["lost_writes"][i]["seq"], i + 1);
+    EXPECT_TRUE(ParseUtc(w["lost_writes"][i]["acknowledged_at"].get<std::string>()).has_value());
+  }
+  EXPECT_GT(d["rpo_seconds"].get<double>(), 0);
+  EXPECT_EQ(d["rpo_met"], true);
+}
+
+// A drill whose recovery cannot succeed (the standby is gone too) fails,
+// naming the runbook step and why, and never reports "passed".
+TEST_F(FailoverTest, ADatabaseDrillWhoseRecoveryFailsNamesTheStep) {
+  standby_->Stop();
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 30\n  faults:\n"
+                     "    database: \"kill -9 $(head -1 " + dir_ / "primary/data/postmaster.pid" + ")\"\n");
+  auto r = Dr("--json drill --scenario database --disruptive");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "failed");
+  EXPECT_EQ(d["error"]["step"], "recover") << d.dump(2);
+  EXPECT_THAT(d["error"]["message"].get<std::string>(), HasSubstr("recovery step '"));
+  EXPECT_EQ(d["rto_seconds"], -1.0);
+  EXPECT_EQ(d["rto_met"], false);
+  EXPECT_NE(d["runbook"]["execution_log"]["overall_status"], "completed");
+}
+
 TEST_F(FailoverTest, DnsCompareAndSwapRefusesARecordChangedBySomeoneElse) {
   auto ep = coordinator::ParseEndpoint(dns_->endpoint(), 53);
   auto key = coordinator::LoadTsigKey(dns_->key_file());
