@@ -181,8 +181,9 @@ Status Repository::LoadIndexes() {
       open_warnings_.push_back("index '" + name + "' is damaged: " + packs.status().message());
       continue;
     }
-    for (const auto& p : *packs) DR_RETURN_IF_ERROR(index_.AddPack(p));
+    for (const auto& p : *packs) index_.AddPack(p);
   }
+  if (Status s = index_.status(); !s.ok()) open_warnings_.push_back(s.message());
   return Status::Ok();
 }
 
@@ -202,7 +203,7 @@ Status Repository::ScanUnindexedPacks() {
       continue;
     }
     PackRecord record{info.name.id, info.size, std::move(entries).value()};
-    DR_RETURN_IF_ERROR(index_.AddPack(record));
+    index_.AddPack(record);
     unindexed_packs_.push_back(info.name.id);
     orphan_records_.push_back(std::move(record));
   }
@@ -466,10 +467,7 @@ Status Repository::WritePack(PackBuilder builder) {
     PackRecord record{pack.id, pack.bytes.size(), std::move(pack.entries)};
     // Stored: the index answers for its blobs from now on, so that what is
     // pending stays a few packs' worth however long the backup.
-    if (Status added = index_.AddPack(record); !added.ok()) {
-      broken_ = added.WithContext("unable to index pack '" + pack.id.substr(0, 12) + "'");
-      return broken_;
-    }
+    index_.AddPack(record);
     for (const auto& e : record.entries) pending_.erase(e.id);
     written_entries_ += record.entries.size();
     written_packs_.push_back(std::move(record));

@@ -56,7 +56,7 @@ Index::Index(IndexOptions options) : options_(std::move(options)) {
   options_.memory_entries = std::max<size_t>(options_.memory_entries, 1);
 }
 
-Status Index::AddPack(const PackRecord& pack) {
+void Index::AddPack(const PackRecord& pack) {
   std::unique_lock lock(mu_);
   auto [it, inserted] = pack_numbers_.emplace(pack.pack_id, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.emplace_back(pack.pack_id, pack.size);
@@ -64,9 +64,15 @@ Status Index::AddPack(const PackRecord& pack) {
     // An id in a run already keeps that copy: every id is in one place only.
     if (Lookup(e.id)) continue;
     blobs_.emplace(e.id, Entry{it->second, e.offset, e.length, e.raw_length});
-    if (blobs_.size() >= options_.memory_entries) DR_RETURN_IF_ERROR(Spill());
+    if (!spill_ || blobs_.size() < options_.memory_entries) continue;
+    if (Status s = Spill(); !s.ok()) {
+      // Nothing is lost (a failed write leaves the map, a failed merge the
+      // runs it would have merged): memory grows from here instead.
+      spill_ = false;
+      std::lock_guard error_lock(error_mu_);
+      if (error_.ok()) error_ = s.WithContext("the index is kept in memory from here on");
+    }
   }
-  return Status::Ok();
 }
 
 Status Index::Spill() {

@@ -7,8 +7,9 @@
 // in a hash map of at most `memory_entries`; when it is full they are sorted
 // into a run on a temporary file (index_run.h), and runs of equal size are
 // merged, so a lookup asks O(log n) runs, most answering from their filter
-// alone. At 10 million blobs that is ~13 MB of filters and block keys instead
-// of ~900 MB of map (docs/BENCHMARKS.md).
+// alone. At 10 million blobs that is ~16 MB of filters and block keys instead
+// of ~900 MB of map (docs/BENCHMARKS.md). The runs take ~48 bytes per blob on
+// disk, twice that while two are merged.
 #pragma once
 
 #include <cstdint>
@@ -55,10 +56,12 @@ struct IndexOptions {
 class Index {
  public:
   explicit Index(IndexOptions options = {});
-  // Adds the pack's entries that the index does not know yet. Fails (kNoSpace,
-  // kIoError, naming the directory) only when a run cannot be written; the
-  // entries added before stay.
-  Status AddPack(const PackRecord& pack);
+  // Adds the pack's entries that the index does not know yet. Never fails: a
+  // run that cannot be written (a full or missing spill_dir) keeps the entries
+  // in memory, as before the index spilled, no further spill is tried, and
+  // status() names the directory and why (a recovery host with a small /tmp
+  // still opens its repository).
+  void AddPack(const PackRecord& pack);
   // A run that could not be read answers "not here" (a blob is stored twice,
   // a restore names the blob) and is kept in status().
   bool Has(const BlobId& id) const;
@@ -68,7 +71,7 @@ class Index {
   std::vector<std::pair<std::string, uint64_t>> Packs() const;
   // Distinct blobs.
   size_t blob_count() const;
-  // The first error reading a run, or ok.
+  // The first error writing or reading a run, or ok.
   Status status() const;
   // Runs on disk and the memory they hold (tests, benchmarks).
   size_t run_count() const;
@@ -83,6 +86,7 @@ class Index {
   };
   std::optional<IndexEntry> Lookup(const BlobId& id) const;  // mu_ held
   Status Spill();                                            // mu_ held exclusively
+  bool spill_ = true;                                        // false after a run could not be written
 
   IndexOptions options_;
   mutable std::shared_mutex mu_;

@@ -66,7 +66,7 @@ TEST(IndexTest, EntriesPastTheMemoryLimitGoToRunsAndAreFoundThere) {
   test::TempDir dir;
   Index index({.memory_entries = 1000, .spill_dir = dir.path()});
   Expected expected = MakePacks(40, 500, 1);  // 20,000 blobs: 20 spills
-  for (const auto& p : expected.packs) ASSERT_OK(index.AddPack(p));
+  for (const auto& p : expected.packs) index.AddPack(p);
   EXPECT_EQ(index.blob_count(), 20000u);
   // Runs merge like a binary counter: 20 spills leave at most log2(20) + 1.
   EXPECT_GE(index.run_count(), 1u);
@@ -90,49 +90,55 @@ TEST(IndexTest, AnIdInTwoPacksKeepsTheFirstCopyOnDiskAndInMemory) {
   test::TempDir dir;
   Index index({.memory_entries = 100, .spill_dir = dir.path()});
   Expected expected = MakePacks(3, 150, 2);
-  for (const auto& p : expected.packs) ASSERT_OK(index.AddPack(p));
+  for (const auto& p : expected.packs) index.AddPack(p);
   ASSERT_GE(index.run_count(), 1u);
   // A racing backup packed the same blobs again: the first copies stay.
   PackRecord again{std::string(64, 'f'), 5000, {}};
   for (const auto& p : expected.packs) {
     for (const auto& e : p.entries) again.entries.push_back({e.type, e.id, 7, 8, 9});
   }
-  ASSERT_OK(index.AddPack(again));
+  index.AddPack(again);
   EXPECT_EQ(index.blob_count(), 450u);
   EXPECT_TRUE(index.HasPack(std::string(64, 'f')));
   ExpectFinds(index, expected);
 }
 
+// A spill directory that fills up in the middle of a pack: every entry, of
+// that pack and of all after it, stays findable (in memory), and status()
+// names the directory.
 TEST(IndexTest, AFullSpillDirectoryIsNamedAndLosesNoEntry) {
   test::TempDir dir;
   std::string mnt = dir / "full";
   test::ScopedTmpfs tmpfs(mnt, "64k");
   ASSERT_TRUE(tmpfs.mounted()) << tmpfs.error();
   Index index({.memory_entries = 1000, .spill_dir = mnt});
-  Expected expected = MakePacks(10, 500, 3);  // a run of 1,000 entries is 48 KB: the second does not fit
-  Status failed = Status::Ok();
-  size_t added = 0;
-  Expected kept;
+  // 300 per pack: a run of 1,000 entries (48 KB) fits, the second fills the
+  // directory part-way through the seventh pack.
+  Expected expected = MakePacks(12, 300, 3);
+  for (const auto& p : expected.packs) index.AddPack(p);
+  EXPECT_THAT(index.status(), StatusIs(Code::kNoSpace));
+  EXPECT_THAT(index.status().message(), HasSubstr("'" + mnt + "'"));
+  EXPECT_EQ(index.blob_count(), 12u * 300);
   for (const auto& p : expected.packs) {
-    failed = index.AddPack(p);
-    if (!failed.ok()) break;
-    ++added;
-  }
-  ASSERT_THAT(failed, StatusIs(Code::kNoSpace));
-  EXPECT_THAT(failed.message(), HasSubstr("'" + mnt + "'"));
-  // Every pack added before, and the entries of the one that failed, are still there.
-  for (size_t i = 0; i <= added; ++i) {
-    for (const auto& e : expected.packs[i].entries) EXPECT_TRUE(index.Has(e.id)) << e.id.hex();
+    for (const auto& e : p.entries) {
+      auto found = index.Find(e.id);
+      ASSERT_TRUE(found) << e.id.hex();
+      EXPECT_EQ(found->pack_id, p.pack_id);
+      EXPECT_EQ(found->offset, e.offset);
+    }
   }
 }
 
-TEST(IndexTest, AMissingSpillDirectoryIsNamed) {
+TEST(IndexTest, AMissingSpillDirectoryIsNamedAndTheIndexStaysInMemory) {
   test::TempDir dir;
   Index index({.memory_entries = 10, .spill_dir = dir / "absent"});
   Expected expected = MakePacks(1, 20, 4);
-  Status s = index.AddPack(expected.packs[0]);
-  EXPECT_THAT(s, StatusIs(Code::kNotFound));
-  EXPECT_THAT(s.message(), HasSubstr("unable to create a temporary index file in '" + dir / "absent" + "'"));
+  index.AddPack(expected.packs[0]);
+  EXPECT_THAT(index.status(), StatusIs(Code::kNotFound));
+  EXPECT_THAT(index.status().message(),
+              HasSubstr("unable to create a temporary index file in '" + dir / "absent" + "'"));
+  EXPECT_EQ(index.run_count(), 0u);
+  for (const auto& e : expected.packs[0].entries) EXPECT_TRUE(index.Has(e.id)) << e.id.hex();
 }
 
 // A backup and a restore whose index does not fit in memory: the pack writer
