@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 
 #include "base/encoding.h"
 #include "base/subprocess.h"
@@ -117,11 +118,21 @@ Result<std::unique_ptr<Connection>> Connection::Connect(std::vector<const char*>
     }
     return Unavailable(text);
   }
-  // Server notices ("relation ... already exists, skipping", a FATAL that
-  // arrives between statements when the server goes away) are not ecap-dr's
-  // output: libpq's default prints them on stderr. Errors still reach the
-  // caller through the statement that fails.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  // Server notices: a NOTICE ("relation ... already exists, skipping") or a
+  // FATAL that arrives between statements when the server goes away is not
+  // ecap-dr's output (libpq's default prints every one on stderr; errors
+  // reach the caller through the statement that fails). A WARNING is said:
+  // "canceling wait for synchronous replication ... committed locally" is
+  // news the user needs.
+  PQsetNoticeReceiver(
+      conn,
+      [](void*, const PGresult* res) {
+        const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+        if (severity != nullptr && std::string_view(severity) == "WARNING") {
+          std::fprintf(stderr, "PostgreSQL: %s", PQresultErrorMessage(res));
+        }
+      },
+      nullptr);
   return c;
 }
 
