@@ -17,13 +17,24 @@ using nlohmann::json;
 
 namespace {
 
-// The database scenario: the outage as a client saw it, and every lost commit.
-void PrintDatabaseDrill(const json& d) {
+// The disruptive scenarios (database, corruption): the outage as a client
+// saw it, and every commit lost or left damaged.
+void PrintDisruptiveDrill(const json& d) {
   const json w = d.value("writes", json::object());
-  fmt::print("drill {} (database, service {}): {}\n", d.value("drill_id", ""), d.value("service", ""),
+  fmt::print("drill {} ({}, {}): {}\n", d.value("drill_id", ""), d.value("scenario", ""), d.value("service", ""),
              d.value("status", "?"));
-  fmt::print("  primary through the name: {} before, {} after\n", d.value("address_before", "?"),
-             d.value("address_after", "?"));
+  if (!d.value("address_before", "").empty()) {
+    fmt::print("  primary through the name: {} before, {} after\n", d.value("address_before", "?"),
+               d.value("address_after", "?"));
+  }
+  if (d.contains("damage")) {
+    const json damage = d["damage"], repair = d.value("repair", json());
+    fmt::print("  damaged at {}: {} rows changed, {} deleted; repaired: {}\n", d.value("corruption_time", "?"),
+               damage.value("updated", 0), damage.value("deleted", 0),
+               repair.is_object() ? fmt::format("{} set back, {} put back", repair.value("updated", 0),
+                                                repair.value("inserted", 0))
+                                  : std::string("no"));
+  }
   double rto = d.value("rto_seconds", -1.0), rpo = d.value("rpo_seconds", -1.0);
   fmt::print("  RTO {} (target {:.0f} s): {}; RPO {} (target {:.0f} s): {}\n",
              rto < 0 ? std::string("not recovered") : fmt::format("{:.2f} s", rto), d.value("rto_target_seconds", 0.0),
@@ -34,7 +45,8 @@ void PrintDatabaseDrill(const json& d) {
              w.value("acknowledged", 0), w.value("acknowledged_before_fault", 0), w.value("failed_attempts", 0),
              w.value("lost", 0));
   for (const auto& l : w.value("lost_writes", json::array())) {
-    fmt::print("  LOST: commit {} acknowledged at {}\n", l.value("seq", 0), l.value("acknowledged_at", ""));
+    fmt::print("  LOST: commit {} acknowledged at {}{}\n", l.value("seq", 0), l.value("acknowledged_at", ""),
+               l.value("state", "missing") == "damaged" ? " (still damaged)" : "");
   }
   for (const auto& p : d.value("phases", json::array())) {
     fmt::print("  {:>8.2f} s  {:<36} {:>8.2f} s  {}\n", p.value("start_seconds", 0.0), p.value("name", ""),
@@ -43,8 +55,36 @@ void PrintDatabaseDrill(const json& d) {
   for (const auto& e : d.value("cleanup_errors", json::array())) fmt::print("NOT removed: {}\n", e.get<std::string>());
 }
 
+void PrintDrill(const json& d);
+
+// --scenario all: each drill as it would print alone, then one line per scenario.
+void PrintAllDrills(const json& d) {
+  for (const auto& s : d.value("scenarios", json::array())) {
+    PrintDrill(s);
+    if (s.contains("error") && s["error"].is_object()) {
+      fmt::print("  error{}: {}\n", s["error"].contains("step") ? " in step " + s["error"].value("step", "") : "",
+                 s["error"].value("message", ""));
+    }
+    fmt::print("\n");
+  }
+  auto seconds = [](const json& s, const char* key) {
+    double v = s.value(key, -1.0);
+    return v < 0 ? std::string("-") : fmt::format("{:.2f} s", v);
+  };
+  fmt::print("{:<14} {:<8} {:>10} {:>10}  {}\n", "scenario", "status", "RTO", "RPO", "drill");
+  for (const auto& s : d.value("scenarios", json::array())) {
+    fmt::print("{:<14} {:<8} {:>10} {:>10}  {}\n", s.value("scenario", ""), s.value("status", "?"),
+               seconds(s, "rto_seconds"), seconds(s, "rpo_seconds"), s.value("drill_id", ""));
+  }
+  for (const auto& s : d.value("skipped", json::array())) {
+    fmt::print("{:<14} {:<8} {:>10} {:>10}  {}\n", s.value("scenario", ""), "skipped", "-", "-", s.value("reason", ""));
+  }
+  fmt::print("all scenarios: {}\n", d.value("status", "?"));
+}
+
 void PrintDrill(const json& d) {
-  if (d.is_object() && d.value("scenario", "") == "database") return PrintDatabaseDrill(d);
+  if (d.is_object() && d.value("scenario", "") == "all") return PrintAllDrills(d);
+  if (d.is_object() && d.contains("writes")) return PrintDisruptiveDrill(d);
   if (!d.is_object() || !d.contains("components")) return;
   fmt::print("drill {} ({}) of backup {}: {}\n", d.value("drill_id", ""), d.value("scenario", ""),
              d.value("backup_id", "?"), d.value("status", "?"));
@@ -66,12 +106,17 @@ void PrintDrill(const json& d) {
   for (const auto& e : d.value("cleanup_errors", json::array())) fmt::print("NOT removed: {}\n", e.get<std::string>());
 }
 
-// --report DIR: the drill's page and its document, named after the drill.
-Status WriteReport(const std::string& dir, const ops::OpResult& r) {
+// --report DIR: the drill's page and its document, named after the drill;
+// for --scenario all, each scenario's.
+Status WriteReport(const std::string& dir, const json& doc) {
+  if (doc.value("scenario", "") == "all") {
+    for (const auto& s : doc.value("scenarios", json::array())) DR_RETURN_IF_ERROR(WriteReport(dir, s));
+    return Status::Ok();
+  }
   DR_RETURN_IF_ERROR(MakeDirs(dir, 0755));
-  std::string base = dir + "/" + r.data.value("drill_id", "drill");
-  for (const auto& [path, text] : {std::pair{base + ".html", drill::DrillHtml(r.ToJson())},
-                                   std::pair{base + ".json", r.ToJson().dump(2) + "\n"}}) {
+  std::string base = dir + "/" + doc.value("drill_id", "drill");
+  for (const auto& [path, text] : {std::pair{base + ".html", drill::DrillHtml(doc)},
+                                   std::pair{base + ".json", doc.dump(2) + "\n"}}) {
     DR_RETURN_IF_ERROR(WriteFileAtomic(path, text, {}).WithContext("the drill report"));
   }
   std::cerr << "drill report: " << base << ".html" << std::endl;
@@ -86,10 +131,13 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
       "drill", "a recovery drill: restore the newest backup of every component into scratch targets, check it "
                "against the manifest, measure the RTO and RPO the platform has now, remove the scratch targets");
   drill->add_option("--scenario", request->scenario,
-                    "restore-test (non-disruptive: nothing live changes), or database (disruptive: the primary is "
-                    "made to fail under load, the database_failure runbook recovers, RTO and lost commits are "
-                    "measured; needs --disruptive and drill.environment: true)")
-      ->check(CLI::IsMember({"restore-test", "database"}))
+                    "restore-test (non-disruptive: nothing live changes); database (disruptive: the primary is "
+                    "made to fail under load, the database_failure runbook recovers); corruption (disruptive: rows "
+                    "of postgresql.database are damaged under load, the data_corruption runbook puts them back from "
+                    "the physical backup and the WAL archive). The disruptive ones measure RTO and lost commits and "
+                    "need --disruptive and drill.environment: true. all: restore-test, then with --disruptive "
+                    "every disruptive scenario the configuration provides for, each a drill of its own")
+      ->check(CLI::IsMember({"restore-test", "database", "corruption", "all"}))
       ->capture_default_str();
   drill->add_option("--backup", request->backup_id, "restore-test: the backup to restore (default: the newest completed)");
   drill->add_flag("--disruptive", request->disruptive,
@@ -111,7 +159,7 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
       int code = ctx.Print(r, [&] { PrintDrill(r.data); }, {.human_on_failure = true});
       if (!report_dir->empty() && !r.data.is_null()) {
         // The drill happened whatever the report's fate: a report that cannot be written is said, with its own code.
-        if (Status w = WriteReport(*report_dir, r); !w.ok()) {
+        if (Status w = WriteReport(*report_dir, r.ToJson()); !w.ok()) {
           std::cerr << "ecap-dr: error: " << w.message() << std::endl;
           if (code == 0) code = w.exit_code();
         }

@@ -297,6 +297,7 @@ struct RunbooksConfig {
 struct DrillConfig {
   bool environment = false;      // a platform disruptive drills may break
   double timeout_seconds = 900;  // from the fault to the verified recovery
+  std::string scratch_dir = "/tmp/ecap-dr-drill";  // drills' scratch copies, one directory per drill
   std::string database_fault;    // drill.faults.database: shell command
 };
 

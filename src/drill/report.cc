@@ -131,7 +131,8 @@ std::string DrillHtml(const json& d) {
         << "</td></tr><tr><th>lost</th><td>" << Num(w, "lost", 0) << "</td></tr></table><ul id=\"lost\">";
     for (const auto& l : w.value("lost_writes", json::array())) {
       out << "<li class=\"failed\">commit " << Num(l, "seq", 0) << " acknowledged at "
-          << HtmlEscape(Str(l, "acknowledged_at")) << " is lost</li>";
+          << HtmlEscape(Str(l, "acknowledged_at"))
+          << (Str(l, "state") == "damaged" ? " is still damaged" : " is lost") << "</li>";
     }
     out << "</ul>";
   }

@@ -16,6 +16,7 @@
 #include "base/encoding.h"
 #include "base/fs.h"
 #include "base/time_util.h"
+#include "drill/scratch_dir.h"
 #include "net/s3/s3_client.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/row_counts.h"
@@ -91,18 +92,6 @@ std::string ScratchDatabase(const std::string& key, const std::string& db) {
   return (kDbPrefix + key + "_" + db).substr(0, 63);
 }
 
-// A drill holds a flock on its scratch directory while it runs (the kernel
-// drops it when the process dies): a directory nobody holds is stale.
-int LockDirectory(const std::string& dir, bool wait) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 bool PostgresConfigured(const config::Config& c) {
   return !c.postgresql.database.empty() || !c.postgresql.databases.empty();
 }
@@ -121,15 +110,6 @@ Status DropDatabase(const config::Config& c, const std::string& name) {
 Result<json> CountTables(source::pg::ServerTarget server, const std::string& database) {
   DR_ASSIGN_OR_RETURN(auto conn, source::pg::Connection::Open(server, database));
   return source::CountRows(*conn);
-}
-
-// The user PostgreSQL runs as, for a scratch data directory's parent when ecap-dr runs as root.
-Status HandToPostgres(const std::string& dir) {
-  if (::geteuid() != 0) return Status::Ok();
-  passwd* pw = ::getpwnam("postgres");
-  if (pw == nullptr) return Failed("no 'postgres' user to run the scratch PostgreSQL server as");
-  if (::chown(dir.c_str(), pw->pw_uid, pw->pw_gid) != 0) return ErrnoStatus(errno, "unable to give '" + dir + "' to postgres");
-  return Status::Ok();
 }
 
 class Drill {
@@ -164,7 +144,7 @@ class Drill {
     // stop) keeps its directory, named in cleanup_errors: deleting the data
     // under a running server would orphan it.
     if (r_.cleanup_errors.empty()) fs::remove_all(root_, ec);
-    if (lock_fd_ >= 0) ::close(lock_fd_);
+    held_.reset();
     AddPhase("remove scratch targets", cleanup_start, r_.cleanup_errors.empty() ? "passed" : "failed");
     for (const auto& c : r_.components) r_.rto_seconds += c.restore_seconds;
     if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
@@ -257,17 +237,7 @@ class Drill {
     r_.backup_id = snapshot.backup_id;
     r_.backup_end_time = snapshot.end_time;
     MeasureRecoveryPoint(snapshot);
-    DR_RETURN_IF_ERROR(MakeDirs(root_, 0755));
-    ::chmod(base_.c_str(), 0755);  // the postgres user walks through them to a scratch data directory
-    ::chmod(root_.c_str(), 0755);
-    lock_fd_ = LockDirectory(root_, true);
-    if (lock_fd_ < 0) return ErrnoStatus(errno, "unable to lock the drill's scratch directory " + root_);
-    // Another drill's stale-target pass may have removed it between mkdir and flock.
-    struct stat locked {}, named {};
-    if (::fstat(lock_fd_, &locked) != 0 || ::stat(root_.c_str(), &named) != 0 || locked.st_ino != named.st_ino ||
-        locked.st_dev != named.st_dev) {
-      return Failed("the drill's scratch directory " + root_ + " was removed as it was made: run the drill again");
-    }
+    DR_ASSIGN_OR_RETURN(held_, ScratchDirectory::Hold(base_, r_.drill_id));
     Status first = Status::Ok();
     for (auto& component : snapshot.components) {
       if (options_.stop.stop_requested()) {
@@ -465,10 +435,10 @@ class Drill {
   const RestoreTestOptions& options_;
   RestoreTestResult& r_;
   std::string newest_start_;
-  std::string base_ = options_.scratch_root.empty() ? std::string("/tmp/ecap-dr-drill") : options_.scratch_root;
+  std::string base_ = ScratchBase(options_.scratch_root);
   std::string root_ = base_ + "/" + r_.drill_id;
   std::vector<std::pair<std::string, std::function<Status()>>> cleanups_;
-  int lock_fd_ = -1;
+  std::unique_ptr<ScratchDirectory> held_;
   std::chrono::steady_clock::time_point start_{};
 };
 

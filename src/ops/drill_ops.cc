@@ -1,5 +1,6 @@
 #include "ops/drill_ops.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "backup/backup_manager.h"
@@ -8,11 +9,17 @@
 #include "base/subprocess.h"
 #include "base/time_util.h"
 #include "coordinator/dns.h"
+#include "base/fs.h"
+#include "drill/corruption_scenario.h"
 #include "drill/database_scenario.h"
+#include "drill/scratch_dir.h"
 #include "drill/report.h"
 #include "drill/scratch_restore.h"
 #include "events/event_store.h"
+#include "net/postgres/pg_client.h"
 #include "ops/runbook_ops.h"
+#include "source/postgres/postgres_spec.h"
+#include "source/postgres/scratch_server.h"
 
 namespace dr::ops {
 
@@ -33,17 +40,40 @@ json DrillEvent(const json& data, const Status& error, const json& phases) {
   return event;
 }
 
-// Where the database scenario may run and what it needs, checked before anything changes.
-Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
+// A disruptive scenario runs only when asked for with --disruptive, on a
+// platform the configuration marks as a drill environment.
+Status CheckDisruptive(const config::Config& c, const DrillRequest& request, const std::string& what) {
   if (!request.disruptive) {
-    return InvalidArgument("drill scenario 'database' is disruptive (it makes the database primary fail): give "
-                           "--disruptive to run it");
+    return InvalidArgument("drill scenario '" + request.scenario + "' is disruptive (" + what +
+                           "): give --disruptive to run it");
   }
   if (!c.drill.environment) {
     return Status(Code::kConfig, "this platform is not marked as a drill environment (drill.environment: true in " +
                                      (c.source.empty() ? std::string("the configuration") : c.source) +
                                      "): a disruptive drill would break production");
   }
+  return Status::Ok();
+}
+
+std::string NewDrillId(OperationContext& ctx) {
+  return "drill-" + CompactUtc(ctx.clock->Now()) + "-" + HexEncode(crypto::RandomBytes(2));
+}
+
+// A disruptive scenario's result, audited and recorded in the event history.
+OpResult FinishDisruptive(Operation& op, const drill::DisruptiveResult& r) {
+  json data = r.ToJson();
+  json phases = json::object();
+  for (const auto& p : r.phases) phases[p.name] = p.seconds;
+  json event = DrillEvent(data, r.error, phases);
+  OpResult result{.status = r.error, .data = std::move(data)};
+  event["result"] = result.ToJson();
+  return op.Finish(std::move(result), {{"status", r.status}, {"rto_seconds", r.rto_seconds}},
+                   r.error.ok() ? "drill_completed" : "drill_failed", std::move(event));
+}
+
+// Where the database scenario may run and what it needs, checked before anything changes.
+Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the database primary fail"));
   const config::CoordinatedService* found = nullptr;
   for (const auto& s : c.coordinator.services) {
     if (s.type == "postgresql" && (request.service.empty() || s.name == request.service)) {
@@ -106,16 +136,134 @@ OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillReque
   options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
   options.stop = ctx.stop;
   options.progress = request.progress;
-  options.drill_id = drill_id = "drill-" + CompactUtc(ctx.clock->Now()) + "-" + HexEncode(crypto::RandomBytes(2));
-  drill::DatabaseScenarioResult r = drill::RunDatabaseScenario(*ctx.clock, options);
-  json data = r.ToJson();
-  json phases = json::object();
-  for (const auto& p : r.phases) phases[p.name] = p.seconds;
-  json event = DrillEvent(data, r.error, phases);
-  OpResult result{.status = r.error, .data = std::move(data)};
-  event["result"] = result.ToJson();
-  return op.Finish(std::move(result), {{"status", r.status}, {"rto_seconds", r.rto_seconds}},
-                   r.error.ok() ? "drill_completed" : "drill_failed", std::move(event));
+  options.drill_id = drill_id = NewDrillId(ctx);
+  return FinishDisruptive(op, drill::RunDatabaseScenario(*ctx.clock, options));
+}
+
+// The corruption scenario damages rows of postgresql.database and recovers
+// them with the data_corruption runbook into a scratch copy under the drill's
+// scratch directory (held for the drill's life, removed at its end).
+OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  if (Status s = CheckDisruptive(c, request, "it damages rows of the database"); !s.ok()) {
+    return op.Finish(ErrorResult(s));
+  }
+  if (c.postgresql.database.empty()) {
+    return op.Finish(ErrorResult(Status(Code::kConfig, "the corruption drill damages rows of postgresql.database: "
+                                                       "set it (and archive its WAL with ecap-dr wal push)")));
+  }
+  const std::string drill_id = NewDrillId(ctx);
+  auto scratch = drill::ScratchDirectory::Hold(c.drill.scratch_dir, drill_id);
+  if (!scratch.ok()) return op.Finish(ErrorResult(scratch.status()));
+  const std::string parent = (*scratch)->path() + "/pg", pgdata = parent + "/data";
+  Status ready = MakeDirs(parent, 0755);
+  if (ready.ok()) ready = drill::HandToPostgres(parent);
+  if (!ready.ok()) return op.Finish(ErrorResult(ready.WithContext("the drill's scratch directory")));
+  auto server = source::ServerFromConfig(c.postgresql);
+  std::map<std::string, std::string> login{{"host", server.host}, {"port", std::to_string(server.port)},
+                                           {"dbname", c.postgresql.database}};
+  if (!server.user.empty()) login["user"] = server.user;
+  if (!server.password.empty()) login["password"] = server.password;
+  if (!server.sslmode.empty()) login["sslmode"] = server.sslmode;
+
+  drill::CorruptionScenarioOptions options;
+  options.drill_id = drill_id;
+  options.service = c.postgresql.database + " on " + server.Where();
+  options.conninfo = net::pg::MakeConninfo(login);
+  options.recover = [&](const std::string& corruption_time, json& runbook) -> Status {
+    RunbookRunRequest run{.name = "data_corruption", .auto_execute = true, .skip_confirmations = true,
+                          .params = {{"corruption_time", corruption_time}, {"tables", drill::kDrillTable},
+                                     {"scratch_dir", pgdata}, {"database", c.postgresql.database}}};
+    run.progress = request.progress;
+    OpResult r = RunRunbook(ctx, run);
+    runbook = r.data.is_null() ? json::object() : r.data;
+    return r.status;
+  };
+  options.remove_scratch = [&]() -> Status {
+    std::error_code ec;
+    if (std::filesystem::exists(pgdata + "/postmaster.pid", ec)) {
+      DR_RETURN_IF_ERROR(source::StopScratchServer(pgdata, c.postgresql.bin_dir, true)
+                             .WithContext("the recovery's clean copy in " + pgdata));
+    }
+    std::filesystem::remove_all((*scratch)->path(), ec);
+    if (ec) return Failed("scratch directory " + (*scratch)->path() + ": " + ec.message());
+    return Status::Ok();
+  };
+  options.timeout_seconds = c.drill.timeout_seconds;
+  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
+  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
+  options.stop = ctx.stop;
+  options.progress = request.progress;
+  return FinishDisruptive(op, drill::RunCorruptionScenario(*ctx.clock, options));
+}
+
+// Why a disruptive scenario cannot run on this configuration, or "".
+std::string NotProvidedFor(const config::Config& c, const DrillRequest& request, const std::string& scenario) {
+  if (scenario == "corruption") {
+    return c.postgresql.database.empty() ? "postgresql.database is not set" : "";
+  }
+  config::CoordinatedService service;
+  DrillRequest database = request;
+  database.scenario = scenario;
+  Status s = CheckDatabaseDrill(c, database, &service);
+  return s.ok() ? "" : s.message();
+}
+
+// --scenario all: restore-test, then (with `disruptive`) every disruptive
+// scenario the configuration provides for, each a drill of its own (audited,
+// in the event history, with its own report); the ones left out are named
+// with why. The verdict is the first failure's.
+OpResult RunAllDrills(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  if (request.disruptive) {
+    if (Status s = CheckDisruptive(c, request, "it runs the disruptive scenarios"); !s.ok()) {
+      return op.Finish(ErrorResult(s));
+    }
+  }
+  json scenarios = json::array(), skipped = json::array();
+  Status first = Status::Ok();
+  double rto = 0, rpo = 0;
+  bool rto_met = true, rpo_met = true;
+  auto run = [&](const std::string& scenario) {
+    DrillRequest one = request;
+    one.scenario = scenario;
+    OpResult r = RunDrill(ctx, one);
+    json doc = r.ToJson();
+    if (!doc.contains("scenario")) doc["scenario"] = scenario;
+    // -1 (not measured) makes the whole unmeasured; otherwise the worst.
+    double scenario_rto = doc.value("rto_seconds", -1.0), scenario_rpo = doc.value("rpo_seconds", -1.0);
+    rto = rto < 0 || scenario_rto < 0 ? -1 : std::max(rto, scenario_rto);
+    rpo = rpo < 0 || scenario_rpo < 0 ? -1 : std::max(rpo, scenario_rpo);
+    rto_met = rto_met && doc.value("rto_met", false);
+    rpo_met = rpo_met && doc.value("rpo_met", false);
+    scenarios.push_back(std::move(doc));
+    if (!r.status.ok() && first.ok()) first = r.status.WithContext("scenario " + scenario);
+  };
+  run("restore-test");
+  for (const std::string scenario : {"corruption", "database"}) {
+    if (ctx.stop.stop_requested()) {
+      skipped.push_back({{"scenario", scenario}, {"reason", "the drill was interrupted"}});
+      continue;
+    }
+    std::string why = request.disruptive ? NotProvidedFor(c, request, scenario)
+                                         : "disruptive: give --disruptive, in a drill environment";
+    if (why.empty()) {
+      run(scenario);
+    } else {
+      skipped.push_back({{"scenario", scenario}, {"reason", why}});
+    }
+  }
+  json data{{"drill_id", NewDrillId(ctx)},
+            {"scenario", "all"},
+            {"status", first.ok() ? "passed" : "failed"},
+            {"rto_seconds", rto},
+            {"rpo_seconds", rpo},
+            {"rto_met", rto_met},
+            {"rpo_met", rpo_met},
+            {"scenarios", scenarios},
+            {"skipped", skipped}};
+  return op.Finish(OpResult{.status = first, .data = std::move(data)},
+                   {{"status", first.ok() ? "passed" : "failed"}, {"scenarios", scenarios.size()}});
 }
 
 }  // namespace
@@ -124,14 +272,17 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   Operation op(ctx, "drill.run", request.scenario);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
+  if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
+  if (request.scenario == "all") return RunAllDrills(ctx, op, request);
   if (request.scenario != "restore-test") {
     return op.Finish(ErrorResult(InvalidArgument("no drill scenario '" + request.scenario +
-                                                 "' yet (there are: restore-test, database)")));
+                                                 "' yet (there are: restore-test, database, corruption, all)")));
   }
   auto manager = op.NewManager();
   drill::RestoreTestResult r = drill::RunRestoreTest(
       *manager, ctx.config, *ctx.clock,
-      {.backup_id = request.backup_id, .stop = ctx.stop, .progress = request.progress});
+      {.backup_id = request.backup_id, .scratch_root = ctx.config.drill.scratch_dir, .stop = ctx.stop,
+       .progress = request.progress});
   json data = r.ToJson();
   json phases = json::object();
   for (const auto& c : r.components) phases[c.component] = c.restore_seconds;

@@ -12,8 +12,11 @@
 namespace dr::ops {
 
 struct DrillRequest {
-  // restore-test (non-disruptive), or database (disruptive: needs `disruptive`
-  // and drill.environment: true in the configuration).
+  // restore-test (non-disruptive), or database / corruption (disruptive:
+  // need `disruptive` and drill.environment: true in the configuration), or
+  // all: restore-test, then with `disruptive` each disruptive scenario the
+  // configuration provides for (data: scenarios, every drill's document;
+  // skipped, each left out with why).
   std::string scenario = "restore-test";
   std::string backup_id;  // restore-test: "" the newest completed backup
   bool disruptive = false;

@@ -232,10 +232,70 @@ TEST_F(DrillTest, EachDrillHasAReportPageAndTheMonthIsAggregatedPerScenario) {
   EXPECT_EQ(Dr("report drill --month 2026-13").exit_code, 2);
 }
 
+// --scenario all: the restore test alone without --disruptive, the others
+// named as left out; with --disruptive in a drill environment, each scenario
+// the configuration provides for runs as a drill of its own. Here the
+// database has no WAL archive, so the corruption scenario fails and says
+// where and why, the database scenario (no service with a standby) is left
+// out with its reason, and nothing of either is left behind.
+TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOthers) {
+  ASSERT_EQ(Dr("backup create --id nightly").exit_code, 0);
+  const std::string before = LiveDigest();
+  auto safe = Dr("--json drill --scenario all");
+  ASSERT_EQ(safe.exit_code, 0) << safe.err << safe.out;
+  json d = json::parse(safe.out);
+  EXPECT_EQ(d["status"], "passed");
+  ASSERT_EQ(d["scenarios"].size(), 1u);
+  EXPECT_EQ(d["scenarios"][0]["scenario"], "restore-test");
+  EXPECT_EQ(d["scenarios"][0]["status"], "passed");
+  ASSERT_EQ(d["skipped"].size(), 2u);
+  EXPECT_EQ(d["skipped"][0]["scenario"], "corruption");
+  EXPECT_THAT(d["skipped"][1]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
+  EXPECT_EQ(d["rto_seconds"], d["scenarios"][0]["rto_seconds"]);
+  auto printed = Dr("drill --scenario all");
+  EXPECT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_THAT(printed.out, HasSubstr("database       skipped"));
+  EXPECT_THAT(printed.out, HasSubstr("all scenarios: passed"));
+
+  auto refused = Dr("drill --scenario all --disruptive");
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("not marked as a drill environment"));
+
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 60\n");
+  auto r = Dr("--json drill --scenario all --disruptive --report " + dir_ / "reports");
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "failed");
+  ASSERT_EQ(d["scenarios"].size(), 2u) << d.dump(2);
+  EXPECT_EQ(d["scenarios"][0]["status"], "passed");
+  const json& corruption = d["scenarios"][1];
+  EXPECT_EQ(corruption["scenario"], "corruption");
+  EXPECT_EQ(corruption["status"], "failed");
+  EXPECT_EQ(corruption["error"]["step"], "archive");
+  EXPECT_THAT(corruption["error"]["message"].get<std::string>(), HasSubstr("archive_mode is off"));
+  ASSERT_EQ(d["skipped"].size(), 1u);
+  EXPECT_EQ(d["skipped"][0]["scenario"], "database");
+  EXPECT_THAT(d["skipped"][0]["reason"].get<std::string>(), HasSubstr("no postgresql service"));
+  // Each drill has its page; the corruption drill stopped before it touched
+  // anything (no archive to recover from), and the live rows are as they were.
+  for (const auto& s : d["scenarios"]) {
+    EXPECT_TRUE(fs::exists(dir_ / ("reports/" + s["drill_id"].get<std::string>() + ".html"))) << s["drill_id"];
+  }
+  auto no_table = Sql("select to_regclass('ecap_dr_drill_writes') is null");
+  ASSERT_OK(no_table);
+  EXPECT_EQ(*no_table, "t\n");
+  EXPECT_EQ(LiveDigest(), before);
+  EXPECT_FALSE(fs::exists("/tmp/ecap-dr-drill/" + corruption["drill_id"].get<std::string>()));
+}
+
+// In a scratch directory of its own (drill.scratch_dir): a drill of another
+// test running meanwhile would remove the killed one's leftovers first.
 TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
+  const std::string scratch = dir_ / "scratch";
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  scratch_dir: \"" + scratch + "\"\n");
   ASSERT_EQ(Dr("backup create --id nightly --component postgresql").exit_code, 0);
   ASSERT_TRUE(pg_->Psql("postgres", "create database ecap_dr_drill_20260101t000000z_shop").ok());
-  fs::create_directories("/tmp/ecap-dr-drill/drill-killed/files");
+  fs::create_directories(scratch + "/drill-killed/files");
   auto r = Dr("--json drill");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json d = json::parse(r.out);
@@ -243,7 +303,7 @@ TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
   EXPECT_THAT(stale, HasSubstr("database ecap_dr_drill_20260101t000000z_shop"));
   EXPECT_THAT(stale, HasSubstr("drill-killed"));
   EXPECT_THAT(Databases(), ::testing::Not(HasSubstr("ecap_dr_drill_")));
-  EXPECT_FALSE(fs::exists("/tmp/ecap-dr-drill/drill-killed"));
+  EXPECT_FALSE(fs::exists(scratch + "/drill-killed"));
 }
 
 // A physical backup: recovered (base backup + what the archive has) in a

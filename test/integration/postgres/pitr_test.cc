@@ -395,6 +395,85 @@ TEST_F(PitrTest, TheDataCorruptionRunbookPutsDamagedRowsBackFromTheBackupAndTheA
   EXPECT_EQ(log["steps"][1]["output"]["was_paused"], false);
 }
 
+// The disruptive corruption drill on a real server with its WAL archived:
+// refused without --disruptive and outside a drill environment; without a
+// physical backup its recovery fails and says which step; with one, rows are
+// damaged while a client commits, the data_corruption runbook puts every one
+// back, and every acknowledged commit is counted present and intact. The
+// drill's rows, the damaged versions and the clean copy are removed again.
+TEST_F(PitrTest, TheCorruptionDrillDamagesRowsUnderLoadAndCountsEveryCommitTheRunbookPutsBack) {
+  TempDir pgdir;
+  auto started = PgServer::Start(pgdir.path() + "/primary", {.extra_conf = ArchiveConf()});
+  ASSERT_OK(started);
+  const PgServer& pg = **started;
+  std::string base = "dr_coordinator:\n  state_dir: \"" + dir_ / "state" + "\"\n";
+  WriteConfigFor(pg.port());
+  base = ReadFileOrDie(config_) + base;
+  auto sql = [&pg](const std::string& q) {
+    auto r = pg.Psql("postgres", q);
+    return r.ok() ? *r : "error: " + r.status().message();
+  };
+  WriteFile(config_, base);
+  auto unflagged = Dr("drill --scenario corruption");
+  EXPECT_EQ(unflagged.exit_code, 2) << unflagged.err;
+  EXPECT_THAT(unflagged.err, HasSubstr("give --disruptive"));
+  auto production = Dr("drill --scenario corruption --disruptive");
+  EXPECT_EQ(production.exit_code, 2) << production.err;
+  EXPECT_THAT(production.err, HasSubstr("not marked as a drill environment"));
+  EXPECT_EQ(sql("select to_regclass('ecap_dr_drill_writes') is null"), "t\n") << "nothing was touched";
+
+  WriteFile(config_, base + "drill:\n  environment: true\n  timeout_seconds: 300\n");
+  // No physical backup to recover from: the drill fails, in the runbook's step that looks for one.
+  auto none = Dr("--json drill --scenario corruption --disruptive");
+  EXPECT_NE(none.exit_code, 0) << none.out;
+  json failed = json::parse(none.out);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_EQ(failed["error"]["step"], "recover");
+  EXPECT_THAT(failed["error"]["message"].get<std::string>(), HasSubstr("identify_clean_backup"));
+  EXPECT_EQ(failed["rto_seconds"], -1.0);
+  EXPECT_EQ(sql("select to_regclass('ecap_dr_drill_writes') is null"), "t\n") << "its rows are removed";
+  EXPECT_EQ(sql("show default_transaction_read_only"), "off\n") << "the runbook undid its pause";
+
+  ASSERT_EQ(Dr("backup create --id base_drill --component postgresql --physical").exit_code, 0);
+  auto r = Dr("--json drill --scenario corruption --disruptive --report " + dir_ / "reports");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["scenario"], "corruption");
+  const json& damage = d["damage"];
+  EXPECT_GT(damage["updated"].get<int>(), 0) << d.dump(2);
+  EXPECT_GT(damage["deleted"].get<int>(), 0);
+  EXPECT_GE(damage["last_seq"].get<int>(), 20);
+  // The repair counted exactly the damage: rows written since were left alone.
+  EXPECT_EQ(d["repair"]["updated"], damage["updated"]);
+  EXPECT_EQ(d["repair"]["inserted"], damage["deleted"]);
+  EXPECT_EQ(d["runbook"]["execution_log"]["overall_status"], "completed");
+  const json& w = d["writes"];
+  EXPECT_EQ(w["lost"], 0) << d.dump(2);
+  EXPECT_GT(w["acknowledged"].get<int>(), damage["last_seq"].get<int>() / 2) << "commits after the damage too";
+  EXPECT_GT(w["failed_attempts"].get<int>(), 0) << "the pause refused the client's commits for a while";
+  EXPECT_EQ(d["rpo_seconds"], 0.0);
+  EXPECT_GT(d["rto_seconds"].get<double>(), 0);
+  EXPECT_EQ(d["rto_met"], true);
+  std::vector<std::string> phases;
+  for (const auto& p : d["phases"]) phases.push_back(p["name"].get<std::string>() + ":" + p["status"].get<std::string>());
+  EXPECT_EQ(phases, (std::vector<std::string>{"start the load generator:passed", "damage rows:passed",
+                                              "archive the WAL up to the damage:passed",
+                                              "recover (data_corruption runbook):passed",
+                                              "first commit after the recovery:passed",
+                                              "count the commits that survived:passed",
+                                              "remove the drill's rows and copies:passed"}));
+  // Nothing of the drill is left: its rows and table, the damaged versions, the clean copy.
+  EXPECT_EQ(sql("select to_regclass('ecap_dr_drill_writes') is null"), "t\n");
+  EXPECT_EQ(sql("select count(*) from pg_tables where tablename like 'ecap\\_dr\\_repaired\\_%'"), "0\n");
+  EXPECT_FALSE(fs::exists("/tmp/ecap-dr-drill/" + d["drill_id"].get<std::string>()));
+  EXPECT_EQ(sql("show default_transaction_read_only"), "off\n");
+  std::string page = ReadFileOrDie(dir_ / ("reports/" + d["drill_id"].get<std::string>() + ".html"));
+  EXPECT_THAT(page, HasSubstr("corruption: PASSED"));
+  auto listed = Dr("--json events --limit 50");
+  EXPECT_THAT(listed.out, HasSubstr("drill_completed"));
+}
+
 // The guide's security-breach runbook executed for real: the intruder's
 // ecap-dr user and database role lose their access, the master key is
 // rotated, the audit chain verified, and the newest backup from before the
