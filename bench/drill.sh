@@ -20,7 +20,7 @@ MODE=${MODE:-async}
 scripts/install-deps.sh
 BUILD_TARGETS=ecap-dr scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
 DR=$ROOT/build/ecap-dr
-source bench/platform.sh
+source scripts/platform.sh
 
 rows=()
 run_once() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runbook timing: the database-failure and data-corruption runbooks executed
 # for real with --auto-execute --skip-confirmations on the coordinator's
-# platform (bench/platform.sh, built from scratch for every run), per step,
+# platform (scripts/platform.sh, built from scratch for every run), per step,
 # against the guide's estimates (68 and 100 minutes; the goal is under a
 # tenth of each).
 #   database_failure: primary killed (SIGKILL) under no load, then the runbook
@@ -24,7 +24,7 @@ if [[ ! -x $DR ]]; then
   scripts/install-deps.sh
   BUILD_TARGETS=ecap-dr scripts/build.sh -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-source bench/platform.sh
+source scripts/platform.sh
 mkdir -p "$WORK"; chmod 755 "$WORK"
 
 database_failure() {

@@ -18,30 +18,40 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-scripts/install-deps.sh
-echo "== building ecap-dr"
-BUILD_TARGETS=ecap-dr scripts/build.sh >/dev/null
-DR="$ROOT/build/ecap-dr"
+# ECAP_DR names a binary built already (the test command runs the demo with
+# the one it built); without it, the demo installs what it needs and builds.
+if [[ -n "${ECAP_DR:-}" ]]; then
+  DR=$(realpath "$ECAP_DR")
+else
+  scripts/install-deps.sh
+  echo "== building ecap-dr"
+  BUILD_TARGETS=ecap-dr scripts/build.sh >/dev/null
+  DR="$ROOT/build/ecap-dr"
+fi
 
 SANDBOX=${1:-$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)}
 mkdir -p "$SANDBOX"
 cd "$SANDBOX"
-rm -rf data repo keys restore ecap-dr.yaml
+rm -rf data repo keys restore state reports ecap-dr.yaml
 echo "== sandbox: $SANDBOX"
 
-# A PostgreSQL server of the demo's own (initdb and pg_ctl refuse root: run them as postgres).
-PGBIN=/usr/lib/postgresql/15/bin
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The platform (scripts/platform.sh): a PostgreSQL 15 primary on 127.0.0.10
+# with a streaming standby on 127.0.0.20 (same port), and BIND 9 serving
+# platform.test, where clients find the database as db.platform.test. WAL
+# archiving is on; its archive_command (ecap-dr wal push) is set once the
+# repository exists. Everything started is stopped when the demo ends, fails
+# or is interrupted.
+source "$ROOT/scripts/platform.sh"
 chmod 755 "$SANDBOX"
-rm -rf pg && mkdir pg && chown postgres:postgres pg
-as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-as_pg $PGBIN/initdb -D pg/data -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
-printf "listen_addresses = '127.0.0.1'\nport = %s\nunix_socket_directories = '%s/pg'\nfsync = off\n" "$PGPORT" "$SANDBOX" >> pg/data/postgresql.conf
-as_pg $PGBIN/pg_ctl -D pg/data -l pg/server.log -w -t 30 start >/dev/null
-trap 'as_pg $PGBIN/pg_ctl -D "$SANDBOX/pg/data" -m fast -w stop >/dev/null 2>&1 || true' EXIT
-PSQL="$PGBIN/psql -X -At -h 127.0.0.1 -p $PGPORT -U postgres"
+rm -rf pg dns
+trap 'platform_stop "$SANDBOX/pg"' EXIT
+trap 'exit 130' INT TERM
+platform_pg "$SANDBOX/pg" "fsync = off
+archive_mode = on"
+PGPORT=$PG_PORT
+PSQL="$PGBIN/psql -X -At -h 127.0.0.10 -p $PGPORT -U postgres"
 $PSQL -c "create database shop" >/dev/null
-$PGBIN/pgbench -h 127.0.0.1 -p "$PGPORT" -U postgres -i -s 5 -q shop >/dev/null 2>&1
+$PGBIN/pgbench -h 127.0.0.10 -p "$PGPORT" -U postgres -i -s 5 -q shop >/dev/null 2>&1
 $PSQL -d shop -c "create table orders as select g as id, 'customer ' || (g % 997) as customer,
   (g * 7 % 10000) / 100.0 as amount, now() - (g || ' minutes')::interval as created,
   jsonb_build_object('channel', (array['web','app','store'])[1 + g % 3]) as attrs
@@ -52,7 +62,20 @@ shop_sums() {
   done
 }
 sums_before=$(shop_sums)
-echo "PostgreSQL 15 running on 127.0.0.1:$PGPORT with database 'shop'"
+echo "PostgreSQL 15 primary running on 127.0.0.10:$PGPORT with database 'shop'"
+
+# The standby is synchronous: a commit the primary acknowledges is on the standby too.
+$PSQL -c "alter system set synchronous_standby_names = '*'" -c "select pg_reload_conf()" >/dev/null
+for _ in $(seq 300); do
+  [[ $($PSQL -c "select sync_state from pg_stat_replication") == sync ]] && break
+  sleep 0.1
+done
+[[ $($PSQL -c "select sync_state from pg_stat_replication") == sync ]] ||
+  { echo "FAILED: the standby does not stream synchronously (see $SANDBOX/pg/standby.log)" >&2; exit 1; }
+echo "PostgreSQL 15 standby streaming synchronously on 127.0.0.20:$PGPORT"
+platform_bind "$SANDBOX/dns"
+DNSPORT=$DNS_PORT
+echo "BIND 9 on 127.0.0.1:$DNSPORT: db.platform.test -> 127.0.0.10"
 
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
@@ -86,15 +109,37 @@ encryption:
 files:
   paths: ["$SANDBOX/data"]
 postgresql:
-  host: 127.0.0.1
+  host: 127.0.0.10
   port: $PGPORT
   database: shop
   username: postgres
+dr_coordinator:
+  state_dir: "$SANDBOX/state"
+  check_interval_seconds: 0.5
+  failure_threshold: 3
+  services:
+    - {name: shop-db, type: postgresql, timeout_seconds: 1,
+       primary: "host=127.0.0.10 port=$PGPORT user=postgres dbname=shop",
+       standby: "host=127.0.0.20 port=$PGPORT user=postgres dbname=shop"}
+    - {name: shop-db-name, type: dns, record: db.platform.test}
+  failover:
+    fence_command: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid) 2>/dev/null; true"
+    dns: {server: "127.0.0.1:$DNSPORT", zone: platform.test, record: db.platform.test, ttl: 5,
+          tsig_key_file: "$SANDBOX/dns/ddns.key"}
+# This sandbox is a drill environment: disruptive drills may break it.
+drill:
+  environment: true
+  faults:
+    database: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid)"
 YAML
 export ECAP_DR_CONFIG="$SANDBOX/ecap-dr.yaml"
 
 step "validate the configuration" "$DR" config check
 step "create the encrypted repository (generates the master key)" "$DR" repo init
+# PostgreSQL archives its WAL into the repository through ecap-dr, as the
+# user it runs as: it reads the configuration and the key, writes the repository.
+if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres repo keys; fi
+$PSQL -c "alter system set archive_command = '$DR -c $SANDBOX/ecap-dr.yaml wal push %p'" -c "select pg_reload_conf()" >/dev/null
 step "first backup (files and PostgreSQL)" "$DR" backup create --id demo_backup_1 --tag daily
 # Change 1% of the data: append rows, as a day of new orders would.
 tail -n 1200 data/exports/orders.csv | sed 's/^/9/' >> data/exports/orders.csv
@@ -127,5 +172,21 @@ if [[ "$sha_before" != "$sha_after" ]]; then
 fi
 echo "restored files are identical to the originals ($(echo "$sha_after" | wc -l) files, SHA-256 compared)"
 step "check every byte of the repository" "$DR" repo check --read-data
+
+echo; echo "== disruptive drills: rows damaged under load, then the primary killed under load"
+step "a physical base backup (the WAL archive continues it)" "$DR" backup create --id demo_base --component postgresql --physical
+step "health of the platform" "$DR" health
+# Every scenario, each a drill of its own: the restore test; corruption (rows
+# damaged while a client commits, the data_corruption runbook puts them back
+# from the physical backup and the WAL archive); database (the primary killed
+# while a client commits through db.platform.test, the database_failure
+# runbook fails over). Each counts every acknowledged commit.
+step "all drill scenarios, disruptive ones included" \
+  "$DR" drill --scenario all --disruptive --report "$SANDBOX/reports"
+new_address=$(dig @127.0.0.1 -p "$DNSPORT" +short db.platform.test A)
+[[ "$new_address" == 127.0.0.20 ]] || { echo "FAILED: db.platform.test leads to '$new_address'" >&2; exit 1; }
+echo "db.platform.test now leads to the former standby ($new_address), which takes writes:"
+echo "  $($PGBIN/psql -X -At -h "$new_address" -p "$PGPORT" -U postgres -d shop -c "select 'pg_is_in_recovery = ' || pg_is_in_recovery()")"
+echo "drill reports (HTML): $SANDBOX/reports"
 echo
 echo "demo completed: sandbox left in $SANDBOX"

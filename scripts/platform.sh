@@ -1,20 +1,23 @@
-# Shared by the benchmarks that need the coordinator's platform (source it):
+# The coordinator's platform on loopback, shared by scripts/demo.sh and the
+# benchmarks that need it (source it):
 # PostgreSQL 15 primary on 127.0.0.10 with a streaming standby on 127.0.0.20
 # (same port), and BIND 9 serving platform.test with db -> 127.0.0.10 and
-# RFC 2136 updates signed with a TSIG key. Files of PostgreSQL belong to
-# postgres; named keeps its own in root's directories.
+# RFC 2136 updates signed with a TSIG key. Run as root, PostgreSQL runs as
+# postgres (it refuses root) and named keeps its files in root's directories;
+# run as another user, both run as that user.
 #
 #   platform_pg DIR [EXTRA_CONF]   sets PG_PORT; DIR/primary, DIR/standby, logs beside
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
 #   platform_stop DIR_PG           stops both servers (immediate) and named
 PGBIN=/usr/lib/postgresql/15/bin
-as_pg() { runuser -u postgres -- "$@"; }
+as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
 
 platform_pg() {
   local B=$1 extra=${2:-}
-  mkdir -p "$B" "$B/s"; chmod 755 "$B"; chown postgres:postgres "$B" "$B/s"
+  mkdir -p "$B" "$B/s"; chmod 755 "$B"
+  if [[ $(id -u) -eq 0 ]]; then chown postgres:postgres "$B" "$B/s"; fi
   PG_PORT=$(free_port)
   as_pg $PGBIN/initdb -D "$B/primary" -U postgres -A trust --no-sync -E UTF8 --locale=C >/dev/null
   cat >> "$B/primary/postgresql.conf" <<CONF
@@ -36,7 +39,7 @@ CONF
 
 platform_bind() {
   local N=$1
-  mkdir -p "$N/dns"; tsig-keygen -a hmac-sha256 ddns-key > "$N/ddns.key"
+  mkdir -p "$N/dns"; /usr/sbin/tsig-keygen -a hmac-sha256 ddns-key > "$N/ddns.key"
   DNS_PORT=$(free_port)
   cat > "$N/named.conf" <<CONF
 include "$N/ddns.key";
@@ -47,9 +50,13 @@ controls { };
 zone "platform.test" { type primary; file "$N/zone"; allow-update { key "ddns-key"; }; };
 CONF
   printf '$TTL 60\n@ IN SOA ns1.platform.test. admin.platform.test. ( 1 60 60 3600 60 )\n  IN NS ns1.platform.test.\nns1 IN A 127.0.0.1\ndb IN A 127.0.0.10\n' > "$N/zone"
-  named -g -4 -c "$N/named.conf" >"$N/named.log" 2>&1 &
+  /usr/sbin/named -g -4 -c "$N/named.conf" >"$N/named.log" 2>&1 &
   NAMED_PID=$!
-  until dig @127.0.0.1 -p "$DNS_PORT" +short db.platform.test A | grep -q 127; do sleep 0.05; done
+  local tries=0
+  until dig @127.0.0.1 -p "$DNS_PORT" +short +time=1 +tries=1 db.platform.test A 2>/dev/null | grep -q 127; do
+    if (( ++tries > 200 )); then echo "named did not start: $N/named.log" >&2; return 1; fi
+    sleep 0.05
+  done
 }
 
 platform_stop() {

@@ -35,3 +35,8 @@ BUILD_DIR=build-asan BUILD_TYPE=Debug scripts/build.sh -DDR_WERROR=ON -DDR_SANIT
 export ASAN_OPTIONS=detect_leaks=1:exitcode=86 UBSAN_OPTIONS=print_stacktrace=1:exitcode=87
 echo "== every suite: unit, CLI, PostgreSQL, S3, Kafka, coordinator, notifications"
 ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900
+
+# The README's main job runs too, with the binary just built (under the
+# sanitizers): its sandbox platform, the drills and the failover must work.
+echo "== the README's main job: scripts/demo.sh"
+ECAP_DR=build-asan/ecap-dr scripts/demo.sh "$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)"
