@@ -32,7 +32,7 @@ fi
 SANDBOX=${1:-$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)}
 mkdir -p "$SANDBOX"
 cd "$SANDBOX"
-rm -rf data repo keys restore state reports ecap-dr.yaml
+rm -rf data repo keys restore state reports drill ecap-dr.yaml
 echo "== sandbox: $SANDBOX"
 
 # The platform (scripts/platform.sh): a PostgreSQL 15 primary on 127.0.0.10
@@ -44,7 +44,15 @@ echo "== sandbox: $SANDBOX"
 source "$ROOT/scripts/platform.sh"
 chmod 755 "$SANDBOX"
 rm -rf pg dns
-trap 'platform_stop "$SANDBOX/pg"' EXIT
+# A drill interrupted mid-way may leave its scratch PostgreSQL server running.
+stop_scratch_servers() {
+  local pid_file
+  for pid_file in "$SANDBOX"/drill/*/pg/data/postmaster.pid; do
+    if [[ -f "$pid_file" ]]; then as_pg $PGBIN/pg_ctl -D "${pid_file%/postmaster.pid}" -m immediate -w stop >/dev/null 2>&1; fi
+  done
+  return 0
+}
+trap 'stop_scratch_servers; platform_stop "$SANDBOX/pg"' EXIT
 trap 'exit 130' INT TERM
 platform_pg "$SANDBOX/pg" "fsync = off
 archive_mode = on"
@@ -129,6 +137,7 @@ dr_coordinator:
 # This sandbox is a drill environment: disruptive drills may break it.
 drill:
   environment: true
+  scratch_dir: "$SANDBOX/drill"
   faults:
     database: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid)"
 YAML

@@ -39,4 +39,6 @@ ctest --test-dir build-asan --output-on-failure -j "$(nproc)" --timeout 900
 # The README's main job runs too, with the binary just built (under the
 # sanitizers): its sandbox platform, the drills and the failover must work.
 echo "== the README's main job: scripts/demo.sh"
-ECAP_DR=build-asan/ecap-dr scripts/demo.sh "$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)"
+demo_dir=$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)
+ECAP_DR=build-asan/ecap-dr scripts/demo.sh "$demo_dir" || { echo "the demo failed: its sandbox is kept in $demo_dir"; exit 1; }
+rm -rf "$demo_dir"

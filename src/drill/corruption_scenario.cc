@@ -87,6 +87,14 @@ std::vector<std::string> SavedTables(const json& runbook) {
   return out;
 }
 
+// When the runbook's resume_operations step began (UTC).
+std::optional<std::chrono::system_clock::time_point> ResumeStarted(const json& runbook) {
+  for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
+    if (step.value("id", "") == "resume_operations") return ParseUtc(step.value("started_at", ""));
+  }
+  return std::nullopt;
+}
+
 json RepairOutput(const json& runbook) {
   for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
     if (step.value("id", "") == "repair_rows" && step.contains("output")) return step["output"];
@@ -116,7 +124,9 @@ DisruptiveResult RunCorruptionScenario(Clock& clock, const CorruptionScenarioOpt
     auto acked = writer.acks();
     result.acknowledged_before_fault = acked.size();
     // T after the last acknowledged commit, so every damaged row committed before it.
-    auto corruption_time = (*conn)->QueryValue("select clock_timestamp()::text");
+    // In UTC whatever the server's DateStyle and TimeZone.
+    auto corruption_time = (*conn)->QueryValue(
+        "select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
     if (!corruption_time.ok()) return timeline.Fail("inject", corruption_time.status().WithContext("reading the time"));
     Steady::time_point fault = clock.Monotonic();
     result.fault_at = FormatUtc(clock.Now(), true);
@@ -142,10 +152,14 @@ DisruptiveResult RunCorruptionScenario(Clock& clock, const CorruptionScenarioOpt
       std::string step = FailedRunbookStep(result.runbook);
       return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
     }
-    Steady::time_point recovered_at = clock.Monotonic();
+    // Writes resumed when the runbook's resume step began: every commit was
+    // refused from the pause until then, so the first one acknowledged since
+    // is the recovery as a client sees it.
+    auto resumed = ResumeStarted(result.runbook);
+    if (!resumed) return timeline.Fail("recover", Failed("the runbook did not record when writes resumed"));
 
     timeline.Begin("first commit after the recovery");
-    auto first = WaitForCommit([&] { return writer.FirstDoneAfter(recovered_at); }, fault + Seconds(options.timeout_seconds),
+    auto first = WaitForCommit([&] { return writer.FirstAcknowledgedFrom(*resumed); }, fault + Seconds(options.timeout_seconds),
                                clock, options.stop,
                                "no commit was acknowledged within " +
                                    std::to_string(static_cast<int>(options.timeout_seconds)) +

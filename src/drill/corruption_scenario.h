@@ -17,8 +17,8 @@
 //   4. Recovery runs (the caller's: the data_corruption runbook with
 //      corruption_time T and the drill's table). It pauses writes, so the
 //      load generator's commits are refused until it resumes them.
-//   5. RTO: from the damage to the first commit acknowledged after the
-//      recovery ended (data repaired, writes taken again). RPO: the
+//   5. RTO: from the damage to the first commit acknowledged once the
+//      runbook resumed writes (after the repair). RPO: the
 //      acknowledged commits that are missing or still damaged, each named.
 //   6. The drill's rows, the damaged versions the repair kept beside the
 //      table, and the recovery's scratch copy are removed, also on failure.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/core.h>
+
 #include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/status_json.h"
@@ -80,7 +82,9 @@ Status StartLoad(net::pg::Connection& conn, LoadWriter& writer, Clock& clock, co
   auto waited = WaitForCommit(enough, clock.Monotonic() + std::chrono::seconds(30), clock, options.stop,
                               "the load generator got fewer than " + std::to_string(wanted) +
                                   " commits acknowledged in 30 s; the database does not take writes");
-  return waited.status();
+  if (waited.ok() || waited.status().code() == Code::kCancelled) return waited.status();
+  Status why = writer.last_error();
+  return why.ok() ? waited.status() : Status(waited.status().code(), waited.status().message() + ": " + why.message());
 }
 
 Result<Ack> WaitForCommit(const std::function<std::optional<Ack>()>& found, std::chrono::steady_clock::time_point deadline,
@@ -130,11 +134,15 @@ void Timeline::Finish() {
   Begin("");
   result_.duration_seconds = Since(clock_.Monotonic());
   if (result_.error.ok() && result_.rto_seconds > result_.rto_target_seconds) {
-    result_.error = Failed("recovery took " + std::to_string(result_.rto_seconds) + " s, beyond the RTO target");
+    result_.error = Failed(fmt::format("{} drill: recovery took {:.2f} s, beyond the RTO target of {:.0f} s",
+                                       result_.scenario, result_.rto_seconds, result_.rto_target_seconds));
     result_.failed_step = "rto";
   }
   if (result_.error.ok() && result_.rpo_seconds > result_.rpo_target_seconds) {
-    result_.error = Failed(std::to_string(result_.lost.size()) + " acknowledged commits lost, beyond the RPO target");
+    result_.error = Failed(fmt::format("{} drill: {} acknowledged commits lost, {:.2f} s of writes, beyond the RPO "
+                                       "target of {:.0f} s",
+                                       result_.scenario, result_.lost.size(), result_.rpo_seconds,
+                                       result_.rpo_target_seconds));
     result_.failed_step = "rpo";
   }
   result_.status = result_.error.ok() ? "passed" : "failed";
@@ -173,8 +181,13 @@ void CountLost(const std::vector<Ack>& acks, const std::map<int64_t, bool>& rows
 void RemoveDrillRows(Result<std::unique_ptr<net::pg::Connection>> conn, const std::string& where,
                      DisruptiveResult& result, Timeline& timeline) {
   std::string what = "rows of " + result.drill_id + " in " + kDrillTable;
-  Status removed = conn.ok() ? (*conn)->Exec("delete from " + std::string(kDrillTable) + " where drill_id = '" +
-                                             result.drill_id + "'")
+  // A drill that stopped before it made the table has nothing to remove.
+  if (conn.ok()) {
+    auto exists = (*conn)->QueryValue("select to_regclass($1) is not null", {kDrillTable});
+    if (exists.ok() && *exists == "f") return;
+  }
+  Status removed = conn.ok() ? (*conn)->Exec("delete from " + std::string(kDrillTable) + " where drill_id = " +
+                                             (*conn)->QuoteLiteral(result.drill_id))
                              : conn.status();
   if (!removed.ok()) {
     result.cleanup_errors.push_back(what + ": " + removed.message());

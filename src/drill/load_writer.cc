@@ -66,12 +66,17 @@ std::optional<Ack> LoadWriter::FirstConnectedAfter(std::chrono::steady_clock::ti
   return std::nullopt;
 }
 
-std::optional<Ack> LoadWriter::FirstDoneAfter(std::chrono::steady_clock::time_point t) const {
+std::optional<Ack> LoadWriter::FirstAcknowledgedFrom(std::chrono::system_clock::time_point t) const {
   std::lock_guard lock(mu_);
   for (const auto& a : acks_) {
-    if (a.done > t) return a;
+    if (a.at >= t) return a;
   }
   return std::nullopt;
+}
+
+Status LoadWriter::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
 }
 
 void LoadWriter::Run(std::stop_token stop) {
@@ -85,7 +90,7 @@ void LoadWriter::Run(std::stop_token stop) {
       auto opened = conninfo.ok() ? net::pg::Connection::OpenConninfo(*conninfo, 2)
                                   : Result<std::unique_ptr<net::pg::Connection>>(conninfo.status());
       if (!opened.ok()) {
-        Fail();
+        Fail(opened.status());
         clock_.SleepFor(kPause, stop);
         continue;
       }
@@ -93,10 +98,10 @@ void LoadWriter::Run(std::stop_token stop) {
       connected = clock_.Monotonic();
     }
     ++seq;
-    Status s = conn->Exec("insert into " + std::string(kDrillTable) + " (drill_id, seq) values ('" +
-                          options_.drill_id + "', " + std::to_string(seq) + ")");
+    Status s = conn->Exec("insert into " + std::string(kDrillTable) + " (drill_id, seq) values (" +
+                          conn->QuoteLiteral(options_.drill_id) + ", " + std::to_string(seq) + ")");
     if (!s.ok()) {
-      Fail();
+      Fail(s);
       // A promoted standby that never received the table (it was made after
       // replication stopped) gets it anew: the commits it lacks are then
       // counted as lost, not the load stopped. Any other failure: its server
@@ -111,9 +116,10 @@ void LoadWriter::Run(std::stop_token stop) {
   }
 }
 
-void LoadWriter::Fail() {
+void LoadWriter::Fail(Status why) {
   std::lock_guard lock(mu_);
   failures_++;
+  last_error_ = std::move(why);
 }
 
 }  // namespace dr::drill

@@ -61,22 +61,24 @@ class LoadWriter {
   std::vector<Ack> acks() const;
   size_t ack_count() const;
   uint64_t failures() const;
+  Status last_error() const;  // why the last commit or connection failed (ok: none failed)
   // The first commit acknowledged on a connection opened after `t`. (A
   // backend of a killed postmaster can still commit for a moment on a
   // connection made before.)
   std::optional<Ack> FirstConnectedAfter(std::chrono::steady_clock::time_point t) const;
-  // The first commit acknowledged after `t`, on any connection.
-  std::optional<Ack> FirstDoneAfter(std::chrono::steady_clock::time_point t) const;
+  // The first commit acknowledged at or after `t` (wall clock), on any connection.
+  std::optional<Ack> FirstAcknowledgedFrom(std::chrono::system_clock::time_point t) const;
 
  private:
   void Run(std::stop_token stop);
-  void Fail();
+  void Fail(Status why);
 
   const LoadWriterOptions options_;
   Clock& clock_;
   mutable std::mutex mu_;
   std::vector<Ack> acks_;
   uint64_t failures_ = 0;
+  Status last_error_;
   std::jthread thread_;
 };
 

@@ -12,6 +12,12 @@ namespace dr::drill {
 
 std::string ScratchBase(const std::string& root) { return root.empty() ? std::string("/tmp/ecap-dr-drill") : root; }
 
+bool IsDrillDirectory(const std::filesystem::directory_entry& entry) {
+  std::error_code ec;
+  return entry.path().filename().string().rfind("drill-", 0) == 0 && entry.is_directory(ec) &&
+         !entry.is_symlink(ec);
+}
+
 int LockDirectory(const std::string& dir, bool wait) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -1;
@@ -25,9 +31,16 @@ int LockDirectory(const std::string& dir, bool wait) {
 Result<std::unique_ptr<ScratchDirectory>> ScratchDirectory::Hold(const std::string& root, const std::string& drill_id) {
   std::unique_ptr<ScratchDirectory> d(new ScratchDirectory());
   std::string base = ScratchBase(root);
+  if (base.empty() || base[0] != '/') {
+    return InvalidArgument("drill.scratch_dir must be an absolute path, not '" + base + "'");
+  }
   d->path_ = base + "/" + drill_id;
+  std::error_code ec;
+  bool made_base = !std::filesystem::exists(base, ec);
   DR_RETURN_IF_ERROR(MakeDirs(d->path_, 0755));
-  ::chmod(base.c_str(), 0755);  // the postgres user walks through them to a scratch data directory
+  // The postgres user walks through them to a scratch data directory; a base
+  // that was there (/tmp, say) keeps its own mode.
+  if (made_base) ::chmod(base.c_str(), 0755);
   ::chmod(d->path_.c_str(), 0755);
   d->fd_ = LockDirectory(d->path_, true);
   if (d->fd_ < 0) return ErrnoStatus(errno, "unable to lock the drill's scratch directory " + d->path_);

@@ -5,6 +5,7 @@
 // scratch server left in <dir>/pg/data and removes it.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -14,12 +15,18 @@ namespace dr::drill {
 
 std::string ScratchBase(const std::string& root);  // root, or /tmp/ecap-dr-drill
 
+// A directory a drill made in the scratch base ("drill-...", not a symlink):
+// the only entries a pass over stale targets may remove.
+bool IsDrillDirectory(const std::filesystem::directory_entry& entry);
+
 // Opens `dir` and locks it: blocking when `wait`, else -1 when another
 // process holds it. -1 also when it cannot be opened. The fd releases it.
 int LockDirectory(const std::string& dir, bool wait);
 
 // Makes <base>/<drill_id> (readable by the postgres user on the way to a
-// scratch data directory) and locks it for as long as the object lives.
+// scratch data directory; a base the drill makes is too, one that exists is
+// left as it is) and locks it for as long as the object lives. The base must
+// be an absolute path.
 class ScratchDirectory {
  public:
   static Result<std::unique_ptr<ScratchDirectory>> Hold(const std::string& root, const std::string& drill_id);

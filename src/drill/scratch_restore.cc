@@ -171,6 +171,8 @@ class Drill {
     std::set<std::string> running;
     if (fs::exists(base_, ec)) {
       for (const auto& entry : fs::directory_iterator(base_, ec)) {
+        // Only what a drill makes: drill.scratch_dir may be shared with anything else.
+        if (!IsDrillDirectory(entry)) continue;
         int fd = LockDirectory(entry.path().string(), false);
         if (fd < 0) {
           running.insert(KeyOf(entry.path().filename().string()));

@@ -126,13 +126,14 @@ Result<std::unique_ptr<Connection>> Connection::Connect(std::vector<const char*>
   // news the user needs.
   PQsetNoticeReceiver(
       conn,
-      [](void*, const PGresult* res) {
+      [](void* where, const PGresult* res) {
         const char* severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
         if (severity != nullptr && std::string_view(severity) == "WARNING") {
-          std::fprintf(stderr, "PostgreSQL: %s", PQresultErrorMessage(res));
+          std::fprintf(stderr, "PostgreSQL at %s: %s", static_cast<const std::string*>(where)->c_str(),
+                       PQresultErrorMessage(res));
         }
       },
-      nullptr);
+      &c->where_);  // the Connection owns the PGconn: where_ outlives it
   return c;
 }
 

@@ -296,6 +296,8 @@ TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
   ASSERT_EQ(Dr("backup create --id nightly --component postgresql").exit_code, 0);
   ASSERT_TRUE(pg_->Psql("postgres", "create database ecap_dr_drill_20260101t000000z_shop").ok());
   fs::create_directories(scratch + "/drill-killed/files");
+  // Not a drill's: drill.scratch_dir may hold other things, which stay.
+  WriteFile(scratch + "/keep-me/notes.txt", "mine\n");
   auto r = Dr("--json drill");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json d = json::parse(r.out);
@@ -304,6 +306,7 @@ TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
   EXPECT_THAT(stale, HasSubstr("drill-killed"));
   EXPECT_THAT(Databases(), ::testing::Not(HasSubstr("ecap_dr_drill_")));
   EXPECT_FALSE(fs::exists(scratch + "/drill-killed"));
+  EXPECT_EQ(ReadFileOrDie(scratch + "/keep-me/notes.txt"), "mine\n");
 }
 
 // A physical backup: recovered (base backup + what the archive has) in a
