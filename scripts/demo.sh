@@ -48,7 +48,7 @@ rm -rf pg dns
 stop_scratch_servers() {
   local pid_file
   for pid_file in "$SANDBOX"/drill/*/pg/data/postmaster.pid; do
-    if [[ -f "$pid_file" ]]; then as_pg $PGBIN/pg_ctl -D "${pid_file%/postmaster.pid}" -m immediate -w stop >/dev/null 2>&1; fi
+    if [[ -f "$pid_file" ]]; then as_pg $PGBIN/pg_ctl -D "${pid_file%/postmaster.pid}" -m immediate -w stop >/dev/null 2>&1 || true; fi
   done
   return 0
 }

@@ -538,9 +538,9 @@ RecordType RootKeys() {
            "a disruptive scenario not recovered this long after its fault fails", {.min = 1, .max = 86400})
       .Key("drill.scratch_dir", [](C& c) -> auto& { return c.drill.scratch_dir; },
            "where drills restore into scratch copies (files, a physical backup's scratch server, the "
-           "corruption scenario's clean copy), one directory per drill, removed after it; the postgres user "
-           "must be able to walk to it. A directory no running drill holds is a killed drill's, removed by "
-           "the next drill")
+           "corruption scenario's clean copy), one directory per drill, removed after it; an absolute path the "
+           "postgres user can walk to. A drill-* directory there that no running drill holds is a killed "
+           "drill's, removed by the next drill; anything else there is left alone")
       .Section("drill.faults", "How each disruptive scenario makes its fault: shell commands.")
       .Key("drill.faults.database", [](C& c) -> auto& { return c.drill.database_fault; },
            "shell command that makes the database primary fail (the database scenario), e.g. "

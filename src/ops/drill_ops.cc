@@ -271,6 +271,10 @@ OpResult RunAllDrills(OperationContext& ctx, Operation& op, const DrillRequest& 
 OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   Operation op(ctx, "drill.run", request.scenario);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
+  // Before any pass over stale targets: a relative one would be taken from wherever ecap-dr runs.
+  if (const std::string& dir = ctx.config.drill.scratch_dir; dir.empty() || dir[0] != '/') {
+    return op.Finish(ErrorResult(Status(Code::kConfig, "drill.scratch_dir must be an absolute path, not '" + dir + "'")));
+  }
   if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
   if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
   if (request.scenario == "all") return RunAllDrills(ctx, op, request);

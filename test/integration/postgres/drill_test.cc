@@ -307,6 +307,13 @@ TEST_F(DrillTest, TargetsLeftByAKilledDrillAreRemovedByTheNextOne) {
   EXPECT_THAT(Databases(), ::testing::Not(HasSubstr("ecap_dr_drill_")));
   EXPECT_FALSE(fs::exists(scratch + "/drill-killed"));
   EXPECT_EQ(ReadFileOrDie(scratch + "/keep-me/notes.txt"), "mine\n");
+  // A relative scratch_dir would be taken from wherever ecap-dr runs: refused before any pass.
+  std::string config = ReadFileOrDie(config_);
+  config.replace(config.find(scratch), scratch.size(), "relative-scratch");
+  WriteFile(config_, config);
+  auto relative = Dr("drill");
+  EXPECT_EQ(relative.exit_code, 2) << relative.err;
+  EXPECT_THAT(relative.err, HasSubstr("drill.scratch_dir must be an absolute path, not 'relative-scratch'"));
 }
 
 // A physical backup: recovered (base backup + what the archive has) in a
