@@ -74,32 +74,36 @@ Status ArchiveUpToNow(net::pg::Connection& conn, Clock& clock, double timeout_se
   }
 }
 
-// The damaged versions the repair kept beside the table (repair_rows' saved_as).
-std::vector<std::string> SavedTables(const json& runbook) {
-  std::vector<std::string> out;
+// A step of the runbook's execution document by id, or null.
+json RunbookStep(const json& runbook, const std::string& id) {
   for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
-    if (step.value("id", "") != "repair_rows" || !step.contains("output")) continue;
-    for (const auto& t : step["output"].value("tables", json::array())) {
-      std::string saved = t.value("saved_as", "");
-      if (saved.rfind("ecap_dr_repaired_", 0) == 0) out.push_back(saved);
-    }
+    if (step.value("id", "") == id) return step;
+  }
+  return nullptr;
+}
+
+// What repair_rows said it did, or null.
+json RepairOutput(const json& runbook) {
+  json step = RunbookStep(runbook, "repair_rows");
+  return step.is_object() ? step.value("output", json()) : json();
+}
+
+// The damaged versions the repair kept beside the table (its output's saved_as).
+std::vector<std::string> SavedTables(const json& repair) {
+  std::vector<std::string> out;
+  if (!repair.is_object()) return out;
+  for (const auto& t : repair.value("tables", json::array())) {
+    std::string saved = t.value("saved_as", "");
+    if (saved.rfind("ecap_dr_repaired_", 0) == 0) out.push_back(saved);
   }
   return out;
 }
 
 // When the runbook's resume_operations step began (UTC).
 std::optional<std::chrono::system_clock::time_point> ResumeStarted(const json& runbook) {
-  for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
-    if (step.value("id", "") == "resume_operations") return ParseUtc(step.value("started_at", ""));
-  }
-  return std::nullopt;
-}
-
-json RepairOutput(const json& runbook) {
-  for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
-    if (step.value("id", "") == "repair_rows" && step.contains("output")) return step["output"];
-  }
-  return nullptr;
+  json step = RunbookStep(runbook, "resume_operations");
+  if (!step.is_object()) return std::nullopt;
+  return ParseUtc(step.value("started_at", ""));
 }
 
 }  // namespace
@@ -171,22 +175,14 @@ DisruptiveResult RunCorruptionScenario(Clock& clock, const CorruptionScenarioOpt
     timeline.Begin("count the commits that survived");
     auto check = Connect(options);
     if (!check.ok()) return timeline.Fail("verify", check.status().WithContext("the repaired database"));
-    auto rows = ReadDrillRows(**check, result.drill_id);
-    if (!rows.ok()) return timeline.Fail("verify", rows.status().WithContext("reading the drill's commits back"));
-    CountLost(writer.acks(), *rows, result);
-    if (!result.lost.empty()) {
-      timeline.Say("drill " + result.drill_id + ": " + std::to_string(result.lost.size()) +
-                   " acknowledged commits are lost or still damaged");
-    }
+    if (Status s = CountSurvivors(**check, writer.acks(), result, timeline); !s.ok()) return timeline.Fail("verify", s);
   }();
-  writer.Stop();
-  result.acknowledged = writer.ack_count();
-  result.failed_attempts = writer.failures();
+  StopLoad(writer, result);
 
   timeline.Begin("remove the drill's rows and copies");
   auto conn = Connect(options);
   if (conn.ok()) {
-    for (const auto& saved : SavedTables(result.runbook)) {
+    for (const auto& saved : SavedTables(result.details.value("repair", json()))) {
       Status dropped = (*conn)->Exec("drop table if exists " + (*conn)->QuoteIdent(saved));
       if (dropped.ok()) {
         result.removed.push_back("table " + saved + " (the damaged versions the repair kept)");

@@ -74,17 +74,9 @@ DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions
     auto check = ConnectThroughName(options, &address);
     if (!check.ok()) return timeline.Fail("verify", check.status().WithContext("the recovered database"));
     result.address_after = address;
-    auto rows = ReadDrillRows(**check, result.drill_id);
-    if (!rows.ok()) return timeline.Fail("verify", rows.status().WithContext("reading the drill's commits back"));
-    CountLost(writer.acks(), *rows, result);
-    if (!result.lost.empty()) {
-      timeline.Say("drill " + result.drill_id + ": " + std::to_string(result.lost.size()) +
-                   " acknowledged commits are lost");
-    }
+    if (Status s = CountSurvivors(**check, writer.acks(), result, timeline); !s.ok()) return timeline.Fail("verify", s);
   }();
-  writer.Stop();
-  result.acknowledged = writer.ack_count();
-  result.failed_attempts = writer.failures();
+  StopLoad(writer, result);
 
   timeline.Begin("remove the drill's rows");
   std::string address;

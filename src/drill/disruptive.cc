@@ -178,6 +178,27 @@ void CountLost(const std::vector<Ack>& acks, const std::map<int64_t, bool>& rows
   result.rpo_seconds = std::max({before_fault, spread, 0.001});
 }
 
+Status CountSurvivors(net::pg::Connection& conn, const std::vector<Ack>& acks, DisruptiveResult& result,
+                      const Timeline& timeline) {
+  auto rows = ReadDrillRows(conn, result.drill_id);
+  if (!rows.ok()) return rows.status().WithContext("reading the drill's commits back");
+  CountLost(acks, *rows, result);
+  if (!result.lost.empty()) {
+    size_t damaged = std::count_if(result.lost.begin(), result.lost.end(),
+                                   [](const LostWrite& l) { return l.state == "damaged"; });
+    timeline.Say("drill " + result.drill_id + ": " + std::to_string(result.lost.size()) +
+                 " acknowledged commits are lost" +
+                 (damaged == 0 ? "" : " (" + std::to_string(damaged) + " of them still damaged)"));
+  }
+  return Status::Ok();
+}
+
+void StopLoad(LoadWriter& writer, DisruptiveResult& result) {
+  writer.Stop();
+  result.acknowledged = writer.ack_count();
+  result.failed_attempts = writer.failures();
+}
+
 void RemoveDrillRows(Result<std::unique_ptr<net::pg::Connection>> conn, const std::string& where,
                      DisruptiveResult& result, Timeline& timeline) {
   std::string what = "rows of " + result.drill_id + " in " + kDrillTable;

@@ -109,6 +109,15 @@ class Timeline {
 // damaged: its `at` is the time it was written, not the corruption's).
 Result<std::map<int64_t, bool>> ReadDrillRows(net::pg::Connection& conn, const std::string& drill_id);
 
+// Reads the drill's rows back over `conn` (ReadDrillRows) and counts the
+// acknowledged commits lost or still damaged (CountLost), saying how many
+// when some are.
+Status CountSurvivors(net::pg::Connection& conn, const std::vector<Ack>& acks, DisruptiveResult& result,
+                      const Timeline& timeline);
+
+// Stops the load and records its totals (acknowledged, failed attempts).
+void StopLoad(LoadWriter& writer, DisruptiveResult& result);
+
 // Fills result.lost from the acknowledged commits absent or damaged in
 // `rows`, and result.rpo_seconds: how long before the fault the oldest lost
 // commit was acknowledged, and never 0 when a commit is lost (commits
