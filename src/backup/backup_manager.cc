@@ -20,6 +20,7 @@
 #include "security/audit/audit_log.h"
 #include "security/keys/master_key.h"
 #include "source/postgres/wal.h"
+#include "source/s3lake/s3lake_spec.h"
 #include "storage/local/local_backend.h"
 #include "storage/s3/s3_backend.h"
 
@@ -104,6 +105,7 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
           .threads = static_cast<size_t>(config_.backup_manager.threads),
           .io_concurrency = static_cast<size_t>(config_.backup_manager.io_concurrency),
           .clock = options_.clock,
+          .index = {.spill_dir = config_.backup_manager.index_dir},
           .stop = options_.stop};
 }
 
@@ -1019,20 +1021,8 @@ Result<std::vector<ReplicaResult>> BackupManager::Replicate(bool check, bool rea
 }
 
 Result<source::MirrorResult> BackupManager::MirrorOnce() {
-  const auto& lake = config_.s3;
-  if (lake.mirror_source.empty() || lake.mirror_target.empty()) {
-    return ConfigError("s3 mirror needs s3.mirror.source and s3.mirror.target");
-  }
-  DR_ASSIGN_OR_RETURN(auto from, source::LakeS3Options(lake));
-  from.bucket = lake.mirror_source;
-  auto to = from;
-  to.bucket = lake.mirror_target;
-  to.region = !lake.mirror_target_region.empty() ? lake.mirror_target_region
-              : !config_.aws.backup_region.empty() ? config_.aws.backup_region
-                                                   : from.region;
-  if (!lake.mirror_target_endpoint.empty()) to.endpoint = lake.mirror_target_endpoint;
-  std::string state = lake.MirrorStateFile();
-  return source::MirrorOnce({from, to, lake.mirror_prefix, lake.mirror_delete, state}, *options_.clock);
+  DR_ASSIGN_OR_RETURN(auto options, source::MirrorFromConfig(config_));
+  return source::MirrorOnce(options, *options_.clock);
 }
 
 Result<json> BackupManager::ComplianceReport(const std::string& month) {

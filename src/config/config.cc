@@ -331,6 +331,21 @@ void CheckAutomation(const Config& config, const std::function<int(const std::st
     where += " ('" + job.name + "')";
     if (!names.insert(job.name).second) errors.push_back(where + ": the name is used twice");
     if (job.action.empty()) errors.push_back(where + ": needs an action");
+    // A scheduled drill that breaks the platform is said so twice: in the job
+    // and in the platform's drill section; caught here, not at 3 a.m.
+    if (job.action == "drill") {
+      bool disruptive_scenario = job.scenario == "database" || job.scenario == "storage" || job.scenario == "corruption";
+      if (job.scenario.empty()) {
+        errors.push_back(where + ": a drill job needs a scenario (restore-test, database, storage, corruption, all)");
+      } else if (disruptive_scenario && !job.disruptive) {
+        errors.push_back(where + ": scenario '" + job.scenario + "' is disruptive: set disruptive: true");
+      }
+      if (job.disruptive && !config.drill.environment) {
+        errors.push_back(where + ": disruptive drills need drill.environment: true (never on production)");
+      }
+    } else if (!job.scenario.empty() || job.disruptive) {
+      errors.push_back(where + ": scenario and disruptive are for drill jobs only");
+    }
     int schedules = 0;
     for (const auto& [kind, spec] : {std::pair<const char*, const std::string*>{"daily", &job.daily},
                                      {"weekly", &job.weekly}, {"monthly", &job.monthly}, {"cron", &job.cron}}) {

@@ -33,6 +33,7 @@ struct BackupManagerConfig {
   int compression_level = 3;  // zstd level 1..19; 0 stores uncompressed
   int threads = 0;            // 0: one per core
   int io_concurrency = 0;     // storage reads in flight while restoring; 0: the backend's own (S3 16, local 8)
+  std::string index_dir;      // where a large index keeps its sorted runs; "": $TMPDIR, else /tmp
 };
 
 struct AwsConfig {
@@ -252,11 +253,13 @@ struct DrCoordinatorConfig {
 // One job of `ecap-dr serve` (automation.jobs): an action on a schedule.
 struct JobConfig {
   std::string name;
-  std::string action;                   // backup, verify, retention, repo_check, replicate, s3_mirror, restore_test
+  std::string action;                   // backup, verify, retention, repo_check, replicate, s3_mirror, restore_test, drill
   std::vector<std::string> components;  // backup: which; empty: every configured one
   std::vector<std::string> paths;       // backup of files: instead of files.paths
   std::vector<std::string> tags;        // backup: tags (the job's name is added as job:NAME)
   bool full = false;                    // verify, repo_check: read and decrypt every blob
+  std::string scenario;                 // drill: the scenario (restore-test, database, storage, corruption, all)
+  bool disruptive = false;              // drill: may run disruptive scenarios (in a drill environment only)
   // Exactly one schedule (base/schedule.h):
   std::string daily;    // "02:00"
   std::string weekly;   // "sun 05:00"
@@ -299,6 +302,7 @@ struct DrillConfig {
   double timeout_seconds = 900;  // from the fault to the verified recovery
   std::string scratch_dir = "/tmp/ecap-dr-drill";  // drills' scratch copies, one directory per drill
   std::string database_fault;    // drill.faults.database: shell command
+  std::string storage_fault;     // drill.faults.storage: shell command
 };
 
 struct Config {

@@ -353,6 +353,32 @@ TEST(ConfigTest, ElementsOfListsAreValidatedWithTheirPath) {
             "  x.yaml:6:61: dr_coordinator.services.0.expect_status: expected an integer, got '1e2'");
 }
 
+// A scheduled drill that breaks the platform must be said so in the job and
+// allowed by the platform's drill section; caught when the file is read.
+TEST(ConfigTest, DrillJobsNameTheirScenarioAndDisruptiveOnesNeedADrillEnvironment) {
+  const std::string head = "automation:\n  jobs:\n";
+  auto bad = LoadConfigString(head + "    - {name: a, action: drill, weekly: \"sun 05:00\"}\n"
+                                     "    - {name: b, action: drill, scenario: database, weekly: \"sun 05:00\"}\n"
+                                     "    - {name: c, action: drill, scenario: storage, disruptive: true, daily: \"03:00\"}\n"
+                                     "    - {name: d, action: backup, scenario: all, daily: \"03:00\"}\n",
+                              "x.yaml");
+  EXPECT_THAT(bad, test::StatusIs(Code::kConfig));
+  EXPECT_EQ(bad.status().message(),
+            "4 errors in the configuration:\n"
+            "  x.yaml:3: automation.jobs[0] ('a'): a drill job needs a scenario (restore-test, database, storage, "
+            "corruption, all)\n"
+            "  x.yaml:4: automation.jobs[1] ('b'): scenario 'database' is disruptive: set disruptive: true\n"
+            "  x.yaml:5: automation.jobs[2] ('c'): disruptive drills need drill.environment: true (never on "
+            "production)\n"
+            "  x.yaml:6: automation.jobs[3] ('d'): scenario and disruptive are for drill jobs only");
+  auto good = LoadConfigString(head + "    - {name: weekly, action: drill, scenario: all, disruptive: true, "
+                                      "weekly: \"sun 05:00\"}\ndrill:\n  environment: true\n",
+                               "x.yaml");
+  ASSERT_OK(good);
+  EXPECT_EQ(good->automation.jobs.at(0).scenario, "all");
+  EXPECT_TRUE(good->automation.jobs.at(0).disruptive);
+}
+
 // Issue 13's alerting block: the guide's keys plus repeat_interval, port,
 // starttls, hmac_secret and alertmanager.
 TEST(ConfigTest, AlertingBlockOfTheAutomationIssue) {

@@ -198,11 +198,15 @@ RecordType JobKeys() {
   return Table<J>("scheduled job")
       .Key("name", [](J& j) -> auto& { return j.name; }, "unique name (required)")
       .Key("action", [](J& j) -> auto& { return j.action; }, "what the job does (required)",
-           {.allowed = "backup|verify|retention|repo_check|replicate|s3_mirror|restore_test"})
+           {.allowed = "backup|verify|retention|repo_check|replicate|s3_mirror|restore_test|drill"})
       .Key("components", [](J& j) -> auto& { return j.components; }, "backup: the components; empty: every configured one")
       .Key("paths", [](J& j) -> auto& { return j.paths; }, "backup of files: these instead of `files.paths`")
       .Key("tags", [](J& j) -> auto& { return j.tags; }, "backup: tags (`job:<name>` is always added)")
       .Key("full", [](J& j) -> auto& { return j.full; }, "verify, repo_check: read and decrypt every blob")
+      .Key("scenario", [](J& j) -> auto& { return j.scenario; }, "drill: the scenario (required for a drill job)",
+           {.allowed = "restore-test|database|storage|corruption|all"})
+      .Key("disruptive", [](J& j) -> auto& { return j.disruptive; },
+           "drill: run disruptive scenarios (needs `drill.environment: true`); all: with them")
       .Key("daily", [](J& j) -> auto& { return j.daily; }, "schedule: `HH:MM` every day")
       .Key("weekly", [](J& j) -> auto& { return j.weekly; }, "schedule: `DAY HH:MM` (`sun 05:00`, `mon-fri 22:30`)")
       .Key("monthly", [](J& j) -> auto& { return j.monthly; }, "schedule: `DAY-OF-MONTH HH:MM` (`1 04:00`)")
@@ -273,6 +277,10 @@ RecordType RootKeys() {
            "storage reads in flight while restoring (ranged GETs on S3); 0: the repository's own default (S3 16, "
            "local disk 8)",
            {.min = 0, .max = 256})
+      .Key("backup_manager.index_dir", [](C& c) -> auto& { return c.backup_manager.index_dir; },
+           "where the index of a repository past 262,144 blobs keeps its sorted runs (unlinked temporary files, "
+           "~20 bytes per blob); a directory on disk, not a small tmpfs",
+           {.default_text = "`$TMPDIR`, else /tmp"})
 
       .Section("aws", "Regions.")
       .Key("aws.region", [](C& c) -> auto& { return c.aws.region; }, "primary region")
@@ -545,6 +553,9 @@ RecordType RootKeys() {
       .Key("drill.faults.database", [](C& c) -> auto& { return c.drill.database_fault; },
            "shell command that makes the database primary fail (the database scenario), e.g. "
            "\"kill -9 $(head -1 /var/lib/postgresql/15/main/postmaster.pid)\"")
+      .Key("drill.faults.storage", [](C& c) -> auto& { return c.drill.storage_fault; },
+           "shell command that makes the data lake's primary bucket unavailable (the storage scenario), e.g. a "
+           "bucket policy that denies everyone every request")
       .Done();
 }
 

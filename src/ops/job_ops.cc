@@ -50,6 +50,7 @@ OpResult RunJob(OperationContext& ctx, const config::JobConfig& job) {
   if (job.action == "replicate") return Replicate(ctx, /*check=*/false, /*read_data=*/false);
   if (job.action == "s3_mirror") return MirrorOnce(ctx);
   if (job.action == "restore_test") return RunDrill(ctx, {.scenario = "restore-test"});
+  if (job.action == "drill") return RunDrill(ctx, {.scenario = job.scenario, .disruptive = job.disruptive});
   return ErrorResult(ConfigError("job '" + job.name + "': unknown action '" + job.action + "'"));
 }
 

@@ -14,6 +14,22 @@ Result<net::s3::S3Options> LakeS3Options(const config::S3LakeConfig& lake) {
       .credentials = credentials};
 }
 
+Result<MirrorOptions> MirrorFromConfig(const config::Config& config) {
+  const auto& lake = config.s3;
+  if (lake.mirror_source.empty() || lake.mirror_target.empty()) {
+    return ConfigError("s3 mirror needs s3.mirror.source and s3.mirror.target");
+  }
+  DR_ASSIGN_OR_RETURN(auto from, LakeS3Options(lake));
+  from.bucket = lake.mirror_source;
+  auto to = from;
+  to.bucket = lake.mirror_target;
+  to.region = !lake.mirror_target_region.empty() ? lake.mirror_target_region
+              : !config.aws.backup_region.empty() ? config.aws.backup_region
+                                                  : from.region;
+  if (!lake.mirror_target_endpoint.empty()) to.endpoint = lake.mirror_target_endpoint;
+  return MirrorOptions{from, to, lake.mirror_prefix, lake.mirror_delete, lake.MirrorStateFile()};
+}
+
 SourceSpec<S3RestoreArgs> S3LakeSpec() {
   using Opts = S3RestoreArgs;
   SourceSpec<Opts> spec;

@@ -6,6 +6,7 @@
 
 #include "source/registry.h"
 #include "net/s3/s3_client.h"
+#include "source/s3lake/mirror.h"
 
 namespace dr::source {
 
@@ -17,6 +18,12 @@ struct S3RestoreArgs {
 
 // The data lake's endpoint, region and credentials (s3 section); the bucket is left empty.
 Result<net::s3::S3Options> LakeS3Options(const config::S3LakeConfig& lake);
+
+// `s3 mirror` as configured (s3.mirror): the source bucket with the lake's
+// endpoint, the target bucket with its own endpoint and region (else
+// aws.backup_region), both with the lake's credentials. kConfig without a
+// source and a target.
+Result<MirrorOptions> MirrorFromConfig(const config::Config& config);
 
 SourceSpec<S3RestoreArgs> S3LakeSpec();
 
