@@ -17,15 +17,20 @@ using nlohmann::json;
 
 namespace {
 
-// The disruptive scenarios (database, corruption): the outage as a client
-// saw it, and every commit lost or left damaged.
+// The disruptive scenarios (database, storage, corruption): the outage as a
+// client saw it, and every commit or object lost or left damaged.
 void PrintDisruptiveDrill(const json& d) {
   const json w = d.value("writes", json::object());
   fmt::print("drill {} ({}, {}): {}\n", d.value("drill_id", ""), d.value("scenario", ""), d.value("service", ""),
              d.value("status", "?"));
+  const bool lake = d.value("scenario", "") == "storage";
+  const char* noun = lake ? "objects" : "commits";
   if (!d.value("address_before", "").empty()) {
-    fmt::print("  primary through the name: {} before, {} after\n", d.value("address_before", "?"),
-               d.value("address_after", "?"));
+    fmt::print("  {}: {} before, {} after\n", lake ? "the lake's active bucket" : "primary through the name",
+               d.value("address_before", "?"), d.value("address_after", "?"));
+  }
+  if (d.contains("mirror_lag_seconds")) {
+    fmt::print("  the mirror's lag at the fault: {:.2f} s\n", d.value("mirror_lag_seconds", 0.0));
   }
   if (d.contains("damage")) {
     const json damage = d["damage"], repair = d.value("repair", json());
@@ -41,13 +46,18 @@ void PrintDisruptiveDrill(const json& d) {
              d.value("rto_met", false) ? "met" : "NOT met",
              rpo < 0 ? std::string("not measured") : fmt::format("{:.2f} s", rpo), d.value("rpo_target_seconds", 0.0),
              d.value("rpo_met", false) ? "met" : "NOT met");
-  fmt::print("  commits acknowledged {} ({} before the fault), failed attempts {}, lost {}\n",
+  fmt::print("  {} acknowledged {} ({} before the fault), failed attempts {}, lost {}\n", noun,
              w.value("acknowledged", 0), w.value("acknowledged_before_fault", 0), w.value("failed_attempts", 0),
              w.value("lost", 0));
-  for (const auto& l : w.value("lost_writes", json::array())) {
-    fmt::print("  LOST: commit {} acknowledged at {}{}\n", l.value("seq", 0), l.value("acknowledged_at", ""),
-               l.value("state", "missing") == "damaged" ? " (still damaged)" : "");
+  // The first ones; --json and the report name every one.
+  const json lost = w.value("lost_writes", json::array());
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < lost.size() && i < kShown; ++i) {
+    const json& l = lost[i];
+    fmt::print("  LOST: {} {} acknowledged at {}{}\n", lake ? "object" : "commit", l.value("seq", 0),
+               l.value("acknowledged_at", ""), l.value("state", "missing") == "damaged" ? " (still damaged)" : "");
   }
+  if (lost.size() > kShown) fmt::print("  LOST: {} more (--json or --report names each)\n", lost.size() - kShown);
   for (const auto& p : d.value("phases", json::array())) {
     fmt::print("  {:>8.2f} s  {:<36} {:>8.2f} s  {}\n", p.value("start_seconds", 0.0), p.value("name", ""),
                p.value("seconds", 0.0), p.value("status", ""));
@@ -134,10 +144,12 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
                     "restore-test (non-disruptive: nothing live changes); database (disruptive: the primary is "
                     "made to fail under load, the database_failure runbook recovers); corruption (disruptive: rows "
                     "of postgresql.database are damaged under load, the data_corruption runbook puts them back from "
-                    "the physical backup and the WAL archive). The disruptive ones measure RTO and lost commits and "
+                    "the physical backup and the WAL archive); storage (disruptive: the lake's bucket is lost under "
+                    "load, the storage_failure runbook switches the lake to its mirror). The disruptive ones measure "
+                    "RTO and lost writes and "
                     "need --disruptive and drill.environment: true. all: restore-test, then with --disruptive "
                     "every disruptive scenario the configuration provides for, each a drill of its own")
-      ->check(CLI::IsMember({"restore-test", "database", "corruption", "all"}))
+      ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "all"}))
       ->capture_default_str();
   drill->add_option("--backup", request->backup_id, "restore-test: the backup to restore (default: the newest completed)");
   drill->add_flag("--disruptive", request->disruptive,

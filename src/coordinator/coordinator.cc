@@ -379,3 +379,22 @@ Result<json> DisasterRecoveryCoordinator::RtoRpoReport() {
 }
 
 }  // namespace dr::coordinator
+
+namespace dr::coordinator {
+
+Result<std::string> ActiveBucket(const config::Config& config) {
+  const std::string path = config.coordinator.state_dir + "/state.json";
+  std::error_code ec;
+  if (config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) {
+    return config.coordinator.storage_primary_bucket;
+  }
+  DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  json state = json::parse(text, nullptr, false);
+  if (state.is_discarded()) return Corrupt("the coordinator state " + path + " is not JSON");
+  std::string active = state.contains("storage") && state["storage"].is_object()
+                           ? state["storage"].value("active_bucket", "")
+                           : "";
+  return active.empty() ? config.coordinator.storage_primary_bucket : active;
+}
+
+}  // namespace dr::coordinator

@@ -123,4 +123,11 @@ class DisasterRecoveryCoordinator {
   bool initialized_ = false;
 };
 
+// The bucket the data lake is served from now: the coordinator state's active
+// bucket after a storage switch, else dr_coordinator.failover.storage's
+// primary bucket ("" when neither names one). Reads <state_dir>/state.json
+// (kCorrupt when it is not JSON); the drills' lake writer asks before each
+// write, as the platform's consumers follow the switch hook.
+Result<std::string> ActiveBucket(const config::Config& config);
+
 }  // namespace dr::coordinator

@@ -73,7 +73,11 @@ DisruptiveResult NewResult(Clock& clock, const DisruptiveOptions& options, const
 Status StartLoad(net::pg::Connection& conn, LoadWriter& writer, Clock& clock, const DisruptiveOptions& options) {
   DR_RETURN_IF_ERROR(conn.Exec(DrillTableDdl()));
   writer.Start();
-  const size_t wanted = options.commits_before_fault;
+  return AwaitWrites(writer, options.commits_before_fault, clock, options, "the database");
+}
+
+Status AwaitWrites(LoadWriter& writer, size_t wanted, Clock& clock, const DisruptiveOptions& options,
+                   const std::string& service) {
   auto enough = [&]() -> std::optional<Ack> {
     auto acks = writer.acks();
     if (acks.size() < wanted) return std::nullopt;
@@ -81,7 +85,7 @@ Status StartLoad(net::pg::Connection& conn, LoadWriter& writer, Clock& clock, co
   };
   auto waited = WaitForCommit(enough, clock.Monotonic() + std::chrono::seconds(30), clock, options.stop,
                               "the load generator got fewer than " + std::to_string(wanted) +
-                                  " commits acknowledged in 30 s; the database does not take writes");
+                                  " writes acknowledged in 30 s; " + service + " does not take writes");
   if (waited.ok() || waited.status().code() == Code::kCancelled) return waited.status();
   Status why = writer.last_error();
   return why.ok() ? waited.status() : Status(waited.status().code(), waited.status().message() + ": " + why.message());
@@ -139,7 +143,7 @@ void Timeline::Finish() {
     result_.failed_step = "rto";
   }
   if (result_.error.ok() && result_.rpo_seconds > result_.rpo_target_seconds) {
-    result_.error = Failed(fmt::format("{} drill: {} acknowledged commits lost, {:.2f} s of writes, beyond the RPO "
+    result_.error = Failed(fmt::format("{} drill: {} acknowledged writes lost, {:.2f} s of writes, beyond the RPO "
                                        "target of {:.0f} s",
                                        result_.scenario, result_.lost.size(), result_.rpo_seconds,
                                        result_.rpo_target_seconds));

@@ -76,6 +76,12 @@ DisruptiveResult NewResult(Clock& clock, const DisruptiveOptions& options, const
 // options.commits_before_fault commits acknowledged within 30 s.
 Status StartLoad(net::pg::Connection& conn, LoadWriter& writer, Clock& clock, const DisruptiveOptions& options);
 
+// Until `writer` has `wanted` writes acknowledged in all, for at most 30 s:
+// then kUnavailable saying `service` takes no writes, with the writer's last
+// error; kCancelled when the drill is interrupted.
+Status AwaitWrites(LoadWriter& writer, size_t wanted, Clock& clock, const DisruptiveOptions& options,
+                   const std::string& service);
+
 // Waits until `found` gives a commit, until `deadline`: kUnavailable saying
 // `missing` then, kCancelled when the drill is interrupted.
 Result<Ack> WaitForCommit(const std::function<std::optional<Ack>()>& found, std::chrono::steady_clock::time_point deadline,

@@ -5,9 +5,43 @@
 namespace dr::drill {
 namespace {
 
-constexpr auto kPause = std::chrono::milliseconds(50);  // after a failed commit or connection
+constexpr auto kPause = std::chrono::milliseconds(50);  // after a failed write or connection
+
+class TableTarget final : public LoadTarget {
+ public:
+  explicit TableTarget(LoadWriterOptions options) : options_(std::move(options)) {}
+
+  Result<std::string> Connect() override {
+    conn_.reset();
+    DR_ASSIGN_OR_RETURN(std::string address, options_.resolve());
+    DR_ASSIGN_OR_RETURN(std::string conninfo, DrillConninfo(options_.conninfo, address));
+    DR_ASSIGN_OR_RETURN(conn_, net::pg::Connection::OpenConninfo(conninfo, 2));
+    return address;
+  }
+  bool connected() const override { return conn_ != nullptr; }
+
+  Status Write(int64_t seq) override {
+    Status s = conn_->Exec("insert into " + std::string(kDrillTable) + " (drill_id, seq) values (" +
+                           conn_->QuoteLiteral(options_.drill_id) + ", " + std::to_string(seq) + ")");
+    // A promoted standby that never received the table (it was made after
+    // replication stopped) gets it anew: the commits it lacks are then
+    // counted as lost, not the load stopped. Any other failure: its server
+    // may be gone or refuse writes for now; the next commit, after a
+    // pause, resolves the name again.
+    if (!s.ok() && !conn_->Exec(DrillTableDdl()).ok()) conn_.reset();
+    return s;
+  }
+
+ private:
+  const LoadWriterOptions options_;
+  std::unique_ptr<net::pg::Connection> conn_;
+};
 
 }  // namespace
+
+std::unique_ptr<LoadTarget> DrillTableTarget(LoadWriterOptions options) {
+  return std::make_unique<TableTarget>(std::move(options));
+}
 
 std::string DrillTableDdl() {
   return "create table if not exists " + std::string(kDrillTable) +
@@ -58,10 +92,11 @@ uint64_t LoadWriter::failures() const {
   return failures_;
 }
 
-std::optional<Ack> LoadWriter::FirstConnectedAfter(std::chrono::steady_clock::time_point t) const {
+std::optional<Ack> LoadWriter::FirstConnectedAfter(std::chrono::steady_clock::time_point t,
+                                                   const std::string& where) const {
   std::lock_guard lock(mu_);
   for (const auto& a : acks_) {
-    if (a.connected > t) return a;
+    if (a.connected > t && (where.empty() || a.where == where)) return a;
   }
   return std::nullopt;
 }
@@ -80,39 +115,28 @@ Status LoadWriter::last_error() const {
 }
 
 void LoadWriter::Run(std::stop_token stop) {
-  std::unique_ptr<net::pg::Connection> conn;
   std::chrono::steady_clock::time_point connected;
+  std::string where;
   int64_t seq = 0;
   while (!stop.stop_requested()) {
-    if (!conn) {
-      auto address = options_.resolve();
-      auto conninfo = address.ok() ? DrillConninfo(options_.conninfo, *address) : Result<std::string>(address.status());
-      auto opened = conninfo.ok() ? net::pg::Connection::OpenConninfo(*conninfo, 2)
-                                  : Result<std::unique_ptr<net::pg::Connection>>(conninfo.status());
-      if (!opened.ok()) {
-        Fail(opened.status());
+    if (!target_->connected()) {
+      auto led = target_->Connect();
+      if (!led.ok()) {
+        Fail(led.status());
         clock_.SleepFor(kPause, stop);
         continue;
       }
-      conn = std::move(*opened);
+      where = *led;
       connected = clock_.Monotonic();
     }
     ++seq;
-    Status s = conn->Exec("insert into " + std::string(kDrillTable) + " (drill_id, seq) values (" +
-                          conn->QuoteLiteral(options_.drill_id) + ", " + std::to_string(seq) + ")");
-    if (!s.ok()) {
+    if (Status s = target_->Write(seq); !s.ok()) {
       Fail(s);
-      // A promoted standby that never received the table (it was made after
-      // replication stopped) gets it anew: the commits it lacks are then
-      // counted as lost, not the load stopped. Any other failure: its server
-      // may be gone or refuse writes for now; the next commit, after a
-      // pause, resolves the name again.
-      if (!conn->Exec(DrillTableDdl()).ok()) conn.reset();
       clock_.SleepFor(kPause, stop);
       continue;
     }
     std::lock_guard lock(mu_);
-    acks_.push_back({seq, clock_.Now(), connected, clock_.Monotonic()});
+    acks_.push_back({seq, clock_.Now(), connected, clock_.Monotonic(), where});
   }
 }
 

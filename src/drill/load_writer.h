@@ -1,18 +1,21 @@
-// The load generator of the disruptive database drills: a client that
-// commits one row at a time into ecap_dr_drill_writes and records every
-// commit the server acknowledged, so the drill can count afterwards which of
-// them the recovered database still has.
+// The load generator of the disruptive drills: a client that writes one
+// numbered record at a time to a LoadTarget and records every write the
+// service acknowledged, so the drill can count afterwards which of them the
+// recovered platform still has.
 //
-// It opens its connections the way an application does: to the address
+// The database drills' target commits rows into ecap_dr_drill_writes. It
+// opens its connections the way an application does: to the address
 // `resolve` gives now (the service's DNS name, resolved before each
 // connection), with short connect, statement and TCP timeouts, so a dead or
 // silent server costs it seconds, not the kernel's retransmission minutes.
-// A failed commit is counted, the connection dropped, and the next one
-// resolves the name again after a short pause.
+// A failed write is counted, the connection dropped, and the next one
+// resolves the name again after a short pause. (The storage drill's target,
+// storage_scenario.cc, puts objects into the lake's active bucket.)
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
@@ -35,12 +38,27 @@ std::string DrillTableDdl();
 // tcp_user_timeout 5 s (a server that stops answering is given up on).
 Result<std::string> DrillConninfo(const std::string& service_conninfo, const std::string& address);
 
-// One acknowledged commit: its seq, when it was acknowledged (wall clock),
-// when its connection was opened and when the acknowledgement came (monotonic).
+// One acknowledged write: its seq, when it was acknowledged (wall clock),
+// when its connection was opened and when the acknowledgement came
+// (monotonic), and where the connection led (an address, a bucket).
 struct Ack {
   int64_t seq = 0;
   std::chrono::system_clock::time_point at;
   std::chrono::steady_clock::time_point connected, done;
+  std::string where;
+};
+
+// Where the load goes. Called from the writer's thread only.
+class LoadTarget {
+ public:
+  virtual ~LoadTarget() = default;
+  // Finds where writes go now (resolves the name, asks for the active
+  // bucket) and connects there; the result names it.
+  virtual Result<std::string> Connect() = 0;
+  virtual bool connected() const = 0;
+  // Writes record `seq` where Connect led. After a failure the writer pauses,
+  // and connects again when the target dropped its connection.
+  virtual Status Write(int64_t seq) = 0;
 };
 
 struct LoadWriterOptions {
@@ -49,9 +67,13 @@ struct LoadWriterOptions {
   std::function<Result<std::string>()> resolve;  // the address to connect to now
 };
 
+// The database drills' target: rows of ecap_dr_drill_writes through the service's name.
+std::unique_ptr<LoadTarget> DrillTableTarget(LoadWriterOptions options);
+
 class LoadWriter {
  public:
-  LoadWriter(LoadWriterOptions options, Clock& clock) : options_(std::move(options)), clock_(clock) {}
+  LoadWriter(LoadWriterOptions options, Clock& clock) : LoadWriter(DrillTableTarget(std::move(options)), clock) {}
+  LoadWriter(std::unique_ptr<LoadTarget> target, Clock& clock) : target_(std::move(target)), clock_(clock) {}
   ~LoadWriter() { Stop(); }
   LoadWriter(const LoadWriter&) = delete;
   LoadWriter& operator=(const LoadWriter&) = delete;
@@ -61,11 +83,11 @@ class LoadWriter {
   std::vector<Ack> acks() const;
   size_t ack_count() const;
   uint64_t failures() const;
-  Status last_error() const;  // why the last commit or connection failed (ok: none failed)
-  // The first commit acknowledged on a connection opened after `t`. (A
-  // backend of a killed postmaster can still commit for a moment on a
-  // connection made before.)
-  std::optional<Ack> FirstConnectedAfter(std::chrono::steady_clock::time_point t) const;
+  Status last_error() const;  // why the last write or connection failed (ok: none failed)
+  // The first write acknowledged on a connection opened after `t` (and, when
+  // `where` is given, that led there). (A backend of a killed postmaster can
+  // still commit for a moment on a connection made before.)
+  std::optional<Ack> FirstConnectedAfter(std::chrono::steady_clock::time_point t, const std::string& where = "") const;
   // The first commit acknowledged at or after `t` (wall clock), on any connection.
   std::optional<Ack> FirstAcknowledgedFrom(std::chrono::system_clock::time_point t) const;
 
@@ -73,7 +95,7 @@ class LoadWriter {
   void Run(std::stop_token stop);
   void Fail(Status why);
 
-  const LoadWriterOptions options_;
+  const std::unique_ptr<LoadTarget> target_;
   Clock& clock_;
   mutable std::mutex mu_;
   std::vector<Ack> acks_;

@@ -108,7 +108,13 @@ std::string DrillHtml(const json& d) {
   out << "<tr><th>recovery point</th><td>backup age " << Duration(Num(point, "backup_age_seconds"))
       << ", WAL archive lag " << Duration(Num(point, "wal_archive_lag_seconds")) << ", lake mirror lag "
       << Duration(Num(point, "mirror_lag_seconds")) << "</td></tr>"
-      << "<tr><th>drill took</th><td>" << Duration(Num(d, "duration_seconds")) << "</td></tr></table>";
+      << "<tr><th>drill took</th><td>" << Duration(Num(d, "duration_seconds")) << "</td></tr>";
+  if (!Str(d, "address_before").empty()) {  // a disruptive scenario: where the service was, and is now
+    out << "<tr><th>service</th><td id=\"moved\">" << HtmlEscape(Str(d, "service")) << ": "
+        << HtmlEscape(Str(d, "address_before")) << " before the fault, " << HtmlEscape(Str(d, "address_after", "?"))
+        << " after</td></tr>";
+  }
+  out << "</table>";
   if (d.contains("error")) {  // {"code", "message"}; a bare string in drills recorded before the whole result was
     std::string message = d["error"].is_string() ? d["error"].get<std::string>() : Str(d["error"], "message");
     out << "<p class=\"failed\" id=\"error\">" << HtmlEscape(message) << "</p>";
@@ -130,7 +136,8 @@ std::string DrillHtml(const json& d) {
         << "</td></tr><tr><th>failed attempts</th><td>" << Num(w, "failed_attempts", 0)
         << "</td></tr><tr><th>lost</th><td>" << Num(w, "lost", 0) << "</td></tr></table><ul id=\"lost\">";
     for (const auto& l : w.value("lost_writes", json::array())) {
-      out << "<li class=\"failed\">commit " << Num(l, "seq", 0) << " acknowledged at "
+      out << "<li class=\"failed\">" << (Str(d, "scenario") == "storage" ? "object " : "commit ") << Num(l, "seq", 0)
+          << " acknowledged at "
           << HtmlEscape(Str(l, "acknowledged_at"))
           << (Str(l, "state") == "damaged" ? " is still damaged" : " is lost") << "</li>";
     }

@@ -8,18 +8,22 @@
 #include "base/encoding.h"
 #include "base/subprocess.h"
 #include "base/time_util.h"
+#include "coordinator/coordinator.h"
 #include "coordinator/dns.h"
 #include "base/fs.h"
 #include "drill/corruption_scenario.h"
 #include "drill/database_scenario.h"
 #include "drill/scratch_dir.h"
+#include "drill/storage_scenario.h"
 #include "drill/report.h"
 #include "drill/scratch_restore.h"
 #include "events/event_store.h"
 #include "net/postgres/pg_client.h"
+#include "ops/backup_ops.h"
 #include "ops/runbook_ops.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/scratch_server.h"
+#include "source/s3lake/s3lake_spec.h"
 
 namespace dr::ops {
 
@@ -71,6 +75,28 @@ OpResult FinishDisruptive(Operation& op, const drill::DisruptiveResult& r) {
                    r.error.ok() ? "drill_completed" : "drill_failed", std::move(event));
 }
 
+// Runs drill.faults.<scenario>; a non-zero exit is a failure with its output.
+Status InjectFault(const config::Config& c, const std::string& scenario, const std::string& command) {
+  std::string output;
+  DR_ASSIGN_OR_RETURN(int code, RunShell(command, c.coordinator.hook_timeout_seconds, &output));
+  if (code != 0) {
+    return Failed("drill.faults." + scenario + " exited with " + std::to_string(code) +
+                  (output.empty() ? "" : ": " + output));
+  }
+  return Status::Ok();
+}
+
+// A shipped runbook run to its end without questions, for a drill: its
+// execution document goes to `runbook`, also when it fails.
+Status RunRecoveryRunbook(OperationContext& ctx, const DrillRequest& request, const std::string& name,
+                          std::map<std::string, std::string> params, json& runbook) {
+  RunbookRunRequest run{.name = name, .auto_execute = true, .skip_confirmations = true, .params = std::move(params)};
+  run.progress = request.progress;
+  OpResult r = RunRunbook(ctx, run);
+  runbook = r.data.is_null() ? json::object() : r.data;
+  return r.status;
+}
+
 // Where the database scenario may run and what it needs, checked before anything changes.
 Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
   DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the database primary fail"));
@@ -114,22 +140,11 @@ OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillReque
     if (addresses.empty()) return NotFound("the name '" + record + "' resolves to no address");
     return addresses.front();
   };
-  options.inject = [&c]() -> Status {
-    std::string output;
-    DR_ASSIGN_OR_RETURN(int code, RunShell(c.drill.database_fault, c.coordinator.hook_timeout_seconds, &output));
-    if (code != 0) {
-      return Failed("drill.faults.database exited with " + std::to_string(code) + (output.empty() ? "" : ": " + output));
-    }
-    return Status::Ok();
-  };
+  options.inject = [&c] { return InjectFault(c, "database", c.drill.database_fault); };
   std::string drill_id;
-  options.recover = [&](json& runbook) -> Status {
-    RunbookRunRequest run{.name = "database_failure", .auto_execute = true, .skip_confirmations = true,
-                          .params = {{"service", service.name}, {"reason", "drill " + drill_id}}};
-    run.progress = request.progress;
-    OpResult r = RunRunbook(ctx, run);
-    runbook = r.data.is_null() ? json::object() : r.data;
-    return r.status;
+  options.recover = [&](json& runbook) {
+    return RunRecoveryRunbook(ctx, request, "database_failure",
+                              {{"service", service.name}, {"reason", "drill " + drill_id}}, runbook);
   };
   options.timeout_seconds = c.drill.timeout_seconds;
   options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
@@ -170,14 +185,11 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
   options.drill_id = drill_id;
   options.service = c.postgresql.database + " on " + server.Where();
   options.conninfo = net::pg::MakeConninfo(login);
-  options.recover = [&](const std::string& corruption_time, json& runbook) -> Status {
-    RunbookRunRequest run{.name = "data_corruption", .auto_execute = true, .skip_confirmations = true,
-                          .params = {{"corruption_time", corruption_time}, {"tables", drill::kDrillTable},
-                                     {"scratch_dir", pgdata}, {"database", c.postgresql.database}}};
-    run.progress = request.progress;
-    OpResult r = RunRunbook(ctx, run);
-    runbook = r.data.is_null() ? json::object() : r.data;
-    return r.status;
+  options.recover = [&](const std::string& corruption_time, json& runbook) {
+    return RunRecoveryRunbook(ctx, request, "data_corruption",
+                              {{"corruption_time", corruption_time}, {"tables", drill::kDrillTable},
+                               {"scratch_dir", pgdata}, {"database", c.postgresql.database}},
+                              runbook);
   };
   options.remove_scratch = [&]() -> Status {
     std::error_code ec;
@@ -197,10 +209,72 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
   return FinishDisruptive(op, drill::RunCorruptionScenario(*ctx.clock, options));
 }
 
+// Where the storage scenario may run and what it needs, checked before anything changes.
+Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the data lake's bucket unavailable"));
+  const auto& d = c.coordinator;
+  if (c.s3.mirror_source.empty() || c.s3.mirror_target.empty()) {
+    return Status(Code::kConfig, "the storage drill fails the lake over to its mirror: set s3.mirror.source and "
+                                 "s3.mirror.target");
+  }
+  if (d.storage_primary_bucket.empty() || d.storage_replica_bucket.empty()) {
+    return Status(Code::kConfig, "the storage drill switches the lake to its mirror: set "
+                                 "dr_coordinator.failover.storage.primary_bucket and .replica_bucket");
+  }
+  if (d.storage_primary_bucket != c.s3.mirror_source || d.storage_replica_bucket != c.s3.mirror_target) {
+    return Status(Code::kConfig, "the storage switch (" + d.storage_primary_bucket + " -> " +
+                                     d.storage_replica_bucket + ") is not the mirror (" + c.s3.mirror_source +
+                                     " -> " + c.s3.mirror_target + "): the drill would fail over to a bucket "
+                                     "nothing copies to");
+  }
+  if (c.drill.storage_fault.empty()) {
+    return Status(Code::kConfig, "drill.faults.storage is not set: the command that makes the lake's bucket "
+                                 "unavailable (e.g. radosgw-admin bucket rm)");
+  }
+  return Status::Ok();
+}
+
+// The storage scenario loses the lake's bucket under load and recovers with
+// the storage_failure runbook, which switches the lake to its mirror.
+OpResult RunStorageDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  if (Status s = CheckStorageDrill(c, request); !s.ok()) return op.Finish(ErrorResult(s));
+  auto mirror = source::MirrorFromConfig(c);
+  if (!mirror.ok()) return op.Finish(ErrorResult(mirror.status()));
+  drill::StorageScenarioOptions options;
+  options.primary = mirror->source;
+  options.replica = mirror->target;
+  options.prefix = mirror->prefix;
+  options.active_bucket = [&c] { return coordinator::ActiveBucket(c); };
+  options.mirror = [&ctx]() -> Result<json> {
+    OpResult r = MirrorOnce(ctx);
+    if (!r.status.ok()) return r.status;
+    return r.data;
+  };
+  options.mirror_lag = [&ctx, state = mirror->state_file] {
+    return source::MirrorLagSeconds(source::MirrorPassFile(state), ctx.clock->Now());
+  };
+  options.inject = [&c] { return InjectFault(c, "storage", c.drill.storage_fault); };
+  options.recover = [&](json& runbook) { return RunRecoveryRunbook(ctx, request, "storage_failure", {}, runbook); };
+  options.timeout_seconds = c.drill.timeout_seconds;
+  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
+  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
+  options.stop = ctx.stop;
+  options.progress = request.progress;
+  options.drill_id = NewDrillId(ctx);
+  return FinishDisruptive(op, drill::RunStorageScenario(*ctx.clock, options));
+}
+
 // Why a disruptive scenario cannot run on this configuration, or "".
 std::string NotProvidedFor(const config::Config& c, const DrillRequest& request, const std::string& scenario) {
   if (scenario == "corruption") {
     return c.postgresql.database.empty() ? "postgresql.database is not set" : "";
+  }
+  if (scenario == "storage") {
+    DrillRequest storage = request;
+    storage.scenario = scenario;
+    Status s = CheckStorageDrill(c, storage);
+    return s.ok() ? "" : s.message();
   }
   config::CoordinatedService service;
   DrillRequest database = request;
@@ -240,7 +314,7 @@ OpResult RunAllDrills(OperationContext& ctx, Operation& op, const DrillRequest& 
     if (!r.status.ok() && first.ok()) first = r.status.WithContext("scenario " + scenario);
   };
   run("restore-test");
-  for (const std::string scenario : {"corruption", "database"}) {
+  for (const std::string scenario : {"corruption", "storage", "database"}) {
     if (ctx.stop.stop_requested()) {
       skipped.push_back({{"scenario", scenario}, {"reason", "the drill was interrupted"}});
       continue;
@@ -277,10 +351,11 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   }
   if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
   if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
+  if (request.scenario == "storage") return RunStorageDrill(ctx, op, request);
   if (request.scenario == "all") return RunAllDrills(ctx, op, request);
   if (request.scenario != "restore-test") {
     return op.Finish(ErrorResult(InvalidArgument("no drill scenario '" + request.scenario +
-                                                 "' yet (there are: restore-test, database, corruption, all)")));
+                                                 "' yet (there are: restore-test, database, storage, corruption, all)")));
   }
   auto manager = op.NewManager();
   drill::RestoreTestResult r = drill::RunRestoreTest(

@@ -12,7 +12,7 @@
 namespace dr::ops {
 
 struct DrillRequest {
-  // restore-test (non-disruptive), or database / corruption (disruptive:
+  // restore-test (non-disruptive), or database / storage / corruption (disruptive:
   // need `disruptive` and drill.environment: true in the configuration), or
   // all: restore-test, then with `disruptive` each disruptive scenario the
   // configuration provides for (data: scenarios, every drill's document;

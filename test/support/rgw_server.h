@@ -14,6 +14,8 @@ class RgwServer {
   static Result<std::unique_ptr<RgwServer>> Start(const std::string& dir);
   ~RgwServer();
   const std::string& endpoint() const { return endpoint_; }
+  // radosgw-admin for this cluster, for faults a client cannot make (a bucket removed with its objects).
+  std::string admin_command() const { return "radosgw-admin -c " + dir_ + "/ceph.conf"; }
   static constexpr const char* kAccessKey = "TESTKEY";
   static constexpr const char* kSecretKey = "TESTSECRET";
 

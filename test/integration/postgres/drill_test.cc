@@ -236,8 +236,9 @@ TEST_F(DrillTest, EachDrillHasAReportPageAndTheMonthIsAggregatedPerScenario) {
 // named as left out; with --disruptive in a drill environment, each scenario
 // the configuration provides for runs as a drill of its own. Here the
 // database has no WAL archive, so the corruption scenario fails and says
-// where and why, the database scenario (no service with a standby) is left
-// out with its reason, and nothing of either is left behind.
+// where and why, the storage scenario (no lake mirror) and the database
+// scenario (no service with a standby) are left out with their reasons, and
+// nothing of any is left behind.
 TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOthers) {
   ASSERT_EQ(Dr("backup create --id nightly").exit_code, 0);
   const std::string before = LiveDigest();
@@ -248,9 +249,10 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   ASSERT_EQ(d["scenarios"].size(), 1u);
   EXPECT_EQ(d["scenarios"][0]["scenario"], "restore-test");
   EXPECT_EQ(d["scenarios"][0]["status"], "passed");
-  ASSERT_EQ(d["skipped"].size(), 2u);
+  ASSERT_EQ(d["skipped"].size(), 3u);  // corruption, storage, database
   EXPECT_EQ(d["skipped"][0]["scenario"], "corruption");
-  EXPECT_THAT(d["skipped"][1]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
+  EXPECT_EQ(d["skipped"][1]["scenario"], "storage");
+  EXPECT_THAT(d["skipped"][2]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
   EXPECT_EQ(d["rto_seconds"], d["scenarios"][0]["rto_seconds"]);
   auto printed = Dr("drill --scenario all");
   EXPECT_EQ(printed.exit_code, 0) << printed.err;
@@ -273,9 +275,11 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   EXPECT_EQ(corruption["status"], "failed");
   EXPECT_EQ(corruption["error"]["step"], "archive");
   EXPECT_THAT(corruption["error"]["message"].get<std::string>(), HasSubstr("archive_mode is off"));
-  ASSERT_EQ(d["skipped"].size(), 1u);
-  EXPECT_EQ(d["skipped"][0]["scenario"], "database");
-  EXPECT_THAT(d["skipped"][0]["reason"].get<std::string>(), HasSubstr("no postgresql service"));
+  ASSERT_EQ(d["skipped"].size(), 2u);
+  EXPECT_EQ(d["skipped"][0]["scenario"], "storage");
+  EXPECT_THAT(d["skipped"][0]["reason"].get<std::string>(), HasSubstr("set s3.mirror.source and s3.mirror.target"));
+  EXPECT_EQ(d["skipped"][1]["scenario"], "database");
+  EXPECT_THAT(d["skipped"][1]["reason"].get<std::string>(), HasSubstr("no postgresql service"));
   // Each drill has its page; the corruption drill stopped before it touched
   // anything (no archive to recover from), and the live rows are as they were.
   for (const auto& s : d["scenarios"]) {
@@ -356,6 +360,16 @@ TEST_F(DrillTest, TheRestoreTestRunsAsAScheduledJob) {
   EXPECT_EQ(r["result"]["scenario"], "restore-test");
   EXPECT_EQ(r["result"]["status"], "passed");
   EXPECT_EQ(r["result"]["components"].size(), 2u);
+  // The same drill as the general `drill` action names it.
+  WriteFile(config_, ReadFileOrDie(config_) + "    - {name: drill-job, action: drill, scenario: restore-test, "
+                                              "monthly: \"1 06:00\"}\n");
+  auto named = Dr("--json schedule run drill-job");
+  ASSERT_EQ(named.exit_code, 0) << named.err << named.out;
+  json n = json::parse(named.out);
+  EXPECT_EQ(n["outcome"], "succeeded");
+  EXPECT_EQ(n["result"]["scenario"], "restore-test");
+  EXPECT_EQ(n["result"]["components"].size(), 2u);
+  EXPECT_NE(n["result"]["drill_id"], r["result"]["drill_id"]);
 }
 
 }  // namespace
