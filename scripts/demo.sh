@@ -9,9 +9,11 @@
 # loss of the data, restores it and proves every byte came back, and checks the
 # whole repository. It exits non-zero if any step fails.
 #
-# PostgreSQL is part of it: the script starts a PostgreSQL 15 server of its own
-# in the sandbox (on a free loopback port), fills a shop database, backs it up
-# with the files, drops it, restores it and compares every table.
+# The platform is part of it: the script starts its own PostgreSQL 15 primary
+# and synchronous standby, BIND 9 and Ceph radosgw (a data lake bucket and its
+# mirror) on loopback, fills a shop database and the lake, backs them up with
+# the files, drops the database, restores it and compares every table; then
+# runs every drill scenario, the disruptive ones included.
 #
 # Usage: scripts/demo.sh [SANDBOX_DIR]     (default: a new directory under /tmp)
 set -euo pipefail
@@ -43,7 +45,7 @@ echo "== sandbox: $SANDBOX"
 # or is interrupted.
 source "$ROOT/scripts/platform.sh"
 chmod 755 "$SANDBOX"
-rm -rf pg dns
+rm -rf pg dns rgw
 # A drill interrupted mid-way may leave its scratch PostgreSQL server running.
 stop_scratch_servers() {
   local pid_file
@@ -84,6 +86,15 @@ echo "PostgreSQL 15 standby streaming synchronously on 127.0.0.20:$PGPORT"
 platform_bind "$SANDBOX/dns"
 DNSPORT=$DNS_PORT
 echo "BIND 9 on 127.0.0.1:$DNSPORT: db.platform.test -> 127.0.0.10"
+platform_rgw "$SANDBOX/rgw"
+# The data lake: a bucket of event files, and its mirror in the backup region.
+s3 -X PUT "$S3_ENDPOINT/lake" >/dev/null
+s3 -X PUT "$S3_ENDPOINT/lake-mirror" >/dev/null
+for i in $(seq 1 40); do
+  printf '{"event":"page_view","session":%d,"sku":"SKU-%04d","at":"2026-11-26T10:%02d:00Z"}\n' "$i" $((i * 37 % 9000)) $((i % 60)) |
+    s3 -X PUT --data-binary @- "$S3_ENDPOINT/lake/events/2026-11-26/part-$(printf %04d "$i").json" >/dev/null
+done
+echo "Ceph radosgw at $S3_ENDPOINT: bucket 'lake' (40 event files) and its mirror 'lake-mirror'"
 
 step() { printf '\n== %s\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
 
@@ -116,6 +127,14 @@ encryption:
   key_file: "$SANDBOX/keys/backup.key"
 files:
   paths: ["$SANDBOX/data"]
+s3:
+  endpoint: "$S3_ENDPOINT"
+  region: us-east-1
+  force_path_style: true
+  access_key_id: TESTKEY
+  secret_access_key: TESTSECRET
+  buckets: [lake]
+  mirror: {source: lake, target: lake-mirror, state_file: "$SANDBOX/state/mirror.state"}
 postgresql:
   host: 127.0.0.10
   port: $PGPORT
@@ -134,12 +153,15 @@ dr_coordinator:
     fence_command: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid) 2>/dev/null; true"
     dns: {server: "127.0.0.1:$DNSPORT", zone: platform.test, record: db.platform.test, ttl: 5,
           tsig_key_file: "$SANDBOX/dns/ddns.key"}
+    storage: {primary_bucket: lake, replica_bucket: lake-mirror,
+              switch_hook: "echo \"the lake is now served from s3://\$ECAP_DR_ACTIVE_BUCKET\" >&2"}
 # This sandbox is a drill environment: disruptive drills may break it.
 drill:
   environment: true
   scratch_dir: "$SANDBOX/drill"
   faults:
     database: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid)"
+    storage: "radosgw-admin -c $SANDBOX/rgw/ceph.conf bucket rm --bucket=lake --purge-objects"
 YAML
 export ECAP_DR_CONFIG="$SANDBOX/ecap-dr.yaml"
 
@@ -149,7 +171,8 @@ step "create the encrypted repository (generates the master key)" "$DR" repo ini
 # user it runs as: it reads the configuration and the key, writes the repository.
 if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres repo keys; fi
 $PSQL -c "alter system set archive_command = '$DR -c $SANDBOX/ecap-dr.yaml wal push %p'" -c "select pg_reload_conf()" >/dev/null
-step "first backup (files and PostgreSQL)" "$DR" backup create --id demo_backup_1 --tag daily
+step "mirror the data lake to the backup region" "$DR" s3 mirror --once
+step "first backup (files, PostgreSQL and the data lake)" "$DR" backup create --id demo_backup_1 --tag daily
 # Change 1% of the data: append rows, as a day of new orders would.
 tail -n 1200 data/exports/orders.csv | sed 's/^/9/' >> data/exports/orders.csv
 $PSQL -d shop -c "insert into orders select id + 50000, customer, amount, created, attrs from orders where id <= 500" >/dev/null
@@ -182,20 +205,25 @@ fi
 echo "restored files are identical to the originals ($(echo "$sha_after" | wc -l) files, SHA-256 compared)"
 step "check every byte of the repository" "$DR" repo check --read-data
 
-echo; echo "== disruptive drills: rows damaged under load, then the primary killed under load"
+echo; echo "== disruptive drills: rows damaged, the lake's bucket lost, the primary killed, each under load"
 step "a physical base backup (the WAL archive continues it)" "$DR" backup create --id demo_base --component postgresql --physical
 step "health of the platform" "$DR" health
 # Every scenario, each a drill of its own: the restore test; corruption (rows
 # damaged while a client commits, the data_corruption runbook puts them back
 # from the physical backup and the WAL archive); database (the primary killed
 # while a client commits through db.platform.test, the database_failure
-# runbook fails over). Each counts every acknowledged commit.
+# runbook fails over); storage (the lake's bucket removed while a client
+# writes into it, the storage_failure runbook switches the lake to its
+# mirror). Each counts every acknowledged write.
 step "all drill scenarios, disruptive ones included" \
   "$DR" drill --scenario all --disruptive --report "$SANDBOX/reports"
 new_address=$(dig @127.0.0.1 -p "$DNSPORT" +short db.platform.test A)
 [[ "$new_address" == 127.0.0.20 ]] || { echo "FAILED: db.platform.test leads to '$new_address'" >&2; exit 1; }
 echo "db.platform.test now leads to the former standby ($new_address), which takes writes:"
 echo "  $($PGBIN/psql -X -At -h "$new_address" -p "$PGPORT" -U postgres -d shop -c "select 'pg_is_in_recovery = ' || pg_is_in_recovery()")"
+active_bucket=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["storage"]["active_bucket"])' "$SANDBOX/state/state.json")
+[[ "$active_bucket" == lake-mirror ]] || { echo "FAILED: the lake is served from '$active_bucket'" >&2; exit 1; }
+echo "the data lake is now served from its mirror: s3://$active_bucket ($(s3 "$S3_ENDPOINT/lake-mirror?list-type=2" | grep -o '<Key>' | wc -l) objects)"
 echo "drill reports (HTML): $SANDBOX/reports"
 echo
 echo "demo completed: sandbox left in $SANDBOX"

@@ -8,8 +8,11 @@
 #
 #   platform_pg DIR [EXTRA_CONF]   sets PG_PORT; DIR/primary, DIR/standby, logs beside
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
-#   platform_stop DIR_PG           stops both servers (immediate) and named
+#   platform_rgw DIR               sets S3_ENDPOINT, RGW_DIR: Ceph radosgw (test/servers/radosgw.sh),
+#                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
+#   platform_stop DIR_PG           stops both servers (immediate), named and radosgw
 PGBIN=/usr/lib/postgresql/15/bin
+PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
@@ -59,8 +62,32 @@ CONF
   done
 }
 
+platform_rgw() {
+  local R=$1 base out tries=0
+  while (( tries++ < 3 )); do
+    base=$(free_port)
+    (( base < 65000 )) || continue  # the server takes base..base+10
+    if out=$("$PLATFORM_ROOT/test/servers/radosgw.sh" start "$R" "$base"); then
+      RGW_DIR=$R
+      S3_ENDPOINT=${out#endpoint=}
+      return 0
+    fi
+  done
+  echo "radosgw did not start: see $R/log" >&2
+  return 1
+}
+
+# One S3 request to the sandbox's radosgw, signed by curl (SigV4, payload unsigned).
+s3() {
+  curl -sSf --aws-sigv4 aws:amz:us-east-1:s3 --user TESTKEY:TESTSECRET -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
+
 platform_stop() {
   local B=$1
+  if [[ -n ${RGW_DIR:-} ]]; then
+    "$PLATFORM_ROOT/test/servers/radosgw.sh" stop "$RGW_DIR" || true
+    RGW_DIR=
+  fi
   as_pg $PGBIN/pg_ctl -D "$B/primary" -m immediate -w stop >/dev/null 2>&1 || true
   as_pg $PGBIN/pg_ctl -D "$B/standby" -m immediate -w stop >/dev/null 2>&1 || true
   if [[ -n ${NAMED_PID:-} ]]; then
