@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <random>
 
+#include "base/ownership.h"
+
 namespace dr {
 
 static constexpr std::string_view kTempPrefix = ".tmp-";
@@ -74,6 +76,11 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, const Wri
   };
   // open(2) applies the umask; the mode asked for (0600 for keys) must hold exactly.
   if (::fchmod(fd, static_cast<mode_t>(options.mode)) != 0) return fail(errno, "unable to chmod '" + tmp + "'");
+  if (Status s = GiveToDirectoryOwner(fd, DirName(path)); !s.ok()) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return s;
+  }
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -118,10 +125,11 @@ Status MakeDirs(const std::string& path, int mode) {
   }
   std::string parent = DirName(path);
   if (parent != path) DR_RETURN_IF_ERROR(MakeDirs(parent, mode));
-  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+  if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+    if (errno == EEXIST) return Status::Ok();  // made by another process meanwhile
     return ErrnoStatus(errno, "unable to create directory '" + path + "'");
   }
-  return Status::Ok();
+  return GiveToParentOwner(path, parent);
 }
 
 }  // namespace dr

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/ownership.h"
+
 namespace dr::events {
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const std::string& schema,
@@ -37,6 +39,13 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
       return IoError("unable to create the " + what + " " + path + ": " + msg);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // The database and its WAL files stay usable by the directory's owner when
+  // root made them (base/ownership.h); best effort: the store works either way.
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(path + suffix, ec)) (void)GiveToParentOwner(path + suffix, dir.empty() ? "." : dir);
   }
   return d;
 }

@@ -11,6 +11,7 @@
 #include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/fs.h"
+#include "base/ownership.h"
 #include "base/time_util.h"
 
 namespace dr::security {
@@ -26,11 +27,17 @@ std::string HashOf(json record) {
   return HexEncode(crypto::Sha256(record.dump()));
 }
 
+std::string DirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+}
+
 // Holds an exclusive flock on "<log>.lock" for its lifetime.
 class FileLock {
  public:
   explicit FileLock(const std::string& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ >= 0) (void)GiveToDirectoryOwner(fd_, DirectoryOf(path));  // best effort: the lock works either way
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
   }
   ~FileLock() {
@@ -107,6 +114,10 @@ Status AuditLog::Append(const Identity& who, const AuditEvent& event) {
   std::string line = record.dump() + "\n";
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(errno, "unable to open audit log '" + path_ + "'");
+  if (Status given = GiveToDirectoryOwner(fd, DirectoryOf(path_)); !given.ok()) {
+    ::close(fd);
+    return given;
+  }
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
   bool synced = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;

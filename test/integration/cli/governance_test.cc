@@ -1,5 +1,6 @@
 // Access control, the audit trail and key rotation through the real binary.
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -137,6 +138,23 @@ TEST_F(GovernanceTest, KeyRotationKeepsEveryBackupRestorable) {
   auto with_old = Dr("backup list", "ECAP_BACKUP_ENCRYPTION_KEY=" + std::string(TrimWhitespace(old_key)));
   EXPECT_EQ(with_old.exit_code, 1);
   EXPECT_THAT(with_old.err, HasSubstr("wrong encryption key"));
+}
+
+// The key file of a repository PostgreSQL archives into belongs to postgres;
+// root rotating the key must leave the new one readable by it.
+TEST_F(GovernanceTest, KeyRotationByRootKeepsTheKeyFilesOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the key file to another user needs root (as CI runs)";
+  WriteGovernedConfig("[\"*\"]");
+  InitRepo();
+  ASSERT_EQ(::chown(key_.c_str(), 65534, 65534), 0);
+  auto rotated = Dr("key rotate");
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(key_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 65534u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(Dr("backup list").exit_code, 0) << "the new key opens the repository";
 }
 
 }  // namespace
