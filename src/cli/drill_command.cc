@@ -29,6 +29,14 @@ void PrintDisruptiveDrill(const json& d) {
     fmt::print("  {}: {} before, {} after\n", lake ? "the lake's active bucket" : "primary through the name",
                d.value("address_before", "?"), d.value("address_after", "?"));
   }
+  if (d.contains("containment")) {
+    const json& c = d["containment"];
+    auto held = [&](const char* key) { return c.value(key, false) ? "yes" : "NO"; };
+    fmt::print("  clean backup {} restored into {}; intruder's session ended: {}, login refused: {}, ecap-dr user "
+               "refused: {}\n",
+               d.value("clean_backup", "?"), d.value("clean_database", "?"), held("session_ended"),
+               held("login_refused"), held("user_refused"));
+  }
   if (d.contains("mirror_lag_seconds")) {
     fmt::print("  the mirror's lag at the fault: {:.2f} s\n", d.value("mirror_lag_seconds", 0.0));
   }
@@ -145,11 +153,14 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
                     "made to fail under load, the database_failure runbook recovers); corruption (disruptive: rows "
                     "of postgresql.database are damaged under load, the data_corruption runbook puts them back from "
                     "the physical backup and the WAL archive); storage (disruptive: the lake's bucket is lost under "
-                    "load, the storage_failure runbook switches the lake to its mirror). The disruptive ones measure "
+                    "load, the storage_failure runbook switches the lake to its mirror); breach (disruptive: an "
+                    "intruder's role and identity are found, the security_breach runbook revokes them, rotates the "
+                    "master key, verifies the audit chain and restores a clean database beside the live one). The "
+                    "disruptive ones measure "
                     "RTO and lost writes and "
                     "need --disruptive and drill.environment: true. all: restore-test, then with --disruptive "
                     "every disruptive scenario the configuration provides for, each a drill of its own")
-      ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "all"}))
+      ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "breach", "all"}))
       ->capture_default_str();
   drill->add_option("--backup", request->backup_id, "restore-test: the backup to restore (default: the newest completed)");
   drill->add_flag("--disruptive", request->disruptive,

@@ -334,9 +334,10 @@ void CheckAutomation(const Config& config, const std::function<int(const std::st
     // A scheduled drill that breaks the platform is said so twice: in the job
     // and in the platform's drill section; caught here, not at 3 a.m.
     if (job.action == "drill") {
-      bool disruptive_scenario = job.scenario == "database" || job.scenario == "storage" || job.scenario == "corruption";
+      bool disruptive_scenario = !job.scenario.empty() && job.scenario != "restore-test" && job.scenario != "all";
       if (job.scenario.empty()) {
-        errors.push_back(where + ": a drill job needs a scenario (restore-test, database, storage, corruption, all)");
+        errors.push_back(where + ": a drill job needs a scenario (restore-test, database, storage, corruption, breach, "
+                                 "all)");
       } else if (disruptive_scenario && !job.disruptive) {
         errors.push_back(where + ": scenario '" + job.scenario + "' is disruptive: set disruptive: true");
       }

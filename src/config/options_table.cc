@@ -204,7 +204,7 @@ RecordType JobKeys() {
       .Key("tags", [](J& j) -> auto& { return j.tags; }, "backup: tags (`job:<name>` is always added)")
       .Key("full", [](J& j) -> auto& { return j.full; }, "verify, repo_check: read and decrypt every blob")
       .Key("scenario", [](J& j) -> auto& { return j.scenario; }, "drill: the scenario (required for a drill job)",
-           {.allowed = "restore-test|database|storage|corruption|all"})
+           {.allowed = "restore-test|database|storage|corruption|breach|all"})
       .Key("disruptive", [](J& j) -> auto& { return j.disruptive; },
            "drill: run disruptive scenarios (needs `drill.environment: true`); all: with them")
       .Key("daily", [](J& j) -> auto& { return j.daily; }, "schedule: `HH:MM` every day")

@@ -11,6 +11,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/dns.h"
 #include "base/fs.h"
+#include "drill/breach_scenario.h"
 #include "drill/corruption_scenario.h"
 #include "drill/database_scenario.h"
 #include "drill/scratch_dir.h"
@@ -19,6 +20,7 @@
 #include "drill/scratch_restore.h"
 #include "events/event_store.h"
 #include "net/postgres/pg_client.h"
+#include "ops/access_ops.h"
 #include "ops/backup_ops.h"
 #include "ops/runbook_ops.h"
 #include "source/postgres/postgres_spec.h"
@@ -73,6 +75,26 @@ OpResult FinishDisruptive(Operation& op, const drill::DisruptiveResult& r) {
   event["result"] = result.ToJson();
   return op.Finish(std::move(result), {{"status", r.status}, {"rto_seconds", r.rto_seconds}},
                    r.error.ok() ? "drill_completed" : "drill_failed", std::move(event));
+}
+
+// What every disruptive scenario takes from the configuration and the request.
+void SetCommonOptions(const OperationContext& ctx, const DrillRequest& request, drill::DisruptiveOptions& options) {
+  options.timeout_seconds = ctx.config.drill.timeout_seconds;
+  options.rto_target_seconds = ctx.config.coordinator.rto_target_minutes * 60;
+  options.rpo_target_seconds = ctx.config.coordinator.rpo_target_minutes * 60;
+  options.stop = ctx.stop;
+  options.progress = request.progress;
+}
+
+// postgresql.database on the configured server, as the configured user.
+std::string DatabaseConninfo(const config::Config& c) {
+  auto server = source::ServerFromConfig(c.postgresql);
+  std::map<std::string, std::string> login{{"host", server.host}, {"port", std::to_string(server.port)},
+                                           {"dbname", c.postgresql.database}};
+  if (!server.user.empty()) login["user"] = server.user;
+  if (!server.password.empty()) login["password"] = server.password;
+  if (!server.sslmode.empty()) login["sslmode"] = server.sslmode;
+  return net::pg::MakeConninfo(login);
 }
 
 // Runs drill.faults.<scenario>; a non-zero exit is a failure with its output.
@@ -146,11 +168,7 @@ OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillReque
     return RunRecoveryRunbook(ctx, request, "database_failure",
                               {{"service", service.name}, {"reason", "drill " + drill_id}}, runbook);
   };
-  options.timeout_seconds = c.drill.timeout_seconds;
-  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
-  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
-  options.stop = ctx.stop;
-  options.progress = request.progress;
+  SetCommonOptions(ctx, request, options);
   options.drill_id = drill_id = NewDrillId(ctx);
   return FinishDisruptive(op, drill::RunDatabaseScenario(*ctx.clock, options));
 }
@@ -175,16 +193,10 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
   if (ready.ok()) ready = drill::HandToPostgres(parent);
   if (!ready.ok()) return op.Finish(ErrorResult(ready.WithContext("the drill's scratch directory")));
   auto server = source::ServerFromConfig(c.postgresql);
-  std::map<std::string, std::string> login{{"host", server.host}, {"port", std::to_string(server.port)},
-                                           {"dbname", c.postgresql.database}};
-  if (!server.user.empty()) login["user"] = server.user;
-  if (!server.password.empty()) login["password"] = server.password;
-  if (!server.sslmode.empty()) login["sslmode"] = server.sslmode;
-
   drill::CorruptionScenarioOptions options;
   options.drill_id = drill_id;
   options.service = c.postgresql.database + " on " + server.Where();
-  options.conninfo = net::pg::MakeConninfo(login);
+  options.conninfo = DatabaseConninfo(c);
   options.recover = [&](const std::string& corruption_time, json& runbook) {
     return RunRecoveryRunbook(ctx, request, "data_corruption",
                               {{"corruption_time", corruption_time}, {"tables", drill::kDrillTable},
@@ -201,11 +213,7 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
     if (ec) return Failed("scratch directory " + (*scratch)->path() + ": " + ec.message());
     return Status::Ok();
   };
-  options.timeout_seconds = c.drill.timeout_seconds;
-  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
-  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
-  options.stop = ctx.stop;
-  options.progress = request.progress;
+  SetCommonOptions(ctx, request, options);
   return FinishDisruptive(op, drill::RunCorruptionScenario(*ctx.clock, options));
 }
 
@@ -256,13 +264,59 @@ OpResult RunStorageDrill(OperationContext& ctx, Operation& op, const DrillReques
   };
   options.inject = [&c] { return InjectFault(c, "storage", c.drill.storage_fault); };
   options.recover = [&](json& runbook) { return RunRecoveryRunbook(ctx, request, "storage_failure", {}, runbook); };
-  options.timeout_seconds = c.drill.timeout_seconds;
-  options.rto_target_seconds = c.coordinator.rto_target_minutes * 60;
-  options.rpo_target_seconds = c.coordinator.rpo_target_minutes * 60;
-  options.stop = ctx.stop;
-  options.progress = request.progress;
+  SetCommonOptions(ctx, request, options);
   options.drill_id = NewDrillId(ctx);
   return FinishDisruptive(op, drill::RunStorageScenario(*ctx.clock, options));
+}
+
+// Where the breach scenario may run and what it needs, checked before anything changes.
+Status CheckBreachDrill(const config::Config& c, const DrillRequest& request) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes an intruder's role and rotates the master key"));
+  if (c.postgresql.database.empty()) {
+    return Status(Code::kConfig, "the breach drill restores a clean state of postgresql.database: set it");
+  }
+  if (c.audit.log_file.empty()) {
+    return Status(Code::kConfig, "the breach drill verifies the audit chain as evidence: set audit.log_file");
+  }
+  return Status::Ok();
+}
+
+// The breach scenario: an intruder's role and ecap-dr identity, contained and
+// cleaned up after by the security_breach runbook.
+OpResult RunBreachDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  if (Status s = CheckBreachDrill(c, request); !s.ok()) return op.Finish(ErrorResult(s));
+  auto server = source::ServerFromConfig(c.postgresql);
+  drill::BreachScenarioOptions options;
+  options.service = c.postgresql.database + " on " + server.Where();
+  options.conninfo = DatabaseConninfo(c);
+  options.drill_id = NewDrillId(ctx);
+  options.backup = [&ctx, &options]() -> Result<std::string> {
+    backup::BackupRequest backup{.components = {"postgresql"}, .tags = {"drill:" + options.drill_id}};
+    OpResult r = CreateBackup(ctx, "", backup);
+    if (!r.ok()) return r.status;
+    return r.data.value("backup_id", "");
+  };
+  options.recover = [&](const std::string& user, const std::string& role, const std::string& breach_time,
+                        const std::string& clean, json& runbook) {
+    return RunRecoveryRunbook(ctx, request, "security_breach",
+                              {{"compromised_user", user}, {"compromised_database_role", role},
+                               {"breach_time", breach_time}, {"restore_database", clean}},
+                              runbook);
+  };
+  // A probe as the intruder: the permission check every operation makes (audited as its denial).
+  options.refused = [&ctx](const std::string& user) -> Status {
+    OperationContext probe = ctx;
+    probe.identity.user = user;
+    Status s = CheckPermission(probe, "backup.list");
+    if (s.code() == Code::kPermissionDenied) return Status::Ok();
+    return Failed("an operation of " + user + " was " + (s.ok() ? "allowed" : "refused for another reason: " + s.message()));
+  };
+  options.reinstate = [&ctx](const std::string& user, const std::string& role) {
+    return ReinstateAccess(ctx, user, role).status;
+  };
+  SetCommonOptions(ctx, request, options);
+  return FinishDisruptive(op, drill::RunBreachScenario(*ctx.clock, options));
 }
 
 // Why a disruptive scenario cannot run on this configuration, or "".
@@ -270,10 +324,10 @@ std::string NotProvidedFor(const config::Config& c, const DrillRequest& request,
   if (scenario == "corruption") {
     return c.postgresql.database.empty() ? "postgresql.database is not set" : "";
   }
-  if (scenario == "storage") {
-    DrillRequest storage = request;
-    storage.scenario = scenario;
-    Status s = CheckStorageDrill(c, storage);
+  if (scenario == "storage" || scenario == "breach") {
+    DrillRequest one = request;
+    one.scenario = scenario;
+    Status s = scenario == "storage" ? CheckStorageDrill(c, one) : CheckBreachDrill(c, one);
     return s.ok() ? "" : s.message();
   }
   config::CoordinatedService service;
@@ -314,7 +368,8 @@ OpResult RunAllDrills(OperationContext& ctx, Operation& op, const DrillRequest& 
     if (!r.status.ok() && first.ok()) first = r.status.WithContext("scenario " + scenario);
   };
   run("restore-test");
-  for (const std::string scenario : {"corruption", "storage", "database"}) {
+  // The database scenario last: it fails the configured primary over, which the others write to.
+  for (const std::string scenario : {"corruption", "storage", "breach", "database"}) {
     if (ctx.stop.stop_requested()) {
       skipped.push_back({{"scenario", scenario}, {"reason", "the drill was interrupted"}});
       continue;
@@ -352,10 +407,11 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
   if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
   if (request.scenario == "storage") return RunStorageDrill(ctx, op, request);
+  if (request.scenario == "breach") return RunBreachDrill(ctx, op, request);
   if (request.scenario == "all") return RunAllDrills(ctx, op, request);
   if (request.scenario != "restore-test") {
     return op.Finish(ErrorResult(InvalidArgument("no drill scenario '" + request.scenario +
-                                                 "' yet (there are: restore-test, database, storage, corruption, all)")));
+                                                 "' yet (there are: restore-test, database, storage, corruption, breach, all)")));
   }
   auto manager = op.NewManager();
   drill::RestoreTestResult r = drill::RunRestoreTest(

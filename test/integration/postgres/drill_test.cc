@@ -236,9 +236,10 @@ TEST_F(DrillTest, EachDrillHasAReportPageAndTheMonthIsAggregatedPerScenario) {
 // named as left out; with --disruptive in a drill environment, each scenario
 // the configuration provides for runs as a drill of its own. Here the
 // database has no WAL archive, so the corruption scenario fails and says
-// where and why, the storage scenario (no lake mirror) and the database
-// scenario (no service with a standby) are left out with their reasons, and
-// nothing of any is left behind.
+// where and why, the breach scenario (a logical backup is enough) passes, the
+// storage scenario (no lake mirror) and the database scenario (no service
+// with a standby) are left out with their reasons, and nothing of any is
+// left behind.
 TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOthers) {
   ASSERT_EQ(Dr("backup create --id nightly").exit_code, 0);
   const std::string before = LiveDigest();
@@ -249,10 +250,11 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   ASSERT_EQ(d["scenarios"].size(), 1u);
   EXPECT_EQ(d["scenarios"][0]["scenario"], "restore-test");
   EXPECT_EQ(d["scenarios"][0]["status"], "passed");
-  ASSERT_EQ(d["skipped"].size(), 3u);  // corruption, storage, database
+  ASSERT_EQ(d["skipped"].size(), 4u);  // corruption, storage, breach, database
   EXPECT_EQ(d["skipped"][0]["scenario"], "corruption");
   EXPECT_EQ(d["skipped"][1]["scenario"], "storage");
-  EXPECT_THAT(d["skipped"][2]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
+  EXPECT_EQ(d["skipped"][2]["scenario"], "breach");
+  EXPECT_THAT(d["skipped"][3]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
   EXPECT_EQ(d["rto_seconds"], d["scenarios"][0]["rto_seconds"]);
   auto printed = Dr("drill --scenario all");
   EXPECT_EQ(printed.exit_code, 0) << printed.err;
@@ -268,8 +270,10 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   EXPECT_NE(r.exit_code, 0) << r.out;
   d = json::parse(r.out);
   EXPECT_EQ(d["status"], "failed");
-  ASSERT_EQ(d["scenarios"].size(), 2u) << d.dump(2);
+  ASSERT_EQ(d["scenarios"].size(), 3u) << d.dump(2);
   EXPECT_EQ(d["scenarios"][0]["status"], "passed");
+  EXPECT_EQ(d["scenarios"][2]["scenario"], "breach");
+  EXPECT_EQ(d["scenarios"][2]["status"], "passed") << d["scenarios"][2].dump(2);
   const json& corruption = d["scenarios"][1];
   EXPECT_EQ(corruption["scenario"], "corruption");
   EXPECT_EQ(corruption["status"], "failed");
@@ -290,6 +294,77 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   EXPECT_EQ(*no_table, "t\n");
   EXPECT_EQ(LiveDigest(), before);
   EXPECT_FALSE(fs::exists("/tmp/ecap-dr-drill/" + corruption["drill_id"].get<std::string>()));
+}
+
+// The breach scenario: an intruder's role and ecap-dr identity are contained
+// by the security_breach runbook, checked from the intruder's side; the clean
+// state lacks exactly the commits after the clean backup; everything the
+// drill made is gone afterwards and the live data is as it was.
+TEST_F(DrillTest, TheBreachDrillContainsTheIntruderAndCountsWhatTheCleanStateLacks) {
+  ASSERT_EQ(Dr("backup create --id nightly --component postgresql").exit_code, 0);
+  const std::string before = LiveDigest(), databases = Databases();
+  auto unflagged = Dr("drill --scenario breach --disruptive");
+  EXPECT_EQ(unflagged.exit_code, 2) << unflagged.err;
+  EXPECT_THAT(unflagged.err, HasSubstr("not marked as a drill environment"));
+  auto key_before = Dr("--json key check");
+  ASSERT_EQ(key_before.exit_code, 0) << key_before.err;
+
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 120\n");
+  auto r = Dr("--json drill --scenario breach --disruptive");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["scenario"], "breach");
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["runbook"]["execution_log"]["overall_status"], "completed") << d["runbook"].dump();
+  EXPECT_EQ(d["containment"], json({{"session_ended", true}, {"login_refused", true}, {"user_refused", true}}));
+  EXPECT_NE(d["clean_backup"], "nightly") << "the newest backup before the breach is the drill's own";
+  EXPECT_GT(d["rto_seconds"].get<double>(), 0);
+
+  // Lost in the clean state: the newest commits, those after the clean backup's snapshot.
+  const json& w = d["writes"];
+  EXPECT_EQ(w["acknowledged"], w["acknowledged_before_fault"]) << "the load stopped at the breach";
+  const json& lost = w["lost_writes"];
+  ASSERT_GE(lost.size(), 10u) << "at least the commits made after the clean backup";
+  EXPECT_LT(lost.size(), w["acknowledged"].get<size_t>()) << "the commits before the backup are in the clean state";
+  for (size_t i = 0; i < lost.size(); ++i) {
+    EXPECT_EQ(lost[i]["state"], "missing");
+    if (i > 0) {
+      EXPECT_GT(lost[i]["seq"].get<int64_t>(), lost[i - 1]["seq"].get<int64_t>());
+    }
+  }
+  EXPECT_GE(lost.back()["seq"].get<int64_t>(), w["acknowledged"].get<int64_t>()) << "the newest commit is lost";
+  double backup_start = -1, breach_start = -1;
+  for (const auto& p : d["phases"]) {
+    if (p["name"] == "clean backup under load") backup_start = p["start_seconds"];
+    if (p["name"] == "the breach") breach_start = p["start_seconds"];
+  }
+  ASSERT_GE(backup_start, 0);
+  EXPECT_GT(d["rpo_seconds"].get<double>(), 0);
+  EXPECT_LE(d["rpo_seconds"].get<double>(), breach_start - backup_start + 0.01);
+
+  // The key was rotated and still opens every backup; the audit chain holds
+  // and records the intruder's refused probe.
+  auto key_after = Dr("--json key check");
+  ASSERT_EQ(key_after.exit_code, 0) << key_after.err;
+  EXPECT_NE(json::parse(key_after.out)["key_id"], json::parse(key_before.out)["key_id"]);
+  EXPECT_EQ(Dr("verify nightly --full").exit_code, 0);
+  EXPECT_EQ(Dr("audit verify").exit_code, 0);
+  const std::string intruder = d["intruder"]["user"];
+  EXPECT_THAT(ReadFileOrDie(dir_ / "state/audit.log"), HasSubstr("\"user\":\"" + intruder + "\""));
+
+  // Nothing of the drill is left; the live data is as it was.
+  EXPECT_TRUE(d["cleanup_errors"].empty()) << d["cleanup_errors"].dump();
+  EXPECT_EQ(Databases(), databases);
+  EXPECT_EQ(LiveDigest(), before);
+  auto roles = pg_->Psql("postgres", "select count(*) from pg_roles where rolname like 'ecap_dr_intruder_%'");
+  ASSERT_OK(roles);
+  EXPECT_EQ(*roles, "0\n");
+  auto revoked = Dr("--json access revoked");
+  ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+  EXPECT_TRUE(json::parse(revoked.out)["revoked"].empty()) << revoked.out;
+  auto no_table = Sql("select to_regclass('ecap_dr_drill_writes') is null");
+  ASSERT_OK(no_table);
+  EXPECT_EQ(*no_table, "t\n");
 }
 
 // In a scratch directory of its own (drill.scratch_dir): a drill of another

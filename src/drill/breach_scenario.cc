@@ -1,0 +1,143 @@
+#include "drill/breach_scenario.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "base/time_util.h"
+#include "drill/load_writer.h"
+#include "net/postgres/pg_client.h"
+
+namespace dr::drill {
+namespace {
+
+using nlohmann::json;
+using Steady = std::chrono::steady_clock;
+
+// "drill-20261203T223224Z-13f5" -> "20261203t223224z_13f5": part of the
+// role's and the clean database's names. Neither starts with ecap_dr_drill_,
+// whose databases the restore test's stale pass removes.
+std::string NameKey(const std::string& drill_id) {
+  std::string key = drill_id.rfind("drill-", 0) == 0 ? drill_id.substr(6) : drill_id;
+  for (char& c : key) c = c == '-' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return key;
+}
+
+// `conninfo` as another user, or to another database.
+Result<std::string> WithSetting(const std::string& conninfo, std::map<std::string, std::string> changes) {
+  DR_ASSIGN_OR_RETURN(auto settings, net::pg::ParseConninfo(conninfo));
+  for (auto& [k, v] : changes) settings[k] = v;
+  return net::pg::MakeConninfo(settings);
+}
+
+Result<std::unique_ptr<net::pg::Connection>> Open(const std::string& conninfo,
+                                                  std::map<std::string, std::string> changes = {}) {
+  DR_ASSIGN_OR_RETURN(std::string with, WithSetting(conninfo, std::move(changes)));
+  DR_ASSIGN_OR_RETURN(std::string timed, DrillConninfo(with, ""));
+  return net::pg::Connection::OpenConninfo(timed, 2);
+}
+
+}  // namespace
+
+DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& options) {
+  DisruptiveResult result = NewResult(clock, options, "breach", options.service);
+  Timeline timeline(clock, result, options.progress);
+  const std::string key = NameKey(result.drill_id);
+  const std::string role = "ecap_dr_intruder_" + key, clean = "ecap_dr_clean_" + key;
+  const std::string user = "drill-intruder-" + key;
+  const std::string password = HexEncode(crypto::RandomBytes(16));
+  result.details["intruder"] = {{"database_role", role}, {"user", user}};
+  result.details["clean_database"] = clean;
+  bool role_made = false, revoked = false;
+  LoadWriter writer({.drill_id = result.drill_id, .conninfo = options.conninfo,
+                     .resolve = []() -> Result<std::string> { return std::string(); }},
+                    clock);
+  std::unique_ptr<net::pg::Connection> intruder;
+  [&] {
+    timeline.Begin("start the load generator");
+    timeline.Say("drill " + result.drill_id + ": committing rows to " + options.service);
+    auto conn = Open(options.conninfo);
+    Status loaded = conn.ok() ? StartLoad(**conn, writer, clock, options) : conn.status();
+    if (!loaded.ok()) return timeline.Fail("load", loaded.WithContext("the database " + options.service));
+
+    timeline.Begin("clean backup under load");
+    auto backup = options.backup();
+    if (!backup.ok()) return timeline.Fail("backup", backup.status().WithContext("the clean backup"));
+    result.details["clean_backup"] = *backup;
+    size_t wanted = writer.ack_count() + std::max<size_t>(1, options.commits_before_fault / 2);
+    if (Status s = AwaitWrites(writer, wanted, clock, options, "the database"); !s.ok()) return timeline.Fail("load", s);
+
+    timeline.Begin("the breach");
+    Status made = (*conn)->Exec("create role " + (*conn)->QuoteIdent(role) + " login password " +
+                                (*conn)->QuoteLiteral(password));
+    if (!made.ok()) return timeline.Fail("inject", made.WithContext("making the intruder's role " + role));
+    role_made = true;
+    auto session = Open(options.conninfo, {{"user", role}, {"password", password}});
+    if (!session.ok()) return timeline.Fail("inject", session.status().WithContext("the intruder's session as " + role));
+    intruder = std::move(*session);
+    writer.Stop();  // every commit on record was acknowledged before the breach
+    result.acknowledged_before_fault = writer.ack_count();
+    Steady::time_point breach = clock.Monotonic();
+    result.fault_at = FormatUtc(clock.Now(), true);
+    timeline.Say("drill " + result.drill_id + ": intruder " + role + " / " + user + " found at " + result.fault_at);
+
+    timeline.Begin("recover (security_breach runbook)");
+    Status recovered = options.recover(user, role, result.fault_at, clean, result.runbook);
+    revoked = true;  // the runbook's first steps may have revoked before a later one failed
+    if (!recovered.ok()) {
+      std::string step = FailedRunbookStep(result.runbook);
+      return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
+    }
+    result.rto_seconds = std::chrono::duration<double>(clock.Monotonic() - breach).count();
+
+    timeline.Begin("check the containment");
+    json containment;
+    containment["session_ended"] = !intruder->Query("select 1").ok();
+    containment["login_refused"] = !Open(options.conninfo, {{"user", role}, {"password", password}}).ok();
+    Status refused = options.refused(user);
+    containment["user_refused"] = refused.ok();
+    result.details["containment"] = containment;
+    for (const auto& [what, held] : containment.items()) {
+      if (!held.get<bool>()) {
+        return timeline.Fail("verify", Failed("containment failed: " + what + " is false" +
+                                              (what == "user_refused" ? ": " + refused.message() : "")));
+      }
+    }
+
+    timeline.Begin("count the commits in the clean state");
+    auto restored = Open(options.conninfo, {{"dbname", clean}});
+    if (!restored.ok()) return timeline.Fail("verify", restored.status().WithContext("the clean database " + clean));
+    if (Status s = CountSurvivors(**restored, writer.acks(), result, timeline); !s.ok()) {
+      return timeline.Fail("verify", s);
+    }
+  }();
+  StopLoad(writer, result);
+  intruder.reset();
+
+  timeline.Begin("remove the drill's role, database and rows");
+  auto admin = Open(options.conninfo, {{"dbname", "postgres"}});
+  auto note = [&](const std::string& what, Status s) {
+    if (s.ok()) {
+      result.removed.push_back(what);
+    } else {
+      result.cleanup_errors.push_back(what + ": " + s.message());
+      timeline.MarkFailed();
+    }
+  };
+  if (revoked) note("the revocations of " + user + " and " + role + " (reinstated)", options.reinstate(user, role));
+  if (admin.ok()) {
+    auto exists = (*admin)->QueryValue("select count(*) from pg_database where datname = $1", {clean});
+    if (exists.ok() && *exists != "0") {
+      note("database " + clean, (*admin)->Exec("drop database " + (*admin)->QuoteIdent(clean) + " with (force)"));
+    }
+    if (role_made) note("role " + role, (*admin)->Exec("drop role if exists " + (*admin)->QuoteIdent(role)));
+  } else if (role_made) {
+    note("role " + role + " and database " + clean, admin.status());
+  }
+  RemoveDrillRows(Open(options.conninfo), options.service, result, timeline);
+  timeline.Finish();
+  return result;
+}
+
+}  // namespace dr::drill
