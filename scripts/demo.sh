@@ -117,59 +117,20 @@ with open("data/exports/orders.csv", "w") as f:
 PY
 head -c 4000000 /dev/urandom > data/exports/images.bin
 
-cat > ecap-dr.yaml <<YAML
-backup_manager:
-  backup_dir: "$SANDBOX/repo"
-  retention_policies: {daily: 7, weekly: 4, monthly: 12}
-encryption:
-  enabled: true
-  auto_generate_key: true
-  key_file: "$SANDBOX/keys/backup.key"
+platform_config "$SANDBOX" lake lake-mirror > ecap-dr.yaml
+cat >> ecap-dr.yaml <<YAML
 files:
   paths: ["$SANDBOX/data"]
-s3:
-  endpoint: "$S3_ENDPOINT"
-  region: us-east-1
-  force_path_style: true
-  access_key_id: TESTKEY
-  secret_access_key: TESTSECRET
-  buckets: [lake]
-  mirror: {source: lake, target: lake-mirror, state_file: "$SANDBOX/state/mirror.state"}
-postgresql:
-  host: 127.0.0.10
-  port: $PGPORT
-  database: shop
-  username: postgres
-dr_coordinator:
-  state_dir: "$SANDBOX/state"
-  check_interval_seconds: 0.5
-  failure_threshold: 3
-  services:
-    - {name: shop-db, type: postgresql, timeout_seconds: 1,
-       primary: "host=127.0.0.10 port=$PGPORT user=postgres dbname=shop",
-       standby: "host=127.0.0.20 port=$PGPORT user=postgres dbname=shop"}
-    - {name: shop-db-name, type: dns, record: db.platform.test}
-  failover:
-    fence_command: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid) 2>/dev/null; true"
-    dns: {server: "127.0.0.1:$DNSPORT", zone: platform.test, record: db.platform.test, ttl: 5,
-          tsig_key_file: "$SANDBOX/dns/ddns.key"}
-    storage: {primary_bucket: lake, replica_bucket: lake-mirror,
-              switch_hook: "echo \"the lake is now served from s3://\$ECAP_DR_ACTIVE_BUCKET\" >&2"}
-# This sandbox is a drill environment: disruptive drills may break it.
-drill:
-  environment: true
-  scratch_dir: "$SANDBOX/drill"
-  faults:
-    database: "kill -9 \$(head -1 $SANDBOX/pg/primary/postmaster.pid)"
-    storage: "radosgw-admin -c $SANDBOX/rgw/ceph.conf bucket rm --bucket=lake --purge-objects"
 YAML
 export ECAP_DR_CONFIG="$SANDBOX/ecap-dr.yaml"
 
 step "validate the configuration" "$DR" config check
 step "create the encrypted repository (generates the master key)" "$DR" repo init
 # PostgreSQL archives its WAL into the repository through ecap-dr, as the
-# user it runs as: it reads the configuration and the key, writes the repository.
-if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres repo keys; fi
+# user it runs as: it reads the configuration and the key, writes the
+# repository and the audit log. The directories are given to postgres; what
+# ecap-dr run as root creates in them later is given to postgres too.
+if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres repo keys state; fi
 $PSQL -c "alter system set archive_command = '$DR -c $SANDBOX/ecap-dr.yaml wal push %p'" -c "select pg_reload_conf()" >/dev/null
 step "mirror the data lake to the backup region" "$DR" s3 mirror --once
 step "first backup (files, PostgreSQL and the data lake)" "$DR" backup create --id demo_backup_1 --tag daily
@@ -205,7 +166,7 @@ fi
 echo "restored files are identical to the originals ($(echo "$sha_after" | wc -l) files, SHA-256 compared)"
 step "check every byte of the repository" "$DR" repo check --read-data
 
-echo; echo "== disruptive drills: rows damaged, the lake's bucket lost, the primary killed, each under load"
+echo; echo "== disruptive drills: rows damaged, the lake's bucket lost, an intruder, the primary killed, each under load"
 step "a physical base backup (the WAL archive continues it)" "$DR" backup create --id demo_base --component postgresql --physical
 step "health of the platform" "$DR" health
 # Every scenario, each a drill of its own: the restore test; corruption (rows
@@ -214,7 +175,10 @@ step "health of the platform" "$DR" health
 # while a client commits through db.platform.test, the database_failure
 # runbook fails over); storage (the lake's bucket removed while a client
 # writes into it, the storage_failure runbook switches the lake to its
-# mirror). Each counts every acknowledged write.
+# mirror); breach (an intruder's database role and ecap-dr identity, contained
+# by the security_breach runbook: access revoked, master key rotated, audit
+# chain verified, a clean database restored beside the live one). Each counts
+# every acknowledged write.
 step "all drill scenarios, disruptive ones included" \
   "$DR" drill --scenario all --disruptive --report "$SANDBOX/reports"
 new_address=$(dig @127.0.0.1 -p "$DNSPORT" +short db.platform.test A)

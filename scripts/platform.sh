@@ -10,6 +10,7 @@
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
 #   platform_rgw DIR               sets S3_ENDPOINT, RGW_DIR: Ceph radosgw (test/servers/radosgw.sh),
 #                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
+#   platform_config DIR LAKE MIRROR  prints ecap-dr's configuration for the platform
 #   platform_stop DIR_PG           stops both servers (immediate), named and radosgw
 PGBIN=/usr/lib/postgresql/15/bin
 PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -80,6 +81,62 @@ platform_rgw() {
 # One S3 request to the sandbox's radosgw, signed by curl (SigV4, payload unsigned).
 s3() {
   curl -sSf --aws-sigv4 aws:amz:us-east-1:s3 --user TESTKEY:TESTSECRET -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$@"
+}
+
+# The configuration of ecap-dr for this platform (on stdout): the repository
+# and key under DIR, the shop database, the lake bucket LAKE mirrored to
+# MIRROR, the audit log, the coordinator (failover through DNS, storage
+# switch to the mirror) and a drill environment with its faults. Needs
+# PG_PORT, DNS_PORT, S3_ENDPOINT and RGW_DIR from the functions above, and
+# the platform's directories DIR/pg and DIR/dns.
+platform_config() {
+  local D=$1 LAKE=$2 MIRROR=$3
+  cat <<YAML
+backup_manager:
+  backup_dir: "$D/repo"
+  retention_policies: {daily: 7, weekly: 4, monthly: 12}
+encryption:
+  enabled: true
+  auto_generate_key: true
+  key_file: "$D/keys/backup.key"
+s3:
+  endpoint: "$S3_ENDPOINT"
+  region: us-east-1
+  force_path_style: true
+  access_key_id: TESTKEY
+  secret_access_key: TESTSECRET
+  buckets: [$LAKE]
+  mirror: {source: $LAKE, target: $MIRROR, state_file: "$D/state/mirror.state"}
+postgresql:
+  host: 127.0.0.10
+  port: $PG_PORT
+  database: shop
+  username: postgres
+audit:
+  log_file: "$D/state/audit.log"
+dr_coordinator:
+  state_dir: "$D/state"
+  check_interval_seconds: 0.5
+  failure_threshold: 3
+  services:
+    - {name: shop-db, type: postgresql, timeout_seconds: 1,
+       primary: "host=127.0.0.10 port=$PG_PORT user=postgres dbname=shop",
+       standby: "host=127.0.0.20 port=$PG_PORT user=postgres dbname=shop"}
+    - {name: shop-db-name, type: dns, record: db.platform.test}
+  failover:
+    fence_command: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid) 2>/dev/null; true"
+    dns: {server: "127.0.0.1:$DNS_PORT", zone: platform.test, record: db.platform.test, ttl: 5,
+          tsig_key_file: "$D/dns/ddns.key"}
+    storage: {primary_bucket: $LAKE, replica_bucket: $MIRROR,
+              switch_hook: "echo \"the lake is now served from s3://\$ECAP_DR_ACTIVE_BUCKET\" >&2"}
+# This platform is a drill environment: disruptive drills may break it.
+drill:
+  environment: true
+  scratch_dir: "$D/drill"
+  faults:
+    database: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid)"
+    storage: "radosgw-admin -c $RGW_DIR/ceph.conf bucket rm --bucket=$LAKE --purge-objects"
+YAML
 }
 
 platform_stop() {

@@ -115,7 +115,7 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
   StopLoad(writer, result);
   intruder.reset();
 
-  timeline.Begin("remove the drill's role, database and rows");
+  timeline.Begin("remove the role, database and rows");
   auto admin = Open(options.conninfo, {{"dbname", "postgres"}});
   auto note = [&](const std::string& what, Status s) {
     if (s.ok()) {
