@@ -32,7 +32,7 @@ export ECAP_DR_CONFIG=$WORK/ecap-dr.yaml
 
 # The database and DNS of the platform, with a shop database and archiving.
 start_database() {
-  platform_stop "$WORK/pg"
+  platform_stop_pg "$WORK/pg"  # radosgw stays
   rm -rf "$WORK/pg" "$WORK/dns" "$WORK/state/state.json"
   platform_pg "$WORK/pg" "fsync = off
 archive_mode = on
@@ -98,6 +98,7 @@ done
 echo "| scenario | runs | passed | RTO median | RTO max | RPO median | RPO max | lost writes median / max |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for scenario in corruption breach storage database; do
+  [[ -f "$WORK/$scenario.tsv" ]] || continue  # no run asked for
   python3 - "$WORK/$scenario.tsv" "$scenario" <<'PY'
 import statistics, sys
 rows = [line.split("\t") for line in open(sys.argv[1]).read().split("\n") if line]

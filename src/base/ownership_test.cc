@@ -39,6 +39,15 @@ TEST(OwnershipTest, WhatRootCreatesInAnotherUsersDirectoryIsThatUsers) {
 
   ASSERT_OK(WriteFileAtomic(mine + "/key", "secret\n", {.mode = 0600}));
   EXPECT_EQ(OwnerOf(mine + "/key"), 0u);
+
+  // The directory's owner cannot point root's chown at another file: not
+  // through a symlink planted under the expected name, nor a hard link.
+  ASSERT_EQ(::symlink((mine + "/key").c_str(), (theirs + "/events.db").c_str()), 0);
+  GiveToParentOwner(theirs + "/events.db", theirs);
+  EXPECT_EQ(OwnerOf(mine + "/key"), 0u);
+  ASSERT_EQ(::link((mine + "/key").c_str(), (theirs + "/events.db-wal").c_str()), 0);
+  GiveToParentOwner(theirs + "/events.db-wal", theirs);
+  EXPECT_EQ(OwnerOf(mine + "/key"), 0u);
 }
 
 }  // namespace

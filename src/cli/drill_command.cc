@@ -32,10 +32,10 @@ void PrintDisruptiveDrill(const json& d) {
   if (d.contains("containment")) {
     const json& c = d["containment"];
     auto held = [&](const char* key) { return c.value(key, false) ? "yes" : "NO"; };
-    fmt::print("  clean backup {} restored into {}; intruder's session ended: {}, login refused: {}, ecap-dr user "
-               "refused: {}\n",
-               d.value("clean_backup", "?"), d.value("clean_database", "?"), held("session_ended"),
-               held("login_refused"), held("user_refused"));
+    fmt::print("  backup {} (the drill's clean backup: {}) restored into {}; intruder's session ended: {}, login "
+               "refused: {}, ecap-dr user refused: {}\n",
+               d.value("restored_backup", "?"), d.value("clean_backup", "?"), d.value("clean_database", "?"),
+               held("session_ended"), held("login_refused"), held("user_refused"));
   }
   if (d.contains("mirror_lag_seconds")) {
     fmt::print("  the mirror's lag at the fault: {:.2f} s\n", d.value("mirror_lag_seconds", 0.0));

@@ -279,7 +279,7 @@ RecordType RootKeys() {
            {.min = 0, .max = 256})
       .Key("backup_manager.index_dir", [](C& c) -> auto& { return c.backup_manager.index_dir; },
            "where the index of a repository past 262,144 blobs keeps its sorted runs (unlinked temporary files, "
-           "~20 bytes per blob); a directory on disk, not a small tmpfs",
+           "~48 bytes per blob, twice that while two merge); a directory on disk, not a small tmpfs",
            {.default_text = "`$TMPDIR`, else /tmp"})
 
       .Section("aws", "Regions.")
@@ -554,8 +554,8 @@ RecordType RootKeys() {
            "shell command that makes the database primary fail (the database scenario), e.g. "
            "\"kill -9 $(head -1 /var/lib/postgresql/15/main/postmaster.pid)\"")
       .Key("drill.faults.storage", [](C& c) -> auto& { return c.drill.storage_fault; },
-           "shell command that makes the data lake's primary bucket unavailable (the storage scenario), e.g. a "
-           "bucket policy that denies everyone every request")
+           "shell command that makes the data lake's primary bucket unavailable (the storage scenario), e.g. "
+           "\"radosgw-admin bucket rm --bucket=lake --purge-objects\"")
       .Done();
 }
 

@@ -59,9 +59,7 @@ Status DisasterRecoveryCoordinator::Init() {
   if (initialized_) return Status::Ok();
   const auto& c = config_.coordinator;
   if (!config_.coordinator_configured) return ConfigError("the configuration has no dr_coordinator section");
-  std::error_code ec;
-  std::filesystem::create_directories(c.state_dir, ec);
-  if (ec) return IoError("unable to create the state directory " + c.state_dir + ": " + ec.message());
+  DR_RETURN_IF_ERROR(MakeDirs(c.state_dir, 0755).WithContext("unable to create the state directory"));
   DR_ASSIGN_OR_RETURN(events_, events::EventStore::Open(events::HistoryPath(config_), clock_));
   if (auto text = ReadFile(c.state_dir + "/state.json"); text.ok()) {
     state_ = json::parse(*text, nullptr, false);

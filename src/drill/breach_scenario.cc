@@ -84,7 +84,13 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
 
     timeline.Begin("recover (security_breach runbook)");
     Status recovered = options.recover(user, role, result.fault_at, clean, result.runbook);
-    revoked = true;  // the runbook's first steps may have revoked before a later one failed
+    // Revoked also when a later step failed: reinstated at the end either way.
+    json revoke = RunbookStep(result.runbook, "revoke_access");
+    revoked = revoke.is_object() && revoke.value("state", "") == "ok";
+    json restore = RunbookStep(result.runbook, "clean_restoration");
+    if (restore.is_object() && restore.value("output", json()).is_object()) {
+      result.details["restored_backup"] = restore["output"].value("backup_id", "");
+    }
     if (!recovered.ok()) {
       std::string step = FailedRunbookStep(result.runbook);
       return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
@@ -92,12 +98,27 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
     result.rto_seconds = std::chrono::duration<double>(clock.Monotonic() - breach).count();
 
     timeline.Begin("check the containment");
-    json containment;
-    containment["session_ended"] = !intruder->Query("select 1").ok();
-    containment["login_refused"] = !Open(options.conninfo, {{"user", role}, {"password", password}}).ok();
+    // Each counts only for the reason it is looked for: an unrelated error
+    // (a timeout, a network failure) proves nothing about the containment.
+    auto query = intruder->Query("select 1");
+    std::string session_error = query.ok() ? "the session still answers" : query.status().message();
+    auto login = Open(options.conninfo, {{"user", role}, {"password", password}});
+    std::string login_error = login.ok() ? "the role still logs in" : login.status().message();
     Status refused = options.refused(user);
+    auto has = [](const std::string& text, std::initializer_list<const char*> any) {
+      for (const char* s : any) {
+        if (text.find(s) != std::string::npos) return true;
+      }
+      return false;
+    };
+    json containment;
+    containment["session_ended"] = !query.ok() && has(session_error, {"administrator command", "closed the connection",
+                                                                      "no connection to the server"});
+    containment["login_refused"] = !login.ok() && has(login_error, {"not permitted to log in"});
     containment["user_refused"] = refused.ok();
     result.details["containment"] = containment;
+    result.details["containment_evidence"] = {
+        {"session", session_error}, {"login", login_error}, {"user", refused.ok() ? "refused" : refused.message()}};
     for (const auto& [what, held] : containment.items()) {
       if (!held.get<bool>()) {
         return timeline.Fail("verify", Failed("containment failed: " + what + " is false" +
@@ -126,6 +147,7 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
     }
   };
   if (revoked) note("the revocations of " + user + " and " + role + " (reinstated)", options.reinstate(user, role));
+  // Kept: the clean backup (retention removes it in time) and the rotated key.
   if (admin.ok()) {
     auto exists = (*admin)->QueryValue("select count(*) from pg_database where datname = $1", {clean});
     if (exists.ok() && *exists != "0") {

@@ -74,14 +74,6 @@ Status ArchiveUpToNow(net::pg::Connection& conn, Clock& clock, double timeout_se
   }
 }
 
-// A step of the runbook's execution document by id, or null.
-json RunbookStep(const json& runbook, const std::string& id) {
-  for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
-    if (step.value("id", "") == id) return step;
-  }
-  return nullptr;
-}
-
 // What repair_rows said it did, or null.
 json RepairOutput(const json& runbook) {
   json step = RunbookStep(runbook, "repair_rows");

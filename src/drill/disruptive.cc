@@ -224,6 +224,13 @@ void RemoveDrillRows(Result<std::unique_ptr<net::pg::Connection>> conn, const st
   if (left.ok() && *left == "0") (void)(*conn)->Exec("drop table if exists " + std::string(kDrillTable));
 }
 
+json RunbookStep(const json& runbook, const std::string& id) {
+  for (const auto& step : runbook.value("execution_log", json::object()).value("steps", json::array())) {
+    if (step.value("id", "") == id) return step;
+  }
+  return nullptr;
+}
+
 std::string FailedRunbookStep(const json& runbook) {
   const json log = runbook.value("execution_log", json::object());
   for (const auto& step : log.value("steps", json::array())) {

@@ -135,6 +135,9 @@ void CountLost(const std::vector<Ack>& acks, const std::map<int64_t, bool>& rows
 void RemoveDrillRows(Result<std::unique_ptr<net::pg::Connection>> conn, const std::string& where,
                      DisruptiveResult& result, Timeline& timeline);
 
+// A step of a runbook's execution document by id ({id, state, output, ...}), or null.
+nlohmann::json RunbookStep(const nlohmann::json& runbook, const std::string& id);
+
 // The id of the first step of a runbook's execution document that neither
 // succeeded nor was skipped, or "".
 std::string FailedRunbookStep(const nlohmann::json& runbook);

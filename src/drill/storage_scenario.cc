@@ -145,6 +145,10 @@ DisruptiveResult RunStorageScenario(Clock& clock, const StorageScenarioOptions& 
     auto after = options.active_bucket();
     if (!after.ok()) return timeline.Fail("recover", after.status().WithContext("the lake's active bucket"));
     result.address_after = *after;
+    if (*after != options.replica.bucket) {
+      return timeline.Fail("recover", Failed("after the recovery the lake is served from s3://" + *after +
+                                             ", not its mirror s3://" + options.replica.bucket));
+    }
 
     timeline.Begin("first object in the active bucket");
     Steady::time_point limit = fault + std::chrono::duration_cast<Steady::duration>(

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/fs.h"
 #include "base/ownership.h"
 
 namespace dr::events {
@@ -16,9 +17,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
   d->path_ = path;
   d->what_ = what;
   if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return IoError("unable to create the directory of the " + what + " " + path + ": " + ec.message());
+    DR_RETURN_IF_ERROR(MakeDirs(dir.string(), 0755).WithContext("the directory of the " + what + " " + path));
   }
   if (sqlite3_open_v2(path.c_str(), &d->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -41,12 +40,9 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   // The database and its WAL files stay usable by the directory's owner when
-  // root made them (base/ownership.h); best effort: the store works either way.
+  // root made them (base/ownership.h).
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::error_code ec;
-    if (std::filesystem::exists(path + suffix, ec)) (void)GiveToParentOwner(path + suffix, dir.empty() ? "." : dir);
-  }
+  for (const char* suffix : {"", "-wal", "-shm"}) GiveToParentOwner(path + suffix, dir.empty() ? "." : dir);
   return d;
 }
 

@@ -239,6 +239,15 @@ Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
     return Status(Code::kConfig, "drill.faults.storage is not set: the command that makes the lake's bucket "
                                  "unavailable (e.g. radosgw-admin bucket rm)");
   }
+  // After an earlier storage failover the load would write into the mirror
+  // and the fault hit a bucket nobody uses.
+  DR_ASSIGN_OR_RETURN(std::string active, coordinator::ActiveBucket(c));
+  if (active != d.storage_primary_bucket) {
+    return Status(Code::kConfig, "the lake is served from s3://" + active + ", not its primary bucket s3://" +
+                                     d.storage_primary_bucket + " (an earlier storage failover): rebuild the primary "
+                                     "and switch back (a runbook step with action storage_switch, to: primary) "
+                                     "before drilling its loss");
+  }
   return Status::Ok();
 }
 

@@ -36,8 +36,8 @@ std::string DirectoryOf(const std::string& path) {
 class FileLock {
  public:
   explicit FileLock(const std::string& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0) (void)GiveToDirectoryOwner(fd_, DirectoryOf(path));  // best effort: the lock works either way
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd_ >= 0) GiveToDirectoryOwner(fd_, DirectoryOf(path));
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
   }
   ~FileLock() {
@@ -112,12 +112,10 @@ Status AuditLog::Append(const Identity& who, const AuditEvent& event) {
               {"prev_hash", head.hash}};
   record["hash"] = HashOf(record);
   std::string line = record.dump() + "\n";
-  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  // Never through a symlink: whoever owns the log's directory could point it anywhere.
+  int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(errno, "unable to open audit log '" + path_ + "'");
-  if (Status given = GiveToDirectoryOwner(fd, DirectoryOf(path_)); !given.ok()) {
-    ::close(fd);
-    return given;
-  }
+  GiveToDirectoryOwner(fd, DirectoryOf(path_));
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
   bool synced = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;

@@ -317,7 +317,8 @@ TEST_F(DrillTest, TheBreachDrillContainsTheIntruderAndCountsWhatTheCleanStateLac
   EXPECT_EQ(d["status"], "passed");
   EXPECT_EQ(d["runbook"]["execution_log"]["overall_status"], "completed") << d["runbook"].dump();
   EXPECT_EQ(d["containment"], json({{"session_ended", true}, {"login_refused", true}, {"user_refused", true}}));
-  EXPECT_NE(d["clean_backup"], "nightly") << "the newest backup before the breach is the drill's own";
+  EXPECT_EQ(d["restored_backup"], d["clean_backup"]) << "the newest backup before the breach is the drill's own";
+  EXPECT_NE(d["clean_backup"], "nightly");
   EXPECT_GT(d["rto_seconds"].get<double>(), 0);
 
   // Lost in the clean state: the newest commits, those after the clean backup's snapshot.

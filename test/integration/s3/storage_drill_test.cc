@@ -119,6 +119,12 @@ TEST_F(StorageDrillTest, TheLakeBucketIsLostUnderLoadAndTheMirrorTakesOverWithIt
   auto gone = lake_client.ListObjects("", [](const net::s3::ListedObject&) { return Status::Ok(); });
   EXPECT_THAT(gone, StatusIs(Code::kNotFound)) << "the fault removed the lake's bucket";
 
+  // The lake stays on the mirror: another storage drill is refused (it would
+  // write into the mirror and lose a bucket nobody uses) until it is switched back.
+  auto again = Dr("drill --scenario storage --disruptive");
+  EXPECT_EQ(again.exit_code, 2) << again.err;
+  EXPECT_THAT(again.err, HasSubstr("the lake is served from s3://" + mirror + ", not its primary bucket"));
+
   // The drill's page names the buckets and each lost object.
   auto page = Dr("report drill --drill " + d["drill_id"].get<std::string>());
   ASSERT_EQ(page.exit_code, 0) << page.err;
