@@ -18,10 +18,14 @@ void GiveToDirectoryOwner(int fd, const std::string& dir) {
 
 void GiveToParentOwner(const std::string& path, const std::string& parent) {
   if (::geteuid() != 0) return;
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return;
-  GiveToDirectoryOwner(fd, parent);
-  ::close(fd);
+  // By path, never by opening it: closing any descriptor of a file drops the
+  // POSIX locks this process holds on it (SQLite's, on its database).
+  struct stat owner {}, made {};
+  if (::stat(parent.empty() ? "." : parent.c_str(), &owner) != 0 || owner.st_uid == 0) return;
+  if (::lstat(path.c_str(), &made) != 0 || made.st_uid != 0) return;  // a symlink is never followed
+  const bool file = S_ISREG(made.st_mode) && made.st_nlink == 1;
+  if (!file && !S_ISDIR(made.st_mode)) return;
+  (void)::fchownat(AT_FDCWD, path.c_str(), owner.st_uid, owner.st_gid, AT_SYMLINK_NOFOLLOW);
 }
 
 }  // namespace dr

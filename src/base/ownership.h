@@ -22,8 +22,8 @@ namespace dr {
 
 // The open file or directory `fd`, just made in directory `dir`, to dir's owner.
 void GiveToDirectoryOwner(int fd, const std::string& dir);
-// The file or directory `path` in `parent` (opened without following a
-// symlink), to parent's owner.
+// The file or directory `path` in `parent` (by path, without following a
+// symlink or opening it), to parent's owner.
 void GiveToParentOwner(const std::string& path, const std::string& parent);
 
 }  // namespace dr
