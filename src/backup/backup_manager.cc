@@ -105,7 +105,9 @@ repo::RepositoryOptions BackupManager::RepoOptions() const {
           .threads = static_cast<size_t>(config_.backup_manager.threads),
           .io_concurrency = static_cast<size_t>(config_.backup_manager.io_concurrency),
           .clock = options_.clock,
-          .index = {.spill_dir = config_.backup_manager.index_dir},
+          .index = {.memory_entries = options_.index_memory_entries > 0 ? options_.index_memory_entries
+                                                                        : repo::IndexOptions{}.memory_entries,
+                    .spill_dir = config_.backup_manager.index_dir},
           .stop = options_.stop};
 }
 
@@ -144,6 +146,7 @@ class BackupManager::JobScope {
 
  private:
   void Close() {
+    m_.NoteIndexTrouble();
     m_.repo_.reset();  // the repository first: it may still write under the lock
     m_.lock_.reset();
   }
@@ -253,6 +256,14 @@ source::SourceEnv BackupManager::SourceEnv() const {
   return env;
 }
 
+void BackupManager::NoteIndexTrouble() {
+  if (!repo_ || repo_->index().status().ok()) return;
+  std::string w = repo_->index().status().message() +
+                  " (backup_manager.index_dir, else $TMPDIR: give it a directory on disk with room; memory now grows "
+                  "with the repository)";
+  if (std::find(warnings_.begin(), warnings_.end(), w) == warnings_.end()) warnings_.push_back(std::move(w));
+}
+
 Status BackupManager::LoadPrevious(const std::string& component,
                                    const std::function<bool(const repo::SnapshotComponent&)>& fits, bool summary_only) {
   previous_.reset();
@@ -347,6 +358,7 @@ BackupResult BackupManager::CreateFullBackup(const std::string& backup_id, const
                                                               : "failed";
     result.end_time = FormatUtc(options_.clock->Now(), true);
     result.duration_seconds = Seconds(options_.clock->Monotonic() - start);
+    NoteIndexTrouble();
     result.warnings.insert(result.warnings.begin(), warnings_.begin(), warnings_.end());
     return result;
   };

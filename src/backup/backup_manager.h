@@ -208,6 +208,9 @@ struct ManagerOptions {
   // Called at named points of a job ("backup.before_lock"), for tests that must
   // act in a gap between two steps; empty in production.
   std::function<void(std::string_view point)> test_hook;
+  // Index entries held in memory before they go to a run on disk; 0: the
+  // index's own default (tests make a small repository's index spill).
+  size_t index_memory_entries = 0;
 };
 
 // A Backend for a repository location (local directory or S3 bucket).
@@ -323,6 +326,9 @@ class BackupManager {
   // (that `fits`, when given) into previous_, or none. summary_only: a
   // format-2 base stays a summary (its list, no items), for a source that reads
   // it in order (SourceEnv::open_list).
+  // The index could not keep its runs on disk (index.h: it stays in memory):
+  // a warning of the operation, once, naming the directory.
+  void NoteIndexTrouble();
   Status LoadPrevious(const std::string& component,
                       const std::function<bool(const repo::SnapshotComponent&)>& fits = {}, bool summary_only = false);
   std::unique_ptr<repo::SnapshotComponent> previous_;  // kept alive for the source during a backup

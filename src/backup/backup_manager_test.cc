@@ -405,3 +405,43 @@ TEST_F(BackupManagerTest, ABackupNeverCreatesARepositoryUnlessAsked) {
 
 }  // namespace
 }  // namespace dr::backup
+
+namespace dr::backup {
+namespace {
+
+// An index whose runs cannot go to disk stays in memory (index.h); the backup
+// and the restore still complete, and each says so, naming the directory.
+TEST(BackupManagerIndexTest, AnIndexThatCannotSpillIsAWarningNamingTheDirectory) {
+  ::setenv("ECAP_BACKUP_ENCRYPTION_KEY", Base64Encode(std::string(32, 'K')).c_str(), 1);
+  test::TempDir dir;
+  for (int i = 0; i < 12; ++i) test::WriteFile(dir / ("src/f" + std::to_string(i)), test::RandomData(3000, i));
+  config::Config config;
+  config.files.paths = {dir / "src"};
+  config.backup_manager.index_dir = dir / "no-such-directory";
+  FixedClock clock;
+  ManagerOptions options;
+  options.clock = &clock;
+  options.backend = storage::NewMemoryBackend();
+  options.index_memory_entries = 4;  // 12 files of their own data: the index spills
+  BackupManager manager(config, std::move(options));
+  ASSERT_OK(manager.InitRepository());
+  auto backup = manager.CreateFullBackup("spilled");
+  ASSERT_EQ(backup.status, "completed") << backup.error.ToString();
+  auto names_dir = [&](const std::vector<std::string>& warnings) {
+    for (const auto& w : warnings) {
+      if (w.find(dir / "no-such-directory") != std::string::npos && w.find("backup_manager.index_dir") != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  };
+  EXPECT_TRUE(names_dir(backup.warnings)) << ::testing::PrintToString(backup.warnings);
+  auto restored = manager.RestoreBackup("spilled", {.target_dir = dir / "out"});
+  ASSERT_EQ(restored.status, "completed") << restored.error.ToString();
+  EXPECT_EQ(test::ReadFileOrDie(dir / "out" + dir.path() + "/src/f7"), test::RandomData(3000, 7));
+  EXPECT_TRUE(names_dir(manager.warnings())) << ::testing::PrintToString(manager.warnings());
+  ::unsetenv("ECAP_BACKUP_ENCRYPTION_KEY");
+}
+
+}  // namespace
+}  // namespace dr::backup
