@@ -1,11 +1,13 @@
 #include "ops/operation.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
 #include "backup/backup_manager.h"
 #include "backup/sqlite_summary_cache.h"
 #include "base/status_json.h"
+#include "coordinator/coordinator.h"
 #include "events/event_store.h"
 #include "security/access/revocations.h"
 #include "security/audit/audit_log.h"
@@ -106,6 +108,23 @@ backup::SummaryCache* SharedSummaryCache(const config::Config& config) {
 
 }  // namespace
 
+namespace {
+
+// After a storage failover the lake is served from its mirror: backups and
+// restores of the lake follow it (the primary bucket is lost) until the lake
+// is switched back.
+config::Config LakeAsServedNow(const config::Config& c) {
+  const std::string& primary = c.coordinator.storage_primary_bucket;
+  if (primary.empty() || c.s3.buckets.empty()) return c;
+  auto active = coordinator::ActiveBucket(c);
+  if (!active.ok() || active->empty() || *active == primary) return c;
+  config::Config now = c;
+  std::replace(now.s3.buckets.begin(), now.s3.buckets.end(), primary, *active);
+  return now;
+}
+
+}  // namespace
+
 std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   backup::ManagerOptions options;
   options.clock = ctx.clock;
@@ -114,7 +133,7 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   options.stop = ctx.stop;
   if (ctx.open_backend) options.backend = ctx.open_backend();
   options.summary_cache = SharedSummaryCache(ctx.config);
-  return std::make_unique<backup::BackupManager>(ctx.config, std::move(options));
+  return std::make_unique<backup::BackupManager>(LakeAsServedNow(ctx.config), std::move(options));
 }
 
 Status CheckPermission(OperationContext& ctx, const std::string& permission, const std::string& target) {

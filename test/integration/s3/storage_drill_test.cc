@@ -125,6 +125,18 @@ TEST_F(StorageDrillTest, TheLakeBucketIsLostUnderLoadAndTheMirrorTakesOverWithIt
   EXPECT_EQ(again.exit_code, 2) << again.err;
   EXPECT_THAT(again.err, HasSubstr("the lake is served from s3://" + mirror + ", not its primary bucket"));
 
+  // The lake's backups follow it to the mirror (the primary is gone): a
+  // backup of the lake now reads the mirror, and restores what it holds.
+  auto after = Dr("--json backup create --component s3 --id after-failover");
+  ASSERT_EQ(after.exit_code, 0) << after.out << after.err;
+  const std::string restored = Unique("drill-restored");
+  MakeBucket(restored);
+  auto back = Dr("restore after-failover --component s3 --target-bucket " + restored);
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  net::s3::S3Client restored_client(Lake(restored));
+  EXPECT_EQ(KeysUnder(restored_client, "orders/").size(), 5u);
+  EXPECT_TRUE(KeysUnder(restored_client, "ecap-dr-drill/").empty());
+
   // The drill's page names the buckets and each lost object.
   auto page = Dr("report drill --drill " + d["drill_id"].get<std::string>());
   ASSERT_EQ(page.exit_code, 0) << page.err;
