@@ -791,18 +791,11 @@ Result<json> BackupManager::KeyRotate() {
   std::string new_key = crypto::RandomBytes(32);
   // Order: the repository learns the new key first, then the key file changes,
   // then the old key is retired. Killed anywhere, one of the two keys opens it.
-  // Whoever else reads the key file (PostgreSQL's archive_command runs as
-  // postgres) must still read the new one when root rotates it.
-  struct stat owner {};
-  const bool had_owner = ::stat(path.c_str(), &owner) == 0;
+  // The new key file keeps the old one's owner (WriteFileAtomic): PostgreSQL's
+  // archive_command, as postgres, still reads it when root rotates the key.
   DR_RETURN_IF_ERROR(repo->AddMasterKey(new_key));
   DR_RETURN_IF_ERROR(WriteFileAtomic(path, Base64Encode(new_key) + "\n", {.mode = 0600, .overwrite = true, .sync = true})
                          .WithContext("unable to write the new key to '" + path + "'"));
-  if (had_owner && (owner.st_uid != ::geteuid() || owner.st_gid != ::getegid()) &&
-      ::chown(path.c_str(), owner.st_uid, owner.st_gid) != 0) {
-    return ErrnoStatus(errno, "the new key in '" + path + "' could not be given its owner back (uid " +
-                                  std::to_string(owner.st_uid) + ")");
-  }
   std::string old_id = repo::MasterKeyId(old_key.bytes), new_id = repo::MasterKeyId(new_key);
   DR_RETURN_IF_ERROR(repo->RemoveMasterKey(old_id));
   return json{{"status", "completed"}, {"old_key_id", old_id}, {"new_key_id", new_id}, {"key_file", path},

@@ -76,7 +76,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, const Wri
   };
   // open(2) applies the umask; the mode asked for (0600 for keys) must hold exactly.
   if (::fchmod(fd, static_cast<mode_t>(options.mode)) != 0) return fail(errno, "unable to chmod '" + tmp + "'");
-  GiveToDirectoryOwner(fd, DirName(path));  // O_EXCL made it: never a planted link
+  // O_EXCL made it: never a planted link. Before the rename: no moment when the file is root's.
+  GiveReplacementOwner(fd, path);
   size_t off = 0;
   while (off < data.size()) {
     ssize_t n = ::write(fd, data.data() + off, data.size() - off);
@@ -125,7 +126,7 @@ Status MakeDirs(const std::string& path, int mode) {
     if (errno == EEXIST) return Status::Ok();  // made by another process meanwhile
     return ErrnoStatus(errno, "unable to create directory '" + path + "'");
   }
-  GiveToParentOwner(path, parent);
+  GiveToParentOwner(path);
   return Status::Ok();
 }
 

@@ -6,7 +6,8 @@
 // root and the directory it creates something in belongs to another user,
 // the new file or directory is given to that user and group: whoever owns a
 // directory of ecap-dr keeps being able to read and replace what is in it.
-// Not root, or root's own directory: nothing changes.
+// And a file root replaces keeps its owner when that is not root. Not root,
+// or root's own directory and files: nothing changes.
 //
 // Only what root itself just made is given away: a regular file or a
 // directory that is still root's, with one link, reached without following a
@@ -20,10 +21,14 @@
 
 namespace dr {
 
-// The open file or directory `fd`, just made in directory `dir`, to dir's owner.
-void GiveToDirectoryOwner(int fd, const std::string& dir);
-// The file or directory `path` in `parent` (by path, without following a
-// symlink or opening it), to parent's owner.
-void GiveToParentOwner(const std::string& path, const std::string& parent);
+// The open file or directory `fd`, just made at `path`, to its directory's owner.
+void GiveToDirectoryOwner(int fd, const std::string& path);
+// The open file `fd`, about to replace `path` (rename): to the owner of the
+// regular file it replaces when that is not root (a key file postgres reads
+// in root's directory stays postgres's), else as GiveToDirectoryOwner.
+void GiveReplacementOwner(int fd, const std::string& path);
+// The file or directory at `path`, just made (by path, without following a
+// symlink or opening it), to its directory's owner.
+void GiveToParentOwner(const std::string& path);
 
 }  // namespace dr

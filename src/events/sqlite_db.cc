@@ -41,8 +41,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, const 
   }
   // The database and its WAL files stay usable by the directory's owner when
   // root made them (base/ownership.h).
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  for (const char* suffix : {"", "-wal", "-shm"}) GiveToParentOwner(path + suffix, dir.empty() ? "." : dir);
+  for (const char* suffix : {"", "-wal", "-shm"}) GiveToParentOwner(path + suffix);
   return d;
 }
 

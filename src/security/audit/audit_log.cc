@@ -27,17 +27,12 @@ std::string HashOf(json record) {
   return HexEncode(crypto::Sha256(record.dump()));
 }
 
-std::string DirectoryOf(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Holds an exclusive flock on "<log>.lock" for its lifetime.
 class FileLock {
  public:
   explicit FileLock(const std::string& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd_ >= 0) GiveToDirectoryOwner(fd_, DirectoryOf(path));
+    if (fd_ >= 0) GiveToDirectoryOwner(fd_, path);
     if (fd_ >= 0) ::flock(fd_, LOCK_EX);
   }
   ~FileLock() {
@@ -115,7 +110,7 @@ Status AuditLog::Append(const Identity& who, const AuditEvent& event) {
   // Never through a symlink: whoever owns the log's directory could point it anywhere.
   int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus(errno, "unable to open audit log '" + path_ + "'");
-  GiveToDirectoryOwner(fd, DirectoryOf(path_));
+  GiveToDirectoryOwner(fd, path_);
   ssize_t n = ::write(fd, line.data(), line.size());
   int err = errno;
   bool synced = n == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
