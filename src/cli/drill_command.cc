@@ -156,8 +156,7 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
                     "load, the storage_failure runbook switches the lake to its mirror); breach (disruptive: an "
                     "intruder's role and identity are found, the security_breach runbook revokes them, rotates the "
                     "master key, verifies the audit chain and restores a clean database beside the live one). The "
-                    "disruptive ones measure "
-                    "RTO and lost writes and "
+                    "disruptive ones measure RTO and lost writes and "
                     "need --disruptive and drill.environment: true. all: restore-test, then with --disruptive "
                     "every disruptive scenario the configuration provides for, each a drill of its own")
       ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "breach", "all"}))

@@ -24,6 +24,14 @@ using nlohmann::json;
 
 namespace {
 
+// The bucket the coordinator's state names as the lake's active one, else the primary.
+std::string ActiveBucketIn(const json& state, const config::DrCoordinatorConfig& c) {
+  std::string active = state.contains("storage") && state["storage"].is_object()
+                           ? state["storage"].value("active_bucket", "")
+                           : "";
+  return active.empty() ? c.storage_primary_bucket : active;
+}
+
 template <typename Rep, typename Period>
 double Secs(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
@@ -337,8 +345,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
   if (part == "promote") r = PromoteStandby(c, svc, deps);
   if (part == "dns_switch") r = SwitchDns(c, deps, to.empty() || to == "primary" ? HostOfConninfo(svc.primary) : to);
   if (part == "storage_switch") {
-    std::string current = state_.contains("storage") ? state_["storage"].value("active_bucket", "") : "";
-    r = SwitchStorage(c, deps, to.empty() ? "replica" : to, current.empty() ? c.storage_primary_bucket : current);
+    r = SwitchStorage(c, deps, to.empty() ? "replica" : to, ActiveBucketIn(state_, c));
   }
   if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
   json event{{"part", part}, {"status", r.ok() ? "completed" : "failed"}};
@@ -389,10 +396,7 @@ Result<std::string> ActiveBucket(const config::Config& config) {
   DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   json state = json::parse(text, nullptr, false);
   if (state.is_discarded()) return Corrupt("the coordinator state " + path + " is not JSON");
-  std::string active = state.contains("storage") && state["storage"].is_object()
-                           ? state["storage"].value("active_bucket", "")
-                           : "";
-  return active.empty() ? config.coordinator.storage_primary_bucket : active;
+  return ActiveBucketIn(state, config.coordinator);
 }
 
 }  // namespace dr::coordinator

@@ -24,18 +24,10 @@ std::string NameKey(const std::string& drill_id) {
   return key;
 }
 
-// `conninfo` as another user, or to another database.
-Result<std::string> WithSetting(const std::string& conninfo, std::map<std::string, std::string> changes) {
-  DR_ASSIGN_OR_RETURN(auto settings, net::pg::ParseConninfo(conninfo));
-  for (auto& [k, v] : changes) settings[k] = v;
-  return net::pg::MakeConninfo(settings);
-}
-
+// A connection to the configured database, as another user or to another database.
 Result<std::unique_ptr<net::pg::Connection>> Open(const std::string& conninfo,
-                                                  std::map<std::string, std::string> changes = {}) {
-  DR_ASSIGN_OR_RETURN(std::string with, WithSetting(conninfo, std::move(changes)));
-  DR_ASSIGN_OR_RETURN(std::string timed, DrillConninfo(with, ""));
-  return net::pg::Connection::OpenConninfo(timed, 2);
+                                                  const std::map<std::string, std::string>& changes = {}) {
+  return OpenDrillConnection(conninfo, "", changes);
 }
 
 }  // namespace
@@ -91,10 +83,7 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
     if (restore.is_object() && restore.value("output", json()).is_object()) {
       result.details["restored_backup"] = restore["output"].value("backup_id", "");
     }
-    if (!recovered.ok()) {
-      std::string step = FailedRunbookStep(result.runbook);
-      return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
-    }
+    if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
     result.rto_seconds = std::chrono::duration<double>(clock.Monotonic() - breach).count();
 
     timeline.Begin("check the containment");

@@ -12,8 +12,7 @@ using Steady = std::chrono::steady_clock;
 constexpr auto kPoll = std::chrono::milliseconds(50);
 
 Result<std::unique_ptr<net::pg::Connection>> Connect(const CorruptionScenarioOptions& options) {
-  DR_ASSIGN_OR_RETURN(std::string conninfo, DrillConninfo(options.conninfo, ""));
-  return net::pg::Connection::OpenConninfo(conninfo, 2);
+  return OpenDrillConnection(options.conninfo, "");
 }
 
 Steady::duration Seconds(double s) {
@@ -144,10 +143,7 @@ DisruptiveResult RunCorruptionScenario(Clock& clock, const CorruptionScenarioOpt
     timeline.Say("drill " + result.drill_id + ": recovering");
     Status recovered = options.recover(*corruption_time, result.runbook);
     result.details["repair"] = RepairOutput(result.runbook);
-    if (!recovered.ok()) {
-      std::string step = FailedRunbookStep(result.runbook);
-      return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
-    }
+    if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
     // Writes resumed when the runbook's resume step began: every commit was
     // refused from the pause until then, so the first one acknowledged since
     // is the recovery as a client sees it.

@@ -17,8 +17,7 @@ constexpr auto kPoll = std::chrono::milliseconds(50);
 Result<std::unique_ptr<net::pg::Connection>> ConnectThroughName(const DatabaseScenarioOptions& options,
                                                                 std::string* address) {
   DR_ASSIGN_OR_RETURN(*address, options.resolve());
-  DR_ASSIGN_OR_RETURN(std::string conninfo, DrillConninfo(options.service.primary, *address));
-  return net::pg::Connection::OpenConninfo(conninfo, 2);
+  return OpenDrillConnection(options.service.primary, *address);
 }
 
 }  // namespace
@@ -49,10 +48,7 @@ DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions
     timeline.Begin("recover (database_failure runbook)");
     timeline.Say("drill " + result.drill_id + ": recovering");
     Status recovered = options.recover(result.runbook);
-    if (!recovered.ok()) {
-      std::string step = FailedRunbookStep(result.runbook);
-      return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
-    }
+    if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
 
     timeline.Begin("first commit through the name");
     Steady::time_point limit = fault + std::chrono::duration_cast<Steady::duration>(

@@ -231,6 +231,10 @@ json RunbookStep(const json& runbook, const std::string& id) {
   return nullptr;
 }
 
+namespace {
+
+// The id of the first step of a runbook's execution document that neither
+// succeeded nor was skipped, or "".
 std::string FailedRunbookStep(const json& runbook) {
   const json log = runbook.value("execution_log", json::object());
   for (const auto& step : log.value("steps", json::array())) {
@@ -238,6 +242,13 @@ std::string FailedRunbookStep(const json& runbook) {
     if (state != "ok" && state != "skipped") return step.value("id", "");
   }
   return "";
+}
+
+}  // namespace
+
+Status RecoveryFailure(const Status& recovered, const json& runbook) {
+  std::string step = FailedRunbookStep(runbook);
+  return recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'");
 }
 
 }  // namespace dr::drill

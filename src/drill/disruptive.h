@@ -138,8 +138,8 @@ void RemoveDrillRows(Result<std::unique_ptr<net::pg::Connection>> conn, const st
 // A step of a runbook's execution document by id ({id, state, output, ...}), or null.
 nlohmann::json RunbookStep(const nlohmann::json& runbook, const std::string& id);
 
-// The id of the first step of a runbook's execution document that neither
-// succeeded nor was skipped, or "".
-std::string FailedRunbookStep(const nlohmann::json& runbook);
+// A recovery's failure named after the runbook's step that failed
+// ("recovery step 'promote': ..."), or "recovery: ..." when none did.
+Status RecoveryFailure(const Status& recovered, const nlohmann::json& runbook);
 
 }  // namespace dr::drill

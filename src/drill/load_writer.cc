@@ -14,8 +14,7 @@ class TableTarget final : public LoadTarget {
   Result<std::string> Connect() override {
     conn_.reset();
     DR_ASSIGN_OR_RETURN(std::string address, options_.resolve());
-    DR_ASSIGN_OR_RETURN(std::string conninfo, DrillConninfo(options_.conninfo, address));
-    DR_ASSIGN_OR_RETURN(conn_, net::pg::Connection::OpenConninfo(conninfo, 2));
+    DR_ASSIGN_OR_RETURN(conn_, OpenDrillConnection(options_.conninfo, address));
     return address;
   }
   bool connected() const override { return conn_ != nullptr; }
@@ -65,6 +64,18 @@ Result<std::string> DrillConninfo(const std::string& service_conninfo, const std
   settings["keepalives_count"] = "3";
   settings["tcp_user_timeout"] = "5000";
   return net::pg::MakeConninfo(settings);
+}
+
+Result<std::unique_ptr<net::pg::Connection>> OpenDrillConnection(const std::string& service_conninfo,
+                                                                 const std::string& address,
+                                                                 const std::map<std::string, std::string>& changes) {
+  DR_ASSIGN_OR_RETURN(std::string conninfo, DrillConninfo(service_conninfo, address));
+  if (!changes.empty()) {
+    DR_ASSIGN_OR_RETURN(auto settings, net::pg::ParseConninfo(conninfo));
+    for (const auto& [key, value] : changes) settings[key] = value;
+    conninfo = net::pg::MakeConninfo(settings);
+  }
+  return net::pg::Connection::OpenConninfo(conninfo, 2);
 }
 
 void LoadWriter::Start() {

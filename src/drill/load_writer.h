@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,10 @@
 
 #include "dr/clock.h"
 #include "dr/result.h"
+
+namespace dr::net::pg {
+class Connection;
+}
 
 namespace dr::drill {
 
@@ -37,6 +42,13 @@ std::string DrillTableDdl();
 // the drill's timeouts: connect 2 s, statements 5 s, TCP keepalives and
 // tcp_user_timeout 5 s (a server that stops answering is given up on).
 Result<std::string> DrillConninfo(const std::string& service_conninfo, const std::string& address);
+
+// A connection with the drill's timeouts (DrillConninfo) to
+// `service_conninfo`, its host replaced by `address` when not empty and
+// `changes` applied (another user, password or database).
+Result<std::unique_ptr<net::pg::Connection>> OpenDrillConnection(
+    const std::string& service_conninfo, const std::string& address,
+    const std::map<std::string, std::string>& changes = {});
 
 // One acknowledged write: its seq, when it was acknowledged (wall clock),
 // when its connection was opened and when the acknowledgement came

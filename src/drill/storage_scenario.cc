@@ -138,10 +138,7 @@ DisruptiveResult RunStorageScenario(Clock& clock, const StorageScenarioOptions& 
     timeline.Begin("recover (storage_failure runbook)");
     timeline.Say("drill " + result.drill_id + ": recovering");
     Status recovered = options.recover(result.runbook);
-    if (!recovered.ok()) {
-      std::string step = FailedRunbookStep(result.runbook);
-      return timeline.Fail("recover", recovered.WithContext(step.empty() ? "recovery" : "recovery step '" + step + "'"));
-    }
+    if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
     auto after = options.active_bucket();
     if (!after.ok()) return timeline.Fail("recover", after.status().WithContext("the lake's active bucket"));
     result.address_after = *after;

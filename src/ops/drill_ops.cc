@@ -333,16 +333,12 @@ std::string NotProvidedFor(const config::Config& c, const DrillRequest& request,
   if (scenario == "corruption") {
     return c.postgresql.database.empty() ? "postgresql.database is not set" : "";
   }
-  if (scenario == "storage" || scenario == "breach") {
-    DrillRequest one = request;
-    one.scenario = scenario;
-    Status s = scenario == "storage" ? CheckStorageDrill(c, one) : CheckBreachDrill(c, one);
-    return s.ok() ? "" : s.message();
-  }
+  DrillRequest one = request;
+  one.scenario = scenario;
   config::CoordinatedService service;
-  DrillRequest database = request;
-  database.scenario = scenario;
-  Status s = CheckDatabaseDrill(c, database, &service);
+  Status s = scenario == "storage"  ? CheckStorageDrill(c, one)
+             : scenario == "breach" ? CheckBreachDrill(c, one)
+                                    : CheckDatabaseDrill(c, one, &service);
   return s.ok() ? "" : s.message();
 }
 
