@@ -1,4 +1,4 @@
-// `ecap-dr repo init|check`.
+// `ecap-dr repo init|upgrade|replicate|switch|check`.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +7,7 @@
 #include "base/encoding.h"
 #include "cli/context.h"
 #include "ops/backup_ops.h"
+#include "ops/coordinator_ops.h"
 
 namespace dr::cli {
 
@@ -75,6 +76,26 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
                      Count(rep["objects_copied"].get<uint64_t>(), "object"), HumanBytes(rep["bytes_copied"].get<uint64_t>()),
                      rep["objects_removed"].get<uint64_t>(), check.empty() ? "" : ", check " + check);
         }
+      });
+    };
+  });
+
+  auto to = std::make_shared<std::string>("replica");
+  auto* use = repo->add_subcommand(
+      "switch", "make another repository the one backups and restores use (permission dr.failover), e.g. its "
+                "replica after the primary region is lost; recorded in dr_coordinator.state_dir");
+  use->add_option("--to", *to,
+                  "replica (the first of replicas:), primary, or a repository's location (a path, s3://bucket/prefix); "
+                  "it must hold every backup of the one in use when that one still answers")
+      ->capture_default_str();
+  use->callback([&ctx, to] {
+    ctx.run = [&ctx, to] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::FailoverPart(*op, "repository_switch", *to);
+      return ctx.Print(r, [&] {
+        fmt::print("backups and restores now use {} (was {})\n", r.data["active_repository"].get<std::string>(),
+                   r.data["previous"].get<std::string>());
       });
     };
   });

@@ -32,6 +32,25 @@ std::string ActiveBucketIn(const json& state, const config::DrCoordinatorConfig&
   return active.empty() ? c.storage_primary_bucket : active;
 }
 
+// The repository the coordinator's state names as the one in use, else the primary.
+std::string ActiveRepositoryIn(const json& state, const config::Config& c) {
+  std::string active = state.contains("repository") && state["repository"].is_object()
+                           ? state["repository"].value("active", "")
+                           : "";
+  return active.empty() ? c.repository.Describe() : active;
+}
+
+// The coordinator's state as saved in <state_dir>/state.json; empty without one.
+Result<json> ReadSavedState(const config::Config& config) {
+  const std::string path = config.coordinator.state_dir + "/state.json";
+  std::error_code ec;
+  if (config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) return json::object();
+  DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  json state = json::parse(text, nullptr, false);
+  if (state.is_discarded() || !state.is_object()) return Corrupt("the coordinator state " + path + " is not JSON");
+  return state;
+}
+
 template <typename Rep, typename Period>
 double Secs(std::chrono::duration<Rep, Period> d) {
   return std::chrono::duration<double>(d).count();
@@ -322,7 +341,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
   const config::CoordinatedService* db = Database();
-  bool needs_database = part != "storage_switch" && !(part == "dns_switch" && !to.empty() && to != "primary");
+  bool needs_database = part != "storage_switch" && part != "repository_switch" && !(part == "dns_switch" && !to.empty() && to != "primary");
   if (needs_database && db == nullptr) {
     return ConfigError("no postgresql service with a standby in dr_coordinator.services: nothing to " + part);
   }
@@ -340,12 +359,16 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
                   return SaveState();
                 }};
   Result<json> r = InvalidArgument("no failover part '" + part +
-                                   "' (there are: fence, promote, dns_switch, storage_switch, compute_hooks)");
+                                   "' (there are: fence, promote, dns_switch, storage_switch, repository_switch, "
+                                   "compute_hooks)");
   if (part == "fence") r = FencePrimary(c, svc, deps);
   if (part == "promote") r = PromoteStandby(c, svc, deps);
   if (part == "dns_switch") r = SwitchDns(c, deps, to.empty() || to == "primary" ? HostOfConninfo(svc.primary) : to);
   if (part == "storage_switch") {
     r = SwitchStorage(c, deps, to.empty() ? "replica" : to, ActiveBucketIn(state_, c));
+  }
+  if (part == "repository_switch") {
+    r = SwitchRepository(config_, deps, to.empty() ? "replica" : to, ActiveRepositoryIn(state_, config_));
   }
   if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
   json event{{"part", part}, {"status", r.ok() ? "completed" : "failed"}};
@@ -388,15 +411,29 @@ Result<json> DisasterRecoveryCoordinator::RtoRpoReport() {
 namespace dr::coordinator {
 
 Result<std::string> ActiveBucket(const config::Config& config) {
-  const std::string path = config.coordinator.state_dir + "/state.json";
-  std::error_code ec;
-  if (config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) {
-    return config.coordinator.storage_primary_bucket;
-  }
-  DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  json state = json::parse(text, nullptr, false);
-  if (state.is_discarded()) return Corrupt("the coordinator state " + path + " is not JSON");
+  DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
   return ActiveBucketIn(state, config.coordinator);
+}
+
+Result<std::string> ActiveRepository(const config::Config& config) {
+  DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
+  return ActiveRepositoryIn(state, config);
+}
+
+Result<config::RepositoryLocation> ResolveRepository(const config::Config& config, const std::string& to) {
+  if (to == "primary" || to == config.repository.Describe()) return config.repository;
+  if (to == "replica") {
+    if (config.replicas.empty()) {
+      return ConfigError("no replica of the repository is configured (the replicas: section): nothing to switch to");
+    }
+    return config.replicas.front();
+  }
+  std::string known = "primary (" + config.repository.Describe() + ")";
+  for (const auto& replica : config.replicas) {
+    if (to == replica.Describe()) return replica;
+    known += ", " + replica.Describe();
+  }
+  return InvalidArgument("no repository '" + to + "' in the configuration (there are: " + known + ")");
 }
 
 }  // namespace dr::coordinator

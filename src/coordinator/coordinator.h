@@ -93,7 +93,8 @@ class DisasterRecoveryCoordinator {
   // One part of a failover on its own (failover_parts.h), for a runbook step:
   // "fence", "promote", "dns_switch" (to: an address, or "primary" (default)
   // for the database's primary as the state names it now), "storage_switch"
-  // (to: "replica" (default), "primary" or a bucket) or "compute_hooks".
+  // (to: "replica" (default), "primary" or a bucket), "repository_switch"
+  // (to: as ResolveRepository takes it, "replica" by default) or "compute_hooks".
   // Records failover_part with its outcome. data: the part's.
   Result<nlohmann::json> FailoverPart(const std::string& part, const std::string& to = "");
   Result<std::vector<events::Event>> Events(int limit, const std::vector<std::string>& types = {});
@@ -129,5 +130,16 @@ class DisasterRecoveryCoordinator {
 // (kCorrupt when it is not JSON); the drills' lake writer asks before each
 // write, as the platform's consumers follow the switch hook.
 Result<std::string> ActiveBucket(const config::Config& config);
+
+// The repository this site uses now, as RepositoryLocation::Describe() names
+// it: the coordinator state's after a repository switch (the primary region
+// lost: backups and restores go to its replica), else the configured
+// primary's. kCorrupt when <state_dir>/state.json is not JSON.
+Result<std::string> ActiveRepository(const config::Config& config);
+
+// A repository of the configuration by what a switch names: "primary", "replica"
+// (the first of `replicas:`), or one's description (a path, "s3://bucket/prefix").
+// kConfig without replicas for "replica"; kInvalidArgument for a name that is neither.
+Result<config::RepositoryLocation> ResolveRepository(const config::Config& config, const std::string& to);
 
 }  // namespace dr::coordinator

@@ -1,6 +1,7 @@
 #include "coordinator/failover_parts.h"
 
 #include "base/time_util.h"
+#include "coordinator/coordinator.h"
 #include "net/postgres/pg_client.h"
 
 namespace dr::coordinator {
@@ -113,6 +114,15 @@ Result<json> SwitchStorage(const config::DrCoordinatorConfig& c, PartDeps& deps,
   }
   DR_RETURN_IF_ERROR(SwitchStorageTo(c, deps.hooks, bucket, FormatUtc(deps.clock.Now(), true), deps.save_state));
   return json{{"active_bucket", bucket}, {"previous", current}};
+}
+
+Result<json> SwitchRepository(const config::Config& c, PartDeps& deps, const std::string& to,
+                              const std::string& current) {
+  DR_ASSIGN_OR_RETURN(config::RepositoryLocation target, ResolveRepository(c, to));
+  std::string active = target.Describe();
+  DR_RETURN_IF_ERROR(
+      deps.save_state("repository", {{"active", active}, {"changed_at", FormatUtc(deps.clock.Now(), true)}}));
+  return json{{"active_repository", active}, {"previous", current}};
 }
 
 Result<json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& new_primary) {

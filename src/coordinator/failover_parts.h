@@ -1,5 +1,6 @@
 // The parts of a failover as separate actions, for runbook steps that do one
-// of them (fence, promote, dns_switch, storage_switch, compute_hooks): each
+// of them (fence, promote, dns_switch, storage_switch, repository_switch,
+// compute_hooks): each
 // checks what the failover checks before it acts, through the same seams
 // (failover_ops.h), and the failover plan (failover.cc) runs the commands
 // through the same functions. The undo of a DNS or storage switch is the
@@ -63,6 +64,12 @@ Result<nlohmann::json> SwitchDns(const config::DrCoordinatorConfig& c, PartDeps&
 // {active_bucket, previous}; without configured buckets {skipped: why}.
 Result<nlohmann::json> SwitchStorage(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& to,
                                      const std::string& current);
+// repository_switch: the repository this site backs up to and restores from
+// (what coordinator::ActiveRepository reads), `to` resolved by
+// ResolveRepository. data: {active_repository, previous}. Nothing is copied:
+// the target must hold the backups already (repo replicate; ops checks that).
+Result<nlohmann::json> SwitchRepository(const config::Config& c, PartDeps& deps, const std::string& to,
+                                        const std::string& current);
 // compute_hooks: every hook in order. data: {hooks, new_primary}.
 Result<nlohmann::json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps,
                                        const std::string& new_primary);

@@ -112,7 +112,7 @@ GatheredInputs GatherAlertInputs(const OperationContext& ctx) {
   in.now = ctx.clock->Now();
   in.rto_target_seconds = config.coordinator.rto_target_minutes * 60;
   in.rpo_target_seconds = config.coordinator.rpo_target_minutes * 60;
-  in.repository_free_bytes = Known(RepositoryFreeBytes(config.repository));
+  in.repository_free_bytes = Known(RepositoryFreeBytes(AsServedNow(config).repository));
   if (!config.s3.mirror_source.empty()) {
     std::string pass = source::MirrorPassFile(config.s3.MirrorStateFile());
     in.s3_mirror_lag_seconds = source::MirrorLagSeconds(pass, in.now);

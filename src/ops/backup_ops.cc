@@ -23,7 +23,7 @@ bool RepositoryExists(OperationContext& ctx) {
   if (ctx.open_backend) {
     backend = ctx.open_backend();
   } else {
-    auto opened = backup::OpenBackend(ctx.config.repository);
+    auto opened = backup::OpenBackend(AsServedNow(ctx.config).repository);
     if (!opened.ok()) return false;
     backend = std::move(*opened);
   }

@@ -1,6 +1,10 @@
 #include "ops/coordinator_ops.h"
 
+#include <set>
+
+#include "backup/backup_manager.h"
 #include "events/event_store.h"
+#include "repo/repository.h"
 
 namespace dr::ops {
 
@@ -13,6 +17,48 @@ Result<std::unique_ptr<coordinator::DisasterRecoveryCoordinator>> NewCoordinator
     return ConfigError("the configuration (" + ctx.config.source + ") has no dr_coordinator section");
   }
   return std::make_unique<coordinator::DisasterRecoveryCoordinator>(ctx.config, *ctx.clock, ctx.events);
+}
+
+Result<std::set<std::string>> SnapshotIds(Backend& backend) {
+  std::set<std::string> ids;
+  DR_RETURN_IF_ERROR(backend.List(ObjectKind::kSnapshot, [&](const ObjectInfo& info) {
+    ids.insert(info.name.id);
+    return Status::Ok();
+  }));
+  return ids;
+}
+
+// Before the repository in use changes to `to`: it must be a repository
+// (made by `repo replicate`), and when the one in use still answers, hold
+// every backup it has. Else `repo replicate` from the new one, which removes
+// from its replicas what it lacks, would delete backups the former one alone had.
+Status CheckRepositorySwitch(const config::Config& config, const std::string& to) {
+  if (config.coordinator.state_dir.empty()) {
+    return ConfigError("the repository in use is recorded in dr_coordinator.state_dir: set it");
+  }
+  const config::Config now = AsServedNow(config);
+  DR_ASSIGN_OR_RETURN(config::RepositoryLocation target, coordinator::ResolveRepository(config, to));
+  if (target.Describe() == now.repository.Describe()) return Status::Ok();  // nothing changes
+  const std::string where = "the repository " + target.Describe();
+  DR_ASSIGN_OR_RETURN(auto to_backend, backup::OpenBackend(target));
+  auto exists = repo::Repository::Exists(*to_backend);
+  if (!exists.ok()) return exists.status().WithContext(where);
+  if (!*exists) {
+    return NotFound(where + " holds no repository: copy it there first (ecap-dr repo replicate)");
+  }
+  auto from_backend = backup::OpenBackend(now.repository);
+  if (!from_backend.ok()) return Status::Ok();  // the one in use is lost: the reason to switch
+  auto in_use = SnapshotIds(**from_backend);
+  if (!in_use.ok()) return Status::Ok();
+  DR_ASSIGN_OR_RETURN(auto theirs, SnapshotIds(*to_backend));
+  std::vector<std::string> missing;
+  for (const auto& id : *in_use) {
+    if (!theirs.count(id)) missing.push_back(id);
+  }
+  if (missing.empty()) return Status::Ok();
+  return Failed(where + " lacks " + std::to_string(missing.size()) + " backup(s) of the repository in use " +
+                now.repository.Describe() + " (first: " + missing.front() +
+                "): replicate them first (ecap-dr repo replicate), or the next replication would delete them");
 }
 
 }  // namespace
@@ -61,6 +107,11 @@ OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std:
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   auto c = NewCoordinator(ctx);
   if (!c.ok()) return op.Finish(ErrorResult(c.status()));
+  if (part == "repository_switch") {
+    if (Status s = CheckRepositorySwitch(ctx.config, to.empty() ? "replica" : to); !s.ok()) {
+      return op.Finish(ErrorResult(s));
+    }
+  }
   auto r = (*c)->FailoverPart(part, to);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
   return op.Finish(OpResult{.data = *r}, {{"part", part}});

@@ -108,22 +108,30 @@ backup::SummaryCache* SharedSummaryCache(const config::Config& config) {
 
 }  // namespace
 
-namespace {
-
-// After a storage failover the lake is served from its mirror: backups and
-// restores of the lake follow it (the primary bucket is lost) until the lake
-// is switched back.
-config::Config LakeAsServedNow(const config::Config& c) {
-  const std::string& primary = c.coordinator.storage_primary_bucket;
-  if (primary.empty() || c.s3.buckets.empty()) return c;
-  auto active = coordinator::ActiveBucket(c);
-  if (!active.ok() || active->empty() || *active == primary) return c;
+config::Config AsServedNow(const config::Config& c) {
   config::Config now = c;
-  std::replace(now.s3.buckets.begin(), now.s3.buckets.end(), primary, *active);
+  // After a storage failover the lake is served from its mirror: backups and
+  // restores of the lake follow it (the primary bucket is lost) until the
+  // lake is switched back.
+  const std::string& primary = c.coordinator.storage_primary_bucket;
+  auto bucket = primary.empty() || c.s3.buckets.empty() ? Result<std::string>(primary) : coordinator::ActiveBucket(c);
+  if (bucket.ok() && !bucket->empty() && *bucket != primary) {
+    std::replace(now.s3.buckets.begin(), now.s3.buckets.end(), primary, *bucket);
+  }
+  // After a repository switch the replica is the repository, and the former
+  // primary one of its replicas (what `repo replicate` copies back to when
+  // that region returns). A state that cannot be read leaves the configured
+  // one: its operations then fail on it, naming it.
+  auto active = c.replicas.empty() ? Result<std::string>(c.repository.Describe()) : coordinator::ActiveRepository(c);
+  if (active.ok() && *active != c.repository.Describe()) {
+    for (auto& replica : now.replicas) {
+      if (replica.Describe() != *active) continue;
+      std::swap(replica, now.repository);
+      break;
+    }
+  }
   return now;
 }
-
-}  // namespace
 
 std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   backup::ManagerOptions options;
@@ -133,7 +141,7 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx) {
   options.stop = ctx.stop;
   if (ctx.open_backend) options.backend = ctx.open_backend();
   options.summary_cache = SharedSummaryCache(ctx.config);
-  return std::make_unique<backup::BackupManager>(LakeAsServedNow(ctx.config), std::move(options));
+  return std::make_unique<backup::BackupManager>(AsServedNow(ctx.config), std::move(options));
 }
 
 Status CheckPermission(OperationContext& ctx, const std::string& permission, const std::string& target) {

@@ -82,6 +82,13 @@ OpResult ErrorResult(Status status);
 // with ctx's clock, user and stop token. Operation::NewManager for operations.
 std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx);
 
+// The configuration as the platform is served now (the coordinator's state):
+// after a storage switch the lake's primary bucket in s3.buckets is the
+// active one; after a repository switch the active repository is
+// `repository` and the configured primary takes its place among `replicas`.
+// NewManager's; every use of the repository's location goes through it.
+config::Config AsServedNow(const config::Config& c);
+
 // Runs one operation's frame. Usage:
 //   Operation op(ctx, "backup.create", id);
 //   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);

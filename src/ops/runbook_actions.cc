@@ -260,6 +260,23 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   return FailoverPart(*c, "storage_switch", out.data["previous"].get<std::string>()).status;
                 }});
 
+  registry.Add({.name = "repository_switch",
+                .summary = "makes a repository the one in use for backups and restores (to: replica (default: the "
+                           "first of replicas:), primary, or a location); it must hold every backup of the one in "
+                           "use when that one still answers",
+                .optional = {"to"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  OpResult r = FailoverPart(*c, "repository_switch", Arg(a, "to"));
+                  return StepFrom(r, out, "repository in use " + Field(r, "active_repository") + " (was " +
+                                              Field(r, "previous") + ")");
+                },
+                .undo = [c](const Arguments&, const engine::StepOutput& out) -> Status {
+                  if (!out.data.is_object() || !out.data.contains("previous")) {
+                    return Failed("no record of the repository in use before");
+                  }
+                  return FailoverPart(*c, "repository_switch", out.data["previous"].get<std::string>()).status;
+                }});
+
   registry.Add({.name = "compute_hooks",
                 .summary = "runs dr_coordinator's compute hooks in order, with ECAP_DR_NEW_PRIMARY",
                 .cannot_undo = "a compute hook has no undo command",

@@ -13,6 +13,9 @@
 //                                        (undo: back to where it pointed)
 //   storage_switch {to}                  the active bucket to replica (or primary, or a bucket)
 //                                        (undo: back to the one before)
+//   repository_switch {to}               the repository in use to replica (or primary, or a
+//                                        location), which must hold the backups already
+//                                        (undo: back to the one before)
 //   compute_hooks {}                     dr_coordinator's compute hooks
 //   find_backup   {component, before, tag, mode, verify}
 //                                        the newest completed backup (with that component,

@@ -1,5 +1,6 @@
 #include "server/backup_automation.h"
 
+#include <functional>
 #include <unistd.h>
 
 #include <cerrno>
@@ -105,6 +106,8 @@ Status BackupAutomation::Start(std::stop_token stop) {
   DR_ASSIGN_OR_RETURN(auto where, ParseListen(options.listen.empty() ? config.automation.listen : options.listen));
 
   // Metrics: every series from start, rebuilt from the job state and the repository's listing.
+  // The repository in use now: a repository switch while the daemon runs moves it.
+  auto repository_free_bytes = [&config] { return ops::RepositoryFreeBytes(ops::AsServedNow(config).repository); };
   automation::DaemonMetrics metrics(setup.jobs, automation::BackedUpComponents(config, setup.jobs), *options.clock);
   if (Status s = metrics.Restore(*setup.store); !s.ok()) log("metrics: " + s.message());
   if (ops::OpResult listing = ops::ListBackups(ctx); listing.ok()) {
@@ -112,7 +115,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
   } else {
     log("metrics: the repository's backups could not be listed: " + listing.status.message());
   }
-  metrics.SetRepositoryFreeBytes(ops::RepositoryFreeBytes(config.repository));
+  metrics.SetRepositoryFreeBytes(repository_free_bytes());
   metrics.ObserveConfig(config);
 
   // Alerts: the rules after every run and every minute; what changed goes to
@@ -158,12 +161,12 @@ Status BackupAutomation::Start(std::stop_token stop) {
     automation::DaemonMetrics* metrics;
     std::function<void(const std::string&)> log;
     std::function<void()> evaluate;
-    const config::RepositoryLocation* repo;
+    std::function<double()> free_bytes;
     std::function<void()> relist;
     void RunStarted(const automation::Job& j, const automation::JobRun& r) override { metrics->RunStarted(j, r); }
     void RunFinished(const automation::Job& j, const automation::JobRun& r) override {
       metrics->RunFinished(j, r);
-      metrics->SetRepositoryFreeBytes(ops::RepositoryFreeBytes(*repo));
+      metrics->SetRepositoryFreeBytes(free_bytes());
       // A backup or retention changed the repository's backups: list them again.
       if (j.config.action == "backup" || j.config.action == "retention") relist();
       evaluate();
@@ -172,7 +175,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
   } observer;
   observer.metrics = &metrics;
   observer.log = log;
-  observer.repo = &config.repository;
+  observer.free_bytes = repository_free_bytes;
   // The repository's backups listed again (summaries only, after a change; a scrape never does this).
   auto relist = [&] {
     ops::OperationContext listing_ctx = ctx;
@@ -230,10 +233,11 @@ Status BackupAutomation::Start(std::stop_token stop) {
   router.Add("GET", "/healthz", Access::kOpen, [](ApiCall& call) { ApiRouter::Send(call.response, 200, {{"status", "ok"}}); });
   router.Add("GET", "/readyz", Access::kOpen, [&](ApiCall& call) {
     // Reachable: the repository's config object can be read (one stat or HEAD; no listing).
-    auto backend = backup::OpenBackend(config.repository);
+    const config::RepositoryLocation repository = ops::AsServedNow(config).repository;
+    auto backend = backup::OpenBackend(repository);
     Status s = backend.ok() ? (*backend)->Stat({ObjectKind::kConfig, "config"}).status() : backend.status();
-    if (s.ok()) return ApiRouter::Send(call.response, 200, {{"status", "ready"}, {"repository", config.repository.Describe()}});
-    ApiRouter::Send(call.response, 503, {{"status", "not_ready"}, {"repository", config.repository.Describe()},
+    if (s.ok()) return ApiRouter::Send(call.response, 200, {{"status", "ready"}, {"repository", repository.Describe()}});
+    ApiRouter::Send(call.response, 503, {{"status", "not_ready"}, {"repository", repository.Describe()},
                                          {"error", {{"code", s.code_name()}, {"message", s.message()}}}});
   });
   router.Add("GET", "/metrics", Access::kOpen, [&](ApiCall& call) {
@@ -248,7 +252,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
     return automation::AlertsJson(tracker.Firing());
   };
   deps.after_job = [&](const std::string& operation) {
-    metrics.SetRepositoryFreeBytes(ops::RepositoryFreeBytes(config.repository));
+    metrics.SetRepositoryFreeBytes(repository_free_bytes());
     if (operation == "backup.create") relist();  // schedule.run: the scheduler's observer did
     evaluate();
   };

@@ -244,5 +244,59 @@ TEST_F(RetentionCliTest, ReplicateCopiesARewrittenSnapshotAgain) {
   EXPECT_EQ(replica_tags(), json::array());
 }
 
+// The repository's replica made the one in use (the primary region lost):
+// refused while it is not a repository yet or lacks a backup of the one in
+// use; then backups go to it and restores read it, the primary gone; back
+// to the primary only once it holds what was made meanwhile.
+TEST_F(RetentionCliTest, ASwitchToTheReplicaMovesBackupsAndRestoresAndNeverStrandsOne) {
+  const std::string replica = dir_ / "replica", state = dir_ / "state";
+  WriteFile(config_, "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
+                     "  key_file: \"" + key_ + "\"\nreplicas:\n  - {type: local, path: \"" + replica +
+                     "\"}\ndr_coordinator:\n  state_dir: \"" + state + "\"\n");
+  WriteFile(dir_ / "in/orders.csv", TextData(200000, 3));
+  InitRepo();
+  ASSERT_EQ(Dr("backup create --id b0 --files " + dir_ / "in").exit_code, 0);
+  auto empty = Dr("repo switch");
+  EXPECT_NE(empty.exit_code, 0);
+  EXPECT_THAT(empty.err, HasSubstr("the repository " + replica + " holds no repository"));
+  ASSERT_EQ(Dr("repo replicate").exit_code, 0);
+  ASSERT_EQ(Dr("backup create --id b1 --files " + dir_ / "in").exit_code, 0);
+  auto behind = Dr("repo switch --to replica");
+  EXPECT_NE(behind.exit_code, 0);
+  EXPECT_THAT(behind.err, HasSubstr("lacks 1 backup(s) of the repository in use " + repo_ + " (first: b1)"));
+  EXPECT_FALSE(fs::exists(state + "/state.json")) << "a refused switch records nothing";
+
+  ASSERT_EQ(Dr("repo replicate").exit_code, 0);
+  auto moved = Dr("--json repo switch");
+  ASSERT_EQ(moved.exit_code, 0) << moved.err;
+  EXPECT_EQ(json::parse(moved.out)["active_repository"], replica);
+  EXPECT_EQ(json::parse(moved.out)["previous"], repo_);
+  ASSERT_EQ(Dr("backup create --id b2 --files " + dir_ / "in").exit_code, 0);
+  EXPECT_TRUE(fs::exists(replica + "/snapshots/b2"));
+  EXPECT_FALSE(fs::exists(repo_ + "/snapshots/b2")) << "the new backup went to the repository in use";
+
+  // The primary lost: the replica alone lists and restores every backup.
+  fs::rename(repo_, dir_ / "lost");
+  auto list = Dr("--json backup list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["backups"].size(), 3u) << list.out;
+  ASSERT_EQ(Dr("restore b2 --target " + dir_ / "out").exit_code, 0);
+  EXPECT_EQ(ReadFileOrDie(dir_ / ("out" + dir_ / "in/orders.csv")), ReadFileOrDie(dir_ / "in/orders.csv"));
+
+  // Back: refused until the primary has b2, which replicate copies to it (now a replica).
+  fs::rename(dir_ / "lost", repo_);
+  auto early = Dr("repo switch --to primary");
+  EXPECT_NE(early.exit_code, 0);
+  EXPECT_THAT(early.err, HasSubstr("(first: b2)"));
+  ASSERT_EQ(Dr("repo replicate").exit_code, 0);
+  EXPECT_TRUE(fs::exists(repo_ + "/snapshots/b2"));
+  auto back = Dr("--json repo switch --to " + repo_);
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(json::parse(back.out)["active_repository"], repo_);
+  auto unknown = Dr("repo switch --to /nowhere");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_THAT(unknown.err, HasSubstr("no repository '/nowhere' in the configuration (there are: primary (" + repo_));
+}
+
 }  // namespace
 }  // namespace dr::test
