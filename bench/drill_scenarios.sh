@@ -9,10 +9,11 @@
 #
 #   corruption, breach: one platform with a physical backup and WAL archiving, RUNS drills
 #   storage: a new lake bucket and mirror for each run (the drill loses the bucket)
+#   region: the database, DNS, lake, mirror and repository (replicated to a bucket) built anew for each run
 #   database: the database and DNS built anew for each run (the drill fails the primary over)
 #
-# Usage: [BUILD_DIR=build-release] bench/drill_scenarios.sh [WORK_DIR] [RUNS] [DATABASE_RUNS]
-#        (default /tmp/ecap-dr-scenarios 5 50)
+# Usage: [BUILD_DIR=build-release] [SCENARIOS="corruption breach storage region database"]
+#        bench/drill_scenarios.sh [WORK_DIR] [RUNS] [DATABASE_RUNS]   (default /tmp/ecap-dr-scenarios 5 50)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -20,6 +21,8 @@ WORK=${1:-/tmp/ecap-dr-scenarios}
 RUNS=${2:-5}
 DB_RUNS=${3:-50}
 BUILD_DIR=${BUILD_DIR:-build-release}
+SCENARIOS=" ${SCENARIOS:-corruption breach storage region database} "
+wanted() { [[ $SCENARIOS == *" $1 "* ]]; }
 scripts/install-deps.sh >/dev/null
 BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release BUILD_TARGETS=ecap-dr scripts/build.sh >/dev/null
 DR=$ROOT/$BUILD_DIR/ecap-dr
@@ -69,7 +72,9 @@ try:
     d = json.load(open(sys.argv[1]))
 except Exception:
     d = {}
-print(f"{d.get('status', 'error')}\t{d.get('rto_seconds', -1)}\t{d.get('rpo_seconds', -1)}\t{d.get('writes', {}).get('lost', -1)}")
+lost = d.get('writes', {}).get('lost', -1)
+if lost >= 0: lost += d.get('lake_writes', {}).get('lost', 0)  # the region scenario's two stores
+print(f"{d.get('status', 'error')}\t{d.get('rto_seconds', -1)}\t{d.get('rpo_seconds', -1)}\t{lost}")
 PY
 }
 
@@ -82,14 +87,25 @@ if [[ $(id -u) -eq 0 ]]; then chown -R postgres:postgres "$WORK/repo" "$WORK/key
 $psql_shop -c "alter system set archive_command = '$DR -c $ECAP_DR_CONFIG wal push %p'" -c "select pg_reload_conf()" >/dev/null
 "$DR" -q backup create --component postgresql --physical >/dev/null
 
-for n in $(seq 1 "$RUNS"); do drill corruption "$n"; done
-for n in $(seq 1 "$RUNS"); do drill breach "$n"; done
-for n in $(seq 1 "$RUNS"); do
+wanted corruption && for n in $(seq 1 "$RUNS"); do drill corruption "$n"; done
+wanted breach && for n in $(seq 1 "$RUNS"); do drill breach "$n"; done
+wanted storage && for n in $(seq 1 "$RUNS"); do
   new_lake "$n"
   "$DR" -q s3 mirror --once >/dev/null
   drill storage "$n"
 done
-for n in $(seq 1 "$DB_RUNS"); do
+wanted region && for n in $(seq 1 "$RUNS"); do
+  start_database
+  new_lake "r$n"
+  s3 -X PUT "$S3_ENDPOINT/replica-$n" >/dev/null
+  platform_config "$WORK" "lake-r$n" "mirror-r$n" "replica-$n" > "$ECAP_DR_CONFIG"
+  rm -rf "$WORK/repo" "$WORK/repo-lost-with-the-region"
+  "$DR" -q repo init >/dev/null
+  "$DR" -q backup create --component postgresql --component s3 >/dev/null
+  "$DR" -q s3 mirror --once >/dev/null
+  drill region "$n"
+done
+wanted database && for n in $(seq 1 "$DB_RUNS"); do
   start_database
   platform_config "$WORK" "lake-$RUNS" "mirror-$RUNS" > "$ECAP_DR_CONFIG"
   drill database "$n"
@@ -97,7 +113,7 @@ done
 
 echo "| scenario | runs | passed | RTO median | RTO max | RPO median | RPO max | lost writes median / max |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for scenario in corruption breach storage database; do
+for scenario in corruption breach storage region database; do
   [[ -f "$WORK/$scenario.tsv" ]] || continue  # no run asked for
   python3 - "$WORK/$scenario.tsv" "$scenario" <<'PY'
 import statistics, sys

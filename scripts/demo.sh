@@ -13,7 +13,8 @@
 # and synchronous standby, BIND 9 and Ceph radosgw (a data lake bucket and its
 # mirror) on loopback, fills a shop database and the lake, backs them up with
 # the files, drops the database, restores it and compares every table; then
-# runs every drill scenario, the disruptive ones included.
+# runs every drill scenario, the disruptive ones included; the whole region's
+# loss on a second platform of its own.
 #
 # Usage: scripts/demo.sh [SANDBOX_DIR]     (default: a new directory under /tmp)
 set -euo pipefail
@@ -34,7 +35,7 @@ fi
 SANDBOX=${1:-$(mktemp -d /tmp/ecap-dr-demo-XXXXXX)}
 mkdir -p "$SANDBOX"
 cd "$SANDBOX"
-rm -rf data repo keys restore state reports drill ecap-dr.yaml
+rm -rf data repo keys restore state reports drill region ecap-dr.yaml
 echo "== sandbox: $SANDBOX"
 
 # The platform (scripts/platform.sh): a PostgreSQL 15 primary on 127.0.0.10
@@ -54,7 +55,7 @@ stop_scratch_servers() {
   done
   return 0
 }
-trap 'stop_scratch_servers; platform_stop "$SANDBOX/pg"' EXIT
+trap 'stop_scratch_servers; platform_stop_pg "$SANDBOX/region/pg"; platform_stop "$SANDBOX/pg"' EXIT
 trap 'exit 130' INT TERM
 platform_pg "$SANDBOX/pg" "fsync = off
 archive_mode = on"
@@ -190,6 +191,43 @@ echo "  $($PGBIN/psql -X -At -h "$new_address" -p "$PGPORT" -U postgres -d shop 
 active_bucket=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["storage"]["active_bucket"])' "$SANDBOX/state/state.json")
 [[ "$active_bucket" == lake-mirror ]] || { echo "FAILED: the lake is served from '$active_bucket'" >&2; exit 1; }
 echo "the data lake is now served from its mirror: s3://$active_bucket ($(s3 "$S3_ENDPOINT/lake-mirror?list-type=2" | grep -o '<Key>' | wc -l) objects)"
+
+# The region scenario needs the database, the lake and the repository all in
+# their primary region, which the scenarios above failed over: it gets a
+# platform of its own (region/) on the same radosgw, with the repository's
+# replica in a bucket of the backup region.
+echo; echo "== the whole primary region lost: its database primary, lake bucket and repository at once, under load"
+kill "$NAMED_PID" 2>/dev/null || true; wait "$NAMED_PID" 2>/dev/null || true; NAMED_PID=
+R=$SANDBOX/region
+mkdir -p "$R"; chmod 755 "$R"
+platform_pg "$R/pg" "fsync = off
+synchronous_standby_names = '*'"
+R_PSQL="$PGBIN/psql -X -At -h 127.0.0.10 -p $PG_PORT -U postgres"
+$R_PSQL -c "create database shop" >/dev/null
+$PGBIN/pgbench -h 127.0.0.10 -p "$PG_PORT" -U postgres -i -s 1 -q shop >/dev/null 2>&1
+platform_bind "$R/dns"
+for b in region-lake region-lake-mirror region-backups; do s3 -X PUT "$S3_ENDPOINT/$b" >/dev/null; done
+for i in $(seq 1 20); do
+  echo "{\"event\":\"add_to_cart\",\"session\":$i}" | s3 -X PUT --data-binary @- "$S3_ENDPOINT/region-lake/events/part-$i.json" >/dev/null
+done
+platform_config "$R" region-lake region-lake-mirror region-backups > "$R/ecap-dr.yaml"
+export ECAP_DR_CONFIG="$R/ecap-dr.yaml"
+echo "a second platform: PostgreSQL primary and synchronous standby on port $PG_PORT, db.platform.test on BIND port $DNS_PORT,"
+echo "the lake s3://region-lake mirrored to s3://region-lake-mirror, the repository in $R/repo replicated to s3://region-backups"
+step "its encrypted repository" "$DR" repo init
+step "its first backup (the database and the lake)" "$DR" backup create --component postgresql --component s3
+step "its lake mirrored to the backup region" "$DR" s3 mirror --once
+# The region scenario: the drill replicates the repository and mirrors the
+# lake once more, then kills the primary, removes the lake's bucket and moves
+# the repository away, all at once, while clients commit through
+# db.platform.test and put objects into the lake; the complete_region_failure
+# runbook switches the lake to its mirror and backups to the replica,
+# promotes the standby, moves the name, verifies the newest backup from the
+# replica and makes a first backup there. Every acknowledged write is counted.
+step "the region scenario" "$DR" drill --scenario region --disruptive --report "$SANDBOX/reports"
+region_address=$(dig @127.0.0.1 -p "$DNS_PORT" +short db.platform.test A)
+[[ "$region_address" == 127.0.0.20 ]] || { echo "FAILED: db.platform.test leads to '$region_address'" >&2; exit 1; }
+step "backups now come from the replica in the backup region (the primary repository is gone)" "$DR" backup list
 echo "drill reports (HTML): $SANDBOX/reports"
 echo
 echo "demo completed: sandbox left in $SANDBOX"

@@ -10,7 +10,7 @@
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
 #   platform_rgw DIR               sets S3_ENDPOINT, RGW_DIR: Ceph radosgw (test/servers/radosgw.sh),
 #                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
-#   platform_config DIR LAKE MIRROR  prints ecap-dr's configuration for the platform
+#   platform_config DIR LAKE MIRROR [REPLICA]  prints ecap-dr's configuration for the platform
 #   platform_stop DIR_PG           stops both servers (immediate), named and radosgw
 #   platform_stop_pg DIR_PG        the same without radosgw
 PGBIN=/usr/lib/postgresql/15/bin
@@ -85,13 +85,14 @@ s3() {
 }
 
 # The configuration of ecap-dr for this platform (on stdout): the repository
-# and key under DIR, the shop database, the lake bucket LAKE mirrored to
-# MIRROR, the audit log, the coordinator (failover through DNS, storage
-# switch to the mirror) and a drill environment with its faults. Needs
+# and key under DIR (with REPLICA, a bucket on radosgw: its replica in the
+# backup region, and the region fault), the shop database, the lake bucket
+# LAKE mirrored to MIRROR, the audit log, the coordinator (failover through
+# DNS, storage switch to the mirror) and a drill environment with its faults. Needs
 # PG_PORT, DNS_PORT, S3_ENDPOINT and RGW_DIR from the functions above, and
 # the platform's directories DIR/pg and DIR/dns.
 platform_config() {
-  local D=$1 LAKE=$2 MIRROR=$3
+  local D=$1 LAKE=$2 MIRROR=$3 REPLICA=${4:-}
   cat <<YAML
 backup_manager:
   backup_dir: "$D/repo"
@@ -137,6 +138,14 @@ drill:
   faults:
     database: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid)"
     storage: "radosgw-admin -c $RGW_DIR/ceph.conf bucket rm --bucket=$LAKE --purge-objects"
+YAML
+  [[ -n $REPLICA ]] || return 0
+  # The whole primary region at once: its database primary, lake bucket and repository.
+  cat <<YAML
+    region: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid); radosgw-admin -c $RGW_DIR/ceph.conf bucket rm --bucket=$LAKE --purge-objects; mv $D/repo $D/repo-lost-with-the-region"
+replicas:
+  - {type: s3, bucket: $REPLICA, endpoint: "$S3_ENDPOINT", region: us-east-1, force_path_style: true,
+     access_key_id: TESTKEY, secret_access_key: TESTSECRET}
 YAML
 }
 

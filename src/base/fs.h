@@ -19,7 +19,9 @@ struct WriteFileOptions {
 // Writes data to path atomically: a temporary file beside it, fsync, then
 // rename (or link when overwrite is false), then fsync of the directory. A
 // process killed at any point leaves either the old state or the whole new file,
-// plus at most a ".tmp-*" file that readers ignore.
+// plus at most a ".tmp-*" file that readers ignore. Run as root, the new file
+// keeps the owner of the one it replaces, or gets its directory's owner
+// (base/ownership.h: GiveReplacementOwner), before the rename.
 Status WriteFileAtomic(const std::string& path, std::string_view data, const WriteFileOptions& options);
 
 // mkdir -p with the given mode for directories it creates.

@@ -17,7 +17,23 @@ using nlohmann::json;
 
 namespace {
 
-// The disruptive scenarios (database, storage, corruption): the outage as a
+// A disruptive drill's writes of one store: the totals, then the first lost ones.
+void PrintWrites(const json& w, const char* noun, const char* one) {
+  fmt::print("  {} acknowledged {} ({} before the fault), failed attempts {}, lost {}\n", noun,
+             w.value("acknowledged", 0), w.value("acknowledged_before_fault", 0), w.value("failed_attempts", 0),
+             w.value("lost", 0));
+  // The first ones; --json and the report name every one.
+  const json lost = w.value("lost_writes", json::array());
+  constexpr size_t kShown = 10;
+  for (size_t i = 0; i < lost.size() && i < kShown; ++i) {
+    const json& l = lost[i];
+    fmt::print("  LOST: {} {} acknowledged at {}{}\n", one, l.value("seq", 0),
+               l.value("acknowledged_at", ""), l.value("state", "missing") == "damaged" ? " (still damaged)" : "");
+  }
+  if (lost.size() > kShown) fmt::print("  LOST: {} more (--json or --report names each)\n", lost.size() - kShown);
+}
+
+// The disruptive scenarios (database, storage, corruption, breach, region): the outage as a
 // client saw it, and every commit or object lost or left damaged.
 void PrintDisruptiveDrill(const json& d) {
   const json w = d.value("writes", json::object());
@@ -37,6 +53,14 @@ void PrintDisruptiveDrill(const json& d) {
                d.value("restored_backup", "?"), d.value("clean_backup", "?"), d.value("clean_database", "?"),
                held("session_ended"), held("login_refused"), held("user_refused"));
   }
+  if (d.contains("bucket_after")) {
+    fmt::print("  the lake's active bucket: {} before, {} after\n", d.value("bucket_before", "?"),
+               d.value("bucket_after", "?"));
+  }
+  if (d.contains("repository_after")) {
+    fmt::print("  backups go to: {} before, {} after\n", d.value("repository_before", "?"),
+               d.value("repository_after", "?"));
+  }
   if (d.contains("mirror_lag_seconds")) {
     fmt::print("  the mirror's lag at the fault: {:.2f} s\n", d.value("mirror_lag_seconds", 0.0));
   }
@@ -54,18 +78,8 @@ void PrintDisruptiveDrill(const json& d) {
              d.value("rto_met", false) ? "met" : "NOT met",
              rpo < 0 ? std::string("not measured") : fmt::format("{:.2f} s", rpo), d.value("rpo_target_seconds", 0.0),
              d.value("rpo_met", false) ? "met" : "NOT met");
-  fmt::print("  {} acknowledged {} ({} before the fault), failed attempts {}, lost {}\n", noun,
-             w.value("acknowledged", 0), w.value("acknowledged_before_fault", 0), w.value("failed_attempts", 0),
-             w.value("lost", 0));
-  // The first ones; --json and the report name every one.
-  const json lost = w.value("lost_writes", json::array());
-  constexpr size_t kShown = 10;
-  for (size_t i = 0; i < lost.size() && i < kShown; ++i) {
-    const json& l = lost[i];
-    fmt::print("  LOST: {} {} acknowledged at {}{}\n", lake ? "object" : "commit", l.value("seq", 0),
-               l.value("acknowledged_at", ""), l.value("state", "missing") == "damaged" ? " (still damaged)" : "");
-  }
-  if (lost.size() > kShown) fmt::print("  LOST: {} more (--json or --report names each)\n", lost.size() - kShown);
+  PrintWrites(w, noun, lake ? "object" : "commit");
+  if (d.contains("lake_writes")) PrintWrites(d["lake_writes"], "objects", "object");
   for (const auto& p : d.value("phases", json::array())) {
     fmt::print("  {:>8.2f} s  {:<36} {:>8.2f} s  {}\n", p.value("start_seconds", 0.0), p.value("name", ""),
                p.value("seconds", 0.0), p.value("status", ""));
@@ -155,11 +169,14 @@ void RegisterDrillCommands(CLI::App& app, CliContext& ctx) {
                     "the physical backup and the WAL archive); storage (disruptive: the lake's bucket is lost under "
                     "load, the storage_failure runbook switches the lake to its mirror); breach (disruptive: an "
                     "intruder's role and identity are found, the security_breach runbook revokes them, rotates the "
-                    "master key, verifies the audit chain and restores a clean database beside the live one). The "
-                    "disruptive ones measure RTO and lost writes and "
+                    "master key, verifies the audit chain and restores a clean database beside the live one); region "
+                    "(disruptive: the primary region's database, lake bucket and repository stop together under "
+                    "load, the complete_region_failure runbook brings the platform back from the standby, the "
+                    "mirror and the repository's replica). The disruptive ones measure RTO and lost writes and "
                     "need --disruptive and drill.environment: true. all: restore-test, then with --disruptive "
-                    "every disruptive scenario the configuration provides for, each a drill of its own")
-      ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "breach", "all"}))
+                    "every disruptive scenario the configuration provides for but region (run on its own), each a "
+                    "drill of its own")
+      ->check(CLI::IsMember({"restore-test", "database", "storage", "corruption", "breach", "region", "all"}))
       ->capture_default_str();
   drill->add_option("--backup", request->backup_id, "restore-test: the backup to restore (default: the newest completed)");
   drill->add_flag("--disruptive", request->disruptive,

@@ -337,7 +337,7 @@ void CheckAutomation(const Config& config, const std::function<int(const std::st
       bool disruptive_scenario = !job.scenario.empty() && job.scenario != "restore-test" && job.scenario != "all";
       if (job.scenario.empty()) {
         errors.push_back(where + ": a drill job needs a scenario (restore-test, database, storage, corruption, breach, "
-                                 "all)");
+                                 "region, all)");
       } else if (disruptive_scenario && !job.disruptive) {
         errors.push_back(where + ": scenario '" + job.scenario + "' is disruptive: set disruptive: true");
       }

@@ -258,7 +258,7 @@ struct JobConfig {
   std::vector<std::string> paths;       // backup of files: instead of files.paths
   std::vector<std::string> tags;        // backup: tags (the job's name is added as job:NAME)
   bool full = false;                    // verify, repo_check: read and decrypt every blob
-  std::string scenario;                 // drill: the scenario (restore-test, database, storage, corruption, all)
+  std::string scenario;                 // drill: the scenario (restore-test, database, storage, corruption, breach, region, all)
   bool disruptive = false;              // drill: may run disruptive scenarios (in a drill environment only)
   // Exactly one schedule (base/schedule.h):
   std::string daily;    // "02:00"
@@ -303,6 +303,7 @@ struct DrillConfig {
   std::string scratch_dir = "/tmp/ecap-dr-drill";  // drills' scratch copies, one directory per drill
   std::string database_fault;    // drill.faults.database: shell command
   std::string storage_fault;     // drill.faults.storage: shell command
+  std::string region_fault;      // drill.faults.region: shell command
 };
 
 struct Config {

@@ -366,7 +366,7 @@ TEST(ConfigTest, DrillJobsNameTheirScenarioAndDisruptiveOnesNeedADrillEnvironmen
   EXPECT_EQ(bad.status().message(),
             "4 errors in the configuration:\n"
             "  x.yaml:3: automation.jobs[0] ('a'): a drill job needs a scenario (restore-test, database, storage, "
-            "corruption, breach, all)\n"
+            "corruption, breach, region, all)\n"
             "  x.yaml:4: automation.jobs[1] ('b'): scenario 'database' is disruptive: set disruptive: true\n"
             "  x.yaml:5: automation.jobs[2] ('c'): disruptive drills need drill.environment: true (never on "
             "production)\n"

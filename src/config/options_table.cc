@@ -556,6 +556,9 @@ RecordType RootKeys() {
       .Key("drill.faults.storage", [](C& c) -> auto& { return c.drill.storage_fault; },
            "shell command that makes the data lake's primary bucket unavailable (the storage scenario), e.g. "
            "\"radosgw-admin bucket rm --bucket=lake --purge-objects\"")
+      .Key("drill.faults.region", [](C& c) -> auto& { return c.drill.region_fault; },
+           "shell command that makes the whole primary region fail (the region scenario): its database primary, "
+           "lake bucket and repository at once, e.g. a script that stops them")
       .Done();
 }
 

@@ -16,6 +16,7 @@
 #include "base/time_util.h"
 #include "coordinator/failover_parts.h"
 #include "coordinator/leader.h"
+#include "net/postgres/pg_client.h"
 #include "source/s3lake/mirror.h"
 
 namespace dr::coordinator {
@@ -38,6 +39,17 @@ std::string ActiveRepositoryIn(const json& state, const config::Config& c) {
                            ? state["repository"].value("active", "")
                            : "";
   return active.empty() ? c.repository.Describe() : active;
+}
+
+// `s` with the primary and standby the state names after its failover.
+config::CoordinatedService CurrentIn(const json& state, const config::CoordinatedService& s) {
+  config::CoordinatedService out = s;
+  if (s.type == "postgresql" && state.contains("database") && state["database"].is_object() &&
+      state["database"].value("service", "") == s.name) {
+    out.primary = state["database"].value("primary", s.primary);
+    out.standby = state["database"].value("standby", s.standby);
+  }
+  return out;
 }
 
 // The coordinator's state as saved in <state_dir>/state.json; empty without one.
@@ -118,12 +130,7 @@ void DisasterRecoveryCoordinator::RecordEvent(const std::string& type, const jso
 }
 
 config::CoordinatedService DisasterRecoveryCoordinator::Current(const config::CoordinatedService& s) const {
-  config::CoordinatedService out = s;
-  if (s.type == "postgresql" && state_.contains("database") && state_["database"].value("service", "") == s.name) {
-    out.primary = state_["database"].value("primary", s.primary);
-    out.standby = state_["database"].value("standby", s.standby);
-  }
-  return out;
+  return CurrentIn(state_, s);
 }
 
 const config::CoordinatedService* DisasterRecoveryCoordinator::Database() const {
@@ -418,6 +425,38 @@ Result<std::string> ActiveBucket(const config::Config& config) {
 Result<std::string> ActiveRepository(const config::Config& config) {
   DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
   return ActiveRepositoryIn(state, config);
+}
+
+Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& config,
+                                                      const config::CoordinatedService& service) {
+  DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
+  return CurrentIn(state, service);
+}
+
+Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config) {
+  config::PostgresConfig now = config.postgresql;
+  DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
+  if (!state.contains("database") || !state["database"].is_object()) return now;
+  const json& moved = state["database"];
+  for (const auto& s : config.coordinator.services) {
+    if (s.type != "postgresql" || s.name != moved.value("service", "")) continue;
+    auto configured = net::pg::ParseConninfo(s.primary);
+    auto current = net::pg::ParseConninfo(CurrentIn(state, s).primary);
+    if (!configured.ok() || !current.ok()) return now;
+    auto value = [](const std::map<std::string, std::string>& conninfo, const std::string& key) {
+      auto it = conninfo.find(key);
+      return it == conninfo.end() ? std::string() : it->second;
+    };
+    std::string port = value(*configured, "port");
+    if (value(*configured, "host") != now.host || (!port.empty() && port != std::to_string(now.port))) return now;
+    if (!value(*current, "host").empty()) now.host = value(*current, "host");
+    std::string current_port = value(*current, "port");
+    if (!current_port.empty() && current_port.find_first_not_of("0123456789") == std::string::npos) {
+      now.port = std::stoi(current_port);
+    }
+    return now;
+  }
+  return now;
 }
 
 Result<config::RepositoryLocation> ResolveRepository(const config::Config& config, const std::string& to) {

@@ -137,6 +137,18 @@ Result<std::string> ActiveBucket(const config::Config& config);
 // primary's. kCorrupt when <state_dir>/state.json is not JSON.
 Result<std::string> ActiveRepository(const config::Config& config);
 
+// A coordinated service with the primary and standby the coordinator's state
+// names after a failover (the standby "" when none is left).
+Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& config,
+                                                      const config::CoordinatedService& service);
+
+// postgresql's server as the platform serves it now: after a failover of the
+// coordinated postgresql service whose primary is the server postgresql:
+// names (its host), the host and port of the primary the state names now
+// (backups and restores of the database follow the failover as the lake's
+// follow a storage switch); else postgresql: as configured.
+Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config);
+
 // A repository of the configuration by what a switch names: "primary", "replica"
 // (the first of `replicas:`), or one's description (a path, "s3://bucket/prefix").
 // kConfig without replicas for "replica"; kInvalidArgument for a name that is neither.

@@ -12,14 +12,6 @@ namespace {
 using nlohmann::json;
 using Steady = std::chrono::steady_clock;
 
-constexpr auto kPoll = std::chrono::milliseconds(50);
-
-Result<std::unique_ptr<net::pg::Connection>> ConnectThroughName(const DatabaseScenarioOptions& options,
-                                                                std::string* address) {
-  DR_ASSIGN_OR_RETURN(*address, options.resolve());
-  return OpenDrillConnection(options.service.primary, *address);
-}
-
 }  // namespace
 
 DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions& options) {
@@ -31,7 +23,7 @@ DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions
     timeline.Begin("start the load generator");
     timeline.Say("drill " + result.drill_id + ": committing rows to " + options.service.name + " through its name");
     std::string address;
-    auto conn = ConnectThroughName(options, &address);
+    auto conn = ConnectThroughName(options.resolve, options.service.primary, &address);
     Status loaded = conn.ok() ? StartLoad(**conn, writer, clock, options) : conn.status();
     if (!loaded.ok()) {
       return timeline.Fail("load", loaded.WithContext("the database of service '" + options.service.name + "'"));
@@ -59,15 +51,11 @@ DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions
                                    std::to_string(static_cast<int>(options.timeout_seconds)) + " s of the fault");
     if (!first.ok()) return timeline.Fail("write_after_recovery", first.status());
     result.rto_seconds = std::chrono::duration<double>(first->done - fault).count();
-    // A few commits on the recovered database before the load stops.
-    Steady::time_point settle = clock.Monotonic() + std::chrono::seconds(5);
-    while (writer.acks().back().seq < first->seq + 5 && clock.Monotonic() < settle && !options.stop.stop_requested()) {
-      clock.SleepFor(kPoll, options.stop);
-    }
+    AwaitFewMore(writer, first->seq, clock, options.stop);  // a few commits on the recovered database
     writer.Stop();
 
     timeline.Begin("count the commits that survived");
-    auto check = ConnectThroughName(options, &address);
+    auto check = ConnectThroughName(options.resolve, options.service.primary, &address);
     if (!check.ok()) return timeline.Fail("verify", check.status().WithContext("the recovered database"));
     result.address_after = address;
     if (Status s = CountSurvivors(**check, writer.acks(), result, timeline); !s.ok()) return timeline.Fail("verify", s);
@@ -76,7 +64,7 @@ DisruptiveResult RunDatabaseScenario(Clock& clock, const DatabaseScenarioOptions
 
   timeline.Begin("remove the drill's rows");
   std::string address;
-  auto conn = ConnectThroughName(options, &address);
+  auto conn = ConnectThroughName(options.resolve, options.service.primary, &address);
   RemoveDrillRows(std::move(conn), address, result, timeline);
   timeline.Finish();
   return result;

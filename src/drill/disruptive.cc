@@ -13,15 +13,23 @@ namespace dr::drill {
 
 using nlohmann::json;
 
+json WritesJson(const DisruptiveResult& r) {
+  json lost_list = json::array();
+  for (const auto& l : r.lost) {
+    lost_list.push_back({{"seq", l.seq}, {"acknowledged_at", l.acknowledged_at}, {"state", l.state}});
+  }
+  return {{"acknowledged", r.acknowledged},
+          {"acknowledged_before_fault", r.acknowledged_before_fault},
+          {"failed_attempts", r.failed_attempts},
+          {"lost", r.lost.size()},
+          {"lost_writes", lost_list}};
+}
+
 json DisruptiveResult::ToJson() const {
   json phase_list = json::array();
   for (const auto& p : phases) {
     phase_list.push_back({{"name", p.name}, {"start_seconds", p.start_seconds}, {"seconds", p.seconds},
                           {"status", p.status}});
-  }
-  json lost_list = json::array();
-  for (const auto& l : lost) {
-    lost_list.push_back({{"seq", l.seq}, {"acknowledged_at", l.acknowledged_at}, {"state", l.state}});
   }
   json j{{"drill_id", drill_id},
          {"started_at", started_at},
@@ -38,11 +46,7 @@ json DisruptiveResult::ToJson() const {
          {"rpo_target_seconds", rpo_target_seconds},
          {"rto_met", rto_seconds >= 0 && rto_seconds <= rto_target_seconds},
          {"rpo_met", rpo_seconds >= 0 && rpo_seconds <= rpo_target_seconds},
-         {"writes", {{"acknowledged", acknowledged},
-                     {"acknowledged_before_fault", acknowledged_before_fault},
-                     {"failed_attempts", failed_attempts},
-                     {"lost", lost.size()},
-                     {"lost_writes", lost_list}}},
+         {"writes", WritesJson(*this)},
          {"runbook", runbook},
          {"removed", removed},
          {"cleanup_errors", cleanup_errors},
@@ -89,6 +93,21 @@ Status AwaitWrites(LoadWriter& writer, size_t wanted, Clock& clock, const Disrup
   if (waited.ok() || waited.status().code() == Code::kCancelled) return waited.status();
   Status why = writer.last_error();
   return why.ok() ? waited.status() : Status(waited.status().code(), waited.status().message() + ": " + why.message());
+}
+
+Result<std::unique_ptr<net::pg::Connection>> ConnectThroughName(const std::function<Result<std::string>()>& resolve,
+                                                                const std::string& conninfo, std::string* address) {
+  DR_ASSIGN_OR_RETURN(*address, resolve());
+  return OpenDrillConnection(conninfo, *address);
+}
+
+void AwaitFewMore(const LoadWriter& writer, int64_t seq, Clock& clock, std::stop_token stop) {
+  auto settle = clock.Monotonic() + std::chrono::seconds(5);
+  while (clock.Monotonic() < settle && !stop.stop_requested()) {
+    auto acks = writer.acks();
+    if (!acks.empty() && acks.back().seq >= seq + 5) return;
+    clock.SleepFor(std::chrono::milliseconds(50), stop);
+  }
 }
 
 Result<Ack> WaitForCommit(const std::function<std::optional<Ack>()>& found, std::chrono::steady_clock::time_point deadline,

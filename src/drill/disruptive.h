@@ -66,10 +66,19 @@ struct DisruptiveResult {
   nlohmann::json ToJson() const;
 };
 
+// A result's "writes" section: {acknowledged, acknowledged_before_fault,
+// failed_attempts, lost, lost_writes: [{seq, acknowledged_at, state}]}.
+nlohmann::json WritesJson(const DisruptiveResult& r);
+
 // A result for `scenario` on `service`, with the drill's id (made when the
 // options have none), start time and targets.
 DisruptiveResult NewResult(Clock& clock, const DisruptiveOptions& options, const std::string& scenario,
                            const std::string& service);
+
+// A connection with the drill's timeouts to `conninfo`'s database at the
+// address `resolve` gives now (the service's name); `address` is set to it.
+Result<std::unique_ptr<net::pg::Connection>> ConnectThroughName(const std::function<Result<std::string>()>& resolve,
+                                                                const std::string& conninfo, std::string* address);
 
 // The load phase every scenario begins with: the drill's table made on
 // `conn` (a connection to the database under load), the writer started, and
@@ -81,6 +90,10 @@ Status StartLoad(net::pg::Connection& conn, LoadWriter& writer, Clock& clock, co
 // error; kCancelled when the drill is interrupted.
 Status AwaitWrites(LoadWriter& writer, size_t wanted, Clock& clock, const DisruptiveOptions& options,
                    const std::string& service);
+
+// A few writes (5) acknowledged past `seq`, for at most 5 s: what the
+// recovered service takes before the load stops.
+void AwaitFewMore(const LoadWriter& writer, int64_t seq, Clock& clock, std::stop_token stop);
 
 // Waits until `found` gives a commit, until `deadline`: kUnavailable saying
 // `missing` then, kCancelled when the drill is interrupted.

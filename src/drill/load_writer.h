@@ -9,8 +9,8 @@
 // connection), with short connect, statement and TCP timeouts, so a dead or
 // silent server costs it seconds, not the kernel's retransmission minutes.
 // A failed write is counted, the connection dropped, and the next one
-// resolves the name again after a short pause. (The storage drill's target,
-// storage_scenario.cc, puts objects into the lake's active bucket.)
+// resolves the name again after a short pause. (The lake's target,
+// lake_load.h, puts objects into the lake's active bucket.)
 #pragma once
 
 #include <chrono>

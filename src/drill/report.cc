@@ -129,20 +129,27 @@ std::string DrillHtml(const json& d) {
         << HtmlEscape(Str(c, "scratch")) << "</code></td><td><code>" << HtmlEscape(checked) << "</code></td></tr>";
   }
   out << "</table>";
-  if (d.contains("writes") && d["writes"].is_object()) {  // a disruptive scenario's load generator
-    const json& w = d["writes"];
-    out << "<h2>Writes</h2><table id=\"writes\"><tr><th>acknowledged</th><td>" << Num(w, "acknowledged", 0)
-        << "</td></tr><tr><th>before the fault</th><td>" << Num(w, "acknowledged_before_fault", 0)
-        << "</td></tr><tr><th>failed attempts</th><td>" << Num(w, "failed_attempts", 0)
-        << "</td></tr><tr><th>lost</th><td>" << Num(w, "lost", 0) << "</td></tr></table><ul id=\"lost\">";
+  // A disruptive scenario's load generators: the database's (or the lake's
+  // alone, in the storage scenario) and, in the region scenario, the lake's.
+  auto writes = [&](const char* key, const std::string& title, const std::string& id, const char* noun) {
+    if (!d.contains(key) || !d[key].is_object()) return;
+    const json& w = d[key];
+    out << "<h2>" << title << "</h2><table id=\"" << id << "\"><tr><th>acknowledged</th><td>"
+        << Num(w, "acknowledged", 0) << "</td></tr><tr><th>before the fault</th><td>"
+        << Num(w, "acknowledged_before_fault", 0) << "</td></tr><tr><th>failed attempts</th><td>"
+        << Num(w, "failed_attempts", 0) << "</td></tr><tr><th>lost</th><td>" << Num(w, "lost", 0)
+        << "</td></tr></table><ul id=\"lost" << (id == "writes" ? "" : "-" + id) << "\">";
     for (const auto& l : w.value("lost_writes", json::array())) {
-      out << "<li class=\"failed\">" << (Str(d, "scenario") == "storage" ? "object " : "commit ") << Num(l, "seq", 0)
-          << " acknowledged at "
-          << HtmlEscape(Str(l, "acknowledged_at"))
-          << (Str(l, "state") == "damaged" ? " is still damaged" : " is lost") << "</li>";
+      out << "<li class=\"failed\">" << noun << Num(l, "seq", 0) << " acknowledged at "
+          << HtmlEscape(Str(l, "acknowledged_at")) << (Str(l, "state") == "damaged" ? " is still damaged" : " is lost")
+          << "</li>";
     }
     out << "</ul>";
-  }
+  };
+  const bool region = Str(d, "scenario") == "region";
+  writes("writes", region ? "Writes to the database" : "Writes", "writes",
+         Str(d, "scenario") == "storage" ? "object " : "commit ");
+  writes("lake_writes", "Writes to the lake", "lake-writes", "object ");
   out << "<h2>Timeline</h2>" << TimelineSvg(d.value("phases", json::array()), Num(d, "duration_seconds", 0));
   out << "<h2>Scratch targets</h2><ul id=\"removed\">";
   auto list = [&](const char* key, const std::string& before, const char* cls) {

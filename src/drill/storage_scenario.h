@@ -2,10 +2,9 @@
 // under load, the lake moves to its mirror in the backup region, and what the
 // move cost is measured from the outside.
 //
-//   1. A load generator puts one small object at a time under the drill's
-//      prefix into the bucket the platform serves the lake from now (asked
-//      before every connection, as consumers follow the storage switch), and
-//      records every object the bucket acknowledged.
+//   1. A load generator (lake_load.h) puts one small object at a time under
+//      the drill's prefix into the bucket the platform serves the lake from
+//      now, and records every object the bucket acknowledged.
 //   2. Once it has objects on record, one mirror pass runs (what the mirror's
 //      schedule does), and the load goes on: the objects acknowledged after
 //      the pass are the mirror's lag at the fault.
@@ -33,16 +32,12 @@
 #include "dr/clock.h"
 #include "dr/result.h"
 #include "drill/disruptive.h"
-#include "net/s3/s3_client.h"
+#include "drill/lake_load.h"
 
 namespace dr::drill {
 
-struct StorageScenarioOptions : DisruptiveOptions {
-  // The lake's bucket and its mirror (each with endpoint, region, credentials, bucket).
-  net::s3::S3Options primary, replica;
-  std::string prefix;  // inside what the mirror copies; the drill's objects go under prefix + "ecap-dr-drill/<id>/"
-  // The bucket the platform serves the lake from now (coordinator::ActiveBucket).
-  std::function<Result<std::string>()> active_bucket;
+// The lake's buckets, the drill's prefix and the active bucket: LakeLoad.
+struct StorageScenarioOptions : DisruptiveOptions, LakeLoad {
   // One mirror pass (its result document), and the mirror's account of its lag now (nullopt: unknown).
   std::function<Result<nlohmann::json>()> mirror;
   std::function<std::optional<double>()> mirror_lag;

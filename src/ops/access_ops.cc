@@ -22,7 +22,7 @@ OpResult RevokeAccess(OperationContext& ctx, const std::string& user, const std:
   }
   json data{{"user", user}, {"database_role", database_role}, {"by", ctx.identity.user}, {"reason", reason}};
   if (!database_role.empty()) {
-    auto changed = source::DisableLogin(source::ServerFromConfig(ctx.config.postgresql), database_role);
+    auto changed = source::DisableLogin(source::ServerFromConfig(AsServedNow(ctx.config).postgresql), database_role);
     if (!changed.ok()) return op.Finish(ErrorResult(changed.status()));
     data["sessions_ended"] = changed->sessions_ended;
     data["database_role_could_login"] = changed->could_login_before;
@@ -44,7 +44,7 @@ OpResult ReinstateAccess(OperationContext& ctx, const std::string& user, const s
   }
   json data{{"user", user}, {"database_role", database_role}, {"was_revoked", false}};
   if (!database_role.empty()) {
-    auto changed = source::EnableLogin(source::ServerFromConfig(ctx.config.postgresql), database_role);
+    auto changed = source::EnableLogin(source::ServerFromConfig(AsServedNow(ctx.config).postgresql), database_role);
     if (!changed.ok()) return op.Finish(ErrorResult(changed.status()));
   }
   if (!user.empty()) {

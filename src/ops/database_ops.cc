@@ -22,7 +22,7 @@ OpResult SetWrites(OperationContext& ctx, const std::string& database, bool paus
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   auto db = DatabaseOrDefault(ctx, database);
   if (!db.ok()) return op.Finish(ErrorResult(db.status()));
-  auto server = source::ServerFromConfig(ctx.config.postgresql);
+  auto server = source::ServerFromConfig(AsServedNow(ctx.config).postgresql);
   auto r = pause ? source::PauseWrites(server, *db) : source::ResumeWrites(server, *db);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
   json data{{"database", *db}, {"server", server.Where()}, {"was_paused", r->was_paused},
@@ -41,7 +41,7 @@ OpResult InspectTables(OperationContext& ctx, const std::string& database, const
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   auto db = DatabaseOrDefault(ctx, database);
   if (!db.ok()) return op.Finish(ErrorResult(db.status()));
-  auto server = source::ServerFromConfig(ctx.config.postgresql);
+  auto server = source::ServerFromConfig(AsServedNow(ctx.config).postgresql);
   auto counts = source::CountRows(server, *db, tables);
   if (!counts.ok()) return op.Finish(ErrorResult(counts.status()));
   auto paused = source::WritesPaused(server, *db);
@@ -61,7 +61,7 @@ OpResult RepairRows(OperationContext& ctx, const std::string& clean_conninfo, co
   auto settings = source::pg::ParseConninfo(clean_conninfo);
   if (!settings.ok()) return op.Finish(ErrorResult(settings.status()));
   // The clean copy is a restore of this server: the same login and database name.
-  const auto& pg = ctx.config.postgresql;
+  const config::PostgresConfig pg = AsServedNow(ctx.config).postgresql;
   if (!settings->contains("user") && !pg.username.empty()) (*settings)["user"] = pg.username;
   if (!settings->contains("password") && !pg.password.empty()) (*settings)["password"] = pg.password;
   if (!settings->contains("dbname")) (*settings)["dbname"] = *db;
@@ -88,7 +88,7 @@ OpResult RepairRows(OperationContext& ctx, const std::string& clean_conninfo, co
 OpResult StartScratchServer(OperationContext& ctx, const std::string& pgdata, int port) {
   Operation op(ctx, "backup.restore", "scratch server " + pgdata);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
-  const auto& pg = ctx.config.postgresql;
+  const config::PostgresConfig pg = AsServedNow(ctx.config).postgresql;
   auto login = source::ServerFromConfig(pg);
   auto r = source::StartScratchServer({.pgdata = pgdata, .port = port, .bin_dir = pg.bin_dir}, login);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));

@@ -10,12 +10,14 @@
 #include "base/time_util.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/dns.h"
+#include "coordinator/failover_parts.h"
 #include "base/fs.h"
 #include "drill/breach_scenario.h"
 #include "drill/corruption_scenario.h"
 #include "drill/database_scenario.h"
 #include "drill/scratch_dir.h"
 #include "drill/storage_scenario.h"
+#include "drill/region_scenario.h"
 #include "drill/report.h"
 #include "drill/scratch_restore.h"
 #include "events/event_store.h"
@@ -88,7 +90,7 @@ void SetCommonOptions(const OperationContext& ctx, const DrillRequest& request, 
 
 // postgresql.database on the configured server, as the configured user.
 std::string DatabaseConninfo(const config::Config& c) {
-  auto server = source::ServerFromConfig(c.postgresql);
+  auto server = source::ServerFromConfig(AsServedNow(c).postgresql);  // the primary after a failover
   std::map<std::string, std::string> login{{"host", server.host}, {"port", std::to_string(server.port)},
                                            {"dbname", c.postgresql.database}};
   if (!server.user.empty()) login["user"] = server.user;
@@ -119,9 +121,10 @@ Status RunRecoveryRunbook(OperationContext& ctx, const DrillRequest& request, co
   return r.status;
 }
 
-// Where the database scenario may run and what it needs, checked before anything changes.
-Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
-  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the database primary fail"));
+// The postgresql service the database and region scenarios fail over (the
+// one named, else the first), which needs a standby, and the DNS record
+// their load writes through.
+Status FindStandbyService(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
   const config::CoordinatedService* found = nullptr;
   for (const auto& s : c.coordinator.services) {
     if (s.type == "postgresql" && (request.service.empty() || s.name == request.service)) {
@@ -137,31 +140,51 @@ Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, 
   if (found->standby.empty()) {
     return Status(Code::kConfig, "service '" + found->name + "' has no standby to fail over to");
   }
+  DR_ASSIGN_OR_RETURN(config::CoordinatedService now, coordinator::ServiceAsServedNow(c, *found));
+  if (now.standby.empty()) {
+    return Status(Code::kConfig, "service '" + found->name + "' has no standby left: an earlier failover made it "
+                                 "the primary (rebuild a standby of " + coordinator::HostOfConninfo(now.primary) +
+                                 " before drilling its loss)");
+  }
   if (c.coordinator.dns_server.empty() || c.coordinator.dns_record.empty()) {
-    return Status(Code::kConfig, "the database drill writes through the service's name: set "
+    return Status(Code::kConfig, "the " + request.scenario + " drill writes through the service's name: set "
                                  "dr_coordinator.failover.dns.server and .record");
   }
+  *service = *found;
+  return Status::Ok();
+}
+
+// Where the database scenario may run and what it needs, checked before anything changes.
+Status CheckDatabaseDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the database primary fail"));
+  DR_RETURN_IF_ERROR(FindStandbyService(c, request, service));
   if (c.drill.database_fault.empty()) {
     return Status(Code::kConfig, "drill.faults.database is not set: the command that makes the primary fail "
                                  "(e.g. kill -9 of its postmaster)");
   }
-  *service = *found;
   return Status::Ok();
+}
+
+// The address the failover's DNS record holds now: what the drills' database load connects to.
+Result<std::function<Result<std::string>()>> NameResolver(const config::Config& c) {
+  auto server = coordinator::ParseEndpoint(c.coordinator.dns_server, 53);
+  if (!server.ok()) return server.status().WithContext("dr_coordinator.failover.dns.server");
+  return std::function<Result<std::string>()>([server = *server, record = c.coordinator.dns_record]() -> Result<std::string> {
+    DR_ASSIGN_OR_RETURN(auto addresses, coordinator::ResolveA(server, record, 1));
+    if (addresses.empty()) return NotFound("the name '" + record + "' resolves to no address");
+    return addresses.front();
+  });
 }
 
 OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
   const config::Config& c = ctx.config;
   config::CoordinatedService service;
   if (Status s = CheckDatabaseDrill(c, request, &service); !s.ok()) return op.Finish(ErrorResult(s));
-  auto server = coordinator::ParseEndpoint(c.coordinator.dns_server, 53);
-  if (!server.ok()) return op.Finish(ErrorResult(server.status().WithContext("dr_coordinator.failover.dns.server")));
+  auto resolve = NameResolver(c);
+  if (!resolve.ok()) return op.Finish(ErrorResult(resolve.status()));
   drill::DatabaseScenarioOptions options;
   options.service = service;
-  options.resolve = [server = *server, record = c.coordinator.dns_record]() -> Result<std::string> {
-    DR_ASSIGN_OR_RETURN(auto addresses, coordinator::ResolveA(server, record, 1));
-    if (addresses.empty()) return NotFound("the name '" + record + "' resolves to no address");
-    return addresses.front();
-  };
+  options.resolve = *resolve;
   options.inject = [&c] { return InjectFault(c, "database", c.drill.database_fault); };
   std::string drill_id;
   options.recover = [&](json& runbook) {
@@ -217,16 +240,17 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
   return FinishDisruptive(op, drill::RunCorruptionScenario(*ctx.clock, options));
 }
 
-// Where the storage scenario may run and what it needs, checked before anything changes.
-Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
-  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the data lake's bucket unavailable"));
+// The lake's failover to its mirror that the storage and region scenarios
+// make: the mirror and the storage switch between the same two buckets, and
+// the lake served from its primary now.
+Status CheckLakeFailover(const config::Config& c, const std::string& scenario) {
   const auto& d = c.coordinator;
   if (c.s3.mirror_source.empty() || c.s3.mirror_target.empty()) {
-    return Status(Code::kConfig, "the storage drill fails the lake over to its mirror: set s3.mirror.source and "
-                                 "s3.mirror.target");
+    return Status(Code::kConfig, "the " + scenario + " drill fails the lake over to its mirror: set s3.mirror.source "
+                                 "and s3.mirror.target");
   }
   if (d.storage_primary_bucket.empty() || d.storage_replica_bucket.empty()) {
-    return Status(Code::kConfig, "the storage drill switches the lake to its mirror: set "
+    return Status(Code::kConfig, "the " + scenario + " drill switches the lake to its mirror: set "
                                  "dr_coordinator.failover.storage.primary_bucket and .replica_bucket");
   }
   if (d.storage_primary_bucket != c.s3.mirror_source || d.storage_replica_bucket != c.s3.mirror_target) {
@@ -234,10 +258,6 @@ Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
                                      d.storage_replica_bucket + ") is not the mirror (" + c.s3.mirror_source +
                                      " -> " + c.s3.mirror_target + "): the drill would fail over to a bucket "
                                      "nothing copies to");
-  }
-  if (c.drill.storage_fault.empty()) {
-    return Status(Code::kConfig, "drill.faults.storage is not set: the command that makes the lake's bucket "
-                                 "unavailable (e.g. radosgw-admin bucket rm)");
   }
   // After an earlier storage failover the load would write into the mirror
   // and the fault hit a bucket nobody uses.
@@ -251,31 +271,105 @@ Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
   return Status::Ok();
 }
 
+// Where the storage scenario may run and what it needs, checked before anything changes.
+Status CheckStorageDrill(const config::Config& c, const DrillRequest& request) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the data lake's bucket unavailable"));
+  DR_RETURN_IF_ERROR(CheckLakeFailover(c, "storage"));
+  if (c.drill.storage_fault.empty()) {
+    return Status(Code::kConfig, "drill.faults.storage is not set: the command that makes the lake's bucket "
+                                 "unavailable (e.g. radosgw-admin bucket rm)");
+  }
+  return Status::Ok();
+}
+
+// The lake's buckets and the mirror as the storage and region scenarios use them.
+Status SetLakeOptions(OperationContext& ctx, drill::LakeLoad& lake,
+                      std::function<Result<json>()>& mirror, std::function<std::optional<double>()>& mirror_lag) {
+  const config::Config& c = ctx.config;
+  DR_ASSIGN_OR_RETURN(auto from_config, source::MirrorFromConfig(c));
+  lake.primary = from_config.source;
+  lake.replica = from_config.target;
+  lake.prefix = from_config.prefix;
+  lake.active_bucket = [&c] { return coordinator::ActiveBucket(c); };
+  mirror = [&ctx]() -> Result<json> {
+    OpResult r = MirrorOnce(ctx);
+    if (!r.status.ok()) return r.status;
+    return r.data;
+  };
+  mirror_lag = [&ctx, state = from_config.state_file] {
+    return source::MirrorLagSeconds(source::MirrorPassFile(state), ctx.clock->Now());
+  };
+  return Status::Ok();
+}
+
 // The storage scenario loses the lake's bucket under load and recovers with
 // the storage_failure runbook, which switches the lake to its mirror.
 OpResult RunStorageDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
   const config::Config& c = ctx.config;
   if (Status s = CheckStorageDrill(c, request); !s.ok()) return op.Finish(ErrorResult(s));
-  auto mirror = source::MirrorFromConfig(c);
-  if (!mirror.ok()) return op.Finish(ErrorResult(mirror.status()));
   drill::StorageScenarioOptions options;
-  options.primary = mirror->source;
-  options.replica = mirror->target;
-  options.prefix = mirror->prefix;
-  options.active_bucket = [&c] { return coordinator::ActiveBucket(c); };
-  options.mirror = [&ctx]() -> Result<json> {
-    OpResult r = MirrorOnce(ctx);
-    if (!r.status.ok()) return r.status;
-    return r.data;
-  };
-  options.mirror_lag = [&ctx, state = mirror->state_file] {
-    return source::MirrorLagSeconds(source::MirrorPassFile(state), ctx.clock->Now());
-  };
+  if (Status s = SetLakeOptions(ctx, options, options.mirror, options.mirror_lag); !s.ok()) {
+    return op.Finish(ErrorResult(s));
+  }
   options.inject = [&c] { return InjectFault(c, "storage", c.drill.storage_fault); };
   options.recover = [&](json& runbook) { return RunRecoveryRunbook(ctx, request, "storage_failure", {}, runbook); };
   SetCommonOptions(ctx, request, options);
   options.drill_id = NewDrillId(ctx);
   return FinishDisruptive(op, drill::RunStorageScenario(*ctx.clock, options));
+}
+
+// Where the region scenario may run and what it needs, checked before anything changes.
+Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
+  DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the whole primary region fail: its database, lake "
+                                                 "bucket and repository"));
+  DR_RETURN_IF_ERROR(FindStandbyService(c, request, service));
+  DR_RETURN_IF_ERROR(CheckLakeFailover(c, "region"));
+  if (c.replicas.empty()) {
+    return Status(Code::kConfig, "the region drill recovers from the repository's replica in the backup region: "
+                                 "configure one (replicas:)");
+  }
+  DR_ASSIGN_OR_RETURN(std::string repository, coordinator::ActiveRepository(c));
+  if (repository != c.repository.Describe()) {
+    return Status(Code::kConfig, "backups go to " + repository + ", not the primary repository " +
+                                     c.repository.Describe() + " (an earlier region failover): switch back "
+                                     "(ecap-dr repo switch --to primary) before drilling its loss");
+  }
+  if (c.drill.region_fault.empty()) {
+    return Status(Code::kConfig, "drill.faults.region is not set: the command that makes the primary region fail "
+                                 "(its database primary, lake bucket and repository)");
+  }
+  return Status::Ok();
+}
+
+// The region scenario loses the primary region's database, lake bucket and
+// repository together under load and recovers with the
+// complete_region_failure runbook in the backup region.
+OpResult RunRegionDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
+  const config::Config& c = ctx.config;
+  config::CoordinatedService service;
+  if (Status s = CheckRegionDrill(c, request, &service); !s.ok()) return op.Finish(ErrorResult(s));
+  auto resolve = NameResolver(c);
+  if (!resolve.ok()) return op.Finish(ErrorResult(resolve.status()));
+  drill::RegionScenarioOptions options;
+  options.service = service;
+  options.resolve = *resolve;
+  if (Status s = SetLakeOptions(ctx, options, options.mirror, options.mirror_lag); !s.ok()) {
+    return op.Finish(ErrorResult(s));
+  }
+  options.replicate = [&ctx]() -> Result<json> {
+    OpResult r = Replicate(ctx, /*check=*/false, /*read_data=*/false);
+    if (!r.status.ok()) return r.status;
+    return r.data;
+  };
+  options.active_repository = [&c] { return coordinator::ActiveRepository(c); };
+  options.replica_repository = c.replicas.front().Describe();
+  options.inject = [&c] { return InjectFault(c, "region", c.drill.region_fault); };
+  options.recover = [&](json& runbook) {
+    return RunRecoveryRunbook(ctx, request, "complete_region_failure", {}, runbook);
+  };
+  SetCommonOptions(ctx, request, options);
+  options.drill_id = NewDrillId(ctx);
+  return FinishDisruptive(op, drill::RunRegionScenario(*ctx.clock, options));
 }
 
 // Where the breach scenario may run and what it needs, checked before anything changes.
@@ -387,6 +481,12 @@ OpResult RunAllDrills(OperationContext& ctx, Operation& op, const DrillRequest& 
       skipped.push_back({{"scenario", scenario}, {"reason", why}});
     }
   }
+  // The region scenario fails over the database, the lake and the repository
+  // the others drill: it runs on its own, on a platform with all three in
+  // their primary region.
+  skipped.push_back({{"scenario", "region"},
+                     {"reason", "runs on its own: it fails over the database, the lake and the repository the other "
+                                "scenarios use (ecap-dr drill --scenario region --disruptive)"}});
   json data{{"drill_id", NewDrillId(ctx)},
             {"scenario", "all"},
             {"status", first.ok() ? "passed" : "failed"},
@@ -413,10 +513,11 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
   if (request.scenario == "storage") return RunStorageDrill(ctx, op, request);
   if (request.scenario == "breach") return RunBreachDrill(ctx, op, request);
+  if (request.scenario == "region") return RunRegionDrill(ctx, op, request);
   if (request.scenario == "all") return RunAllDrills(ctx, op, request);
   if (request.scenario != "restore-test") {
     return op.Finish(ErrorResult(InvalidArgument("no drill scenario '" + request.scenario +
-                                                 "' yet (there are: restore-test, database, storage, corruption, breach, all)")));
+                                                 "' yet (there are: restore-test, database, storage, corruption, breach, region, all)")));
   }
   auto manager = op.NewManager();
   drill::RestoreTestResult r = drill::RunRestoreTest(

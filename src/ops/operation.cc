@@ -118,6 +118,8 @@ config::Config AsServedNow(const config::Config& c) {
   if (bucket.ok() && !bucket->empty() && *bucket != primary) {
     std::replace(now.s3.buckets.begin(), now.s3.buckets.end(), primary, *bucket);
   }
+  // After a failover of the database the backups' server is the new primary.
+  if (auto postgres = coordinator::PostgresAsServedNow(c); postgres.ok()) now.postgresql = *postgres;
   // After a repository switch the replica is the repository, and the former
   // primary one of its replicas (what `repo replicate` copies back to when
   // that region returns). A state that cannot be read leaves the configured

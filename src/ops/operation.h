@@ -84,7 +84,8 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx);
 
 // The configuration as the platform is served now (the coordinator's state):
 // after a storage switch the lake's primary bucket in s3.buckets is the
-// active one; after a repository switch the active repository is
+// active one; after a database failover postgresql: names the new primary
+// (coordinator::PostgresAsServedNow); after a repository switch the active repository is
 // `repository` and the configured primary takes its place among `replicas`.
 // NewManager's; every use of the repository's location goes through it.
 config::Config AsServedNow(const config::Config& c);

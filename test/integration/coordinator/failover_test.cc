@@ -614,5 +614,113 @@ TEST_F(FailoverTest, TwoCoordinatorsElectOneLeaderThroughEtcd) {
   EXPECT_EQ(json::parse(Dr("--json events --type failover_started").out)["events"].size(), 1u);
 }
 
+// The disruptive region drill on the whole platform: the primary's
+// postmaster killed, the lake's bucket removed with its objects and the
+// repository moved away, at once, under a load of commits through the name
+// and objects into the lake. The complete_region_failure runbook brings the
+// platform back from the synchronous standby, the lake's mirror and the
+// repository's replica; the drill counts every acknowledged write, and the
+// platform's backups go on in the backup region.
+TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBackInTheBackupRegion) {
+  ASSERT_OK(primary_->Psql("postgres", "alter system set synchronous_standby_names = '*'"));
+  ASSERT_OK(primary_->Psql("postgres", "select pg_reload_conf()"));
+  ASSERT_TRUE(Eventually([&] { return Sql(*primary_, "select sync_state from pg_stat_replication") == "sync\n"; },
+                         std::chrono::seconds(30)));
+  auto rgw = RgwServer::Start(dir_ / "rgw");
+  ASSERT_OK(rgw);
+  auto bucket = [&](const std::string& name) {
+    return net::s3::S3Client({.endpoint = (*rgw)->endpoint(), .region = "us-east-1", .bucket = name,
+                              .path_style = true, .credentials = {RgwServer::kAccessKey, RgwServer::kSecretKey, ""}});
+  };
+  net::s3::S3Client lake = bucket("lake"), mirror = bucket("lake-dr");
+  for (auto* b : {&lake, &mirror}) {
+    auto made = b->Send("PUT", "", {}, {}, {});
+    ASSERT_TRUE(made.ok() && made->status == 200) << (made.ok() ? made->body : made.status().ToString());
+  }
+  ASSERT_TRUE(lake.Send("PUT", "orders/part-0.json", {}, {}, "{\"order\":1}\n")->status == 200);
+  std::string config = ReadFileOrDie(config_);
+  config.replace(config.find("s3:\n"), 4, "s3:\n  endpoint: \"" + (*rgw)->endpoint() +
+                                              "\"\n  region: us-east-1\n  force_path_style: true\n  access_key_id: " +
+                                              RgwServer::kAccessKey + "\n  secret_access_key: " + RgwServer::kSecretKey +
+                                              "\n  buckets: [lake]\n");
+  const std::string replica = dir_ / "replica";
+  config += "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n  key_file: \"" +
+            key_ + "\"\nreplicas:\n  - {type: local, path: \"" + replica + "\"}\naudit:\n  log_file: \"" +
+            dir_ / "state/audit.log" + "\"\npostgresql: {host: \"" + primary_->host() + "\", port: " +
+            std::to_string(primary_->port()) + ", database: postgres, username: postgres}\n" +
+            "drill:\n  environment: true\n  timeout_seconds: 120\n";
+  WriteFile(config_, config);
+  InitRepo();
+  auto backup = Dr("--json backup create --id before-the-region --component postgresql --component s3");
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  auto no_fault = Dr("drill --scenario region --disruptive");
+  EXPECT_EQ(no_fault.exit_code, 2) << no_fault.err;
+  EXPECT_THAT(no_fault.err, HasSubstr("drill.faults.region is not set"));
+
+  WriteFile(config_, config + "  faults:\n    region: \"kill -9 $(head -1 " + dir_ / "primary/data/postmaster.pid" +
+                         "); " + (*rgw)->admin_command() + " bucket rm --bucket=lake --purge-objects && mv " + repo_ +
+                         " " + dir_ / "lost-repo" + "\"\n");
+  auto r = Dr("--json drill --scenario region --disruptive --report " + dir_ / "reports");
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["scenario"], "region");
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["address_before"], "127.0.0.10");
+  EXPECT_EQ(d["address_after"], "127.0.0.20");
+  EXPECT_EQ(d["bucket_before"], "lake");
+  EXPECT_EQ(d["bucket_after"], "lake-dr");
+  EXPECT_EQ(d["repository_before"], repo_);
+  EXPECT_EQ(d["repository_after"], replica);
+  EXPECT_FALSE(std::filesystem::exists(repo_)) << "the fault took the repository";
+  // Every step of the runbook ran, the backup verified and made in the backup region.
+  const json& log = d["runbook"]["execution_log"];
+  EXPECT_EQ(log["overall_status"], "completed") << log.dump(2);
+  EXPECT_EQ(StepStates(log), (std::vector<std::string>{"activate_dr_site:ok", "switch_repository:ok",
+                                                       "promote_backup_database:ok", "start_backup_cluster:ok",
+                                                       "update_global_dns:ok", "verify_functionality:ok",
+                                                       "establish_new_replication:ok"}));
+  // RTO: until both stores take writes and the recovery ended; within its bounds.
+  const double rto = d["rto_seconds"];
+  EXPECT_GE(rto, d["recovery_seconds"].get<double>());
+  EXPECT_GE(rto, d["database_back_seconds"].get<double>());
+  EXPECT_GE(rto, d["lake_back_seconds"].get<double>());
+  EXPECT_LT(rto, 120);
+  // The synchronous standby lost no commit; the objects the mirror had not
+  // copied at the fault are the lake's loss, each one named.
+  const json& w = d["writes"];
+  EXPECT_GE(w["acknowledged_before_fault"].get<int>(), 20);
+  EXPECT_GT(w["acknowledged"].get<int>(), w["acknowledged_before_fault"].get<int>()) << "commits after the recovery";
+  EXPECT_EQ(w["lost"], 0) << d.dump(2);
+  const json& o = d["lake_writes"];
+  EXPECT_GT(o["acknowledged"].get<int>(), o["acknowledged_before_fault"].get<int>()) << "objects after the recovery";
+  EXPECT_GE(o["lost"].get<int>(), 10) << "the objects put after the mirror pass, before the fault";
+  EXPECT_EQ(o["lost"].get<size_t>(), o["lost_writes"].size());
+  EXPECT_EQ(d["rpo_met"], true);
+  EXPECT_GT(d["rpo_seconds"].get<double>(), 0);
+  // The platform as the backup region serves it: the name, the lake, the
+  // repository (the new backup in it; the primary's gone), and no drill leftovers.
+  EXPECT_EQ(DbAddress(), "127.0.0.20");
+  EXPECT_FALSE(InRecovery(*standby_));
+  EXPECT_EQ(Sql(*standby_, "select to_regclass('ecap_dr_drill_writes') is null"), "t\n");
+  int left = 0;
+  EXPECT_OK(mirror.ListObjects("ecap-dr-drill/", [&](const net::s3::ListedObject&) {
+    ++left;
+    return Status::Ok();
+  }));
+  EXPECT_EQ(left, 0) << "the drill's objects are removed";
+  auto list = Dr("--json backup list");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const json backups = json::parse(list.out)["backups"];
+  ASSERT_EQ(backups.size(), 2u) << list.out;
+  EXPECT_EQ(backups[0]["backup_id"], "before-the-region");
+  EXPECT_EQ(backups[1]["tags"], json({"region-failover", "runbook"})) << "the first backup in the new region";
+  EXPECT_TRUE(std::filesystem::exists(replica + "/snapshots/" + backups[1]["backup_id"].get<std::string>()));
+  auto again = Dr("drill --scenario region --disruptive");
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_THAT(again.err, HasSubstr("no standby left"));
+  std::string page = ReadFileOrDie(dir_ / ("reports/" + d["drill_id"].get<std::string>() + ".html"));
+  EXPECT_THAT(page, HasSubstr("region: PASSED"));
+}
+
 }  // namespace
 }  // namespace dr::test

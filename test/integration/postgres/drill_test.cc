@@ -250,11 +250,13 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   ASSERT_EQ(d["scenarios"].size(), 1u);
   EXPECT_EQ(d["scenarios"][0]["scenario"], "restore-test");
   EXPECT_EQ(d["scenarios"][0]["status"], "passed");
-  ASSERT_EQ(d["skipped"].size(), 4u);  // corruption, storage, breach, database
+  ASSERT_EQ(d["skipped"].size(), 5u);  // corruption, storage, breach, database, region
   EXPECT_EQ(d["skipped"][0]["scenario"], "corruption");
   EXPECT_EQ(d["skipped"][1]["scenario"], "storage");
   EXPECT_EQ(d["skipped"][2]["scenario"], "breach");
   EXPECT_THAT(d["skipped"][3]["reason"].get<std::string>(), HasSubstr("give --disruptive"));
+  EXPECT_EQ(d["skipped"][4]["scenario"], "region");
+  EXPECT_THAT(d["skipped"][4]["reason"].get<std::string>(), HasSubstr("runs on its own"));
   EXPECT_EQ(d["rto_seconds"], d["scenarios"][0]["rto_seconds"]);
   auto printed = Dr("drill --scenario all");
   EXPECT_EQ(printed.exit_code, 0) << printed.err;
@@ -279,7 +281,7 @@ TEST_F(DrillTest, AllScenariosRunEachOneTheConfigurationProvidesForAndNameTheOth
   EXPECT_EQ(corruption["status"], "failed");
   EXPECT_EQ(corruption["error"]["step"], "archive");
   EXPECT_THAT(corruption["error"]["message"].get<std::string>(), HasSubstr("archive_mode is off"));
-  ASSERT_EQ(d["skipped"].size(), 2u);
+  ASSERT_EQ(d["skipped"].size(), 3u);  // storage, database, region
   EXPECT_EQ(d["skipped"][0]["scenario"], "storage");
   EXPECT_THAT(d["skipped"][0]["reason"].get<std::string>(), HasSubstr("set s3.mirror.source and s3.mirror.target"));
   EXPECT_EQ(d["skipped"][1]["scenario"], "database");

@@ -1,0 +1,160 @@
+#include "drill/region_scenario.h"
+
+#include <algorithm>
+
+#include "base/time_util.h"
+#include "drill/load_writer.h"
+#include "net/postgres/pg_client.h"
+
+namespace dr::drill {
+namespace {
+
+using nlohmann::json;
+using Steady = std::chrono::steady_clock;
+
+std::string Seconds(double s) { return std::to_string(static_cast<int>(s)) + " s"; }
+
+}  // namespace
+
+DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& options) {
+  DisruptiveResult result = NewResult(clock, options, "region", options.service.name + ", s3://" +
+                                                                    options.primary.bucket + " and the repository");
+  Timeline timeline(clock, result, options.progress);
+  const std::string prefix = LakeDrillPrefix(options, result.drill_id);
+  LoadWriter commits({.drill_id = result.drill_id, .conninfo = options.service.primary, .resolve = options.resolve},
+                     clock);
+  LoadWriter objects(LakeTarget(options, prefix, result.drill_id), clock);
+  DisruptiveResult lake;  // the lake's writes, counted as the database's are
+  lake.drill_id = result.drill_id;
+  std::string bucket_after;
+  result.details["prefix"] = prefix;
+  [&] {
+    timeline.Begin("start the load generators");
+    timeline.Say("drill " + result.drill_id + ": committing rows to " + options.service.name +
+                 " through its name and putting objects into the lake");
+    std::string address;
+    auto conn = ConnectThroughName(options.resolve, options.service.primary, &address);
+    Status loaded = conn.ok() ? StartLoad(**conn, commits, clock, options) : conn.status();
+    if (!loaded.ok()) {
+      return timeline.Fail("load", loaded.WithContext("the database of service '" + options.service.name + "'"));
+    }
+    result.address_before = address;
+    auto bucket = options.active_bucket();
+    if (!bucket.ok()) return timeline.Fail("load", bucket.status().WithContext("the lake's active bucket"));
+    result.details["bucket_before"] = *bucket;
+    const std::string lake_name = "the lake's bucket s3://" + *bucket;
+    objects.Start();
+    if (Status s = AwaitWrites(objects, options.commits_before_fault, clock, options, lake_name); !s.ok()) {
+      return timeline.Fail("load", s);
+    }
+
+    timeline.Begin("mirror pass and replication");
+    auto pass = options.mirror();
+    if (!pass.ok()) return timeline.Fail("mirror", pass.status().WithContext("the mirror pass before the fault"));
+    result.details["mirror"] = *pass;
+    auto replicated = options.replicate();
+    if (!replicated.ok()) {
+      return timeline.Fail("replicate", replicated.status().WithContext("the repository's replication before the fault"));
+    }
+    result.details["replication"] = *replicated;
+    auto repository = options.active_repository();
+    if (!repository.ok()) return timeline.Fail("replicate", repository.status().WithContext("the repository in use"));
+    result.details["repository_before"] = *repository;
+    // The load goes on: what it writes now is the lag at the fault.
+    size_t more = std::max<size_t>(1, options.commits_before_fault / 2);
+    if (Status s = AwaitWrites(objects, objects.ack_count() + more, clock, options, lake_name); !s.ok()) {
+      return timeline.Fail("load", s);
+    }
+    if (Status s = AwaitWrites(commits, commits.ack_count() + more, clock, options, options.service.name); !s.ok()) {
+      return timeline.Fail("load", s);
+    }
+
+    timeline.Begin("inject the fault");
+    result.acknowledged_before_fault = commits.ack_count();
+    lake.acknowledged_before_fault = objects.ack_count();
+    Steady::time_point fault = clock.Monotonic();
+    result.fault_at = lake.fault_at = FormatUtc(clock.Now(), true);
+    if (auto lag = options.mirror_lag()) result.details["mirror_lag_seconds"] = *lag;
+    timeline.Say("drill " + result.drill_id + ": injecting the region fault");
+    if (Status s = options.inject(); !s.ok()) return timeline.Fail("inject", s.WithContext("injecting the fault"));
+
+    timeline.Begin("recover (complete_region_failure runbook)");
+    timeline.Say("drill " + result.drill_id + ": recovering in the backup region");
+    Status recovered = options.recover(result.runbook);
+    if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
+    const double recovery_seconds = timeline.Since(fault);
+    auto after = options.active_bucket();
+    if (!after.ok()) return timeline.Fail("recover", after.status().WithContext("the lake's active bucket"));
+    bucket_after = *after;
+    result.details["bucket_after"] = bucket_after;
+    if (bucket_after != options.replica.bucket) {
+      return timeline.Fail("recover", Failed("after the recovery the lake is served from s3://" + bucket_after +
+                                             ", not its mirror s3://" + options.replica.bucket));
+    }
+    auto repository_after = options.active_repository();
+    if (!repository_after.ok()) {
+      return timeline.Fail("recover", repository_after.status().WithContext("the repository in use"));
+    }
+    result.details["repository_after"] = *repository_after;
+    if (*repository_after != options.replica_repository) {
+      return timeline.Fail("recover", Failed("after the recovery backups go to " + *repository_after +
+                                             ", not the replica " + options.replica_repository));
+    }
+
+    timeline.Begin("first writes in the backup region");
+    Steady::time_point limit = fault + std::chrono::duration_cast<Steady::duration>(
+                                           std::chrono::duration<double>(options.timeout_seconds));
+    auto commit = WaitForCommit([&] { return commits.FirstConnectedAfter(fault); }, limit, clock, options.stop,
+                                "no commit through the name of service '" + options.service.name +
+                                    "' was acknowledged within " + Seconds(options.timeout_seconds) + " of the fault");
+    if (!commit.ok()) return timeline.Fail("write_after_recovery", commit.status());
+    auto object = WaitForCommit([&] { return objects.FirstConnectedAfter(fault, bucket_after); }, limit, clock,
+                                options.stop,
+                                "no object was acknowledged by s3://" + bucket_after + " (the active bucket) within " +
+                                    Seconds(options.timeout_seconds) + " of the fault");
+    if (!object.ok()) {
+      Status why = objects.last_error();
+      return timeline.Fail("write_after_recovery",
+                           why.ok() ? object.status() : object.status().WithContext("last error: " + why.message()));
+    }
+    const double database_seconds = std::chrono::duration<double>(commit->done - fault).count();
+    const double lake_seconds = std::chrono::duration<double>(object->done - fault).count();
+    result.details["database_back_seconds"] = database_seconds;
+    result.details["lake_back_seconds"] = lake_seconds;
+    result.details["recovery_seconds"] = recovery_seconds;
+    // Back when it takes writes in both stores and its backups are verified in the new region.
+    result.rto_seconds = std::max({database_seconds, lake_seconds, recovery_seconds});
+    AwaitFewMore(commits, commit->seq, clock, options.stop);
+    AwaitFewMore(objects, object->seq, clock, options.stop);
+    commits.Stop();
+    objects.Stop();
+
+    timeline.Begin("count the writes that survived");
+    auto check = ConnectThroughName(options.resolve, options.service.primary, &address);
+    if (!check.ok()) return timeline.Fail("verify", check.status().WithContext("the recovered database"));
+    result.address_after = address;
+    if (Status s = CountSurvivors(**check, commits.acks(), result, timeline); !s.ok()) {
+      return timeline.Fail("verify", s);
+    }
+    auto stored = ReadDrillObjects(options, bucket_after, prefix, result.drill_id);
+    if (!stored.ok()) return timeline.Fail("verify", stored.status().WithContext("reading the drill's objects back"));
+    CountLost(objects.acks(), *stored, lake);
+    if (!lake.lost.empty()) {
+      timeline.Say("drill " + result.drill_id + ": " + std::to_string(lake.lost.size()) +
+                   " acknowledged objects are lost (written after the mirror's last pass)");
+    }
+    result.rpo_seconds = std::max(result.rpo_seconds, lake.rpo_seconds);
+  }();
+  StopLoad(commits, result);
+  StopLoad(objects, lake);
+  result.details["lake_writes"] = WritesJson(lake);
+
+  timeline.Begin("remove the drill's rows and objects");
+  std::string address;
+  RemoveDrillRows(ConnectThroughName(options.resolve, options.service.primary, &address), address, result, timeline);
+  RemoveDrillObjects(options, prefix, bucket_after, result, timeline);
+  timeline.Finish();
+  return result;
+}
+
+}  // namespace dr::drill
