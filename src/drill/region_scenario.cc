@@ -82,7 +82,7 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     timeline.Say("drill " + result.drill_id + ": recovering in the backup region");
     Status recovered = options.recover(result.runbook);
     if (!recovered.ok()) return timeline.Fail("recover", RecoveryFailure(recovered, result.runbook));
-    const double recovery_seconds = timeline.Since(fault);
+    const double recovery_seconds = std::chrono::duration<double>(clock.Monotonic() - fault).count();
     auto after = options.active_bucket();
     if (!after.ok()) return timeline.Fail("recover", after.status().WithContext("the lake's active bucket"));
     bucket_after = *after;

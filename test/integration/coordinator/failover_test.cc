@@ -681,6 +681,11 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
                                                        "establish_new_replication:ok"}));
   // RTO: until both stores take writes and the recovery ended; within its bounds.
   const double rto = d["rto_seconds"];
+  const double runbook_ended = std::chrono::duration<double>(
+                                   *ParseUtc(log["steps"].back()["finished_at"].get<std::string>()) -
+                                   *ParseUtc(d["fault_at"].get<std::string>()))
+                                   .count();
+  EXPECT_GE(d["recovery_seconds"].get<double>() + 0.01, runbook_ended) << "the recovery ends with the runbook";
   EXPECT_GE(rto, d["recovery_seconds"].get<double>());
   EXPECT_GE(rto, d["database_back_seconds"].get<double>());
   EXPECT_GE(rto, d["lake_back_seconds"].get<double>());
