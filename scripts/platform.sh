@@ -142,7 +142,7 @@ YAML
   [[ -n $REPLICA ]] || return 0
   # The whole primary region at once: its database primary, lake bucket and repository.
   cat <<YAML
-    region: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid); radosgw-admin -c $RGW_DIR/ceph.conf bucket rm --bucket=$LAKE --purge-objects; mv $D/repo $D/repo-lost-with-the-region"
+    region: "kill -9 \$(head -1 '$D/pg/primary/postmaster.pid'); radosgw-admin -c '$RGW_DIR/ceph.conf' bucket rm --bucket=$LAKE --purge-objects; mv '$D/repo' '$D/repo-lost-with-the-region'"
 replicas:
   - {type: s3, bucket: $REPLICA, endpoint: "$S3_ENDPOINT", region: us-east-1, force_path_style: true,
      access_key_id: TESTKEY, secret_access_key: TESTSECRET}

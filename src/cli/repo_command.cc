@@ -85,8 +85,9 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
       "switch", "make another repository the one backups and restores use (permission dr.failover), e.g. its "
                 "replica after the primary region is lost; recorded in dr_coordinator.state_dir");
   use->add_option("--to", *to,
-                  "replica (the first of replicas:), primary, or a repository's location (a path, s3://bucket/prefix); "
-                  "it must hold every backup of the one in use when that one still answers")
+                  "replica (the first of replicas:), primary, or the location of one of replicas: (a path, "
+                  "s3://bucket/prefix); it must hold every backup and WAL segment of the one in use when that one "
+                  "still answers")
       ->capture_default_str();
   use->callback([&ctx, to] {
     ctx.run = [&ctx, to] {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -25,38 +26,46 @@ using nlohmann::json;
 
 namespace {
 
+// A string field of the state, `fallback` when absent or of another type
+// (a hand-edited state file must not make every command throw).
+std::string StateString(const json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 // The bucket the coordinator's state names as the lake's active one, else the primary.
 std::string ActiveBucketIn(const json& state, const config::DrCoordinatorConfig& c) {
-  std::string active = state.contains("storage") && state["storage"].is_object()
-                           ? state["storage"].value("active_bucket", "")
-                           : "";
+  std::string active = state.contains("storage") ? StateString(state["storage"], "active_bucket", "") : "";
   return active.empty() ? c.storage_primary_bucket : active;
 }
 
 // The repository the coordinator's state names as the one in use, else the primary.
 std::string ActiveRepositoryIn(const json& state, const config::Config& c) {
-  std::string active = state.contains("repository") && state["repository"].is_object()
-                           ? state["repository"].value("active", "")
-                           : "";
+  std::string active = state.contains("repository") ? StateString(state["repository"], "active", "") : "";
   return active.empty() ? c.repository.Describe() : active;
 }
 
 // `s` with the primary and standby the state names after its failover.
 config::CoordinatedService CurrentIn(const json& state, const config::CoordinatedService& s) {
   config::CoordinatedService out = s;
-  if (s.type == "postgresql" && state.contains("database") && state["database"].is_object() &&
-      state["database"].value("service", "") == s.name) {
-    out.primary = state["database"].value("primary", s.primary);
-    out.standby = state["database"].value("standby", s.standby);
+  const json moved = state.is_object() && state.contains("database") ? state["database"] : json();
+  if (s.type == "postgresql" && StateString(moved, "service", "") == s.name) {
+    out.primary = StateString(moved, "primary", s.primary);
+    out.standby = StateString(moved, "standby", s.standby);
   }
   return out;
 }
 
-// The coordinator's state as saved in <state_dir>/state.json; empty without one.
+// The coordinator's state as saved in <state_dir>/state.json; empty without
+// one, and without a dr_coordinator section (the default state_dir may hold
+// another installation's state).
 Result<json> ReadSavedState(const config::Config& config) {
   const std::string path = config.coordinator.state_dir + "/state.json";
   std::error_code ec;
-  if (config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) return json::object();
+  if (!config.coordinator_configured || config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) {
+    return json::object();
+  }
   DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   json state = json::parse(text, nullptr, false);
   if (state.is_discarded() || !state.is_object()) return Corrupt("the coordinator state " + path + " is not JSON");
@@ -436,10 +445,9 @@ Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& conf
 Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config) {
   config::PostgresConfig now = config.postgresql;
   DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
-  if (!state.contains("database") || !state["database"].is_object()) return now;
-  const json& moved = state["database"];
+  const json moved = state.contains("database") ? state["database"] : json();
   for (const auto& s : config.coordinator.services) {
-    if (s.type != "postgresql" || s.name != moved.value("service", "")) continue;
+    if (s.type != "postgresql" || s.name != StateString(moved, "service", "")) continue;
     auto configured = net::pg::ParseConninfo(s.primary);
     auto current = net::pg::ParseConninfo(CurrentIn(state, s).primary);
     if (!configured.ok() || !current.ok()) return now;
@@ -451,8 +459,10 @@ Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config)
     if (value(*configured, "host") != now.host || (!port.empty() && port != std::to_string(now.port))) return now;
     if (!value(*current, "host").empty()) now.host = value(*current, "host");
     std::string current_port = value(*current, "port");
-    if (!current_port.empty() && current_port.find_first_not_of("0123456789") == std::string::npos) {
-      now.port = std::stoi(current_port);
+    int port_number = 0;
+    auto [end, error] = std::from_chars(current_port.data(), current_port.data() + current_port.size(), port_number);
+    if (error == std::errc() && end == current_port.data() + current_port.size() && port_number > 0) {
+      now.port = port_number;
     }
     return now;
   }

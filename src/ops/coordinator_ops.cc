@@ -19,9 +19,9 @@ Result<std::unique_ptr<coordinator::DisasterRecoveryCoordinator>> NewCoordinator
   return std::make_unique<coordinator::DisasterRecoveryCoordinator>(ctx.config, *ctx.clock, ctx.events);
 }
 
-Result<std::set<std::string>> SnapshotIds(Backend& backend) {
+Result<std::set<std::string>> ObjectIds(Backend& backend, ObjectKind kind) {
   std::set<std::string> ids;
-  DR_RETURN_IF_ERROR(backend.List(ObjectKind::kSnapshot, [&](const ObjectInfo& info) {
+  DR_RETURN_IF_ERROR(backend.List(kind, [&](const ObjectInfo& info) {
     ids.insert(info.name.id);
     return Status::Ok();
   }));
@@ -30,8 +30,8 @@ Result<std::set<std::string>> SnapshotIds(Backend& backend) {
 
 // Before the repository in use changes to `to`: it must be a repository
 // (made by `repo replicate`), and when the one in use still answers, hold
-// every backup it has. Else `repo replicate` from the new one, which removes
-// from its replicas what it lacks, would delete backups the former one alone had.
+// every backup and archived WAL segment it has: what the target lacks would
+// be out of reach of every later restore and point-in-time recovery.
 Status CheckRepositorySwitch(const config::Config& config, const std::string& to) {
   if (config.coordinator.state_dir.empty()) {
     return ConfigError("the repository in use is recorded in dr_coordinator.state_dir: set it");
@@ -46,19 +46,31 @@ Status CheckRepositorySwitch(const config::Config& config, const std::string& to
   if (!*exists) {
     return NotFound(where + " holds no repository: copy it there first (ecap-dr repo replicate)");
   }
+  // The one in use lost (the reason to switch) is no reason to refuse; any
+  // other failure to read it is: the comparison could not be made.
+  auto lost = [](const Status& s) { return s.code() == Code::kUnavailable || s.code() == Code::kNotFound; };
   auto from_backend = backup::OpenBackend(now.repository);
-  if (!from_backend.ok()) return Status::Ok();  // the one in use is lost: the reason to switch
-  auto in_use = SnapshotIds(**from_backend);
-  if (!in_use.ok()) return Status::Ok();
-  DR_ASSIGN_OR_RETURN(auto theirs, SnapshotIds(*to_backend));
-  std::vector<std::string> missing;
-  for (const auto& id : *in_use) {
-    if (!theirs.count(id)) missing.push_back(id);
+  if (!from_backend.ok()) {
+    if (lost(from_backend.status())) return Status::Ok();
+    return from_backend.status().WithContext("the repository in use " + now.repository.Describe());
   }
-  if (missing.empty()) return Status::Ok();
-  return Failed(where + " lacks " + std::to_string(missing.size()) + " backup(s) of the repository in use " +
-                now.repository.Describe() + " (first: " + missing.front() +
-                "): replicate them first (ecap-dr repo replicate), or the next replication would delete them");
+  for (auto [kind, noun] : {std::pair{ObjectKind::kSnapshot, "backup"}, std::pair{ObjectKind::kWal, "WAL segment"}}) {
+    auto in_use = ObjectIds(**from_backend, kind);
+    if (!in_use.ok()) {
+      if (lost(in_use.status())) return Status::Ok();
+      return in_use.status().WithContext("the repository in use " + now.repository.Describe());
+    }
+    DR_ASSIGN_OR_RETURN(auto theirs, ObjectIds(*to_backend, kind));
+    std::vector<std::string> missing;
+    for (const auto& id : *in_use) {
+      if (!theirs.count(id)) missing.push_back(id);
+    }
+    if (missing.empty()) continue;
+    return Failed(where + " lacks " + std::to_string(missing.size()) + " " + noun + "(s) of the repository in use " +
+                  now.repository.Describe() + " (first: " + missing.front() +
+                  "): replicate them first (ecap-dr repo replicate), or they are out of reach after the switch");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -102,19 +114,20 @@ OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& req
                    {{"status", r.status}, {"rto_seconds", r.rto_seconds}});
 }
 
-OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to) {
+OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to, bool undo) {
   Operation op(ctx, "dr.failover", part);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
   auto c = NewCoordinator(ctx);
   if (!c.ok()) return op.Finish(ErrorResult(c.status()));
-  if (part == "repository_switch") {
+  // An undo puts back the repository that was in use, whatever it holds now.
+  if (part == "repository_switch" && !undo) {
     if (Status s = CheckRepositorySwitch(ctx.config, to.empty() ? "replica" : to); !s.ok()) {
       return op.Finish(ErrorResult(s));
     }
   }
   auto r = (*c)->FailoverPart(part, to);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
-  return op.Finish(OpResult{.data = *r}, {{"part", part}});
+  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", to}, {"undo", undo}, {"result", *r}});
 }
 
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {

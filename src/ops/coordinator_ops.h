@@ -21,7 +21,9 @@ OpResult Monitor(OperationContext& ctx, coordinator::MonitorOptions options);
 OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& request);
 // dr.failover (target: the part); the coordinator records failover_part.
 // One part of a failover on its own (DisasterRecoveryCoordinator::FailoverPart).
-OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to);
+// `undo`: a runbook's undo of the part (a repository switch back is not
+// checked against what the repository holds: it was in use before).
+OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to, bool undo = false);
 // dr.events: the one event history (events::HistoryPath), newest first.
 // Needs no dr_coordinator section: backups, restores, ... are recorded without one.
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types);

@@ -1,7 +1,10 @@
 #include "ops/drill_ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <stop_token>
+#include <thread>
 
 #include "backup/backup_manager.h"
 #include "base/crypto.h"
@@ -111,13 +114,36 @@ Status InjectFault(const config::Config& c, const std::string& scenario, const s
 }
 
 // A shipped runbook run to its end without questions, for a drill: its
-// execution document goes to `runbook`, also when it fails.
+// execution document goes to `runbook`, also when it fails. Bounded by
+// drill.timeout_seconds (from its start, right after the fault): past it the
+// runbook is stopped, its running step at its next check (a restore at its
+// next blob), and the drill fails saying so, rather than wait on the steps'
+// own timeouts, which allow hours for a real restore.
 Status RunRecoveryRunbook(OperationContext& ctx, const DrillRequest& request, const std::string& name,
                           std::map<std::string, std::string> params, json& runbook) {
+  std::stop_source bounded;
+  std::stop_callback interrupted(ctx.stop, [&bounded] { bounded.request_stop(); });
+  std::atomic<bool> timed_out{false};
+  const double limit = ctx.config.drill.timeout_seconds;
+  std::jthread watchdog([&](std::stop_token finished) {
+    auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(limit));
+    if (ctx.clock->SleepFor(wait, finished) && !finished.stop_requested()) {
+      timed_out = true;
+      bounded.request_stop();
+    }
+  });
+  OperationContext within = ctx;
+  within.stop = bounded.get_token();
   RunbookRunRequest run{.name = name, .auto_execute = true, .skip_confirmations = true, .params = std::move(params)};
   run.progress = request.progress;
-  OpResult r = RunRunbook(ctx, run);
+  OpResult r = RunRunbook(within, run);
+  watchdog.request_stop();
+  watchdog.join();
   runbook = r.data.is_null() ? json::object() : r.data;
+  if (timed_out && !r.status.ok()) {
+    return Failed("the " + name + " runbook did not recover the platform within drill.timeout_seconds (" +
+                  std::to_string(static_cast<int>(limit)) + " s) and was stopped: " + r.status.message());
+  }
   return r.status;
 }
 
@@ -215,7 +241,7 @@ OpResult RunCorruptionDrill(OperationContext& ctx, Operation& op, const DrillReq
   Status ready = MakeDirs(parent, 0755);
   if (ready.ok()) ready = drill::HandToPostgres(parent);
   if (!ready.ok()) return op.Finish(ErrorResult(ready.WithContext("the drill's scratch directory")));
-  auto server = source::ServerFromConfig(c.postgresql);
+  auto server = source::ServerFromConfig(AsServedNow(c).postgresql);
   drill::CorruptionScenarioOptions options;
   options.drill_id = drill_id;
   options.service = c.postgresql.database + " on " + server.Where();
@@ -389,7 +415,7 @@ Status CheckBreachDrill(const config::Config& c, const DrillRequest& request) {
 OpResult RunBreachDrill(OperationContext& ctx, Operation& op, const DrillRequest& request) {
   const config::Config& c = ctx.config;
   if (Status s = CheckBreachDrill(c, request); !s.ok()) return op.Finish(ErrorResult(s));
-  auto server = source::ServerFromConfig(c.postgresql);
+  auto server = source::ServerFromConfig(AsServedNow(c).postgresql);
   drill::BreachScenarioOptions options;
   options.service = c.postgresql.database + " on " + server.Where();
   options.conninfo = DatabaseConninfo(c);
@@ -520,8 +546,10 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
                                                  "' yet (there are: restore-test, database, storage, corruption, breach, region, all)")));
   }
   auto manager = op.NewManager();
+  // Scratch databases go where the manager restores: the primary after a failover.
+  const config::Config served = AsServedNow(ctx.config);
   drill::RestoreTestResult r = drill::RunRestoreTest(
-      *manager, ctx.config, *ctx.clock,
+      *manager, served, *ctx.clock,
       {.backup_id = request.backup_id, .scratch_root = ctx.config.drill.scratch_dir, .stop = ctx.stop,
        .progress = request.progress});
   json data = r.ToJson();

@@ -121,14 +121,16 @@ config::Config AsServedNow(const config::Config& c) {
   // After a failover of the database the backups' server is the new primary.
   if (auto postgres = coordinator::PostgresAsServedNow(c); postgres.ok()) now.postgresql = *postgres;
   // After a repository switch the replica is the repository, and the former
-  // primary one of its replicas (what `repo replicate` copies back to when
-  // that region returns). A state that cannot be read leaves the configured
-  // one: its operations then fail on it, naming it.
+  // primary is left out of `replicas`: `repo replicate` removes from a
+  // replica what the repository lacks, which for the former primary would be
+  // the backups it alone had when its region was lost. A state that cannot
+  // be read leaves the configured one: its operations then fail on it, naming it.
   auto active = c.replicas.empty() ? Result<std::string>(c.repository.Describe()) : coordinator::ActiveRepository(c);
   if (active.ok() && *active != c.repository.Describe()) {
-    for (auto& replica : now.replicas) {
-      if (replica.Describe() != *active) continue;
-      std::swap(replica, now.repository);
+    for (auto it = now.replicas.begin(); it != now.replicas.end(); ++it) {
+      if (it->Describe() != *active) continue;
+      now.repository = *it;
+      now.replicas.erase(it);
       break;
     }
   }

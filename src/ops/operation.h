@@ -86,7 +86,8 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx);
 // after a storage switch the lake's primary bucket in s3.buckets is the
 // active one; after a database failover postgresql: names the new primary
 // (coordinator::PostgresAsServedNow); after a repository switch the active repository is
-// `repository` and the configured primary takes its place among `replicas`.
+// `repository` and is no longer among `replicas` (nor is the configured
+// primary: a replication would delete what it alone holds).
 // NewManager's; every use of the repository's location goes through it.
 config::Config AsServedNow(const config::Config& c);
 

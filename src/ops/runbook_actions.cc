@@ -274,7 +274,8 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   if (!out.data.is_object() || !out.data.contains("previous")) {
                     return Failed("no record of the repository in use before");
                   }
-                  return FailoverPart(*c, "repository_switch", out.data["previous"].get<std::string>()).status;
+                  return FailoverPart(*c, "repository_switch", out.data["previous"].get<std::string>(), /*undo=*/true)
+                      .status;
                 }});
 
   registry.Add({.name = "compute_hooks",

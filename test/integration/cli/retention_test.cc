@@ -283,12 +283,22 @@ TEST_F(RetentionCliTest, ASwitchToTheReplicaMovesBackupsAndRestoresAndNeverStran
   ASSERT_EQ(Dr("restore b2 --target " + dir_ / "out").exit_code, 0);
   EXPECT_EQ(ReadFileOrDie(dir_ / ("out" + dir_ / "in/orders.csv")), ReadFileOrDie(dir_ / "in/orders.csv"));
 
-  // Back: refused until the primary has b2, which replicate copies to it (now a replica).
+  // Back: the former primary is no replica of the one in use now (a
+  // replication would delete what it alone had when it was lost), so the
+  // switch back is refused until b2 is copied to it: here by a replication
+  // from a configuration that names it the replica, the user's own choice.
   fs::rename(dir_ / "lost", repo_);
+  auto no_replica = Dr("repo replicate");
+  EXPECT_NE(no_replica.exit_code, 0);
+  EXPECT_THAT(no_replica.err, HasSubstr("no replicas configured"));
   auto early = Dr("repo switch --to primary");
   EXPECT_NE(early.exit_code, 0);
   EXPECT_THAT(early.err, HasSubstr("(first: b2)"));
-  ASSERT_EQ(Dr("repo replicate").exit_code, 0);
+  const std::string failback = dir_ / "failback.yaml";
+  WriteFile(failback, "backup_manager:\n  backup_dir: \"" + replica + "\"\nencryption:\n  key_file: \"" + key_ +
+                          "\"\nreplicas:\n  - {type: local, path: \"" + repo_ + "\"}\n");
+  auto copied = RunDr("-c " + failback + " repo replicate");
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
   EXPECT_TRUE(fs::exists(repo_ + "/snapshots/b2"));
   auto back = Dr("--json repo switch --to " + repo_);
   ASSERT_EQ(back.exit_code, 0) << back.err;

@@ -727,5 +727,27 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
   EXPECT_THAT(page, HasSubstr("region: PASSED"));
 }
 
+// A recovery that outlasts drill.timeout_seconds is stopped (before its next
+// step) and the drill fails saying so: a compute hook that sleeps makes the
+// runbook's failover step outlast the drill's 2 s.
+TEST_F(FailoverTest, ADrillWhoseRecoveryOutlastsTheDrillsTimeoutIsStoppedAndFails) {
+  std::string config = ReadFileOrDie(config_);
+  config.replace(config.find("compute_hooks: [\""), 17, "compute_hooks: [\"sleep 6\", \"");
+  WriteFile(config_, config + "drill:\n  environment: true\n  timeout_seconds: 2\n  faults:\n    database: \"kill -9 "
+                     "$(head -1 " + dir_ / "primary/data/postmaster.pid" + ")\"\n");
+  auto r = Dr("--json drill --scenario database --disruptive");
+  EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "failed");
+  EXPECT_EQ(d["error"]["step"], "recover");
+  EXPECT_THAT(d["error"]["message"].get<std::string>(),
+              HasSubstr("the database_failure runbook did not recover the platform within drill.timeout_seconds (2 s) "
+                        "and was stopped"));
+  const json& log = d["runbook"]["execution_log"];
+  EXPECT_EQ(log["stopped_at"], "update_dns") << log.dump(2);
+  EXPECT_EQ(d["rto_seconds"], -1.0);
+  EXPECT_EQ(Sql(*standby_, "select to_regclass('ecap_dr_drill_writes') is null"), "t\n") << "its rows are removed";
+}
+
 }  // namespace
 }  // namespace dr::test
