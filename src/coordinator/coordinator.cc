@@ -1,10 +1,13 @@
 #include "coordinator/coordinator.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "base/ownership.h"
 #include "base/host.h"
 #include "base/time_util.h"
 #include "coordinator/failover_parts.h"
@@ -126,8 +130,32 @@ Status DisasterRecoveryCoordinator::Init() {
   return Status::Ok();
 }
 
-Status DisasterRecoveryCoordinator::SaveState() {
-  return WriteFileAtomic(config_.coordinator.state_dir + "/state.json", state_.dump(2) + "\n", {});
+Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
+  const std::string dir = config_.coordinator.state_dir;
+  const std::string lock_path = dir + "/state.lock";
+  int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) return IoError("unable to open " + lock_path + ": " + std::strerror(errno));
+  GiveToDirectoryOwner(fd, lock_path);
+  if (::flock(fd, LOCK_EX) != 0) {
+    Status failed = IoError("unable to lock " + lock_path + ": " + std::strerror(errno));
+    ::close(fd);
+    return failed;
+  }
+  // The other keys as they are now: another process may have changed them.
+  json on_disk = json::object();
+  if (auto text = ReadFile(dir + "/state.json"); text.ok()) {
+    json parsed = json::parse(*text, nullptr, false);
+    if (parsed.is_object()) on_disk = std::move(parsed);
+  }
+  if (state_.contains(key)) {
+    on_disk[key] = state_[key];
+  } else {
+    on_disk.erase(key);
+  }
+  state_ = std::move(on_disk);
+  Status written = WriteFileAtomic(dir + "/state.json", state_.dump(2) + "\n", {});
+  ::close(fd);  // releases the lock
+  return written;
 }
 
 void DisasterRecoveryCoordinator::RecordEvent(const std::string& type, const json& data) {
@@ -288,7 +316,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
         refused_since_failure_ = true;  // not again until the service has been healthy
       }
     }
-    if (acting()) (void)SaveState();
+    if (acting()) (void)SaveState("last_primary_lsn");
     if (options.stop.stop_requested()) break;
     auto now = clock_.Monotonic();
     if (options.max_seconds > 0 && Secs(now - start) >= options.max_seconds) break;
@@ -348,7 +376,7 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
                     .record_event = [this](const std::string& type, const json& data) { RecordEvent(type, data); },
                     .save_state = [this](const std::string& key, const json& value) {
                       state_[key] = value;
-                      return SaveState();
+                      return SaveState(key);
                     }};
   return RunFailover(request, input, deps);
 }
@@ -372,7 +400,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
                 .sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); },
                 .save_state = [this](const std::string& key, const json& value) {
                   state_[key] = value;
-                  return SaveState();
+                  return SaveState(key);
                 }};
   Result<json> r = InvalidArgument("no failover part '" + part +
                                    "' (there are: fence, promote, dns_switch, storage_switch, repository_switch, "

@@ -105,7 +105,11 @@ class DisasterRecoveryCoordinator {
   Status Init();
   config::CoordinatedService Current(const config::CoordinatedService& s) const;  // with the state's primary/standby
   const config::CoordinatedService* Database() const;  // the postgresql service with a standby
-  Status SaveState();
+  // Writes `key` of state_ into <state_dir>/state.json, read-modify-write
+  // under an exclusive flock of <state_dir>/state.lock: the other keys are
+  // kept as they are on disk (another process, a runbook's switch while the
+  // monitor runs, may have changed them) and state_ takes them.
+  Status SaveState(const std::string& key);
   void RecordEvent(const std::string& type, const nlohmann::json& data);
   std::string Timestamp() const;
 

@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "config/config.h"
+#include "coordinator/coordinator.h"
 #include "coordinator/dns.h"
 #include "coordinator/health_check.h"
 #include "test/support/test_support.h"
@@ -69,6 +70,28 @@ TEST(CoordinatorTest, CommandAndTcpChecksReportWhy) {
   EXPECT_LT(t.latency_ms, 3000);
   config::CoordinatedService tcp{.name = "t", .type = "tcp", .address = "127.0.0.1:1"};
   EXPECT_THAT(RunCheck(tcp, {}).error, HasSubstr("connect to 127.0.0.1:1: Connection refused"));
+}
+
+// Two processes' coordinators over one state directory (the monitor, and a
+// runbook's switch from the command line): each writes only the key it
+// changed, so neither reverts the other's switch.
+TEST(CoordinatorTest, EachProcessKeepsTheStateKeysAnotherChanged) {
+  test::TempDir dir;
+  auto c = config::LoadConfigString("backup_manager:\n  backup_dir: \"" + dir / "repo" + "\"\nreplicas:\n"
+                                    "  - {type: local, path: \"" + dir / "replica" + "\"}\ndr_coordinator:\n"
+                                    "  state_dir: \"" + dir / "state" + "\"\n  failover:\n"
+                                    "    storage: {primary_bucket: lake, replica_bucket: lake-dr}\n",
+                                    "c.yaml");
+  ASSERT_OK(c);
+  DisasterRecoveryCoordinator monitor(*c), runbook(*c);
+  ASSERT_OK(monitor.Events(1));  // the monitor reads the state at its start
+  ASSERT_OK(runbook.FailoverPart("repository_switch", "replica"));
+  ASSERT_OK(monitor.FailoverPart("storage_switch", "replica"));
+  EXPECT_EQ(*ActiveRepository(*c), dir / "replica") << "the monitor's save kept the other's switch";
+  EXPECT_EQ(*ActiveBucket(*c), "lake-dr");
+  ASSERT_OK(runbook.FailoverPart("repository_switch", "primary"));
+  EXPECT_EQ(*ActiveBucket(*c), "lake-dr") << "and the other way round";
+  EXPECT_EQ(*ActiveRepository(*c), dir / "repo");
 }
 
 }  // namespace
