@@ -8,6 +8,7 @@
 #include "ops/backup_json.h"
 #include "ops/backup_ops.h"
 #include "ops/coordinator_ops.h"
+#include "ops/drill_ops.h"
 #include "ops/schedule_ops.h"
 #include "server/api_body.h"
 
@@ -266,6 +267,32 @@ void AddDaemonRoutes(ApiRouter& router, const ApiDeps& deps) {
   });
 }
 
+// Drills, as `ecap-dr drill` and `report drill`: a drill runs as a job with
+// the command's checks (a disruptive scenario needs "disruptive": true and a
+// platform marked as a drill environment); its document and the month's
+// report are read back from the event history.
+void AddDrillRoutes(ApiRouter& router, const ApiDeps& deps) {
+  router.Add("POST", "/api/v1/drills", Access::kToken, [&deps](ApiCall& call) {
+    ops::DrillRequest request;
+    if (!ReadBody(call, [&](BodyReader& b) {
+          b.Read("scenario", request.scenario);
+          b.Read("disruptive", request.disruptive);
+          b.Read("backup_id", request.backup_id);
+          b.Read("service", request.service);
+        })) {
+      return;
+    }
+    StartJob(deps, call, "drill.run", request.scenario,
+             [request](ops::OperationContext& ctx) { return ops::RunDrill(ctx, request); });
+  });
+  // ?drill_id=ID: that drill's document; else ?month=YYYY-MM (default this month) per scenario.
+  router.Add("GET", "/api/v1/drills", Access::kToken, [&deps](ApiCall& call) {
+    ops::OperationContext ctx = CallerContext(deps, call);
+    SendResult(call, ops::DrillReport(ctx, call.request.get_param_value("month"),
+                                      call.request.get_param_value("drill_id")));
+  });
+}
+
 }  // namespace
 
 ops::OperationContext CallerContext(const ApiDeps& deps, const ApiCall& call) {
@@ -284,6 +311,7 @@ void AddApiRoutes(ApiRouter& router, const ApiDeps& deps) {
   AddBackupRoutes(router, deps);
   AddJobRoutes(router, deps);
   AddDaemonRoutes(router, deps);
+  AddDrillRoutes(router, deps);
 }
 
 }  // namespace dr::server

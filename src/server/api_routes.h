@@ -20,6 +20,9 @@
 //   GET  /api/v1/events[?limit=N&type=T]    events                      dr.events
 //   POST /api/v1/failover {reason, confirm, force}                      dr.failover
 //        a dry run unless "confirm": true (then a job)
+//   POST /api/v1/drills {scenario, disruptive, backup_id, service}
+//                                           drill             -> job    drill.run
+//   GET  /api/v1/drills[?month=M|?drill_id=ID]  report drill            report.generate
 //
 // A long operation answers 202 with its job document and Location:
 // /api/v1/jobs/ID; its permission is checked before it is accepted.

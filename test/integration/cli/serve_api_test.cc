@@ -179,6 +179,51 @@ TEST_F(ServeApiTest, EveryEndpointIsAllowedOrDeniedAsItsCliTwinAndLongOnesRunAsJ
   EXPECT_EQ(unauthenticated, 2) << audit.out;
 }
 
+// Drills over the API: a restore test as a job (its result the command's
+// document, the backup restored and checked), a disruptive scenario refused
+// outside a drill environment, the viewer denied, and the drill's document
+// and the month's report read back.
+TEST_F(ServeApiTest, DrillsRunAsJobsAndTheirReportsAreReadBack) {
+  InitRepo();
+  int port = Start();
+  ASSERT_GT(port, 0);
+  auto denied = Call(port, "POST", "/api/v1/drills", kViewerToken, "{}");
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_NE(denied.body.find("user 'viewer' may not drill.run"), std::string::npos) << denied.body;
+  auto unknown = Call(port, "POST", "/api/v1/drills", kBotToken, R"({"scenarios": "all"})");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_NE(unknown.body.find("unknown field 'scenarios'"), std::string::npos) << unknown.body;
+
+  json backup = RunJob(port, "/api/v1/backups", R"({"components": ["files"]})");
+  ASSERT_EQ(backup["state"], "succeeded") << backup.dump(2);
+  json drill = RunJob(port, "/api/v1/drills", R"({"scenario": "restore-test"})");
+  ASSERT_EQ(drill["state"], "succeeded") << drill.dump(2);
+  EXPECT_EQ(drill["operation"], "drill.run");
+  const json& d = drill["result"];
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["backup_id"], backup["result"]["backup_id"]);
+  ASSERT_EQ(d["components"].size(), 1u) << d.dump(2);
+  EXPECT_EQ(d["components"][0]["component"], "files");
+  EXPECT_EQ(d["components"][0]["status"], "passed");
+  EXPECT_EQ(d["components"][0]["verification"]["files"], d["components"][0]["verification"]["manifest_files"]);
+
+  json refused = RunJob(port, "/api/v1/drills", R"({"scenario": "database", "disruptive": true})");
+  EXPECT_EQ(refused["state"], "failed");
+  EXPECT_EQ(refused["error"]["code"], "config") << refused.dump(2);
+  EXPECT_NE(refused.dump().find("not marked as a drill environment"), std::string::npos) << refused.dump(2);
+
+  auto one = Call(port, "GET", "/api/v1/drills?drill_id=" + d["drill_id"].get<std::string>(), kBotToken);
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(json::parse(one.body)["drill_id"], d["drill_id"]);
+  EXPECT_EQ(json::parse(one.body)["components"], d["components"]);
+  auto month = Call(port, "GET", "/api/v1/drills", kBotToken);
+  ASSERT_EQ(month.status, 200) << month.body;
+  EXPECT_EQ(json::parse(month.body)["overall_status"], "passed") << month.body;
+  EXPECT_EQ(Call(port, "GET", "/api/v1/drills?month=2026-13", kBotToken).status, 400);
+  EXPECT_EQ(Call(port, "GET", "/api/v1/drills?drill_id=drill-none", kBotToken).status, 404);
+  EXPECT_EQ(Stop(), 0);
+}
+
 // The status page in a real browser: headless Chromium logs in with the
 // viewer's token, and the rendered DOM shows the backup, the job and the
 // event; a screenshot at a phone's width is kept beside the test's output.
