@@ -79,5 +79,23 @@ TEST(DisruptiveResultTest, TheScenarioDetailsAndTheFailedStepAreInTheDocument) {
   EXPECT_EQ(j["rto_met"], false) << "-1: not recovered";
 }
 
+// Past the RPO target the verdict counts every store's lost writes: the
+// region scenario's lake beside its database.
+TEST(TimelineTest, ARegionDrillPastItsRpoCountsTheLakesLostWritesToo) {
+  DisruptiveResult r;
+  r.scenario = "region";
+  r.rto_seconds = 10;
+  r.rto_target_seconds = 900;
+  r.rpo_target_seconds = 1;
+  r.lost.push_back({.seq = 7});
+  r.details["lake_writes"] = {{"lost", 3}};
+  Timeline timeline(RealClock(), r, nullptr);
+  r.rpo_seconds = 2.5;
+  timeline.Finish();
+  EXPECT_EQ(r.status, "failed");
+  EXPECT_EQ(r.failed_step, "rpo");
+  EXPECT_EQ(r.error.message(), "region drill: 4 acknowledged writes lost, 2.50 s of writes, beyond the RPO target of 1 s");
+}
+
 }  // namespace
 }  // namespace dr::drill
