@@ -1,12 +1,17 @@
 #include "drill/breach_scenario.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <set>
 
 #include "base/crypto.h"
 #include "base/encoding.h"
 #include "base/time_util.h"
 #include "drill/load_writer.h"
+#include "drill/scratch_dir.h"
 #include "net/postgres/pg_client.h"
 
 namespace dr::drill {
@@ -30,6 +35,67 @@ Result<std::unique_ptr<net::pg::Connection>> Open(const std::string& conninfo,
   return OpenDrillConnection(conninfo, "", changes);
 }
 
+// The name keys of the drills running now: those whose scratch directory is
+// held (a drill holds its own before it makes anything).
+std::set<std::string> LiveDrillKeys(const std::string& scratch_root) {
+  std::set<std::string> live;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(ScratchBase(scratch_root), ec)) {
+    if (!IsDrillDirectory(entry)) continue;
+    int fd = LockDirectory(entry.path().string(), /*wait=*/false);
+    if (fd < 0) {
+      live.insert(NameKey(entry.path().filename().string()));
+    } else {
+      ::close(fd);
+    }
+  }
+  return live;
+}
+
+// What breach drills killed before their cleanup left on the server: the
+// intruders' roles and the clean databases of drills that no longer run, and
+// their ecap-dr users' revocations. Named in details.stale_removed.
+void RemoveStaleBreaches(const BreachScenarioOptions& options, DisruptiveResult& result, Timeline& timeline) {
+  auto admin = Open(options.conninfo, {{"dbname", "postgres"}});
+  if (!admin.ok()) return;  // the load phase names an unreachable server
+  const std::set<std::string> live = LiveDrillKeys(options.scratch_root);
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> found;  // key -> (kind, name)
+  for (auto [kind, prefix, query] :
+       {std::tuple{"database", "ecap_dr_clean_", "select datname from pg_database where datname like 'ecap\\_dr\\_clean\\_%'"},
+        std::tuple{"role", "ecap_dr_intruder_", "select rolname from pg_roles where rolname like 'ecap\\_dr\\_intruder\\_%'"}}) {
+    auto rows = (*admin)->Query(query, {});
+    if (!rows.ok()) continue;
+    for (const auto& row : *rows) {
+      std::string key = row.at(0).substr(std::string(prefix).size());
+      if (!live.count(key)) found[key].push_back({kind, row.at(0)});
+    }
+  }
+  json stale = json::array();
+  for (const auto& [key, items] : found) {
+    for (const auto& [kind, name] : items) {  // databases first: a role cannot go while it owns one
+      Status s = (*admin)->Exec(std::string(kind == std::string("database") ? "drop database if exists " : "drop role if exists ") +
+                                (*admin)->QuoteIdent(name) + (kind == std::string("database") ? " with (force)" : ""));
+      if (!s.ok()) {
+        result.cleanup_errors.push_back(kind + std::string(" ") + name + " (left by an interrupted drill): " + s.message());
+        timeline.MarkFailed();
+        continue;
+      }
+      stale.push_back(kind + std::string(" ") + name);
+    }
+    const std::string user = "drill-intruder-" + key;
+    if (Status s = options.reinstate(user, ""); s.ok()) {
+      stale.push_back("the revocation of " + user);
+    } else {
+      result.cleanup_errors.push_back("the revocation of " + user + " (left by an interrupted drill): " + s.message());
+      timeline.MarkFailed();
+    }
+  }
+  if (!stale.empty()) {
+    result.details["stale_removed"] = stale;
+    timeline.Say("drill " + result.drill_id + ": removed what an interrupted breach drill left: " + stale.dump());
+  }
+}
+
 }  // namespace
 
 DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& options) {
@@ -46,6 +112,8 @@ DisruptiveResult RunBreachScenario(Clock& clock, const BreachScenarioOptions& op
                      .resolve = []() -> Result<std::string> { return std::string(); }},
                     clock);
   std::unique_ptr<net::pg::Connection> intruder;
+  timeline.Begin("remove what interrupted drills left");
+  RemoveStaleBreaches(options, result, timeline);
   [&] {
     timeline.Begin("start the load generator");
     timeline.Say("drill " + result.drill_id + ": committing rows to " + options.service);

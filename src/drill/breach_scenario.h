@@ -20,6 +20,7 @@
 //      the commits acknowledged before the breach that the clean state lacks,
 //      each named; how long before the breach the oldest was acknowledged
 //      (the age of the clean backup, as the writes saw it).
+//   0. First, what breach drills killed mid-way left (scratch_root below).
 //   7. Removed again: the clean database, the revocations (reinstated) and
 //      the role, the drill's rows. The rotated key stays: backups made before
 //      it remain readable with it.
@@ -41,6 +42,11 @@ namespace dr::drill {
 
 struct BreachScenarioOptions : DisruptiveOptions {
   std::string conninfo;  // the configured database, as a user that may create roles and databases
+  // The drills' scratch directories (ScratchBase): the caller holds this
+  // drill's there for its whole run. The roles and clean databases of breach
+  // drills that hold none (killed before their cleanup) are removed first,
+  // and their users' revocations lifted.
+  std::string scratch_root;
   std::string service;   // how the result names it
   // A logical backup of the database now (its id).
   std::function<Result<std::string>()> backup;

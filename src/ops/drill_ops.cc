@@ -420,6 +420,10 @@ OpResult RunBreachDrill(OperationContext& ctx, Operation& op, const DrillRequest
   options.service = c.postgresql.database + " on " + server.Where();
   options.conninfo = DatabaseConninfo(c);
   options.drill_id = NewDrillId(ctx);
+  // Held for the drill's life: the next breach drill's stale pass leaves what this one made alone.
+  auto scratch = drill::ScratchDirectory::Hold(c.drill.scratch_dir, options.drill_id);
+  if (!scratch.ok()) return op.Finish(ErrorResult(scratch.status()));
+  options.scratch_root = c.drill.scratch_dir;
   options.backup = [&ctx, &options]() -> Result<std::string> {
     backup::BackupRequest backup{.components = {"postgresql"}, .tags = {"drill:" + options.drill_id}};
     OpResult r = CreateBackup(ctx, "", backup);
@@ -445,7 +449,10 @@ OpResult RunBreachDrill(OperationContext& ctx, Operation& op, const DrillRequest
     return ReinstateAccess(ctx, user, role).status;
   };
   SetCommonOptions(ctx, request, options);
-  return FinishDisruptive(op, drill::RunBreachScenario(*ctx.clock, options));
+  drill::DisruptiveResult result = drill::RunBreachScenario(*ctx.clock, options);
+  std::error_code ec;
+  std::filesystem::remove_all((*scratch)->path(), ec);  // empty: it only marked the drill as running
+  return FinishDisruptive(op, result);
 }
 
 // Why a disruptive scenario cannot run on this configuration, or "".

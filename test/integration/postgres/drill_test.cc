@@ -3,7 +3,10 @@
 // scratch server for a physical backup), checked, timed, and removed; the
 // live database and files unchanged; a restore that fails reports the
 // component and the reason; targets of a killed drill go at the next one.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 
@@ -368,6 +371,45 @@ TEST_F(DrillTest, TheBreachDrillContainsTheIntruderAndCountsWhatTheCleanStateLac
   auto no_table = Sql("select to_regclass('ecap_dr_drill_writes') is null");
   ASSERT_OK(no_table);
   EXPECT_EQ(*no_table, "t\n");
+}
+
+// What a breach drill killed before its cleanup left (its intruder's role,
+// its clean database, its user's revocation) is removed by the next breach
+// drill; what a running one made (its scratch directory held) is not.
+TEST_F(DrillTest, WhatAKilledBreachDrillLeftIsRemovedByTheNextButARunningOnesIsKept) {
+  ASSERT_EQ(Dr("backup create --id nightly --component postgresql").exit_code, 0);
+  const std::string dead = "20261201t000000z_dead", live = "20261201t000000z_live";
+  for (const auto& key : {dead, live}) {
+    ASSERT_OK(pg_->Psql("postgres", "create role ecap_dr_intruder_" + key + " login"));
+    ASSERT_OK(pg_->Psql("postgres", "create database ecap_dr_clean_" + key));
+  }
+  auto revoke = Dr("access revoke drill-intruder-" + dead + " --reason \"a drill killed mid-way\"");
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  const std::string scratch = dir_ / "scratch";
+  fs::create_directories(scratch + "/drill-20261201T000000Z-live");
+  int held = ::open((scratch + "/drill-20261201T000000Z-live").c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(held, 0);
+  ASSERT_EQ(::flock(held, LOCK_EX), 0);  // as the running drill holds its own
+
+  WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 120\n  scratch_dir: \"" +
+                         scratch + "\"\n");
+  auto r = Dr("--json drill --scenario breach --disruptive");
+  ::close(held);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json d = json::parse(r.out);
+  EXPECT_EQ(d["status"], "passed");
+  EXPECT_EQ(d["stale_removed"], json({"database ecap_dr_clean_" + dead, "role ecap_dr_intruder_" + dead,
+                                      "the revocation of drill-intruder-" + dead}));
+  auto count = [&](const std::string& sql) {
+    auto v = pg_->Psql("postgres", sql);
+    return v.ok() ? *v : "error: " + v.status().message();
+  };
+  EXPECT_EQ(count("select count(*) from pg_database where datname = 'ecap_dr_clean_" + dead + "'"), "0\n");
+  EXPECT_EQ(count("select count(*) from pg_roles where rolname = 'ecap_dr_intruder_" + dead + "'"), "0\n");
+  EXPECT_EQ(count("select count(*) from pg_database where datname = 'ecap_dr_clean_" + live + "'"), "1\n");
+  EXPECT_EQ(count("select count(*) from pg_roles where rolname = 'ecap_dr_intruder_" + live + "'"), "1\n");
+  EXPECT_TRUE(json::parse(Dr("--json access revoked").out)["revoked"].empty());
+  EXPECT_FALSE(fs::exists(scratch + "/" + d["drill_id"].get<std::string>())) << "the drill's own marker is gone";
 }
 
 // In a scratch directory of its own (drill.scratch_dir): a drill of another
