@@ -129,6 +129,11 @@ GatheredInputs GatherAlertInputs(const OperationContext& ctx) {
   return out;
 }
 
+void AlertInputsGatherer::Invalidate() {
+  std::lock_guard lock(mu_);
+  last_.reset();
+}
+
 GatheredInputs AlertInputsGatherer::Get(std::vector<std::string>* new_warnings) {
   std::lock_guard lock(mu_);
   auto mono = ctx_.clock->Monotonic();

@@ -57,6 +57,9 @@ class AlertInputsGatherer {
   // the warnings of a new gathering that the one before did not have, so a
   // source that stays unreadable is logged once, not every minute.
   GatheredInputs Get(std::vector<std::string>* new_warnings = nullptr);
+  // The next Get gathers again: after what changes the inputs (a drill ran),
+  // so its result shows at once rather than within the interval.
+  void Invalidate();
 
  private:
   const OperationContext& ctx_;

@@ -163,12 +163,14 @@ Status BackupAutomation::Start(std::stop_token stop) {
     std::function<void()> evaluate;
     std::function<double()> free_bytes;
     std::function<void()> relist;
+    std::function<void()> drilled;
     void RunStarted(const automation::Job& j, const automation::JobRun& r) override { metrics->RunStarted(j, r); }
     void RunFinished(const automation::Job& j, const automation::JobRun& r) override {
       metrics->RunFinished(j, r);
       metrics->SetRepositoryFreeBytes(free_bytes());
       // A backup or retention changed the repository's backups: list them again.
       if (j.config.action == "backup" || j.config.action == "retention") relist();
+      if (j.config.action == "drill" || j.config.action == "restore_test") drilled();
       evaluate();
     }
     void Log(const std::string& line) override { log(line); }
@@ -183,6 +185,8 @@ Status BackupAutomation::Start(std::stop_token stop) {
   };
   observer.relist = relist;
   observer.evaluate = evaluate;
+  // A drill's result goes into the metrics (and the alerts) at once.
+  observer.drilled = [&gatherer] { gatherer.Invalidate(); };
   // Several daemons: with dr_coordinator.etcd_endpoints they elect one leader,
   // which alone runs jobs (every one serves /metrics and the API). Each keeps
   // its history in its own state directory; the newest run of each job is
@@ -254,6 +258,7 @@ Status BackupAutomation::Start(std::stop_token stop) {
   deps.after_job = [&](const std::string& operation) {
     metrics.SetRepositoryFreeBytes(repository_free_bytes());
     if (operation == "backup.create") relist();  // schedule.run: the scheduler's observer did
+    if (operation == "drill.run") gatherer.Invalidate();  // its result in the metrics now, not within a minute
     evaluate();
   };
   AddApiRoutes(router, deps);

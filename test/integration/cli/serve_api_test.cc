@@ -206,6 +206,11 @@ TEST_F(ServeApiTest, DrillsRunAsJobsAndTheirReportsAreReadBack) {
   EXPECT_EQ(d["components"][0]["component"], "files");
   EXPECT_EQ(d["components"][0]["status"], "passed");
   EXPECT_EQ(d["components"][0]["verification"]["files"], d["components"][0]["verification"]["manifest_files"]);
+  // In the metrics at once, not within the minute the daemon's other inputs take to be read again.
+  auto metrics = Call(port, "GET", "/metrics", "");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("ecap_dr_drill_passed{scenario=\"restore-test\"} 1\n"), std::string::npos)
+      << metrics.body;
 
   json refused = RunJob(port, "/api/v1/drills", R"({"scenario": "database", "disruptive": true})");
   EXPECT_EQ(refused["state"], "failed");
