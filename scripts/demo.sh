@@ -55,7 +55,11 @@ stop_scratch_servers() {
   done
   return 0
 }
-trap 'stop_scratch_servers; platform_stop_pg "$SANDBOX/region/pg"; platform_stop "$SANDBOX/pg"' EXIT
+stop_serve() {
+  if [[ -n ${SERVE_PID:-} ]]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  return 0
+}
+trap 'stop_serve; stop_scratch_servers; platform_stop_pg "$SANDBOX/region/pg"; platform_stop "$SANDBOX/pg"' EXIT
 trap 'exit 130' INT TERM
 platform_pg "$SANDBOX/pg" "fsync = off
 archive_mode = on"
@@ -211,12 +215,29 @@ for i in $(seq 1 20); do
   echo "{\"event\":\"add_to_cart\",\"session\":$i}" | s3 -X PUT --data-binary @- "$S3_ENDPOINT/region-lake/events/part-$i.json" >/dev/null
 done
 platform_config "$R" region-lake region-lake-mirror region-backups > "$R/ecap-dr.yaml"
+# The automation daemon serves this platform meanwhile: its API (a token for
+# the user sre), its metrics and its status page.
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$R/api.token"
+chmod 600 "$R/api.token"
+cat >> "$R/ecap-dr.yaml" <<YAML
+automation:
+  listen: "127.0.0.1:0"
+  api:
+    tokens:
+      - {user: sre, token_file: "$R/api.token"}
+YAML
 export ECAP_DR_CONFIG="$R/ecap-dr.yaml"
 echo "a second platform: PostgreSQL primary and synchronous standby on port $PG_PORT, db.platform.test on BIND port $DNS_PORT,"
 echo "the lake s3://region-lake mirrored to s3://region-lake-mirror, the repository in $R/repo replicated to s3://region-backups"
 step "its encrypted repository" "$DR" repo init
 step "its first backup (the database and the lake)" "$DR" backup create --component postgresql --component s3
 step "its lake mirrored to the backup region" "$DR" s3 mirror --once
+"$DR" serve 2> "$R/serve.log" &
+SERVE_PID=$!
+for _ in $(seq 300); do grep -q "listening on" "$R/serve.log" && break; sleep 0.1; done
+API=$(grep -o 'listening on [0-9.:]*' "$R/serve.log" | head -1 | sed 's/listening on //')
+[[ -n $API ]] || { echo "FAILED: ecap-dr serve did not start (see $R/serve.log)" >&2; exit 1; }
+echo "ecap-dr serve: the API, /metrics and the status page on http://$API (its log: $R/serve.log)"
 # The region scenario: the drill replicates the repository and mirrors the
 # lake once more, then kills the primary, removes the lake's bucket and moves
 # the repository away, all at once, while clients commit through
@@ -228,6 +249,23 @@ step "the region scenario" "$DR" drill --scenario region --disruptive --report "
 region_address=$(dig @127.0.0.1 -p "$DNS_PORT" +short db.platform.test A)
 [[ "$region_address" == 127.0.0.20 ]] || { echo "FAILED: db.platform.test leads to '$region_address'" >&2; exit 1; }
 step "backups now come from the replica in the backup region (the primary repository is gone)" "$DR" backup list
+# A restore test of the backup the runbook made in the backup region, asked of
+# the daemon over its API (a job, polled); the daemon's metrics then carry
+# every scenario's last RTO and RPO.
+echo; echo "== a restore test through the daemon's API, then its metrics"
+AUTH="Authorization: Bearer $(cat "$R/api.token")"
+job=$(curl -sSf -H "$AUTH" -d '{"scenario": "restore-test"}' "http://$API/api/v1/drills" |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["job_id"])')
+state=running
+for _ in $(seq 1200); do
+  state=$(curl -sSf -H "$AUTH" "http://$API/api/v1/jobs/$job" | python3 -c 'import json, sys; print(json.load(sys.stdin)["state"])')
+  [[ $state != running ]] && break
+  sleep 0.1
+done
+[[ $state == succeeded ]] || { echo "FAILED: the restore test through the API ended $state (see $R/serve.log)" >&2; exit 1; }
+echo "POST /api/v1/drills {\"scenario\": \"restore-test\"}: job $job $state"
+echo "GET /metrics:"
+curl -sSf "http://$API/metrics" | grep -E '^ecap_dr_drill_(passed|rto_seconds|rpo_seconds)' | sed 's/^/  /'
 echo "drill reports (HTML): $SANDBOX/reports"
 echo
 echo "demo completed: sandbox left in $SANDBOX"
