@@ -405,19 +405,6 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
     }
   }
   CheckAutomation(config, line, name, errors);
-  // A repository switch names the repository by its location (Describe()):
-  // each must have its own, or a switch could land on the wrong one.
-  std::map<std::string, std::string> locations{{config.repository.Describe(), "the repository's"}};
-  for (size_t i = 0; i < config.replicas.size(); ++i) {
-    std::string element = "replicas." + std::to_string(i);
-    std::string what = "replicas[" + std::to_string(i) + "]";
-    auto [it, added] = locations.emplace(config.replicas[i].Describe(), what + "'s");
-    if (added) continue;
-    int at = line(element) != 0 ? line(element) : line("replicas");
-    errors.push_back(name + ":" + std::to_string(at) + ": " + what + ": " + it->first + " is also " + it->second +
-                     " location: give each repository its own bucket, prefix or path (a repository switch names "
-                     "them by it)");
-  }
   if (line("alerting.notifications.email.port") != 0 && line("alerting.notifications.email.smtp_port") != 0) {
     errors.push_back(name + ":" + std::to_string(line("alerting.notifications.email.smtp_port")) +
                      ": alerting.notifications.email: give either port or smtp_port (its older name), not both");

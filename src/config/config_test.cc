@@ -353,22 +353,6 @@ TEST(ConfigTest, ElementsOfListsAreValidatedWithTheirPath) {
             "  x.yaml:6:61: dr_coordinator.services.0.expect_status: expected an integer, got '1e2'");
 }
 
-// A repository switch names a repository by its location: two with one
-// location (an S3 endpoint is not part of it) are refused when the file is read.
-TEST(ConfigTest, EveryRepositoryHasALocationOfItsOwn) {
-  auto c = LoadConfigString("backup_manager:\n  backup_dir: /r\nreplicas:\n"
-                            "  - {type: s3, bucket: b, endpoint: \"http://one:80\"}\n"
-                            "  - {type: s3, bucket: b, endpoint: \"http://two:80\"}\n"
-                            "  - {type: local, path: /r}\n  - {type: s3, bucket: b, prefix: p/}\n",
-                            "x.yaml");
-  EXPECT_THAT(c, test::StatusIs(Code::kConfig));
-  EXPECT_THAT(c.status().message(), HasSubstr("2 errors in the configuration"));
-  EXPECT_THAT(c.status().message(), HasSubstr(": replicas[1]: s3://b/ is also replicas[0]'s location: give each "
-                                              "repository its own bucket, prefix or path"));
-  EXPECT_THAT(c.status().message(), HasSubstr(": replicas[2]: /r is also the repository's location"));
-  EXPECT_EQ(c.status().message().find("replicas[3]"), std::string::npos) << "another prefix is another location";
-}
-
 // A scheduled drill that breaks the platform must be said so in the job and
 // allowed by the platform's drill section; caught when the file is read.
 TEST(ConfigTest, DrillJobsNameTheirScenarioAndDisruptiveOnesNeedADrillEnvironment) {

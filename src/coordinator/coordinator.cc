@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -133,19 +134,37 @@ Status DisasterRecoveryCoordinator::Init() {
 Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
   const std::string dir = config_.coordinator.state_dir;
   const std::string lock_path = dir + "/state.lock";
-  int fd = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+  // Never through a symlink, and given to the directory's owner only when
+  // this call made it (ownership.h: root must not chown what it was pointed at).
+  int fd = ::open(lock_path.c_str(), O_CREAT | O_EXCL | O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd >= 0) {
+    GiveToDirectoryOwner(fd, lock_path);
+  } else if (errno == EEXIST) {
+    fd = ::open(lock_path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  }
   if (fd < 0) return IoError("unable to open " + lock_path + ": " + std::strerror(errno));
-  GiveToDirectoryOwner(fd, lock_path);
-  if (::flock(fd, LOCK_EX) != 0) {
-    Status failed = IoError("unable to lock " + lock_path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ::flock(fd, LOCK_EX) != 0) {
+    Status failed = IoError("unable to lock " + lock_path + " (a regular file is expected): " + std::strerror(errno));
     ::close(fd);
     return failed;
   }
   // The other keys as they are now: another process may have changed them.
+  // A state that cannot be read is not overwritten with this key alone.
+  const std::string path = dir + "/state.json";
   json on_disk = json::object();
-  if (auto text = ReadFile(dir + "/state.json"); text.ok()) {
-    json parsed = json::parse(*text, nullptr, false);
-    if (parsed.is_object()) on_disk = std::move(parsed);
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    auto text = ReadFile(path);
+    if (!text.ok()) {
+      ::close(fd);
+      return text.status().WithContext("the coordinator state (not saved)");
+    }
+    on_disk = json::parse(*text, nullptr, false);
+    if (on_disk.is_discarded() || !on_disk.is_object()) {
+      ::close(fd);
+      return Corrupt("the coordinator state " + path + " is not a JSON object: not overwritten");
+    }
   }
   if (state_.contains(key)) {
     on_disk[key] = state_[key];
@@ -153,7 +172,7 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
     on_disk.erase(key);
   }
   state_ = std::move(on_disk);
-  Status written = WriteFileAtomic(dir + "/state.json", state_.dump(2) + "\n", {});
+  Status written = WriteFileAtomic(path, state_.dump(2) + "\n", {});
   ::close(fd);  // releases the lock
   return written;
 }
@@ -506,10 +525,18 @@ Result<config::RepositoryLocation> ResolveRepository(const config::Config& confi
     return config.replicas.front();
   }
   std::string known = "primary (" + config.repository.Describe() + ")";
+  const config::RepositoryLocation* found = nullptr;
   for (const auto& replica : config.replicas) {
-    if (to == replica.Describe()) return replica;
     known += ", " + replica.Describe();
+    if (to != replica.Describe()) continue;
+    if (found != nullptr) {
+      return InvalidArgument("two replicas are at " + to + " (endpoints " + found->endpoint + " and " +
+                             replica.endpoint + "): a switch names a repository by its location and cannot tell "
+                             "them apart; give one of them its own prefix");
+    }
+    found = &replica;
   }
+  if (found != nullptr) return *found;
   return InvalidArgument("no repository '" + to + "' in the configuration (there are: " + known + ")");
 }
 

@@ -94,5 +94,22 @@ TEST(CoordinatorTest, EachProcessKeepsTheStateKeysAnotherChanged) {
   EXPECT_EQ(*ActiveRepository(*c), dir / "repo");
 }
 
+// A switch names a repository by its location; two replicas at one bucket and
+// prefix on different endpoints cannot be told apart, and the switch says so.
+TEST(CoordinatorTest, ASwitchRefusesALocationTwoReplicasShare) {
+  auto c = config::LoadConfigString("backup_manager:\n  backup_dir: /r\nreplicas:\n"
+                                    "  - {type: s3, bucket: b, endpoint: \"http://one:80\"}\n"
+                                    "  - {type: s3, bucket: b, endpoint: \"http://two:80\"}\n",
+                                    "c.yaml");
+  ASSERT_OK(c);
+  EXPECT_EQ(ResolveRepository(*c, "replica")->endpoint, "http://one:80") << "the first of replicas:";
+  EXPECT_EQ(ResolveRepository(*c, "primary")->path, "/r");
+  auto both = ResolveRepository(*c, "s3://b/");
+  EXPECT_THAT(both, StatusIs(Code::kInvalidArgument));
+  EXPECT_THAT(both.status().message(), HasSubstr("two replicas are at s3://b/ (endpoints http://one:80 and "
+                                                 "http://two:80): a switch names a repository by its location"));
+  EXPECT_THAT(ResolveRepository(*c, "s3://c/"), StatusIs(Code::kInvalidArgument));
+}
+
 }  // namespace
 }  // namespace dr::coordinator

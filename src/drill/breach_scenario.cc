@@ -40,7 +40,9 @@ Result<std::unique_ptr<net::pg::Connection>> Open(const std::string& conninfo,
 std::set<std::string> LiveDrillKeys(const std::string& scratch_root) {
   std::set<std::string> live;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(ScratchBase(scratch_root), ec)) {
+  std::filesystem::directory_iterator it(ScratchBase(scratch_root), ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
     if (!IsDrillDirectory(entry)) continue;
     int fd = LockDirectory(entry.path().string(), /*wait=*/false);
     if (fd < 0) {
@@ -58,36 +60,41 @@ std::set<std::string> LiveDrillKeys(const std::string& scratch_root) {
 void RemoveStaleBreaches(const BreachScenarioOptions& options, DisruptiveResult& result, Timeline& timeline) {
   auto admin = Open(options.conninfo, {{"dbname", "postgres"}});
   if (!admin.ok()) return;  // the load phase names an unreachable server
-  const std::set<std::string> live = LiveDrillKeys(options.scratch_root);
+  // The objects first, the running drills after: a drill holds its directory
+  // before it makes anything, so whatever is seen here belongs to a drill
+  // whose directory is held by then, or to none.
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> found;  // key -> (kind, name)
   for (auto [kind, prefix, query] :
-       {std::tuple{"database", "ecap_dr_clean_", "select datname from pg_database where datname like 'ecap\\_dr\\_clean\\_%'"},
-        std::tuple{"role", "ecap_dr_intruder_", "select rolname from pg_roles where rolname like 'ecap\\_dr\\_intruder\\_%'"}}) {
-    auto rows = (*admin)->Query(query, {});
+       {std::tuple{"database", "ecap_dr_clean_", "select datname from pg_database where starts_with(datname, $1)"},
+        std::tuple{"role", "ecap_dr_intruder_", "select rolname from pg_roles where starts_with(rolname, $1)"}}) {
+    auto rows = (*admin)->Query(query, {prefix});
     if (!rows.ok()) continue;
-    for (const auto& row : *rows) {
-      std::string key = row.at(0).substr(std::string(prefix).size());
-      if (!live.count(key)) found[key].push_back({kind, row.at(0)});
-    }
+    for (const auto& row : *rows) found[row.at(0).substr(std::string(prefix).size())].push_back({kind, row.at(0)});
   }
+  const std::set<std::string> live = LiveDrillKeys(options.scratch_root);
   json stale = json::array();
+  auto failed = [&](const std::string& what, const Status& s) {
+    result.cleanup_errors.push_back(what + " (left by an interrupted drill): " + s.message());
+    timeline.MarkFailed();
+  };
   for (const auto& [key, items] : found) {
-    for (const auto& [kind, name] : items) {  // databases first: a role cannot go while it owns one
-      Status s = (*admin)->Exec(std::string(kind == std::string("database") ? "drop database if exists " : "drop role if exists ") +
-                                (*admin)->QuoteIdent(name) + (kind == std::string("database") ? " with (force)" : ""));
-      if (!s.ok()) {
-        result.cleanup_errors.push_back(kind + std::string(" ") + name + " (left by an interrupted drill): " + s.message());
-        timeline.MarkFailed();
-        continue;
-      }
-      stale.push_back(kind + std::string(" ") + name);
-    }
+    if (live.count(key)) continue;
+    // The revocation first: the role is how a later pass finds the key again.
     const std::string user = "drill-intruder-" + key;
-    if (Status s = options.reinstate(user, ""); s.ok()) {
-      stale.push_back("the revocation of " + user);
-    } else {
-      result.cleanup_errors.push_back("the revocation of " + user + " (left by an interrupted drill): " + s.message());
-      timeline.MarkFailed();
+    if (Status s = options.reinstate(user, ""); !s.ok()) {
+      failed("the revocation of " + user, s);
+      continue;
+    }
+    stale.push_back("the revocation of " + user + ", if any");
+    for (const auto& [kind, name] : items) {  // databases first: a role cannot go while it owns one
+      const bool database = kind == std::string("database");
+      Status s = (*admin)->Exec(std::string(database ? "drop database if exists " : "drop role if exists ") +
+                                (*admin)->QuoteIdent(name) + (database ? " with (force)" : ""));
+      if (s.ok()) {
+        stale.push_back(kind + std::string(" ") + name);
+      } else {
+        failed(kind + std::string(" ") + name, s);
+      }
     }
   }
   if (!stale.empty()) {

@@ -1,5 +1,7 @@
 #include "ops/drill_ops.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -542,6 +544,36 @@ OpResult RunDrill(OperationContext& ctx, const DrillRequest& request) {
   if (const std::string& dir = ctx.config.drill.scratch_dir; dir.empty() || dir[0] != '/') {
     return op.Finish(ErrorResult(Status(Code::kConfig, "drill.scratch_dir must be an absolute path, not '" + dir + "'")));
   }
+  // One disruptive drill at a time on a platform (two would fail the same
+  // primary over, or count each other's writes): an exclusive flock of the
+  // scratch base for the drill's life, waited for at most
+  // drill.timeout_seconds. `all` takes it per scenario.
+  int held = -1;
+  if (request.scenario != "all" && request.scenario != "restore-test" && request.disruptive &&
+      ctx.config.drill.environment) {
+    const std::string base = drill::ScratchBase(ctx.config.drill.scratch_dir);
+    if (Status made = MakeDirs(base, 0755); !made.ok()) {
+      return op.Finish(ErrorResult(made.WithContext("the drills' scratch directory")));
+    }
+    const auto give_up = ctx.clock->Monotonic() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                      std::chrono::duration<double>(ctx.config.drill.timeout_seconds));
+    bool said = false;
+    while ((held = drill::LockDirectory(base, /*wait=*/false)) < 0) {
+      if (ctx.clock->Monotonic() >= give_up || ctx.stop.stop_requested()) {
+        return op.Finish(ErrorResult(Status(Code::kLocked, "another disruptive drill is running on this platform (it "
+                                                           "holds " + base + "): they run one at a time")));
+      }
+      if (!said && request.progress) request.progress("waiting for another disruptive drill to end (it holds " + base + ")");
+      said = true;
+      ctx.clock->SleepFor(std::chrono::milliseconds(200), ctx.stop);
+    }
+  }
+  struct Release {
+    int fd;
+    ~Release() {
+      if (fd >= 0) ::close(fd);
+    }
+  } release{held};
   if (request.scenario == "database") return RunDatabaseDrill(ctx, op, request);
   if (request.scenario == "corruption") return RunCorruptionDrill(ctx, op, request);
   if (request.scenario == "storage") return RunStorageDrill(ctx, op, request);
