@@ -36,6 +36,10 @@ TEST(PrometheusTest, RendersTheExpositionFormat) {
   EXPECT_TRUE(Has(text, "d_seconds_sum 55.5"));
   EXPECT_TRUE(Has(text, "d_seconds_count 3"));
   EXPECT_EQ(FormatValue(1e20), "1e+20");
+  // The shortest text that reads back as the same value.
+  EXPECT_EQ(FormatValue(0.1), "0.1");
+  EXPECT_EQ(FormatValue(13.073743782), "13.073743782");
+  EXPECT_EQ(std::stod(FormatValue(2.0 / 3.0)), 2.0 / 3.0);
 }
 
 TEST(DaemonMetricsTest, SeriesExistFromStartAndFollowRunsAndRestarts) {

@@ -1,5 +1,6 @@
 #include "automation/prometheus.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -48,9 +49,15 @@ std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+  // The shortest text that reads back as the same double (13.073743782, not
+  // %.17g's 13.073743781999999).
   char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  auto [end, error] = std::to_chars(buf, buf + sizeof(buf), v);
+  if (error != std::errc()) {
+    std::snprintf(buf, sizeof(buf), "%.17g", v);
+    return buf;
+  }
+  return std::string(buf, end);
 }
 
 void MetricRegistry::Declare(const std::string& name, Type type, const std::string& help, std::vector<double> buckets) {
