@@ -489,6 +489,15 @@ TEST_F(FailoverTest, MonitorFailsOverAutomaticallyWhenThePrimaryDies) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  // The name moves before the failover's last steps: stop the monitor once
+  // it has recorded the failover's outcome, not before.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto outcome = Dr("--json events --type failover_completed --type failover_failed");
+        return outcome.exit_code == 0 && !json::parse(outcome.out)["events"].empty();
+      },
+      std::chrono::seconds(30)))
+      << "the monitor recorded no failover outcome";
   ::kill(monitor, SIGTERM);
   int status = 0;
   ::waitpid(monitor, &status, 0);
