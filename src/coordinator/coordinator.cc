@@ -62,19 +62,22 @@ config::CoordinatedService CurrentIn(const json& state, const config::Coordinate
   return out;
 }
 
-// The coordinator's state as saved in <state_dir>/state.json; empty without
-// one, and without a dr_coordinator section (the default state_dir may hold
-// another installation's state).
-Result<json> ReadSavedState(const config::Config& config) {
-  const std::string path = config.coordinator.state_dir + "/state.json";
+// The state file at `path`: empty when there is none; kCorrupt when it is not a JSON object.
+Result<json> ReadStateFile(const std::string& path) {
   std::error_code ec;
-  if (!config.coordinator_configured || config.coordinator.state_dir.empty() || !std::filesystem::exists(path, ec)) {
-    return json::object();
-  }
+  if (!std::filesystem::exists(path, ec)) return json::object();
   DR_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   json state = json::parse(text, nullptr, false);
   if (state.is_discarded() || !state.is_object()) return Corrupt("the coordinator state " + path + " is not JSON");
   return state;
+}
+
+// The coordinator's state as saved in <state_dir>/state.json; empty without
+// one, and without a dr_coordinator section (the default state_dir may hold
+// another installation's state).
+Result<json> ReadSavedState(const config::Config& config) {
+  if (!config.coordinator_configured || config.coordinator.state_dir.empty()) return json::object();
+  return ReadStateFile(config.coordinator.state_dir + "/state.json");
 }
 
 template <typename Rep, typename Period>
@@ -152,20 +155,12 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
   // The other keys as they are now: another process may have changed them.
   // A state that cannot be read is not overwritten with this key alone.
   const std::string path = dir + "/state.json";
-  json on_disk = json::object();
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) {
-    auto text = ReadFile(path);
-    if (!text.ok()) {
-      ::close(fd);
-      return text.status().WithContext("the coordinator state (not saved)");
-    }
-    on_disk = json::parse(*text, nullptr, false);
-    if (on_disk.is_discarded() || !on_disk.is_object()) {
-      ::close(fd);
-      return Corrupt("the coordinator state " + path + " is not a JSON object: not overwritten");
-    }
+  auto read = ReadStateFile(path);
+  if (!read.ok()) {
+    ::close(fd);
+    return read.status().WithContext("'" + key + "' not saved");
   }
+  json on_disk = std::move(*read);
   if (state_.contains(key)) {
     on_disk[key] = state_[key];
   } else {
