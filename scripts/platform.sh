@@ -10,8 +10,11 @@
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
 #   platform_rgw DIR               sets S3_ENDPOINT, RGW_DIR: Ceph radosgw (test/servers/radosgw.sh),
 #                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
+#   platform_kafka DIR TOPIC:PARTITIONS...  sets KAFKA_BOOTSTRAP, KAFKA_PID: librdkafka's mock
+#                                  cluster, 3 brokers (KAFKA_MOCK names the helper, built from
+#                                  test/servers/kafka_mock.cc); kafka_ctl CMD talks to it
 #   platform_config DIR LAKE MIRROR [REPLICA]  prints ecap-dr's configuration for the platform
-#   platform_stop DIR_PG           stops both servers (immediate), named and radosgw
+#   platform_stop DIR_PG           stops both servers (immediate), named, radosgw and the Kafka mock
 #   platform_stop_pg DIR_PG        the same without radosgw
 PGBIN=/usr/lib/postgresql/15/bin
 PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,6 +80,49 @@ platform_rgw() {
   done
   echo "radosgw did not start: see $R/log" >&2
   return 1
+}
+
+# The Kafka mock cluster: the only Kafka-protocol broker installable here. It
+# answers Produce, Fetch, offsets and consumer groups like a cluster, but has
+# no CreateTopics or DeleteTopics for clients: its topics are made through its
+# own control channel (kafka_ctl "create NAME PARTITIONS"), a FIFO this shell
+# holds open on descriptor KAFKA_CTL; answers land in DIR/answers.
+platform_kafka() {
+  local K=$1 tries=0 t args=()
+  mkdir -p "$K"; rm -f "$K/control" "$K/answers"; mkfifo "$K/control"
+  for t in "${@:2}"; do args+=(-t "$t"); done
+  "${KAFKA_MOCK:?KAFKA_MOCK names the kafka_mock helper}" -b 3 "${args[@]}" < "$K/control" > "$K/answers" 2> "$K/log" &
+  KAFKA_PID=$!
+  exec {KAFKA_CTL}> "$K/control"
+  KAFKA_DIR=$K
+  until [[ -s "$K/answers" ]]; do
+    if (( ++tries > 200 )) || ! kill -0 "$KAFKA_PID" 2>/dev/null; then echo "the Kafka mock did not start: $K/log" >&2; return 1; fi
+    sleep 0.05
+  done
+  KAFKA_BOOTSTRAP=$(head -1 "$K/answers")
+}
+
+# One command to the mock ("create NAME PARTITIONS"), and its answer.
+kafka_ctl() {
+  local before tries=0
+  before=$(wc -l < "$KAFKA_DIR/answers")
+  echo "$*" >&"$KAFKA_CTL"
+  until (( $(wc -l < "$KAFKA_DIR/answers") > before )); do
+    if (( ++tries > 200 )); then echo "the Kafka mock did not answer '$*'" >&2; return 1; fi
+    sleep 0.05
+  done
+  local answer; answer=$(tail -1 "$KAFKA_DIR/answers")
+  [[ $answer == ok ]] || { echo "the Kafka mock: $* -> $answer" >&2; return 1; }
+}
+
+platform_stop_kafka() {
+  if [[ -n ${KAFKA_PID:-} ]]; then
+    exec {KAFKA_CTL}>&-
+    kill "$KAFKA_PID" 2>/dev/null || true
+    wait "$KAFKA_PID" 2>/dev/null || true
+    KAFKA_PID=
+  fi
+  return 0
 }
 
 # One S3 request to the sandbox's radosgw, signed by curl (SigV4, payload unsigned).
@@ -150,6 +196,7 @@ YAML
 }
 
 platform_stop() {
+  platform_stop_kafka
   if [[ -n ${RGW_DIR:-} ]]; then
     "$PLATFORM_ROOT/test/servers/radosgw.sh" stop "$RGW_DIR" || true
     RGW_DIR=

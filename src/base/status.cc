@@ -54,4 +54,7 @@ Status ErrnoStatus(int err, std::string_view what) {
 // threads with no frame of ours, and AdminCall (net/kafka/client.cc)
 // destroys every event, option and queue it is handed. Third-party libraries only.
 extern "C" const char* __lsan_default_suppressions() { return "leak:librdkafka.so.1\n"; }
+// ... and without the table of suppressions used, which every command that
+// talks to the mock cluster would otherwise print (the demo's output too).
+extern "C" const char* __lsan_default_options() { return "print_suppressions=0"; }
 #endif

@@ -106,6 +106,9 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
                   "with how far before it each one's recovery point is");
   cmd->add_flag("--allow-existing-data", args->request.kafka.allow_existing_data,
                 "kafka: append to target topics that already hold messages (default: refuse)");
+  cmd->add_flag("!--no-group-offsets", args->request.kafka.groups,
+                "kafka: leave the consumer groups alone (default: commit their offsets translated onto the "
+                "restored topics)");
   cmd->callback([&ctx, args] {
     ctx.run = [&ctx, args] {
       // Ctrl-C or SIGTERM stops the work at its next blob: partial output is
@@ -156,7 +159,9 @@ void RegisterRestoreCommand(CLI::App& app, CliContext& ctx) {
         for (const auto& t : topics) fmt::print("  topic {} restored\n", t.get<std::string>());
         uint64_t skipped = j.value("messages_skipped", uint64_t{0});
         if (skipped > 0) fmt::print("  {} after --to-time left out\n", Count(skipped, "message"));
-        if (!topics.empty()) {
+        if (!topics.empty() && !request.kafka.groups) {
+          fmt::print("  consumer groups left alone (--no-group-offsets)\n");
+        } else if (!topics.empty()) {
           fmt::print("  offsets of {} committed\n", Count(j.value("consumer_groups_restored", uint64_t{0}), "consumer group"));
         }
       });

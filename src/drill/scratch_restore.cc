@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -17,7 +18,9 @@
 #include "base/fs.h"
 #include "base/time_util.h"
 #include "drill/scratch_dir.h"
+#include "net/kafka/client.h"
 #include "net/s3/s3_client.h"
+#include "source/kafka/kafka_spec.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/row_counts.h"
 #include "source/postgres/scratch_server.h"
@@ -33,6 +36,7 @@ namespace {
 
 constexpr const char* kDbPrefix = "ecap_dr_drill_";
 constexpr const char* kBucketPrefix = "ecap-dr-drill-";
+constexpr const char* kTopicPrefix = "ecap-dr-drill.";
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -50,10 +54,20 @@ std::string ScratchBucket(const std::string& key) {
   return bucket.substr(0, 63);
 }
 
-// When the drill of scratch bucket "ecap-dr-drill-20261203t003000z-ab12" began
-// (nullopt for a name without that time: a drill id the caller chose).
-std::optional<std::chrono::system_clock::time_point> BucketTime(const std::string& bucket) {
-  std::string stamp = bucket.substr(std::string(kBucketPrefix).size(), 16);
+// "ecap-dr-drill.<key>.": a drill's scratch topics are this and the original name.
+std::string ScratchTopicPrefix(const std::string& key) { return kTopicPrefix + key + "."; }
+
+// "ecap-dr-drill.<key>": the topic a drill creates to learn whether it may
+// (no restored topic has that name: theirs go under the prefix's dot).
+std::string ProbeTopic(const std::string& prefix) { return prefix.substr(0, prefix.size() - 1); }
+
+// When the drill whose key `name` holds after `prefix` began: scratch bucket
+// "ecap-dr-drill-20261203t003000z-ab12", scratch topic
+// "ecap-dr-drill.20261203t003000z_ab12.orders" (nullopt for a name without
+// that time: a drill id the caller chose).
+std::optional<std::chrono::system_clock::time_point> DrillTime(const std::string& name, const std::string& prefix) {
+  if (name.rfind(prefix, 0) != 0) return std::nullopt;
+  std::string stamp = name.substr(prefix.size(), 16);
   // "YYYYMMDDtHHMMSSz", digits where digits belong, read back exactly as a drill writes it.
   if (stamp.size() != 16) return std::nullopt;
   for (size_t i = 0; i < 16; ++i) {
@@ -188,6 +202,7 @@ class Drill {
       }
     }
     RemoveStaleBuckets(running);
+    RemoveStaleTopics(running);
     if (!PostgresConfigured(config_)) return;
     auto conn = Admin(config_);
     if (!conn.ok()) return;  // the database's own restore will say what is wrong
@@ -214,12 +229,35 @@ class Drill {
     for (const auto& key : running) held.insert(ScratchBucket(key));
     for (const auto& name : *buckets) {
       if (name.rfind(kBucketPrefix, 0) != 0 || held.count(name)) continue;
-      auto began = BucketTime(name);
+      auto began = DrillTime(name, kBucketPrefix);
       if (!began || clock_.Now() - *began < std::chrono::hours(24)) continue;
       net::s3::S3Options scratch = *o;
       scratch.bucket = name;
       net::s3::S3Client client(scratch);
       if (RemoveBucket(client).ok()) r_.stale_removed.push_back("bucket " + name);
+    }
+  }
+
+  // Scratch topics of the configured cluster that no running drill holds and
+  // whose drill began over a day ago (as for buckets: the cluster is shared).
+  void RemoveStaleTopics(const std::set<std::string>& running) {
+    if (!config_.kafka_configured || config_.kafka.bootstrap_servers.empty()) return;
+    auto client = net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka));
+    if (!client.ok()) return;  // Kafka's own restore will say what is wrong
+    auto topics = (*client)->ListTopics();
+    if (!topics.ok()) return;
+    std::vector<std::string> stale;
+    for (const auto& t : *topics) {
+      if (t.name.rfind(kTopicPrefix, 0) != 0) continue;
+      std::string rest = t.name.substr(std::string(kTopicPrefix).size());
+      if (running.count(rest.substr(0, rest.find('.')))) continue;
+      auto began = DrillTime(t.name, kTopicPrefix);
+      if (began && clock_.Now() - *began >= std::chrono::hours(24)) stale.push_back(t.name);
+    }
+    if (stale.empty()) return;
+    net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : (*client)->admin();
+    if (admin.DeleteTopics(stale).ok()) {
+      for (const auto& t : stale) r_.stale_removed.push_back("topic " + t);
     }
   }
 
@@ -255,6 +293,7 @@ class Drill {
         s = component.name == "files"        ? Files(component, c)
                  : component.name == "postgresql" ? Postgres(component, c)
                  : component.name == "s3"         ? Lake(component, c)
+                 : component.name == "kafka"      ? Kafka(component, c)
                                                   : NotTested(component, c);
         component.items = {};  // the next component's items need the room
       }
@@ -423,6 +462,82 @@ class Drill {
                      std::to_string(want_bytes));
     }
     return Status::Ok();
+  }
+
+  // Every topic into a scratch topic "ecap-dr-drill.<key>.<topic>" of the
+  // configured cluster, its messages counted against the manifest; the
+  // consumer groups are left alone (their offsets are the live consumers'),
+  // and the scratch topics are deleted after.
+  Status Kafka(const repo::SnapshotComponent& component, ComponentResult& c) {
+    if (!config_.kafka_configured || config_.kafka.bootstrap_servers.empty()) {
+      return ConfigError("the backup holds kafka, but the configuration has no kafka section to restore it to");
+    }
+    const std::string prefix = ScratchTopicPrefix(KeyOf(r_.drill_id));
+    c.scratch = "topics " + prefix + "*";
+    cleanups_.emplace_back(c.scratch, [this, prefix] { return DeleteScratchTopics(prefix); });
+    // Whether this client may create topics at all, asked with a topic of its
+    // own: many clusters leave topic creation to an operator or deny it by
+    // ACL (librdkafka's mock cannot create one for a client), and that is a
+    // Kafka the drill could not test, not a backup that failed to restore.
+    {
+      DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
+      net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : client->admin();
+      if (Status probe = admin.CreateTopic(ProbeTopic(prefix), 1, 1, {}); !probe.ok()) {
+        c.status = "not_tested";
+        c.error = "this client cannot create topics on the cluster (" + probe.message() + "): allow it to create and "
+                  "delete topics named " + prefix.substr(0, prefix.find('.') + 1) + "* for the restore test";
+        return Status::Ok();
+      }
+    }
+    backup::RestoreRequest request;
+    request.kafka.topic_prefix = prefix;
+    request.kafka.groups = false;
+    DR_RETURN_IF_ERROR(Restore("kafka", request, c));
+    std::map<std::string, uint64_t> want;  // topic -> messages, over its segments
+    for (const auto& item : component.items) {
+      std::string topic = item.meta.value("topic", "");
+      if (item.kind == "kafka_topic") want[topic] += 0;
+      if (item.kind == "kafka_messages") want[topic] += item.meta.value("messages", uint64_t{0});
+    }
+    DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
+    DR_ASSIGN_OR_RETURN(auto listed, client->ListTopics());
+    json topics = json::object();
+    std::string differ;
+    for (const auto& [topic, messages] : want) {
+      const std::string scratch = prefix + topic;
+      auto found = std::find_if(listed.begin(), listed.end(), [&](const auto& t) { return t.name == scratch; });
+      if (found == listed.end()) {
+        differ += (differ.empty() ? "" : "; ") + ("topic " + scratch + " is missing");
+        continue;
+      }
+      uint64_t got = 0;
+      for (const auto& p : found->partitions) {
+        DR_ASSIGN_OR_RETURN(auto marks, client->Watermarks(scratch, p.id));
+        got += static_cast<uint64_t>(std::max<int64_t>(0, marks.second - marks.first));
+      }
+      topics[topic] = {{"scratch_topic", scratch}, {"partitions", found->partitions.size()}, {"messages", got},
+                       {"manifest_messages", messages}};
+      if (got != messages) {
+        differ += (differ.empty() ? "" : "; ") + ("topic " + scratch + " holds " + std::to_string(got) +
+                                                  " messages, the manifest has " + std::to_string(messages));
+      }
+    }
+    c.verification = {{"topics", topics}};
+    if (want.empty()) return Corrupt("the backup's kafka part holds no topic");
+    if (!differ.empty()) return Corrupt(differ);
+    return Status::Ok();
+  }
+
+  // Deletes every topic of the cluster under `prefix` (one drill's) and its probe.
+  Status DeleteScratchTopics(const std::string& prefix) {
+    DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
+    DR_ASSIGN_OR_RETURN(auto listed, client->ListTopics());
+    std::vector<std::string> names;
+    for (const auto& t : listed) {
+      if (t.name.rfind(prefix, 0) == 0 || t.name == ProbeTopic(prefix)) names.push_back(t.name);
+    }
+    net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : client->admin();
+    return admin.DeleteTopics(names);
   }
 
   Status NotTested(const repo::SnapshotComponent& component, ComponentResult& c) {

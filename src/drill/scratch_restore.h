@@ -19,7 +19,10 @@
 //   s3          every object into a scratch bucket "ecap-dr-drill-<drill>" on the
 //               lake's endpoint (objects and bytes against the manifest), emptied
 //               and deleted after
-//   kafka       not restored by this drill yet: reported "not_tested" with why
+//   kafka       every topic into "ecap-dr-drill.<drill>.<topic>" on the configured
+//               cluster (messages per topic against the manifest; the consumer
+//               groups' offsets are not committed: they are the live
+//               consumers'), deleted after
 #pragma once
 
 #include <functional>
@@ -32,6 +35,7 @@
 #include "backup/backup_manager.h"
 #include "config/config.h"
 #include "dr/clock.h"
+#include "net/kafka/client.h"
 
 namespace dr::drill {
 
@@ -41,6 +45,9 @@ struct RestoreTestOptions {
   std::string scratch_root; // "": /tmp/ecap-dr-drill
   std::stop_token stop;     // requested: no further component starts; cleanup still runs
   std::function<void(const std::string&)> progress;  // a line per phase, for a terminal
+  // Deletes the Kafka scratch topics; null: librdkafka's Admin API (tests
+  // substitute a scripted one: the mock cluster cannot delete topics).
+  net::kafka::Admin* kafka_admin = nullptr;
 };
 
 struct ComponentResult {

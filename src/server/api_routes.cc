@@ -173,6 +173,7 @@ void AddBackupRoutes(ApiRouter& router, const ApiDeps& deps) {
           b.Read("topic_prefix", r.kafka.topic_prefix);
           b.Read("to_time", r.kafka.to_time);
           b.Read("allow_existing_data", r.kafka.allow_existing_data);
+          b.Read("group_offsets", r.kafka.groups);
         })) {
       return;
     }

@@ -70,6 +70,8 @@ class ScriptedAdmin : public net::kafka::Admin {
   Result<TopicConfigs> DescribeTopicConfigs(const std::vector<std::string>& topics) override;
   Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                      const std::map<std::string, std::string>& configs) override;
+  // The mock cannot delete a topic: what was asked is recorded in `deleted`.
+  Status DeleteTopics(const std::vector<std::string>& topics) override;
   Result<std::vector<std::string>> ListGroups() override;
   Result<std::vector<net::kafka::GroupOffset>> ListGroupOffsets(const std::string& group,
                                                                    const net::kafka::TopicPartitions& parts) override;
@@ -84,6 +86,8 @@ class ScriptedAdmin : public net::kafka::Admin {
     std::map<std::string, std::string> configs;
   };
   std::vector<Created> created;
+  std::vector<std::string> deleted;
+  bool alter_group_offsets_called = false;
 
  private:
   KafkaCluster& cluster_;

@@ -2,6 +2,7 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <cstdlib>
@@ -154,17 +155,39 @@ class LibrdkafkaAdmin : public Admin {
       }
     }
     // Creation is asynchronous on the brokers: wait until the metadata shows every partition.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(handle_.options().timeout_ms);
-    while (true) {
-      DR_ASSIGN_OR_RETURN(auto topics, client_.ListTopics());
-      for (const auto& t : topics) {
-        if (t.name == topic && static_cast<int>(t.partitions.size()) == partitions) return Status::Ok();
+    return AwaitMetadata(what + ": created, but the metadata does not show it", [&](const std::vector<TopicInfo>& ts) {
+      return std::any_of(ts.begin(), ts.end(), [&](const TopicInfo& t) {
+        return t.name == topic && static_cast<int>(t.partitions.size()) == partitions;
+      });
+    });
+  }
+
+  Status DeleteTopics(const std::vector<std::string>& topics) override {
+    if (topics.empty()) return Status::Ok();
+    std::vector<rd_kafka_DeleteTopic_t*> requests;
+    for (const auto& t : topics) requests.push_back(rd_kafka_DeleteTopic_new(t.c_str()));
+    AdminCall call(handle_.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, handle_.options().timeout_ms);
+    rd_kafka_DeleteTopics(handle_.get(), requests.data(), requests.size(), call.options(), call.queue());
+    for (auto* r : requests) rd_kafka_DeleteTopic_destroy(r);
+    std::string what = "deleting topic" + std::string(topics.size() == 1 ? " '" + topics[0] + "'"
+                                                                         : "s '" + topics[0] + "', ...");
+    DR_ASSIGN_OR_RETURN(rd_kafka_event_t * ev, call.Wait(handle_, what));
+    size_t n = 0;
+    const rd_kafka_topic_result_t** rs = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    for (size_t i = 0; i < n; ++i) {
+      auto e = rd_kafka_topic_result_error(rs[i]);
+      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+        const char* msg = rd_kafka_topic_result_error_string(rs[i]);
+        return handle_.Error("deleting topic '" + std::string(rd_kafka_topic_result_name(rs[i])) + "'", e,
+                             msg ? msg : "");
       }
-      if (std::chrono::steady_clock::now() > deadline) {
-        return handle_.Error(what + ": created, but the metadata does not show it", RD_KAFKA_RESP_ERR__TIMED_OUT);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    // Deletion is asynchronous too: wait until the metadata lists none of them.
+    return AwaitMetadata(what + ": deleted, but the metadata still shows it", [&](const std::vector<TopicInfo>& ts) {
+      return std::none_of(ts.begin(), ts.end(), [&](const TopicInfo& t) {
+        return std::find(topics.begin(), topics.end(), t.name) != topics.end();
+      });
+    });
   }
 
   Result<std::vector<std::string>> ListGroups() override {
@@ -230,6 +253,17 @@ class LibrdkafkaAdmin : public Admin {
   }
 
  private:
+  // Polls the cluster's metadata until `done` holds or the client's timeout passes.
+  Status AwaitMetadata(const std::string& what, const std::function<bool(const std::vector<TopicInfo>&)>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(handle_.options().timeout_ms);
+    while (true) {
+      DR_ASSIGN_OR_RETURN(auto topics, client_.ListTopics());
+      if (done(topics)) return Status::Ok();
+      if (std::chrono::steady_clock::now() > deadline) return handle_.Error(what, RD_KAFKA_RESP_ERR__TIMED_OUT);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
   Handle& handle_;
   Client& client_;
 };

@@ -50,8 +50,8 @@ struct GroupOffset {
 using TopicPartitions = std::vector<std::pair<std::string, int32_t>>;
 
 // The admin operations. The real one speaks librdkafka's Admin API; where a
-// broker cannot answer one (librdkafka's mock cluster has no CreateTopics or
-// DescribeConfigs), tests put a scripted one in its place.
+// broker cannot answer one (librdkafka's mock cluster has no CreateTopics,
+// DeleteTopics or DescribeConfigs), tests put a scripted one in its place.
 class Admin {
  public:
   virtual ~Admin() = default;
@@ -61,6 +61,9 @@ class Admin {
   // Creates the topic and waits until the cluster's metadata shows it.
   virtual Status CreateTopic(const std::string& topic, int partitions, int replication_factor,
                              const std::map<std::string, std::string>& configs) = 0;
+  // Deletes the topics in one request and waits until the metadata no longer
+  // shows them; a topic already gone counts as deleted.
+  virtual Status DeleteTopics(const std::vector<std::string>& topics) = 0;
   virtual Result<std::vector<std::string>> ListGroups() = 0;
   // Committed offsets of the group on the given partitions (uncommitted ones are left out).
   virtual Result<std::vector<GroupOffset>> ListGroupOffsets(const std::string& group,

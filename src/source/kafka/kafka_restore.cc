@@ -91,7 +91,7 @@ Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component,
       plan.state.resize(plan.partitions);
     } else if (item.kind == "kafka_messages") {
       segments[topic].push_back(&item);
-    } else if (item.kind == "kafka_group") {
+    } else if (item.kind == "kafka_group" && options.groups) {
       groups.push_back(&item);
     }
   }

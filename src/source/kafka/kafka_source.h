@@ -74,6 +74,7 @@ struct KafkaRestoreOptions {
   std::string topic_prefix;          // restored topic = prefix + original name
   int64_t to_time_ms = -1;           // keep, per partition, the messages up to this time (inclusive)
   bool allow_existing_data = false;  // append to topics that already hold messages
+  bool groups = true;                // commit the consumer groups' translated offsets
   Admin* admin = nullptr;            // default: librdkafka's Admin API
 };
 

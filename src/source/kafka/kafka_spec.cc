@@ -39,12 +39,13 @@ SourceSpec<KafkaRestoreArgs> KafkaSpec() {
       {"--topic-prefix", [](const ItemTarget&, const Opts& o) { return !o.topic_prefix.empty(); }, {"kafka"}},
       {"--to-time", [](const ItemTarget&, const Opts& o) { return !o.to_time.empty(); }, {"kafka"}},
       {"--allow-existing-data", [](const ItemTarget&, const Opts& o) { return o.allow_existing_data; }, {"kafka"}},
+      {"--no-group-offsets", [](const ItemTarget&, const Opts& o) { return !o.groups; }, {"kafka"}},
   };
   spec.restore = [](const SourceEnv& env, const repo::SnapshotComponent& component, ItemReader& reader,
                     const ItemTarget&, const Opts& o) -> Result<RestoreStats> {
     KafkaRestoreOptions k{.client = ClientFromConfig(env.config->kafka), .topics = o.topics,
                           .topic_prefix = o.topic_prefix, .allow_existing_data = o.allow_existing_data,
-                          .admin = env.kafka_admin};
+                          .groups = o.groups, .admin = env.kafka_admin};
     if (!o.bootstrap_servers.empty()) k.client.bootstrap_servers = o.bootstrap_servers;
     if (k.client.bootstrap_servers.empty()) {
       return ConfigError("restoring Kafka needs --bootstrap-servers or kafka.bootstrap_servers");

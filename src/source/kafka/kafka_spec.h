@@ -17,6 +17,9 @@ struct KafkaRestoreArgs {
   std::string topic_prefix;         // --topic-prefix
   std::string to_time;              // --to-time, UTC ("2026-11-26T10:41:00Z")
   bool allow_existing_data = false;  // --allow-existing-data
+  // --no-group-offsets: the consumer groups' offsets are not committed (a
+  // drill's scratch topics must not touch the live cluster's groups).
+  bool groups = true;
 };
 
 // The configured cluster (kafka section) as client options.

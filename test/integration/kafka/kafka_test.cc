@@ -16,6 +16,7 @@
 #include "backup/backup_manager.h"
 #include "config/config.h"
 #include "coordinator/health_check.h"
+#include "drill/scratch_restore.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/kafka_cluster.h"
 #include "test/support/pg_server.h"
@@ -481,6 +482,104 @@ TEST_F(KafkaTest, CoordinatorHealthCheckSeesTheBrokers) {
   EXPECT_THAT(bad.error, HasSubstr(down.bootstrap_servers));
 }
 
+// The restore test (drill/scratch_restore.h) restores every topic into
+// scratch topics, counts their messages against the manifest, leaves the live
+// topics and consumer groups alone and deletes the scratch topics after. The
+// mock cannot create or delete topics for a client: ScriptedAdmin creates them
+// through the mock's own interface and records the deletions.
+TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheLiveOnesAlone) {
+  StartCluster({"orders:3", "clickstream:2"});
+  auto orders = MakeMessages(3000, 3, 1), clicks = MakeMessages(1200, 2, 2);
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), orders));
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("clickstream"), clicks));
+  ASSERT_OK(cluster_->Commit("billing", cluster_->Topic("orders"), 1, 400));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{"billing"};
+  auto m = Manager(&admin);
+  ASSERT_EQ(Backup(*m, "k1").status, "completed");
+  // An incremental backup: the drill counts the messages of both segments.
+  auto more = MakeMessages(300, 3, 3, 3000);
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), more));
+  orders.insert(orders.end(), more.begin(), more.end());
+  ASSERT_EQ(Backup(*m, "k2").status, "completed");
+
+  auto config = config::LoadConfigString(Yaml(), "test.yaml");
+  ASSERT_OK(config);
+  TempDir scratch;
+  auto r = drill::RunRestoreTest(*m, *config, RealClock(),
+                                 {.drill_id = "drill-kafka-test", .scratch_root = scratch.path(),
+                                  .kafka_admin = &admin});
+  ASSERT_EQ(r.status, "passed") << r.error.ToString();
+  EXPECT_EQ(r.backup_id, "k2");
+  ASSERT_EQ(r.components.size(), 1u);
+  const auto& c = r.components[0];
+  EXPECT_EQ(c.component, "kafka");
+  EXPECT_EQ(c.status, "passed") << c.error;
+  EXPECT_GT(c.restore_seconds, 0);
+  const std::string prefix = "ecap-dr-drill.kafka_test.";
+  EXPECT_EQ(c.scratch, "topics " + prefix + "*");
+  const json& v = c.verification["topics"];
+  EXPECT_EQ(v[cluster_->Topic("orders")]["messages"], 3300);
+  EXPECT_EQ(v[cluster_->Topic("orders")]["manifest_messages"], 3300);
+  EXPECT_EQ(v[cluster_->Topic("orders")]["scratch_topic"], prefix + cluster_->Topic("orders"));
+  EXPECT_EQ(v[cluster_->Topic("clickstream")]["messages"], 1200);
+  // The scratch topics hold the backed-up messages, in order, partition by partition.
+  auto restored = cluster_->ReadAll(prefix + cluster_->Topic("orders"));
+  ASSERT_OK(restored);
+  ExpectSameMessages(ByPartition(orders), *restored, "orders");
+  // Deleted after (recorded: the mock keeps them), and no live group touched.
+  std::vector<std::string> deleted = admin.deleted;
+  std::sort(deleted.begin(), deleted.end());
+  EXPECT_EQ(deleted, (std::vector<std::string>{"ecap-dr-drill.kafka_test", prefix + cluster_->Topic("clickstream"),
+                                               prefix + cluster_->Topic("orders")}))
+      << "the scratch topics and the probe of whether this client may create topics";
+  EXPECT_EQ(r.removed, std::vector<std::string>{c.scratch});
+  EXPECT_FALSE(admin.alter_group_offsets_called) << "the live consumer groups' offsets are the consumers'";
+  EXPECT_EQ(CommittedAt(*cluster_, "billing", cluster_->Topic("orders"), 3, 1), 400);
+  auto live = cluster_->ReadAll(cluster_->Topic("orders"));
+  ASSERT_OK(live);
+  ExpectSameMessages(ByPartition(orders), *live, "orders");
+
+  // A scratch target already holding messages (a drill id used twice): the
+  // component fails with the topic named, the drill says so, and the
+  // cleanup still runs.
+  admin.deleted.clear();
+  auto again = drill::RunRestoreTest(*m, *config, RealClock(),
+                                     {.drill_id = "drill-kafka-test", .scratch_root = scratch.path(),
+                                      .kafka_admin = &admin});
+  EXPECT_EQ(again.status, "failed");
+  ASSERT_EQ(again.components.size(), 1u);
+  EXPECT_EQ(again.components[0].status, "failed");
+  EXPECT_THAT(again.components[0].error, HasSubstr("already holds"));
+  EXPECT_THAT(again.error.ToString(), HasSubstr("kafka"));
+  EXPECT_EQ(admin.deleted.size(), 3u) << "the scratch topics are removed after a failure too";
+}
+
+// A cluster that does not let this client create topics (librdkafka's own
+// admin against the mock, which has no CreateTopics): Kafka is reported not
+// tested, with why and what to allow, and nothing is restored or left.
+TEST_F(KafkaTest, TheRestoreTestSaysKafkaWasNotTestedWhereTheClientCannotCreateTopics) {
+  StartCluster({"orders:2"});
+  ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), MakeMessages(100, 2, 5)));
+  ScriptedAdmin admin(*cluster_);
+  admin.groups = std::vector<std::string>{};
+  auto m = Manager(&admin);
+  ASSERT_EQ(Backup(*m, "k1").status, "completed");
+  auto config = config::LoadConfigString(Yaml(), "test.yaml");
+  ASSERT_OK(config);
+  TempDir scratch;
+  auto r = drill::RunRestoreTest(*m, *config, RealClock(), {.drill_id = "drill-no-create", .scratch_root = scratch.path()});
+  ASSERT_EQ(r.components.size(), 1u);
+  EXPECT_EQ(r.components[0].status, "not_tested");
+  EXPECT_THAT(r.components[0].error, HasSubstr("cannot create topics"));
+  EXPECT_THAT(r.components[0].error, HasSubstr("ecap-dr-drill.*"));
+  EXPECT_TRUE(admin.created.empty()) << "nothing was restored";
+  auto topics = cluster_->client().ListTopics();
+  ASSERT_OK(topics);
+  for (const auto& t : *topics) EXPECT_EQ(t.name.rfind("ecap-dr-drill", 0), std::string::npos) << t.name;
+  EXPECT_TRUE(r.cleanup_errors.empty()) << r.cleanup_errors.front();
+}
+
 // A backup killed at any moment leaves no half-visible backup, and the next one
 // picks up correctly (the real binary, SIGKILL).
 class KafkaCliTest : public CliFixture {};
@@ -544,6 +643,7 @@ TEST_F(KafkaCliTest, UnreachableBrokersExitCodeAndMessage) {
   EXPECT_THAT(help.out, HasSubstr("--topic-prefix"));
   EXPECT_THAT(help.out, HasSubstr("--to-time"));
   EXPECT_THAT(help.out, HasSubstr("--bootstrap-servers"));
+  EXPECT_THAT(help.out, HasSubstr("--no-group-offsets"));
 }
 
 }  // namespace
