@@ -132,6 +132,14 @@ void PrintDrill(const json& d) {
              d.value("rpo_seconds", -1.0) < 0 ? std::string("unknown")
                                               : fmt::format("{:.1f} s", d.value("rpo_seconds", -1.0)),
              d.value("rpo_target_seconds", 0.0), d.value("rpo_met", false) ? "met" : "NOT met");
+  const json point = d.value("recovery_point", json::object());
+  if (json ages = point.value("backup_age_by_component", json::object()); !ages.empty()) {
+    std::string line;
+    for (const auto& [component, age] : ages.items()) {
+      line += fmt::format("{}{} {:.1f} s", line.empty() ? "" : ", ", component, age.is_number() ? age.get<double>() : -1.0);
+    }
+    fmt::print("newest backup per component, age (Kafka's recovery point): {}\n", line);
+  }
   size_t removed = d.value("removed", json::array()).size(), stale = d.value("stale_removed", json::array()).size();
   fmt::print("scratch targets removed: {}{}\n", removed,
              stale == 0 ? std::string() : fmt::format(" (and {} left by an earlier, interrupted drill)", stale));

@@ -20,7 +20,7 @@ class PostgresOps : public DatabaseOps {
       : primary_(std::move(primary)), standby_(std::move(standby)), timeout_(timeout) {}
 
   Result<StandbyState> ReadStandby() override {
-    DR_ASSIGN_OR_RETURN(auto standby, Connection::OpenConninfo(standby_, timeout_));
+    DR_ASSIGN_OR_RETURN(auto standby, Connection::OpenBounded(standby_, timeout_));
     DR_ASSIGN_OR_RETURN(auto rows, standby->Query(
         "SELECT pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''),"
         " coalesce(extract(epoch from pg_last_xact_replay_timestamp())::text, '')"));
@@ -34,8 +34,8 @@ class PostgresOps : public DatabaseOps {
   }
 
   Result<std::string> PrimaryLsn() override {
-    // A primary that is down must not hold the failover up for long.
-    DR_ASSIGN_OR_RETURN(auto primary, Connection::OpenConninfo(primary_, std::min(timeout_, 3)));
+    // A primary that is down, or hangs, must not hold the failover up for long.
+    DR_ASSIGN_OR_RETURN(auto primary, Connection::OpenBounded(primary_, std::min(timeout_, 3)));
     return primary->QueryValue("SELECT pg_current_wal_lsn()::text");
   }
 

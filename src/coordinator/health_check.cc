@@ -28,11 +28,13 @@ CheckResult Fail(std::string error, json details = json::object()) {
   return {Health::kFailed, 0, std::move(error), std::move(details)};
 }
 
-int Timeout(const config::CoordinatedService& s) { return std::max(1, static_cast<int>(s.timeout_seconds + 0.999)); }
+// A check's bound on each wait (the connection, each reply), as configured:
+// a server that hangs must fail the check, not hold the monitor.
+double Seconds(const config::CoordinatedService& s) { return s.timeout_seconds > 0 ? s.timeout_seconds : 1; }
 
 CheckResult CheckPostgres(const config::CoordinatedService& s) {
   json details;
-  auto primary = net::pg::Connection::OpenConninfo(s.primary, Timeout(s));
+  auto primary = net::pg::Connection::OpenBounded(s.primary, Seconds(s));
   if (!primary.ok()) return Fail("primary: " + primary.status().message(), {{"primary", {{"reachable", false}}}});
   auto row = (*primary)->Query(
       "SELECT pg_is_in_recovery(), CASE WHEN pg_is_in_recovery() THEN '' ELSE pg_current_wal_lsn()::text END");
@@ -46,7 +48,7 @@ CheckResult CheckPostgres(const config::CoordinatedService& s) {
   CheckResult r{Health::kHealthy, 0, "", details};
   if (s.standby.empty()) return r;
 
-  auto standby = net::pg::Connection::OpenConninfo(s.standby, Timeout(s));
+  auto standby = net::pg::Connection::OpenBounded(s.standby, Seconds(s));
   if (!standby.ok()) {
     r.status = Health::kDegraded;
     r.error = "standby: " + standby.status().message();

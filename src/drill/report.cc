@@ -107,7 +107,13 @@ std::string DrillHtml(const json& d) {
   const json point = d.value("recovery_point", json::object());
   out << "<tr><th>recovery point</th><td>backup age " << Duration(Num(point, "backup_age_seconds"))
       << ", WAL archive lag " << Duration(Num(point, "wal_archive_lag_seconds")) << ", lake mirror lag "
-      << Duration(Num(point, "mirror_lag_seconds")) << "</td></tr>"
+      << Duration(Num(point, "mirror_lag_seconds"));
+  // Kafka's recovery point (and every other component's, as backed up): its newest backup's age.
+  const json ages = point.value("backup_age_by_component", json::object());
+  for (const auto& [component, age] : ages.items()) {
+    out << ", newest " << HtmlEscape(component) << " backup " << Duration(age.is_number() ? age.get<double>() : -1.0);
+  }
+  out << "</td></tr>"
       << "<tr><th>drill took</th><td>" << Duration(Num(d, "duration_seconds")) << "</td></tr>";
   if (!Str(d, "address_before").empty()) {  // a disruptive scenario: where the service was, and is now
     out << "<tr><th>service</th><td id=\"moved\">" << HtmlEscape(Str(d, "service")) << ": "

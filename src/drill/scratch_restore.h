@@ -26,6 +26,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -81,6 +82,9 @@ struct RestoreTestResult {
   double backup_age_seconds = -1;
   double wal_archive_lag_seconds = -1;  // -1: no WAL archiving to measure
   double mirror_lag_seconds = -1;       // -1: no lake mirror
+  // Per component (files, postgresql, s3, kafka), the age of its newest
+  // completed backup: Kafka's recovery point now.
+  std::map<std::string, double> backup_age_by_component;
   double rto_target_seconds = 0;
   double rpo_target_seconds = 0;
   std::vector<std::string> removed;        // scratch targets removed after the drill

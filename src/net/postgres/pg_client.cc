@@ -1,9 +1,13 @@
 #include "net/postgres/pg_client.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string_view>
@@ -29,6 +33,45 @@ std::vector<std::string> ServerTarget::ToolEnv() const {
   return env;
 }
 
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+Steady::time_point DeadlineIn(double seconds) {
+  return Steady::now() + std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(seconds));
+}
+
+std::string SecondsText(double seconds) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g s", seconds);
+  return text;
+}
+
+// Waits until the connection's socket is ready for `events`; false when the
+// deadline passed first. An error of poll() itself is left for libpq to find.
+bool AwaitSocket(PGconn* conn, short events, Steady::time_point deadline) {
+  while (true) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Steady::now()).count();
+    if (left <= 0) return false;
+    pollfd p{PQsocket(conn), events, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+    if (rc > 0 || (rc < 0 && errno != EINTR)) return true;
+  }
+}
+
+// Drives a connection begun with PQconnectStartParams until it is made or
+// has failed (PQstatus says which); false when the deadline passed first.
+bool AwaitConnection(PGconn* conn, Steady::time_point deadline) {
+  PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+  while (PQstatus(conn) != CONNECTION_BAD && st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+    if (!AwaitSocket(conn, st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline)) return false;
+    st = PQconnectPoll(conn);
+  }
+  return true;
+}
+
+}  // namespace
+
 Connection::~Connection() {
   if (conn_ != nullptr) PQfinish(static_cast<PGconn*>(conn_));
 }
@@ -53,6 +96,16 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ServerTarget& server,
 }
 
 Result<std::unique_ptr<Connection>> Connection::OpenConninfo(const std::string& conninfo, int connect_timeout) {
+  return FromConninfo(conninfo, connect_timeout, 0);
+}
+
+Result<std::unique_ptr<Connection>> Connection::OpenBounded(const std::string& conninfo, double seconds) {
+  // libpq's connect_timeout stays as a backstop of whole seconds.
+  return FromConninfo(conninfo, static_cast<int>(std::ceil(seconds)), seconds);
+}
+
+Result<std::unique_ptr<Connection>> Connection::FromConninfo(const std::string& conninfo, int connect_timeout,
+                                                             double bound_seconds) {
   // The conninfo is expanded in dbname's place, so its own settings win over the default timeout before it.
   std::string timeout = std::to_string(connect_timeout);
   std::vector<const char*> keys{"connect_timeout", "application_name", "dbname"};
@@ -66,7 +119,9 @@ Result<std::unique_ptr<Connection>> Connection::OpenConninfo(const std::string& 
     if (std::string(o->keyword) == "port") port = o->val;
   }
   PQconninfoFree(opts);
-  return Connect(keys, values, host + ":" + port, "", /*expand=*/true);
+  DR_ASSIGN_OR_RETURN(auto c, Connect(keys, values, host + ":" + port, "", /*expand=*/true, bound_seconds));
+  c->reply_timeout_ = bound_seconds;
+  return c;
 }
 
 Result<std::map<std::string, std::string>> ParseConninfo(const std::string& conninfo) {
@@ -99,12 +154,22 @@ std::string MakeConninfo(const std::map<std::string, std::string>& settings) {
 }
 
 Result<std::unique_ptr<Connection>> Connection::Connect(std::vector<const char*> keys, std::vector<const char*> values,
-                                                        const std::string& where, const std::string& what, bool expand) {
+                                                        const std::string& where, const std::string& what, bool expand,
+                                                        double within_seconds) {
   keys.push_back(nullptr);
   values.push_back(nullptr);
   std::unique_ptr<Connection> c(new Connection());
   c->where_ = where;
-  c->conn_ = PQconnectdbParams(keys.data(), values.data(), expand ? 1 : 0);
+  if (within_seconds > 0) {
+    c->conn_ = PQconnectStartParams(keys.data(), values.data(), expand ? 1 : 0);
+    if (c->conn_ == nullptr) return Failed("out of memory connecting to PostgreSQL at " + where);
+    if (!AwaitConnection(static_cast<PGconn*>(c->conn_), DeadlineIn(within_seconds))) {
+      return Unavailable("unable to connect to PostgreSQL at " + where + (what.empty() ? "" : " (" + what + ")") +
+                         ": no answer within " + SecondsText(within_seconds));
+    }
+  } else {
+    c->conn_ = PQconnectdbParams(keys.data(), values.data(), expand ? 1 : 0);
+  }
   auto* conn = static_cast<PGconn*>(c->conn_);
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string msg(TrimWhitespace(PQerrorMessage(conn)));
@@ -142,7 +207,14 @@ Result<std::vector<std::vector<std::string>>> Connection::Query(const std::strin
   std::vector<const char*> p;
   for (const auto& s : params) p.push_back(s.c_str());
   auto* conn = static_cast<PGconn*>(conn_);
-  PGresult* res = PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0);
+  if (timed_out_) return Unavailable("PostgreSQL at " + where_ + " did not answer in time before: the connection is closed");
+  PGresult* res = nullptr;
+  if (reply_timeout_ > 0) {
+    DR_ASSIGN_OR_RETURN(void* bounded, ExecBounded(sql, p));
+    res = static_cast<PGresult*>(bounded);
+  } else {
+    res = PQexecParams(conn, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0);
+  }
   ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     std::string msg(TrimWhitespace(PQresultErrorMessage(res)));
@@ -160,6 +232,34 @@ Result<std::vector<std::vector<std::string>>> Connection::Query(const std::strin
   }
   PQclear(res);
   return rows;
+}
+
+Result<void*> Connection::ExecBounded(const std::string& sql, const std::vector<const char*>& params) {
+  auto* conn = static_cast<PGconn*>(conn_);
+  auto deadline = DeadlineIn(reply_timeout_);
+  if (PQsendQueryParams(conn, sql.c_str(), static_cast<int>(params.size()), nullptr, params.data(), nullptr, nullptr,
+                        0) == 0) {
+    return Unavailable("lost the connection to PostgreSQL at " + where_ + ": " +
+                       std::string(TrimWhitespace(PQerrorMessage(conn))));
+  }
+  // As PQexec: every result is read, the last one kept.
+  PGresult* last = nullptr;
+  while (true) {
+    while (PQisBusy(conn)) {
+      if (!AwaitSocket(conn, POLLIN, deadline)) {
+        PQclear(last);
+        timed_out_ = true;
+        return Unavailable("PostgreSQL at " + where_ + " did not answer within " + SecondsText(reply_timeout_));
+      }
+      if (PQconsumeInput(conn) == 0) break;  // the connection broke: PQgetResult says how
+    }
+    PGresult* res = PQgetResult(conn);
+    if (res == nullptr) break;
+    PQclear(last);
+    last = res;
+    if (PQstatus(conn) == CONNECTION_BAD) break;
+  }
+  return static_cast<void*>(last);
 }
 
 Result<std::string> Connection::QueryValue(const std::string& sql, const std::vector<std::string>& params) {

@@ -41,6 +41,14 @@ class Connection {
   static Result<std::unique_ptr<Connection>> Open(const ServerTarget& server, const std::string& database);
   // A libpq connection string ("host=10.0.0.10 port=5432 user=postgres dbname=postgres").
   static Result<std::unique_ptr<Connection>> OpenConninfo(const std::string& conninfo, int connect_timeout);
+  // The same with every wait bounded by `seconds` (fractions too): the
+  // connection, then each statement's reply. A server that does not answer
+  // in time (hung, stopped, behind a network that holds its packets) is
+  // kUnavailable, and the connection is not used again. For health checks
+  // and the failover's look at the old primary, which must conclude: libpq's
+  // own connect_timeout counts whole seconds (at least 2), and a statement
+  // sent to a server that stops answering would wait for it forever.
+  static Result<std::unique_ptr<Connection>> OpenBounded(const std::string& conninfo, double seconds);
   const std::string& where() const { return where_; }
 
   // Rows of text values; NULL is "".
@@ -68,11 +76,18 @@ class Connection {
 
  private:
   Connection() = default;
+  // OpenConninfo (bound_seconds 0: libpq's waits) and OpenBounded.
+  static Result<std::unique_ptr<Connection>> FromConninfo(const std::string& conninfo, int connect_timeout,
+                                                          double bound_seconds);
   static Result<std::unique_ptr<Connection>> Connect(std::vector<const char*> keys, std::vector<const char*> values,
                                                      const std::string& where, const std::string& what,
-                                                     bool expand = false);
+                                                     bool expand = false, double within_seconds = 0);
+  // The statement's result, waited for at most reply_timeout_ (OpenBounded).
+  Result<void*> ExecBounded(const std::string& sql, const std::vector<const char*>& params);
   void* conn_ = nullptr;  // PGconn*
   std::string where_;
+  double reply_timeout_ = 0;  // seconds; 0: wait as long as the server takes
+  bool timed_out_ = false;    // a reply did not come in time: the connection's state is unknown
 };
 
 // The settings of a libpq connection string (host, port, user, ...), and one made from settings.

@@ -511,6 +511,11 @@ TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheL
                                   .kafka_admin = &admin});
   ASSERT_EQ(r.status, "passed") << r.error.ToString();
   EXPECT_EQ(r.backup_id, "k2");
+  // Kafka's recovery point now: the age of its newest backup (k2, just taken).
+  ASSERT_TRUE(r.backup_age_by_component.count("kafka"));
+  EXPECT_GE(r.backup_age_by_component.at("kafka"), 0);
+  EXPECT_LT(r.backup_age_by_component.at("kafka"), 600);
+  EXPECT_EQ(r.ToJson()["recovery_point"]["backup_age_by_component"]["kafka"], r.backup_age_by_component.at("kafka"));
   ASSERT_EQ(r.components.size(), 1u);
   const auto& c = r.components[0];
   EXPECT_EQ(c.component, "kafka");

@@ -1,10 +1,18 @@
 // Logical PostgreSQL backups against a real PostgreSQL 15 on loopback, through
 // the ecap-dr binary: round trips compared table by table, restores into
 // another database and another server, and the faults a DBA meets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
 
+#include "coordinator/health_check.h"
+#include "net/postgres/pg_client.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/pg_server.h"
 
@@ -145,6 +153,42 @@ TEST_F(PostgresTest, ServerDownNamesHostAndPort) {
   EXPECT_EQ(r.exit_code, 5);
   EXPECT_THAT(r.err, HasSubstr("unable to connect to PostgreSQL at 127.0.0.1:" + std::to_string(closed)));
   EXPECT_THAT(Dr("--json backup list").out, ::testing::Not(HasSubstr("\"down\"")));
+}
+
+// A server that stops answering must fail a health check, not hold the
+// monitor: a bounded connection gives up on a statement that outlasts its
+// bound and on a server that takes the connection but never answers.
+TEST_F(PostgresTest, ABoundedConnectionGivesUpOnAServerThatDoesNotAnswer) {
+  auto conn = net::pg::Connection::OpenBounded(pg_->Conninfo(), 1);
+  ASSERT_OK(conn);
+  EXPECT_EQ(*(*conn)->QueryValue("SELECT 41 + 1"), "42");
+  auto start = std::chrono::steady_clock::now();
+  auto slow = (*conn)->Query("SELECT pg_sleep(60)");
+  EXPECT_THAT(slow, StatusIs(Code::kUnavailable));
+  EXPECT_THAT(slow.status().message(), HasSubstr("did not answer within 1 s"));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30)) << "it gave up; it did not wait";
+  EXPECT_THAT((*conn)->Query("SELECT 1"), StatusIs(Code::kUnavailable)) << "the connection is not used again";
+
+  // A listening socket nobody serves: the connection is taken, nothing answers.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), len), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  std::string silent = "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) + " user=postgres dbname=postgres";
+  auto none = net::pg::Connection::OpenBounded(silent, 0.5);
+  EXPECT_THAT(none, StatusIs(Code::kUnavailable));
+  EXPECT_THAT(none.status().message(), HasSubstr("no answer within 0.5 s"));
+  // The coordinator's check of such a primary fails, with its bound in the error.
+  config::CoordinatedService db{.name = "shop-db", .type = "postgresql", .primary = silent, .timeout_seconds = 0.5};
+  auto check = coordinator::RunCheck(db, {});
+  EXPECT_EQ(check.status, coordinator::Health::kFailed);
+  EXPECT_THAT(check.error, HasSubstr("no answer within 0.5 s"));
+  ::close(fd);
 }
 
 TEST_F(PostgresTest, MissingDatabaseIsNamed) {
