@@ -467,8 +467,10 @@ Status Repository::WritePack(PackBuilder builder) {
     stats_.stored_bytes += pack.bytes.size();
     PackRecord record{pack.id, pack.bytes.size(), std::move(pack.entries)};
     // Stored: the index answers for its blobs from now on, so that what is
-    // pending stays a few packs' worth however long the backup.
-    index_.AddPack(record);
+    // pending stays a few packs' worth however long the backup. A spill of
+    // the index to disk waits until write_mu_ is released below: the
+    // backup's writers wait on write_mu_.
+    index_.AddPack(record, /*spill=*/false);
     for (const auto& e : record.entries) pending_.erase(e.id);
     written_entries_ += record.entries.size();
     written_packs_.push_back(std::move(record));
@@ -477,6 +479,7 @@ Status Repository::WritePack(PackBuilder builder) {
       written_entries_ = 0;
     }
   }
+  index_.SpillIfFull();
   if (!to_index.empty()) {
     if (Status written = WriteIndex(to_index); !written.ok()) return Broken(written);
   }

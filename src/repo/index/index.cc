@@ -56,7 +56,7 @@ Index::Index(IndexOptions options) : options_(std::move(options)) {
   options_.memory_entries = std::max<size_t>(options_.memory_entries, 1);
 }
 
-void Index::AddPack(const PackRecord& pack) {
+void Index::AddPack(const PackRecord& pack, bool spill) {
   std::unique_lock lock(mu_);
   auto [it, inserted] = pack_numbers_.emplace(pack.pack_id, static_cast<uint32_t>(packs_.size()));
   if (inserted) packs_.emplace_back(pack.pack_id, pack.size);
@@ -64,32 +64,60 @@ void Index::AddPack(const PackRecord& pack) {
     // An id in a run already keeps that copy: every id is in one place only.
     if (Lookup(e.id)) continue;
     blobs_.emplace(e.id, Entry{it->second, e.offset, e.length, e.raw_length});
-    if (!spill_ || blobs_.size() < options_.memory_entries) continue;
-    if (Status s = Spill(); !s.ok()) {
-      // Nothing is lost (a failed write leaves the map, a failed merge the
-      // runs it would have merged): memory grows from here instead.
-      spill_ = false;
-      std::lock_guard error_lock(error_mu_);
-      if (error_.ok()) error_ = s.WithContext("the index is kept in memory from here on");
-    }
+    if (!spill || !spill_ || blobs_.size() < options_.memory_entries) continue;
+    lock.unlock();
+    SpillIfFull();
+    lock.lock();
   }
 }
 
+void Index::SpillIfFull() {
+  std::lock_guard spilling(spill_mu_);
+  {
+    std::unique_lock lock(mu_);
+    if (!spill_ || blobs_.size() < options_.memory_entries) return;  // another thread spilled meanwhile
+    frozen_ = std::make_unique<const Map>(std::move(blobs_));
+    Map().swap(blobs_);  // a moved-from map is valid but unspecified: make it empty
+  }
+  if (Status s = Spill(); !s.ok()) Failed(s);
+}
+
+// Nothing is lost: a failed write returns the frozen map's entries to memory,
+// a failed merge leaves the runs it would have merged. Memory grows from here.
+void Index::Failed(const Status& s) {
+  {
+    std::unique_lock lock(mu_);
+    if (frozen_) {
+      blobs_.insert(frozen_->begin(), frozen_->end());
+      frozen_.reset();
+    }
+    spill_ = false;
+  }
+  std::lock_guard error_lock(error_mu_);
+  if (error_.ok()) error_ = s.WithContext("the index is kept in memory from here on");
+}
+
 Status Index::Spill() {
+  // frozen_ and runs_ change only here (spill_mu_ is held), so they are read
+  // without mu_; readers see each change whole, made under mu_.
   std::vector<IndexEntry> sorted;
-  sorted.reserve(blobs_.size());
-  for (const auto& [id, e] : blobs_) sorted.push_back({id, e.pack, e.offset, e.length, e.raw_length});
+  sorted.reserve(frozen_->size());
+  for (const auto& [id, e] : *frozen_) sorted.push_back({id, e.pack, e.offset, e.length, e.raw_length});
   std::sort(sorted.begin(), sorted.end(), [](const IndexEntry& a, const IndexEntry& b) { return IdLess(a.id, b.id); });
+  if (options_.while_spilling) options_.while_spilling();
   DR_ASSIGN_OR_RETURN(auto run, IndexRun::Write(options_.spill_dir, sorted));
-  runs_.push_back(std::move(run));
-  // Release the buckets too: clear() would keep them.
-  std::unordered_map<BlobId, Entry, BlobIdHash>().swap(blobs_);
+  {
+    std::unique_lock lock(mu_);
+    runs_.push_back(std::move(run));
+    frozen_.reset();
+  }
   // Like a binary counter: a run is merged with the one before while that one
   // is no larger, so there are at most log2(n / memory_entries) + 1 runs and
   // an entry is rewritten as often.
   while (runs_.size() >= 2 && runs_[runs_.size() - 2]->count() <= runs_.back()->count()) {
     DR_ASSIGN_OR_RETURN(auto merged,
                         IndexRun::Merge(options_.spill_dir, {runs_[runs_.size() - 2].get(), runs_.back().get()}));
+    std::unique_lock lock(mu_);
     runs_.pop_back();
     runs_.back() = std::move(merged);
   }
@@ -97,8 +125,11 @@ Status Index::Spill() {
 }
 
 std::optional<IndexEntry> Index::Lookup(const BlobId& id) const {
-  if (auto it = blobs_.find(id); it != blobs_.end()) {
-    return IndexEntry{id, it->second.pack, it->second.offset, it->second.length, it->second.raw_length};
+  for (const Map* map : {&blobs_, frozen_.get()}) {
+    if (map == nullptr) continue;
+    if (auto it = map->find(id); it != map->end()) {
+      return IndexEntry{id, it->second.pack, it->second.offset, it->second.length, it->second.raw_length};
+    }
   }
   for (auto run = runs_.rbegin(); run != runs_.rend(); ++run) {
     if (!(*run)->MayHave(id)) continue;
@@ -138,7 +169,7 @@ std::vector<std::pair<std::string, uint64_t>> Index::Packs() const {
 
 size_t Index::blob_count() const {
   std::shared_lock lock(mu_);
-  size_t n = blobs_.size();
+  size_t n = blobs_.size() + (frozen_ ? frozen_->size() : 0);
   for (const auto& run : runs_) n += run->count();
   return n;
 }

@@ -10,9 +10,15 @@
 // alone. At 10 million blobs that is ~16 MB of filters and block keys instead
 // of ~900 MB of map (docs/BENCHMARKS.md). The runs take ~48 bytes per blob on
 // disk, twice that while two are merged.
+//
+// A spill (sorting a full map into a run, then the merges it triggers: seconds
+// at 10 million blobs) runs outside the index's lock: the full map is frozen
+// and still answers lookups while its run is written, and a run or a merged
+// run joins the index in one short exclusive step. One spill at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -50,6 +56,8 @@ struct IndexOptions {
   size_t memory_entries = 256 * 1024;
   // Where runs are kept; "": $TMPDIR, else /tmp.
   std::string spill_dir;
+  // Called while a run is written, outside the index's lock (tests).
+  std::function<void()> while_spilling;
 };
 
 // Thread-safe.
@@ -61,7 +69,13 @@ class Index {
   // in memory, as before the index spilled, no further spill is tried, and
   // status() names the directory and why (a recovery host with a small /tmp
   // still opens its repository).
-  void AddPack(const PackRecord& pack);
+  // spill=false leaves a full map for SpillIfFull(): a caller that adds under
+  // a lock of its own (the repository's, which its writers wait on) spills
+  // after releasing it.
+  void AddPack(const PackRecord& pack, bool spill = true);
+  // Writes the in-memory entries to a run when they are at least
+  // memory_entries (and merges runs), without holding the index's lock for it.
+  void SpillIfFull();
   // A run that could not be read answers "not here" (a blob is stored twice,
   // a restore names the blob) and is kept in status().
   bool Has(const BlobId& id) const;
@@ -84,16 +98,20 @@ class Index {
     uint32_t length = 0;
     uint32_t raw_length = 0;
   };
+  using Map = std::unordered_map<BlobId, Entry, BlobIdHash>;
   std::optional<IndexEntry> Lookup(const BlobId& id) const;  // mu_ held
-  Status Spill();                                            // mu_ held exclusively
-  bool spill_ = true;                                        // false after a run could not be written
+  Status Spill();                                            // spill_mu_ held, mu_ not
+  void Failed(const Status& s);                              // spill_mu_ held, mu_ not
 
   IndexOptions options_;
+  std::mutex spill_mu_;      // one spill at a time; its holder alone changes runs_ and frozen_
+  bool spill_ = true;        // false after a run could not be written (under mu_)
   mutable std::shared_mutex mu_;
   std::vector<std::pair<std::string, uint64_t>> packs_;
   std::unordered_map<std::string, uint32_t> pack_numbers_;
-  std::unordered_map<BlobId, Entry, BlobIdHash> blobs_;  // newest entries, not yet in a run
-  std::vector<std::unique_ptr<IndexRun>> runs_;          // oldest first, sizes falling
+  Map blobs_;                                    // newest entries, not yet in a run
+  std::unique_ptr<const Map> frozen_;            // a full map whose run is being written
+  std::vector<std::unique_ptr<IndexRun>> runs_;  // oldest first, sizes falling
   mutable std::mutex error_mu_;
   mutable Status error_;
 };

@@ -1,6 +1,10 @@
 #include "repo/index/index.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <future>
+#include <thread>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -101,6 +105,59 @@ TEST(IndexTest, AnIdInTwoPacksKeepsTheFirstCopyOnDiskAndInMemory) {
   EXPECT_EQ(index.blob_count(), 450u);
   EXPECT_TRUE(index.HasPack(std::string(64, 'f')));
   ExpectFinds(index, expected);
+}
+
+// A spill holds no lock while its run is written: lookups on other threads
+// are answered meanwhile (from the frozen map and the runs), and so are the
+// repository's writers, who add packs without spilling (AddPack spill=false)
+// and spill after releasing their own lock. Readers racing the spills and
+// merges find every blob added before they looked.
+TEST(IndexTest, LookupsAndAddsAreAnsweredWhileARunIsWritten) {
+  test::TempDir dir;
+  Expected expected = MakePacks(30, 400, 3);  // 12,000 blobs
+  std::atomic<size_t> spills{0};
+  std::atomic<bool> answered_meanwhile{true};
+  Index* self = nullptr;
+  const BlobId first = expected.packs[0].entries[0].id;
+  auto during = [&] {
+    ++spills;
+    if (!answered_meanwhile) return;  // seen once is enough
+    // Another thread looks a blob up while this one writes the run; with
+    // the index locked for the spill it would wait until the run is done
+    // (detached: a thread that waits must not hold this one up).
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto found = promise->get_future();
+    std::thread([promise, self, first] { promise->set_value(self->Find(first).has_value()); }).detach();
+    if (found.wait_for(std::chrono::seconds(30)) != std::future_status::ready || !found.get()) answered_meanwhile = false;
+  };
+  Index index({.memory_entries = 1000, .spill_dir = dir.path(), .while_spilling = during});
+  self = &index;
+  std::atomic<size_t> added{0};
+  std::atomic<bool> done{false}, missed{false};
+  std::thread reader([&] {
+    while (!done) {
+      size_t n = added.load();
+      // Every blob of the packs added so far is found, whatever spill or merge runs.
+      for (size_t p = 0; p < n; ++p) {
+        const auto& e = expected.packs[p].entries[(p * 37) % expected.packs[p].entries.size()];
+        if (!index.Has(e.id)) missed = true;
+      }
+    }
+  });
+  for (size_t p = 0; p < expected.packs.size(); ++p) {
+    index.AddPack(expected.packs[p], /*spill=*/p % 2 == 0);
+    index.SpillIfFull();
+    added = p + 1;
+  }
+  done = true;
+  reader.join();
+  EXPECT_GE(spills.load(), 10u);
+  EXPECT_TRUE(answered_meanwhile) << "a lookup waited for a run to be written";
+  EXPECT_FALSE(missed) << "a reader did not find a blob added before it looked";
+  EXPECT_EQ(index.blob_count(), 12000u);
+  EXPECT_LE(index.run_count(), 5u);
+  ExpectFinds(index, expected);
+  EXPECT_OK(index.status());
 }
 
 // A spill directory that fills up in the middle of a pack: every entry, of
