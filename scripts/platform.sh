@@ -15,7 +15,7 @@
 #                                  test/servers/kafka_mock.cc); kafka_ctl CMD talks to it
 #   platform_config DIR LAKE MIRROR [REPLICA]  prints ecap-dr's configuration for the platform
 #   platform_stop DIR_PG           stops both servers (immediate), named, radosgw and the Kafka mock
-#   platform_stop_pg DIR_PG        the same without radosgw
+#   platform_stop_pg DIR_PG        the same without radosgw and the Kafka mock
 PGBIN=/usr/lib/postgresql/15/bin
 PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 as_pg() { if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -89,11 +89,13 @@ platform_rgw() {
 # holds open on descriptor KAFKA_CTL; answers land in DIR/answers.
 platform_kafka() {
   local K=$1 tries=0 t args=()
+  [[ -x ${KAFKA_MOCK:-} ]] || { echo "KAFKA_MOCK does not name the kafka_mock helper: '${KAFKA_MOCK:-}'" >&2; return 1; }
   mkdir -p "$K"; rm -f "$K/control" "$K/answers"; mkfifo "$K/control"
   for t in "${@:2}"; do args+=(-t "$t"); done
-  "${KAFKA_MOCK:?KAFKA_MOCK names the kafka_mock helper}" -b 3 "${args[@]}" < "$K/control" > "$K/answers" 2> "$K/log" &
+  # Read-write: opening never blocks, whether or not the mock has opened its end yet.
+  exec {KAFKA_CTL}<> "$K/control"
+  "$KAFKA_MOCK" -b 3 "${args[@]}" < "$K/control" > "$K/answers" 2> "$K/log" {KAFKA_CTL}>&- &
   KAFKA_PID=$!
-  exec {KAFKA_CTL}> "$K/control"
   KAFKA_DIR=$K
   until [[ -s "$K/answers" ]]; do
     if (( ++tries > 200 )) || ! kill -0 "$KAFKA_PID" 2>/dev/null; then echo "the Kafka mock did not start: $K/log" >&2; return 1; fi
@@ -106,6 +108,7 @@ platform_kafka() {
 kafka_ctl() {
   local before tries=0
   before=$(wc -l < "$KAFKA_DIR/answers")
+  kill -0 "$KAFKA_PID" 2>/dev/null || { echo "the Kafka mock is gone (see $KAFKA_DIR/log)" >&2; return 1; }
   echo "$*" >&"$KAFKA_CTL"
   until (( $(wc -l < "$KAFKA_DIR/answers") > before )); do
     if (( ++tries > 200 )); then echo "the Kafka mock did not answer '$*'" >&2; return 1; fi

@@ -182,7 +182,9 @@ RecordType ServiceKeys() {
       .Key("command", [](S& s) -> auto& { return s.command; }, "command: healthy when it exits 0 (required)")
       .Key("interval_seconds", [](S& s) -> auto& { return s.interval_seconds; }, "between checks",
            {.min = 0.1, .max = 3600, .default_text = "`dr_coordinator.check_interval_seconds`"})
-      .Key("timeout_seconds", [](S& s) -> auto& { return s.timeout_seconds; }, "one check",
+      .Key("timeout_seconds", [](S& s) -> auto& { return s.timeout_seconds; },
+           "one check's bound on each wait (postgresql: the connection, then each query's answer; fractions "
+           "count): a server that does not answer in time fails the check",
            {.min = 0.1, .max = 3600})
       .Key("failure_threshold", [](S& s) -> auto& { return s.failure_threshold; },
            "consecutive failed checks before the service is failed",

@@ -20,7 +20,9 @@ class PostgresOps : public DatabaseOps {
       : primary_(std::move(primary)), standby_(std::move(standby)), timeout_(timeout) {}
 
   Result<StandbyState> ReadStandby() override {
-    DR_ASSIGN_OR_RETURN(auto standby, Connection::OpenBounded(standby_, timeout_));
+    // The failover target: bounded (a hung standby must not hold the failover
+    // forever), but more generously than one health check.
+    DR_ASSIGN_OR_RETURN(auto standby, Connection::OpenBounded(standby_, std::max(timeout_, 10)));
     DR_ASSIGN_OR_RETURN(auto rows, standby->Query(
         "SELECT pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, ''),"
         " coalesce(extract(epoch from pg_last_xact_replay_timestamp())::text, '')"));

@@ -20,6 +20,7 @@
 #include "drill/scratch_dir.h"
 #include "net/kafka/client.h"
 #include "net/s3/s3_client.h"
+#include "source/kafka/kafka_source.h"
 #include "source/kafka/kafka_spec.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/row_counts.h"
@@ -36,7 +37,7 @@ namespace {
 
 constexpr const char* kDbPrefix = "ecap_dr_drill_";
 constexpr const char* kBucketPrefix = "ecap-dr-drill-";
-constexpr const char* kTopicPrefix = "ecap-dr-drill.";
+constexpr const char* kTopicPrefix = source::kafka::kScratchTopicPrefix;
 
 double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -263,9 +264,11 @@ class Drill {
 
   Status RunComponents() {
     std::string id = options_.backup_id;
-    DR_ASSIGN_OR_RETURN(auto all, manager_.ListBackups());
+    auto listed = manager_.ListBackups();
+    if (listed.ok()) MeasureComponentAges(*listed);  // informative: a drill of a named backup goes on without
     if (id.empty()) {
-      for (const auto& s : all) {
+      if (!listed.ok()) return listed.status();
+      for (const auto& s : *listed) {
         if (s.status == "completed" && s.start_time > newest_start_) {
           newest_start_ = s.start_time;
           id = s.backup_id;
@@ -273,7 +276,6 @@ class Drill {
       }
       if (id.empty()) return NotFound("no completed backup to restore: take one first (ecap-dr backup create)");
     }
-    MeasureComponentAges(all);
     DR_ASSIGN_OR_RETURN(repo::Snapshot snapshot, manager_.GetBackup(id, /*with_items=*/false));
     r_.backup_id = snapshot.backup_id;
     r_.backup_end_time = snapshot.end_time;
@@ -491,33 +493,41 @@ class Drill {
       return ConfigError("the backup holds kafka, but the configuration has no kafka section to restore it to");
     }
     const std::string prefix = ScratchTopicPrefix(KeyOf(r_.drill_id));
-    c.scratch = "topics " + prefix + "*";
-    cleanups_.emplace_back(c.scratch, [this, prefix] { return DeleteScratchTopics(prefix); });
-    // Whether this client may create topics at all, asked with a topic of its
-    // own: many clusters leave topic creation to an operator or deny it by
-    // ACL (librdkafka's mock cannot create one for a client), and that is a
-    // Kafka the drill could not test, not a backup that failed to restore.
-    {
-      DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
-      net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : client->admin();
-      if (Status probe = admin.CreateTopic(ProbeTopic(prefix), 1, 1, {}); !probe.ok()) {
-        c.status = "not_tested";
-        c.error = "this client cannot create topics on the cluster (" + probe.message() + "): allow it to create and "
-                  "delete topics named " + prefix.substr(0, prefix.find('.') + 1) + "* for the restore test";
-        return Status::Ok();
-      }
-    }
-    backup::RestoreRequest request;
-    request.kafka.topic_prefix = prefix;
-    request.kafka.groups = false;
-    DR_RETURN_IF_ERROR(Restore("kafka", request, c));
     std::map<std::string, uint64_t> want;  // topic -> messages, over its segments
     for (const auto& item : component.items) {
       std::string topic = item.meta.value("topic", "");
       if (item.kind == "kafka_topic") want[topic] += 0;
       if (item.kind == "kafka_messages") want[topic] += item.meta.value("messages", uint64_t{0});
     }
+    if (want.empty()) return Corrupt("the backup's kafka part holds no topic");
+    // What the cleanup deletes: these names (a topic whose creation timed out
+    // may not be listed yet) and whatever is listed under the prefix.
+    std::vector<std::string> names{ProbeTopic(prefix)};
+    for (const auto& [topic, messages] : want) names.push_back(prefix + topic);
     DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
+    net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : client->admin();
+    // Whether this client may create and delete topics, tried with a topic of
+    // the drill's own before anything is restored: many clusters leave topics
+    // to an operator or deny them by ACL (librdkafka's mock cannot create one
+    // for a client), and that is a Kafka the drill could not test, not a
+    // backup that failed to restore. Replication factor -1: the cluster's.
+    const std::string allow = "allow it to create and delete topics named " + std::string(kTopicPrefix) + "*";
+    if (Status made = admin.CreateTopic(ProbeTopic(prefix), 1, -1, {}); !made.ok()) {
+      c.status = "not_tested";
+      c.error = "this client cannot create topics on the cluster (" + made.message() + "): " + allow;
+      return Status::Ok();
+    }
+    c.scratch = "topics " + prefix + "*";
+    cleanups_.emplace_back(c.scratch, [this, prefix, names] { return DeleteScratchTopics(prefix, names); });
+    if (Status gone = admin.DeleteTopics({ProbeTopic(prefix)}); !gone.ok()) {
+      c.status = "not_tested";
+      c.error = "this client cannot delete topics on the cluster (" + gone.message() + "): " + allow;
+      return Status::Ok();
+    }
+    backup::RestoreRequest request;
+    request.kafka.topic_prefix = prefix;
+    request.kafka.groups = false;
+    DR_RETURN_IF_ERROR(Restore("kafka", request, c));
     DR_ASSIGN_OR_RETURN(auto listed, client->ListTopics());
     json topics = json::object();
     std::string differ;
@@ -528,10 +538,14 @@ class Drill {
         differ += (differ.empty() ? "" : "; ") + ("topic " + scratch + " is missing");
         continue;
       }
+      // Counted by offsets: the topic was made empty, so its high watermark is
+      // what was produced into it, even where its retention (the backed-up
+      // topic's, over messages that keep their old timestamps) has already
+      // removed the oldest.
       uint64_t got = 0;
       for (const auto& p : found->partitions) {
         DR_ASSIGN_OR_RETURN(auto marks, client->Watermarks(scratch, p.id));
-        got += static_cast<uint64_t>(std::max<int64_t>(0, marks.second - marks.first));
+        got += static_cast<uint64_t>(std::max<int64_t>(0, marks.second));
       }
       topics[topic] = {{"scratch_topic", scratch}, {"partitions", found->partitions.size()}, {"messages", got},
                        {"manifest_messages", messages}};
@@ -541,18 +555,18 @@ class Drill {
       }
     }
     c.verification = {{"topics", topics}};
-    if (want.empty()) return Corrupt("the backup's kafka part holds no topic");
     if (!differ.empty()) return Corrupt(differ);
     return Status::Ok();
   }
 
-  // Deletes every topic of the cluster under `prefix` (one drill's) and its probe.
-  Status DeleteScratchTopics(const std::string& prefix) {
+  // Deletes one drill's topics: `names`, and every topic listed under `prefix`.
+  Status DeleteScratchTopics(const std::string& prefix, std::vector<std::string> names) {
     DR_ASSIGN_OR_RETURN(auto client, net::kafka::Client::Connect(source::kafka::ClientFromConfig(config_.kafka)));
     DR_ASSIGN_OR_RETURN(auto listed, client->ListTopics());
-    std::vector<std::string> names;
     for (const auto& t : listed) {
-      if (t.name.rfind(prefix, 0) == 0 || t.name == ProbeTopic(prefix)) names.push_back(t.name);
+      if (t.name.rfind(prefix, 0) == 0 && std::find(names.begin(), names.end(), t.name) == names.end()) {
+        names.push_back(t.name);
+      }
     }
     net::kafka::Admin& admin = options_.kafka_admin != nullptr ? *options_.kafka_admin : client->admin();
     return admin.DeleteTopics(names);

@@ -46,8 +46,9 @@ struct RestoreTestOptions {
   std::string scratch_root; // "": /tmp/ecap-dr-drill
   std::stop_token stop;     // requested: no further component starts; cleanup still runs
   std::function<void(const std::string&)> progress;  // a line per phase, for a terminal
-  // Deletes the Kafka scratch topics; null: librdkafka's Admin API (tests
-  // substitute a scripted one: the mock cluster cannot delete topics).
+  // Creates and deletes the drill's probe topic and deletes the Kafka scratch
+  // topics (the restore creates them with the manager's); null: librdkafka's
+  // Admin API (tests substitute a scripted one: the mock cluster has neither).
   net::kafka::Admin* kafka_admin = nullptr;
 };
 

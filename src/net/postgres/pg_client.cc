@@ -100,7 +100,7 @@ Result<std::unique_ptr<Connection>> Connection::OpenConninfo(const std::string& 
 }
 
 Result<std::unique_ptr<Connection>> Connection::OpenBounded(const std::string& conninfo, double seconds) {
-  // libpq's connect_timeout stays as a backstop of whole seconds.
+  // (libpq ignores connect_timeout when the connection is polled: the deadline is ours alone.)
   return FromConninfo(conninfo, static_cast<int>(std::ceil(seconds)), seconds);
 }
 

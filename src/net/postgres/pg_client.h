@@ -48,6 +48,9 @@ class Connection {
   // and the failover's look at the old primary, which must conclude: libpq's
   // own connect_timeout counts whole seconds (at least 2), and a statement
   // sent to a server that stops answering would wait for it forever.
+  // One deadline covers every host of a multi-host conninfo, and resolving a
+  // host name is not bounded (libpq resolves synchronously): give hostaddr
+  // for a strict bound.
   static Result<std::unique_ptr<Connection>> OpenBounded(const std::string& conninfo, double seconds);
   const std::string& where() const { return where_; }
 

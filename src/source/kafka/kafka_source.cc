@@ -224,6 +224,7 @@ Status KafkaSource::Backup(ItemWriter& writer) {
   std::vector<TopicInfo> topics;
   for (auto& t : all_topics) {
     if (options_.exclude_internal && t.internal) continue;
+    if (t.name.rfind(kScratchTopicPrefix, 0) == 0) continue;
     if (!MatchesAny(options_.topics, t.name)) continue;
     if (!options_.exclude_topics.empty() && MatchesAny(options_.exclude_topics, t.name)) continue;
     topics.push_back(std::move(t));

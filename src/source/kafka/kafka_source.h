@@ -36,6 +36,10 @@ using net::kafka::PartitionInfo;
 using net::kafka::TopicInfo;
 using net::kafka::TopicPartitions;
 
+// The restore test's scratch topics ("ecap-dr-drill.<drill>.<topic>", copies of
+// production's, deleted after the drill): never backed up.
+inline constexpr const char* kScratchTopicPrefix = "ecap-dr-drill.";
+
 struct KafkaOptions {
   ClientOptions client;
   std::vector<std::string> topics;          // glob patterns (fnmatch); empty: every topic

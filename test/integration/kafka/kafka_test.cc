@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "backup/backup_manager.h"
 #include "config/config.h"
 #include "coordinator/health_check.h"
+#include "base/time_util.h"
 #include "drill/scratch_restore.h"
 #include "test/integration/cli/cli_harness.h"
 #include "test/support/kafka_cluster.h"
@@ -224,6 +226,16 @@ TEST_F(KafkaTest, RealAdminPathsAgainstTheMock) {
   EXPECT_THAT(create.error.message(), HasSubstr("creating topic 'new." + cluster_->Topic("orders") + "'"));
   EXPECT_THAT(create.error.message(), HasSubstr("with 6 partitions"));
   EXPECT_THAT(create.error.message(), HasSubstr(cluster_->bootstrap()));
+  // DeleteTopics too (the mock has none): the error names the topic and the cluster.
+  auto admin_client = net::kafka::Client::Connect({.bootstrap_servers = cluster_->bootstrap(), .timeout_ms = 2000});
+  ASSERT_OK(admin_client);
+  if (cluster_->is_mock()) {
+    Status deleted = (*admin_client)->admin().DeleteTopics({"narrow." + cluster_->Topic("orders")});
+    EXPECT_FALSE(deleted.ok());
+    EXPECT_THAT(deleted.message(), HasSubstr("deleting topic 'narrow." + cluster_->Topic("orders") + "'"));
+    EXPECT_THAT(deleted.message(), HasSubstr(cluster_->bootstrap()));
+  }
+  EXPECT_OK((*admin_client)->admin().DeleteTopics({})) << "nothing to delete asks nothing";
 
   // An existing empty topic with the right partition count is used as it is.
   auto into = Restore(*m, "k1", {.topic_prefix = "copy."});
@@ -493,10 +505,26 @@ TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheL
   ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), orders));
   ASSERT_OK(cluster_->Produce(cluster_->Topic("clickstream"), clicks));
   ASSERT_OK(cluster_->Commit("billing", cluster_->Topic("orders"), 1, 400));
+  // Scratch topics of earlier drills: one killed two days ago (stale), one
+  // of a drill that began an hour ago (maybe running on another host).
+  const std::string dead = "ecap-dr-drill." + CompactUtc(RealClock().Now() - std::chrono::hours(48)) + "_dead.orders";
+  const std::string recent = "ecap-dr-drill." + CompactUtc(RealClock().Now() - std::chrono::hours(1)) + "_live.orders";
+  std::string dead_lower = dead, recent_lower = recent;
+  for (auto* name : {&dead_lower, &recent_lower}) {
+    for (char& ch : *name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  ASSERT_OK(cluster_->CreateTopic(dead_lower, 1));
+  ASSERT_OK(cluster_->CreateTopic(recent_lower, 1));
   ScriptedAdmin admin(*cluster_);
   admin.groups = std::vector<std::string>{"billing"};
   auto m = Manager(&admin);
   ASSERT_EQ(Backup(*m, "k1").status, "completed");
+  // Kafka backups never hold a drill's scratch topics.
+  auto k1 = m->GetBackup("k1");
+  ASSERT_OK(k1);
+  for (const auto& item : k1->components[0].items) {
+    EXPECT_EQ(item.meta.value("topic", "").rfind("ecap-dr-drill.", 0), std::string::npos) << item.name;
+  }
   // An incremental backup: the drill counts the messages of both segments.
   auto more = MakeMessages(300, 3, 3, 3000);
   ASSERT_OK(cluster_->Produce(cluster_->Topic("orders"), more));
@@ -511,6 +539,11 @@ TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheL
                                   .kafka_admin = &admin});
   ASSERT_EQ(r.status, "passed") << r.error.ToString();
   EXPECT_EQ(r.backup_id, "k2");
+  // The stale pass removed the dead drill's topic, not the recent one.
+  EXPECT_EQ(r.stale_removed, std::vector<std::string>{"topic " + dead_lower});
+  EXPECT_NE(std::find(admin.deleted.begin(), admin.deleted.end(), dead_lower), admin.deleted.end());
+  EXPECT_EQ(std::find(admin.deleted.begin(), admin.deleted.end(), recent_lower), admin.deleted.end());
+  admin.deleted.erase(std::remove(admin.deleted.begin(), admin.deleted.end(), dead_lower), admin.deleted.end());
   // Kafka's recovery point now: the age of its newest backup (k2, just taken).
   ASSERT_TRUE(r.backup_age_by_component.count("kafka"));
   EXPECT_GE(r.backup_age_by_component.at("kafka"), 0);
@@ -533,11 +566,16 @@ TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheL
   ASSERT_OK(restored);
   ExpectSameMessages(ByPartition(orders), *restored, "orders");
   // Deleted after (recorded: the mock keeps them), and no live group touched.
-  std::vector<std::string> deleted = admin.deleted;
-  std::sort(deleted.begin(), deleted.end());
-  EXPECT_EQ(deleted, (std::vector<std::string>{"ecap-dr-drill.kafka_test", prefix + cluster_->Topic("clickstream"),
-                                               prefix + cluster_->Topic("orders")}))
-      << "the scratch topics and the probe of whether this client may create topics";
+  const std::set<std::string> scratch_topics{"ecap-dr-drill.kafka_test", prefix + cluster_->Topic("clickstream"),
+                                             prefix + cluster_->Topic("orders")};
+  EXPECT_EQ(std::set<std::string>(admin.deleted.begin(), admin.deleted.end()), scratch_topics)
+      << "the scratch topics and the probe of whether this client may create and delete topics";
+  EXPECT_EQ(admin.deleted.front(), "ecap-dr-drill.kafka_test") << "the probe is deleted before anything is restored";
+  EXPECT_EQ(admin.created.back().replication_factor, 3) << "the scratch topics as the backed-up ones";
+  auto probe = std::find_if(admin.created.begin(), admin.created.end(),
+                            [](const auto& t) { return t.topic == "ecap-dr-drill.kafka_test"; });
+  ASSERT_NE(probe, admin.created.end());
+  EXPECT_EQ(probe->replication_factor, -1) << "the probe takes the cluster's default replication";
   EXPECT_EQ(r.removed, std::vector<std::string>{c.scratch});
   EXPECT_FALSE(admin.alter_group_offsets_called) << "the live consumer groups' offsets are the consumers'";
   EXPECT_EQ(CommittedAt(*cluster_, "billing", cluster_->Topic("orders"), 3, 1), 400);
@@ -557,7 +595,9 @@ TEST_F(KafkaTest, TheRestoreTestRestoresEveryTopicIntoScratchTopicsAndLeavesTheL
   EXPECT_EQ(again.components[0].status, "failed");
   EXPECT_THAT(again.components[0].error, HasSubstr("already holds"));
   EXPECT_THAT(again.error.ToString(), HasSubstr("kafka"));
-  EXPECT_EQ(admin.deleted.size(), 3u) << "the scratch topics are removed after a failure too";
+  admin.deleted.erase(std::remove(admin.deleted.begin(), admin.deleted.end(), dead_lower), admin.deleted.end());
+  EXPECT_EQ(std::set<std::string>(admin.deleted.begin(), admin.deleted.end()), scratch_topics)
+      << "the scratch topics are removed after a failure too";
 }
 
 // A cluster that does not let this client create topics (librdkafka's own
