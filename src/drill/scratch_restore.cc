@@ -500,6 +500,14 @@ class Drill {
       if (item.kind == "kafka_messages") want[topic] += item.meta.value("messages", uint64_t{0});
     }
     if (want.empty()) return Corrupt("the backup's kafka part holds no topic");
+    for (const auto& [topic, messages] : want) {
+      // Kafka's limit on a topic's name; the prefix takes 36 of it.
+      if ((prefix + topic).size() > 249) {
+        c.status = "not_tested";
+        c.error = "topic '" + topic + "' has no scratch name within Kafka's 249 characters (" + prefix + "...)";
+        return Status::Ok();
+      }
+    }
     // What the cleanup deletes: these names (a topic whose creation timed out
     // may not be listed yet) and whatever is listed under the prefix.
     std::vector<std::string> names{ProbeTopic(prefix)};

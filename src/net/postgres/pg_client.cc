@@ -258,6 +258,9 @@ Result<void*> Connection::ExecBounded(const std::string& sql, const std::vector<
     PQclear(last);
     last = res;
     if (PQstatus(conn) == CONNECTION_BAD) break;
+    // A COPY's result comes back forever: the caller sees it (and fails on it).
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) break;
   }
   return static_cast<void*>(last);
 }
