@@ -33,10 +33,11 @@ source scripts/platform.sh
 rm -rf "$WORK"; mkdir -p "$WORK/pg" "$WORK/dns"; chmod 755 "$WORK"
 RELAY_PID= MON_PID=
 cleanup() {
-  [[ -n $RELAY_PID ]] && kill "$RELAY_PID" 2>/dev/null
-  [[ -n $MON_PID ]] && kill "$MON_PID" 2>/dev/null
-  # Never leave the primary stopped.
-  [[ -f $WORK/pg/primary/postmaster.pid ]] && pkill -CONT -g "$(ps -o pgid= "$(head -1 "$WORK/pg/primary/postmaster.pid")" | tr -d ' ')" 2>/dev/null
+  set +e
+  if [[ -n $RELAY_PID ]]; then kill "$RELAY_PID" 2>/dev/null; fi
+  if [[ -n $MON_PID ]]; then kill "$MON_PID" 2>/dev/null; fi
+  # Never leave the primary stopped (its process group is its own: checked below).
+  if [[ -n ${PG_PID:-} ]]; then pkill -CONT -g "$PG_PID" 2>/dev/null; fi
   platform_stop_pg "$WORK/pg"
   return 0
 }
@@ -103,7 +104,8 @@ for _ in $(seq 100); do psql -h 127.0.0.1 -p "$RELAY_PORT" -U postgres -Atqc "se
 "$DR" -c "$WORK/ecap.yaml" monitor --max-seconds "$SECONDS_TOTAL" > "$WORK/monitor.log" 2>&1 &
 MON_PID=$!
 sleep 5
-rss_start=$(ps -o rss= "$MON_PID" | tr -d ' ')
+rss_start=$(ps -o rss= "$MON_PID" | tr -d ' ' || true)
+[[ -n $rss_start ]] || { echo "the monitor stopped at once: see $WORK/monitor.log" >&2; exit 1; }
 echo "monitor $MON_PID watching through the relay on port $RELAY_PORT for $SECONDS_TOTAL s (RSS $rss_start KiB)"
 
 # The outages, until the monitor stops.
@@ -115,15 +117,18 @@ outages=0 stopped_ms=0
 while kill -0 "$MON_PID" 2>/dev/null; do
   sleep "$(python3 -c 'import random; print(round(random.uniform(3, 15), 2))')"
   kill -0 "$MON_PID" 2>/dev/null || break
+  # A primary fenced by a (false) failover is gone: the report says so below.
+  kill -0 "$PG_PID" 2>/dev/null || { echo "the primary is gone: the monitor failed over"; break; }
   d_ms=$(python3 -c 'import random; print(random.randint(400, 1800))')
   # The whole server: postmaster, backends, walsender, checkpointer (one process group).
-  pkill -STOP -g "$pgid"; sleep "$(printf '%d.%03d' $((d_ms / 1000)) $((d_ms % 1000)))"; pkill -CONT -g "$pgid"
+  pkill -STOP -g "$pgid" || true; sleep "$(printf '%d.%03d' $((d_ms / 1000)) $((d_ms % 1000)))"; pkill -CONT -g "$pgid" || true
   outages=$((outages + 1)); stopped_ms=$((stopped_ms + d_ms))
   if (( outages % 50 == 0 )); then echo "$outages outages, monitor RSS $(ps -o rss= "$MON_PID" | tr -d ' ') KiB"; fi
   rss_now=$(ps -o rss= "$MON_PID" 2>/dev/null | tr -d ' ' || true)
   [[ -n $rss_now ]] && rss_end=$rss_now
 done
 set +e
+if kill -0 "$MON_PID" 2>/dev/null && ! kill -0 "$PG_PID" 2>/dev/null; then kill "$MON_PID"; fi
 wait "$MON_PID"; mon_status=$?
 set -e
 MON_PID=
