@@ -325,6 +325,7 @@ Status Handle::Error(const std::string& what, rd_kafka_resp_err_t err, const std
     case RD_KAFKA_RESP_ERR__TRANSPORT:
     case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
     case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
     case RD_KAFKA_RESP_ERR__RESOLVE:
     case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
     case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
@@ -408,6 +409,54 @@ bool MatchesAny(const std::vector<std::string>& patterns, const std::string& nam
     if (fnmatch(p.c_str(), name.c_str(), 0) == 0) return true;
   }
   return false;
+}
+
+Result<std::unique_ptr<Producer>> Producer::Create(const ClientOptions& options,
+                                                   const std::map<std::string, std::string>& extra) {
+  std::unique_ptr<Producer> p(new Producer());
+  Report* report = p->report_.get();
+  // Called from rd_kafka_poll, on the thread that waits in ProduceAndWait.
+  auto on_delivery = [report](const rd_kafka_message_t& m) {
+    if (reinterpret_cast<uintptr_t>(m._private) != report->waiting_for) return;  // an earlier, given-up message
+    report->done = true;
+    report->err = m.err;
+    report->where = {m.partition, m.offset};
+  };
+  DR_ASSIGN_OR_RETURN(p->handle_, Handle::Create(RD_KAFKA_PRODUCER, options, extra, on_delivery));
+  return p;
+}
+
+Producer::~Producer() {
+  if (handle_) rd_kafka_purge(handle_->get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+}
+
+Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, const std::string& key,
+                                                     const std::string& value, int timeout_ms) {
+  rd_kafka_t* rk = handle_->get();
+  const uint64_t id = ++next_id_;
+  *report_ = Report{.waiting_for = id};
+  // (the RD_KAFKA_V_* macros do not parenthesize their arguments)
+  void* k = const_cast<char*>(key.data());
+  void* v = const_cast<char*>(value.data());
+  size_t k_len = key.size(), v_len = value.size();
+  void* opaque = reinterpret_cast<void*>(static_cast<uintptr_t>(id));
+  rd_kafka_resp_err_t err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic.c_str()),
+                                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY(k, k_len),
+                                              RD_KAFKA_V_VALUE(v, v_len), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return handle_->Error("producing to topic '" + topic + "'", err);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!report_->done) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return handle_->Error("a message to topic '" + topic + "' was not acknowledged within " +
+                                std::to_string(timeout_ms) + " ms",
+                            RD_KAFKA_RESP_ERR__TIMED_OUT);
+    }
+    rd_kafka_poll(rk, 20);
+  }
+  if (report_->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return handle_->Error("producing to topic '" + topic + "'", report_->err);
+  }
+  return report_->where;
 }
 
 }  // namespace dr::net::kafka

@@ -131,6 +131,45 @@ class Client {
   int brokers_ = 0;
 };
 
+// One message at a time, each waited for until the cluster acknowledged it:
+// what the drills' load generator needs (where each message landed), not a
+// throughput path (the restore batches on a Handle of its own).
+class Producer {
+ public:
+  struct Delivered {
+    int32_t partition = -1;
+    int64_t offset = -1;
+  };
+  // `extra` overrides the options' properties (acks, message.timeout.ms, ...).
+  static Result<std::unique_ptr<Producer>> Create(const ClientOptions& options,
+                                                  const std::map<std::string, std::string>& extra = {});
+  // Messages not yet acknowledged are dropped (purged), not waited for.
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Produces `value` under `key` to `topic` (the partitioner picks the
+  // partition) and waits up to `timeout_ms` for its delivery report: where it
+  // landed, or the cluster's error (kUnavailable when it did not answer).
+  Result<Delivered> ProduceAndWait(const std::string& topic, const std::string& key, const std::string& value,
+                                   int timeout_ms);
+  const Handle& handle() const { return *handle_; }
+
+ private:
+  struct Report {
+    uint64_t waiting_for = 0;  // the id (opaque) of the message waited for
+    bool done = false;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    Delivered where;
+  };
+  Producer() = default;
+  // Declared before the handle: the handle's delivery callback writes it, and
+  // the handle is destroyed first.
+  std::unique_ptr<Report> report_ = std::make_unique<Report>();
+  std::unique_ptr<Handle> handle_;
+  uint64_t next_id_ = 0;
+};
+
 // Glob match (fnmatch) of a topic or group name against patterns; an empty
 // pattern list matches everything.
 bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name);
