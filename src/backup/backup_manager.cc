@@ -325,6 +325,12 @@ Result<std::vector<std::string>> BackupManager::ChooseComponents(const BackupReq
       if (s.configured(config_)) chosen.push_back(s.name);
     }
   }
+  for (const auto& name : request.except) {
+    if (FindSource(name) == nullptr) {
+      return InvalidArgument("unknown component '" + name + "' to leave out (known: " + KnownSourceNames() + ")");
+    }
+    std::erase(chosen, name);
+  }
   for (const auto& name : chosen) {
     const SourceEntry* source = FindSource(name);
     if (source == nullptr) {

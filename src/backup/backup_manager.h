@@ -38,6 +38,9 @@ namespace dr::backup {
 // otherwise every configured component, in that order.
 struct BackupRequest {
   std::vector<std::string> components;
+  // Left out of the components chosen (the default ones included): a region
+  // failover's first backup leaves out the brokers lost with the region.
+  std::vector<std::string> except;
   std::vector<std::string> paths;            // files/dirs; empty: files.paths from the configuration
   std::vector<source::StreamInput> streams;  // named streams (stdin)
   std::vector<std::string> tags;

@@ -387,10 +387,12 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
 
   registry.Add({.name = "backup",
                 .summary = "takes a backup (ecap-dr backup create)",
-                .optional = {"components", "tags"},
+                .optional = {"components", "except", "tags"},
                 .cannot_undo = "the backup is kept (retention removes it in time)",
                 .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
-                  backup::BackupRequest request{.components = ListArg(a, "components"), .tags = ListArg(a, "tags")};
+                  backup::BackupRequest request{.components = ListArg(a, "components"),
+                                                .except = ListArg(a, "except"),
+                                                .tags = ListArg(a, "tags")};
                   request.tags.push_back("runbook");
                   OpResult r = CreateBackup(*c, "", request);
                   return StepFrom(r, out, "backup " + Field(r, "backup_id"));
