@@ -1,6 +1,7 @@
 #include "source/kafka/kafka_source.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -378,6 +379,26 @@ Status KafkaSource::Backup(ItemWriter& writer) {
                            {"messages_read", stats_.messages},
                            {"positions", positions},
                            {"warnings", warnings}});
+  return Status::Ok();
+}
+
+Status AddReachedOffsets(const repo::SnapshotItem& item, const std::string& topic, std::map<int32_t, int64_t>& ends) {
+  if (item.kind != "kafka_messages" || !item.meta.is_object() || item.meta.value("topic", json()) != topic) {
+    return Status::Ok();
+  }
+  const json ranges = item.meta.value("ranges", json::object());
+  if (!ranges.is_object()) return Corrupt("item '" + item.name + "': its ranges are not an object");
+  for (const auto& [key, range] : ranges.items()) {
+    int32_t partition = -1;
+    auto [ptr, ec] = std::from_chars(key.data(), key.data() + key.size(), partition);
+    if (ec != std::errc() || ptr != key.data() + key.size() || partition < 0 || !range.is_array() ||
+        range.size() != 2 || !range[1].is_number_integer()) {
+      return Corrupt("item '" + item.name + "': range '" + key + "' is not a partition's [from, to]");
+    }
+    const int64_t to = range[1].get<int64_t>();
+    auto [it, made] = ends.emplace(partition, to);
+    if (!made) it->second = std::max(it->second, to);
+  }
   return Status::Ok();
 }
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,12 @@ struct KafkaRestoreStats {
 // count), produces every message partition by partition in its original order
 // with an idempotent producer, then commits each group's offsets translated to
 // where the messages landed.
+// How far a backup reaches into `topic`, one item at a time: for a
+// kafka_messages item of that topic, ends[partition] is raised to the offset
+// below which the item read it (its meta's "ranges"); other items are
+// ignored. Metadata the source did not write is kCorrupt, naming the item.
+Status AddReachedOffsets(const repo::SnapshotItem& item, const std::string& topic, std::map<int32_t, int64_t>& ends);
+
 Result<KafkaRestoreStats> RestoreKafka(const repo::SnapshotComponent& component, ItemReader& reader,
                                        const KafkaRestoreOptions& options);
 
