@@ -80,6 +80,7 @@ void PrintDisruptiveDrill(const json& d) {
              d.value("rpo_met", false) ? "met" : "NOT met");
   PrintWrites(w, noun, lake ? "object" : "commit");
   if (d.contains("lake_writes")) PrintWrites(d["lake_writes"], "objects", "object");
+  if (d.contains("kafka_writes")) PrintWrites(d["kafka_writes"], "Kafka messages", "message");
   for (const auto& p : d.value("phases", json::array())) {
     fmt::print("  {:>8.2f} s  {:<36} {:>8.2f} s  {}\n", p.value("start_seconds", 0.0), p.value("name", ""),
                p.value("seconds", 0.0), p.value("status", ""));

@@ -162,10 +162,12 @@ void Timeline::Finish() {
     result_.failed_step = "rto";
   }
   if (result_.error.ok() && result_.rpo_seconds > result_.rpo_target_seconds) {
-    // The region scenario counts the lake's writes beside the database's.
+    // The region scenario counts the lake's and Kafka's writes beside the database's.
     size_t lost = result_.lost.size();
-    if (auto lake = result_.details.find("lake_writes"); lake != result_.details.end() && lake->is_object()) {
-      lost += lake->value("lost", size_t{0});
+    for (const char* key : {"lake_writes", "kafka_writes"}) {
+      if (auto w = result_.details.find(key); w != result_.details.end() && w->is_object()) {
+        lost += w->value("lost", size_t{0});
+      }
     }
     result_.error = Failed(fmt::format("{} drill: {} acknowledged writes lost, {:.2f} s of writes, beyond the RPO "
                                        "target of {:.0f} s",

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/time_util.h"
+#include "drill/kafka_load.h"
 
 namespace dr::drill {
 namespace {
@@ -79,22 +80,56 @@ TEST(DisruptiveResultTest, TheScenarioDetailsAndTheFailedStepAreInTheDocument) {
   EXPECT_EQ(j["rto_met"], false) << "-1: not recovered";
 }
 
-// Past the RPO target the verdict counts every store's lost writes: the
-// region scenario's lake beside its database.
-TEST(TimelineTest, ARegionDrillPastItsRpoCountsTheLakesLostWritesToo) {
+// A region drill recovered well within its RTO, finished against an RPO target of 1 s.
+DisruptiveResult FinishRegionDrill(std::vector<LostWrite> lost, nlohmann::json details, double rpo_seconds) {
   DisruptiveResult r;
   r.scenario = "region";
   r.rto_seconds = 10;
   r.rto_target_seconds = 900;
   r.rpo_target_seconds = 1;
-  r.lost.push_back({.seq = 7});
-  r.details["lake_writes"] = {{"lost", 3}};
+  r.lost = std::move(lost);
+  r.details = std::move(details);
   Timeline timeline(RealClock(), r, nullptr);
-  r.rpo_seconds = 2.5;
+  r.rpo_seconds = rpo_seconds;
   timeline.Finish();
+  return r;
+}
+
+// Past the RPO target the verdict counts every store's lost writes: the
+// region scenario's lake beside its database.
+TEST(TimelineTest, ARegionDrillPastItsRpoCountsTheLakesLostWritesToo) {
+  DisruptiveResult r = FinishRegionDrill({{.seq = 7}}, {{"lake_writes", {{"lost", 3}}}}, 2.5);
   EXPECT_EQ(r.status, "failed");
   EXPECT_EQ(r.failed_step, "rpo");
   EXPECT_EQ(r.error.message(), "region drill: 4 acknowledged writes lost, 2.50 s of writes, beyond the RPO target of 1 s");
+}
+
+// Kafka's lost messages count too, beside the lake's and the database's.
+TEST(TimelineTest, ARegionDrillPastItsRpoCountsKafkasLostMessages) {
+  DisruptiveResult r = FinishRegionDrill({}, {{"lake_writes", {{"lost", 0}}}, {"kafka_writes", {{"lost", 5}}}}, 1.5);
+  EXPECT_EQ(r.failed_step, "rpo");
+  EXPECT_EQ(r.error.message(), "region drill: 5 acknowledged writes lost, 1.50 s of writes, beyond the RPO target of 1 s");
+}
+
+// A message is reached by a backup when its offset is below the backup's end
+// of its partition; a partition the backup lacks reaches nothing.
+TEST(KafkaPlacementsTest, AMessageIsReachedBelowItsPartitionsEndInTheBackup) {
+  KafkaPlacements placed;
+  placed.Record(1, {.partition = 0, .offset = 9});
+  placed.Record(2, {.partition = 0, .offset = 10});
+  placed.Record(3, {.partition = 1, .offset = 0});
+  placed.Record(4, {.partition = 2, .offset = 3});
+  auto reached = placed.Reached({{0, 10}, {1, 1}});
+  EXPECT_EQ(reached, (std::map<int64_t, bool>{{1, true}, {3, true}}));
+  DisruptiveResult r;
+  r.fault_at = "2026-12-04T10:00:00Z";
+  auto at = *ParseUtc("2026-12-04T09:59:58Z");
+  CountLost({{.seq = 1, .at = at}, {.seq = 2, .at = at}, {.seq = 3, .at = at}, {.seq = 4, .at = at}}, reached, r);
+  ASSERT_EQ(r.lost.size(), 2u);
+  EXPECT_EQ(r.lost[0].seq, 2);
+  EXPECT_EQ(r.lost[1].seq, 4);
+  EXPECT_EQ(r.lost[1].state, "missing");
+  EXPECT_DOUBLE_EQ(r.rpo_seconds, 2.0);
 }
 
 }  // namespace

@@ -14,6 +14,10 @@ using Steady = std::chrono::steady_clock;
 
 std::string Seconds(double s) { return std::to_string(static_cast<int>(s)) + " s"; }
 
+std::string KafkaName(const RegionScenarioOptions& o) {
+  return "Kafka topic " + std::string(kKafkaDrillTopic) + " at " + o.kafka->client.bootstrap_servers;
+}
+
 }  // namespace
 
 DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& options) {
@@ -24,8 +28,14 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
   LoadWriter commits({.drill_id = result.drill_id, .conninfo = options.service.primary, .resolve = options.resolve},
                      clock);
   LoadWriter objects(LakeTarget(options, prefix, result.drill_id), clock);
-  DisruptiveResult lake;  // the lake's writes, counted as the database's are
-  lake.drill_id = result.drill_id;
+  DisruptiveResult lake, kafka;  // the lake's and Kafka's writes, counted as the database's are
+  lake.drill_id = kafka.drill_id = result.drill_id;
+  auto placements = std::make_shared<KafkaPlacements>();
+  std::unique_ptr<LoadWriter> messages;
+  if (options.kafka) {
+    messages = std::make_unique<LoadWriter>(KafkaTarget(*options.kafka, kKafkaDrillTopic, result.drill_id, placements),
+                                            clock);
+  }
   std::string bucket_after;
   result.details["prefix"] = prefix;
   [&] {
@@ -47,8 +57,25 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     if (Status s = AwaitWrites(objects, options.commits_before_fault, clock, options, lake_name); !s.ok()) {
       return timeline.Fail("load", s);
     }
+    if (messages) {
+      std::string note = EnsureDrillTopic(*options.kafka, kKafkaDrillTopic);
+      messages->Start();
+      Status s = AwaitWrites(*messages, options.commits_before_fault, clock, options, KafkaName(options));
+      if (!s.ok()) {
+        return timeline.Fail("load", note.empty() ? s
+                                                  : s.WithContext("the topic could not be made (" + note +
+                                                                  ") nor was it made by the first message"));
+      }
+    }
 
-    timeline.Begin("mirror pass and replication");
+    timeline.Begin(messages ? "Kafka backup, mirror pass and replication" : "mirror pass and replication");
+    if (messages) {
+      auto backed_up = options.kafka->backup(kKafkaDrillTopic);
+      if (!backed_up.ok()) {
+        return timeline.Fail("backup", backed_up.status().WithContext("the backup of Kafka before the fault"));
+      }
+      result.details["kafka_backup"] = *backed_up;
+    }
     auto pass = options.mirror();
     if (!pass.ok()) return timeline.Fail("mirror", pass.status().WithContext("the mirror pass before the fault"));
     result.details["mirror"] = *pass;
@@ -68,12 +95,20 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     if (Status s = AwaitWrites(commits, commits.ack_count() + more, clock, options, options.service.name); !s.ok()) {
       return timeline.Fail("load", s);
     }
+    if (messages) {
+      if (Status s = AwaitWrites(*messages, messages->ack_count() + more, clock, options, KafkaName(options));
+          !s.ok()) {
+        return timeline.Fail("load", s);
+      }
+      messages->Stop();
+    }
 
     timeline.Begin("inject the fault");
     result.acknowledged_before_fault = commits.ack_count();
     lake.acknowledged_before_fault = objects.ack_count();
+    if (messages) kafka.acknowledged_before_fault = messages->ack_count();
     Steady::time_point fault = clock.Monotonic();
-    result.fault_at = lake.fault_at = FormatUtc(clock.Now(), true);
+    result.fault_at = lake.fault_at = kafka.fault_at = FormatUtc(clock.Now(), true);
     if (auto lag = options.mirror_lag()) result.details["mirror_lag_seconds"] = *lag;
     timeline.Say("drill " + result.drill_id + ": injecting the region fault");
     if (Status s = options.inject(); !s.ok()) return timeline.Fail("inject", s.WithContext("injecting the fault"));
@@ -144,10 +179,29 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
                    " acknowledged objects are lost (written after the mirror's last pass)");
     }
     result.rpo_seconds = std::max(result.rpo_seconds, lake.rpo_seconds);
+    if (messages) {
+      auto ends = options.kafka->backed_up(kKafkaDrillTopic);
+      if (!ends.ok()) {
+        return timeline.Fail("verify", ends.status().WithContext("the newest backup of Kafka in " + *repository_after));
+      }
+      json reached = json::object();
+      for (const auto& [partition, end] : *ends) reached[std::to_string(partition)] = end;
+      result.details["kafka"] = {{"topic", kKafkaDrillTopic}, {"backed_up_to", reached}};
+      CountLost(messages->acks(), placements->Reached(*ends), kafka);
+      if (!kafka.lost.empty()) {
+        timeline.Say("drill " + result.drill_id + ": " + std::to_string(kafka.lost.size()) +
+                     " acknowledged Kafka messages are lost (produced after the last backup of Kafka)");
+      }
+      result.rpo_seconds = std::max(result.rpo_seconds, kafka.rpo_seconds);
+    }
   }();
   StopLoad(commits, result);
   StopLoad(objects, lake);
   result.details["lake_writes"] = WritesJson(lake);
+  if (messages) {
+    StopLoad(*messages, kafka);
+    result.details["kafka_writes"] = WritesJson(kafka);
+  }
 
   timeline.Begin("remove the drill's rows and objects");
   std::string address;

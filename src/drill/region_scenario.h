@@ -4,13 +4,17 @@
 // objects into the lake; the platform comes back in the backup region, and
 // what that cost is measured from the outside.
 //
-//   1. Two load generators: single-row commits through the service's name
-//      (load_writer.h) and small objects into the lake's active bucket
-//      (lake_load.h), every acknowledged write recorded.
-//   2. What the platform's schedule does before any fault: one mirror pass
-//      and one replication of the repository to its replica. The load goes
-//      on: what it writes after them is the lag at the fault.
-//   3. The fault (drill.faults.region: the three stop together).
+//   1. Load generators: single-row commits through the service's name
+//      (load_writer.h), small objects into the lake's active bucket
+//      (lake_load.h) and, when Kafka is configured, messages into the
+//      drills' topic (kafka_load.h), every acknowledged write recorded.
+//   2. What the platform's schedule does before any fault: with Kafka, one
+//      backup of Kafka (the drills' topic among its topics); one mirror pass;
+//      and one replication of the repository to its replica. The load goes on: what it writes after
+//      them is the lag at the fault.
+//   3. The fault (drill.faults.region: the three stop together, and the
+//      brokers with them). The Kafka load stops just before it: the backup
+//      region has no brokers of its own to take it.
 //   4. Recovery (the caller's: the complete_region_failure runbook, which
 //      switches the lake to its mirror and the repository to its replica,
 //      promotes the standby, moves the name, verifies the newest backup from
@@ -20,7 +24,9 @@
 //      and the recovery ended (its backup verified in the backup region).
 //      RPO: the acknowledged commits and objects the backup region lacks,
 //      each named, and how long before the fault the oldest was acknowledged
-//      (the database's in `writes`, the lake's in `lake_writes`).
+//      (the database's in `writes`, the lake's in `lake_writes`); Kafka's:
+//      the acknowledged messages the newest backup in the replica does not
+//      reach (`kafka_writes`), which a restore there could not bring back.
 //   6. The drill's rows and objects are removed, also when the drill fails.
 //
 // Nothing here decides whether the platform may be disrupted: the caller
@@ -37,6 +43,7 @@
 #include "dr/clock.h"
 #include "dr/result.h"
 #include "drill/disruptive.h"
+#include "drill/kafka_load.h"
 #include "drill/lake_load.h"
 
 namespace dr::drill {
@@ -57,6 +64,8 @@ struct RegionScenarioOptions : DisruptiveOptions, LakeLoad {
   // also when it fails: the drill names the step that failed).
   std::function<Status()> inject;
   std::function<Status(nlohmann::json& runbook)> recover;
+  // Kafka's part (nullopt: the platform has no Kafka configured).
+  std::optional<KafkaLoad> kafka;
 };
 
 // Never fails: the outcome is the result (scenario "region").

@@ -156,6 +156,7 @@ std::string DrillHtml(const json& d) {
   writes("writes", region ? "Writes to the database" : "Writes", "writes",
          Str(d, "scenario") == "storage" ? "object " : "commit ");
   writes("lake_writes", "Writes to the lake", "lake-writes", "object ");
+  writes("kafka_writes", "Messages to Kafka", "kafka-writes", "message ");
   out << "<h2>Timeline</h2>" << TimelineSvg(d.value("phases", json::array()), Num(d, "duration_seconds", 0));
   out << "<h2>Scratch targets</h2><ul id=\"removed\">";
   auto list = [&](const char* key, const std::string& before, const char* cls) {

@@ -30,6 +30,7 @@
 #include "ops/access_ops.h"
 #include "ops/backup_ops.h"
 #include "ops/runbook_ops.h"
+#include "source/kafka/kafka_spec.h"
 #include "source/postgres/postgres_spec.h"
 #include "source/postgres/scratch_server.h"
 #include "source/s3lake/s3lake_spec.h"
@@ -346,6 +347,8 @@ OpResult RunStorageDrill(OperationContext& ctx, Operation& op, const DrillReques
   return FinishDisruptive(op, drill::RunStorageScenario(*ctx.clock, options));
 }
 
+bool KafkaConfigured(const config::Config& c) { return c.kafka_configured && !c.kafka.bootstrap_servers.empty(); }
+
 // Where the region scenario may run and what it needs, checked before anything changes.
 Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, config::CoordinatedService* service) {
   DR_RETURN_IF_ERROR(CheckDisruptive(c, request, "it makes the whole primary region fail: its database, lake "
@@ -366,7 +369,63 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
     return Status(Code::kConfig, "drill.faults.region is not set: the command that makes the primary region fail "
                                  "(its database primary, lake bucket and repository)");
   }
+  // The drills' topic must be one Kafka's backups may hold.
+  for (const auto& pattern : c.kafka.exclude_topics) {
+    if (KafkaConfigured(c) && net::kafka::MatchesAny({pattern}, drill::kKafkaDrillTopic)) {
+      return Status(Code::kConfig, "kafka.exclude_topics pattern '" + pattern + "' leaves out the drills' topic " +
+                                       drill::kKafkaDrillTopic + ": the region drill could not count Kafka's writes");
+    }
+  }
   return Status::Ok();
+}
+
+// Kafka's part of the region drill: the cluster; one backup of Kafka (as a
+// schedule's Kafka job, whose topics may leave the drills' out) with the
+// drills' topic among its topics, tagged with the drill (Kafka alone: a
+// backup of the whole platform would hold the fault back by its own length,
+// and every store's lag with it); and how far the newest backup in the
+// repository in use whose Kafka part covers that topic reaches into it.
+drill::KafkaLoad KafkaDrillLoad(OperationContext& ctx, const std::string& drill_id) {
+  drill::KafkaLoad k;
+  k.client = source::kafka::ClientFromConfig(ctx.config.kafka);
+  k.backup = [&ctx, drill_id](const std::string& topic) -> Result<json> {
+    OperationContext with_topic = ctx;
+    config::KafkaConfig& kafka = with_topic.config.kafka;
+    if (!kafka.topics.empty() && !net::kafka::MatchesAny(kafka.topics, topic)) kafka.topics.push_back(topic);
+    backup::BackupRequest request{.components = {"kafka"}, .tags = {"drill:" + drill_id}};
+    OpResult r = CreateBackup(with_topic, "", request);
+    if (!r.status.ok()) return r.status;
+    return r.data;
+  };
+  k.backed_up = [&ctx](const std::string& topic) -> Result<std::map<int32_t, int64_t>> {
+    OpResult list = ListBackups(ctx);
+    if (!list.status.ok()) return list.status;
+    std::string newest;
+    std::optional<std::chrono::system_clock::time_point> newest_start;
+    for (const auto& b : list.data.value("backups", json::array())) {
+      if (b.value("status", "") != "completed") continue;
+      const json positions = b.value("components", json::object())
+                                 .value("kafka", json::object())
+                                 .value("meta", json::object())
+                                 .value("positions", json::object());
+      auto start = ParseUtc(b.value("start_time", ""));
+      if (!positions.is_object() || !positions.contains(topic) || !start) continue;
+      if (!newest_start || *start >= *newest_start) {
+        newest = b.value("backup_id", "");
+        newest_start = start;
+      }
+    }
+    if (newest.empty()) return Status(Code::kNotFound, "no completed backup holds Kafka's topic " + topic);
+    std::map<int32_t, int64_t> ends;
+    BackupWalk walk{.header = [](const repo::Snapshot&) { return Status::Ok(); },
+                    .item = [&](size_t, repo::SnapshotItem&& item) {
+                      return source::kafka::AddReachedOffsets(item, topic, ends);
+                    }};
+    OpResult shown = ShowBackup(ctx, newest, walk);
+    if (!shown.status.ok()) return shown.status.WithContext("backup '" + newest + "'");
+    return ends;
+  };
+  return k;
 }
 
 // The region scenario loses the primary region's database, lake bucket and
@@ -395,8 +454,10 @@ OpResult RunRegionDrill(OperationContext& ctx, Operation& op, const DrillRequest
   options.recover = [&](json& runbook) {
     return RunRecoveryRunbook(ctx, request, "complete_region_failure", {}, runbook);
   };
+
   SetCommonOptions(ctx, request, options);
   options.drill_id = NewDrillId(ctx);
+  if (KafkaConfigured(c)) options.kafka = KafkaDrillLoad(ctx, options.drill_id);
   return FinishDisruptive(op, drill::RunRegionScenario(*ctx.clock, options));
 }
 

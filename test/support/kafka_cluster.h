@@ -4,6 +4,7 @@
 // independently of the code under test, and commit group offsets.
 #pragma once
 
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <optional>
@@ -50,6 +51,12 @@ class KafkaCluster {
   Status Commit(const std::string& group, const std::string& topic, int32_t partition, int64_t offset);
   Result<std::map<int32_t, int64_t>> Committed(const std::string& group, const std::string& topic, int partitions);
   net::kafka::Client& client() { return *client_; }
+  // The mock's process, for a test's fault command to kill (is_mock() first:
+  // a real cluster has none, and a "kill -9 -1" would take every process).
+  pid_t mock_pid() const {
+    if (!mock_) std::abort();
+    return mock_->pid();
+  }
 
  private:
   KafkaCluster() = default;

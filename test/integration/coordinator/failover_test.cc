@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include <httplib.h>
@@ -629,7 +630,8 @@ TEST_F(FailoverTest, TwoCoordinatorsElectOneLeaderThroughEtcd) {
 // and objects into the lake. The complete_region_failure runbook brings the
 // platform back from the synchronous standby, the lake's mirror and the
 // repository's replica; the drill counts every acknowledged write, and the
-// platform's backups go on in the backup region.
+// platform's backups go on in the backup region. The region's Kafka broker
+// dies with it: the messages its last backup did not reach are named.
 TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBackInTheBackupRegion) {
   ASSERT_OK(primary_->Psql("postgres", "alter system set synchronous_standby_names = '*'"));
   ASSERT_OK(primary_->Psql("postgres", "select pg_reload_conf()"));
@@ -647,6 +649,10 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
     ASSERT_TRUE(made.ok() && made->status == 200) << (made.ok() ? made->body : made.status().ToString());
   }
   ASSERT_TRUE(lake.Send("PUT", "orders/part-0.json", {}, {}, "{\"order\":1}\n")->status == 200);
+  auto kafka = KafkaCluster::Start(1, {"orders:1"});
+  ASSERT_OK(kafka);
+  if (!(*kafka)->is_mock()) GTEST_SKIP() << "the region's fault kills the Kafka mock's process";
+  ASSERT_OK((*kafka)->Produce("orders", {{.value = "order 1"}, {.value = "order 2"}}));
   std::string config = ReadFileOrDie(config_);
   config.replace(config.find("s3:\n"), 4, "s3:\n  endpoint: \"" + (*rgw)->endpoint() +
                                               "\"\n  region: us-east-1\n  force_path_style: true\n  access_key_id: " +
@@ -657,6 +663,8 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
             key_ + "\"\nreplicas:\n  - {type: local, path: \"" + replica + "\"}\naudit:\n  log_file: \"" +
             dir_ / "state/audit.log" + "\"\npostgresql: {host: \"" + primary_->host() + "\", port: " +
             std::to_string(primary_->port()) + ", database: postgres, username: postgres}\n" +
+            "kafka: {bootstrap_servers: \"" + (*kafka)->bootstrap() + "\", topics: [orders], " +
+            "consumer_groups: [analytics], timeout_seconds: 3}\n" +
             "drill:\n  environment: true\n  timeout_seconds: 120\n";
   WriteFile(config_, config);
   InitRepo();
@@ -668,7 +676,7 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
 
   WriteFile(config_, config + "  faults:\n    region: \"kill -9 $(head -1 " + dir_ / "primary/data/postmaster.pid" +
                          "); " + (*rgw)->admin_command() + " bucket rm --bucket=lake --purge-objects && mv " + repo_ +
-                         " " + dir_ / "lost-repo" + "\"\n");
+                         " " + dir_ / "lost-repo" + " && kill -9 " + std::to_string((*kafka)->mock_pid()) + "\"\n");
   auto r = Dr("--json drill --scenario region --disruptive --report " + dir_ / "reports");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   json d = json::parse(r.out);
@@ -709,6 +717,24 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
   EXPECT_GT(o["acknowledged"].get<int>(), o["acknowledged_before_fault"].get<int>()) << "objects after the recovery";
   EXPECT_GE(o["lost"].get<int>(), 10) << "the objects put after the mirror pass, before the fault";
   EXPECT_EQ(o["lost"].get<size_t>(), o["lost_writes"].size());
+  // Kafka: the messages produced after the drill's backup of Kafka, before
+  // the fault, are lost, each named; every other one is in that backup, as
+  // the replica holds it (a new topic: its offsets count its messages).
+  const json& k = d["kafka_writes"];
+  EXPECT_GE(k["acknowledged_before_fault"].get<int>(), 30);
+  EXPECT_EQ(k["acknowledged"], k["acknowledged_before_fault"]) << "the load stops at the fault";
+  EXPECT_GE(k["lost"].get<int>(), 10) << d.dump(2);
+  EXPECT_EQ(k["lost"].get<size_t>(), k["lost_writes"].size());
+  ASSERT_FALSE(k["lost_writes"].empty());
+  EXPECT_EQ(k["lost_writes"][0]["state"], "missing");
+  int64_t reached = 0;
+  ASSERT_FALSE(d["kafka"]["backed_up_to"].empty()) << d["kafka"].dump();
+  for (const auto& [partition, end] : d["kafka"]["backed_up_to"].items()) reached += end.get<int64_t>();
+  EXPECT_GE(reached, 20) << "the messages acknowledged before the backup are in it";
+  EXPECT_EQ(reached + k["lost"].get<int64_t>(), k["acknowledged"].get<int64_t>()) << d["kafka"].dump();
+  EXPECT_EQ(d["kafka_backup"]["status"], "completed");
+  EXPECT_EQ(d["kafka_backup"]["components"].size(), 1u);
+  EXPECT_TRUE(d["kafka_backup"]["components"].contains("kafka"));
   EXPECT_EQ(d["rpo_met"], true);
   EXPECT_GT(d["rpo_seconds"].get<double>(), 0);
   // The platform as the backup region serves it: the name, the lake, the
@@ -725,10 +751,15 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
   auto list = Dr("--json backup list");
   ASSERT_EQ(list.exit_code, 0) << list.err;
   const json backups = json::parse(list.out)["backups"];
-  ASSERT_EQ(backups.size(), 2u) << list.out;
+  // Before the region, the drill's backup of Kafka, the runbook's.
+  ASSERT_EQ(backups.size(), 3u) << list.out;
   EXPECT_EQ(backups[0]["backup_id"], "before-the-region");
-  EXPECT_EQ(backups[1]["tags"], json({"region-failover", "runbook"})) << "the first backup in the new region";
-  EXPECT_TRUE(std::filesystem::exists(replica + "/snapshots/" + backups[1]["backup_id"].get<std::string>()));
+  EXPECT_EQ(backups[1]["tags"], json({"drill:" + d["drill_id"].get<std::string>()}));
+  EXPECT_EQ(backups[1]["backup_id"], d["kafka_backup"]["backup_id"]);
+  EXPECT_EQ(backups[2]["tags"], json({"region-failover", "runbook"})) << "the first backup in the new region";
+  EXPECT_TRUE(std::filesystem::exists(replica + "/snapshots/" + backups[2]["backup_id"].get<std::string>()));
+  EXPECT_FALSE(backups[2]["components"].contains("kafka")) << "the region's brokers are lost: Kafka is left out";
+  EXPECT_TRUE(backups[2]["components"].contains("postgresql"));
   auto again = Dr("drill --scenario region --disruptive");
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_THAT(again.err, HasSubstr("no standby left"));

@@ -1,0 +1,86 @@
+#include "drill/kafka_load.h"
+
+#include <algorithm>
+
+namespace dr::drill {
+namespace {
+
+// A message is given up on after 5 s (message.timeout.ms) and the wait ends a
+// second later: a dead cluster costs the load a failed write, not minutes.
+constexpr int kMessageTimeoutMs = 5000;
+
+class KafkaMessageTarget final : public LoadTarget {
+ public:
+  KafkaMessageTarget(const KafkaLoad& kafka, std::string topic, std::string drill_id,
+                     std::shared_ptr<KafkaPlacements> placements)
+      : client_(kafka.client), topic_(std::move(topic)), drill_id_(std::move(drill_id)), placements_(std::move(placements)) {}
+
+  Result<std::string> Connect() override {
+    producer_.reset();
+    DR_ASSIGN_OR_RETURN(producer_, net::kafka::Producer::Create(
+                                       client_, {{"acks", "all"},
+                                                       {"linger.ms", "0"},
+                                                       {"message.timeout.ms", std::to_string(kMessageTimeoutMs)}}));
+    return "topic " + topic_ + " on " + producer_->handle().Where();
+  }
+  bool connected() const override { return producer_ != nullptr; }
+
+  Status Write(int64_t seq) override {
+    const std::string key = drill_id_ + "/" + std::to_string(seq);
+    auto delivered = producer_->ProduceAndWait(topic_, key, key + "\n", kMessageTimeoutMs + 1000);
+    if (!delivered.ok()) {
+      producer_.reset();  // the next write starts a producer of its own
+      return delivered.status();
+    }
+    placements_->Record(seq, *delivered);
+    return Status::Ok();
+  }
+
+ private:
+  const net::kafka::ClientOptions client_;
+  const std::string topic_, drill_id_;
+  std::shared_ptr<KafkaPlacements> placements_;
+  std::unique_ptr<net::kafka::Producer> producer_;
+};
+
+}  // namespace
+
+void KafkaPlacements::Record(int64_t seq, net::kafka::Producer::Delivered where) {
+  std::lock_guard lock(mu_);
+  by_seq_[seq] = where;
+}
+
+std::map<int64_t, bool> KafkaPlacements::Reached(const std::map<int32_t, int64_t>& ends) const {
+  std::lock_guard lock(mu_);
+  std::map<int64_t, bool> out;
+  for (const auto& [seq, where] : by_seq_) {
+    auto end = ends.find(where.partition);
+    if (end != ends.end() && where.offset >= 0 && where.offset < end->second) out[seq] = true;
+  }
+  return out;
+}
+
+std::optional<net::kafka::Producer::Delivered> KafkaPlacements::At(int64_t seq) const {
+  std::lock_guard lock(mu_);
+  auto it = by_seq_.find(seq);
+  if (it == by_seq_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string EnsureDrillTopic(const KafkaLoad& kafka, const std::string& topic) {
+  auto client = net::kafka::Client::Connect(kafka.client);
+  if (!client.ok()) return client.status().message();
+  auto topics = (*client)->ListTopics();
+  if (topics.ok() && std::any_of(topics->begin(), topics->end(), [&](const auto& t) { return t.name == topic; })) {
+    return "";
+  }
+  Status made = (*client)->admin().CreateTopic(topic, 1, -1, {});
+  return made.ok() ? "" : made.message();
+}
+
+std::unique_ptr<LoadTarget> KafkaTarget(const KafkaLoad& kafka, std::string topic, std::string drill_id,
+                                        std::shared_ptr<KafkaPlacements> placements) {
+  return std::make_unique<KafkaMessageTarget>(kafka, std::move(topic), std::move(drill_id), std::move(placements));
+}
+
+}  // namespace dr::drill
