@@ -258,16 +258,27 @@ R_PSQL="$PGBIN/psql -X -At -h 127.0.0.10 -p $PG_PORT -U postgres"
 $R_PSQL -c "create database shop" >/dev/null
 $PGBIN/pgbench -h 127.0.0.10 -p "$PG_PORT" -U postgres -i -s 1 -q shop >/dev/null 2>&1
 platform_bind "$R/dns"
+# etcd: the daemons of this platform elect their leader there (one runs the
+# schedule; a standby daemon on another host would take over).
+platform_etcd "$R/etcd"
 for b in region-lake region-lake-mirror region-backups; do s3 -X PUT "$S3_ENDPOINT/$b" >/dev/null; done
 for i in $(seq 1 20); do
   echo "{\"event\":\"add_to_cart\",\"session\":$i}" | s3 -X PUT --data-binary @- "$S3_ENDPOINT/region-lake/events/part-$i.json" >/dev/null
 done
-platform_config "$R" region-lake region-lake-mirror region-backups > "$R/ecap-dr.yaml"
+# The region's brokers are the sandbox's Kafka: the region fault takes all
+# three down (the mock's control pipe), and they come back after the drill.
+platform_config "$R" region-lake region-lake-mirror region-backups \
+  "; printf 'down 1\\\\ndown 2\\\\ndown 3\\\\n' > '$KAFKA_DIR/control'" > "$R/ecap-dr.yaml"
 # The automation daemon serves this platform meanwhile: its API (a token for
 # the user sre), its metrics and its status page.
 head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$R/api.token"
 chmod 600 "$R/api.token"
 cat >> "$R/ecap-dr.yaml" <<YAML
+kafka:
+  bootstrap_servers: "$KAFKA_BOOTSTRAP"
+  topics: [orders]
+  consumer_groups: [analytics-etl]
+  timeout_seconds: 3
 automation:
   listen: "127.0.0.1:0"
   api:
@@ -276,7 +287,8 @@ automation:
 YAML
 export ECAP_DR_CONFIG="$R/ecap-dr.yaml"
 echo "a second platform: PostgreSQL primary and synchronous standby on port $PG_PORT, db.platform.test on BIND port $DNS_PORT,"
-echo "the lake s3://region-lake mirrored to s3://region-lake-mirror, the repository in $R/repo replicated to s3://region-backups"
+echo "the lake s3://region-lake mirrored to s3://region-lake-mirror, the repository in $R/repo replicated to s3://region-backups,"
+echo "the sandbox's Kafka as the region's brokers, etcd at $ETCD_ENDPOINT for the daemons' leader election"
 step "its encrypted repository" "$DR" repo init
 step "its first backup (the database and the lake)" "$DR" backup create --component postgresql --component s3
 step "its lake mirrored to the backup region" "$DR" s3 mirror --once
@@ -286,14 +298,27 @@ for _ in $(seq 300); do grep -q "listening on" "$R/serve.log" && break; sleep 0.
 API=$(grep -o 'listening on [0-9.:]*' "$R/serve.log" | head -1 | sed 's/listening on //')
 [[ -n $API ]] || { echo "FAILED: ecap-dr serve did not start (see $R/serve.log)" >&2; exit 1; }
 echo "ecap-dr serve: the API, /metrics and the status page on http://$API (its log: $R/serve.log)"
+for _ in $(seq 300); do
+  curl -sf "http://$API/metrics" | grep -q '^ecap_dr_automation_leader 1' && break
+  sleep 0.1
+done
+# (etcd's v3 JSON gateway: keys and values in base64)
+leader=$(curl -sf -d "{\"key\": \"$(printf /ecap-dr/automation/leader | base64)\"}" "$ETCD_ENDPOINT/v3/kv/range" |
+  python3 -c 'import base64, json, sys; kvs = json.load(sys.stdin).get("kvs", []); print(base64.b64decode(kvs[0]["value"]).decode() if kvs else "")')
+[[ -n $leader ]] || { echo "FAILED: the daemon holds no lead in etcd (see $R/serve.log)" >&2; exit 1; }
+echo "the daemon leads through etcd: /ecap-dr/automation/leader = $leader; $(curl -sf "http://$API/metrics" | grep '^ecap_dr_automation_leader ')"
 # The region scenario: the drill replicates the repository and mirrors the
 # lake once more, then kills the primary, removes the lake's bucket and moves
 # the repository away, all at once, while clients commit through
 # db.platform.test and put objects into the lake; the complete_region_failure
 # runbook switches the lake to its mirror and backups to the replica,
 # promotes the standby, moves the name, verifies the newest backup from the
-# replica and makes a first backup there. Every acknowledged write is counted.
+# replica and makes a first backup there (Kafka left out: its brokers are
+# lost). Every acknowledged write is counted; Kafka's are counted against the
+# newest backup of Kafka the replica holds.
 step "the region scenario" "$DR" drill --scenario region --disruptive --report "$SANDBOX/reports"
+for b in 1 2 3; do kafka_ctl up "$b"; done
+echo "(the primary region's Kafka brokers are back up)"
 region_address=$(dig @127.0.0.1 -p "$DNS_PORT" +short db.platform.test A)
 [[ "$region_address" == 127.0.0.20 ]] || { echo "FAILED: db.platform.test leads to '$region_address'" >&2; exit 1; }
 step "backups now come from the replica in the backup region (the primary repository is gone)" "$DR" backup list

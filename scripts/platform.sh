@@ -13,8 +13,11 @@
 #   platform_kafka DIR TOPIC:PARTITIONS...  sets KAFKA_BOOTSTRAP, KAFKA_PID: librdkafka's mock
 #                                  cluster, 3 brokers (KAFKA_MOCK names the helper, built from
 #                                  test/servers/kafka_mock.cc); kafka_ctl CMD talks to it
-#   platform_config DIR LAKE MIRROR [REPLICA]  prints ecap-dr's configuration for the platform
-#   platform_stop DIR_PG           stops both servers (immediate), named, radosgw and the Kafka mock
+#   platform_etcd DIR              sets ETCD_ENDPOINT, ETCD_PID: a single-node etcd (the daemons'
+#                                  leader election); platform_config names it when it is set
+#   platform_config DIR LAKE MIRROR [REPLICA [MORE]]  prints ecap-dr's configuration for the platform
+#                                       (MORE: shell appended to the region fault, e.g. "; stop the brokers")
+#   platform_stop DIR_PG           stops both servers (immediate), named, radosgw, the Kafka mock and etcd
 #   platform_stop_pg DIR_PG        the same without radosgw and the Kafka mock
 PGBIN=/usr/lib/postgresql/15/bin
 PLATFORM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +68,30 @@ CONF
     if (( ++tries > 200 )); then echo "named did not start: $N/named.log" >&2; return 1; fi
     sleep 0.05
   done
+}
+
+platform_etcd() {
+  local E=$1 peer tries=0
+  mkdir -p "$E"
+  ETCD_ENDPOINT=http://127.0.0.1:$(free_port)
+  peer=http://127.0.0.1:$(free_port)
+  etcd --name n1 --data-dir "$E/data" --listen-client-urls "$ETCD_ENDPOINT" --advertise-client-urls "$ETCD_ENDPOINT" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "n1=$peer" \
+    --initial-cluster-state new > "$E/etcd.log" 2>&1 &
+  ETCD_PID=$!
+  until curl -sf "$ETCD_ENDPOINT/health" 2>/dev/null | grep -q true; do
+    if (( ++tries > 300 )) || ! kill -0 "$ETCD_PID" 2>/dev/null; then echo "etcd did not start: $E/etcd.log" >&2; return 1; fi
+    sleep 0.05
+  done
+}
+
+platform_stop_etcd() {
+  if [[ -n ${ETCD_PID:-} ]]; then
+    kill "$ETCD_PID" 2>/dev/null || true
+    wait "$ETCD_PID" 2>/dev/null || true
+    ETCD_PID=
+  fi
+  return 0
 }
 
 platform_rgw() {
@@ -141,7 +168,7 @@ s3() {
 # PG_PORT, DNS_PORT, S3_ENDPOINT and RGW_DIR from the functions above, and
 # the platform's directories DIR/pg and DIR/dns.
 platform_config() {
-  local D=$1 LAKE=$2 MIRROR=$3 REPLICA=${4:-}
+  local D=$1 LAKE=$2 MIRROR=$3 REPLICA=${4:-} MORE_REGION_FAULT=${5:-}
   cat <<YAML
 backup_manager:
   backup_dir: "$D/repo"
@@ -168,7 +195,11 @@ audit:
 dr_coordinator:
   state_dir: "$D/state"
   check_interval_seconds: 0.5
-  failure_threshold: 3
+  failure_threshold: 3${ETCD_ENDPOINT:+
+  coordination:
+    etcd:
+      endpoints:
+        - $ETCD_ENDPOINT}
   services:
     - {name: shop-db, type: postgresql, timeout_seconds: 1,
        primary: "host=127.0.0.10 port=$PG_PORT user=postgres dbname=shop",
@@ -191,7 +222,7 @@ YAML
   [[ -n $REPLICA ]] || return 0
   # The whole primary region at once: its database primary, lake bucket and repository.
   cat <<YAML
-    region: "kill -9 \$(head -1 '$D/pg/primary/postmaster.pid'); radosgw-admin -c '$RGW_DIR/ceph.conf' bucket rm --bucket=$LAKE --purge-objects; mv '$D/repo' '$D/repo-lost-with-the-region'"
+    region: "kill -9 \$(head -1 '$D/pg/primary/postmaster.pid'); radosgw-admin -c '$RGW_DIR/ceph.conf' bucket rm --bucket=$LAKE --purge-objects; mv '$D/repo' '$D/repo-lost-with-the-region'$MORE_REGION_FAULT"
 replicas:
   - {type: s3, bucket: $REPLICA, endpoint: "$S3_ENDPOINT", region: us-east-1, force_path_style: true,
      access_key_id: TESTKEY, secret_access_key: TESTSECRET}
@@ -200,6 +231,7 @@ YAML
 
 platform_stop() {
   platform_stop_kafka
+  platform_stop_etcd
   if [[ -n ${RGW_DIR:-} ]]; then
     "$PLATFORM_ROOT/test/servers/radosgw.sh" stop "$RGW_DIR" || true
     RGW_DIR=
