@@ -9,7 +9,8 @@
 #
 #   corruption, breach: one platform with a physical backup and WAL archiving, RUNS drills
 #   storage: a new lake bucket and mirror for each run (the drill loses the bucket)
-#   region: the database, DNS, lake, mirror and repository (replicated to a bucket) built anew for each run
+#   region: the database, DNS, lake, mirror, repository (replicated to a bucket) and Kafka (the
+#           mock, 3 brokers, taken down by the fault) built anew for each run
 #   database: the database and DNS built anew for each run (the drill fails the primary over)
 #
 # Usage: [BUILD_DIR=build-release] [SCENARIOS="corruption breach storage region database"]
@@ -24,8 +25,9 @@ BUILD_DIR=${BUILD_DIR:-build-release}
 SCENARIOS=" ${SCENARIOS:-corruption breach storage region database} "
 wanted() { [[ $SCENARIOS == *" $1 "* ]]; }
 scripts/install-deps.sh >/dev/null
-BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release BUILD_TARGETS=ecap-dr scripts/build.sh >/dev/null
+BUILD_DIR=$BUILD_DIR BUILD_TYPE=Release BUILD_TARGETS="ecap-dr kafka_mock" scripts/build.sh >/dev/null
 DR=$ROOT/$BUILD_DIR/ecap-dr
+KAFKA_MOCK=$ROOT/$BUILD_DIR/test/kafka_mock
 source scripts/platform.sh
 
 rm -rf "$WORK"; mkdir -p "$WORK/results"; chmod 755 "$WORK"
@@ -73,7 +75,8 @@ try:
 except Exception:
     d = {}
 lost = d.get('writes', {}).get('lost', -1)
-if lost >= 0: lost += d.get('lake_writes', {}).get('lost', 0)  # the region scenario's two stores
+if lost >= 0:  # the region scenario's other stores
+    lost += d.get('lake_writes', {}).get('lost', 0) + d.get('kafka_writes', {}).get('lost', 0)
 print(f"{d.get('status', 'error')}\t{d.get('rto_seconds', -1)}\t{d.get('rpo_seconds', -1)}\t{lost}")
 PY
 }
@@ -98,7 +101,12 @@ wanted region && for n in $(seq 1 "$RUNS"); do
   start_database
   new_lake "r$n"
   s3 -X PUT "$S3_ENDPOINT/replica-$n" >/dev/null
-  platform_config "$WORK" "lake-r$n" "mirror-r$n" "replica-$n" > "$ECAP_DR_CONFIG"
+  platform_stop_kafka
+  platform_kafka "$WORK/kafka" orders:3
+  platform_config "$WORK" "lake-r$n" "mirror-r$n" "replica-$n" \
+    "; printf 'down 1\\\\ndown 2\\\\ndown 3\\\\n' > '$KAFKA_DIR/control'" > "$ECAP_DR_CONFIG"
+  printf 'kafka: {bootstrap_servers: "%s", topics: [orders], consumer_groups: [none], timeout_seconds: 3}\n' \
+    "$KAFKA_BOOTSTRAP" >> "$ECAP_DR_CONFIG"
   rm -rf "$WORK/repo" "$WORK/repo-lost-with-the-region"
   "$DR" -q repo init >/dev/null
   "$DR" -q backup create --component postgresql --component s3 >/dev/null
