@@ -57,5 +57,27 @@ TEST(SourceListTest, ChoicesAndMessagesFollowTheList) {
   EXPECT_THAT(files.error.message(), HasSubstr("nothing to back up for component 'files'"));
 }
 
+// `except` leaves components out of the default choice (a region failover's
+// first backup, whose brokers are lost): the configured Kafka is not tried;
+// an unknown name is refused, and leaving everything out is nothing to back up.
+TEST(SourceListTest, ExceptLeavesAConfiguredComponentOut) {
+  test::TempDir dir;
+  test::WriteFile(dir / "data/a.txt", "a");
+  config::Config config;
+  config.files.paths = {dir / "data"};
+  config.kafka_configured = true;
+  config.kafka.bootstrap_servers = "127.0.0.1:1";  // nothing listens: a backup that tried it would fail
+  config.encryption.enabled = false;  // (no key in a unit test: not what is tested)
+  BackupManager manager(config, {.backend = storage::NewMemoryBackend()});
+  auto unknown = manager.CreateFullBackup("x", {.except = {"ftp"}});
+  EXPECT_EQ(unknown.error.message(), "unknown component 'ftp' to leave out (known: files, postgresql, s3, kafka)");
+  auto r = manager.CreateFullBackup("without-kafka", {.except = {"kafka"}, .init_repository = true});
+  ASSERT_TRUE(r.error.ok()) << r.error.ToString();
+  ASSERT_EQ(r.components.size(), 1u);
+  EXPECT_EQ(r.components[0].name, "files");
+  auto none = manager.CreateFullBackup("y", {.except = {"files", "kafka"}});
+  EXPECT_THAT(none.error.message(), HasSubstr("nothing to back up"));
+}
+
 }  // namespace
 }  // namespace dr::backup
