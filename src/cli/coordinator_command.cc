@@ -146,6 +146,32 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
+  auto* standby = app.add_subcommand("standby", "the database's standby after a failover: attach a rebuilt one");
+  standby->require_subcommand(1);
+  auto attach_to = std::make_shared<std::string>();
+  auto* attach = standby->add_subcommand(
+      "attach",
+      "make CONNINFO the database service's standby (a failback can then fail over to it): a server rebuilt from "
+      "the primary (pg_basebackup -R, or pg_rewind of the old primary), checked to be in recovery, of the primary's "
+      "cluster and streaming on its timeline");
+  attach->add_option("conninfo", *attach_to, "the standby's libpq conninfo (\"host=10.0.0.1 port=5432 user=... "
+                                             "dbname=...\"); its password is better in ~/.pgpass")
+      ->required();
+  attach->callback([&ctx, attach_to] {
+    ctx.run = [&ctx, attach_to] {
+      auto op = ctx.Ops();
+      if (!op.ok()) return ctx.Fail(op.status());
+      ops::OpResult r = ops::FailoverPart(*op, "attach_standby", *attach_to);
+      return ctx.Print(r, [&] {
+        const json& j = r.data;
+        const int64_t lag = j.value("lag_bytes", int64_t{-1});
+        fmt::print("standby of {}: {}, streaming from the primary {} on timeline {}, {}\n",
+                   j.value("service", ""), j.value("standby", ""), j.value("primary", ""), j.value("timeline", 0),
+                   lag < 0 ? std::string("lag unknown") : fmt::format("{} bytes behind", lag));
+      });
+    };
+  });
+
   auto limit = std::make_shared<int>(10);
   auto types = std::make_shared<std::vector<std::string>>();
   auto* events = app.add_subcommand(

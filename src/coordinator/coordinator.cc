@@ -418,7 +418,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
                 }};
   Result<json> r = InvalidArgument("no failover part '" + part +
                                    "' (there are: fence, promote, dns_switch, storage_switch, repository_switch, "
-                                   "compute_hooks)");
+                                   "compute_hooks, attach_standby)");
   if (part == "fence") r = FencePrimary(c, svc, deps);
   if (part == "promote") r = PromoteStandby(c, svc, deps);
   if (part == "dns_switch") r = SwitchDns(c, deps, to.empty() || to == "primary" ? HostOfConninfo(svc.primary) : to);
@@ -429,6 +429,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
     r = SwitchRepository(config_, deps, to.empty() ? "replica" : to, ActiveRepositoryIn(state_, config_));
   }
   if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
+  if (part == "attach_standby") r = AttachStandby(svc, deps, to, state_.value("database", json::object()));
   json event{{"part", part}, {"status", r.ok() ? "completed" : "failed"}};
   if (r.ok()) event["result"] = *r;
   if (!r.ok()) event["error"] = r.status().message();

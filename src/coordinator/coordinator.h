@@ -94,7 +94,8 @@ class DisasterRecoveryCoordinator {
   // "fence", "promote", "dns_switch" (to: an address, or "primary" (default)
   // for the database's primary as the state names it now), "storage_switch"
   // (to: "replica" (default), "primary" or a bucket), "repository_switch"
-  // (to: as ResolveRepository takes it, "replica" by default) or "compute_hooks".
+  // (to: as ResolveRepository takes it, "replica" by default), "compute_hooks"
+  // or "attach_standby" (to: the rebuilt standby's conninfo).
   // Records failover_part with its outcome. data: the part's.
   Result<nlohmann::json> FailoverPart(const std::string& part, const std::string& to = "");
   Result<std::vector<events::Event>> Events(int limit, const std::vector<std::string>& types = {});

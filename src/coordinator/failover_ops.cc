@@ -1,6 +1,7 @@
 #include "coordinator/failover_ops.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 #include "base/subprocess.h"
@@ -65,6 +66,27 @@ class PostgresOps : public DatabaseOps {
     DR_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = " + std::to_string(std::max(timeout_seconds, 1) * 1000)));
     DR_RETURN_IF_ERROR(conn->Exec("CREATE TEMP TABLE IF NOT EXISTS ecap_dr_write_probe (at timestamptz)"));
     return conn->Exec("INSERT INTO ecap_dr_write_probe VALUES (now())");
+  }
+
+  Result<Lineage> ReadLineage(const std::string& conninfo) override {
+    DR_ASSIGN_OR_RETURN(auto conn, Connection::OpenBounded(conninfo, std::max(timeout_, 10)));
+    // A primary's timeline is its current WAL file's first eight hex digits
+    // (pg_walfile_name cannot run in recovery: the CASE keeps it out).
+    DR_ASSIGN_OR_RETURN(auto rows, conn->Query(
+        "SELECT pg_is_in_recovery(), (SELECT system_identifier::text FROM pg_control_system()),"
+        " CASE WHEN pg_is_in_recovery() THEN coalesce((SELECT received_tli::text FROM pg_stat_wal_receiver), '0')"
+        " ELSE (('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int)::text END,"
+        " coalesce((SELECT status FROM pg_stat_wal_receiver), ''),"
+        " CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn()::text, '')"
+        " ELSE pg_current_wal_lsn()::text END"));
+    Lineage l{.where = conn->where()};
+    if (rows.empty() || rows[0].size() != 5) return Failed("no answer from " + conn->where());
+    l.in_recovery = rows[0][0] == "t";
+    l.system_identifier = rows[0][1];
+    l.timeline = std::strtoll(rows[0][2].c_str(), nullptr, 10);
+    l.receiver_status = rows[0][3];
+    l.lsn = rows[0][4];
+    return l;
   }
 
  private:

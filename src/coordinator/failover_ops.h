@@ -38,6 +38,21 @@ class DatabaseOps {
   // A committed write through `conninfo`, as a client's; fails on a standby
   // or a fenced server.
   virtual Status ProbeWrite(const std::string& conninfo, int timeout_seconds) = 0;
+
+  // A server's place in replication, read through `conninfo` (attaching a
+  // rebuilt standby): its cluster, whether it is in recovery, its timeline (a
+  // primary's current one; a standby's WAL receiver's, 0 when it receives
+  // none), the receiver's status ("streaming"; "" without one) and its WAL
+  // position (a primary's current one, a standby's replayed one).
+  struct Lineage {
+    std::string where;
+    bool in_recovery = false;
+    std::string system_identifier;
+    int64_t timeline = 0;
+    std::string receiver_status;
+    std::string lsn;
+  };
+  virtual Result<Lineage> ReadLineage(const std::string& conninfo) = 0;
 };
 
 // The failover's DNS name (dr_coordinator dns_record).

@@ -1,7 +1,10 @@
 #include "coordinator/failover_parts.h"
 
+#include <algorithm>
+
 #include "base/time_util.h"
 #include "coordinator/coordinator.h"
+#include "coordinator/health_check.h"
 #include "net/postgres/pg_client.h"
 
 namespace dr::coordinator {
@@ -128,6 +131,46 @@ Result<json> SwitchRepository(const config::Config& c, PartDeps& deps, const std
 Result<json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& new_primary) {
   for (const auto& hook : c.compute_hooks) DR_RETURN_IF_ERROR(RunComputeHook(c, deps.hooks, hook, new_primary));
   return json{{"hooks", c.compute_hooks.size()}, {"new_primary", new_primary}};
+}
+
+Result<json> AttachStandby(const config::CoordinatedService& service, PartDeps& deps, const std::string& conninfo,
+                           const json& database) {
+  if (conninfo.empty()) return InvalidArgument("attach_standby needs the standby's conninfo");
+  if (conninfo == service.primary) {
+    return InvalidArgument("'" + conninfo + "' is the primary of service '" + service.name + "', not a standby");
+  }
+  auto primary = deps.database.ReadLineage(service.primary);
+  if (!primary.ok()) return primary.status().WithContext("the primary of service '" + service.name + "'");
+  if (primary->in_recovery) {
+    return Failed("the primary of service '" + service.name + "' (" + primary->where +
+                  ") is in recovery: a standby is attached to a primary that takes writes");
+  }
+  auto standby = deps.database.ReadLineage(conninfo);
+  if (!standby.ok()) return standby.status().WithContext("the standby to attach");
+  const std::string rebuild = ": rebuild it from the primary first (pg_basebackup -R, or pg_rewind and a standby.signal)";
+  if (!standby->in_recovery) return Failed(standby->where + " is not in recovery, not a standby" + rebuild);
+  if (standby->system_identifier != primary->system_identifier) {
+    return Failed(standby->where + " is a copy of another cluster (system identifier " + standby->system_identifier +
+                  "; the primary's is " + primary->system_identifier + ")" + rebuild);
+  }
+  if (standby->receiver_status != "streaming") {
+    return Failed(standby->where + " does not stream from a primary (its WAL receiver: " +
+                  (standby->receiver_status.empty() ? std::string("none") : standby->receiver_status) + ")");
+  }
+  if (standby->timeline != primary->timeline) {
+    return Failed(standby->where + " streams timeline " + std::to_string(standby->timeline) + ", the primary " +
+                  primary->where + " is on timeline " + std::to_string(primary->timeline) + rebuild);
+  }
+  const int64_t at = ParseLsn(primary->lsn), replayed = ParseLsn(standby->lsn);
+  const int64_t lag = at < 0 || replayed < 0 ? -1 : std::max<int64_t>(0, at - replayed);  // -1: unknown
+  json state = database.is_object() ? database : json::object();
+  state["service"] = service.name;
+  state["primary"] = service.primary;
+  state["standby"] = conninfo;
+  state["standby_attached_at"] = FormatUtc(deps.clock.Now(), true);
+  DR_RETURN_IF_ERROR(deps.save_state("database", state));
+  return json{{"service", service.name}, {"primary", primary->where}, {"standby", standby->where},
+              {"timeline", primary->timeline}, {"lag_bytes", lag}};
 }
 
 }  // namespace dr::coordinator

@@ -1,6 +1,6 @@
 // The parts of a failover as separate actions, for runbook steps that do one
 // of them (fence, promote, dns_switch, storage_switch, repository_switch,
-// compute_hooks): each
+// compute_hooks, attach_standby): each
 // checks what the failover checks before it acts, through the same seams
 // (failover_ops.h), and the failover plan (failover.cc) runs the commands
 // through the same functions. The undo of a DNS or storage switch is the
@@ -73,6 +73,16 @@ Result<nlohmann::json> SwitchRepository(const config::Config& c, PartDeps& deps,
 // compute_hooks: every hook in order. data: {hooks, new_primary}.
 Result<nlohmann::json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps,
                                        const std::string& new_primary);
+
+// attach_standby: `conninfo`, a server rebuilt as a standby of the primary
+// (pg_basebackup -R, or pg_rewind of the old primary), becomes the service's
+// standby in the state (`database`: the state's "database" entry, kept
+// otherwise), so a later failover (a failback) can go to it. Refused unless
+// it is in recovery, a copy of the primary's cluster (the same system
+// identifier), and streaming on the primary's timeline; the primary must not
+// be in recovery. data: {service, primary, standby, timeline, lag_bytes}.
+Result<nlohmann::json> AttachStandby(const config::CoordinatedService& service, PartDeps& deps,
+                                     const std::string& conninfo, const nlohmann::json& database);
 
 // The address a conninfo points at (what the DNS record holds for it).
 std::string HostOfConninfo(const std::string& conninfo);

@@ -2,6 +2,7 @@
 // failover_ops.h and a fake clock: no server, no sleep. The same plan runs
 // against real PostgreSQL, BIND and etcd in test/integration/coordinator.
 #include "coordinator/failover.h"
+#include "coordinator/failover_parts.h"
 
 #include <map>
 
@@ -64,6 +65,14 @@ class FakeDatabase : public DatabaseOps {
     return Status::Ok();
   }
 
+  Result<Lineage> ReadLineage(const std::string& conninfo) override {
+    log_.push_back("lineage " + conninfo);
+    auto it = lineages.find(conninfo);
+    if (it == lineages.end()) return Unavailable("unable to connect to " + conninfo);
+    return it->second;
+  }
+
+  std::map<std::string, Lineage> lineages;
   bool promoted = false, fenced = false, ignores_fence = false, primary_down = false;
   std::string replay_lsn = "0/3000060", primary_lsn = "0/3000060", sync_names = "*";
   int probes_until_writable = 0;
@@ -365,6 +374,56 @@ TEST_F(FailoverPlanTest, ANewPrimaryThatNeverTakesWritesFailsTheFailoverAfterAMi
   EXPECT_THAT(never.error.message(), HasSubstr("the promoted server does not take writes: cannot execute INSERT"));
   EXPECT_DOUBLE_EQ(never.steps[4].duration_seconds, 60);
   EXPECT_THAT(NotUndone(never), ElementsAre("sync_replication", "promote", "fence"));
+}
+
+// attach_standby: a rebuilt standby becomes the service's standby in the
+// state, other fields of the state's entry kept; refused, naming why, unless
+// it is in recovery, of the primary's cluster and streaming on its timeline.
+TEST_F(FailoverPlanTest, AttachingARebuiltStandbyChecksItsLineageAndRecordsIt) {
+  const config::CoordinatedService service{.name = "orders-db", .type = "postgresql", .primary = kStandby,
+                                           .standby = "", .timeout_seconds = 1};
+  const std::string rebuilt = "host=10.0.0.1 port=5432";
+  using L = DatabaseOps::Lineage;
+  auto attach = [&](L standby, L primary = {.where = "10.0.0.2:5432", .system_identifier = "7",
+                                            .timeline = 2, .lsn = "0/5000100"}) {
+    db_.lineages = {{kStandby, primary}, {rebuilt, standby}};
+    PartDeps deps{.database = db_, .hooks = hooks_, .clock = clock_, .save_state = [this](const std::string& key,
+                                                                                           const json& value) {
+                    state_[key] = value;
+                    return Status::Ok();
+                  }};
+    return AttachStandby(service, deps, rebuilt, {{"service", "orders-db"}, {"previous_primary", kPrimary}});
+  };
+  const L good{.where = "10.0.0.1:5432", .in_recovery = true, .system_identifier = "7", .timeline = 2,
+               .receiver_status = "streaming", .lsn = "0/5000000"};
+  auto r = attach(good);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)["lag_bytes"], 0x100);
+  EXPECT_EQ((*r)["standby"], "10.0.0.1:5432");
+  EXPECT_EQ(state_["database"]["standby"], rebuilt);
+  EXPECT_EQ(state_["database"]["primary"], kStandby);
+  EXPECT_EQ(state_["database"]["previous_primary"], kPrimary) << "kept";
+
+  state_ = json::object();
+  L not_standby = good;
+  not_standby.in_recovery = false;
+  EXPECT_THAT(attach(not_standby).status().message(), HasSubstr("10.0.0.1:5432 is not in recovery"));
+  L other = good;
+  other.system_identifier = "8";
+  EXPECT_THAT(attach(other).status().message(), HasSubstr("a copy of another cluster (system identifier 8"));
+  L idle = good;
+  idle.receiver_status = "";
+  EXPECT_THAT(attach(idle).status().message(), HasSubstr("does not stream from a primary (its WAL receiver: none)"));
+  L behind = good;
+  behind.timeline = 1;
+  EXPECT_THAT(attach(behind).status().message(), HasSubstr("streams timeline 1, the primary 10.0.0.2:5432 is on timeline 2"));
+  EXPECT_THAT(attach(good, {.where = "10.0.0.2:5432", .in_recovery = true}).status().message(),
+              HasSubstr("is in recovery: a standby is attached to a primary"));
+  db_.lineages.clear();
+  PartDeps deps{.database = db_, .hooks = hooks_, .clock = clock_, .save_state = {}};
+  EXPECT_EQ(AttachStandby(service, deps, rebuilt, json()).status().code(), Code::kUnavailable);
+  EXPECT_EQ(AttachStandby(service, deps, "", json()).status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(state_.empty()) << "nothing recorded when refused";
 }
 
 }  // namespace

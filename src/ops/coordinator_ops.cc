@@ -1,5 +1,7 @@
 #include "ops/coordinator_ops.h"
 
+#include "net/postgres/pg_client.h"
+
 #include <set>
 
 #include "backup/backup_manager.h"
@@ -114,6 +116,20 @@ OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& req
                    {{"status", r.status}, {"rto_seconds", r.rto_seconds}});
 }
 
+namespace {
+
+// What the audit trail keeps of a part's target: a conninfo (attach_standby)
+// without its password.
+std::string WithoutPassword(const std::string& to) {
+  if (to.find('=') == std::string::npos) return to;  // an address, a bucket, "replica"
+  auto settings = net::pg::ParseConninfo(to);
+  if (!settings.ok()) return "(a conninfo that does not parse)";
+  if (settings->erase("password") == 0) return to;
+  return net::pg::MakeConninfo(*settings);
+}
+
+}  // namespace
+
 OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to, bool undo) {
   Operation op(ctx, "dr.failover", part);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
@@ -127,7 +143,7 @@ OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std:
   }
   auto r = (*c)->FailoverPart(part, to);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
-  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", to}, {"undo", undo}, {"result", *r}});
+  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", WithoutPassword(to)}, {"undo", undo}, {"result", *r}});
 }
 
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {

@@ -200,6 +200,58 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   EXPECT_THAT(again.err, HasSubstr("no standby left"));
 }
 
+// After a failover the old primary is rebuilt from the promoted standby and
+// attached as the standby (`ecap-dr standby attach`); the failback, a second
+// failover, moves the name back to it and it takes writes. What is not a
+// standby of the primary is refused, naming why.
+TEST_F(FailoverTest, ARebuiltOldPrimaryIsAttachedAsTheStandbyAndTheFailbackGoesToIt) {
+  ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before')"));
+  auto first = Dr("--json failover --reason \"primary lost\" --yes");
+  ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
+  ASSERT_EQ(DbAddress(), "127.0.0.20");
+  auto self = Dr("standby attach \"" + standby_->Conninfo() + "\"");
+  EXPECT_EQ(self.exit_code, 2) << self.err;
+  EXPECT_THAT(self.err, HasSubstr("is the primary of service 'orders-db', not a standby"));
+  auto dead = Dr("standby attach \"" + primary_->Conninfo() + " connect_timeout=2\"");
+  EXPECT_EQ(dead.exit_code, 5) << "the fenced old primary does not answer: " << dead.err;
+  EXPECT_THAT(dead.err, HasSubstr("the standby to attach"));
+
+  // The old primary rebuilt from the new one (pg_basebackup -R), on its own address.
+  const int port = standby_->port();
+  primary_.reset();
+  auto rebuilt = PgServer::StartStandby(dir_ / "rebuilt", *standby_, {.address = "127.0.0.10", .port = port});
+  ASSERT_OK(rebuilt);
+  ASSERT_TRUE(Eventually([&] { return Sql(**rebuilt, "select status from pg_stat_wal_receiver") == "streaming\n"; },
+                         std::chrono::seconds(30)));
+  auto attached = Dr("--json standby attach \"" + (*rebuilt)->Conninfo() + "\"");
+  ASSERT_EQ(attached.exit_code, 0) << attached.err;
+  json a = json::parse(attached.out);
+  EXPECT_EQ(a["service"], "orders-db");
+  EXPECT_EQ(a["standby"], "127.0.0.10:" + std::to_string(port));
+  EXPECT_EQ(a["primary"], "127.0.0.20:" + std::to_string(port));
+  EXPECT_EQ(a["timeline"], 2) << "the promotion began timeline 2";
+  EXPECT_GE(a["lag_bytes"].get<int64_t>(), 0);
+  auto human = Dr("standby attach \"" + (*rebuilt)->Conninfo() + "\"");
+  EXPECT_THAT(human.out, HasSubstr("standby of orders-db: 127.0.0.10:" + std::to_string(port) + ", streaming"));
+  auto events = json::parse(Dr("--json events --type failover_part").out)["events"];
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0]["data"]["part"], "attach_standby");
+
+  // The failback: the fence now stops the server the first failover promoted.
+  std::string config = ReadFileOrDie(config_);
+  config.replace(config.find("primary/data/postmaster.pid"), 27, "standby/data/postmaster.pid");
+  WriteFile(config_, config);
+  ASSERT_OK(standby_->Psql("postgres", "insert into orders (note) values ('on the standby')"));
+  auto back = Dr("--json failover --reason failback --yes");
+  ASSERT_EQ(back.exit_code, 0) << back.err << back.out;
+  EXPECT_EQ(json::parse(back.out)["new_primary"], "127.0.0.10");
+  EXPECT_EQ(DbAddress(), "127.0.0.10");
+  EXPECT_FALSE(InRecovery(**rebuilt));
+  ASSERT_OK(WriteThroughDns("after the failback"));
+  EXPECT_EQ(Sql(**rebuilt, "select string_agg(note, ',' order by id) from orders"),
+            "before,on the standby,after the failback\n");
+}
+
 // Every shipped runbook's dry run against the platform: each validates, runs
 // its read-only checks against the real services, and changes nothing.
 TEST_F(FailoverTest, EveryShippedRunbooksDryRunChecksThePlatformAndChangesNothing) {
