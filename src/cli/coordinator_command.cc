@@ -168,6 +168,7 @@ void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx) {
         fmt::print("standby of {}: {}, streaming from the primary {} on timeline {}, {}\n",
                    j.value("service", ""), j.value("standby", ""), j.value("primary", ""), j.value("timeline", 0),
                    lag < 0 ? std::string("lag unknown") : fmt::format("{} bytes behind", lag));
+        if (j.contains("warning")) fmt::print(stderr, "ecap-dr: warning: {}\n", j.value("warning", ""));
       });
     };
   });

@@ -119,7 +119,10 @@ Status DisasterRecoveryCoordinator::Init() {
   DR_ASSIGN_OR_RETURN(events_, events::EventStore::Open(events::HistoryPath(config_), clock_));
   if (auto text = ReadFile(c.state_dir + "/state.json"); text.ok()) {
     state_ = json::parse(*text, nullptr, false);
-    if (state_.is_discarded()) return Corrupt("the coordinator state " + c.state_dir + "/state.json is not JSON");
+    if (state_.is_discarded() || !state_.is_object()) {
+      state_ = json::object();
+      return Corrupt("the coordinator state " + c.state_dir + "/state.json is not a JSON object");
+    }
   }
   // What the checks need besides each service, resolved once (credentials may come from a file).
   check_context_.dns_server = c.dns_server;
@@ -134,7 +137,15 @@ Status DisasterRecoveryCoordinator::Init() {
   return Status::Ok();
 }
 
-Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
+Status DisasterRecoveryCoordinator::SaveState(const std::string& key, const json& value,
+                                              const std::function<Status(const json& on_disk)>& check) {
+  return SaveState(key, &value, check);
+}
+
+Status DisasterRecoveryCoordinator::SaveState(const std::string& key) { return SaveState(key, nullptr, {}); }
+
+Status DisasterRecoveryCoordinator::SaveState(const std::string& key, const json* value,
+                                              const std::function<Status(const json& on_disk)>& check) {
   const std::string dir = config_.coordinator.state_dir;
   const std::string lock_path = dir + "/state.lock";
   // Never through a symlink, and given to the directory's owner only when
@@ -161,6 +172,14 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key) {
     return read.status().WithContext("'" + key + "' not saved");
   }
   json on_disk = std::move(*read);
+  if (check) {
+    if (Status s = check(on_disk); !s.ok()) {
+      ::close(fd);
+      state_ = std::move(on_disk);
+      return s;
+    }
+  }
+  if (value != nullptr) state_[key] = *value;
   if (state_.contains(key)) {
     on_disk[key] = state_[key];
   } else {
@@ -429,7 +448,20 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
     r = SwitchRepository(config_, deps, to.empty() ? "replica" : to, ActiveRepositoryIn(state_, config_));
   }
   if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
-  if (part == "attach_standby") r = AttachStandby(svc, deps, to, state_.value("database", json::object()));
+  if (part == "attach_standby") {
+    // Saved only if the primary on disk is still the one checked: a failover
+    // meanwhile (the monitor) must not be undone by this attach.
+    deps.save_state = [this, db, primary = svc.primary](const std::string& key, const json& value) {
+      return SaveState(key, value, [&](const json& on_disk) -> Status {
+        if (CurrentIn(on_disk, *db).primary != primary) {
+          return Failed("the database's primary changed while the standby was checked (a failover?): run the "
+                        "attach again");
+        }
+        return Status::Ok();
+      });
+    };
+    r = AttachStandby(c, svc, deps, to, state_.value("database", json::object()));
+  }
   json event{{"part", part}, {"status", r.ok() ? "completed" : "failed"}};
   if (r.ok()) event["result"] = *r;
   if (!r.ok()) event["error"] = r.status().message();

@@ -78,9 +78,11 @@ class PostgresOps : public DatabaseOps {
         " ELSE (('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int)::text END,"
         " coalesce((SELECT status FROM pg_stat_wal_receiver), ''),"
         " CASE WHEN pg_is_in_recovery() THEN coalesce(pg_last_wal_replay_lsn()::text, '')"
-        " ELSE pg_current_wal_lsn()::text END"));
+        " ELSE pg_current_wal_lsn()::text END,"
+        " EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL)"));
     Lineage l{.where = conn->where()};
-    if (rows.empty() || rows[0].size() != 5) return Failed("no answer from " + conn->where());
+    if (rows.empty() || rows[0].size() != 6) return Failed("no answer from " + conn->where());
+    l.receiver_running = rows[0][5] == "t";
     l.in_recovery = rows[0][0] == "t";
     l.system_identifier = rows[0][1];
     l.timeline = std::strtoll(rows[0][2].c_str(), nullptr, 10);

@@ -50,6 +50,7 @@ class DatabaseOps {
     std::string system_identifier;
     int64_t timeline = 0;
     std::string receiver_status;
+    bool receiver_running = false;  // a WAL receiver process exists (its status may be hidden from this user)
     std::string lsn;
   };
   virtual Result<Lineage> ReadLineage(const std::string& conninfo) = 0;

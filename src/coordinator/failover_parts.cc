@@ -133,11 +133,22 @@ Result<json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& dep
   return json{{"hooks", c.compute_hooks.size()}, {"new_primary", new_primary}};
 }
 
-Result<json> AttachStandby(const config::CoordinatedService& service, PartDeps& deps, const std::string& conninfo,
-                           const json& database) {
+Result<json> AttachStandby(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
+                           PartDeps& deps, const std::string& conninfo, const json& database) {
+  // The conninfo is kept in the state and named in no message (it may carry secrets).
   if (conninfo.empty()) return InvalidArgument("attach_standby needs the standby's conninfo");
+  auto settings = net::pg::ParseConninfo(conninfo);
+  if (!settings.ok()) return InvalidArgument("the standby's conninfo does not parse (key=value pairs, or a URI)");
+  if (settings->count("password") != 0 || settings->count("sslpassword") != 0) {
+    return InvalidArgument("keep the password out of the standby's conninfo (~/.pgpass, or PGPASSWORD): the "
+                           "coordinator's state keeps the conninfo");
+  }
+  const std::string host = HostOfConninfo(conninfo);
+  if (host.empty() || host.find(',') != std::string::npos) {
+    return InvalidArgument("the standby's conninfo must name one host: a failover moves the name to its address");
+  }
   if (conninfo == service.primary) {
-    return InvalidArgument("'" + conninfo + "' is the primary of service '" + service.name + "', not a standby");
+    return InvalidArgument("the conninfo given is the primary of service '" + service.name + "', not a standby");
   }
   auto primary = deps.database.ReadLineage(service.primary);
   if (!primary.ok()) return primary.status().WithContext("the primary of service '" + service.name + "'");
@@ -153,24 +164,46 @@ Result<json> AttachStandby(const config::CoordinatedService& service, PartDeps& 
     return Failed(standby->where + " is a copy of another cluster (system identifier " + standby->system_identifier +
                   "; the primary's is " + primary->system_identifier + ")" + rebuild);
   }
-  if (standby->receiver_status != "streaming") {
+  if (standby->receiver_running && standby->receiver_status.empty()) {
+    return Status(Code::kPermissionDenied, standby->where + " does not show its WAL receiver's state to this user: "
+                                           "grant it pg_monitor (or connect as a superuser)");
+  }
+  const std::string again = ": run the attach again in a moment";
+  const std::string& state = standby->receiver_status;
+  if (state == "starting" || state == "waiting" || state == "restarting") {
+    return Unavailable(standby->where + " is connecting to its primary (its WAL receiver: " + state + ")" + again);
+  }
+  if (state != "streaming") {
     return Failed(standby->where + " does not stream from a primary (its WAL receiver: " +
-                  (standby->receiver_status.empty() ? std::string("none") : standby->receiver_status) + ")");
+                  (state.empty() ? std::string("none") : state) + ")");
   }
   if (standby->timeline != primary->timeline) {
-    return Failed(standby->where + " streams timeline " + std::to_string(standby->timeline) + ", the primary " +
-                  primary->where + " is on timeline " + std::to_string(primary->timeline) + rebuild);
+    std::string why = standby->where + " streams timeline " + std::to_string(standby->timeline) + ", the primary " +
+                      primary->where + " is on timeline " + std::to_string(primary->timeline);
+    // Behind: it may still be following the promotion; ahead: another primary.
+    if (standby->timeline < primary->timeline) return Unavailable(why + " (catching up?)" + again + ", else" + rebuild);
+    return Failed(why + rebuild);
   }
   const int64_t at = ParseLsn(primary->lsn), replayed = ParseLsn(standby->lsn);
   const int64_t lag = at < 0 || replayed < 0 ? -1 : std::max<int64_t>(0, at - replayed);  // -1: unknown
-  json state = database.is_object() ? database : json::object();
-  state["service"] = service.name;
-  state["primary"] = service.primary;
-  state["standby"] = conninfo;
-  state["standby_attached_at"] = FormatUtc(deps.clock.Now(), true);
-  DR_RETURN_IF_ERROR(deps.save_state("database", state));
-  return json{{"service", service.name}, {"primary", primary->where}, {"standby", standby->where},
-              {"timeline", primary->timeline}, {"lag_bytes", lag}};
+  // The entry of this service (another service's is replaced), kept otherwise.
+  const bool same = database.is_object() && database.value("service", "") == service.name;
+  json entry = same ? database : json::object();
+  const std::string previous = same ? entry.value("standby", "") : service.standby;
+  entry["service"] = service.name;
+  entry["primary"] = service.primary;
+  entry["standby"] = conninfo;
+  entry["standby_attached_at"] = FormatUtc(deps.clock.Now(), true);
+  DR_RETURN_IF_ERROR(deps.save_state("database", entry));
+  json out{{"service", service.name}, {"primary", primary->where}, {"standby", standby->where},
+           {"timeline", primary->timeline}, {"lag_bytes", lag}, {"replaced_a_standby", !previous.empty()}};
+  // A failback fences the server promoted now: a fence that names one host
+  // would stop the standby it is about to promote.
+  if (!c.fence_command.empty() && c.fence_command.find("ECAP_DR_OLD_PRIMARY") == std::string::npos) {
+    out["warning"] = "dr_coordinator.failover.fence_command does not use $ECAP_DR_OLD_PRIMARY: a failback to this "
+                     "standby would run it as it is; make it fence the old primary it is given";
+  }
+  return out;
 }
 
 }  // namespace dr::coordinator

@@ -81,8 +81,12 @@ Result<nlohmann::json> RunComputeHooks(const config::DrCoordinatorConfig& c, Par
 // it is in recovery, a copy of the primary's cluster (the same system
 // identifier), and streaming on the primary's timeline; the primary must not
 // be in recovery. data: {service, primary, standby, timeline, lag_bytes}.
-Result<nlohmann::json> AttachStandby(const config::CoordinatedService& service, PartDeps& deps,
-                                     const std::string& conninfo, const nlohmann::json& database);
+// Its conninfo must name one host and no password (the state keeps it); one
+// still connecting or behind the primary's timeline is kUnavailable (retry).
+// data also: replaced_a_standby, and a warning when the fence command does not
+// use $ECAP_DR_OLD_PRIMARY (a failback would fence with it as it is).
+Result<nlohmann::json> AttachStandby(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
+                                     PartDeps& deps, const std::string& conninfo, const nlohmann::json& database);
 
 // The address a conninfo points at (what the DNS record holds for it).
 std::string HostOfConninfo(const std::string& conninfo);

@@ -13,6 +13,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using json = nlohmann::json;
 using std::chrono::seconds;
 
@@ -392,7 +393,7 @@ TEST_F(FailoverPlanTest, AttachingARebuiltStandbyChecksItsLineageAndRecordsIt) {
                     state_[key] = value;
                     return Status::Ok();
                   }};
-    return AttachStandby(service, deps, rebuilt, {{"service", "orders-db"}, {"previous_primary", kPrimary}});
+    return AttachStandby(config_, service, deps, rebuilt, {{"service", "orders-db"}, {"previous_primary", kPrimary}});
   };
   const L good{.where = "10.0.0.1:5432", .in_recovery = true, .system_identifier = "7", .timeline = 2,
                .receiver_status = "streaming", .lsn = "0/5000000"};
@@ -403,6 +404,9 @@ TEST_F(FailoverPlanTest, AttachingARebuiltStandbyChecksItsLineageAndRecordsIt) {
   EXPECT_EQ(state_["database"]["standby"], rebuilt);
   EXPECT_EQ(state_["database"]["primary"], kStandby);
   EXPECT_EQ(state_["database"]["previous_primary"], kPrimary) << "kept";
+  EXPECT_EQ((*r)["replaced_a_standby"], false);
+  EXPECT_THAT((*r)["warning"].get<std::string>(), HasSubstr("does not use $ECAP_DR_OLD_PRIMARY"))
+      << "the fence names no host: a failback would stop the standby";
 
   state_ = json::object();
   L not_standby = good;
@@ -416,13 +420,30 @@ TEST_F(FailoverPlanTest, AttachingARebuiltStandbyChecksItsLineageAndRecordsIt) {
   EXPECT_THAT(attach(idle).status().message(), HasSubstr("does not stream from a primary (its WAL receiver: none)"));
   L behind = good;
   behind.timeline = 1;
-  EXPECT_THAT(attach(behind).status().message(), HasSubstr("streams timeline 1, the primary 10.0.0.2:5432 is on timeline 2"));
+  auto catching_up = attach(behind);
+  EXPECT_EQ(catching_up.status().code(), Code::kUnavailable) << "may still follow the promotion: retry";
+  EXPECT_THAT(catching_up.status().message(), HasSubstr("streams timeline 1, the primary 10.0.0.2:5432 is on timeline 2"));
+  L ahead = good;
+  ahead.timeline = 3;
+  EXPECT_EQ(attach(ahead).status().code(), Code::kFailed);
+  L connecting = good;
+  connecting.receiver_status = "waiting";
+  EXPECT_EQ(attach(connecting).status().code(), Code::kUnavailable);
+  L hidden = good;
+  hidden.receiver_status = "";
+  hidden.receiver_running = true;
+  EXPECT_EQ(attach(hidden).status().code(), Code::kPermissionDenied) << "pg_stat_wal_receiver hides it: pg_monitor";
   EXPECT_THAT(attach(good, {.where = "10.0.0.2:5432", .in_recovery = true}).status().message(),
               HasSubstr("is in recovery: a standby is attached to a primary"));
   db_.lineages.clear();
   PartDeps deps{.database = db_, .hooks = hooks_, .clock = clock_, .save_state = {}};
-  EXPECT_EQ(AttachStandby(service, deps, rebuilt, json()).status().code(), Code::kUnavailable);
-  EXPECT_EQ(AttachStandby(service, deps, "", json()).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(AttachStandby(config_, service, deps, rebuilt, json()).status().code(), Code::kUnavailable);
+  EXPECT_EQ(AttachStandby(config_, service, deps, "", json()).status().code(), Code::kInvalidArgument);
+  auto secret = AttachStandby(config_, service, deps, rebuilt + " password=hunter2", json());
+  EXPECT_EQ(secret.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(secret.status().message(), Not(HasSubstr("hunter2")));
+  EXPECT_EQ(AttachStandby(config_, service, deps, "port=5432", json()).status().code(), Code::kInvalidArgument)
+      << "no host: no address to move the name to";
   EXPECT_TRUE(state_.empty()) << "nothing recorded when refused";
 }
 

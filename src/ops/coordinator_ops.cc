@@ -118,13 +118,12 @@ OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& req
 
 namespace {
 
-// What the audit trail keeps of a part's target: a conninfo (attach_standby)
-// without its password.
+// What the audit trail keeps of attach_standby's conninfo: no password
+// (attach refuses one; a refused one is not written out either).
 std::string WithoutPassword(const std::string& to) {
-  if (to.find('=') == std::string::npos) return to;  // an address, a bucket, "replica"
   auto settings = net::pg::ParseConninfo(to);
   if (!settings.ok()) return "(a conninfo that does not parse)";
-  if (settings->erase("password") == 0) return to;
+  if (settings->erase("password") + settings->erase("sslpassword") == 0) return to;
   return net::pg::MakeConninfo(*settings);
 }
 
@@ -143,7 +142,7 @@ OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std:
   }
   auto r = (*c)->FailoverPart(part, to);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
-  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", WithoutPassword(to)}, {"undo", undo}, {"result", *r}});
+  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", part == "attach_standby" ? WithoutPassword(to) : to}, {"undo", undo}, {"result", *r}});
 }
 
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {

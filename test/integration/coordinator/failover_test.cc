@@ -29,6 +29,7 @@ namespace {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class FailoverTest : public CliFixture {
  protected:
@@ -204,7 +205,7 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
 // attached as the standby (`ecap-dr standby attach`); the failback, a second
 // failover, moves the name back to it and it takes writes. What is not a
 // standby of the primary is refused, naming why.
-TEST_F(FailoverTest, ARebuiltOldPrimaryIsAttachedAsTheStandbyAndTheFailbackGoesToIt) {
+TEST_F(FailoverTest, ARebuiltServerIsAttachedAsTheStandbyAndTheFailbackGoesToIt) {
   ASSERT_OK(primary_->Psql("postgres", "insert into orders (note) values ('before')"));
   auto first = Dr("--json failover --reason \"primary lost\" --yes");
   ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
@@ -216,10 +217,22 @@ TEST_F(FailoverTest, ARebuiltOldPrimaryIsAttachedAsTheStandbyAndTheFailbackGoesT
   EXPECT_EQ(dead.exit_code, 5) << "the fenced old primary does not answer: " << dead.err;
   EXPECT_THAT(dead.err, HasSubstr("the standby to attach"));
 
-  // The old primary rebuilt from the new one (pg_basebackup -R), on its own address.
+  // A server of another cluster, not in recovery, is refused.
   const int port = standby_->port();
+  auto stranger = PgServer::Start(dir_ / "stranger", {.address = "127.0.0.40", .port = port});
+  ASSERT_OK(stranger);
+  auto refused = Dr("standby attach \"" + (*stranger)->Conninfo() + "\"");
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("127.0.0.40:" + std::to_string(port) + " is not in recovery, not a standby"));
+  stranger->reset();
+  auto secret = Dr("standby attach \"host=127.0.0.30 port=" + std::to_string(port) + " password=hunter2\"");
+  EXPECT_EQ(secret.exit_code, 2);
+  EXPECT_THAT(secret.err, HasSubstr("keep the password out"));
+  EXPECT_THAT(secret.err, Not(HasSubstr("hunter2")));
+
+  // The old primary's server rebuilt from the new primary (pg_basebackup -R), on an address of its own.
   primary_.reset();
-  auto rebuilt = PgServer::StartStandby(dir_ / "rebuilt", *standby_, {.address = "127.0.0.10", .port = port});
+  auto rebuilt = PgServer::StartStandby(dir_ / "rebuilt", *standby_, {.address = "127.0.0.30", .port = port});
   ASSERT_OK(rebuilt);
   ASSERT_TRUE(Eventually([&] { return Sql(**rebuilt, "select status from pg_stat_wal_receiver") == "streaming\n"; },
                          std::chrono::seconds(30)));
@@ -227,12 +240,14 @@ TEST_F(FailoverTest, ARebuiltOldPrimaryIsAttachedAsTheStandbyAndTheFailbackGoesT
   ASSERT_EQ(attached.exit_code, 0) << attached.err;
   json a = json::parse(attached.out);
   EXPECT_EQ(a["service"], "orders-db");
-  EXPECT_EQ(a["standby"], "127.0.0.10:" + std::to_string(port));
+  EXPECT_EQ(a["standby"], "127.0.0.30:" + std::to_string(port));
+  EXPECT_EQ(a["replaced_a_standby"], false) << "the failover left none";
   EXPECT_EQ(a["primary"], "127.0.0.20:" + std::to_string(port));
   EXPECT_EQ(a["timeline"], 2) << "the promotion began timeline 2";
   EXPECT_GE(a["lag_bytes"].get<int64_t>(), 0);
   auto human = Dr("standby attach \"" + (*rebuilt)->Conninfo() + "\"");
-  EXPECT_THAT(human.out, HasSubstr("standby of orders-db: 127.0.0.10:" + std::to_string(port) + ", streaming"));
+  EXPECT_THAT(human.out, HasSubstr("standby of orders-db: 127.0.0.30:" + std::to_string(port) + ", streaming"));
+  EXPECT_THAT(human.err, HasSubstr("does not use $ECAP_DR_OLD_PRIMARY")) << "this fixture's fence names one server";
   auto events = json::parse(Dr("--json events --type failover_part").out)["events"];
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events[0]["data"]["part"], "attach_standby");
@@ -244,8 +259,8 @@ TEST_F(FailoverTest, ARebuiltOldPrimaryIsAttachedAsTheStandbyAndTheFailbackGoesT
   ASSERT_OK(standby_->Psql("postgres", "insert into orders (note) values ('on the standby')"));
   auto back = Dr("--json failover --reason failback --yes");
   ASSERT_EQ(back.exit_code, 0) << back.err << back.out;
-  EXPECT_EQ(json::parse(back.out)["new_primary"], "127.0.0.10");
-  EXPECT_EQ(DbAddress(), "127.0.0.10");
+  EXPECT_EQ(json::parse(back.out)["new_primary"], "127.0.0.30");
+  EXPECT_EQ(DbAddress(), "127.0.0.30");
   EXPECT_FALSE(InRecovery(**rebuilt));
   ASSERT_OK(WriteThroughDns("after the failback"));
   EXPECT_EQ(Sql(**rebuilt, "select string_agg(note, ',' order by id) from orders"),
