@@ -1,6 +1,6 @@
-// The region drill's load on Kafka: one message at a time into the drills'
-// topic (ecap_dr_drill_writes, named like the database drills' table), each
-// acknowledged by every in-sync replica (acks=all) before the next is sent,
+// The region drill's load on Kafka: one message at a time, 100 a second, into
+// the drills' topic (ecap_dr_drill_writes, named like the database drills'
+// table), each acknowledged by every in-sync replica (acks=all) before the next,
 // and where it landed (partition, offset) recorded. Before the fault the drill
 // backs the topic up as the schedule would; after the recovery, the messages
 // the newest backup in the repository then in use does not reach are the
