@@ -244,6 +244,19 @@ active_bucket=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[
 [[ "$active_bucket" == lake-mirror ]] || { echo "FAILED: the lake is served from '$active_bucket'" >&2; exit 1; }
 echo "the data lake is now served from its mirror: s3://$active_bucket ($(s3 "$S3_ENDPOINT/lake-mirror?list-type=2" | grep -o '<Key>' | wc -l) objects)"
 
+# The failback: the old primary rebuilt as a standby of the promoted one
+# (pg_basebackup -R), attached once ecap-dr has seen it stream on the new
+# timeline, then a planned failover back to it.
+echo; echo "== failback: the old primary rebuilt from the promoted standby, attached, failed over to"
+PG_PORT=$PGPORT platform_rebuild_primary "$SANDBOX/pg"
+echo "127.0.0.10 rebuilt with pg_basebackup -R from 127.0.0.20, streaming"
+step "attach it as the database's standby" "$DR" standby attach "host=127.0.0.10 port=$PGPORT user=postgres dbname=shop"
+step "fail back to it" "$DR" failover --reason failback --yes
+back_address=$(dig @127.0.0.1 -p "$DNSPORT" +short db.platform.test A)
+[[ "$back_address" == 127.0.0.10 ]] || { echo "FAILED: after the failback db.platform.test leads to '$back_address'" >&2; exit 1; }
+echo "db.platform.test leads to 127.0.0.10 again: $($PGBIN/psql -X -Atq -h 127.0.0.10 -p "$PGPORT" -U postgres -d shop \
+  -c "insert into pgbench_history (tid, bid, aid, delta, mtime) values (1, 1, 1, 0, now()) returning 'a write: ok'")"
+
 # The region scenario needs the database, the lake and the repository all in
 # their primary region, which the scenarios above failed over: it gets a
 # platform of its own (region/) on the same radosgw, with the repository's

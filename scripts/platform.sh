@@ -7,6 +7,8 @@
 # run as another user, both run as that user.
 #
 #   platform_pg DIR [EXTRA_CONF]   sets PG_PORT; DIR/primary, DIR/standby, logs beside
+#   platform_rebuild_primary DIR   the old primary (127.0.0.10) made anew as a standby of the
+#                                  promoted one (127.0.0.20) by pg_basebackup -R, after a failover
 #   platform_bind DIR              sets DNS_PORT, NAMED_PID; DIR/ddns.key
 #   platform_rgw DIR               sets S3_ENDPOINT, RGW_DIR: Ceph radosgw (test/servers/radosgw.sh),
 #                                  credentials TESTKEY / TESTSECRET; s3 ARGS... signs a curl request
@@ -46,6 +48,23 @@ CONF
   printf "listen_addresses = '127.0.0.20'\nport = %s\nunix_socket_directories = '%s/s'\narchive_mode = off\n" \
     "$PG_PORT" "$B" >> "$B/standby/postgresql.conf"
   as_pg $PGBIN/pg_ctl -D "$B/standby" -l "$B/standby.log" -w -t 30 start >/dev/null
+}
+
+platform_rebuild_primary() {
+  local B=$1 tries=0
+  as_pg $PGBIN/pg_ctl -D "$B/primary" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$B/primary"
+  as_pg $PGBIN/pg_basebackup -h 127.0.0.20 -p "$PG_PORT" -U postgres -D "$B/primary" -R -X stream -c fast
+  # The copy carries the standby's address and socket directory: its own again,
+  # and the primary's archiving for when it is promoted back.
+  printf "listen_addresses = '127.0.0.10'\nunix_socket_directories = '%s'\narchive_mode = on\n" "$B" \
+    >> "$B/primary/postgresql.conf"
+  as_pg $PGBIN/pg_ctl -D "$B/primary" -l "$B/primary.log" -w -t 30 start >/dev/null
+  until [[ $($PGBIN/psql -X -At -h 127.0.0.10 -p "$PG_PORT" -U postgres -d postgres \
+             -c "select status from pg_stat_wal_receiver" 2>/dev/null) == streaming ]]; do
+    if (( ++tries > 300 )); then echo "the rebuilt primary does not stream: $B/primary.log" >&2; return 1; fi
+    sleep 0.1
+  done
 }
 
 platform_bind() {
@@ -206,7 +225,7 @@ dr_coordinator:
        standby: "host=127.0.0.20 port=$PG_PORT user=postgres dbname=shop"}
     - {name: shop-db-name, type: dns, record: db.platform.test}
   failover:
-    fence_command: "kill -9 \$(head -1 $D/pg/primary/postmaster.pid) 2>/dev/null; true"
+    fence_command: "kill -9 \$(head -1 $D/pg/\$([ \"\$ECAP_DR_OLD_PRIMARY\" = 127.0.0.20 ] && echo standby || echo primary)/postmaster.pid) 2>/dev/null; true"
     dns: {server: "127.0.0.1:$DNS_PORT", zone: platform.test, record: db.platform.test, ttl: 5,
           tsig_key_file: "$D/dns/ddns.key"}
     storage: {primary_bucket: $LAKE, replica_bucket: $MIRROR,
