@@ -385,7 +385,8 @@ FailoverResult DisasterRecoveryCoordinator::Failover(const FailoverRequest& requ
   }
   config::CoordinatedService svc = Current(*db);
   if (svc.standby.empty()) {
-    result.error = Failed("service '" + db->name + "' has no standby left to fail over to (it failed over already?)");
+    result.error = Failed("service '" + db->name + "' has no standby left to fail over to (it failed over "
+                          "already?): rebuild one from the primary and `ecap-dr standby attach` it");
     return result;
   }
   int timeout = std::max(1, static_cast<int>(svc.timeout_seconds + 0.999));

@@ -78,7 +78,10 @@ Result<json> FencePrimary(const config::DrCoordinatorConfig& c, const config::Co
 Result<json> PromoteStandby(const config::DrCoordinatorConfig& c, const config::CoordinatedService& service,
                             PartDeps& deps) {
   (void)c;
-  if (service.standby.empty()) return Failed("service '" + service.name + "' has no standby left to promote");
+  if (service.standby.empty()) {
+    return Failed("service '" + service.name + "' has no standby left to promote (rebuild one and `ecap-dr "
+                  "standby attach` it)");
+  }
   DR_ASSIGN_OR_RETURN(auto standby, deps.database.ReadStandby());
   if (!standby.in_recovery) return Failed("standby " + standby.where + " is not in recovery: it is a primary already");
   DR_ASSIGN_OR_RETURN(std::string where, deps.database.Promote());

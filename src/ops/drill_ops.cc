@@ -173,7 +173,7 @@ Status FindStandbyService(const config::Config& c, const DrillRequest& request, 
   if (now.standby.empty()) {
     return Status(Code::kConfig, "service '" + found->name + "' has no standby left: an earlier failover made it "
                                  "the primary (rebuild a standby of " + coordinator::HostOfConninfo(now.primary) +
-                                 " before drilling its loss)");
+                                 " and `ecap-dr standby attach` it before drilling its loss)");
   }
   if (c.coordinator.dns_server.empty() || c.coordinator.dns_record.empty()) {
     return Status(Code::kConfig, "the " + request.scenario + " drill writes through the service's name: set "

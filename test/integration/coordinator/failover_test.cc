@@ -199,6 +199,7 @@ TEST_F(FailoverTest, ManualFailoverMovesDatabaseDnsStorageAndCompute) {
   auto again = Dr("failover --reason again --yes");
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("no standby left"));
+  EXPECT_THAT(again.err, HasSubstr("ecap-dr standby attach")) << "says what to do";
 }
 
 // After a failover the old primary is rebuilt from the promoted standby and
@@ -830,6 +831,7 @@ TEST_F(FailoverTest, TheRegionDrillLosesTheDatabaseLakeAndRepositoryAndComesBack
   auto again = Dr("drill --scenario region --disruptive");
   EXPECT_EQ(again.exit_code, 2);
   EXPECT_THAT(again.err, HasSubstr("no standby left"));
+  EXPECT_THAT(again.err, HasSubstr("ecap-dr standby attach")) << "says what to do";
   std::string page = ReadFileOrDie(dir_ / ("reports/" + d["drill_id"].get<std::string>() + ".html"));
   EXPECT_THAT(page, HasSubstr("region: PASSED"));
 }
