@@ -553,8 +553,9 @@ RecordType RootKeys() {
            "drill's, removed by the next drill; anything else there is left alone")
       .Section("drill.faults", "How each disruptive scenario makes its fault: shell commands.")
       .Key("drill.faults.database", [](C& c) -> auto& { return c.drill.database_fault; },
-           "shell command that makes the database primary fail (the database scenario), e.g. "
-           "\"kill -9 $(head -1 /var/lib/postgresql/15/main/postmaster.pid)\"")
+           "shell command that makes the database primary fail (the database scenario), given the primary's "
+           "address as it is now in $ECAP_DR_PRIMARY (after a failback, not the configured one), e.g. "
+           "\"ssh $ECAP_DR_PRIMARY 'kill -9 $(head -1 /var/lib/postgresql/15/main/postmaster.pid)'\"")
       .Key("drill.faults.storage", [](C& c) -> auto& { return c.drill.storage_fault; },
            "shell command that makes the data lake's primary bucket unavailable (the storage scenario), e.g. "
            "\"radosgw-admin bucket rm --bucket=lake --purge-objects\"")

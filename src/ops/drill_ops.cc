@@ -106,9 +106,10 @@ std::string DatabaseConninfo(const config::Config& c) {
 }
 
 // Runs drill.faults.<scenario>; a non-zero exit is a failure with its output.
-Status InjectFault(const config::Config& c, const std::string& scenario, const std::string& command) {
+Status InjectFault(const config::Config& c, const std::string& scenario, const std::string& command,
+                   const std::vector<std::string>& env = {}) {
   std::string output;
-  DR_ASSIGN_OR_RETURN(int code, RunShell(command, c.coordinator.hook_timeout_seconds, &output));
+  DR_ASSIGN_OR_RETURN(int code, RunShell(command, c.coordinator.hook_timeout_seconds, &output, env));
   if (code != 0) {
     return Failed("drill.faults." + scenario + " exited with " + std::to_string(code) +
                   (output.empty() ? "" : ": " + output));
@@ -214,7 +215,13 @@ OpResult RunDatabaseDrill(OperationContext& ctx, Operation& op, const DrillReque
   drill::DatabaseScenarioOptions options;
   options.service = service;
   options.resolve = *resolve;
-  options.inject = [&c] { return InjectFault(c, "database", c.drill.database_fault); };
+  // The fault is given the database's primary as it is now (after a failover
+  // and a failback, not the configured one): $ECAP_DR_PRIMARY.
+  auto now = coordinator::ServiceAsServedNow(c, service);
+  if (!now.ok()) return op.Finish(ErrorResult(now.status()));
+  options.inject = [&c, primary = coordinator::HostOfConninfo(now->primary)] {
+    return InjectFault(c, "database", c.drill.database_fault, {"ECAP_DR_PRIMARY=" + primary});
+  };
   std::string drill_id;
   options.recover = [&](json& runbook) {
     return RunRecoveryRunbook(ctx, request, "database_failure",

@@ -480,9 +480,11 @@ TEST_F(FailoverTest, TheDatabaseDrillNamesEveryCommitTheFailoverLost) {
   ASSERT_TRUE(Eventually([&] { return Sql(*primary_, "select count(*) from pg_stat_replication") == "0\n"; },
                          std::chrono::seconds(30)));
   WriteFile(config_, ReadFileOrDie(config_) + "drill:\n  environment: true\n  timeout_seconds: 120\n  faults:\n"
-                     "    database: \"kill -9 $(head -1 " + dir_ / "primary/data/postmaster.pid" + ")\"\n");
+                     "    database: \"echo $ECAP_DR_PRIMARY > " + dir_ / "fault-primary" + "; kill -9 $(head -1 " +
+                     dir_ / "primary/data/postmaster.pid" + ")\"\n");
   auto r = Dr("--json drill --scenario database --disruptive");
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(ReadFileOrDie(dir_ / "fault-primary"), "127.0.0.10\n") << "the fault is told the primary it kills";
   json d = json::parse(r.out);
   EXPECT_EQ(d["status"], "passed") << "a second's loss is within the RPO target";
   EXPECT_EQ(d["address_after"], "127.0.0.20");
