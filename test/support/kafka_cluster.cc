@@ -26,8 +26,17 @@ Result<std::string> ReadLine(int fd) {
 }  // namespace
 
 Result<std::unique_ptr<KafkaCluster>> KafkaCluster::Start(int brokers, const std::vector<std::string>& topics) {
+  return StartOn(std::getenv("ECAP_TEST_KAFKA_BROKERS"), brokers, topics);
+}
+
+Result<std::unique_ptr<KafkaCluster>> KafkaCluster::StartMock(int brokers, const std::vector<std::string>& topics) {
+  return StartOn(nullptr, brokers, topics);
+}
+
+Result<std::unique_ptr<KafkaCluster>> KafkaCluster::StartOn(const char* real, int brokers,
+                                                            const std::vector<std::string>& topics) {
   std::unique_ptr<KafkaCluster> c(new KafkaCluster());
-  if (const char* real = std::getenv("ECAP_TEST_KAFKA_BROKERS"); real != nullptr && *real != '\0') {
+  if (real != nullptr && *real != '\0') {
     c->bootstrap_ = real;
     std::random_device rd;
     c->prefix_ = "ecap-dr-test-" + std::to_string(rd() % 1000000) + ".";

@@ -34,6 +34,9 @@ class KafkaCluster {
  public:
   // topics: "name:partitions", created at start (as Topic(name)).
   static Result<std::unique_ptr<KafkaCluster>> Start(int brokers, const std::vector<std::string>& topics);
+  // Always librdkafka's mock, whatever ECAP_TEST_KAFKA_BROKERS says: for a
+  // test whose fault kills the brokers (a shared real cluster is not killed).
+  static Result<std::unique_ptr<KafkaCluster>> StartMock(int brokers, const std::vector<std::string>& topics);
   ~KafkaCluster();
 
   const std::string& bootstrap() const { return bootstrap_; }
@@ -51,8 +54,8 @@ class KafkaCluster {
   Status Commit(const std::string& group, const std::string& topic, int32_t partition, int64_t offset);
   Result<std::map<int32_t, int64_t>> Committed(const std::string& group, const std::string& topic, int partitions);
   net::kafka::Client& client() { return *client_; }
-  // The mock's process, for a test's fault command to kill (is_mock() first:
-  // a real cluster has none, and a "kill -9 -1" would take every process).
+  // The mock's process, for a test's fault command to kill (StartMock: a real
+  // cluster has none, and a "kill -9 -1" would take every process).
   pid_t mock_pid() const {
     if (!mock_) std::abort();
     return mock_->pid();
@@ -60,6 +63,9 @@ class KafkaCluster {
 
  private:
   KafkaCluster() = default;
+  // On the real cluster `real` names (its bootstrap servers), else the mock.
+  static Result<std::unique_ptr<KafkaCluster>> StartOn(const char* real, int brokers,
+                                                       const std::vector<std::string>& topics);
   Status Command(const std::string& line);
   std::unique_ptr<Subprocess> mock_;
   std::string bootstrap_;
