@@ -137,14 +137,7 @@ Status DisasterRecoveryCoordinator::Init() {
   return Status::Ok();
 }
 
-Status DisasterRecoveryCoordinator::SaveState(const std::string& key, const json& value,
-                                              const std::function<Status(const json& on_disk)>& check) {
-  return SaveState(key, &value, check);
-}
-
-Status DisasterRecoveryCoordinator::SaveState(const std::string& key) { return SaveState(key, nullptr, {}); }
-
-Status DisasterRecoveryCoordinator::SaveState(const std::string& key, const json* value,
+Status DisasterRecoveryCoordinator::SaveState(const std::string& key,
                                               const std::function<Status(const json& on_disk)>& check) {
   const std::string dir = config_.coordinator.state_dir;
   const std::string lock_path = dir + "/state.lock";
@@ -179,7 +172,6 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key, const json
       return s;
     }
   }
-  if (value != nullptr) state_[key] = *value;
   if (state_.contains(key)) {
     on_disk[key] = state_[key];
   } else {
@@ -453,7 +445,8 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
     // Saved only if the primary on disk is still the one checked: a failover
     // meanwhile (the monitor) must not be undone by this attach.
     deps.save_state = [this, db, primary = svc.primary](const std::string& key, const json& value) {
-      return SaveState(key, value, [&](const json& on_disk) -> Status {
+      state_[key] = value;
+      return SaveState(key, [&](const json& on_disk) -> Status {
         if (CurrentIn(on_disk, *db).primary != primary) {
           return Failed("the database's primary changed while the standby was checked (a failover?): run the "
                         "attach again");

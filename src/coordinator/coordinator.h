@@ -110,13 +110,9 @@ class DisasterRecoveryCoordinator {
   // under an exclusive flock of <state_dir>/state.lock: the other keys are
   // kept as they are on disk (another process, a runbook's switch while the
   // monitor runs, may have changed them) and state_ takes them.
-  Status SaveState(const std::string& key);
-  // The same with `value` as the key's new value, written only when `check`
-  // accepts the state as it is on disk (under the lock): a compare-and-swap.
-  Status SaveState(const std::string& key, const nlohmann::json& value,
-                   const std::function<Status(const nlohmann::json& on_disk)>& check);
-  Status SaveState(const std::string& key, const nlohmann::json* value,
-                   const std::function<Status(const nlohmann::json& on_disk)>& check);
+  // With `check`, written only when it accepts the state as it is on disk
+  // (under the lock): a compare-and-swap; refused, state_ takes the disk's.
+  Status SaveState(const std::string& key, const std::function<Status(const nlohmann::json& on_disk)>& check = {});
   void RecordEvent(const std::string& type, const nlohmann::json& data);
   std::string Timestamp() const;
 

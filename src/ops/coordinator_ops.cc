@@ -1,7 +1,5 @@
 #include "ops/coordinator_ops.h"
 
-#include "net/postgres/pg_client.h"
-
 #include <set>
 
 #include "backup/backup_manager.h"
@@ -116,19 +114,6 @@ OpResult Failover(OperationContext& ctx, const coordinator::FailoverRequest& req
                    {{"status", r.status}, {"rto_seconds", r.rto_seconds}});
 }
 
-namespace {
-
-// What the audit trail keeps of attach_standby's conninfo: no password
-// (attach refuses one; a refused one is not written out either).
-std::string WithoutPassword(const std::string& to) {
-  auto settings = net::pg::ParseConninfo(to);
-  if (!settings.ok()) return "(a conninfo that does not parse)";
-  if (settings->erase("password") + settings->erase("sslpassword") == 0) return to;
-  return net::pg::MakeConninfo(*settings);
-}
-
-}  // namespace
-
 OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std::string& to, bool undo) {
   Operation op(ctx, "dr.failover", part);
   if (Status s = op.Authorize(); !s.ok()) return op.Denied(s);
@@ -142,7 +127,8 @@ OpResult FailoverPart(OperationContext& ctx, const std::string& part, const std:
   }
   auto r = (*c)->FailoverPart(part, to);
   if (!r.ok()) return op.Finish(ErrorResult(r.status()));
-  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", part == "attach_standby" ? WithoutPassword(to) : to}, {"undo", undo}, {"result", *r}});
+  // (attach_standby's conninfo carries no password: AttachStandby refuses one)
+  return op.Finish(OpResult{.data = *r}, {{"part", part}, {"to", to}, {"undo", undo}, {"result", *r}});
 }
 
 OpResult Events(OperationContext& ctx, int limit, const std::vector<std::string>& types) {

@@ -377,8 +377,8 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
                                  "(its database primary, lake bucket and repository)");
   }
   // The drills' topic must be one Kafka's backups may hold.
-  for (const auto& pattern : c.kafka.exclude_topics) {
-    if (KafkaConfigured(c) && net::kafka::MatchesAny({pattern}, drill::kKafkaDrillTopic)) {
+  for (const auto& pattern : KafkaConfigured(c) ? c.kafka.exclude_topics : std::vector<std::string>{}) {
+    if (net::kafka::MatchesAny({pattern}, drill::kKafkaDrillTopic)) {
       return Status(Code::kConfig, "kafka.exclude_topics pattern '" + pattern + "' leaves out the drills' topic " +
                                        drill::kKafkaDrillTopic + ": the region drill could not count Kafka's writes");
     }
@@ -461,7 +461,6 @@ OpResult RunRegionDrill(OperationContext& ctx, Operation& op, const DrillRequest
   options.recover = [&](json& runbook) {
     return RunRecoveryRunbook(ctx, request, "complete_region_failure", {}, runbook);
   };
-
   SetCommonOptions(ctx, request, options);
   options.drill_id = NewDrillId(ctx);
   if (KafkaConfigured(c)) options.kafka = KafkaDrillLoad(ctx, options.drill_id);
