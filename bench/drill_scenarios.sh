@@ -102,7 +102,8 @@ wanted region && for n in $(seq 1 "$RUNS"); do
   new_lake "r$n"
   s3 -X PUT "$S3_ENDPOINT/replica-$n" >/dev/null
   platform_stop_kafka
-  platform_kafka "$WORK/kafka" orders:3
+  platform_kafka "$WORK/kafka" orders:3 ecap_dr_drill_writes:1
+  platform_kafka_backup_region "$WORK/kafka-dr" orders:3 ecap_dr_drill_writes:1
   platform_config "$WORK" "lake-r$n" "mirror-r$n" "replica-$n" \
     "; printf 'down 1\\\\ndown 2\\\\ndown 3\\\\n' > '$KAFKA_DIR/control'" > "$ECAP_DR_CONFIG"
   printf 'kafka: {bootstrap_servers: "%s", topics: [orders], consumer_groups: [none], timeout_seconds: 3}\n' \

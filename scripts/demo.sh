@@ -280,6 +280,11 @@ for i in $(seq 1 20); do
 done
 # The region's brokers are the sandbox's Kafka: the region fault takes all
 # three down (the mock's control pipe), and they come back after the drill.
+# The backup region has a broker of its own, its topics made beforehand (the
+# mock cannot make them on request), as is the drills' topic in the primary
+# region (the same partition count on both sides).
+kafka_ctl create ecap_dr_drill_writes 1
+platform_kafka_backup_region "$R/kafka-dr" orders:3 ecap_dr_drill_writes:1
 platform_config "$R" region-lake region-lake-mirror region-backups \
   "; printf 'down 1\\\\ndown 2\\\\ndown 3\\\\n' > '$KAFKA_DIR/control'" > "$R/ecap-dr.yaml"
 # The automation daemon serves this platform meanwhile: its API (a token for
@@ -301,7 +306,8 @@ YAML
 export ECAP_DR_CONFIG="$R/ecap-dr.yaml"
 echo "a second platform: PostgreSQL primary and synchronous standby on port $PG_PORT, db.platform.test on BIND port $DNS_PORT,"
 echo "the lake s3://region-lake mirrored to s3://region-lake-mirror, the repository in $R/repo replicated to s3://region-backups,"
-echo "the sandbox's Kafka as the region's brokers, etcd at $ETCD_ENDPOINT for the daemons' leader election"
+echo "the sandbox's Kafka as the region's brokers and one at $DR_KAFKA_BOOTSTRAP in the backup region,"
+echo "etcd at $ETCD_ENDPOINT for the daemons' leader election"
 step "its encrypted repository" "$DR" repo init
 step "its first backup (the database and the lake)" "$DR" backup create --component postgresql --component s3
 step "its lake mirrored to the backup region" "$DR" s3 mirror --once
@@ -325,10 +331,10 @@ echo "the daemon leads through etcd: /ecap-dr/automation/leader = $leader; $(cur
 # the repository away, all at once, while clients commit through
 # db.platform.test and put objects into the lake; the complete_region_failure
 # runbook switches the lake to its mirror and backups to the replica,
-# promotes the standby, moves the name, verifies the newest backup from the
-# replica and makes a first backup there (Kafka left out: its brokers are
-# lost). Every acknowledged write is counted; Kafka's are counted against the
-# newest backup of Kafka the replica holds.
+# promotes the standby, restores Kafka's newest backup into the backup
+# region's broker and makes it the one in use, moves the name, verifies the
+# newest backup from the replica and makes a first backup there. Every
+# acknowledged write is counted, Kafka's read back from the backup region.
 step "the region scenario" "$DR" drill --scenario region --disruptive --report "$SANDBOX/reports"
 for b in 1 2 3; do kafka_ctl up "$b"; done
 echo "(the primary region's Kafka brokers are back up)"

@@ -15,6 +15,8 @@
 #   platform_kafka DIR TOPIC:PARTITIONS...  sets KAFKA_BOOTSTRAP, KAFKA_PID: librdkafka's mock
 #                                  cluster, 3 brokers (KAFKA_MOCK names the helper, built from
 #                                  test/servers/kafka_mock.cc); kafka_ctl CMD talks to it
+#   platform_kafka_backup_region DIR TOPIC:PARTITIONS...  sets DR_KAFKA_BOOTSTRAP, DR_KAFKA_PID: a
+#                                  second mock cluster of one broker, the backup region's
 #   platform_etcd DIR              sets ETCD_ENDPOINT, ETCD_PID: a single-node etcd (the daemons'
 #                                  leader election); platform_config names it when it is set
 #   platform_config DIR LAKE MIRROR [REPLICA [MORE]]  prints ecap-dr's configuration for the platform
@@ -134,20 +136,33 @@ platform_rgw() {
 # own control channel (kafka_ctl "create NAME PARTITIONS"), a FIFO this shell
 # holds open on descriptor KAFKA_CTL; answers land in DIR/answers.
 platform_kafka() {
+  kafka_mock "$1" 3 "${@:2}" || return 1
+  KAFKA_PID=$MOCK_PID KAFKA_CTL=$MOCK_CTL KAFKA_DIR=$1 KAFKA_BOOTSTRAP=$MOCK_BOOTSTRAP
+}
+
+# The brokers of the backup region: a second mock cluster, one broker, its
+# topics made at start (the restore into it cannot make them: no CreateTopics).
+platform_kafka_backup_region() {
+  kafka_mock "$1" 1 "${@:2}" || return 1
+  DR_KAFKA_PID=$MOCK_PID DR_KAFKA_CTL=$MOCK_CTL DR_KAFKA_BOOTSTRAP=$MOCK_BOOTSTRAP
+}
+
+# kafka_mock DIR BROKERS TOPIC:PARTITIONS...: starts the helper, sets MOCK_PID,
+# MOCK_CTL (the descriptor of its control FIFO) and MOCK_BOOTSTRAP.
+kafka_mock() {
   local K=$1 tries=0 t args=()
   [[ -x ${KAFKA_MOCK:-} ]] || { echo "KAFKA_MOCK does not name the kafka_mock helper: '${KAFKA_MOCK:-}'" >&2; return 1; }
   mkdir -p "$K"; rm -f "$K/control" "$K/answers"; mkfifo "$K/control"
-  for t in "${@:2}"; do args+=(-t "$t"); done
+  for t in "${@:3}"; do args+=(-t "$t"); done
   # Read-write: opening never blocks, whether or not the mock has opened its end yet.
-  exec {KAFKA_CTL}<> "$K/control"
-  "$KAFKA_MOCK" -b 3 "${args[@]}" < "$K/control" > "$K/answers" 2> "$K/log" {KAFKA_CTL}>&- &
-  KAFKA_PID=$!
-  KAFKA_DIR=$K
+  exec {MOCK_CTL}<> "$K/control"
+  "$KAFKA_MOCK" -b "$2" "${args[@]}" < "$K/control" > "$K/answers" 2> "$K/log" {MOCK_CTL}>&- &
+  MOCK_PID=$!
   until [[ -s "$K/answers" ]]; do
-    if (( ++tries > 200 )) || ! kill -0 "$KAFKA_PID" 2>/dev/null; then echo "the Kafka mock did not start: $K/log" >&2; return 1; fi
+    if (( ++tries > 200 )) || ! kill -0 "$MOCK_PID" 2>/dev/null; then echo "the Kafka mock did not start: $K/log" >&2; return 1; fi
     sleep 0.05
   done
-  KAFKA_BOOTSTRAP=$(head -1 "$K/answers")
+  MOCK_BOOTSTRAP=$(head -1 "$K/answers")
 }
 
 # One command to the mock ("create NAME PARTITIONS"), and its answer.
@@ -165,13 +180,16 @@ kafka_ctl() {
 }
 
 platform_stop_kafka() {
-  if [[ -n ${KAFKA_PID:-} ]]; then
-    exec {KAFKA_CTL}>&-
-    kill "$KAFKA_PID" 2>/dev/null || true
-    wait "$KAFKA_PID" 2>/dev/null || true
-    KAFKA_PID=
-  fi
-  return 0
+  stop_mock "${KAFKA_PID:-}" "${KAFKA_CTL:-}"; KAFKA_PID=
+  stop_mock "${DR_KAFKA_PID:-}" "${DR_KAFKA_CTL:-}"; DR_KAFKA_PID=
+}
+
+# stop_mock PID FD: closes the mock's control FIFO and ends it ("" PID: none).
+stop_mock() {
+  [[ -n $1 ]] || return 0
+  eval "exec $2>&-"
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
 }
 
 # One S3 request to the sandbox's radosgw, signed by curl (SigV4, payload unsigned).
@@ -187,7 +205,13 @@ s3() {
 # PG_PORT, DNS_PORT, S3_ENDPOINT and RGW_DIR from the functions above, and
 # the platform's directories DIR/pg and DIR/dns.
 platform_config() {
-  local D=$1 LAKE=$2 MIRROR=$3 REPLICA=${4:-} MORE_REGION_FAULT=${5:-}
+  local D=$1 LAKE=$2 MIRROR=$3 REPLICA=${4:-} MORE_REGION_FAULT=${5:-} KAFKA_FAILOVER=
+  # With the backup region's brokers (platform_kafka_backup_region): the region runbook restores Kafka there.
+  if [[ -n ${DR_KAFKA_BOOTSTRAP:-} ]]; then
+    KAFKA_FAILOVER="    kafka: {replica_bootstrap_servers: \"$DR_KAFKA_BOOTSTRAP\",
+            switch_hook: \"echo \\\"Kafka is now served from \$ECAP_DR_ACTIVE_KAFKA\\\" >&2\"}
+"
+  fi
   cat <<YAML
 backup_manager:
   backup_dir: "$D/repo"
@@ -230,7 +254,7 @@ dr_coordinator:
           tsig_key_file: "$D/dns/ddns.key"}
     storage: {primary_bucket: $LAKE, replica_bucket: $MIRROR,
               switch_hook: "echo \"the lake is now served from s3://\$ECAP_DR_ACTIVE_BUCKET\" >&2"}
-# This platform is a drill environment: disruptive drills may break it.
+$KAFKA_FAILOVER# This platform is a drill environment: disruptive drills may break it.
 drill:
   environment: true
   scratch_dir: "$D/drill"

@@ -61,6 +61,10 @@ void PrintDisruptiveDrill(const json& d) {
     fmt::print("  backups go to: {} before, {} after\n", d.value("repository_before", "?"),
                d.value("repository_after", "?"));
   }
+  if (d.contains("kafka_after")) {
+    fmt::print("  Kafka served from: {} after (restored there; messages back {:.2f} s after the fault)\n",
+               d.value("kafka_after", "?"), d.value("kafka_back_seconds", -1.0));
+  }
   if (d.contains("mirror_lag_seconds")) {
     fmt::print("  the mirror's lag at the fault: {:.2f} s\n", d.value("mirror_lag_seconds", 0.0));
   }

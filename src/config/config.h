@@ -244,6 +244,11 @@ struct DrCoordinatorConfig {
   std::string storage_primary_bucket;
   std::string storage_replica_bucket;
   std::string storage_switch_hook;
+  // Kafka's brokers in the backup region (the primary ones: kafka.bootstrap_servers):
+  // the region runbook restores Kafka's newest backup there and makes them the
+  // cluster in use (kafka_switch).
+  std::string kafka_replica_bootstrap_servers;
+  std::string kafka_switch_hook;
   std::vector<std::string> compute_hooks;
   // several coordinators: leader election through etcd
   std::vector<std::string> etcd_endpoints;

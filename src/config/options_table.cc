@@ -500,6 +500,14 @@ RecordType RootKeys() {
            [](C& c) -> auto& { return c.coordinator.storage_replica_bucket; }, "bucket in the backup region")
       .Key("dr_coordinator.failover.storage.switch_hook",
            [](C& c) -> auto& { return c.coordinator.storage_switch_hook; }, "command run with `$ECAP_DR_ACTIVE_BUCKET` set")
+      .Section("dr_coordinator.failover.kafka",
+               "Kafka in the backup region: the region runbook restores the newest backup of Kafka into these "
+               "brokers and makes them the cluster in use (backups and restores then go to them).")
+      .Key("dr_coordinator.failover.kafka.replica_bootstrap_servers",
+           [](C& c) -> auto& { return c.coordinator.kafka_replica_bootstrap_servers; },
+           "brokers in the backup region, `host:port,...` (the primary ones: `kafka.bootstrap_servers`)")
+      .Key("dr_coordinator.failover.kafka.switch_hook", [](C& c) -> auto& { return c.coordinator.kafka_switch_hook; },
+           "command run with `$ECAP_DR_ACTIVE_KAFKA` (the brokers now in use) set, to repoint producers and consumers")
       .Key("dr_coordinator.failover.compute_hooks", [](C& c) -> auto& { return c.coordinator.compute_hooks; },
            "commands run in order to scale compute")
       .Section("dr_coordinator.coordination", "Several coordinators.")

@@ -51,6 +51,12 @@ std::string ActiveRepositoryIn(const json& state, const config::Config& c) {
   return active.empty() ? c.repository.Describe() : active;
 }
 
+// The Kafka brokers the coordinator's state names as the cluster in use, else kafka.bootstrap_servers.
+std::string ActiveKafkaIn(const json& state, const config::Config& c) {
+  std::string active = state.contains("kafka") ? StateString(state["kafka"], "active_bootstrap_servers", "") : "";
+  return active.empty() ? c.kafka.bootstrap_servers : active;
+}
+
 // `s` with the primary and standby the state names after its failover.
 config::CoordinatedService CurrentIn(const json& state, const config::CoordinatedService& s) {
   config::CoordinatedService out = s;
@@ -411,7 +417,8 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
   const config::CoordinatedService* db = Database();
-  bool needs_database = part != "storage_switch" && part != "repository_switch" && !(part == "dns_switch" && !to.empty() && to != "primary");
+  bool needs_database = part != "storage_switch" && part != "repository_switch" && part != "kafka_switch" &&
+                        !(part == "dns_switch" && !to.empty() && to != "primary");
   if (needs_database && db == nullptr) {
     return ConfigError("no postgresql service with a standby in dr_coordinator.services: nothing to " + part);
   }
@@ -430,7 +437,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
                 }};
   Result<json> r = InvalidArgument("no failover part '" + part +
                                    "' (there are: fence, promote, dns_switch, storage_switch, repository_switch, "
-                                   "compute_hooks, attach_standby)");
+                                   "kafka_switch, compute_hooks, attach_standby)");
   if (part == "fence") r = FencePrimary(c, svc, deps);
   if (part == "promote") r = PromoteStandby(c, svc, deps);
   if (part == "dns_switch") r = SwitchDns(c, deps, to.empty() || to == "primary" ? HostOfConninfo(svc.primary) : to);
@@ -439,6 +446,9 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
   }
   if (part == "repository_switch") {
     r = SwitchRepository(config_, deps, to.empty() ? "replica" : to, ActiveRepositoryIn(state_, config_));
+  }
+  if (part == "kafka_switch") {
+    r = SwitchKafka(config_, deps, to.empty() ? "replica" : to, ActiveKafkaIn(state_, config_));
   }
   if (part == "compute_hooks") r = RunComputeHooks(c, deps, HostOfConninfo(svc.primary));
   if (part == "attach_standby") {
@@ -503,6 +513,24 @@ Result<std::string> ActiveBucket(const config::Config& config) {
 Result<std::string> ActiveRepository(const config::Config& config) {
   DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
   return ActiveRepositoryIn(state, config);
+}
+
+Result<std::string> ActiveKafka(const config::Config& config) {
+  DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
+  return ActiveKafkaIn(state, config);
+}
+
+Result<std::string> ResolveKafka(const config::Config& config, const std::string& to) {
+  const std::string& primary = config.kafka.bootstrap_servers;
+  const std::string& replica = config.coordinator.kafka_replica_bootstrap_servers;
+  if (!config.kafka_configured || replica.empty()) {
+    return ConfigError("no Kafka brokers in the backup region are configured "
+                       "(dr_coordinator.failover.kafka.replica_bootstrap_servers, with a kafka: section)");
+  }
+  if (to == "replica" || to == replica) return replica;
+  if (to == "primary" || to == primary) return primary;
+  return InvalidArgument("Kafka can be switched to '" + primary + "' (primary) or '" + replica + "' (replica), not '" +
+                         to + "'");
 }
 
 Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& config,

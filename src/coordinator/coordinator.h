@@ -94,7 +94,8 @@ class DisasterRecoveryCoordinator {
   // "fence", "promote", "dns_switch" (to: an address, or "primary" (default)
   // for the database's primary as the state names it now), "storage_switch"
   // (to: "replica" (default), "primary" or a bucket), "repository_switch"
-  // (to: as ResolveRepository takes it, "replica" by default), "compute_hooks"
+  // (to: as ResolveRepository takes it, "replica" by default), "kafka_switch"
+  // (to: as ResolveKafka takes it, "replica" by default), "compute_hooks"
   // or "attach_standby" (to: the rebuilt standby's conninfo).
   // Records failover_part with its outcome. data: the part's.
   Result<nlohmann::json> FailoverPart(const std::string& part, const std::string& to = "");
@@ -143,6 +144,17 @@ Result<std::string> ActiveBucket(const config::Config& config);
 // lost: backups and restores go to its replica), else the configured
 // primary's. kCorrupt when <state_dir>/state.json is not JSON.
 Result<std::string> ActiveRepository(const config::Config& config);
+
+// The Kafka brokers in use now, as `host:port,...`: the coordinator state's
+// after a Kafka switch (the region runbook restored Kafka in the backup
+// region), else kafka.bootstrap_servers. kCorrupt when state.json is not JSON.
+Result<std::string> ActiveKafka(const config::Config& config);
+
+// The brokers a Kafka switch names: "replica" (dr_coordinator.failover.kafka's),
+// "primary" (kafka.bootstrap_servers) or either's own bootstrap list. kConfig
+// when no replica brokers (or no kafka section) are configured;
+// kInvalidArgument for anything else.
+Result<std::string> ResolveKafka(const config::Config& config, const std::string& to);
 
 // A coordinated service with the primary and standby the coordinator's state
 // names after a failover (the standby "" when none is left).

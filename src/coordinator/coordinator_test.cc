@@ -111,5 +111,39 @@ TEST(CoordinatorTest, ASwitchRefusesALocationTwoReplicasShare) {
   EXPECT_THAT(ResolveRepository(*c, "s3://c/"), StatusIs(Code::kInvalidArgument));
 }
 
+
+// Kafka's brokers in use: the configured ones until a switch names the backup
+// region's; the switch hook is told; nothing without replica brokers configured.
+TEST(CoordinatorTest, AKafkaSwitchRecordsTheBrokersInUseAndTellsItsHook) {
+  test::TempDir dir;
+  const std::string base = "backup_manager:\n  backup_dir: \"" + dir / "repo" + "\"\n"
+                           "kafka: {bootstrap_servers: \"a1:9092,a2:9092\"}\ndr_coordinator:\n"
+                           "  state_dir: \"" + dir / "state" + "\"\n  failover:\n";
+  auto bare = config::LoadConfigString(base + "    hook_timeout_seconds: 5\n", "c.yaml");
+  ASSERT_OK(bare);
+  DisasterRecoveryCoordinator without(*bare);
+  auto skipped = without.FailoverPart("kafka_switch", "replica");
+  ASSERT_OK(skipped);
+  EXPECT_THAT((*skipped)["skipped"].get<std::string>(), HasSubstr("dr_coordinator.failover.kafka"));
+  EXPECT_EQ(*ActiveKafka(*bare), "a1:9092,a2:9092");
+  EXPECT_THAT(ResolveKafka(*bare, "replica"), StatusIs(Code::kConfig));
+
+  auto c = config::LoadConfigString(base + "    kafka: {replica_bootstrap_servers: \"b1:9092\", switch_hook: "
+                                           "\"echo $ECAP_DR_ACTIVE_KAFKA >> " + dir / "hook" + "\"}\n",
+                                    "c.yaml");
+  ASSERT_OK(c);
+  DisasterRecoveryCoordinator coordinator(*c);
+  auto moved = coordinator.FailoverPart("kafka_switch", "replica");
+  ASSERT_OK(moved);
+  EXPECT_EQ((*moved)["active_bootstrap_servers"], "b1:9092");
+  EXPECT_EQ((*moved)["previous"], "a1:9092,a2:9092");
+  EXPECT_EQ(*ActiveKafka(*c), "b1:9092");
+  EXPECT_THAT(coordinator.FailoverPart("kafka_switch", "c1:9092"), StatusIs(Code::kInvalidArgument));
+  EXPECT_EQ(*ActiveKafka(*c), "b1:9092") << "a refused switch changes nothing";
+  ASSERT_OK(coordinator.FailoverPart("kafka_switch", "primary"));
+  EXPECT_EQ(*ActiveKafka(*c), "a1:9092,a2:9092");
+  EXPECT_EQ(test::ReadFileOrDie(dir / "hook"), "b1:9092\na1:9092,a2:9092\n");
+}
+
 }  // namespace
 }  // namespace dr::coordinator

@@ -11,6 +11,21 @@ namespace dr::coordinator {
 
 using nlohmann::json;
 
+namespace {
+
+// A switch hook (`what`: "storage", "Kafka") with `env` ("NAME=value") set,
+// when one is configured; a non-zero exit is kFailed with its output.
+Status RunSwitchHook(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& hook,
+                     const std::string& what, const std::string& env) {
+  if (hook.empty()) return Status::Ok();
+  std::string out;
+  DR_ASSIGN_OR_RETURN(int rc, hooks.Run(hook, c.hook_timeout_seconds, &out, {env}));
+  if (rc != 0) return Failed(what + " switch hook exited with " + std::to_string(rc) + ": " + out);
+  return Status::Ok();
+}
+
+}  // namespace
+
 std::string HostOfConninfo(const std::string& conninfo) {
   auto s = net::pg::ParseConninfo(conninfo);
   if (!s.ok()) return "";
@@ -29,12 +44,7 @@ Status RunFenceCommand(const config::DrCoordinatorConfig& c, HookRunner& hooks, 
 Status SwitchStorageTo(const config::DrCoordinatorConfig& c, HookRunner& hooks, const std::string& bucket,
                        const std::string& timestamp,
                        const std::function<Status(const std::string&, const json&)>& save_state) {
-  if (!c.storage_switch_hook.empty()) {
-    std::string out;
-    DR_ASSIGN_OR_RETURN(int rc, hooks.Run(c.storage_switch_hook, c.hook_timeout_seconds, &out,
-                                          {"ECAP_DR_ACTIVE_BUCKET=" + bucket}));
-    if (rc != 0) return Failed("storage switch hook exited with " + std::to_string(rc) + ": " + out);
-  }
+  DR_RETURN_IF_ERROR(RunSwitchHook(c, hooks, c.storage_switch_hook, "storage", "ECAP_DR_ACTIVE_BUCKET=" + bucket));
   return save_state("storage", {{"active_bucket", bucket}, {"changed_at", timestamp}});
 }
 
@@ -129,6 +139,19 @@ Result<json> SwitchRepository(const config::Config& c, PartDeps& deps, const std
   DR_RETURN_IF_ERROR(
       deps.save_state("repository", {{"active", active}, {"changed_at", FormatUtc(deps.clock.Now(), true)}}));
   return json{{"active_repository", active}, {"previous", current}};
+}
+
+Result<json> SwitchKafka(const config::Config& c, PartDeps& deps, const std::string& to, const std::string& current) {
+  if (!c.kafka_configured || c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+    return json{{"skipped", "no Kafka brokers in the backup region are configured "
+                            "(dr_coordinator.failover.kafka.replica_bootstrap_servers)"}};
+  }
+  DR_ASSIGN_OR_RETURN(std::string servers, ResolveKafka(c, to));
+  DR_RETURN_IF_ERROR(RunSwitchHook(c.coordinator, deps.hooks, c.coordinator.kafka_switch_hook, "Kafka",
+                                   "ECAP_DR_ACTIVE_KAFKA=" + servers));
+  DR_RETURN_IF_ERROR(deps.save_state(
+      "kafka", {{"active_bootstrap_servers", servers}, {"changed_at", FormatUtc(deps.clock.Now(), true)}}));
+  return json{{"active_bootstrap_servers", servers}, {"previous", current}};
 }
 
 Result<json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps, const std::string& new_primary) {

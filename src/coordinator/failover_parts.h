@@ -1,6 +1,6 @@
 // The parts of a failover as separate actions, for runbook steps that do one
 // of them (fence, promote, dns_switch, storage_switch, repository_switch,
-// compute_hooks, attach_standby): each
+// kafka_switch, compute_hooks, attach_standby): each
 // checks what the failover checks before it acts, through the same seams
 // (failover_ops.h), and the failover plan (failover.cc) runs the commands
 // through the same functions. The undo of a DNS or storage switch is the
@@ -70,6 +70,13 @@ Result<nlohmann::json> SwitchStorage(const config::DrCoordinatorConfig& c, PartD
 // the target must hold the backups already (repo replicate; ops checks that).
 Result<nlohmann::json> SwitchRepository(const config::Config& c, PartDeps& deps, const std::string& to,
                                         const std::string& current);
+// kafka_switch: the brokers Kafka is served from (what coordinator::ActiveKafka
+// reads), `to` resolved by ResolveKafka: the Kafka switch hook with
+// ECAP_DR_ACTIVE_KAFKA when configured, then the state. data:
+// {active_bootstrap_servers, previous}; without replica brokers configured
+// {skipped: why}. Nothing is copied: the caller restores into them first.
+Result<nlohmann::json> SwitchKafka(const config::Config& c, PartDeps& deps, const std::string& to,
+                                   const std::string& current);
 // compute_hooks: every hook in order. data: {hooks, new_primary}.
 Result<nlohmann::json> RunComputeHooks(const config::DrCoordinatorConfig& c, PartDeps& deps,
                                        const std::string& new_primary);

@@ -132,5 +132,13 @@ TEST(KafkaPlacementsTest, AMessageIsReachedBelowItsPartitionsEndInTheBackup) {
   EXPECT_DOUBLE_EQ(r.rpo_seconds, 2.0);
 }
 
+
+// Read back from the backup region: a message is there when its key is, and
+// only the drill's own keys count (other drills', others' messages, odd keys).
+TEST(KafkaPlacementsTest, TheMessagesReadBackAreTheDrillsKeysAmongTheTopics) {
+  auto there = MessagesAmong({"d1/0", "d1/2", "d0/1", "d1/", "d1/x", "d1/3x", "", "d11/4", "d1/17"}, "d1");
+  EXPECT_EQ(there, (std::map<int64_t, bool>{{0, true}, {2, true}, {17, true}}));
+}
+
 }  // namespace
 }  // namespace dr::drill

@@ -1,6 +1,7 @@
 #include "drill/kafka_load.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -11,31 +12,37 @@ namespace {
 // second later: a dead cluster costs the load a failed write, not minutes.
 constexpr int kMessageTimeoutMs = 5000;
 
-// The load's pace. A drill measures which acknowledged messages a recovery
-// loses, not the cluster's throughput: unpaced, an idle cluster takes ~10,000
-// a second one at a time, and each lost one is named in the drill's result.
+// The load's pace (LoadTarget::pace): unpaced, an idle cluster takes ~10,000
+// a second one at a time.
 constexpr auto kMessageInterval = std::chrono::milliseconds(10);  // 100 a second
 
 class KafkaMessageTarget final : public LoadTarget {
  public:
   KafkaMessageTarget(const KafkaLoad& kafka, std::string topic, std::string drill_id,
                      std::shared_ptr<KafkaPlacements> placements)
-      : client_(kafka.client), topic_(std::move(topic)), drill_id_(std::move(drill_id)), placements_(std::move(placements)) {}
+      : client_(kafka.client),
+        active_(kafka.active),
+        topic_(std::move(topic)),
+        drill_id_(std::move(drill_id)),
+        placements_(std::move(placements)) {}
 
   Result<std::string> Connect() override {
     producer_.reset();
+    net::kafka::ClientOptions client = client_;
+    if (active_) {
+      DR_ASSIGN_OR_RETURN(client.bootstrap_servers, active_());
+    }
     DR_ASSIGN_OR_RETURN(producer_, net::kafka::Producer::Create(
-                                       client_, {{"acks", "all"},
-                                                       {"linger.ms", "0"},
-                                                       {"message.timeout.ms", std::to_string(kMessageTimeoutMs)}}));
-    return "topic " + topic_ + " on " + producer_->handle().Where();
+                                       client, {{"acks", "all"},
+                                                {"linger.ms", "0"},
+                                                {"message.timeout.ms", std::to_string(kMessageTimeoutMs)}}));
+    return client.bootstrap_servers;
   }
   bool connected() const override { return producer_ != nullptr; }
 
+  std::chrono::steady_clock::duration pace() const override { return kMessageInterval; }
+
   Status Write(int64_t seq) override {
-    const auto now = std::chrono::steady_clock::now();
-    if (next_ > now) std::this_thread::sleep_until(next_);
-    next_ = std::max(now, next_) + kMessageInterval;
     const std::string key = drill_id_ + "/" + std::to_string(seq);
     auto delivered = producer_->ProduceAndWait(topic_, key, key + "\n", kMessageTimeoutMs + 1000);
     if (!delivered.ok()) {
@@ -48,10 +55,10 @@ class KafkaMessageTarget final : public LoadTarget {
 
  private:
   const net::kafka::ClientOptions client_;
+  const std::function<Result<std::string>()> active_;
   const std::string topic_, drill_id_;
   std::shared_ptr<KafkaPlacements> placements_;
   std::unique_ptr<net::kafka::Producer> producer_;
-  std::chrono::steady_clock::time_point next_{};
 };
 
 }  // namespace
@@ -67,6 +74,18 @@ std::map<int64_t, bool> KafkaPlacements::Reached(const std::map<int32_t, int64_t
   for (const auto& [seq, where] : by_seq_) {
     auto end = ends.find(where.partition);
     if (end != ends.end() && where.offset >= 0 && where.offset < end->second) out[seq] = true;
+  }
+  return out;
+}
+
+std::map<int64_t, bool> MessagesAmong(const std::vector<std::string>& keys, const std::string& drill_id) {
+  std::map<int64_t, bool> out;
+  const std::string prefix = drill_id + "/";
+  for (const auto& key : keys) {
+    if (key.size() <= prefix.size() || key.compare(0, prefix.size(), prefix) != 0) continue;
+    int64_t seq = 0;
+    auto [end, error] = std::from_chars(key.data() + prefix.size(), key.data() + key.size(), seq);
+    if (error == std::errc() && end == key.data() + key.size()) out[seq] = true;
   }
   return out;
 }

@@ -129,6 +129,8 @@ void LoadWriter::Run(std::stop_token stop) {
   std::chrono::steady_clock::time_point connected;
   std::string where;
   int64_t seq = 0;
+  const auto pace = target_->pace();
+  std::chrono::steady_clock::time_point next{};
   while (!stop.stop_requested()) {
     if (!target_->connected()) {
       auto led = target_->Connect();
@@ -139,6 +141,11 @@ void LoadWriter::Run(std::stop_token stop) {
       }
       where = *led;
       connected = clock_.Monotonic();
+    }
+    if (pace > std::chrono::steady_clock::duration::zero()) {
+      const auto now = clock_.Monotonic();
+      if (next > now && !clock_.SleepFor(next - now, stop)) break;
+      next = std::max(now, next) + pace;
     }
     ++seq;
     if (Status s = target_->Write(seq); !s.ok()) {

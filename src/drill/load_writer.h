@@ -71,6 +71,12 @@ class LoadTarget {
   // Writes record `seq` where Connect led. After a failure the writer pauses,
   // and connects again when the target dropped its connection.
   virtual Status Write(int64_t seq) = 0;
+  // The least time from one write's start to the next's (zero: as fast as
+  // the target takes them). A drill measures which acknowledged writes a
+  // recovery loses, not throughput: unpaced, an idle bucket or cluster takes
+  // thousands a second, each lost one is named in the result, and the fault
+  // (a bucket's removal) and the recovery's backups grow with them.
+  virtual std::chrono::steady_clock::duration pace() const { return {}; }
 };
 
 struct LoadWriterOptions {

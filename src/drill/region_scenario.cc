@@ -36,6 +36,9 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     messages = std::make_unique<LoadWriter>(KafkaTarget(*options.kafka, kKafkaDrillTopic, result.drill_id, placements),
                                             clock);
   }
+  // With brokers in the backup region the Kafka load goes on through the
+  // fault, as the others do; without, Kafka is lost with the region.
+  const bool kafka_moves = messages && !options.kafka->backup_region.empty();
   std::string bucket_after;
   result.details["prefix"] = prefix;
   [&] {
@@ -100,7 +103,7 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
           !s.ok()) {
         return timeline.Fail("load", s);
       }
-      messages->Stop();
+      if (!kafka_moves) messages->Stop();
     }
 
     timeline.Begin("inject the fault");
@@ -135,6 +138,16 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
       return timeline.Fail("recover", Failed("after the recovery backups go to " + *repository_after +
                                              ", not the replica " + options.replica_repository));
     }
+    if (kafka_moves) {
+      auto served = options.kafka->active();
+      if (!served.ok()) return timeline.Fail("recover", served.status().WithContext("the Kafka brokers in use"));
+      result.details["kafka_after"] = *served;
+      if (*served != options.kafka->backup_region) {
+        return timeline.Fail("recover", Failed("after the recovery Kafka is served from " + *served +
+                                               ", not the brokers in the backup region " +
+                                               options.kafka->backup_region));
+      }
+    }
 
     timeline.Begin("first writes in the backup region");
     Steady::time_point limit = fault + std::chrono::duration_cast<Steady::duration>(
@@ -157,8 +170,26 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     result.details["database_back_seconds"] = database_seconds;
     result.details["lake_back_seconds"] = lake_seconds;
     result.details["recovery_seconds"] = recovery_seconds;
-    // Back when it takes writes in both stores and its backups are verified in the new region.
+    // Back when it takes writes in every store and its backups are verified in the new region.
     result.rto_seconds = std::max({database_seconds, lake_seconds, recovery_seconds});
+    if (kafka_moves) {
+      auto message = WaitForCommit([&] { return messages->FirstConnectedAfter(fault, options.kafka->backup_region); },
+                                   limit, clock, options.stop,
+                                   "no message was acknowledged by the Kafka brokers in the backup region (" +
+                                       options.kafka->backup_region + ") within " + Seconds(options.timeout_seconds) +
+                                       " of the fault");
+      if (!message.ok()) {
+        Status why = messages->last_error();
+        return timeline.Fail("write_after_recovery", why.ok() ? message.status()
+                                                              : message.status().WithContext("last error: " +
+                                                                                             why.message()));
+      }
+      const double kafka_seconds = std::chrono::duration<double>(message->done - fault).count();
+      result.details["kafka_back_seconds"] = kafka_seconds;
+      result.rto_seconds = std::max(result.rto_seconds, kafka_seconds);
+      AwaitFewMore(*messages, message->seq, clock, options.stop);
+      messages->Stop();
+    }
     AwaitFewMore(commits, commit->seq, clock, options.stop);
     AwaitFewMore(objects, object->seq, clock, options.stop);
     commits.Stop();
@@ -180,14 +211,31 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
     }
     result.rpo_seconds = std::max(result.rpo_seconds, lake.rpo_seconds);
     if (messages) {
-      auto ends = options.kafka->backed_up(kKafkaDrillTopic);
-      if (!ends.ok()) {
-        return timeline.Fail("verify", ends.status().WithContext("the newest backup of Kafka in " + *repository_after));
+      std::map<int64_t, bool> reached;
+      if (kafka_moves) {
+        // What the brokers in the backup region hold: the restored messages and those produced since.
+        net::kafka::ClientOptions there = options.kafka->client;
+        there.bootstrap_servers = options.kafka->backup_region;
+        auto client = net::kafka::Client::Connect(there);
+        auto keys = client.ok() ? (*client)->ReadKeys(kKafkaDrillTopic) : Result<std::vector<std::string>>(client.status());
+        if (!keys.ok()) {
+          return timeline.Fail("verify",
+                               keys.status().WithContext("reading the drills' topic back in the backup region"));
+        }
+        result.details["kafka"] = {{"topic", kKafkaDrillTopic}, {"restored_in", options.kafka->backup_region},
+                                   {"messages_there", keys->size()}};
+        reached = MessagesAmong(*keys, result.drill_id);
+      } else {
+        auto ends = options.kafka->backed_up(kKafkaDrillTopic);
+        if (!ends.ok()) {
+          return timeline.Fail("verify", ends.status().WithContext("the newest backup of Kafka in " + *repository_after));
+        }
+        json backed_up_to = json::object();
+        for (const auto& [partition, end] : *ends) backed_up_to[std::to_string(partition)] = end;
+        result.details["kafka"] = {{"topic", kKafkaDrillTopic}, {"backed_up_to", backed_up_to}};
+        reached = placements->Reached(*ends);
       }
-      json reached = json::object();
-      for (const auto& [partition, end] : *ends) reached[std::to_string(partition)] = end;
-      result.details["kafka"] = {{"topic", kKafkaDrillTopic}, {"backed_up_to", reached}};
-      CountLost(messages->acks(), placements->Reached(*ends), kafka);
+      CountLost(messages->acks(), reached, kafka);
       if (!kafka.lost.empty()) {
         timeline.Say("drill " + result.drill_id + ": " + std::to_string(kafka.lost.size()) +
                      " acknowledged Kafka messages are lost (produced after the last backup of Kafka)");

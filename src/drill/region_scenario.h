@@ -13,20 +13,24 @@
 //      and one replication of the repository to its replica. The load goes on: what it writes after
 //      them is the lag at the fault.
 //   3. The fault (drill.faults.region: the three stop together, and the
-//      brokers with them). The Kafka load stops just before it: the backup
-//      region has no brokers of its own to take it.
+//      brokers with them). Without brokers in the backup region the Kafka
+//      load stops just before it: nothing could take it.
 //   4. Recovery (the caller's: the complete_region_failure runbook, which
 //      switches the lake to its mirror and the repository to its replica,
-//      promotes the standby, moves the name, verifies the newest backup from
-//      the replica and makes a first backup there).
+//      promotes the standby, restores Kafka into the backup region's brokers
+//      and makes them the ones in use, moves the name, verifies the newest
+//      backup from the replica and makes a first backup there).
 //   5. RTO: from the fault until all of: a commit acknowledged through the
 //      name on a new connection, an object acknowledged by the mirror bucket,
-//      and the recovery ended (its backup verified in the backup region).
+//      a message acknowledged by the backup region's brokers (when there are
+//      some), and the recovery ended (its backup verified in the backup region).
 //      RPO: the acknowledged commits and objects the backup region lacks,
 //      each named, and how long before the fault the oldest was acknowledged
-//      (the database's in `writes`, the lake's in `lake_writes`); Kafka's:
-//      the acknowledged messages the newest backup in the replica does not
-//      reach (`kafka_writes`), which a restore there could not bring back.
+//      (the database's in `writes`, the lake's in `lake_writes`); Kafka's
+//      (`kafka_writes`): the acknowledged messages the topic lacks when read
+//      back from the backup region's brokers, or without them, the ones the
+//      newest backup in the replica does not reach (a restore could not bring
+//      them back).
 //   6. The drill's rows and objects are removed, also when the drill fails.
 //
 // Nothing here decides whether the platform may be disrupted: the caller

@@ -372,6 +372,15 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
                                      c.repository.Describe() + " (an earlier region failover): switch back "
                                      "(ecap-dr repo switch --to primary) before drilling its loss");
   }
+  if (KafkaConfigured(c) && !c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+    DR_ASSIGN_OR_RETURN(std::string kafka, coordinator::ActiveKafka(c));
+    if (kafka != c.kafka.bootstrap_servers) {
+      return Status(Code::kConfig, "Kafka is served from " + kafka + ", not its primary brokers " +
+                                       c.kafka.bootstrap_servers + " (an earlier region failover): switch it back "
+                                       "(a runbook step with action kafka_switch, to: primary) before drilling the "
+                                       "region's loss");
+    }
+  }
   if (c.drill.region_fault.empty()) {
     return Status(Code::kConfig, "drill.faults.region is not set: the command that makes the primary region fail "
                                  "(its database primary, lake bucket and repository)");
@@ -395,6 +404,10 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
 drill::KafkaLoad KafkaDrillLoad(OperationContext& ctx, const std::string& drill_id) {
   drill::KafkaLoad k;
   k.client = source::kafka::ClientFromConfig(ctx.config.kafka);
+  if (!ctx.config.coordinator.kafka_replica_bootstrap_servers.empty()) {
+    k.backup_region = ctx.config.coordinator.kafka_replica_bootstrap_servers;
+    k.active = [&ctx] { return coordinator::ActiveKafka(ctx.config); };
+  }
   k.backup = [&ctx, drill_id](const std::string& topic) -> Result<json> {
     OperationContext with_topic = ctx;
     config::KafkaConfig& kafka = with_topic.config.kafka;

@@ -118,6 +118,11 @@ config::Config AsServedNow(const config::Config& c) {
   if (bucket.ok() && !bucket->empty() && *bucket != primary) {
     std::replace(now.s3.buckets.begin(), now.s3.buckets.end(), primary, *bucket);
   }
+  // After the region runbook brought Kafka back in the backup region, its
+  // backups and restores go to the brokers there.
+  if (c.kafka_configured && !c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+    if (auto kafka = coordinator::ActiveKafka(c); kafka.ok()) now.kafka.bootstrap_servers = *kafka;
+  }
   // After a failover of the database the backups' server is the new primary.
   if (auto postgres = coordinator::PostgresAsServedNow(c); postgres.ok()) now.postgresql = *postgres;
   // After a repository switch the replica is the repository, and the former

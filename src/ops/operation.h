@@ -87,7 +87,8 @@ std::unique_ptr<backup::BackupManager> NewManager(const OperationContext& ctx);
 // active one; after a database failover postgresql: names the new primary
 // (coordinator::PostgresAsServedNow); after a repository switch the active repository is
 // `repository` and is no longer among `replicas` (nor is the configured
-// primary: a replication would delete what it alone holds).
+// primary: a replication would delete what it alone holds); after a Kafka
+// switch kafka.bootstrap_servers names the brokers in use (coordinator::ActiveKafka).
 // NewManager's; every use of the repository's location goes through it.
 config::Config AsServedNow(const config::Config& c);
 

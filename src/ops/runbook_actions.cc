@@ -278,6 +278,51 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                       .status;
                 }});
 
+  registry.Add({.name = "kafka_switch",
+                .summary = "makes Kafka's brokers in the backup region (to: replica (default), primary or their "
+                           "bootstrap list) the cluster in use: with restore (latest or a backup id), that backup's "
+                           "topics and consumer groups are first restored into them (allow_existing_data: into "
+                           "topics that hold messages); dr_coordinator's Kafka switch hook with "
+                           "ECAP_DR_ACTIVE_KAFKA, and the state; nothing without failover.kafka configured",
+                .optional = {"to", "restore", "allow_existing_data"},
+                .run = [c](const Arguments& a, engine::StepContext&, engine::StepOutput& out) -> Status {
+                  const std::string to = Arg(a, "to", "replica");
+                  const config::Config& config = c->config;
+                  json restored;
+                  std::string id = Arg(a, "restore");
+                  if (!id.empty() && config.kafka_configured &&
+                      !config.coordinator.kafka_replica_bootstrap_servers.empty()) {
+                    // Restored before the switch: a cluster in use without its data is no recovery.
+                    DR_ASSIGN_OR_RETURN(std::string servers, coordinator::ResolveKafka(config, to));
+                    if (id == "latest") {
+                      DR_ASSIGN_OR_RETURN(json found, FindBackup(*c, "kafka", "", "", ""));
+                      id = found["backup_id"].get<std::string>();
+                    }
+                    backup::RestoreRequest r;
+                    r.components = {"kafka"};
+                    r.kafka.bootstrap_servers = servers;
+                    r.kafka.allow_existing_data = BoolArg(a, "allow_existing_data");
+                    OpResult result = Restore(*c, id, r);
+                    if (!result.ok()) {
+                      return result.status.WithContext("restoring Kafka from backup " + id + " into " + servers);
+                    }
+                    restored = result.data;
+                    restored["backup_id"] = id;
+                  }
+                  OpResult r = FailoverPart(*c, "kafka_switch", to);
+                  if (r.ok() && r.data.contains("skipped")) return StepFrom(r, out, Field(r, "skipped"));
+                  DR_RETURN_IF_ERROR(StepFrom(r, out, (restored.is_null() ? "" : "backup " + id + " restored; ") +
+                                                          "Kafka served from " + Field(r, "active_bootstrap_servers") +
+                                                          " (was " + Field(r, "previous") + ")"));
+                  if (!restored.is_null()) out.data["restored"] = restored;
+                  return Status::Ok();
+                },
+                .undo = [c](const Arguments&, const engine::StepOutput& out) -> Status {
+                  if (!out.data.is_object() || out.data.contains("skipped")) return Status::Ok();
+                  if (!out.data.contains("previous")) return Failed("no record of the Kafka brokers in use before");
+                  return FailoverPart(*c, "kafka_switch", out.data["previous"].get<std::string>()).status;
+                }});
+
   registry.Add({.name = "compute_hooks",
                 .summary = "runs dr_coordinator's compute hooks in order, with ECAP_DR_NEW_PRIMARY",
                 .cannot_undo = "a compute hook has no undo command",

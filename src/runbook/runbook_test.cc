@@ -290,8 +290,10 @@ TEST_F(RunbookTest, TheSevenShippedRunbooksFollowTheGuide) {
        {45, {"Assess infrastructure", "Scale services", "Add capacity", "Redistribute workloads", "Verify health"}}},
       {"network_failure", {40, {"Diagnose network", "Check load balancer", "Activate backup path", "Verify connectivity"}}},
       {"complete_region_failure",
-       // One step beyond the guide's: the repository's replica becomes the one in use.
-       {100, {"Activate DR site", "Switch to the replica repository", "Promote backup database", "Start backup cluster", "Update global DNS",
+       // Two steps beyond the guide's: the repository's replica becomes the one
+       // in use, and Kafka is restored into the backup region's brokers.
+       {100, {"Activate DR site", "Switch to the replica repository", "Promote backup database", "Start backup cluster",
+              "Restore Kafka in the backup region", "Update global DNS",
               "Verify functionality", "Establish new replication"}}},
       {"data_corruption",
        // Two steps beyond the guide's: the repair from the clean copy, and its removal.

@@ -362,6 +362,11 @@ Result<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   }
   c->brokers_ = md->broker_cnt;
   rd_kafka_metadata_destroy(md);
+  // Known from the metadata just fetched: no request of its own.
+  if (char* id = rd_kafka_clusterid(c->handle_->get(), 0); id != nullptr) {
+    c->cluster_id_ = id;
+    rd_kafka_mem_free(c->handle_->get(), id);
+  }
   return c;
 }
 
@@ -401,6 +406,65 @@ Result<std::pair<int64_t, int64_t>> Client::Watermarks(const std::string& topic,
     return handle_->Error("reading the offsets of " + topic + " partition " + std::to_string(partition), err);
   }
   return std::make_pair(low, high);
+}
+
+Result<std::vector<std::string>> Client::ReadKeys(const std::string& topic) {
+  DR_ASSIGN_OR_RETURN(auto topics, ListTopics());
+  auto found = std::find_if(topics.begin(), topics.end(), [&](const TopicInfo& t) { return t.name == topic; });
+  if (found == topics.end()) return NotFound("no topic '" + topic + "' at " + handle_->Where());
+  // Where each partition ends now: messages produced meanwhile are not waited for.
+  std::map<int32_t, int64_t> next, end;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(found->partitions.size()));
+  for (const auto& p : found->partitions) {
+    DR_ASSIGN_OR_RETURN(auto marks, Watermarks(topic, p.id));
+    if (marks.first >= marks.second) continue;
+    next[p.id] = marks.first;
+    end[p.id] = marks.second;
+    rd_kafka_topic_partition_list_add(list, topic.c_str(), p.id)->offset = marks.first;
+  }
+  std::vector<std::string> keys;
+  if (end.empty()) {
+    rd_kafka_topic_partition_list_destroy(list);
+    return keys;
+  }
+  auto consumer = Handle::Create(RD_KAFKA_CONSUMER, handle_->options(),
+                                 {{"group.id", "ecap-dr-reader"}, {"enable.auto.commit", "false"},
+                                  {"enable.partition.eof", "true"}});
+  if (!consumer.ok()) {
+    rd_kafka_topic_partition_list_destroy(list);
+    return consumer.status();
+  }
+  rd_kafka_resp_err_t err = rd_kafka_assign((*consumer)->get(), list);
+  rd_kafka_topic_partition_list_destroy(list);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return (*consumer)->Error("reading topic '" + topic + "'", err);
+  const auto stall = std::chrono::milliseconds(handle_->options().timeout_ms);
+  auto last_progress = std::chrono::steady_clock::now();
+  Status status = Status::Ok();
+  while (status.ok() && !end.empty()) {
+    rd_kafka_message_t* m = rd_kafka_consumer_poll((*consumer)->get(), 100);
+    if (m == nullptr) {
+      if (std::chrono::steady_clock::now() - last_progress > stall) {
+        status = Unavailable("reading topic '" + topic + "' at " + handle_->Where() + " stalled with " +
+                             std::to_string(end.size()) + " partition(s) unread to their end");
+      }
+      continue;
+    }
+    last_progress = std::chrono::steady_clock::now();
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      // At the end: also where the last offsets hold no message (transaction markers).
+      if (end.count(m->partition) && m->offset >= end[m->partition]) end.erase(m->partition);
+    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      status = (*consumer)->Error("reading topic '" + topic + "' partition " + std::to_string(m->partition), m->err);
+    } else if (end.count(m->partition) && m->offset >= next[m->partition]) {
+      keys.emplace_back(m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : std::string());
+      next[m->partition] = m->offset + 1;
+      if (next[m->partition] >= end[m->partition]) end.erase(m->partition);
+    }
+    rd_kafka_message_destroy(m);
+  }
+  rd_kafka_assign((*consumer)->get(), nullptr);
+  DR_RETURN_IF_ERROR(status);
+  return keys;
 }
 
 bool MatchesAny(const std::vector<std::string>& patterns, const std::string& name) {

@@ -211,6 +211,31 @@ class TopicReader : public ByteSource {
   std::chrono::steady_clock::time_point last_progress_;
 };
 
+// The brokers of a bootstrap list, in order ("b:9092,a:9092" and "a:9092, b:9092" are one list).
+std::set<std::string> Brokers(const std::string& bootstrap_servers) {
+  std::set<std::string> out;
+  std::string one;
+  for (char ch : bootstrap_servers + ",") {
+    if (ch == ',') {
+      if (!one.empty()) out.insert(one);
+      one.clear();
+    } else if (ch != ' ') {
+      one += ch;
+    }
+  }
+  return out;
+}
+
+// Whether a backup's Kafka meta is of the cluster `client` is connected to:
+// the same brokers, and the same cluster id where both have one (a cluster
+// rebuilt at the same addresses starts its offsets again). Another broker
+// list for the same cluster reads it whole once: safe, if slower.
+bool SameCluster(const json& meta, const Client& client, const std::string& bootstrap_servers) {
+  const std::string id = meta.value("cluster_id", std::string());
+  if (!id.empty() && !client.cluster_id().empty() && id != client.cluster_id()) return false;
+  return Brokers(meta.value("bootstrap_servers", std::string())) == Brokers(bootstrap_servers);
+}
+
 bool HasWildcard(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
 }  // namespace
@@ -270,6 +295,17 @@ Status KafkaSource::Backup(ItemWriter& writer) {
 
   // Where each partition stands now, and where the last backup stopped.
   json previous_positions = options_.previous ? options_.previous->meta.value("positions", json::object()) : json::object();
+  // Offsets are a cluster's own: after Kafka moved to other brokers (restored
+  // in the backup region), the previous backup's positions say nothing here,
+  // and its segments are not carried over (this backup is whole on its own).
+  const bool other_cluster =
+      options_.previous != nullptr && !SameCluster(options_.previous->meta, *client, options_.client.bootstrap_servers);
+  if (other_cluster) {
+    warnings.push_back("the previous backup of Kafka is of another cluster (" +
+                       options_.previous->meta.value("bootstrap_servers", std::string("?")) +
+                       "): nothing is carried over from it, every message is read");
+    previous_positions = json::object();
+  }
   json positions = json::object();
   std::map<std::string, std::map<int32_t, Range>> plan;  // topic -> partition -> what to read
   std::set<std::string> recreated;
@@ -326,7 +362,7 @@ Status KafkaSource::Backup(ItemWriter& writer) {
                                                      {"fetch.error.backoff.ms", "10"}}));
   for (const auto& t : topics) {
     int segments = 0;
-    if (options_.previous != nullptr && !recreated.count(t.name)) {
+    if (options_.previous != nullptr && !other_cluster && !recreated.count(t.name)) {
       for (const auto& item : options_.previous->items) {
         if (item.kind != "kafka_messages" || item.meta.value("topic", "") != t.name) continue;
         if (Status s = writer.AddUnchanged(item); !s.ok()) {
@@ -373,6 +409,7 @@ Status KafkaSource::Backup(ItemWriter& writer) {
   }
 
   writer.SetComponentMeta({{"bootstrap_servers", options_.client.bootstrap_servers},
+                           {"cluster_id", client->cluster_id()},
                            {"brokers", client->broker_count()},
                            {"topics", stats_.topics},
                            {"groups", stats_.groups},
