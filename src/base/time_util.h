@@ -32,4 +32,10 @@ Result<std::chrono::seconds> ParseDuration(const std::string& text);
 // The shortest of those forms that says `d` exactly: 3600s -> "1h", 90s -> "90s".
 std::string FormatDuration(std::chrono::seconds d);
 
+// A duration in seconds with their fraction, as results and printouts give them.
+template <typename Rep, typename Period>
+double SecondsOf(std::chrono::duration<Rep, Period> d) {
+  return std::chrono::duration<double>(d).count();
+}
+
 }  // namespace dr

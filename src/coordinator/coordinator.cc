@@ -86,11 +86,6 @@ Result<json> ReadSavedState(const config::Config& config) {
   return ReadStateFile(config.coordinator.state_dir + "/state.json");
 }
 
-template <typename Rep, typename Period>
-double Secs(std::chrono::duration<Rep, Period> d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 Health Worst(Health a, Health b) { return static_cast<int>(a) > static_cast<int>(b) ? a : b; }
 
 }  // namespace
@@ -350,7 +345,7 @@ Status DisasterRecoveryCoordinator::Monitor(const MonitorOptions& options) {
     if (acting()) (void)SaveState("last_primary_lsn");
     if (options.stop.stop_requested()) break;
     auto now = clock_.Monotonic();
-    if (options.max_seconds > 0 && Secs(now - start) >= options.max_seconds) break;
+    if (options.max_seconds > 0 && SecondsOf(now - start) >= options.max_seconds) break;
     auto next = round + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                             std::chrono::duration<double>(interval));
     if (next > now && !clock_.SleepFor(next - now, options.stop)) break;

@@ -18,11 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-template <typename Rep, typename Period>
-double Secs(std::chrono::duration<Rep, Period> d) {
-  return std::chrono::duration<double>(d).count();
-}
-
 
 std::string WithHost(const std::string& conninfo, const std::string& host) {
   auto s = net::pg::ParseConninfo(conninfo);
@@ -112,7 +107,7 @@ class FailoverPlan {
       if (primary_alive_) {
         result_.lag_bytes = std::max<int64_t>(0, primary_lsn - replay);
         double replayed_at = standby.replayed_at.empty() ? 0 : std::stod(standby.replayed_at);
-        result_.rpo_seconds = result_.lag_bytes == 0 ? 0 : std::max(0.0, Secs(now.time_since_epoch()) - replayed_at);
+        result_.rpo_seconds = result_.lag_bytes == 0 ? 0 : std::max(0.0, SecondsOf(now.time_since_epoch()) - replayed_at);
       } else if (!in_.primary_lsns.empty() || in_.saved_primary_lsn) {
         int64_t last = in_.primary_lsns.empty() ? *in_.saved_primary_lsn : in_.primary_lsns.back().second;
         result_.lag_bytes = std::max<int64_t>(0, last - replay);
@@ -127,7 +122,7 @@ class FailoverPlan {
         if (result_.lag_bytes == 0) {
           result_.rpo_seconds = 0;
         } else {
-          result_.rpo_seconds = safe == SysTime{} ? -1 : std::max(0.0, Secs(t0_ - safe));
+          result_.rpo_seconds = safe == SysTime{} ? -1 : std::max(0.0, SecondsOf(t0_ - safe));
         }
       }
       out.details = "standby " + standby.where + " in recovery at " + standby.replay_lsn + "; primary " +
@@ -398,8 +393,8 @@ FailoverResult RunFailover(const FailoverRequest& request, const FailoverInput& 
     }
     std::string phase = plan.PhaseOf(step.id);
     if (phase.empty() || (request.dry_run && phase != "decide")) return;
-    result.phases[phase] = Secs(deps.clock.Monotonic() - phase_start[phase]);
-    if (phase == "decide") result.phases["detect"] = std::max(0.0, Secs(in.decided_at - t0));
+    result.phases[phase] = SecondsOf(deps.clock.Monotonic() - phase_start[phase]);
+    if (phase == "decide") result.phases["detect"] = std::max(0.0, SecondsOf(in.decided_at - t0));
   };
   engine::Runner runner(deps.clock, std::move(options));
   auto run = runner.Run(plan.Steps());
@@ -425,7 +420,7 @@ FailoverResult RunFailover(const FailoverRequest& request, const FailoverInput& 
       break;
     case engine::RunStatus::kCompleted: {
       double rto_target = c.rto_target_minutes * 60, rpo_target = c.rpo_target_minutes * 60;
-      result.rto_seconds = Secs(plan.verified_at() - t0);
+      result.rto_seconds = SecondsOf(plan.verified_at() - t0);
       result.rto_met = result.rto_seconds <= rto_target;
       result.rpo_met = result.rpo_seconds >= 0 && result.rpo_seconds <= rpo_target &&
                        (result.storage_rpo_seconds < 0 || result.storage_rpo_seconds <= rpo_target);

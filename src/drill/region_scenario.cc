@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 using Steady = std::chrono::steady_clock;
 
-std::string Seconds(double s) { return std::to_string(static_cast<int>(s)) + " s"; }
+std::string WholeSeconds(double s) { return std::to_string(static_cast<int>(s)) + " s"; }
 
 std::string KafkaName(const RegionScenarioOptions& o) {
   return "Kafka topic " + std::string(kKafkaDrillTopic) + " at " + o.kafka->client.bootstrap_servers;
@@ -154,12 +154,12 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
                                            std::chrono::duration<double>(options.timeout_seconds));
     auto commit = WaitForCommit([&] { return commits.FirstConnectedAfter(fault); }, limit, clock, options.stop,
                                 "no commit through the name of service '" + options.service.name +
-                                    "' was acknowledged within " + Seconds(options.timeout_seconds) + " of the fault");
+                                    "' was acknowledged within " + WholeSeconds(options.timeout_seconds) + " of the fault");
     if (!commit.ok()) return timeline.Fail("write_after_recovery", commit.status());
     auto object = WaitForCommit([&] { return objects.FirstConnectedAfter(fault, bucket_after); }, limit, clock,
                                 options.stop,
                                 "no object was acknowledged by s3://" + bucket_after + " (the active bucket) within " +
-                                    Seconds(options.timeout_seconds) + " of the fault");
+                                    WholeSeconds(options.timeout_seconds) + " of the fault");
     if (!object.ok()) {
       Status why = objects.last_error();
       return timeline.Fail("write_after_recovery",
@@ -176,7 +176,7 @@ DisruptiveResult RunRegionScenario(Clock& clock, const RegionScenarioOptions& op
       auto message = WaitForCommit([&] { return messages->FirstConnectedAfter(fault, options.kafka->backup_region); },
                                    limit, clock, options.stop,
                                    "no message was acknowledged by the Kafka brokers in the backup region (" +
-                                       options.kafka->backup_region + ") within " + Seconds(options.timeout_seconds) +
+                                       options.kafka->backup_region + ") within " + WholeSeconds(options.timeout_seconds) +
                                        " of the fault");
       if (!message.ok()) {
         Status why = messages->last_error();

@@ -8,22 +8,10 @@
 #include <cstring>
 
 #include "base/encoding.h"
+#include "net/curl_upload.h"
 
 namespace dr::net {
 namespace {
-
-struct Upload {
-  std::string_view data;
-  size_t pos = 0;
-};
-
-size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
-  auto* up = static_cast<Upload*>(user);
-  size_t take = std::min(size * n, up->data.size() - up->pos);
-  std::memcpy(buf, up->data.data() + up->pos, take);
-  up->pos += take;
-  return take;
-}
 
 struct Download {
   std::string* body;
@@ -122,7 +110,7 @@ Result<HttpReply> HttpTransport::Perform(const HttpCall& call) {
   curl_slist* list = nullptr;
   for (const auto& h : call.headers) list = curl_slist_append(list, h.c_str());
   HttpReply reply;
-  Upload upload{call.body, 0};
+  CurlUpload upload{call.body, 0};
   Download download{&reply.body, call.max_body, &reply.headers};
   curl_easy_setopt(curl, CURLOPT_URL, call.url.c_str());
   if (call.path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
@@ -137,7 +125,7 @@ Result<HttpReply> HttpTransport::Perform(const HttpCall& call) {
   if (!call.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, call.ca_bundle.c_str());
   if (call.method == "PUT") {
     curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadBody);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadCurlUpload);
     curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
     curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
   } else if (call.method == "POST") {

@@ -5,22 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/curl_upload.h"
+
 namespace dr::net {
 namespace {
-
-struct Upload {
-  const std::string* data;
-  size_t offset = 0;
-};
-
-size_t ReadMessage(char* buffer, size_t size, size_t n, void* userp) {
-  auto* u = static_cast<Upload*>(userp);
-  size_t left = u->data->size() - u->offset;
-  size_t len = std::min(left, size * n);
-  std::memcpy(buffer, u->data->data() + u->offset, len);
-  u->offset += len;
-  return len;
-}
 
 // What went wrong, from libcurl's code and the server's last reply code.
 Status Explain(CURLcode rc, long reply, const std::string& server) {
@@ -60,7 +48,7 @@ Status SmtpSend(const SmtpRequest& r) {
   std::string from = "<" + r.from + ">";
   curl_slist* rcpt = nullptr;
   for (const auto& to : r.to) rcpt = curl_slist_append(rcpt, ("<" + to + ">").c_str());
-  Upload upload{&r.message};
+  CurlUpload upload{r.message};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, r.timeout_ms);
@@ -72,7 +60,7 @@ Status SmtpSend(const SmtpRequest& r) {
   }
   curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from.c_str());
   curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadMessage);
+  curl_easy_setopt(curl, CURLOPT_READFUNCTION, ReadCurlUpload);
   curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
   curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
   CURLcode rc = curl_easy_perform(curl);

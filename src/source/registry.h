@@ -35,17 +35,17 @@
 #include "dr/source.h"
 #include "source/files/files_source.h"
 
-namespace dr::source {
-
-namespace kafka {
+namespace dr::net::kafka {
 class Admin;
 }
+
+namespace dr::source {
 
 // What the caller provides every source: the configuration, and test doubles.
 struct SourceEnv {
   const config::Config* config = nullptr;
   // Kafka admin operations; null: librdkafka's (tests substitute a scripted one).
-  kafka::Admin* kafka_admin = nullptr;
+  net::kafka::Admin* kafka_admin = nullptr;
   // Wall-clock time where a source compares with it (files: a file changed in the
   // last second is not trusted to be unchanged next time).
   const Clock* clock = &RealClock();
