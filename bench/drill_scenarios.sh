@@ -10,7 +10,8 @@
 #   corruption, breach: one platform with a physical backup and WAL archiving, RUNS drills
 #   storage: a new lake bucket and mirror for each run (the drill loses the bucket)
 #   region: the database, DNS, lake, mirror, repository (replicated to a bucket) and Kafka (the
-#           mock, 3 brokers, taken down by the fault) built anew for each run
+#           mock, 3 brokers, taken down by the fault, and a mock of one broker in the backup
+#           region, where the runbook restores Kafka) built anew for each run
 #   database: the database and DNS built anew for each run (the drill fails the primary over)
 #
 # Usage: [BUILD_DIR=build-release] [SCENARIOS="corruption breach storage region database"]
