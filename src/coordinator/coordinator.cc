@@ -515,10 +515,14 @@ Result<std::string> ActiveKafka(const config::Config& config) {
   return ActiveKafkaIn(state, config);
 }
 
+bool KafkaHasReplica(const config::Config& config) {
+  return config.kafka_configured && !config.coordinator.kafka_replica_bootstrap_servers.empty();
+}
+
 Result<std::string> ResolveKafka(const config::Config& config, const std::string& to) {
   const std::string& primary = config.kafka.bootstrap_servers;
   const std::string& replica = config.coordinator.kafka_replica_bootstrap_servers;
-  if (!config.kafka_configured || replica.empty()) {
+  if (!KafkaHasReplica(config)) {
     return ConfigError("no Kafka brokers in the backup region are configured "
                        "(dr_coordinator.failover.kafka.replica_bootstrap_servers, with a kafka: section)");
   }

@@ -150,6 +150,10 @@ Result<std::string> ActiveRepository(const config::Config& config);
 // region), else kafka.bootstrap_servers. kCorrupt when state.json is not JSON.
 Result<std::string> ActiveKafka(const config::Config& config);
 
+// Whether Kafka has brokers in the backup region to fail over to: a kafka:
+// section and dr_coordinator.failover.kafka.replica_bootstrap_servers.
+bool KafkaHasReplica(const config::Config& config);
+
 // The brokers a Kafka switch names: "replica" (dr_coordinator.failover.kafka's),
 // "primary" (kafka.bootstrap_servers) or either's own bootstrap list. kConfig
 // when no replica brokers (or no kafka section) are configured;

@@ -111,7 +111,6 @@ TEST(CoordinatorTest, ASwitchRefusesALocationTwoReplicasShare) {
   EXPECT_THAT(ResolveRepository(*c, "s3://c/"), StatusIs(Code::kInvalidArgument));
 }
 
-
 // Kafka's brokers in use: the configured ones until a switch names the backup
 // region's; the switch hook is told; nothing without replica brokers configured.
 TEST(CoordinatorTest, AKafkaSwitchRecordsTheBrokersInUseAndTellsItsHook) {

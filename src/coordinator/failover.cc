@@ -18,7 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-
 std::string WithHost(const std::string& conninfo, const std::string& host) {
   auto s = net::pg::ParseConninfo(conninfo);
   if (!s.ok()) return conninfo;

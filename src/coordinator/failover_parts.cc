@@ -142,7 +142,7 @@ Result<json> SwitchRepository(const config::Config& c, PartDeps& deps, const std
 }
 
 Result<json> SwitchKafka(const config::Config& c, PartDeps& deps, const std::string& to, const std::string& current) {
-  if (!c.kafka_configured || c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+  if (!KafkaHasReplica(c)) {
     return json{{"skipped", "no Kafka brokers in the backup region are configured "
                             "(dr_coordinator.failover.kafka.replica_bootstrap_servers)"}};
   }

@@ -132,7 +132,6 @@ TEST(KafkaPlacementsTest, AMessageIsReachedBelowItsPartitionsEndInTheBackup) {
   EXPECT_DOUBLE_EQ(r.rpo_seconds, 2.0);
 }
 
-
 // Read back from the backup region: a message is there when its key is, and
 // only the drill's own keys count (other drills', others' messages, odd keys).
 TEST(KafkaPlacementsTest, TheMessagesReadBackAreTheDrillsKeysAmongTheTopics) {

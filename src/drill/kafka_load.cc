@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <thread>
 
 namespace dr::drill {
 namespace {

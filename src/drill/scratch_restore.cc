@@ -39,8 +39,6 @@ constexpr const char* kDbPrefix = "ecap_dr_drill_";
 constexpr const char* kBucketPrefix = "ecap-dr-drill-";
 constexpr const char* kTopicPrefix = source::kafka::kScratchTopicPrefix;
 
-double Seconds(std::chrono::steady_clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
 // A drill's key in its targets' names: "drill-20261203T003000Z-ab12" -> "20261203t003000z_ab12".
 std::string KeyOf(const std::string& drill_id) {
   std::string key = drill_id.rfind("drill-", 0) == 0 ? drill_id.substr(6) : drill_id;
@@ -165,7 +163,7 @@ class Drill {
     if (s.ok() && !r_.cleanup_errors.empty()) s = Failed("scratch targets left behind: " + r_.cleanup_errors.front());
     r_.error = s;
     r_.status = s.ok() ? "passed" : "failed";
-    r_.duration_seconds = Seconds(clock_.Monotonic() - start_);
+    r_.duration_seconds = SecondsOf(clock_.Monotonic() - start_);
   }
 
  private:
@@ -174,8 +172,8 @@ class Drill {
   }
   // A phase of the timeline that began at `since` and ends now.
   void AddPhase(const std::string& name, std::chrono::steady_clock::time_point since, const std::string& status) {
-    r_.phases.push_back({.name = name, .start_seconds = Seconds(since - start_),
-                         .seconds = Seconds(clock_.Monotonic() - since), .status = status});
+    r_.phases.push_back({.name = name, .start_seconds = SecondsOf(since - start_),
+                         .seconds = SecondsOf(clock_.Monotonic() - since), .status = status});
   }
 
   // Targets an earlier drill left when it was killed before its cleanup: a
@@ -353,7 +351,7 @@ class Drill {
     request.components = {component};
     auto t0 = clock_.Monotonic();
     backup::RestoreResult restored = manager_.RestoreBackup(r_.backup_id, request);
-    c.restore_seconds += Seconds(clock_.Monotonic() - t0);
+    c.restore_seconds += SecondsOf(clock_.Monotonic() - t0);
     if (!restored.error.ok()) return restored.error;
     if (restored.status != "completed") return Failed("restore " + restored.status);
     return Status::Ok();
@@ -441,7 +439,7 @@ class Drill {
     DR_ASSIGN_OR_RETURN(auto server, source::StartScratchServer({.pgdata = pgdata, .bin_dir = config_.postgresql.bin_dir},
                                                                 login));
     // Until it takes writes: recovery of the archive is part of the restore's time.
-    c.restore_seconds = Seconds(clock_.Monotonic() - t0);
+    c.restore_seconds = SecondsOf(clock_.Monotonic() - t0);
     login.host = "127.0.0.1";
     login.port = server.port;
     std::string db = config_.postgresql.database.empty() ? "postgres" : config_.postgresql.database;

@@ -372,7 +372,7 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
                                      c.repository.Describe() + " (an earlier region failover): switch back "
                                      "(ecap-dr repo switch --to primary) before drilling its loss");
   }
-  if (KafkaConfigured(c) && !c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+  if (KafkaConfigured(c) && coordinator::KafkaHasReplica(c)) {
     DR_ASSIGN_OR_RETURN(std::string kafka, coordinator::ActiveKafka(c));
     if (kafka != c.kafka.bootstrap_servers) {
       return Status(Code::kConfig, "Kafka is served from " + kafka + ", not its primary brokers " +
@@ -404,7 +404,7 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
 drill::KafkaLoad KafkaDrillLoad(OperationContext& ctx, const std::string& drill_id) {
   drill::KafkaLoad k;
   k.client = source::kafka::ClientFromConfig(ctx.config.kafka);
-  if (!ctx.config.coordinator.kafka_replica_bootstrap_servers.empty()) {
+  if (coordinator::KafkaHasReplica(ctx.config)) {
     k.backup_region = ctx.config.coordinator.kafka_replica_bootstrap_servers;
     k.active = [&ctx] { return coordinator::ActiveKafka(ctx.config); };
   }

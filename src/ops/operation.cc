@@ -120,7 +120,7 @@ config::Config AsServedNow(const config::Config& c) {
   }
   // After the region runbook brought Kafka back in the backup region, its
   // backups and restores go to the brokers there.
-  if (c.kafka_configured && !c.coordinator.kafka_replica_bootstrap_servers.empty()) {
+  if (coordinator::KafkaHasReplica(c)) {
     if (auto kafka = coordinator::ActiveKafka(c); kafka.ok()) now.kafka.bootstrap_servers = *kafka;
   }
   // After a failover of the database the backups' server is the new primary.

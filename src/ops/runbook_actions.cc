@@ -290,8 +290,7 @@ void AddBuiltinActions(runbook::ActionRegistry& registry, OperationContext& ctx)
                   const config::Config& config = c->config;
                   json restored;
                   std::string id = Arg(a, "restore");
-                  if (!id.empty() && config.kafka_configured &&
-                      !config.coordinator.kafka_replica_bootstrap_servers.empty()) {
+                  if (!id.empty() && coordinator::KafkaHasReplica(config)) {
                     // Restored before the switch: a cluster in use without its data is no recovery.
                     DR_ASSIGN_OR_RETURN(std::string servers, coordinator::ResolveKafka(config, to));
                     if (id == "latest") {
