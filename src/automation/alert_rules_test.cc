@@ -7,7 +7,7 @@
 #include "base/time_util.h"
 
 namespace dr::automation {
-namespace {
+namespace alert_rules_test {
 
 using std::chrono::hours;
 using std::chrono::minutes;
@@ -253,5 +253,5 @@ TEST(AlertRulesTest, PrometheusRulesCarryTheNewAlertsOverTheExportedSeries) {
   }
 }
 
-}  // namespace
+}  // namespace alert_rules_test
 }  // namespace dr::automation

@@ -7,7 +7,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::automation {
-namespace {
+namespace daemon_metrics_test {
 
 Job BackupJob(const std::string& name) {
   config::JobConfig c;
@@ -165,5 +165,5 @@ TEST(DaemonMetricsTest, GatheredSeriesExistFromStartAndFollowTheInputs) {
   EXPECT_TRUE(Has(text, "ecap_dr_access_denials_total 7")) << text;
 }
 
-}  // namespace
+}  // namespace daemon_metrics_test
 }  // namespace dr::automation

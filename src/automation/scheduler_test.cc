@@ -12,7 +12,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::automation {
-namespace {
+namespace scheduler_test {
 
 using std::chrono::hours;
 using std::chrono::minutes;
@@ -508,5 +508,5 @@ TEST_F(SchedulerTest, ARunAnotherLeaderFinishedSinceIsNotRunAgain) {
   EXPECT_EQ(shared.entries.at("nightly").outcome, "succeeded") << "not written over";
 }
 
-}  // namespace
+}  // namespace scheduler_test
 }  // namespace dr::automation

@@ -9,7 +9,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::coordinator {
-namespace {
+namespace failover_test {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -447,5 +447,5 @@ TEST_F(FailoverPlanTest, AttachingARebuiltStandbyChecksItsLineageAndRecordsIt) {
   EXPECT_TRUE(state_.empty()) << "nothing recorded when refused";
 }
 
-}  // namespace
+}  // namespace failover_test
 }  // namespace dr::coordinator

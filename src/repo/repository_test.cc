@@ -6,7 +6,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::repo {
-namespace {
+namespace repository_test {
 
 using test::StatusIs;
 
@@ -192,11 +192,11 @@ TEST(RepositoryTest, EmptyStream) {
   EXPECT_EQ(saved->sha256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-}  // namespace
+}  // namespace repository_test
 }  // namespace dr::repo
 
 namespace dr::repo {
-namespace {
+namespace repository_test {
 
 TEST(RepositoryTest, SnapshotCopiedUnderAnotherNameFailsAuthentication) {
   auto be = storage::NewMemoryBackend();
@@ -224,11 +224,11 @@ TEST(RepositoryTest, BlobSealedForOneIdDoesNotOpenAsAnother) {
   EXPECT_THAT(OpenPayload(none, ObjectType::kData, plain, b.raw()), test::StatusIs(Code::kCorrupt));
 }
 
-}  // namespace
+}  // namespace repository_test
 }  // namespace dr::repo
 
 namespace dr::repo {
-namespace {
+namespace repository_test {
 
 // `backup show` prints components by name: the walk hands over the items of
 // one component after another in that order, whatever the manifest's order.
@@ -266,5 +266,5 @@ TEST(RepositoryWalkTest, ItemsComeGroupedByComponentNameOrInManifestOrder) {
   EXPECT_EQ(ComponentsByName(snap), (std::vector<size_t>{2, 1, 0}));
 }
 
-}  // namespace
+}  // namespace repository_test
 }  // namespace dr::repo

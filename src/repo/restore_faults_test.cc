@@ -13,7 +13,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::repo {
-namespace {
+namespace restore_faults_test {
 
 using test::StatusIs;
 using ::testing::HasSubstr;
@@ -178,5 +178,5 @@ TEST(QuickCheckTest, AZeroFilledPackFailsTheQuickChecks) {
   EXPECT_THAT(v.items[0].findings[0].message, HasSubstr("damaged"));
 }
 
-}  // namespace
+}  // namespace restore_faults_test
 }  // namespace dr::repo

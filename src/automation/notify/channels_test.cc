@@ -14,7 +14,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::automation::notify {
-namespace {
+namespace channels_test {
 
 using testing::HasSubstr;
 using testing::Not;
@@ -298,5 +298,5 @@ TEST(ChannelsTest, SecretsStayOutOfRealFailures) {
   }
 }
 
-}  // namespace
+}  // namespace channels_test
 }  // namespace dr::automation::notify

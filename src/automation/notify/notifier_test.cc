@@ -11,7 +11,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::automation::notify {
-namespace {
+namespace notifier_test {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -284,5 +284,5 @@ TEST(NotifierTest, SecretsNeverReachTheLogOrTheOutcome) {
   EXPECT_THAT(log.All(), Not(HasSubstr("hunter2")));
 }
 
-}  // namespace
+}  // namespace notifier_test
 }  // namespace dr::automation::notify

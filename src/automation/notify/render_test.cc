@@ -4,7 +4,7 @@
 #include "test/support/test_support.h"
 
 namespace dr::automation::notify {
-namespace {
+namespace render_test {
 
 using std::chrono::hours;
 using testing::HasSubstr;
@@ -107,5 +107,5 @@ TEST(RenderTest, AnAlertNameCannotAddHeaders) {
   EXPECT_THAT(m.substr(0, m.find("\r\n\r\n")), Not(HasSubstr("\r\nBcc:")));
 }
 
-}  // namespace
+}  // namespace render_test
 }  // namespace dr::automation::notify

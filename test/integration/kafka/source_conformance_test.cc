@@ -5,7 +5,7 @@
 #include "test/support/kafka_cluster.h"
 
 namespace dr::test {
-namespace {
+namespace source_conformance_test {
 
 constexpr int64_t kT0 = 1795651200000;  // 2026-11-26T00:00:00Z
 
@@ -104,5 +104,5 @@ INSTANTIATE_TEST_SUITE_P(Sources, SourceConformance,
                          ::testing::Values(SourceCase{"kafka", [] { return std::make_unique<KafkaHarness>(); }}),
                          SourceCaseName);
 
-}  // namespace
+}  // namespace source_conformance_test
 }  // namespace dr::test

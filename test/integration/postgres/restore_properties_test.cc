@@ -14,7 +14,7 @@
 #include "test/support/pg_server.h"
 
 namespace dr::test {
-namespace {
+namespace restore_properties_test {
 
 using nlohmann::json;
 using ::testing::HasSubstr;
@@ -276,5 +276,5 @@ TEST_F(PgRestorePropertiesTest, OptionsThatDoNotApplyAreUsageErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "out"));
 }
 
-}  // namespace
+}  // namespace restore_properties_test
 }  // namespace dr::test
