@@ -395,6 +395,8 @@ Status CheckRegionDrill(const config::Config& c, const DrillRequest& request, co
   return Status::Ok();
 }
 
+}  // namespace
+
 // Kafka's part of the region drill: the cluster; one backup of Kafka (as a
 // schedule's Kafka job, whose topics may leave the drills' out) with the
 // drills' topic among its topics, tagged with the drill (Kafka alone: a
@@ -447,6 +449,8 @@ drill::KafkaLoad KafkaDrillLoad(OperationContext& ctx, const std::string& drill_
   };
   return k;
 }
+
+namespace {
 
 // The region scenario loses the primary region's database, lake bucket and
 // repository together under load and recovers with the

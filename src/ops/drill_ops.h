@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "drill/kafka_load.h"
 #include "ops/operation.h"
 
 namespace dr::ops {
@@ -29,6 +30,14 @@ struct DrillRequest {
 // first failure. A disruptive scenario is refused (kInvalidArgument without
 // `disruptive`, kConfig outside a drill environment) before anything changes.
 OpResult RunDrill(OperationContext& ctx, const DrillRequest& request);
+
+// Kafka's part of the region drill (drill/kafka_load.h): the configured
+// cluster, the backup region's brokers (dr_coordinator.failover.kafka), one
+// backup of Kafka tagged with the drill, and how far the newest completed
+// backup in the repository in use reaches into a topic (what the drill counts
+// Kafka's messages against when there are no brokers in the backup region).
+// ctx must outlive the result.
+drill::KafkaLoad KafkaDrillLoad(OperationContext& ctx, const std::string& drill_id);
 
 // report.generate (target "drill"), from the event history:
 // - drill_id given: that drill's whole result document, as the drill returned

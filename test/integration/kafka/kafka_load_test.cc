@@ -2,7 +2,9 @@
 // mock cluster: every acknowledged message is in the topic where the load
 // recorded it, the topic made by the first message where the cluster
 // auto-creates topics; a cluster that stopped answering fails a write within
-// its timeout, naming the brokers.
+// its timeout, naming the brokers. Without brokers in the backup region the
+// region drill counts Kafka's messages against the newest backup of Kafka
+// (ops::KafkaDrillLoad): the messages it holds are reached, later ones lost.
 #include "drill/kafka_load.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +12,11 @@
 
 #include <chrono>
 
+#include "base/encoding.h"
 #include "dr/clock.h"
+#include "ops/backup_ops.h"
+#include "ops/drill_ops.h"
+#include "storage/memory/memory_backend.h"
 #include "test/support/kafka_cluster.h"
 #include "test/support/test_support.h"
 
@@ -69,6 +75,74 @@ TEST(KafkaLoadTest, EveryAcknowledgedMessageIsWhereTheLoadRecordedIt) {
   EXPECT_THAT(lost.status().message(), HasSubstr((*cluster)->bootstrap()));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
       << "bounded by its own timeout, not librdkafka's default of 300 s";
+}
+
+// The acknowledged messages of one writer of the drills' load, run until at least `n` are acknowledged.
+std::vector<drill::Ack> WriteDrillMessages(const drill::KafkaLoad& load, const std::string& topic,
+                                           const std::string& prefix,
+                                           const std::shared_ptr<drill::KafkaPlacements>& placements, size_t n) {
+  drill::LoadWriter writer(drill::KafkaTarget(load, topic, prefix, placements), RealClock());
+  writer.Start();
+  EXPECT_TRUE(Eventually([&] { return writer.ack_count() >= n; }, std::chrono::seconds(30)))
+      << writer.last_error().ToString();
+  writer.Stop();
+  return writer.acks();
+}
+
+size_t CountReached(const std::map<int64_t, bool>& reached) {
+  return std::count_if(reached.begin(), reached.end(), [](const auto& r) { return r.second; });
+}
+
+TEST(KafkaLoadTest, WithoutBrokersInTheBackupRegionMessagesCountAgainstTheNewestBackup) {
+  auto cluster = KafkaCluster::Start(1, {std::string(drill::kKafkaDrillTopic) + ":2"});
+  ASSERT_OK(cluster);
+  TempDir dir;
+  ::setenv("ECAP_BACKUP_ENCRYPTION_KEY", Base64Encode(std::string(32, 'K')).c_str(), 1);
+  auto backend = storage::NewMemoryBackend();
+  ops::OperationContext ctx;
+  ctx.config.kafka.bootstrap_servers = (*cluster)->bootstrap();
+  ctx.config.kafka.timeout_seconds = 2;  // the mock answers no DescribeConfigs: each backup waits this long
+  ctx.config.coordinator.state_dir = dir.path();
+  ctx.config.audit.log_file = dir / "audit.log";
+  ctx.open_backend = [&] { return BorrowBackend(*backend); };
+  ASSERT_OK(ops::InitRepository(ctx).status);
+
+  drill::KafkaLoad load = ops::KafkaDrillLoad(ctx, "drill-fallback");
+  ASSERT_EQ(load.backup_region, "") << "no dr_coordinator.failover.kafka configured";
+  const std::string topic = (*cluster)->Topic(drill::kKafkaDrillTopic);
+  auto before = std::make_shared<drill::KafkaPlacements>();
+  auto acked_before = WriteDrillMessages(load, topic, "drill-a", before, 20);
+
+  auto backed = load.backup(topic);
+  ASSERT_OK(backed);
+  EXPECT_EQ((*backed)["status"], "completed");
+  auto after = std::make_shared<drill::KafkaPlacements>();
+  auto acked_after = WriteDrillMessages(load, topic, "drill-b", after, 10);
+
+  auto ends = load.backed_up(topic);
+  ASSERT_OK(ends);
+  // What the backup holds, read independently: the topic's messages up to each partition's end.
+  auto read = (*cluster)->ReadAll(topic);
+  ASSERT_OK(read);
+  size_t held = 0, total = 0;
+  for (const auto& [partition, list] : *read) {
+    total += list.size();
+    int64_t end = ends->count(partition) ? ends->at(partition) : 0;
+    for (int64_t o = 0; o < end; ++o) {
+      EXPECT_EQ(list.at(o).key.value_or("").rfind("drill-a/", 0), 0u) << "partition " << partition << " offset " << o;
+      ++held;
+    }
+  }
+  EXPECT_EQ(total, acked_before.size() + acked_after.size()) << "the drill's messages and nothing else";
+  EXPECT_EQ(held, acked_before.size()) << "the backup holds every message acknowledged before it and no later one";
+  EXPECT_EQ(CountReached(before->Reached(*ends)), acked_before.size());
+  EXPECT_EQ(CountReached(after->Reached(*ends)), 0u) << "produced after the backup: lost with the region";
+
+  // A topic no backup holds is a clear error, naming it.
+  auto none = load.backed_up("ecap_dr_no_such_topic");
+  EXPECT_EQ(StatusOf(none).code(), Code::kNotFound);
+  EXPECT_THAT(StatusOf(none).message(), HasSubstr("ecap_dr_no_such_topic"));
+  ::unsetenv("ECAP_BACKUP_ENCRYPTION_KEY");
 }
 
 }  // namespace
