@@ -25,6 +25,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +47,9 @@ struct ObjectName {
 struct ObjectInfo {
   ObjectName name;
   uint64_t size = 0;
+  // When the object was written, where the backend knows it (local: the
+  // file's mtime; S3: LastModified in a listing); nullopt elsewhere.
+  std::optional<std::chrono::system_clock::time_point> modified;
 };
 
 struct ByteRange {

@@ -532,6 +532,7 @@ RestoreResult BackupManager::RestoreBackup(const std::string& backup_id, const R
   }
   for (const auto& [source, component] : plan) {
     source::SourceEnv env = SourceEnv();
+    env.repository_storage = &(*repo_or)->backend();
     env.open_list = [repo = *repo_or, name = component->name, &backup_id](const repo::ItemList& list) {
       return std::unique_ptr<ItemCursor>(std::make_unique<RepoItemCursor>(*repo, list, name, backup_id));
     };

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "dr/backend.h"
 #include "dr/clock.h"
 #include "dr/io.h"
 #include "dr/source.h"
@@ -53,6 +54,9 @@ struct SourceEnv {
   // or a component restored, given as a summary component: its `list` set and
   // no items). Unset: components come with their items loaded.
   std::function<std::unique_ptr<ItemCursor>(const repo::ItemList&)> open_list;
+  // The repository's storage, on restore (postgresql: whether its WAL archive
+  // reaches a --target-time). Null: not known.
+  Backend* repository_storage = nullptr;
 };
 
 // `backup create`'s inputs besides the component names.

@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "base/time_util.h"
 #include "source/postgres/extract.h"
 #include "source/postgres/postgres_source.h"
+#include "source/postgres/wal.h"
 
 namespace dr::source {
 
@@ -113,6 +115,16 @@ SourceSpec<PostgresRestoreArgs> PostgresSpec() {
     if (!o.target_host.empty()) pg.server.host = o.target_host;
     if (o.target_port > 0) pg.server.port = o.target_port;
     if (const char* tmp = std::getenv("TMPDIR"); tmp && *tmp) pg.temp_dir = tmp;
+    // Before the base backup is laid out: a target the archive cannot reach
+    // would only show once the server has replayed all of it. A time in a form
+    // only PostgreSQL reads is left to it.
+    if (!pg.pgdata.empty() && !pg.target_time.empty() && env.repository_storage != nullptr) {
+      if (auto target = ParseTimeArg(pg.target_time); target.ok()) {
+        auto archive = pg::ReadArchiveState(*env.repository_storage);
+        if (!archive.ok()) return archive.status().WithContext("reading the WAL archive");
+        DR_RETURN_IF_ERROR(pg::CheckArchiveReaches(*archive, *target));
+      }
+    }
     DR_ASSIGN_OR_RETURN(PostgresRestoreStats stats, RestorePostgres(component, reader, pg));
     return RestoreStats{.items = stats.databases,
                         .bytes = stats.bytes,

@@ -12,6 +12,7 @@
 
 #include "base/fs.h"
 #include "base/thread_pool.h"
+#include "base/time_util.h"
 
 namespace dr::source::pg {
 
@@ -156,10 +157,25 @@ Result<ArchiveState> ReadArchiveState(Backend& backend) {
   DR_RETURN_IF_ERROR(backend.List(ObjectKind::kWal, [&](const ObjectInfo& info) {
     state.files++;
     // Segment names sort in WAL order within and across timelines.
-    if (info.name.id.size() == 24 && info.name.id > state.newest_segment) state.newest_segment = info.name.id;
+    const std::string& id = info.name.id;
+    if (id.size() == 24 && id > state.newest_segment) state.newest_segment = id;
+    const bool records = id.size() == 24 || (id.size() == 32 && id.ends_with(".partial"));
+    if (records && info.modified && (!state.newest_archived_at || *info.modified > *state.newest_archived_at)) {
+      state.newest_archived_at = info.modified;
+    }
     return Status::Ok();
   }));
   return state;
+}
+
+Status CheckArchiveReaches(const ArchiveState& state, std::chrono::system_clock::time_point target,
+                           std::chrono::seconds skew) {
+  if (!state.newest_archived_at || target <= *state.newest_archived_at + skew) return Status::Ok();
+  return NotFound("the WAL archive does not reach " + FormatUtc(target) + ": its newest segment (" +
+                  state.newest_segment + ") was archived at " + FormatUtc(*state.newest_archived_at) +
+                  " and nothing in it is later, so a replay would end before the target. Choose an earlier "
+                  "time, or have the primary archive its current WAL first (SELECT pg_switch_wal(); "
+                  "`ecap-dr wal status` shows how far the archive is behind)");
 }
 
 }  // namespace dr::source::pg

@@ -4,6 +4,8 @@
 // repository (wal/<name>), never deduplicated and never overwritten.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "dr/result.h"
@@ -39,11 +41,27 @@ Result<AsyncPushStats> PushWalAsync(repo::Repository& repo, const std::string& p
 // exit is how it learns that.
 Status FetchWal(repo::Repository& repo, const std::string& name, const std::string& dest);
 
-// The newest archived segment name ("" when none) and how many WAL files there are.
+// The newest archived segment name ("" when none) and how many WAL files there
+// are; when the backend says when objects were written, the newest time a
+// segment (or a .partial one) was archived.
 struct ArchiveState {
   std::string newest_segment;
   uint64_t files = 0;
+  std::optional<std::chrono::system_clock::time_point> newest_archived_at;
 };
 Result<ArchiveState> ReadArchiveState(Backend& backend);
+
+// Whether a replay of the archive can reach `target` (recovery_target_time):
+// PostgreSQL stops at the first commit stamped after the target, and every
+// record in a segment was written before the segment was archived, so a target
+// later than the newest segment's archiving ends the replay before the target
+// (PostgreSQL 13+: "recovery ended before configured recovery target was
+// reached", once the whole base backup is restored and replayed). kNotFound
+// then, naming the newest segment and when it was archived. `skew` allows for
+// the storage's clock being behind the database server's (and S3's whole
+// seconds). No segment, or a backend that does not say when: Ok (PostgreSQL
+// judges).
+Status CheckArchiveReaches(const ArchiveState& state, std::chrono::system_clock::time_point target,
+                           std::chrono::seconds skew = std::chrono::seconds(5));
 
 }  // namespace dr::source::pg

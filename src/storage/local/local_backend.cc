@@ -69,7 +69,7 @@ class LocalBackend : public Backend {
     DR_RETURN_IF_ERROR(ValidateObjectId(name));
     struct stat st {};
     if (::stat(PathOf(name).c_str(), &st) != 0) return OpenError(errno, name);
-    return ObjectInfo{name, static_cast<uint64_t>(st.st_size)};
+    return InfoOf(name, st);
   }
 
   Status List(ObjectKind kind, const std::function<Status(const ObjectInfo&)>& visit) override {
@@ -162,7 +162,14 @@ class LocalBackend : public Backend {
       if (errno == ENOENT) return Status::Ok();  // removed while listing
       return ErrnoStatus(errno, "unable to stat '" + path + "'");
     }
-    return visit(ObjectInfo{{kind, file}, static_cast<uint64_t>(st.st_size)});
+    return visit(InfoOf({kind, file}, st));
+  }
+
+  static ObjectInfo InfoOf(const ObjectName& name, const struct stat& st) {
+    auto since_epoch = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+    return ObjectInfo{name, static_cast<uint64_t>(st.st_size),
+                      std::chrono::system_clock::time_point(
+                          std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch))};
   }
 
   static Status ListDir(const std::string& dir, const std::function<Status(const std::string&, bool)>& fn) {

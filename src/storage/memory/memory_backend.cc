@@ -18,7 +18,7 @@ class MemoryBackend : public Backend {
     std::lock_guard lock(mu_);
     auto key = ObjectPath(name);
     if (!options.overwrite && objects_.count(key)) return AlreadyExists(name.ToString() + " already exists in memory:");
-    objects_[key] = {name, std::string(data)};
+    objects_[key] = {name, std::string(data), std::chrono::system_clock::now()};
     return Status::Ok();
   }
 
@@ -42,7 +42,7 @@ class MemoryBackend : public Backend {
     std::lock_guard lock(mu_);
     auto it = objects_.find(ObjectPath(name));
     if (it == objects_.end()) return NotFound(name.ToString() + " not found in memory:");
-    return ObjectInfo{name, it->second.data.size()};
+    return ObjectInfo{name, it->second.data.size(), it->second.written};
   }
 
   Status List(ObjectKind kind, const std::function<Status(const ObjectInfo&)>& visit) override {
@@ -50,7 +50,7 @@ class MemoryBackend : public Backend {
     {
       std::lock_guard lock(mu_);
       for (const auto& [key, obj] : objects_) {
-        if (obj.name.kind == kind) infos.push_back({obj.name, obj.data.size()});
+        if (obj.name.kind == kind) infos.push_back({obj.name, obj.data.size(), obj.written});
       }
     }
     // Visit outside the lock: visitors may call back into the backend.
@@ -69,6 +69,7 @@ class MemoryBackend : public Backend {
   struct Object {
     ObjectName name;
     std::string data;
+    std::chrono::system_clock::time_point written;
   };
   std::mutex mu_;
   std::map<std::string, Object> objects_;

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "base/time_util.h"
 #include "storage/layout.h"
 
 namespace dr::storage {
@@ -80,7 +81,7 @@ class S3Backend : public Backend {
     return client_.ListObjects(prefix, [&](const net::s3::ListedObject& o) -> Status {
       ObjectName name{kind, o.key.substr(o.key.rfind('/') + 1)};
       if (!ValidateObjectId(name).ok() || o.key != Key(name)) return Status::Ok();  // not ours
-      return visit(ObjectInfo{name, o.size});
+      return visit(ObjectInfo{name, o.size, ParseUtc(o.last_modified)});
     });
   }
 

@@ -17,6 +17,7 @@ namespace dr::test {
 namespace {
 
 using nlohmann::json;
+using ::testing::ContainsRegex;
 using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fs = std::filesystem;
@@ -133,6 +134,21 @@ TEST_F(PitrTest, RecoversToAPointInTimeFromABaseBackupAndTheArchive) {
   EXPECT_EQ(RecoverAndCount(pgdir.path(), "restored", "base_1", "--target-time '" + target_time + "'", &log), "A=1000\n")
       << "rows of t1 present, rows written after the target absent";
   EXPECT_THAT(log, HasSubstr("recovery stopping before commit"));
+
+  // A target past everything archived is refused before anything is laid
+  // out (not once the server has replayed the whole archive), with what the
+  // archive reaches; by a backup id and by --to-time alike.
+  auto later = (*pg)->Psql("postgres", "select (now() + interval '1 minute')::text");
+  ASSERT_TRUE(later.ok());
+  const std::string beyond = later->substr(0, later->size() - 1);
+  for (const std::string how : {"base_1 --target-time", "--component postgresql --to-time"}) {
+    const std::string pgdata = pgdir.path() + "/beyond";
+    auto refused = Dr("restore " + how + " '" + beyond + "' --pgdata " + pgdata);
+    EXPECT_EQ(refused.exit_code, 1) << how << ": " << refused.out << refused.err;
+    EXPECT_THAT(refused.err, HasSubstr("the WAL archive does not reach")) << how;
+    EXPECT_THAT(refused.err, ContainsRegex("its newest segment \\([0-9A-F]{24}\\) was archived at")) << how;
+    EXPECT_FALSE(fs::exists(pgdata)) << how << ": nothing laid out";
+  }
 }
 
 // The other recovery targets: a named restore point, a WAL position, and "immediate".
