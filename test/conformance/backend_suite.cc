@@ -2,6 +2,7 @@
 #include "test/conformance/backend_suite.h"
 
 #include <atomic>
+#include <chrono>
 #include <set>
 #include <thread>
 
@@ -63,6 +64,9 @@ TEST_P(Conformance, RacingExclusivePutsHaveExactlyOneWinner) {
 }
 
 TEST_P(Conformance, ListByKind) {
+  // A listing says when each object was written, about now (the WAL
+  // archive's reach is judged by it: source/postgres/wal.h).
+  const auto before = std::chrono::system_clock::now() - std::chrono::seconds(5);
   ASSERT_OK(be_->Put({ObjectKind::kPack, "aa01"}, "x", {}));
   ASSERT_OK(be_->Put({ObjectKind::kPack, "bb02"}, "yy", {}));
   ASSERT_OK(be_->Put({ObjectKind::kIndex, "cc03"}, "zzz", {}));
@@ -70,6 +74,9 @@ TEST_P(Conformance, ListByKind) {
   std::set<std::string> packs;
   ASSERT_OK(be_->List(ObjectKind::kPack, [&](const ObjectInfo& i) {
     packs.insert(i.name.id + ":" + std::to_string(i.size));
+    EXPECT_TRUE(i.modified.has_value()) << i.name.id;
+    EXPECT_GE(i.modified.value_or(before), before) << i.name.id;
+    EXPECT_LE(i.modified.value_or(before), std::chrono::system_clock::now() + std::chrono::seconds(5)) << i.name.id;
     return Status::Ok();
   }));
   EXPECT_EQ(packs, (std::set<std::string>{"aa01:1", "bb02:2"}));
