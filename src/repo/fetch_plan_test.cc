@@ -1,6 +1,8 @@
 #include "repo/fetch_plan.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "repo/repository.h"
 #include "storage/memory/memory_backend.h"
@@ -136,6 +138,69 @@ TEST(FetchPlanTest, ARestoreReadsEachPackInFewRangedGets) {
   EXPECT_EQ(out, data);
   EXPECT_EQ(restored->sha256, saved->sha256);
   EXPECT_EQ(counting.gets_.load(), static_cast<int>(packs)) << "one GET per pack for " << saved->blobs.size() << " blobs";
+}
+
+// Lets index reads through only once `wanted` of them are in flight at once
+// (or, as a bound for a test that would otherwise hang, after 10 s): one read
+// at a time shows as a maximum of 1.
+class GatedIndexBackend : public BackendWrapper {
+ public:
+  using BackendWrapper::BackendWrapper;
+  Result<std::string> Get(const ObjectName& name, ByteRange range) override {
+    if (gated_ && name.kind == ObjectKind::kIndex) {
+      std::unique_lock lock(mu_);
+      max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+      cv_.notify_all();
+      cv_.wait_for(lock, std::chrono::seconds(10), [&] { return max_in_flight_ >= wanted_; });
+      --in_flight_;
+    }
+    return target_->Get(name, range);
+  }
+  bool gated_ = false;
+  int wanted_ = 3;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
+};
+
+TEST(FetchPlanTest, OpeningReadsTheIndexFilesSeveralAtATime) {
+  auto be = std::make_unique<GatedIndexBackend>(storage::NewMemoryBackend());
+  GatedIndexBackend& gated = *be;
+  const std::string key(32, 'k');
+  RepositoryOptions options{.threads = 2, .io_concurrency = 4};
+  std::vector<StreamResult> saved;
+  {
+    auto repo = Repository::Init(*be, {.encrypted = true, .master_key = key, .chunker = {}}, options);
+    ASSERT_OK(repo);
+    for (int i = 0; i < 6; ++i) {  // one index file per flush
+      std::string data = test::RandomData(64 << 10, 100 + i);
+      StringSource src(data);
+      auto one = (*repo)->SaveStream(src, nullptr);
+      ASSERT_OK(one);
+      ASSERT_OK((*repo)->Flush());
+      saved.push_back(*one);
+    }
+  }
+  int index_files = 0;
+  ASSERT_OK(be->List(ObjectKind::kIndex, [&](const ObjectInfo&) {
+    ++index_files;
+    return Status::Ok();
+  }));
+  ASSERT_EQ(index_files, 6);
+
+  gated.gated_ = true;
+  auto reopened = Repository::Open(*be, key, options);
+  ASSERT_OK(reopened);
+  EXPECT_GE(gated.max_in_flight_, 3) << "index files read one after another";
+  EXPECT_LE(gated.max_in_flight_, 4) << "no more at once than io_concurrency";
+  EXPECT_TRUE((*reopened)->open_warnings().empty());
+  for (int i = 0; i < 6; ++i) {  // every index file's packs are in the index
+    std::string out;
+    StringSink sink(out);
+    ASSERT_OK((*reopened)->RestoreStream(saved[i].blobs, sink, nullptr));
+    EXPECT_EQ(out, test::RandomData(64 << 10, 100 + i));
+  }
 }
 
 }  // namespace
