@@ -624,6 +624,14 @@ Result<BackupListing> BackupManager::ListAllBackups() {
     (void)summaries().Remove(key, stale);
     (void)summaries().Put(key, read);
   };
+  // What the cache lacks is read first, several at a time (Repository::LoadSnapshotSummaries).
+  std::vector<std::string> to_read;
+  for (const auto& [id, size] : present) {
+    auto hit = cached.find(id);
+    if (hit == cached.end() || hit->second.size != size) to_read.push_back(id);
+  }
+  std::vector<Result<repo::Snapshot>> loaded_now = repo->LoadSnapshotSummaries(to_read);
+  size_t next_loaded = 0;
   BackupListing out;
   for (const auto& [id, size] : present) {
     auto hit = cached.find(id);
@@ -632,7 +640,7 @@ Result<BackupListing> BackupManager::ListAllBackups() {
       continue;
     }
     if (hit != cached.end()) stale.push_back(id);
-    auto snap = repo->LoadSnapshot(id, /*with_items=*/false);
+    Result<repo::Snapshot>& snap = loaded_now[next_loaded++];
     if (snap.ok()) {
       read[id] = {size, *snap};
       out.backups.push_back(std::move(snap).value());

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "repo/repository.h"
+#include "repo/snapshot/snapshot.h"
 #include "storage/memory/memory_backend.h"
 #include "test/support/test_support.h"
 
@@ -140,14 +141,14 @@ TEST(FetchPlanTest, ARestoreReadsEachPackInFewRangedGets) {
   EXPECT_EQ(counting.gets_.load(), static_cast<int>(packs)) << "one GET per pack for " << saved->blobs.size() << " blobs";
 }
 
-// Lets index reads through only once `wanted` of them are in flight at once
-// (or, as a bound for a test that would otherwise hang, after 10 s): one read
-// at a time shows as a maximum of 1.
+// Lets reads of one kind of object through only once `wanted` of them are in
+// flight at once (or, as a bound for a test that would otherwise hang, after
+// 10 s): one read at a time shows as a maximum of 1.
 class GatedIndexBackend : public BackendWrapper {
  public:
   using BackendWrapper::BackendWrapper;
   Result<std::string> Get(const ObjectName& name, ByteRange range) override {
-    if (gated_ && name.kind == ObjectKind::kIndex) {
+    if (gated_ && name.kind == kind_) {
       std::unique_lock lock(mu_);
       max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
       cv_.notify_all();
@@ -157,6 +158,7 @@ class GatedIndexBackend : public BackendWrapper {
     return target_->Get(name, range);
   }
   bool gated_ = false;
+  ObjectKind kind_ = ObjectKind::kIndex;
   int wanted_ = 3;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -200,6 +202,38 @@ TEST(FetchPlanTest, OpeningReadsTheIndexFilesSeveralAtATime) {
     StringSink sink(out);
     ASSERT_OK((*reopened)->RestoreStream(saved[i].blobs, sink, nullptr));
     EXPECT_EQ(out, test::RandomData(64 << 10, 100 + i));
+  }
+}
+
+TEST(FetchPlanTest, SnapshotSummariesAreReadSeveralAtATimeInTheirOrder) {
+  auto be = std::make_unique<GatedIndexBackend>(storage::NewMemoryBackend());
+  GatedIndexBackend& gated = *be;
+  const std::string key(32, 'k');
+  RepositoryOptions options{.threads = 2, .io_concurrency = 4};
+  auto repo = Repository::Init(*be, {.encrypted = true, .master_key = key, .chunker = {}}, options);
+  ASSERT_OK(repo);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    Snapshot snap;
+    snap.backup_id = "b" + std::to_string(i);
+    snap.start_time = "2026-12-04T10:00:0" + std::to_string(i) + "Z";
+    ASSERT_OK((*repo)->SaveSnapshot(snap));
+    ids.push_back(snap.backup_id);
+  }
+  ids.insert(ids.begin() + 3, "gone");
+  gated.kind_ = ObjectKind::kSnapshot;
+  gated.gated_ = true;
+  auto loaded = (*repo)->LoadSnapshotSummaries(ids);
+  EXPECT_GE(gated.max_in_flight_, 3) << "snapshots read one after another";
+  EXPECT_LE(gated.max_in_flight_, 4) << "no more at once than io_concurrency";
+  ASSERT_EQ(loaded.size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == "gone") {
+      EXPECT_EQ(test::StatusOf(loaded[i]).code(), Code::kNotFound);
+      continue;
+    }
+    ASSERT_OK(loaded[i]);
+    EXPECT_EQ(loaded[i]->backup_id, ids[i]);
   }
 }
 

@@ -691,6 +691,39 @@ Status ListError(Status s, const std::string& component, const std::string& back
   return s.WithContext(context);
 }
 
+std::vector<Result<Snapshot>> Repository::LoadSnapshotSummaries(const std::vector<std::string>& backup_ids) {
+  std::vector<Result<Snapshot>> out;
+  out.reserve(backup_ids.size());
+  std::deque<std::future<Result<Snapshot>>> loads;
+  WaitOnExit wait_loads(loads);  // the tasks reference this repository
+  ThreadPool& io = IoPool();
+  size_t next = 0;
+  while (out.size() < backup_ids.size()) {
+    while (next < backup_ids.size() && loads.size() < io.size()) {
+      loads.push_back(io.Submit([this, id = backup_ids[next++]]() -> Result<Snapshot> {
+        try {
+          return LoadSnapshot(id, /*with_items=*/false);
+        } catch (const std::exception& e) {
+          return Corrupt("snapshot '" + id + "' is unreadable: " + e.what());
+        }
+      }));
+    }
+    out.push_back(loads.front().get());
+    loads.pop_front();
+    // Storage that does not answer (or refuses) says nothing about the
+    // snapshots: the rest are not tried, each gets the same answer.
+    if (Code c = out.back().status().code(); c == Code::kUnavailable || c == Code::kPermissionDenied ||
+                                              c == Code::kCancelled) {
+      const Status stop = out.back().status();
+      next = backup_ids.size();
+      for (auto& load : loads) load.wait();
+      loads.clear();
+      while (out.size() < backup_ids.size()) out.push_back(stop);
+    }
+  }
+  return out;
+}
+
 Result<Snapshot> Repository::LoadSnapshot(const std::string& backup_id, bool with_items) {
   DR_ASSIGN_OR_RETURN(std::string text, LoadSnapshotText(backup_id));
   auto snap = ParseSnapshot(text, with_items);

@@ -182,6 +182,13 @@ class Repository {
   // their lists, no items). With items, a component holds its items and no
   // list: SaveSnapshot writes what the items then are.
   Result<Snapshot> LoadSnapshot(const std::string& backup_id, bool with_items = true);
+  // The summaries (with_items false) of `backup_ids`, read io_concurrency at a
+  // time (on S3 each is a round trip: a listing on a host without the summary
+  // cache, as a new one in the backup region is, read them one after another);
+  // one result per id, in their order. After one that says the storage did
+  // not answer, refused or was interrupted (kUnavailable, kPermissionDenied,
+  // kCancelled), the rest are not read and get that answer.
+  std::vector<Result<Snapshot>> LoadSnapshotSummaries(const std::vector<std::string>& backup_ids);
   // Loads the items of one component of a summary (of backup_id), so that a
   // damaged list fails that component alone; kCorrupt names list, component and backup.
   Status LoadItems(const std::string& backup_id, SnapshotComponent& component);
