@@ -9,11 +9,20 @@
 #   then restored from each (compared with cmp); the packs of the ecap-dr S3 repository are also
 #   downloaded with rclone --transfers 16 (the raw limit). Seconds, MB/s of the dump, peak RSS and
 #   CPU (cores) per run.
+# restore: the restore from S3 alone, repeated (RUNS, default 5): one backup of the 1 GiB dump into
+#   an ecap-dr repository on S3 and a restic one, then RUNS rounds of an ecap-dr restore, a restic
+#   restore and the raw download of the ecap-dr repository's packs, in turn, so that the machine's
+#   load falls on all three alike; medians and the ratios per round.
+# open: what a repository of many backups costs each command before its own work (OPEN_N, default
+#   200, backups of one line each: as many snapshots and index files) with no summary cache (the
+#   state directory of a new host): backup list, backup create and a restore of one small item, with
+#   the index files and snapshots read one at a time (io_concurrency 1, as every version before
+#   this one did) and at the default (16 on S3).
 # scale: lake backups of many small objects (SCALE_N, default 100,000): time, peak RSS and the
 #   metadata each backup writes, full and after 1% changed; backup show; a restore (not in "all").
 # Prints Markdown tables for docs/BENCHMARKS.md.
 #
-# Usage: bench/s3_bench.sh [WORK_DIR] [lake|repo|scale|all]   (default /tmp/ecap-dr-s3bench, all)
+# Usage: bench/s3_bench.sh [WORK_DIR] [lake|repo|restore|open|scale|all]   (default /tmp/ecap-dr-s3bench, all)
 #   BUILD_DIR=build-release keeps the Release build apart from a development build in build/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -104,9 +113,9 @@ repo_row() {  # tool, run, "seconds rss cores", bytes of input
   repo_rows+=("| $1 | $2 | $secs | $(echo "$4 / 1000000 / $secs" | bc) | $rss | $cores |")
 }
 
-repo_bench() {
+# The 1 GiB dump, the buckets of the ecap-dr and restic repositories on S3, and repo-s3.yaml.
+dump_and_buckets() {
   "$BIN/bench/dr_gen_dump" dump 1024 dump1.sql
-  "$BIN/bench/dr_gen_dump" change dump1.sql dump2.sql
   DUMP=$(stat -c %s dump1.sql)
   $RC mkdir rgw:repo-bucket
   $RC mkdir rgw:restic-bucket
@@ -114,6 +123,11 @@ repo_bench() {
 repository: {type: s3, bucket: repo-bucket, endpoint: $ENDPOINT, region: us-east-1, force_path_style: true,
              access_key_id: TESTKEY, secret_access_key: TESTSECRET}
 YAML
+}
+
+repo_bench() {
+  dump_and_buckets
+  "$BIN/bench/dr_gen_dump" change dump1.sql dump2.sql
   cat > repo-local.yaml <<YAML
 backup_manager: {backup_dir: "$WORK/repo-local"}
 YAML
@@ -121,6 +135,7 @@ YAML
     $DR -c repo-$where.yaml -q repo init
     repo_row "ecap-dr, $where repository" "backup dump1" \
       "$(measure sh -c "$DR -c repo-$where.yaml -q backup create --id ${where}_dump1 --stdin dump.sql < dump1.sql")" "$DUMP"
+    rm -f restored.sql
     repo_row "ecap-dr, $where repository" "restore dump1" \
       "$(measure sh -c "$DR -c repo-$where.yaml -q restore ${where}_dump1 --item dump.sql --stdout > restored.sql")" "$DUMP"
     cmp -s restored.sql dump1.sql || { echo "restore from the $where repository differs" >&2; exit 1; }
@@ -146,6 +161,7 @@ YAML
     "$(measure sh -c "$RS backup --stdin --stdin-filename dump.sql < dump2.sql")" "$DUMP"
   # The restore that matters after a region failure: the newest dump from the replica on S3.
   for where in local s3; do
+    rm -f restored.sql
     repo_row "ecap-dr, $where repository" "restore dump2" \
       "$(measure sh -c "$DR -c repo-$where.yaml -q restore ${where}_dump2 --item dump.sql --stdout > restored.sql")" "$DUMP"
     cmp -s restored.sql dump2.sql || { echo "restore from the $where repository differs" >&2; exit 1; }
@@ -161,6 +177,64 @@ YAML
   echo "| tool | run | seconds | MB/s | peak RSS (MB) | CPU (cores) |"
   echo "|---|---|---:|---:|---:|---:|"
   printf '%s\n' "${repo_rows[@]}"
+}
+
+restore_bench() {
+  local runs=${RUNS:-5}
+  dump_and_buckets
+  $DR -c repo-s3.yaml -q repo init
+  $DR -c repo-s3.yaml -q backup create --id dump1 --stdin dump.sql < dump1.sql
+  export RESTIC_PASSWORD=bench AWS_ACCESS_KEY_ID=TESTKEY AWS_SECRET_ACCESS_KEY=TESTSECRET
+  RS="env -u AWS_CA_BUNDLE restic -q -r s3:$ENDPOINT/restic-bucket"
+  $RS init >/dev/null
+  $RS backup --stdin --stdin-filename dump.sql < dump1.sql >/dev/null
+  echo "| round | ecap-dr restore s, MB/s, RSS MB, cores | restic restore s, MB/s | raw download s | ecap-dr vs restic | ecap-dr vs raw |"
+  echo "|---:|---|---|---:|---:|---:|"
+  local ours=() theirs=() raws=()
+  for i in $(seq 1 "$runs"); do
+    rm -f restored.sql  # as restic's target is removed: overwriting a 1 GiB file costs its truncation too
+    read -r es erss ecores <<<"$(measure sh -c "$DR -c repo-s3.yaml -q restore dump1 --item dump.sql --stdout > restored.sql")"
+    cmp -s restored.sql dump1.sql || { echo "the ecap-dr restore differs" >&2; exit 1; }
+    rm -rf rs-out
+    read -r rs _ _ <<<"$(measure $RS restore latest --target rs-out)"
+    cmp -s rs-out/dump.sql dump1.sql || { echo "restic's restore differs" >&2; exit 1; }
+    rm -rf raw; mkdir raw
+    read -r raw _ _ <<<"$(measure $RC copy rgw:repo-bucket raw --transfers 16)"
+    ours+=("$es"); theirs+=("$rs"); raws+=("$raw")
+    echo "| $i | $es, $(echo "$DUMP / 1000000 / $es" | bc), $erss, $ecores | $rs, $(echo "$DUMP / 1000000 / $rs" | bc) | $raw | $(echo "scale=2; $rs / $es" | bc)x | $(echo "scale=0; 100 * $raw / $es" | bc)% |"
+  done
+  median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR + 1) / 2)]}'; }
+  local mo=$(median "${ours[@]}") mt=$(median "${theirs[@]}") mr=$(median "${raws[@]}")
+  echo
+  echo "Medians over $runs rounds: ecap-dr ${mo} s ($(echo "$DUMP / 1000000 / $mo" | bc) MB/s), restic ${mt} s," \
+       "raw download of the repository's $(du -sb raw | cut -f1) bytes ${mr} s: $(echo "scale=2; $mt / $mo" | bc)x restic," \
+       "$(echo "scale=0; 100 * $mr / $mo" | bc)% of the raw download. A 1 GiB dump ($DUMP bytes); $(nproc) cores."
+}
+
+open_bench() {
+  local n=${OPEN_N:-200}
+  $RC mkdir rgw:many
+  cat > many.yaml <<YAML
+dr_coordinator: {state_dir: "$WORK/no-state/none"}  # missing: no summary cache, as on a new host
+repository: {type: s3, bucket: many, endpoint: $ENDPOINT, region: us-east-1, force_path_style: true,
+             access_key_id: TESTKEY, secret_access_key: TESTSECRET}
+YAML
+  { echo "backup_manager: {io_concurrency: 1}"; cat many.yaml; } > many1.yaml
+  $DR -c many.yaml -q repo init
+  for i in $(seq 1 "$n"); do echo "row $i" | $DR -c many.yaml -q backup create --id "b$i" --stdin t.txt >/dev/null; done
+  echo "| command, $n backups | one at a time (io_concurrency 1) | at the default | peak RSS (MB) |"
+  echo "|---|---:|---:|---:|"
+  for cmd in "backup list" "backup create" "restore"; do
+    local a b
+    case $cmd in
+      "backup list") a=$(measure $DR -c many1.yaml -q backup list); b=$(measure $DR -c many.yaml -q backup list) ;;
+      "backup create") a=$(echo x | measure $DR -c many1.yaml -q backup create --stdin t.txt)
+                       b=$(echo y | measure $DR -c many.yaml -q backup create --stdin t.txt) ;;
+      restore) a=$(measure $DR -c many1.yaml -q restore b1 --item t.txt --stdout)
+               b=$(measure $DR -c many.yaml -q restore b1 --item t.txt --stdout) ;;
+    esac
+    echo "| $cmd | $(echo "$a" | cut -d' ' -f1) s | $(echo "$b" | cut -d' ' -f1) s | $(echo "$b" | cut -d' ' -f2) |"
+  done
 }
 
 # scale: memory and metadata of lake backups as the object count grows (issue 15). N objects of
@@ -218,7 +292,9 @@ PY
 case $PART in
   lake) lake_bench ;;
   repo) repo_bench ;;
+  restore) restore_bench ;;
+  open) open_bench ;;
   scale) scale_bench ;;
   all) lake_bench; echo; repo_bench ;;
-  *) echo "unknown part '$PART' (lake, repo, scale or all)" >&2; exit 2 ;;
+  *) echo "unknown part '$PART' (lake, repo, restore, open, scale or all)" >&2; exit 2 ;;
 esac

@@ -144,7 +144,7 @@ TEST(FetchPlanTest, ARestoreReadsEachPackInFewRangedGets) {
 // Lets reads of one kind of object through only once `wanted` of them are in
 // flight at once (or, as a bound for a test that would otherwise hang, after
 // 10 s): one read at a time shows as a maximum of 1.
-class GatedIndexBackend : public BackendWrapper {
+class GatedBackend : public BackendWrapper {
  public:
   using BackendWrapper::BackendWrapper;
   Result<std::string> Get(const ObjectName& name, ByteRange range) override {
@@ -167,8 +167,8 @@ class GatedIndexBackend : public BackendWrapper {
 };
 
 TEST(FetchPlanTest, OpeningReadsTheIndexFilesSeveralAtATime) {
-  auto be = std::make_unique<GatedIndexBackend>(storage::NewMemoryBackend());
-  GatedIndexBackend& gated = *be;
+  auto be = std::make_unique<GatedBackend>(storage::NewMemoryBackend());
+  GatedBackend& gated = *be;
   const std::string key(32, 'k');
   RepositoryOptions options{.threads = 2, .io_concurrency = 4};
   std::vector<StreamResult> saved;
@@ -206,8 +206,8 @@ TEST(FetchPlanTest, OpeningReadsTheIndexFilesSeveralAtATime) {
 }
 
 TEST(FetchPlanTest, SnapshotSummariesAreReadSeveralAtATimeInTheirOrder) {
-  auto be = std::make_unique<GatedIndexBackend>(storage::NewMemoryBackend());
-  GatedIndexBackend& gated = *be;
+  auto be = std::make_unique<GatedBackend>(storage::NewMemoryBackend());
+  GatedBackend& gated = *be;
   const std::string key(32, 'k');
   RepositoryOptions options{.threads = 2, .io_concurrency = 4};
   auto repo = Repository::Init(*be, {.encrypted = true, .master_key = key, .chunker = {}}, options);

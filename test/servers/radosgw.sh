@@ -11,20 +11,24 @@ set -euo pipefail
 cmd=${1:?start|stop}
 B=${2:?directory}
 
+# A daemon's pid, or nothing: its pid file goes when it exits, also between a test and a read.
+pid_of() { cat "$B/run/$1.pid" 2>/dev/null || true; }
+
 stop() {
+  local pid
   for d in client.rgw osd.0 mon.a; do
-    [[ -f $B/run/$d.pid ]] && kill "$(cat "$B/run/$d.pid")" 2>/dev/null || true
+    pid=$(pid_of $d); [[ -n $pid ]] && kill "$pid" 2>/dev/null || true
   done
   for _ in $(seq 1 150); do
     alive=0
     for d in client.rgw osd.0 mon.a; do
-      [[ -f $B/run/$d.pid ]] && kill -0 "$(cat "$B/run/$d.pid")" 2>/dev/null && alive=1
+      pid=$(pid_of $d); [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && alive=1
     done
     [[ $alive -eq 0 ]] && return 0
     sleep 0.1
   done
   for d in client.rgw osd.0 mon.a; do
-    [[ -f $B/run/$d.pid ]] && kill -9 "$(cat "$B/run/$d.pid")" 2>/dev/null || true
+    pid=$(pid_of $d); [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null || true
   done
 }
 
