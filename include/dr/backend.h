@@ -48,7 +48,8 @@ struct ObjectInfo {
   ObjectName name;
   uint64_t size = 0;
   // When the object was written, where the backend knows it (local: the
-  // file's mtime; S3: LastModified in a listing); nullopt elsewhere.
+  // file's mtime; S3: LastModified, in a listing, not from Stat; memory: its
+  // Put); nullopt elsewhere.
   std::optional<std::chrono::system_clock::time_point> modified;
 };
 

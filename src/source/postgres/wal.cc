@@ -171,9 +171,9 @@ Result<ArchiveState> ReadArchiveState(Backend& backend) {
 Status CheckArchiveReaches(const ArchiveState& state, std::chrono::system_clock::time_point target,
                            std::chrono::seconds skew) {
   if (!state.newest_archived_at || target <= *state.newest_archived_at + skew) return Status::Ok();
-  return NotFound("the WAL archive does not reach " + FormatUtc(target) + ": its newest segment (" +
-                  state.newest_segment + ") was archived at " + FormatUtc(*state.newest_archived_at) +
-                  " and nothing in it is later, so a replay would end before the target. Choose an earlier "
+  return NotFound("the WAL archive does not reach " + FormatUtc(target) + ": the newest WAL in it was archived at " +
+                  FormatUtc(*state.newest_archived_at) + " (its newest segment: " + state.newest_segment +
+                  ") and nothing in it is later, so a replay would end before the target. Choose an earlier "
                   "time, or have the primary archive its current WAL first (SELECT pg_switch_wal(); "
                   "`ecap-dr wal status` shows how far the archive is behind)");
 }

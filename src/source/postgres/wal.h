@@ -60,7 +60,8 @@ Result<ArchiveState> ReadArchiveState(Backend& backend);
 // then, naming the newest segment and when it was archived. `skew` allows for
 // the storage's clock being behind the database server's (and S3's whole
 // seconds). No segment, or a backend that does not say when: Ok (PostgreSQL
-// judges).
+// judges). A copy of the archive (a replica, written by replication) is newer
+// than the archiving: the check is looser there, never wrong.
 Status CheckArchiveReaches(const ArchiveState& state, std::chrono::system_clock::time_point target,
                            std::chrono::seconds skew = std::chrono::seconds(5));
 

@@ -13,7 +13,6 @@
 namespace dr::source::pg {
 namespace {
 
-using std::chrono::seconds;
 using testing::HasSubstr;
 
 TEST(ArchiveReachTest, TheNewestArchivingTimeIsASegmentsOrAPartialOne) {
@@ -45,7 +44,8 @@ TEST(ArchiveReachTest, ATargetPastTheNewestArchivingIsRefusedNamingWhatTheArchiv
   Status beyond = CheckArchiveReaches(state, *ParseUtc("2026-12-04T10:00:06Z"));
   EXPECT_EQ(beyond.code(), Code::kNotFound);
   EXPECT_THAT(beyond.message(), HasSubstr("the WAL archive does not reach 2026-12-04T10:00:06Z"));
-  EXPECT_THAT(beyond.message(), HasSubstr("000000010000000000000007) was archived at 2026-12-04T10:00:00Z"));
+  EXPECT_THAT(beyond.message(), HasSubstr("the newest WAL in it was archived at 2026-12-04T10:00:00Z (its newest "
+                                          "segment: 000000010000000000000007)"));
   EXPECT_OK(CheckArchiveReaches({.newest_segment = "000000010000000000000007", .files = 9},
                                 *ParseUtc("2099-01-01T00:00:00Z")))
       << "a backend that does not say when: PostgreSQL judges";
