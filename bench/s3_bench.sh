@@ -14,8 +14,8 @@
 #   restore and the raw download of the ecap-dr repository's packs, in turn, so that the machine's
 #   load falls on all three alike; medians and the ratios per round.
 # open: what a repository of many backups costs each command before its own work (OPEN_N, default
-#   200, backups of one line each: as many snapshots and index files) with no summary cache (the
-#   state directory of a new host): backup list, backup create and a restore of one small item, with
+#   200, backups of one line each: as many snapshots and index files) with no summary cache (as on
+#   a new host): backup list, backup create and a restore of one small item, with
 #   the index files and snapshots read one at a time (io_concurrency 1, as every version before
 #   this one did) and at the default (16 on S3).
 # scale: lake backups of many small objects (SCALE_N, default 100,000): time, peak RSS and the
@@ -215,10 +215,10 @@ open_bench() {
   local n=${OPEN_N:-200}
   $RC mkdir rgw:many
   cat > many.yaml <<YAML
-dr_coordinator: {state_dir: "$WORK/no-state/none"}  # missing: no summary cache, as on a new host
 repository: {type: s3, bucket: many, endpoint: $ENDPOINT, region: us-east-1, force_path_style: true,
              access_key_id: TESTKEY, secret_access_key: TESTSECRET}
 YAML
+  # Neither dr_coordinator nor audit configured: no event history, so no summary cache (a new host's).
   { echo "backup_manager: {io_concurrency: 1}"; cat many.yaml; } > many1.yaml
   $DR -c many.yaml -q repo init
   for i in $(seq 1 "$n"); do echo "row $i" | $DR -c many.yaml -q backup create --id "b$i" --stdin t.txt >/dev/null; done
