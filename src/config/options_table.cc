@@ -276,8 +276,9 @@ RecordType RootKeys() {
       .Key("backup_manager.threads", [](C& c) -> auto& { return c.backup_manager.threads; },
            "worker threads; 0: one per core", {.min = 0, .max = 256})
       .Key("backup_manager.io_concurrency", [](C& c) -> auto& { return c.backup_manager.io_concurrency; },
-           "storage reads in flight while restoring (ranged GETs on S3); 0: the repository's own default (S3 16, "
-           "local disk 8)",
+           "storage reads in flight while restoring (ranged GETs on S3), and while opening the repository (its "
+           "index files) and listing backups (the snapshots not in the summary cache); 0: the repository's own "
+           "default (S3 16, local disk 8)",
            {.min = 0, .max = 256})
       .Key("backup_manager.index_dir", [](C& c) -> auto& { return c.backup_manager.index_dir; },
            "where the index of a repository past 262,144 blobs keeps its sorted runs (unlinked temporary files, "
