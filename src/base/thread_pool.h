@@ -64,4 +64,25 @@ class WaitOnExit {
   Futures& futures_;
 };
 
+// Runs task(i) for every i in [0, n) on `pool`, at most pool.size() at once,
+// and hands the results to take() in the order of i, each as soon as it and
+// those before it are done. take() returns false to stop: no further task is
+// started, and those running are waited for and dropped.
+template <typename Task, typename Take>
+void MapInOrder(ThreadPool& pool, size_t n, const Task& task, const Take& take) {
+  using R = decltype(task(size_t{0}));
+  std::deque<std::future<R>> running;
+  WaitOnExit wait(running);  // the tasks reference `task`
+  size_t next = 0;
+  while (true) {
+    for (; next < n && running.size() < pool.size(); ++next) {
+      running.push_back(pool.Submit([&task, i = next] { return task(i); }));
+    }
+    if (running.empty()) return;
+    R result = running.front().get();
+    running.pop_front();
+    if (!take(std::move(result))) return;
+  }
+}
+
 }  // namespace dr

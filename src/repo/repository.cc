@@ -178,16 +178,13 @@ Status Repository::LoadIndexes() {
     Status read;  // the Get's failure: kUnavailable ends the load, others are warnings
     Result<std::vector<PackRecord>> packs = Status::Ok();
   };
-  std::deque<std::future<Loaded>> loads;
-  WaitOnExit wait_loads(loads);  // the tasks reference this repository
-  ThreadPool& io = IoPool();
-  size_t next = 0;
-  auto submit = [&] {
-    while (next < names.size() && loads.size() < io.size()) {
-      loads.push_back(io.Submit([this, name = names[next++]]() -> Loaded {
-        Loaded out{name};
+  Status unavailable;
+  MapInOrder(
+      IoPool(), names.size(),
+      [this, &names](size_t i) -> Loaded {
+        Loaded out{names[i]};
         try {
-          auto sealed = backend_.Get({ObjectKind::kIndex, name}, {});
+          auto sealed = backend_.Get({ObjectKind::kIndex, names[i]}, {});
           if (!sealed.ok()) {
             out.read = sealed.status();
             return out;
@@ -198,25 +195,22 @@ Status Repository::LoadIndexes() {
           out.packs = Corrupt(std::string("unreadable: ") + e.what());
         }
         return out;
-      }));
-    }
-  };
-  submit();
-  while (!loads.empty()) {
-    Loaded loaded = loads.front().get();
-    loads.pop_front();
-    submit();
-    if (!loaded.read.ok()) {
-      if (loaded.read.code() == Code::kUnavailable) return loaded.read;
-      open_warnings_.push_back("index '" + loaded.name + "' is unreadable: " + loaded.read.message());
-      continue;
-    }
-    if (!loaded.packs.ok()) {
-      open_warnings_.push_back("index '" + loaded.name + "' is damaged: " + loaded.packs.status().message());
-      continue;
-    }
-    for (const auto& p : *loaded.packs) index_.AddPack(p);
-  }
+      },
+      [&](Loaded&& loaded) {
+        if (!loaded.read.ok()) {
+          if (loaded.read.code() == Code::kUnavailable) {
+            unavailable = loaded.read;
+            return false;
+          }
+          open_warnings_.push_back("index '" + loaded.name + "' is unreadable: " + loaded.read.message());
+        } else if (!loaded.packs.ok()) {
+          open_warnings_.push_back("index '" + loaded.name + "' is damaged: " + loaded.packs.status().message());
+        } else {
+          for (const auto& p : *loaded.packs) index_.AddPack(p);
+        }
+        return true;
+      });
+  DR_RETURN_IF_ERROR(unavailable);
   // A spill that failed (index_.status()) is not a fault of the repository:
   // the index stays in memory, and open_warnings are what `repo check` reports.
   return Status::Ok();
@@ -694,33 +688,24 @@ Status ListError(Status s, const std::string& component, const std::string& back
 std::vector<Result<Snapshot>> Repository::LoadSnapshotSummaries(const std::vector<std::string>& backup_ids) {
   std::vector<Result<Snapshot>> out;
   out.reserve(backup_ids.size());
-  std::deque<std::future<Result<Snapshot>>> loads;
-  WaitOnExit wait_loads(loads);  // the tasks reference this repository
-  ThreadPool& io = IoPool();
-  size_t next = 0;
-  while (out.size() < backup_ids.size()) {
-    while (next < backup_ids.size() && loads.size() < io.size()) {
-      loads.push_back(io.Submit([this, id = backup_ids[next++]]() -> Result<Snapshot> {
+  MapInOrder(
+      IoPool(), backup_ids.size(),
+      [this, &backup_ids](size_t i) -> Result<Snapshot> {
         try {
-          return LoadSnapshot(id, /*with_items=*/false);
+          return LoadSnapshot(backup_ids[i], /*with_items=*/false);
         } catch (const std::exception& e) {
-          return Corrupt("snapshot '" + id + "' is unreadable: " + e.what());
+          return Corrupt("snapshot '" + backup_ids[i] + "' is unreadable: " + e.what());
         }
-      }));
-    }
-    out.push_back(loads.front().get());
-    loads.pop_front();
-    // Storage that does not answer (or refuses) says nothing about the
-    // snapshots: the rest are not tried, each gets the same answer.
-    if (Code c = out.back().status().code(); c == Code::kUnavailable || c == Code::kPermissionDenied ||
-                                              c == Code::kCancelled) {
-      const Status stop = out.back().status();
-      next = backup_ids.size();
-      for (auto& load : loads) load.wait();
-      loads.clear();
-      while (out.size() < backup_ids.size()) out.push_back(stop);
-    }
-  }
+      },
+      [&](Result<Snapshot>&& loaded) {
+        out.push_back(std::move(loaded));
+        // Storage that does not answer (or refuses) says nothing about the
+        // snapshots: the rest are not read, each gets the same answer.
+        Code c = out.back().status().code();
+        return c != Code::kUnavailable && c != Code::kPermissionDenied && c != Code::kCancelled;
+      });
+  const Status stop = out.empty() ? Status::Ok() : out.back().status();
+  while (out.size() < backup_ids.size()) out.push_back(stop);
   return out;
 }
 
