@@ -7,6 +7,9 @@
 #   test/servers/radosgw.sh stop DIR
 # Ports: BASE_PORT (mon), BASE_PORT+1..+9 (OSD messenger), BASE_PORT+10 (S3).
 # S3 credentials: TESTKEY / TESTSECRET.
+# The S3 frontend answers with Nagle's algorithm off (beast tcp_nodelay=1, as a deployment should
+# set it): with it on, every answer with a body waits ~40 ms for the client's delayed ACK.
+# RGW_TCP_NODELAY=0 starts it as radosgw's default has it (the benchmarks before 2026-12-05 ran so).
 set -euo pipefail
 cmd=${1:?start|stop}
 B=${2:?directory}
@@ -75,7 +78,7 @@ osd_data = $B/osd
 osd_objectstore = memstore
 memstore_device_bytes = 2147483648
 [client.rgw]
-rgw_frontends = beast endpoint=127.0.0.1:$S3
+rgw_frontends = beast endpoint=127.0.0.1:$S3 tcp_nodelay=${RGW_TCP_NODELAY:-1}
 rgw_data = $B/rgw
 CONF
 C="-c $B/ceph.conf"
