@@ -342,7 +342,7 @@ BackupVerification VerifyBackup(Repository& repo, const std::string& backup_id, 
       if (full && iv.findings.empty()) {
         // Read blob by blob so a damaged one is named exactly.
         NullSink sink;
-        auto restored = repo.RestoreStream(item.blobs, sink, progress);
+        auto restored = repo.RestoreStream(item.blobs, sink, progress, Repository::StreamHash::kSha256);
         if (!restored.ok() && restored.status().code() == Code::kCancelled) {
           // Interrupted: say so and stop, rather than read on to name a blob.
           add({"error", restored.status().message(), "", "", "", "", Code::kCancelled});

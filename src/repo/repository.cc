@@ -6,6 +6,7 @@
 #include <deque>
 #include <future>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -1018,9 +1019,12 @@ size_t Repository::IoConcurrency() const {
                                      : static_cast<size_t>(std::max(1, backend_.Properties().max_connections));
 }
 
-Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress) {
-  crypto::Sha256Stream sha;
+Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs, ByteSink& sink, Progress* progress,
+                                               StreamHash hash) {
+  std::optional<crypto::Sha256Stream> sha;
+  if (hash == StreamHash::kSha256) sha.emplace();
   StreamResult result;
+  size_t placed = 0;  // blobs handed to the decoders: each must be the next of `blobs`
   FetchPlanner planner(index_, blobs, options_.fetch);
   // Reads in flight (oldest first) and their bytes; then the read whose blobs
   // are being handed to the decoders; then the blobs being decoded, in order.
@@ -1062,6 +1066,14 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
         part = 0;
         read_more();
       }
+      // The plan's order is the stream's (FetchPlanner): checked, as the proof
+      // of a restore rests on it (each blob is then checked against its id).
+      if (placed >= blobs.size() || current->fetch.parts[part].id != blobs[placed]) {
+        error = Failed("the restore's read plan left the stream's order at blob " + std::to_string(placed) +
+                       " of " + std::to_string(blobs.size()));
+        break;
+      }
+      ++placed;
       // Tasks reference buffers and failed: nothing may escape them as an exception.
       decodes.push_back(pool_->Submit([this, &buffers, &failed, range = current, p = part]() -> Result<Buffer> {
         try {
@@ -1086,7 +1098,7 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
       continue;
     }
     std::string_view plain(data->data.get(), data->size);
-    sha.Update(plain);
+    if (sha) sha->Update(plain);
     result.size += plain.size();
     Status written = sink.Write(plain);
     buffers.Give(std::move(*data));
@@ -1098,8 +1110,12 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
   }
   for (auto& read : reads) read.wait();
   if (!error.ok()) return error;
+  if (placed != blobs.size()) {
+    return Failed("the restore's read plan ended after " + std::to_string(placed) + " of " +
+                  std::to_string(blobs.size()) + " blobs");
+  }
   result.blobs = blobs;
-  result.sha256 = HexEncode(sha.Finish());
+  if (sha) result.sha256 = HexEncode(sha->Finish());
   return result;
 }
 
