@@ -174,6 +174,7 @@ int RunCli(int argc, char** argv) {
   RegisterRetentionCommands(app, ctx);
   RegisterReportCommands(app, ctx);
   RegisterS3Commands(app, ctx);
+  RegisterSwitchCommands(app, ctx);
   RegisterCoordinatorCommands(app, ctx);
   RegisterAlertCommands(app, ctx);
   RegisterRunbookCommands(app, ctx);

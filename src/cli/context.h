@@ -83,6 +83,7 @@ void RegisterGovernanceCommands(CLI::App& app, CliContext& ctx);
 void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
 void RegisterReportCommands(CLI::App& app, CliContext& ctx);
 void RegisterS3Commands(CLI::App& app, CliContext& ctx);
+void RegisterSwitchCommands(CLI::App& app, CliContext& ctx);  // after RegisterS3Commands
 void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx);
 void RegisterAlertCommands(CLI::App& app, CliContext& ctx);
 void RegisterRunbookCommands(CLI::App& app, CliContext& ctx);

@@ -400,7 +400,9 @@ void CheckAcrossKeys(const Config& config, const std::map<std::string, int>& lin
     auto it = needs.find(svc.type);
     if (it == needs.end()) {
       errors.push_back(where + " ('" + svc.name + "'): needs a type");
-    } else if (it->second.second->empty()) {
+    } else if (it->second.second->empty() && !(svc.type == "kafka" && !config.kafka.bootstrap_servers.empty()) &&
+               !(svc.type == "s3" && !config.coordinator.storage_primary_bucket.empty())) {
+      // A lake or Kafka service without a bucket or brokers of its own checks the ones in use.
       errors.push_back(where + " ('" + svc.name + "'): a " + svc.type + " service needs '" + it->second.first + "'");
     }
   }

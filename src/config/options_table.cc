@@ -167,8 +167,11 @@ RecordType ServiceKeys() {
       .Key("standby", [](S& s) -> auto& { return s.standby; },
            "postgresql: libpq conninfo of the streaming standby, the failover target")
       .Key("bucket", [](S& s) -> auto& { return s.bucket; },
-           "s3: bucket (required; endpoint and credentials from the s3 section)")
-      .Key("bootstrap_servers", [](S& s) -> auto& { return s.bootstrap_servers; }, "kafka: host:port,... (required)")
+           "s3: bucket (endpoint and credentials from the s3 section); omitted, the lake's bucket in use: "
+           "`dr_coordinator.failover.storage.primary_bucket`, or the replica after a storage switch")
+      .Key("bootstrap_servers", [](S& s) -> auto& { return s.bootstrap_servers; },
+           "kafka: host:port,...; omitted, the brokers in use: `kafka.bootstrap_servers`, or the replica ones after "
+           "a Kafka switch")
       .Key("url", [](S& s) -> auto& { return s.url; }, "http: URL (required)")
       .Key("expect_status", [](S& s) -> auto& { return s.expect_status; }, "http: the status a healthy service answers",
            {.min = 100, .max = 599})

@@ -57,9 +57,15 @@ std::string ActiveKafkaIn(const json& state, const config::Config& c) {
   return active.empty() ? c.kafka.bootstrap_servers : active;
 }
 
-// `s` with the primary and standby the state names after its failover.
-config::CoordinatedService CurrentIn(const json& state, const config::CoordinatedService& s) {
+// `s` as it is served now: a database with the primary and standby the state
+// names after its failover; a lake bucket or Kafka service that names no bucket
+// or brokers of its own with the ones in use (a storage_switch or kafka_switch
+// moves what it checks; one that names them keeps checking those).
+config::CoordinatedService CurrentIn(const json& state, const config::Config& config,
+                                     const config::CoordinatedService& s) {
   config::CoordinatedService out = s;
+  if (s.type == "s3" && s.bucket.empty()) out.bucket = ActiveBucketIn(state, config.coordinator);
+  if (s.type == "kafka" && s.bootstrap_servers.empty()) out.bootstrap_servers = ActiveKafkaIn(state, config);
   const json moved = state.is_object() && state.contains("database") ? state["database"] : json();
   if (s.type == "postgresql" && StateString(moved, "service", "") == s.name) {
     out.primary = StateString(moved, "primary", s.primary);
@@ -193,7 +199,7 @@ void DisasterRecoveryCoordinator::RecordEvent(const std::string& type, const jso
 }
 
 config::CoordinatedService DisasterRecoveryCoordinator::Current(const config::CoordinatedService& s) const {
-  return CurrentIn(state_, s);
+  return CurrentIn(state_, config_, s);
 }
 
 const config::CoordinatedService* DisasterRecoveryCoordinator::Database() const {
@@ -452,7 +458,7 @@ Result<json> DisasterRecoveryCoordinator::FailoverPart(const std::string& part, 
     deps.save_state = [this, db, primary = svc.primary](const std::string& key, const json& value) {
       state_[key] = value;
       return SaveState(key, [&](const json& on_disk) -> Status {
-        if (CurrentIn(on_disk, *db).primary != primary) {
+        if (CurrentIn(on_disk, config_, *db).primary != primary) {
           return Failed("the database's primary changed while the standby was checked (a failover?): run the "
                         "attach again");
         }
@@ -535,7 +541,7 @@ Result<std::string> ResolveKafka(const config::Config& config, const std::string
 Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& config,
                                                       const config::CoordinatedService& service) {
   DR_ASSIGN_OR_RETURN(json state, ReadSavedState(config));
-  return CurrentIn(state, service);
+  return CurrentIn(state, config, service);
 }
 
 Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config) {
@@ -545,7 +551,7 @@ Result<config::PostgresConfig> PostgresAsServedNow(const config::Config& config)
   for (const auto& s : config.coordinator.services) {
     if (s.type != "postgresql" || s.name != StateString(moved, "service", "")) continue;
     auto configured = net::pg::ParseConninfo(s.primary);
-    auto current = net::pg::ParseConninfo(CurrentIn(state, s).primary);
+    auto current = net::pg::ParseConninfo(CurrentIn(state, config, s).primary);
     if (!configured.ok() || !current.ok()) return now;
     auto value = [](const std::map<std::string, std::string>& conninfo, const std::string& key) {
       auto it = conninfo.find(key);

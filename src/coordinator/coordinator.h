@@ -105,7 +105,7 @@ class DisasterRecoveryCoordinator {
 
  private:
   Status Init();
-  config::CoordinatedService Current(const config::CoordinatedService& s) const;  // with the state's primary/standby
+  config::CoordinatedService Current(const config::CoordinatedService& s) const;  // as ServiceAsServedNow, from state_
   const config::CoordinatedService* Database() const;  // the postgresql service with a standby
   // Writes `key` of state_ into <state_dir>/state.json, read-modify-write
   // under an exclusive flock of <state_dir>/state.lock: the other keys are
@@ -160,8 +160,10 @@ bool KafkaHasReplica(const config::Config& config);
 // kInvalidArgument for anything else.
 Result<std::string> ResolveKafka(const config::Config& config, const std::string& to);
 
-// A coordinated service with the primary and standby the coordinator's state
-// names after a failover (the standby "" when none is left).
+// A coordinated service as the coordinator's state says it is served now: with
+// the primary and standby after a failover (the standby "" when none is left);
+// a lake or Kafka service that names no bucket or brokers of its own, with the
+// ones in use after a storage_switch or kafka_switch.
 Result<config::CoordinatedService> ServiceAsServedNow(const config::Config& config,
                                                       const config::CoordinatedService& service);
 

@@ -144,5 +144,61 @@ TEST(CoordinatorTest, AKafkaSwitchRecordsTheBrokersInUseAndTellsItsHook) {
   EXPECT_EQ(test::ReadFileOrDie(dir / "hook"), "b1:9092\na1:9092,a2:9092\n");
 }
 
+// A lake or Kafka service that names no bucket or brokers of its own watches
+// the ones in use, so after a region switch it checks the backup region's
+// instead of reporting the lost primary failed forever; one that names them
+// keeps checking those (a user watching the old primary come back).
+TEST(CoordinatorTest, ALakeOrKafkaServiceWithoutItsOwnChecksTheOnesInUse) {
+  test::TempDir dir;
+  const std::string base = "backup_manager:\n  backup_dir: \"" + dir / "repo" + "\"\n"
+                           "kafka: {bootstrap_servers: \"127.0.0.1:1\"}\ndr_coordinator:\n"
+                           "  state_dir: \"" + dir / "state" + "\"\n";
+  auto c = config::LoadConfigString(
+      base + "  services:\n"
+             "    - {name: events, type: kafka, timeout_seconds: 1}\n"
+             "    - {name: old-events, type: kafka, bootstrap_servers: \"127.0.0.1:1\"}\n"
+             "    - {name: lake, type: s3}\n"
+             "    - {name: old-lake, type: s3, bucket: lake}\n"
+             "  failover:\n"
+             "    storage: {primary_bucket: lake, replica_bucket: lake-dr}\n"
+             "    kafka: {replica_bootstrap_servers: \"127.0.0.1:2\"}\n",
+      "c.yaml");
+  ASSERT_OK(c);
+  auto served = [&](size_t i) {
+    auto s = ServiceAsServedNow(*c, c->coordinator.services[i]);
+    EXPECT_OK(s);
+    return s.ok() ? s->type == "kafka" ? s->bootstrap_servers : s->bucket : "";
+  };
+  EXPECT_EQ(served(0), "127.0.0.1:1");
+  EXPECT_EQ(served(2), "lake");
+  DisasterRecoveryCoordinator coordinator(*c);
+  ASSERT_OK(coordinator.FailoverPart("kafka_switch", "replica"));
+  ASSERT_OK(coordinator.FailoverPart("storage_switch", "replica"));
+  EXPECT_EQ(served(0), "127.0.0.1:2");
+  EXPECT_EQ(served(1), "127.0.0.1:1");
+  EXPECT_EQ(served(2), "lake-dr");
+  EXPECT_EQ(served(3), "lake");
+
+  // The check itself goes to the brokers in use (none answers here: the error names them).
+  config::Config only_events = *c;
+  only_events.coordinator.services.resize(1);
+  DisasterRecoveryCoordinator checker(only_events);
+  auto report = checker.CheckHealth();
+  ASSERT_OK(report);
+  ASSERT_EQ(report->services.size(), 1u);
+  EXPECT_EQ(report->services[0].last_check, Health::kFailed);
+  EXPECT_THAT(report->services[0].error, HasSubstr("127.0.0.1:2"));
+  EXPECT_THAT(report->services[0].error, ::testing::Not(HasSubstr("127.0.0.1:1")));
+
+  // Without brokers or a primary bucket to fall back on, the service must name its own.
+  auto bare = config::LoadConfigString(
+      "backup_manager:\n  backup_dir: /r\ndr_coordinator:\n  services:\n    - {name: events, type: kafka}\n"
+      "    - {name: lake, type: s3}\n",
+      "bare.yaml");
+  EXPECT_THAT(bare, StatusIs(Code::kConfig));
+  EXPECT_THAT(bare.status().message(), HasSubstr("('events'): a kafka service needs 'bootstrap_servers'"));
+  EXPECT_THAT(bare.status().message(), HasSubstr("('lake'): a s3 service needs 'bucket'"));
+}
+
 }  // namespace
 }  // namespace dr::coordinator

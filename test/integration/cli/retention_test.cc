@@ -308,5 +308,56 @@ TEST_F(RetentionCliTest, ASwitchToTheReplicaMovesBackupsAndRestoresAndNeverStran
   EXPECT_THAT(unknown.err, HasSubstr("no repository '/nowhere' in the configuration (there are: primary (" + repo_));
 }
 
+// The lake's bucket and Kafka's brokers in use, switched by hand (after a
+// region failover, and back when the primary region returns): each hook is
+// told, the state records it, `health` follows it; a switch with nothing
+// configured to switch to is a configuration error, not a silent success.
+TEST_F(RetentionCliTest, TheLakeAndKafkaAreSwitchedToTheBackupRegionAndBackByHand) {
+  const std::string state = dir_ / "state", hooks = dir_ / "hooks";
+  const std::string base = "backup_manager:\n  backup_dir: \"" + repo_ + "\"\nencryption:\n  auto_generate_key: true\n"
+                           "  key_file: \"" + key_ + "\"\nkafka: {bootstrap_servers: \"127.0.0.1:1\"}\n"
+                           "dr_coordinator:\n  state_dir: \"" + state + "\"\n";
+  WriteFile(config_, base);
+  auto none = Dr("kafka switch");
+  EXPECT_EQ(none.exit_code, 2) << none.err;
+  EXPECT_THAT(none.err, HasSubstr("nothing was switched: no Kafka brokers in the backup region are configured"));
+  auto no_lake = Dr("s3 switch --to primary");
+  EXPECT_EQ(no_lake.exit_code, 2) << no_lake.err;
+  EXPECT_THAT(no_lake.err, HasSubstr("dr_coordinator.failover.storage"));
+
+  WriteFile(config_, base + "  services:\n    - {name: events, type: kafka, timeout_seconds: 1}\n"
+                            "  failover:\n"
+                            "    storage: {primary_bucket: lake, replica_bucket: lake-dr, switch_hook: "
+                            "\"echo bucket $ECAP_DR_ACTIVE_BUCKET >> " + hooks + "\"}\n"
+                            "    kafka: {replica_bootstrap_servers: \"127.0.0.1:2\", switch_hook: "
+                            "\"echo kafka $ECAP_DR_ACTIVE_KAFKA >> " + hooks + "\"}\n");
+  auto to_replica = Dr("kafka switch");
+  ASSERT_EQ(to_replica.exit_code, 0) << to_replica.err;
+  EXPECT_EQ(to_replica.out, "Kafka is now served from 127.0.0.1:2 (was 127.0.0.1:1)\n");
+  auto lake = Dr("--json s3 switch");
+  ASSERT_EQ(lake.exit_code, 0) << lake.err;
+  EXPECT_EQ(json::parse(lake.out)["active_bucket"], "lake-dr");
+  EXPECT_EQ(json::parse(lake.out)["previous"], "lake");
+  auto health = Dr("--json health");
+  EXPECT_EQ(health.exit_code, 1) << "no broker answers here";
+  EXPECT_THAT(json::parse(health.out)["services"]["events"]["error"].get<std::string>(), HasSubstr("127.0.0.1:2"))
+      << "the check goes to the brokers in use";
+
+  auto unknown = Dr("kafka switch --to 127.0.0.1:3");
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("Kafka can be switched to '127.0.0.1:1' (primary) or '127.0.0.1:2' (replica)"));
+  auto back = Dr("--json kafka switch --to primary");
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(json::parse(back.out)["active_bootstrap_servers"], "127.0.0.1:1");
+  auto lake_back = Dr("s3 switch --to lake");
+  ASSERT_EQ(lake_back.exit_code, 0) << lake_back.err;
+  EXPECT_EQ(lake_back.out, "the lake is now served from lake (was lake-dr)\n");
+  EXPECT_EQ(ReadFileOrDie(hooks), "kafka 127.0.0.1:2\nbucket lake-dr\nkafka 127.0.0.1:1\nbucket lake\n");
+  auto state_json = json::parse(ReadFileOrDie(state + "/state.json"));
+  EXPECT_EQ(state_json["kafka"]["active_bootstrap_servers"], "127.0.0.1:1");
+  EXPECT_EQ(state_json["storage"]["active_bucket"], "lake");
+  EXPECT_THAT(Dr("kafka --help").out, HasSubstr("switch"));
+}
+
 }  // namespace
 }  // namespace dr::test
