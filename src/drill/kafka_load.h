@@ -83,6 +83,9 @@ std::string EnsureDrillTopic(const KafkaLoad& kafka, const std::string& topic);
 // The load's target: messages "<drill_id>/<seq>" into `topic` on the brokers
 // in use (`active`, asked at each connection: the acknowledgements' `where`),
 // each waited for; `placements` (shared with the drill) records where each landed.
+// A write waiting for its acknowledgement asks `active` every 200 ms and is
+// given up (unacknowledged, so never counted lost) once the brokers in use are
+// others: the next write connects to them.
 std::unique_ptr<LoadTarget> KafkaTarget(const KafkaLoad& kafka, std::string topic, std::string drill_id,
                                         std::shared_ptr<KafkaPlacements> placements);
 

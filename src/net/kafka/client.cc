@@ -495,7 +495,8 @@ Producer::~Producer() {
 }
 
 Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, const std::string& key,
-                                                     const std::string& value, int timeout_ms) {
+                                                     const std::string& value, int timeout_ms,
+                                                     const std::function<std::string()>& abandon) {
   rd_kafka_t* rk = handle_->get();
   const uint64_t id = ++next_id_;
   *report_ = Report{.waiting_for = id};
@@ -514,6 +515,11 @@ Result<Producer::Delivered> Producer::ProduceAndWait(const std::string& topic, c
       return handle_->Error("a message to topic '" + topic + "' was not acknowledged within " +
                                 std::to_string(timeout_ms) + " ms",
                             RD_KAFKA_RESP_ERR__TIMED_OUT);
+    }
+    if (abandon) {
+      if (std::string why = abandon(); !why.empty()) {
+        return Unavailable("a message to topic '" + topic + "' on " + handle_->Where() + " was given up: " + why);
+      }
     }
     rd_kafka_poll(rk, 20);
   }

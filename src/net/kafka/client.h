@@ -162,8 +162,11 @@ class Producer {
   // Produces `value` under `key` to `topic` (the partitioner picks the
   // partition) and waits up to `timeout_ms` for its delivery report: where it
   // landed, or the cluster's error (kUnavailable when it did not answer).
+  // `abandon`, when given, is asked between polls (every ~20 ms): a reason it
+  // returns ends the wait at once with kUnavailable naming it (the message is
+  // then purged with the producer), e.g. the cluster was switched away from.
   Result<Delivered> ProduceAndWait(const std::string& topic, const std::string& key, const std::string& value,
-                                   int timeout_ms);
+                                   int timeout_ms, const std::function<std::string()>& abandon = {});
   const Handle& handle() const { return *handle_; }
 
  private:

@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 
 #include <chrono>
+#include <mutex>
 
 #include "base/encoding.h"
 #include "dr/clock.h"
@@ -75,6 +76,54 @@ TEST(KafkaLoadTest, EveryAcknowledgedMessageIsWhereTheLoadRecordedIt) {
   EXPECT_THAT(lost.status().message(), HasSubstr((*cluster)->bootstrap()));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30))
       << "bounded by its own timeout, not librdkafka's default of 300 s";
+}
+
+// A switch of the brokers in use while a write waits on the old ones (they
+// stopped answering): the write is given up, naming the switch, instead of
+// waiting out the message's 5 s timeout, and the next goes to the new brokers.
+TEST(KafkaLoadTest, AWriteWaitingOnBrokersSwitchedAwayFromIsGivenUpAndTheNextGoesToTheOnesInUse) {
+  auto primary = KafkaCluster::StartMock(1, {});
+  auto backup = KafkaCluster::StartMock(1, {});
+  ASSERT_OK(primary);
+  ASSERT_OK(backup);
+  std::mutex mu;
+  std::string active = (*primary)->bootstrap();
+  drill::KafkaLoad load{.client = {.bootstrap_servers = (*primary)->bootstrap(), .timeout_ms = 3000},
+                        .active = [&]() -> Result<std::string> {
+                          std::lock_guard lock(mu);
+                          return active;
+                        }};
+  const std::string topic = drill::kKafkaDrillTopic;
+  auto placements = std::make_shared<drill::KafkaPlacements>();
+  auto target = drill::KafkaTarget(load, topic, "drill-s", placements);
+  auto first = target->Connect();
+  ASSERT_OK(first);
+  EXPECT_EQ(*first, (*primary)->bootstrap());
+  ASSERT_OK(target->Write(1));
+
+  ASSERT_OK((*primary)->SetBrokerUp(1, false));
+  {
+    std::lock_guard lock(mu);
+    active = (*backup)->bootstrap();
+  }
+  Status lost = target->Write(2);
+  EXPECT_EQ(lost.code(), Code::kUnavailable) << lost.ToString();
+  EXPECT_THAT(lost.message(), HasSubstr("was given up: Kafka is now served from " + (*backup)->bootstrap()));
+  EXPECT_FALSE(target->connected()) << "the next write connects again";
+  EXPECT_FALSE(placements->At(2).has_value()) << "never acknowledged";
+
+  auto second = target->Connect();
+  ASSERT_OK(second);
+  EXPECT_EQ(*second, (*backup)->bootstrap());
+  ASSERT_OK(target->Write(3));
+  auto read = (*backup)->ReadAll(topic);
+  ASSERT_OK(read);
+  std::vector<std::string> keys;
+  for (const auto& [partition, list] : *read) {
+    for (const auto& m : list) keys.push_back(m.key.value_or(""));
+  }
+  EXPECT_EQ(keys, std::vector<std::string>{"drill-s/3"});
+  ASSERT_TRUE(placements->At(3).has_value());
 }
 
 // The acknowledged messages of one writer of the drills' load, run until at least `n` are acknowledged.
