@@ -63,7 +63,7 @@ class ItemSinks {
   // asked for again after Abandon(i): it then starts afresh (a batch that failed
   // is read again item by item).
   virtual Result<ByteSink*> Open(size_t i) = 0;
-  // All of items[i]'s bytes were written and matched its size and SHA-256.
+  // All of items[i]'s bytes were written, authenticated, and matched its size.
   virtual Status Done(size_t i) = 0;
   // items[i] was not read whole: nothing of it may stay.
   virtual void Abandon(size_t i) = 0;
@@ -72,8 +72,9 @@ class ItemSinks {
 class ItemReader {
  public:
   virtual ~ItemReader() = default;
-  // Writes the item's bytes to sink; every byte is authenticated first, and the
-  // whole stream is checked against the recorded SHA-256 (kCorrupt if not).
+  // Writes the item's bytes to sink; every byte is authenticated first (each blob
+  // with its id, in the item's order) and the size checked (kCorrupt if not).
+  // The recorded SHA-256 is compared by `verify --full` (Repository::StreamHash).
   virtual Status ReadItem(const repo::SnapshotItem& item, ByteSink& sink) = 0;
   // Reads many items, in order, each into the sink `sinks` opens for it: how a
   // restore of many small files reads them, their blobs fetched together as one

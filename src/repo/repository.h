@@ -226,10 +226,11 @@ class Repository {
   // GET (FetchPlanner), up to io_concurrency reads run ahead of decryption on
   // their own threads, and the blobs are opened on the worker pool.
   //
-  // What is written is proven to be the blobs listed, in their order: each
-  // blob authenticates with its id (AES-256-GCM, the id as associated data:
-  // only the key's holder sealed these bytes under this id), and each blob is
-  // checked against its place in `blobs`. With StreamHash::kSha256 the stream
+  // What is written is the blobs listed, in their order: each blob
+  // authenticates with its id (AES-256-GCM, the id as associated data: in an
+  // encrypted repository only the key's holder sealed these bytes under this
+  // id; without encryption the seal's tag is an unkeyed hash), and the read
+  // plan's order is asserted against `blobs`. With StreamHash::kSha256 the stream
   // is also hashed, into StreamResult::sha256: what `verify --full` compares
   // with the SHA-256 a backup recorded of its input, which also catches a
   // backup that sealed or listed the wrong bytes. That hash is a SHA-256 of

@@ -124,6 +124,40 @@ TEST(RepositoryTest, FlippedByteIsNamedByBlobAndPack) {
   EXPECT_THAT(f.message, ::testing::HasSubstr("authentication failed"));
 }
 
+// A backup that recorded blobs other than its input's (a bug, not damage:
+// every blob authenticates): a restore writes the listed blobs, authenticated
+// and of the recorded size, without hashing the stream again; `verify --full`
+// compares the recorded SHA-256 and names the item.
+TEST(RepositoryTest, OnlyAFullVerificationComparesTheRecordedSha256) {
+  auto be = storage::NewMemoryBackend();
+  auto repo = MustInit(*be);
+  const std::string input = test::RandomData(200000, 11), other = test::RandomData(200000, 12);
+  auto saved = Save(*repo, input);
+  auto wrong = Save(*repo, other);
+  ASSERT_OK(saved);
+  ASSERT_OK(wrong);
+  ASSERT_OK(repo->Flush());
+  StreamResult recorded = *saved;
+  recorded.blobs = wrong->blobs;  // input's size and SHA-256, other's blobs
+  ASSERT_OK(repo->SaveSnapshot(MakeSnapshot("b1", recorded)));
+
+  std::string out;
+  StringSink sink(out);
+  auto restored = repo->RestoreStream(recorded.blobs, sink, nullptr);
+  ASSERT_OK(restored);
+  EXPECT_EQ(out, other);
+  EXPECT_EQ(restored->sha256, "") << "a restore does not hash the stream";
+
+  auto quick = VerifyBackup(*repo, "b1", /*full=*/false, nullptr);
+  EXPECT_TRUE(quick.ok()) << "every blob is there and authenticates";
+  auto v = VerifyBackup(*repo, "b1", /*full=*/true, nullptr);
+  ASSERT_FALSE(v.ok());
+  ASSERT_EQ(v.items.size(), 1u);
+  ASSERT_EQ(v.items[0].findings.size(), 1u);
+  EXPECT_THAT(v.items[0].findings[0].message, ::testing::HasSubstr("does not match the recorded SHA-256"));
+  EXPECT_THAT(v.items[0].findings[0].message, ::testing::HasSubstr("backup 'b1' item 'a'"));
+}
+
 TEST(RepositoryTest, NoSpaceBreaksTheWriterAndLeavesTheRepositoryConsistent) {
   auto be = std::make_unique<storage::FaultyBackend>(storage::NewMemoryBackend());
   auto* faulty = be.get();

@@ -199,7 +199,7 @@ class TargetCheck {
 
 // The second pass: writes the selected items under the target as they come.
 // A file goes to a temporary name and is renamed into place once its bytes
-// matched their SHA-256 and are on disk, so that neither a failed restore nor
+// were authenticated, matched its size and are on disk, so that neither a failed restore nor
 // a crash leaves a partial file under its name. Files of up to kBatchItemBytes
 // are read kRestoreBatchFiles at a time (ItemReader::ReadItems), written to their
 // temporary names, made durable by one syncfs, then renamed; a larger file is

@@ -105,7 +105,8 @@ struct FilesRestoreStats {
 inline constexpr size_t kRestoreBatchFiles = 8192;
 
 // Restores the files component (files_restore.cc). Files are written to a
-// temporary name and renamed into place only once their SHA-256 matched, so a
+// temporary name and renamed into place only once all their bytes were
+// authenticated and their size matched, so a
 // failed restore never leaves a partial file under the real name. Nothing is
 // written before the whole selection was checked against the target. Memory
 // does not grow with the number of items when the component has a list.

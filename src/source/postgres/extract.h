@@ -31,8 +31,8 @@ struct PostgresExtractStats {
 
 // Every conflict is checked before the first byte is written: an existing file
 // without `overwrite` is kAlreadyExists naming it. Each file is written under
-// ".ecap-dr-partial-<name>" and renamed into place only once its SHA-256
-// matched; a failure removes the partial file. kNotFound names an item or
+// ".ecap-dr-partial-<name>" and renamed into place only once all its bytes
+// were authenticated and its size matched; a failure removes the partial file. kNotFound names an item or
 // database the backup does not hold; kInvalidArgument when --stdout selects
 // other than exactly one item.
 Result<PostgresExtractStats> ExtractPostgres(const repo::SnapshotComponent& component, ItemReader& reader,

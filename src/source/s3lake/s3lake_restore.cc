@@ -3,7 +3,7 @@
 // The component's items are walked in order (its item list, never held
 // whole), twice: the first walk writes nothing. Small objects, the bulk of a lake, are restored in batches: their
 // bytes are read as one stream (ItemReader::ReadItems: neighbouring blobs in
-// one read) and each object, once all its bytes matched its SHA-256, is PUT on
+// one read) and each object, once all its bytes were authenticated, is PUT on
 // a pool of kUploads threads while the rest of the batch is read. A large
 // object goes alone through UploadSink, multipart, in bounded memory.
 #include <future>

@@ -70,7 +70,7 @@ struct S3LakeRestoreOptions {
 // with its metadata and tags (object_meta.h) (s3lake_restore.cc). Small
 // objects are read in batches and PUT in parallel; large ones go up as
 // multipart uploads (aborted on failure). An object becomes visible only once
-// all its bytes were authenticated and its SHA-256 matched, so a failure
+// all its bytes were authenticated and its size matched, so a failure
 // leaves no partial object under its key. Stops at the first error (the
 // objects of its batch being uploaded still finish), which names the object.
 // Returns objects and bytes.
