@@ -24,6 +24,7 @@
 #include "coordinator/leader.h"
 #include "net/postgres/pg_client.h"
 #include "source/s3lake/mirror.h"
+#include "source/s3lake/s3lake_spec.h"
 
 namespace dr::coordinator {
 
@@ -140,6 +141,11 @@ Status DisasterRecoveryCoordinator::Init() {
   if (auto creds = net::s3::ResolveCredentials(lake.access_key_id, lake.secret_access_key); creds.ok()) {
     check_context_.s3.credentials = *creds;
   }
+  if (auto mirror = source::MirrorFromConfig(config_); mirror.ok()) check_context_.s3_mirror = mirror->target;
+  check_context_.kafka_properties = config_.kafka.ClientProperties();
+  for (const std::string& servers : {config_.kafka.bootstrap_servers, c.kafka_replica_bootstrap_servers}) {
+    if (!servers.empty()) check_context_.kafka_platform_servers.push_back(servers);
+  }
   initialized_ = true;
   return Status::Ok();
 }
@@ -212,6 +218,13 @@ const config::CoordinatedService* DisasterRecoveryCoordinator::Database() const 
 Result<HealthReport> DisasterRecoveryCoordinator::CheckHealth(bool apply_threshold) {
   DR_RETURN_IF_ERROR(Init());
   const auto& c = config_.coordinator;
+  // What another process changed since (a switch by hand, the leader's
+  // failover: a follower saves nothing) decides where this round's checks go.
+  // The primary's last LSN is this process's own observation and stays.
+  if (auto fresh = ReadStateFile(c.state_dir + "/state.json"); fresh.ok()) {
+    if (state_.contains("last_primary_lsn")) (*fresh)["last_primary_lsn"] = state_["last_primary_lsn"];
+    state_ = std::move(*fresh);
+  }
   const CheckContext& ctx = check_context_;
   HealthReport report;
   report.timestamp = Timestamp();

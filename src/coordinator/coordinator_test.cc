@@ -144,6 +144,24 @@ TEST(CoordinatorTest, AKafkaSwitchRecordsTheBrokersInUseAndTellsItsHook) {
   EXPECT_EQ(test::ReadFileOrDie(dir / "hook"), "b1:9092\na1:9092,a2:9092\n");
 }
 
+// The lake's mirror may live on another endpoint (the backup region's): a
+// service checking the mirror bucket goes there, any other bucket to the lake's.
+TEST(CoordinatorTest, AnS3ServiceCheckingTheMirrorBucketGoesToTheMirrorsEndpoint) {
+  CheckContext ctx;
+  ctx.s3.endpoint = "http://127.0.0.1:1";
+  ctx.s3.region = "us-east-1";
+  ctx.s3.path_style = true;
+  ctx.s3_mirror = ctx.s3;
+  ctx.s3_mirror->endpoint = "http://127.0.0.1:2";
+  ctx.s3_mirror->bucket = "lake-dr";
+  config::CoordinatedService mirror{.name = "lake", .type = "s3", .bucket = "lake-dr", .timeout_seconds = 1};
+  auto r = RunCheck(mirror, ctx);
+  EXPECT_EQ(r.status, Health::kFailed);
+  EXPECT_THAT(r.error, HasSubstr("at http://127.0.0.1:2"));
+  config::CoordinatedService lake{.name = "lake", .type = "s3", .bucket = "lake", .timeout_seconds = 1};
+  EXPECT_THAT(RunCheck(lake, ctx).error, HasSubstr("at http://127.0.0.1:1"));
+}
+
 // A lake or Kafka service that names no bucket or brokers of its own watches
 // the ones in use, so after a region switch it checks the backup region's
 // instead of reporting the lost primary failed forever; one that names them
@@ -171,6 +189,17 @@ TEST(CoordinatorTest, ALakeOrKafkaServiceWithoutItsOwnChecksTheOnesInUse) {
   };
   EXPECT_EQ(served(0), "127.0.0.1:1");
   EXPECT_EQ(served(2), "lake");
+  // A running monitor's view (its own coordinator) before and after a switch
+  // by another process: its next round checks the brokers in use (none
+  // answers here: the error names them).
+  config::Config only_events = *c;
+  only_events.coordinator.services.resize(1);
+  DisasterRecoveryCoordinator monitor(only_events);
+  auto before = monitor.CheckHealth();
+  ASSERT_OK(before);
+  ASSERT_EQ(before->services.size(), 1u);
+  EXPECT_THAT(before->services[0].error, HasSubstr("127.0.0.1:1"));
+
   DisasterRecoveryCoordinator coordinator(*c);
   ASSERT_OK(coordinator.FailoverPart("kafka_switch", "replica"));
   ASSERT_OK(coordinator.FailoverPart("storage_switch", "replica"));
@@ -179,11 +208,7 @@ TEST(CoordinatorTest, ALakeOrKafkaServiceWithoutItsOwnChecksTheOnesInUse) {
   EXPECT_EQ(served(2), "lake-dr");
   EXPECT_EQ(served(3), "lake");
 
-  // The check itself goes to the brokers in use (none answers here: the error names them).
-  config::Config only_events = *c;
-  only_events.coordinator.services.resize(1);
-  DisasterRecoveryCoordinator checker(only_events);
-  auto report = checker.CheckHealth();
+  auto report = monitor.CheckHealth();
   ASSERT_OK(report);
   ASSERT_EQ(report->services.size(), 1u);
   EXPECT_EQ(report->services[0].last_check, Health::kFailed);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -147,15 +148,20 @@ CheckResult CheckDns(const config::CoordinatedService& s, const CheckContext& ct
   return {Health::kHealthy, 0, "", details};
 }
 
-CheckResult CheckKafka(const config::CoordinatedService& s) {
-  auto client = net::kafka::Client::Connect(
-      {.bootstrap_servers = s.bootstrap_servers, .timeout_ms = static_cast<int>(s.timeout_seconds * 1000)});
+CheckResult CheckKafka(const config::CoordinatedService& s, const CheckContext& ctx) {
+  net::kafka::ClientOptions o{.bootstrap_servers = s.bootstrap_servers,
+                              .timeout_ms = static_cast<int>(s.timeout_seconds * 1000)};
+  const auto& platform = ctx.kafka_platform_servers;
+  if (std::find(platform.begin(), platform.end(), s.bootstrap_servers) != platform.end()) {
+    o.properties = ctx.kafka_properties;  // the platform's brokers: its security settings
+  }
+  auto client = net::kafka::Client::Connect(o);
   if (!client.ok()) return Fail(client.status().message());
   return {Health::kHealthy, 0, "", {{"brokers", (*client)->broker_count()}}};
 }
 
 CheckResult CheckS3(const config::CoordinatedService& s, const CheckContext& ctx) {
-  net::s3::S3Options o = ctx.s3;
+  net::s3::S3Options o = ctx.s3_mirror && ctx.s3_mirror->bucket == s.bucket ? *ctx.s3_mirror : ctx.s3;
   o.bucket = s.bucket;
   o.max_retries = 0;
   o.timeout_seconds = std::max(1L, static_cast<long>(s.timeout_seconds));
@@ -218,7 +224,7 @@ CheckResult RunCheck(const config::CoordinatedService& service, const CheckConte
   } else if (t == "dns") {
     r = CheckDns(service, context);
   } else if (t == "kafka") {
-    r = CheckKafka(service);
+    r = CheckKafka(service, context);
   } else if (t == "s3") {
     r = CheckS3(service, context);
   } else if (t == "command") {

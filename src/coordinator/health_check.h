@@ -7,7 +7,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -29,7 +32,14 @@ struct CheckResult {
 
 struct CheckContext {
   net::s3::S3Options s3;  // endpoint and credentials for s3 services (bucket per service)
+  // The lake's mirror (s3.mirror.target) with its own endpoint and region: a
+  // service checking that bucket (the lake after a storage switch) goes there.
+  std::optional<net::s3::S3Options> s3_mirror;
   std::string dns_server;     // default server for dns services
+  // kafka.security and kafka.properties: for a service checking the platform's
+  // brokers (kafka.bootstrap_servers or the backup region's), not another cluster.
+  std::map<std::string, std::string> kafka_properties;
+  std::vector<std::string> kafka_platform_servers;
 };
 
 CheckResult RunCheck(const config::CoordinatedService& service, const CheckContext& context);
