@@ -152,6 +152,7 @@ Status DisasterRecoveryCoordinator::Init() {
 
 Status DisasterRecoveryCoordinator::SaveState(const std::string& key,
                                               const std::function<Status(const json& on_disk)>& check) {
+  unsaved_.insert(key);  // until written
   const std::string dir = config_.coordinator.state_dir;
   const std::string lock_path = dir + "/state.lock";
   // Never through a symlink, and given to the directory's owner only when
@@ -182,6 +183,7 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key,
     if (Status s = check(on_disk); !s.ok()) {
       ::close(fd);
       state_ = std::move(on_disk);
+      unsaved_.erase(key);  // refused: the disk's value is the one
       return s;
     }
   }
@@ -193,6 +195,7 @@ Status DisasterRecoveryCoordinator::SaveState(const std::string& key,
   state_ = std::move(on_disk);
   Status written = WriteFileAtomic(path, state_.dump(2) + "\n", {});
   ::close(fd);  // releases the lock
+  if (written.ok()) unsaved_.erase(key);
   return written;
 }
 
@@ -220,9 +223,14 @@ Result<HealthReport> DisasterRecoveryCoordinator::CheckHealth(bool apply_thresho
   const auto& c = config_.coordinator;
   // What another process changed since (a switch by hand, the leader's
   // failover: a follower saves nothing) decides where this round's checks go.
-  // The primary's last LSN is this process's own observation and stays.
+  // The primary's last LSN is this process's own observation and stays, as
+  // does what it could not save (unsaved_).
   if (auto fresh = ReadStateFile(c.state_dir + "/state.json"); fresh.ok()) {
-    if (state_.contains("last_primary_lsn")) (*fresh)["last_primary_lsn"] = state_["last_primary_lsn"];
+    std::set<std::string> keep = unsaved_;
+    keep.insert("last_primary_lsn");
+    for (const auto& key : keep) {
+      if (state_.contains(key)) (*fresh)[key] = state_[key];
+    }
     state_ = std::move(*fresh);
   }
   const CheckContext& ctx = check_context_;

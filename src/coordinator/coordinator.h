@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <stop_token>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -122,6 +123,10 @@ class DisasterRecoveryCoordinator {
   events::EventSink* sink_ = nullptr;
   std::unique_ptr<events::EventStore> events_;
   nlohmann::json state_ = nlohmann::json::object();
+  // Keys of state_ whose last SaveState failed (e.g. the promoted primary when
+  // the state directory is full): what this process knows and the file lacks,
+  // kept when a check round rereads the file.
+  std::set<std::string> unsaved_;
   CheckContext check_context_;  // built by Init
   std::map<std::string, ServiceHealth> health_;  // by service name
   std::map<std::string, std::chrono::system_clock::time_point> first_failure_;

@@ -144,6 +144,31 @@ TEST(CoordinatorTest, AKafkaSwitchRecordsTheBrokersInUseAndTellsItsHook) {
   EXPECT_EQ(test::ReadFileOrDie(dir / "hook"), "b1:9092\na1:9092,a2:9092\n");
 }
 
+// A switch this process made but could not save (the state cannot be
+// written) still decides where its checks go: rereading the file each round
+// must not bring back the bucket it switched away from.
+TEST(CoordinatorTest, WhatCouldNotBeSavedStaysWhenTheStateIsReadAgain) {
+  test::TempDir dir;
+  auto c = config::LoadConfigString(
+      "backup_manager:\n  backup_dir: \"" + dir / "repo" + "\"\n"
+      "s3: {endpoint: \"http://127.0.0.1:1\", region: us-east-1, force_path_style: true}\n"
+      "dr_coordinator:\n  state_dir: \"" + dir / "state" + "\"\n"
+      "  services:\n    - {name: lake, type: s3, timeout_seconds: 1}\n"
+      "  failover:\n    storage: {primary_bucket: lake, replica_bucket: lake-dr}\n",
+      "c.yaml");
+  ASSERT_OK(c);
+  DisasterRecoveryCoordinator coordinator(*c);
+  auto before = coordinator.CheckHealth();
+  ASSERT_OK(before);
+  EXPECT_THAT(before->services[0].error, HasSubstr("s3://lake/"));
+  test::WriteFile(dir / "state/state.json", "{}\n");
+  std::filesystem::create_directory(dir / "state/state.lock");  // no lock, so no save
+  EXPECT_FALSE(coordinator.FailoverPart("storage_switch", "replica").ok());
+  auto after = coordinator.CheckHealth();
+  ASSERT_OK(after);
+  EXPECT_THAT(after->services[0].error, HasSubstr("s3://lake-dr/")) << after->services[0].error;
+}
+
 // The lake's mirror may live on another endpoint (the backup region's): a
 // service checking the mirror bucket goes there, any other bucket to the lake's.
 TEST(CoordinatorTest, AnS3ServiceCheckingTheMirrorBucketGoesToTheMirrorsEndpoint) {

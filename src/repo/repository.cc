@@ -1066,8 +1066,8 @@ Result<StreamResult> Repository::RestoreStream(const std::vector<BlobId>& blobs,
         part = 0;
         read_more();
       }
-      // The plan's order is the stream's (FetchPlanner): checked, as the proof
-      // of a restore rests on it (each blob is then checked against its id).
+      // An internal check: the plan is built from `blobs` in order
+      // (FetchPlanner), and what is written is right only while it stays so.
       if (placed >= blobs.size() || current->fetch.parts[part].id != blobs[placed]) {
         error = Failed("the restore's read plan left the stream's order at blob " + std::to_string(placed) +
                        " of " + std::to_string(blobs.size()));
