@@ -167,7 +167,8 @@ RecordType ServiceKeys() {
       .Key("standby", [](S& s) -> auto& { return s.standby; },
            "postgresql: libpq conninfo of the streaming standby, the failover target")
       .Key("bucket", [](S& s) -> auto& { return s.bucket; },
-           "s3: bucket (endpoint and credentials from the s3 section); omitted, the lake's bucket in use: "
+           "s3: bucket (endpoint and credentials from the s3 section; the mirror's bucket at the mirror's endpoint "
+           "and region); omitted, the lake's bucket in use: "
            "`dr_coordinator.failover.storage.primary_bucket`, or the replica after a storage switch")
       .Key("bootstrap_servers", [](S& s) -> auto& { return s.bootstrap_servers; },
            "kafka: host:port,...; omitted, the brokers in use: `kafka.bootstrap_servers`, or the replica ones after "
