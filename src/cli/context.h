@@ -84,6 +84,12 @@ void RegisterRetentionCommands(CLI::App& app, CliContext& ctx);
 void RegisterReportCommands(CLI::App& app, CliContext& ctx);
 void RegisterS3Commands(CLI::App& app, CliContext& ctx);
 void RegisterSwitchCommands(CLI::App& app, CliContext& ctx);  // after RegisterS3Commands
+// One `switch [--to X]` under `parent` (default "replica") running the
+// coordinator's failover part `part` (ops::FailoverPart); `done` prints its
+// data. A part that skips (nothing configured to switch to) is a
+// configuration error when asked for by hand.
+void AddSwitchCommand(CLI::App* parent, CliContext& ctx, const char* part, const std::string& help,
+                      const std::string& to_help, void (*done)(const nlohmann::json&));
 void RegisterCoordinatorCommands(CLI::App& app, CliContext& ctx);
 void RegisterAlertCommands(CLI::App& app, CliContext& ctx);
 void RegisterRunbookCommands(CLI::App& app, CliContext& ctx);

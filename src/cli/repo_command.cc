@@ -7,7 +7,6 @@
 #include "base/encoding.h"
 #include "cli/context.h"
 #include "ops/backup_ops.h"
-#include "ops/coordinator_ops.h"
 
 namespace dr::cli {
 
@@ -80,26 +79,16 @@ void RegisterRepoCommands(CLI::App& app, CliContext& ctx) {
     };
   });
 
-  auto to = std::make_shared<std::string>("replica");
-  auto* use = repo->add_subcommand(
-      "switch", "make another repository the one backups and restores use (permission dr.failover), e.g. its "
-                "replica after the primary region is lost; recorded in dr_coordinator.state_dir");
-  use->add_option("--to", *to,
-                  "replica (the first of replicas:), primary, or the location of one of replicas: (a path, "
-                  "s3://bucket/prefix); it must hold every backup and WAL segment of the one in use when that one "
-                  "still answers")
-      ->capture_default_str();
-  use->callback([&ctx, to] {
-    ctx.run = [&ctx, to] {
-      auto op = ctx.Ops();
-      if (!op.ok()) return ctx.Fail(op.status());
-      ops::OpResult r = ops::FailoverPart(*op, "repository_switch", *to);
-      return ctx.Print(r, [&] {
-        fmt::print("backups and restores now use {} (was {})\n", r.data["active_repository"].get<std::string>(),
-                   r.data["previous"].get<std::string>());
-      });
-    };
-  });
+  AddSwitchCommand(repo, ctx, "repository_switch",
+                   "make another repository the one backups and restores use (permission dr.failover), e.g. its "
+                   "replica after the primary region is lost; recorded in dr_coordinator.state_dir",
+                   "replica (the first of replicas:), primary, or the location of one of replicas: (a path, "
+                   "s3://bucket/prefix); it must hold every backup and WAL segment of the one in use when that one "
+                   "still answers",
+                   [](const json& d) {
+                     fmt::print("backups and restores now use {} (was {})\n", d["active_repository"].get<std::string>(),
+                                d["previous"].get<std::string>());
+                   });
 
   auto* check = repo->add_subcommand("check", "check the repository's structure (and with --read-data, every byte)");
   auto read_data = std::make_shared<bool>(false);

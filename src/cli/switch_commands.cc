@@ -3,6 +3,7 @@
 // steps make them (permission dr.failover; recorded in the coordinator's
 // state). A switch back after the primary region returns is the same command
 // with --to primary. Neither copies data: that is the mirror's and restore's.
+// AddSwitchCommand also serves `repo switch` (repo_command.cc).
 #include <memory>
 #include <string>
 
@@ -14,12 +15,8 @@
 
 namespace dr::cli {
 
-namespace {
-
-// One `switch --to` under `parent` running failover part `part`; `done`
-// prints its data.
-void AddSwitch(CLI::App* parent, CliContext& ctx, const char* part, const std::string& help,
-               const std::string& to_help, void (*done)(const nlohmann::json&)) {
+void AddSwitchCommand(CLI::App* parent, CliContext& ctx, const char* part, const std::string& help,
+                      const std::string& to_help, void (*done)(const nlohmann::json&)) {
   auto to = std::make_shared<std::string>("replica");
   auto* cmd = parent->add_subcommand("switch", help);
   cmd->add_option("--to", *to, to_help)->capture_default_str();
@@ -37,11 +34,9 @@ void AddSwitch(CLI::App* parent, CliContext& ctx, const char* part, const std::s
   });
 }
 
-}  // namespace
-
 void RegisterSwitchCommands(CLI::App& app, CliContext& ctx) {
   // `s3` is registered by RegisterS3Commands; its switch sits beside mirror.
-  AddSwitch(app.get_subcommand("s3"), ctx, "storage_switch",
+  AddSwitchCommand(app.get_subcommand("s3"), ctx, "storage_switch",
             "make another bucket the lake's bucket in use (permission dr.failover), e.g. the mirror after the primary "
             "region is lost, or the primary again when it is back; runs the storage switch hook with "
             "ECAP_DR_ACTIVE_BUCKET and records it in dr_coordinator.state_dir. Nothing is copied: mirror first",
@@ -52,7 +47,7 @@ void RegisterSwitchCommands(CLI::App& app, CliContext& ctx) {
             });
   auto* kafka = app.add_subcommand("kafka", "Kafka's brokers in use");
   kafka->require_subcommand(1);
-  AddSwitch(kafka, ctx, "kafka_switch",
+  AddSwitchCommand(kafka, ctx, "kafka_switch",
             "make another Kafka cluster the one in use (permission dr.failover), e.g. the brokers in the backup "
             "region, or the primary ones again when they are back; runs the Kafka switch hook with "
             "ECAP_DR_ACTIVE_KAFKA and records it in dr_coordinator.state_dir. Nothing is copied: restore into them "
