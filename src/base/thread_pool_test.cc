@@ -5,35 +5,53 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <vector>
 
 namespace dr {
 namespace {
 
 TEST(MapInOrderTest, ResultsComeInOrderWithAtMostThePoolsSizeRunning) {
+  constexpr size_t kTasks = 20;
   ThreadPool pool(3);
   std::atomic<int> running{0}, most{0};
   std::vector<size_t> taken;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<bool> done(kTasks, false);
+  std::vector<size_t> finished;  // indexes in the order their tasks ended
   MapInOrder(
-      pool, 20,
+      pool, kTasks,
       [&](size_t i) {
         int now = ++running;
         for (int seen = most.load(); now > seen && !most.compare_exchange_weak(seen, now);) {
         }
-        // Later indexes finish first: the order must come from MapInOrder.
-        std::this_thread::sleep_for(std::chrono::milliseconds(i % 3 == 0 ? 6 : 1));
+        std::unique_lock lock(mu);
+        // Every third task ends only after the next one has (it runs beside
+        // it: MapInOrder keeps the pool's size in flight), so later indexes
+        // finish first and the order must come from MapInOrder. The deadline
+        // only keeps a broken MapInOrder from hanging the test.
+        if (i % 3 == 0 && i + 1 < kTasks) cv.wait_for(lock, std::chrono::seconds(30), [&] { return done[i + 1]; });
         --running;
+        done[i] = true;
+        finished.push_back(i);
+        cv.notify_all();
         return i;
       },
       [&](size_t i) {
         taken.push_back(i);
         return true;
       });
-  ASSERT_EQ(taken.size(), 20u);
+  ASSERT_EQ(taken.size(), kTasks);
   for (size_t i = 0; i < taken.size(); ++i) EXPECT_EQ(taken[i], i);
   EXPECT_LE(most.load(), 3);
+  ASSERT_EQ(finished.size(), kTasks);
+  auto position = [&](size_t i) { return std::find(finished.begin(), finished.end(), i) - finished.begin(); };
+  EXPECT_LT(position(1), position(0)) << "task 1 ended before task 0: the tasks did finish out of order";
 }
 
 TEST(MapInOrderTest, AFalseFromTakeStartsNoFurtherTask) {
